@@ -1,0 +1,38 @@
+"""hank_mfg: heterogeneous-agent macroeconomics as mean-field games with common noise.
+
+Layers (imports point one way): ``model`` (declaration) -> ``operators`` (compiled mean-field
+operators) -> ``solvers`` (EGM, transition paths, RSPG/SPG, best response) -> ``metrics`` ->
+``reports`` -> ``cli``.
+"""
+
+from .model import (
+    ACTION_KINDS,
+    INFEASIBLE_REWARD,
+    TERMINAL_RULES,
+    AbstractHetAgentModel,
+    IncomeProcess,
+    as_param,
+    crra_utility,
+    double_exponential_grid,
+    index_walk,
+    markov_chain,
+    model_checks,
+    rouwenhorst,
+    savings_grid,
+    share_grid,
+    shifted_geometric_grid,
+    stationary_distribution,
+    tauchen,
+    uniform_grid,
+)
+from .operators import AggregateState, Lottery, MeanField, compile_model, lottery_weights
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ACTION_KINDS", "INFEASIBLE_REWARD", "TERMINAL_RULES", "AbstractHetAgentModel",
+    "IncomeProcess", "as_param", "crra_utility", "double_exponential_grid", "index_walk",
+    "markov_chain", "model_checks", "rouwenhorst", "savings_grid", "share_grid",
+    "shifted_geometric_grid", "stationary_distribution", "tauchen", "uniform_grid",
+    "AggregateState", "Lottery", "MeanField", "compile_model", "lottery_weights",
+]

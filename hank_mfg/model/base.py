@@ -1,0 +1,168 @@
+"""The abstract heterogeneous-agent model that economists subclass (SPEC §2, §5).
+
+A model is an immutable ``eqx.Module``: parameters are 0-d arrays (traced, differentiable),
+shape-defining sizes are static ints. Concrete models implement the grids, the income chain,
+the action grid, ``prices(K, L, z)`` and ``output(K, L, z)``; everything else (utility, the
+shared observation, the initial distribution, validation) lives here once.
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import Optional
+
+import equinox as eqx
+import jax.numpy as jnp
+from jaxtyping import Array, ArrayLike, Float
+
+from ._checks import (
+    check_abs_lt_one,
+    check_distribution,
+    check_grid,
+    check_int_at_least,
+    check_markov,
+    check_nonnegative,
+    check_open_unit,
+    check_positive,
+    fail,
+)
+from .income import IncomeProcess
+
+__all__ = ["AbstractHetAgentModel", "crra_utility", "ACTION_KINDS", "TERMINAL_RULES"]
+
+#: ``share``: the action is the share of disposable cash on hand ``m - a_min`` consumed
+#: (``c = share (m - a_min)``, ``a' = m - c``); with ``a_min = 0`` this is the paper's rule.
+#: ``savings``: the action is the next-period wealth level ``a'`` itself, ``c = m - a'``;
+#: infeasible choices (``c <= 0``) get the reward ``INFEASIBLE_REWARD``.
+ACTION_KINDS = ("share", "savings")
+#: ``consume_all``: at ``t = horizon - 1`` the reward is ``u(m)`` whatever the action (paper);
+#: ``none``: the last period is an ordinary period and the continuation value is zero.
+TERMINAL_RULES = ("consume_all", "none")
+INFEASIBLE_REWARD = -1e10
+
+
+def crra_utility(c, sigma):
+    """CRRA utility ``c^(1-sigma)/(1-sigma)``; ``log c`` when ``sigma == 1`` (SPEC §5)."""
+    one = sigma == 1.0
+    s = jnp.where(one, 2.0, sigma)  # keep the unused branch finite for autodiff
+    return jnp.where(one, jnp.log(c), c ** (1.0 - s) / (1.0 - s))
+
+
+class AbstractHetAgentModel(eqx.Module):
+    """Interface of a heterogeneous-agent model with aggregate TFP risk.
+
+    Concrete subclasses are final and declare these fields (parameters as 0-d arrays):
+    ``beta`` (discount factor, also the RL discount), ``sigma`` (CRRA), ``rho_z``/``sigma_z``
+    (log-TFP AR(1)), and static ``horizon``, ``common_noise``, ``action_kind``, ``terminal``,
+    plus ``initial_mu`` (``None`` = uniform over all states). They implement the properties
+    ``a_grid``, ``income``, ``action_grid`` and the methods ``prices`` and ``output``.
+
+    State index convention: ``s = i_a * n_income + i_e`` (wealth-major).
+    """
+
+    beta: eqx.AbstractVar[Float[Array, ""]]
+    sigma: eqx.AbstractVar[Float[Array, ""]]
+    rho_z: eqx.AbstractVar[Float[Array, ""]]
+    sigma_z: eqx.AbstractVar[Float[Array, ""]]
+    horizon: eqx.AbstractVar[int]
+    common_noise: eqx.AbstractVar[bool]
+    action_kind: eqx.AbstractVar[str]
+    terminal: eqx.AbstractVar[str]
+    initial_mu: eqx.AbstractVar[Optional[Array]]
+
+    # ---- declared by concrete models -------------------------------------------------------
+    @property
+    @abc.abstractmethod
+    def a_grid(self) -> Float[Array, " n_a"]:
+        """Wealth grid; ``a_grid[0]`` is the borrowing limit."""
+
+    @property
+    @abc.abstractmethod
+    def income(self) -> IncomeProcess:
+        """Idiosyncratic income chain (levels, Markov matrix, stationary distribution)."""
+
+    @property
+    @abc.abstractmethod
+    def action_grid(self) -> Float[Array, " n_k"]:
+        """Consumption shares in (0, 1) (``share``) or next-wealth levels (``savings``)."""
+
+    @abc.abstractmethod
+    def prices(self, K, L, z) -> tuple[Array, Array]:
+        """Market-clearing ``(r, w)`` from capital ``K``, labour ``L`` and log TFP ``z``."""
+
+    @abc.abstractmethod
+    def output(self, K, L, z) -> Array:
+        """Output ``Y`` from capital, labour and log TFP."""
+
+    # ---- shared economics --------------------------------------------------------------------
+    @property
+    def e_grid(self) -> Float[Array, " n_e"]:
+        return self.income.e_grid
+
+    @property
+    def Pi_e(self) -> Float[Array, "n_e n_e"]:
+        return self.income.Pi_e
+
+    @property
+    def n_states(self) -> int:
+        """Number of individual states ``n_wealth * n_income``."""
+        return int(self.a_grid.shape[0]) * int(self.e_grid.shape[0])
+
+    def utility(self, c):
+        """Period utility ``u(c)`` (CRRA with ``sigma``)."""
+        return crra_utility(c, self.sigma)
+
+    def marginal_utility(self, c):
+        """``u'(c) = c^(-sigma)``."""
+        return c ** (-self.sigma)
+
+    def inverse_marginal_utility(self, up):
+        """``(u')^{-1}(x) = x^(-1/sigma)``."""
+        return up ** (-1.0 / self.sigma)
+
+    def observation(self, agg) -> Float[Array, " n_obs"]:
+        """The shared public signal ``o_t``; by default the prices ``(r, w)`` (SPEC §2)."""
+        return jnp.stack([agg.r, agg.w])
+
+    def initial_distribution(self) -> Float[Array, " n_s"]:
+        """``mu_0`` over states (wealth-major): ``initial_mu`` if given, else uniform."""
+        if self.initial_mu is not None:
+            return jnp.asarray(self.initial_mu, dtype=float)
+        n = self.n_states
+        return jnp.full((n,), 1.0 / n)
+
+    # ---- validation (runs at construction for every concrete model) --------------------------
+    def __check_init__(self):
+        owner = type(self).__name__
+        check_open_unit(owner, "beta", self.beta)
+        check_positive(owner, "sigma", self.sigma)
+        check_abs_lt_one(owner, "rho_z", self.rho_z)
+        check_nonnegative(owner, "sigma_z", self.sigma_z)
+        check_int_at_least(owner, "horizon", self.horizon, 1)
+        if self.action_kind not in ACTION_KINDS:
+            fail(owner, "action_kind", f"be one of {ACTION_KINDS}", self.action_kind)
+        if self.terminal not in TERMINAL_RULES:
+            fail(owner, "terminal", f"be one of {TERMINAL_RULES}", self.terminal)
+        check_grid(owner, "a_grid", self.a_grid)
+        inc = self.income
+        check_grid(owner, "e_grid", jnp.sort(inc.e_grid))
+        check_markov(owner, "Pi_e", inc.Pi_e)
+        if inc.Pi_e.shape[0] != inc.e_grid.shape[0]:
+            fail(owner, "Pi_e", f"be {inc.e_grid.shape[0]}x{inc.e_grid.shape[0]}",
+                 f"shape {inc.Pi_e.shape}")
+        if self.action_kind == "share":
+            ag = self.action_grid
+            from ._checks import concrete
+
+            g = concrete(ag)
+            if g is not None and (g.min() <= 0 or g.max() >= 1):
+                fail(owner, "action_grid", "hold consumption shares in (0, 1)", g)
+        else:
+            check_grid(owner, "action_grid", self.action_grid)
+        if self.initial_mu is not None:
+            check_distribution(owner, "initial_mu", self.initial_mu, self.n_states)
+
+
+def as_param(x: ArrayLike) -> Array:
+    """Field converter for parameters: a 0-d (or array) float JAX array."""
+    return jnp.asarray(x, dtype=float)

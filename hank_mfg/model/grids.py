@@ -1,0 +1,79 @@
+"""Wealth grids and action grids (SPEC §3, §5)."""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+from jaxtyping import Array, ArrayLike, Float
+
+from ._checks import check_int_at_least, concrete, fail
+
+__all__ = [
+    "shifted_geometric_grid",
+    "uniform_grid",
+    "double_exponential_grid",
+    "share_grid",
+    "savings_grid",
+]
+
+
+def _check_bounds(name: str, lo, hi, n: int) -> None:
+    check_int_at_least(name, "n", n, 2)
+    lo_c, hi_c = concrete(lo), concrete(hi)
+    if lo_c is not None and hi_c is not None and not float(hi_c) > float(lo_c):
+        fail(name, "hi", f"exceed lo = {float(lo_c):.6g}", hi_c)
+
+
+def shifted_geometric_grid(
+    lo: ArrayLike, hi: ArrayLike, n: int, pivot: ArrayLike = 0.25
+) -> Float[Array, " n"]:
+    """Geometric grid shifted by ``pivot``: ``geomspace(lo + p, hi + p, n) - p``, first point exactly ``lo``.
+
+    This is the grid of the paper's macro model (``lo=0, hi=99, pivot=0.25``, SPEC §5) and the
+    sequence-space codes' default wealth grid (there ``pivot = |lo| + 0.25``). Points are dense
+    near the borrowing limit, where policies are most curved.
+
+    Args:
+        lo: borrowing limit (first point). hi: last point. n: number of points (>= 2).
+        pivot: shift ``p``; ``lo + p`` must be positive.
+    """
+    _check_bounds("shifted_geometric_grid", lo, hi, n)
+    lo = jnp.asarray(lo, dtype=float)
+    hi = jnp.asarray(hi, dtype=float)
+    p = jnp.asarray(pivot, dtype=float)
+    lp = concrete(lo + p)
+    if lp is not None and not float(lp) > 0:
+        fail("shifted_geometric_grid", "pivot", "make lo + pivot positive", p)
+    u = jnp.linspace(0.0, 1.0, n)
+    g = jnp.exp(jnp.log(lo + p) + u * (jnp.log(hi + p) - jnp.log(lo + p))) - p
+    return g.at[0].set(lo).at[-1].set(hi)
+
+
+def uniform_grid(lo: ArrayLike, hi: ArrayLike, n: int) -> Float[Array, " n"]:
+    """Evenly spaced grid from ``lo`` to ``hi`` with ``n`` points."""
+    _check_bounds("uniform_grid", lo, hi, n)
+    return jnp.linspace(jnp.asarray(lo, dtype=float), jnp.asarray(hi, dtype=float), n)
+
+
+def double_exponential_grid(lo: ArrayLike, hi: ArrayLike, n: int) -> Float[Array, " n"]:
+    """Double-exponential grid ``lo + exp(exp(u) - 1) - 1``, ``u`` uniform (Maliar-style).
+
+    Even denser near ``lo`` than the geometric grid; first point ``lo``, last ``hi``.
+    """
+    _check_bounds("double_exponential_grid", lo, hi, n)
+    lo = jnp.asarray(lo, dtype=float)
+    hi = jnp.asarray(hi, dtype=float)
+    umax = jnp.log(jnp.log(hi - lo + 1.0) + 1.0)
+    u = jnp.linspace(0.0, 1.0, n) * umax
+    g = lo + jnp.exp(jnp.exp(u) - 1.0) - 1.0
+    return g.at[0].set(lo).at[-1].set(hi)
+
+
+def share_grid(n: int) -> Float[Array, " n"]:
+    """Consumption shares at the bin midpoints ``(k + 0.5) / n`` of (0, 1) (SPEC §5)."""
+    check_int_at_least("share_grid", "n", n, 1)
+    return (jnp.arange(n, dtype=float) + 0.5) / n
+
+
+def savings_grid(lo: ArrayLike, hi: ArrayLike, n: int, pivot: ArrayLike = 0.25) -> Float[Array, " n"]:
+    """Savings action grid: next-period wealth levels ``a'`` on a shifted geometric grid."""
+    return shifted_geometric_grid(lo, hi, n, pivot)

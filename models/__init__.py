@@ -1,0 +1,1 @@
+"""Ready-to-use model classes: ``RSPGMacro`` (the paper's), ``KrusellSmith``, ``Aiyagari``."""
