@@ -27,6 +27,12 @@ from .model import (
 )
 from .operators import AggregateState, Lottery, MeanField, compile_model, lottery_weights
 
+# --- classical solvers and Euler errors (issue 3) ---------------------------------------------
+
+# --- RSPG / SPG, exploitability (issue 4) ------------------------------------------------------
+
+# --- CLI helpers -------------------------------------------------------------------------------
+
 __version__ = "0.1.0"
 
 __all__ = [

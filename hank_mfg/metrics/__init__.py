@@ -1,0 +1,7 @@
+"""Solution quality: Euler-equation errors and exploitability."""
+
+__all__: list[str] = []
+
+# --- Euler-equation errors ---------------------------------------------------------------------
+
+# --- exploitability ----------------------------------------------------------------------------

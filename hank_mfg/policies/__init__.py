@@ -1,0 +1,1 @@
+"""Equinox policies: recurrent (RSPG) and memoryless (SPG) networks, fixed tables."""

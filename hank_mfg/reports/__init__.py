@@ -1,0 +1,1 @@
+"""Reports: the only layer that imports pandas/matplotlib/seaborn and writes files."""
