@@ -118,7 +118,9 @@ def tauchen(rho: ArrayLike, sd: ArrayLike, n: int, width: float = 3.0) -> Income
     return IncomeProcess(e_grid=e, Pi_e=Pi, pi_e=pi)
 
 
-def index_walk(levels: ArrayLike, p_down: float = 0.1, p_up: float = 0.1) -> IncomeProcess:
+def index_walk(
+    levels: ArrayLike, p_down: ArrayLike = 0.1, p_up: ArrayLike = 0.1
+) -> IncomeProcess:
     """The paper's income chain: the index moves -1/0/+1 with ``p_down/1-p_down-p_up/p_up``.
 
     At the ends the move that would leave the grid keeps the mass where it is (clipped walk).
