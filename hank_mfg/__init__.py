@@ -27,14 +27,6 @@ from .model import (
 )
 from .operators import AggregateState, Lottery, MeanField, compile_model, lottery_weights
 
-# --- classical solvers and Euler errors (issue 3) ---------------------------------------------
-
-# --- RSPG / SPG, exploitability (issue 4) ------------------------------------------------------
-
-# --- CLI helpers -------------------------------------------------------------------------------
-
-__version__ = "0.1.0"
-
 __all__ = [
     "ACTION_KINDS", "INFEASIBLE_REWARD", "TERMINAL_RULES", "AbstractHetAgentModel",
     "IncomeProcess", "as_param", "crra_utility", "double_exponential_grid", "index_walk",
@@ -42,3 +34,28 @@ __all__ = [
     "shifted_geometric_grid", "stationary_distribution", "tauchen", "uniform_grid",
     "AggregateState", "Lottery", "MeanField", "compile_model", "lottery_weights",
 ]
+
+# --- classical solvers and Euler errors (issue 3) ---------------------------------------------
+
+# --- RSPG / SPG, exploitability (issue 4) ------------------------------------------------------
+from .metrics.exploitability import ExploitabilityResult, exploitability  # noqa: E402
+from .policies import (  # noqa: E402
+    PAPER_ARCHITECTURE, AbstractPolicy, MemorylessPolicy, RecurrentPolicy, TablePolicy,
+    TimeTablePolicy, make_policy,
+)
+from .solvers.rollout import (  # noqa: E402
+    Trajectory, best_response_values, policy_values, rollout, rollout_batch,
+)
+from .solvers.rspg import RSPGConfig, Solution, load_solution, solve  # noqa: E402
+
+__all__ += [
+    "ExploitabilityResult", "exploitability", "PAPER_ARCHITECTURE", "AbstractPolicy",
+    "MemorylessPolicy", "RecurrentPolicy", "TablePolicy", "TimeTablePolicy", "make_policy",
+    "Trajectory", "best_response_values", "policy_values", "rollout", "rollout_batch",
+    "RSPGConfig", "Solution", "load_solution", "solve",
+]
+
+# --- CLI helpers -------------------------------------------------------------------------------
+
+__version__ = "0.1.0"
+

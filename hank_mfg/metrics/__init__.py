@@ -5,3 +5,6 @@ __all__: list[str] = []
 # --- Euler-equation errors ---------------------------------------------------------------------
 
 # --- exploitability ----------------------------------------------------------------------------
+from .exploitability import ExploitabilityResult, as_policy, exploitability  # noqa: E402
+
+__all__ += ["ExploitabilityResult", "as_policy", "exploitability"]

@@ -5,3 +5,14 @@ __all__: list[str] = []
 # --- classical solvers (EGM, stationary distribution, steady state, transition path) ---------
 
 # --- mean-field rollout, evaluation, best response, RSPG/SPG ---------------------------------
+from .rollout import (  # noqa: E402
+    Evaluation, Trajectory, best_response_values, evaluate_paths, policy_values, rollout,
+    rollout_batch,
+)
+from .rspg import METHODS, RSPGConfig, Solution, load_solution, rspg_loss, solve, trainable_filter  # noqa: E402
+
+__all__ += [
+    "Evaluation", "Trajectory", "best_response_values", "evaluate_paths", "policy_values",
+    "rollout", "rollout_batch", "METHODS", "RSPGConfig", "Solution", "load_solution", "rspg_loss",
+    "solve", "trainable_filter",
+]

@@ -1,0 +1,264 @@
+"""Equinox policies over a discrete action grid (SPEC §4).
+
+A policy maps the shared observation history to a policy table ``P[s, k]`` for every
+individual state at once. Protocol (what the rollout calls):
+
+* ``carry = policy.init_carry()`` — reset at ``t = 0``;
+* ``cache = policy.prepare()`` — work that does not depend on time (state embeddings);
+* ``carry, P = policy.step(carry, obs, t, cache)`` — one date.
+
+:class:`RecurrentPolicy` (RSPG): a GRU reads only the normalised shared observation (its hidden
+state is the same for every household), its output is broadcast to every individual state and
+concatenated with an embedding of the normalised individual state, then an MLP produces either a
+Beta distribution over the action grid (log-density at the grid points, softmaxed: keeps the
+order of actions) or free categorical logits. :class:`MemorylessPolicy` (SPG) is the same with a
+feed-forward embedding of the current observation instead of the GRU. :class:`TablePolicy` and
+:class:`TimeTablePolicy` play fixed tables.
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import Callable
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Float, PRNGKeyArray
+
+from ..operators.meanfield import MeanField
+
+__all__ = [
+    "ACTIVATIONS",
+    "HEADS",
+    "PAPER_ARCHITECTURE",
+    "AbstractPolicy",
+    "MemorylessPolicy",
+    "RecurrentPolicy",
+    "TablePolicy",
+    "TimeTablePolicy",
+    "make_policy",
+]
+
+ACTIVATIONS: dict[str, Callable] = {
+    "relu": jax.nn.relu,
+    "tanh": jnp.tanh,
+    "gelu": jax.nn.gelu,
+    "silu": jax.nn.silu,
+    "elu": jax.nn.elu,
+}
+HEADS = ("beta", "categorical")
+#: The paper's defaults: GRU width 128, MLP 128-128, ReLU, Beta head.
+PAPER_ARCHITECTURE = dict(hidden=128, widths=(128, 128), activation="relu", head="beta")
+
+
+class AbstractPolicy(eqx.Module):
+    """Interface: ``init_carry``, ``prepare``, ``step`` (see module docstring)."""
+
+    def init_carry(self):
+        return jnp.zeros((0,))
+
+    def prepare(self):
+        return None
+
+    @abc.abstractmethod
+    def step(self, carry, obs, t, cache):
+        """Advance one date: returns the new carry and the table ``P[s, k]``."""
+
+
+class TablePolicy(AbstractPolicy):
+    """A fixed ``n_states x n_actions`` table played at every date and every history."""
+
+    P: Float[Array, "n_s n_k"]
+
+    def step(self, carry, obs, t, cache):
+        return carry, jax.lax.stop_gradient(self.P)
+
+
+class TimeTablePolicy(AbstractPolicy):
+    """A date-dependent table ``P[t, s, k]`` (e.g. a best response without common noise)."""
+
+    P: Float[Array, "T n_s n_k"]
+
+    def step(self, carry, obs, t, cache):
+        return carry, jax.lax.stop_gradient(self.P[t])
+
+
+def _state_features(mf: MeanField) -> Float[Array, "n_s 2"]:
+    """Normalised individual state in [-1, 1]: log-scaled wealth and the income index."""
+    a = mf.a_s - mf.a_grid[0]
+    span = mf.a_grid[-1] - mf.a_grid[0]
+    fa = 2.0 * jnp.log1p(a) / jnp.log1p(span) - 1.0
+    fe = 2.0 * mf.ie_s / max(mf.n_income - 1, 1) - 1.0
+    return jnp.stack([fa, fe], axis=-1)
+
+
+def _action_coordinates(mf: MeanField) -> Float[Array, " n_k"]:
+    """Actions as points of (0, 1) for the Beta head: the share itself, or the normalised rank."""
+    if mf.model.action_kind == "share":
+        return mf.action_grid
+    return (jnp.arange(mf.n_actions) + 0.5) / mf.n_actions
+
+
+class _Trunk(eqx.Module):
+    """Shared MLP: state embedding ++ history embedding -> hidden layers -> head outputs."""
+
+    state_in: eqx.nn.Linear
+    first_state: eqx.nn.Linear
+    first_hist: eqx.nn.Linear
+    hidden_layers: tuple[eqx.nn.Linear, ...]
+    head: eqx.nn.Linear
+    activation: str = eqx.field(static=True)
+    head_kind: str = eqx.field(static=True)
+
+    def __init__(self, d_state, d_hist, widths, n_out, activation, head_kind, *, key):
+        keys = jax.random.split(key, 4 + len(widths))
+        w0 = widths[0]
+        self.state_in = eqx.nn.Linear(d_state, w0, key=keys[0])
+        self.first_state = eqx.nn.Linear(w0, w0, key=keys[1])
+        self.first_hist = eqx.nn.Linear(d_hist, w0, use_bias=False, key=keys[2])
+        self.hidden_layers = tuple(
+            eqx.nn.Linear(widths[i], widths[i + 1], key=keys[3 + i]) for i in range(len(widths) - 1)
+        )
+        head = eqx.nn.Linear(widths[-1], n_out, key=keys[-1])
+        # Start near the uniform (categorical) or a symmetric Beta(1.7, 1.7) (share ~ 0.5).
+        head = eqx.tree_at(lambda l: l.weight, head, head.weight * 0.01)
+        self.head = eqx.tree_at(lambda l: l.bias, head, jnp.zeros_like(head.bias))
+        self.activation = activation
+        self.head_kind = head_kind
+
+    def state_part(self, feats):
+        act = ACTIVATIONS[self.activation]
+        emb = act(jax.vmap(self.state_in)(feats))
+        return jax.vmap(self.first_state)(emb)  # (n_s, w0): time-invariant, computed once
+
+    def table(self, state_part, hist, action_x):
+        act = ACTIVATIONS[self.activation]
+        h = act(state_part + self.first_hist(hist)[None, :])
+        for layer in self.hidden_layers:
+            h = act(jax.vmap(layer)(h))
+        out = jax.vmap(self.head)(h)
+        if self.head_kind == "beta":
+            # Beta(a, b) log-density at the grid actions; log B(a, b) cancels in the softmax.
+            ab = 1.0 + jax.nn.softplus(out)
+            logits = (ab[:, :1] - 1.0) * jnp.log(action_x)[None, :] + (
+                ab[:, 1:] - 1.0
+            ) * jnp.log1p(-action_x)[None, :]
+        else:
+            logits = out
+        return jax.nn.softmax(logits, axis=-1)
+
+
+class _Normaliser(eqx.Module):
+    """Fixed (non-trained) normalisation of observations, state features and time."""
+
+    obs_ref: Float[Array, " n_obs"]
+    obs_scale: Float[Array, " n_obs"]
+    state_feats: Float[Array, "n_s d"]
+    action_x: Float[Array, " n_k"]
+    horizon: int = eqx.field(static=True)
+    time_input: bool = eqx.field(static=True)
+
+    @staticmethod
+    def build(mf: MeanField, time_input: bool) -> "_Normaliser":
+        mu0 = mf.initial_distribution()
+        o_ref = mf.observation(mf.aggregate_state(mu0, 0.0))
+        return _Normaliser(
+            obs_ref=o_ref,
+            obs_scale=jnp.abs(o_ref) + 1e-3,
+            state_feats=_state_features(mf),
+            action_x=_action_coordinates(mf),
+            horizon=mf.horizon,
+            time_input=time_input,
+        )
+
+    @property
+    def d_in(self) -> int:
+        return self.obs_ref.shape[0] + (1 if self.time_input else 0)
+
+    def inputs(self, obs, t):
+        # The normaliser is fixed data, not a parameter: no gradient flows into it.
+        ref, scale = jax.lax.stop_gradient((self.obs_ref, self.obs_scale))
+        x = (obs - ref) / scale
+        if self.time_input:
+            tt = 2.0 * jnp.asarray(t, x.dtype) / max(self.horizon - 1, 1) - 1.0
+            x = jnp.concatenate([x, tt[None]])
+        return x
+
+
+class RecurrentPolicy(AbstractPolicy):
+    """History-aware policy for RSPG: GRU over the public observation history + state MLP.
+
+    Args:
+        mf: compiled model (fixes n_states, n_actions, observation size and normalisation).
+        key: PRNG key for initialisation. hidden: GRU width. widths: MLP widths.
+        activation: one of ``ACTIVATIONS``. head: ``"beta"`` or ``"categorical"``.
+        time_input: also feed the normalised date ``t`` (finite horizon).
+    """
+
+    gru: eqx.nn.GRUCell
+    trunk: _Trunk
+    norm: _Normaliser
+
+    def __init__(self, mf: MeanField, *, key: PRNGKeyArray, hidden: int = 128,
+                 widths: tuple[int, ...] = (128, 128), activation: str = "relu",
+                 head: str = "beta", time_input: bool = True):
+        _check_arch("RecurrentPolicy", widths, activation, head)
+        k_gru, k_trunk = jax.random.split(key)
+        self.norm = _Normaliser.build(mf, time_input)
+        self.gru = eqx.nn.GRUCell(self.norm.d_in, hidden, key=k_gru)
+        n_out = 2 if head == "beta" else mf.n_actions
+        self.trunk = _Trunk(2, hidden, tuple(widths), n_out, activation, head, key=k_trunk)
+
+    def init_carry(self):
+        return jnp.zeros((self.gru.hidden_size,), self.norm.obs_ref.dtype)
+
+    def prepare(self):
+        return self.trunk.state_part(jax.lax.stop_gradient(self.norm.state_feats))
+
+    def step(self, carry, obs, t, cache):
+        h = self.gru(self.norm.inputs(obs, t), carry)
+        return h, self.trunk.table(cache, h, jax.lax.stop_gradient(self.norm.action_x))
+
+
+class MemorylessPolicy(AbstractPolicy):
+    """Memoryless policy for SPG: a feed-forward embedding of the current observation only."""
+
+    obs_in: eqx.nn.Linear
+    trunk: _Trunk
+    norm: _Normaliser
+
+    def __init__(self, mf: MeanField, *, key: PRNGKeyArray, hidden: int = 128,
+                 widths: tuple[int, ...] = (128, 128), activation: str = "relu",
+                 head: str = "beta", time_input: bool = True):
+        _check_arch("MemorylessPolicy", widths, activation, head)
+        k_obs, k_trunk = jax.random.split(key)
+        self.norm = _Normaliser.build(mf, time_input)
+        self.obs_in = eqx.nn.Linear(self.norm.d_in, hidden, key=k_obs)
+        n_out = 2 if head == "beta" else mf.n_actions
+        self.trunk = _Trunk(2, hidden, tuple(widths), n_out, activation, head, key=k_trunk)
+
+    def prepare(self):
+        return self.trunk.state_part(jax.lax.stop_gradient(self.norm.state_feats))
+
+    def step(self, carry, obs, t, cache):
+        h = ACTIVATIONS[self.trunk.activation](self.obs_in(self.norm.inputs(obs, t)))
+        return carry, self.trunk.table(cache, h, jax.lax.stop_gradient(self.norm.action_x))
+
+
+def _check_arch(owner, widths, activation, head):
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"{owner}.activation must be one of {sorted(ACTIVATIONS)}; got {activation!r}")
+    if head not in HEADS:
+        raise ValueError(f"{owner}.head must be one of {HEADS}; got {head!r}")
+    if len(widths) < 1 or any(int(w) < 1 for w in widths):
+        raise ValueError(f"{owner}.widths must be a non-empty tuple of positive ints; got {widths!r}")
+
+
+def make_policy(mf: MeanField, method: str, *, key: PRNGKeyArray, **arch) -> AbstractPolicy:
+    """``RecurrentPolicy`` for ``method="rspg"``, ``MemorylessPolicy`` for ``"spg"``."""
+    if method == "rspg":
+        return RecurrentPolicy(mf, key=key, **arch)
+    if method == "spg":
+        return MemorylessPolicy(mf, key=key, **arch)
+    raise ValueError(f"method must be one of ('rspg', 'spg'); got {method!r}")

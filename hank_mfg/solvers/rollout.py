@@ -1,0 +1,154 @@
+"""Mean-field rollout along a common-noise path and exact evaluation along it (SPEC §4, §6).
+
+One rollout function serves training, evaluation and reports. Along a path the population
+moves deterministically given ``(mu_t, z_t, P_t)``: all idiosyncratic risk is integrated exactly,
+only the aggregate noise ``z`` is sampled.
+"""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Float
+
+from ..operators.meanfield import AggregateState, MeanField
+from ..policies.networks import AbstractPolicy
+
+__all__ = [
+    "Evaluation", "Trajectory", "best_response_values", "evaluate_paths", "policy_values",
+    "rollout", "rollout_batch",
+]
+
+
+class Trajectory(eqx.Module):
+    """One mean-field path (leading axis ``T``; batched rollouts add a leading ``B``).
+
+    Attributes:
+        mu: distribution at the start of each date, ``(T, n_s)``.
+        agg: aggregates and prices, fields of shape ``(T,)``.
+        obs: shared observations ``(T, n_obs)``.
+        P: policy tables ``(T, n_s, n_k)``. R: reward tables ``(T, n_s, n_k)``.
+        eps: the common-noise innovations used, ``(T,)``.
+    """
+
+    mu: Float[Array, "T n_s"]
+    agg: AggregateState
+    obs: Float[Array, "T n_obs"]
+    P: Float[Array, "T n_s n_k"]
+    R: Float[Array, "T n_s n_k"]
+    eps: Float[Array, " T"]
+
+
+def rollout(mf: MeanField, policy: AbstractPolicy, eps: Float[Array, " T"],
+            mu0: Float[Array, " n_s"] | None = None, z0=0.0) -> Trajectory:
+    """Roll the population forward ``T = len(eps)`` dates with ``policy`` from ``mu0`` and ``z0``.
+
+    At date ``t``: prices from ``(mu_t, z_t)``, observation, policy table ``P_t`` (the policy's
+    hidden state is reset at ``t = 0``), rewards ``R_t``, then ``mu_{t+1} = T(mu_t; P_t)`` and
+    ``z_{t+1} = rho_z z_t + sigma_z eps_t``. Differentiable in the policy parameters through
+    ``P_t`` only: the mean-field and price path are held fixed (SPEC §4).
+    """
+    mu0 = mf.initial_distribution() if mu0 is None else mu0
+    cache = policy.prepare()
+
+    def body(state, xs):
+        mu, z, carry = state
+        t, e = xs
+        agg = mf.aggregate_state(mu, z)
+        obs = mf.observation(agg)
+        carry, P = policy.step(carry, obs, t, cache)
+        lot = mf.lottery(agg)
+        R = mf.rewards(agg, t)
+        # SPEC §4: no gradient through the mean-field (hence price) path.
+        mu_next = jax.lax.stop_gradient(mf.push_forward(mu, jax.lax.stop_gradient(P), agg, lot))
+        z_next = mf.next_z(z, e)
+        return (mu_next, z_next, carry), (mu, agg, obs, P, R)
+
+    T = eps.shape[0]
+    z0 = jnp.asarray(z0, dtype=mf.a_s.dtype)
+    _, (mu, agg, obs, P, R) = jax.lax.scan(
+        body, (jax.lax.stop_gradient(mu0), z0, policy.init_carry()), (jnp.arange(T), eps)
+    )
+    return Trajectory(mu=mu, agg=agg, obs=obs, P=P, R=R, eps=eps)
+
+
+def rollout_batch(mf: MeanField, policy: AbstractPolicy, eps: Float[Array, "B T"],
+                  mu0=None, z0=0.0) -> Trajectory:
+    """:func:`rollout` vmapped over ``B`` noise paths (every field gains a leading ``B`` axis)."""
+    return jax.vmap(lambda e: rollout(mf, policy, e, mu0, z0))(eps)
+
+
+def _agg_at(agg: AggregateState, t):
+    return jax.tree_util.tree_map(lambda x: x[t], agg)
+
+
+def policy_values(mf: MeanField, traj: Trajectory) -> Float[Array, "T n_s"]:
+    """Exact value of the recorded policy along the fixed path, by backward recursion.
+
+    ``V_T = 0``; ``V_t(s) = sum_k P_t[s,k] (R_t[s,k] + beta Q_t[s,k](V_{t+1}))`` with
+    ``Q_t`` the action-conditional expectation under date-``t`` prices (SPEC §4).
+    Returns ``V_t`` for every date (``V_0`` first).
+    """
+    beta = mf.model.beta
+
+    def body(v_next, xs):
+        P, R, agg = xs
+        Q = mf.expect_actions(v_next, agg)
+        v = jnp.sum(P * (R + beta * Q), axis=-1)
+        return v, v
+
+    v_T = jnp.zeros(mf.n_states, dtype=traj.R.dtype)
+    _, V = jax.lax.scan(body, v_T, (traj.P, traj.R, traj.agg), reverse=True)
+    return V
+
+
+def best_response_values(mf: MeanField, traj: Trajectory):
+    """Best response to the fixed path by backward induction over the discrete actions.
+
+    ``V*_t(s) = max_k R_t[s,k] + beta Q_t[s,k](V*_{t+1})``. The responder knows the realised
+    path (clairvoyant), so against a path with common noise this bounds exploitability above
+    (SPEC §6). Returns ``(V*, argmax)`` with shapes ``(T, n_s)`` and ``(T, n_s)``.
+    """
+    beta = mf.model.beta
+
+    def body(v_next, xs):
+        R, agg = xs
+        Qk = R + beta * mf.expect_actions(v_next, agg)
+        return jnp.max(Qk, axis=-1), (jnp.max(Qk, axis=-1), jnp.argmax(Qk, axis=-1))
+
+    v_T = jnp.zeros(mf.n_states, dtype=traj.R.dtype)
+    _, (V, A) = jax.lax.scan(body, v_T, (traj.R, traj.agg), reverse=True)
+    return V, A
+
+
+class Evaluation(eqx.Module):
+    """Exploitability certificate along sampled paths (SPEC §6); per-path arrays ``(B,)``.
+
+    ``exploitability = mean_b sum_s mu_0(s) (V*_0 - V^pi_0)(s)``; ``policy_return`` and
+    ``best_response_return`` are the ``mu_0``-weighted ``V^pi_0`` and ``V*_0``.
+    """
+
+    exploitability: Float[Array, " B"]
+    policy_return: Float[Array, " B"]
+    best_response_return: Float[Array, " B"]
+    prices_finite: Array
+
+
+def evaluate_paths(mf: MeanField, policy: AbstractPolicy, eps: Float[Array, "B T"],
+                   mu0=None) -> Evaluation:
+    """Roll out, evaluate the policy exactly and compute the best response on every path."""
+    mu0 = mf.initial_distribution() if mu0 is None else mu0
+
+    def one(e):
+        traj = rollout(mf, policy, e, mu0)
+        v_pi = policy_values(mf, traj)[0]
+        v_br, _ = best_response_values(mf, traj)
+        ret_pi = mu0 @ v_pi
+        ret_br = mu0 @ v_br[0]
+        finite = jnp.all(jnp.isfinite(traj.agg.r)) & jnp.all(jnp.isfinite(traj.agg.w))
+        return ret_br - ret_pi, ret_pi, ret_br, finite
+
+    ex, rp, rb, ok = jax.vmap(one)(eps)
+    return Evaluation(exploitability=ex, policy_return=rp, best_response_return=rb,
+                      prices_finite=ok)
