@@ -17,7 +17,7 @@ from ..policies.networks import AbstractPolicy
 
 __all__ = [
     "Evaluation", "Trajectory", "best_response_values", "evaluate_paths", "policy_values",
-    "rollout", "rollout_batch",
+    "replay_tables", "rollout", "rollout_batch",
 ]
 
 
@@ -152,3 +152,20 @@ def evaluate_paths(mf: MeanField, policy: AbstractPolicy, eps: Float[Array, "B T
     ex, rp, rb, ok = jax.vmap(one)(eps)
     return Evaluation(exploitability=ex, policy_return=rp, best_response_return=rb,
                       prices_finite=ok)
+
+
+def replay_tables(policy: AbstractPolicy, obs: Float[Array, "T n_obs"]) -> Float[Array, "T n_s n_k"]:
+    """Policy tables ``P_t`` the policy plays after the public history ``obs[0..t]``.
+
+    Used to evaluate a (new) policy against a *fixed* observation path, e.g. the policy function
+    at a given date and history, or the RSPG objective with the mean-field path held fixed.
+    """
+    cache = policy.prepare()
+
+    def body(carry, xs):
+        t, o = xs
+        carry, P = policy.step(carry, o, t, cache)
+        return carry, P
+
+    _, P = jax.lax.scan(body, policy.init_carry(), (jnp.arange(obs.shape[0]), obs))
+    return P

@@ -17,7 +17,8 @@ import dataclasses
 import json
 import os
 import time
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any, Optional
 
 import equinox as eqx
 import jax

@@ -1,0 +1,48 @@
+"""Tiny models for solver tests (not collected: no ``test_`` prefix)."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import equinox as eqx
+import jax.numpy as jnp
+from jaxtyping import Array, Float
+
+import hank_mfg as hm
+
+
+class FixedPriceModel(hm.AbstractHetAgentModel):
+    """Prices do not react to the distribution: a single-agent consumption-savings problem."""
+
+    beta: Float[Array, ""] = eqx.field(converter=hm.as_param, default=0.95)
+    sigma: Float[Array, ""] = eqx.field(converter=hm.as_param, default=2.0)
+    rho_z: Float[Array, ""] = eqx.field(converter=hm.as_param, default=0.9)
+    sigma_z: Float[Array, ""] = eqx.field(converter=hm.as_param, default=0.05)
+    r_fixed: Float[Array, ""] = eqx.field(converter=hm.as_param, default=0.03)
+    w_fixed: Float[Array, ""] = eqx.field(converter=hm.as_param, default=1.0)
+    n_wealth: int = eqx.field(static=True, default=10)
+    n_actions: int = eqx.field(static=True, default=8)
+    horizon: int = eqx.field(static=True, default=5)
+    common_noise: bool = eqx.field(static=True, default=False)
+    action_kind: str = eqx.field(static=True, default="share")
+    terminal: str = eqx.field(static=True, default="consume_all")
+    initial_mu: Optional[Array] = None
+
+    @property
+    def a_grid(self):
+        return hm.shifted_geometric_grid(0.0, 6.0, self.n_wealth)
+
+    @property
+    def income(self):
+        return hm.markov_chain(jnp.array([0.6, 1.4]), jnp.array([[0.8, 0.2], [0.3, 0.7]]))
+
+    @property
+    def action_grid(self):
+        return hm.share_grid(self.n_actions)
+
+    def prices(self, K, L, z):
+        # r and w move with z (so common noise matters) but never with the distribution.
+        return self.r_fixed + 0.0 * K + 0.01 * z, self.w_fixed * jnp.exp(z)
+
+    def output(self, K, L, z):
+        return jnp.exp(z) * K**0.36 * L**0.64

@@ -1,0 +1,136 @@
+"""RSPG/SPG: loss gradient, convergence on a control problem, resume, determinism, errors."""
+
+from __future__ import annotations
+
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import hank_mfg as hm
+from hank_mfg.solvers.rollout import policy_values, replay_tables, rollout_batch
+from hank_mfg.solvers.rspg import rspg_loss, trainable_filter
+from models.rspg_macro import RSPGMacro
+from tests._tiny import FixedPriceModel
+
+SMALL_MACRO = dict(n_wealth=12, n_income=3, n_actions=6, horizon=6)
+
+
+def test_rspg_gradient_matches_finite_differences_with_fixed_mean_field():
+    """SPEC §4: the gradient flows through P_t only; the mean-field path is held fixed."""
+    mf = hm.compile_model(RSPGMacro(**SMALL_MACRO))
+    policy = hm.RecurrentPolicy(mf, key=jax.random.key(0), hidden=6, widths=(8, 8), activation="tanh")
+    eps = mf.sample_noise(key=jax.random.key(1), n_paths=2)
+    params, static = eqx.partition(policy, trainable_filter(policy))
+    grad = eqx.filter_grad(lambda p: rspg_loss(eqx.combine(p, static), mf, eps)[0])(params)
+
+    mu0 = mf.initial_distribution()
+    fixed = rollout_batch(mf, policy, eps)  # the mean-field path at theta_0, held fixed below
+
+    def loss_fixed_path(p):
+        pol = eqx.combine(p, static)
+        P = jax.vmap(lambda obs: replay_tables(pol, obs))(fixed.obs)
+        traj = eqx.tree_at(lambda tr: tr.P, fixed, P)
+        v0 = jax.vmap(lambda tr: policy_values(mf, tr)[0])(traj)
+        return -jnp.mean(v0 @ mu0)
+
+    leaves, treedef = jax.tree_util.tree_flatten(params)
+    keys = jax.random.split(jax.random.key(2), len(leaves))
+    direction = jax.tree_util.tree_unflatten(
+        treedef, [jax.random.normal(k, x.shape, x.dtype) for k, x in zip(keys, leaves)])
+    h = 1e-6
+    plus = jax.tree_util.tree_map(lambda x, d: x + h * d, params, direction)
+    minus = jax.tree_util.tree_map(lambda x, d: x - h * d, params, direction)
+    fd = (loss_fixed_path(plus) - loss_fixed_path(minus)) / (2 * h)
+    ad = sum(jnp.vdot(g, d) for g, d in zip(jax.tree_util.tree_leaves(grad),
+                                            jax.tree_util.tree_leaves(direction)))
+    assert abs(float(ad)) > 1e-3  # a real, non-trivial gradient
+    np.testing.assert_allclose(float(ad), float(fd), rtol=1e-6)
+
+
+def test_rspg_solves_single_agent_control_problem():
+    """Prices independent of the distribution, no common noise: exploitability -> 0."""
+    cfg = hm.RSPGConfig(iterations=400, n_paths=1, eval_paths=1, lr=0.05, lr_final=0.005,
+                        hidden=16, widths=(32, 32), eval_every=200, clip_norm=10.0)
+    sol = hm.solve(FixedPriceModel(), "rspg", cfg, progress=False)
+    last = sol.history.iloc[-1]
+    assert last.exploitability >= 0
+    assert last.exploitability < 1e-3 * abs(last.best_response_return)
+    assert sol.history.exploitability.iloc[0] > 0.5 * abs(last.best_response_return)
+
+
+@pytest.mark.parametrize("method", ["rspg", "spg"])
+def test_both_methods_reduce_exploitability_on_small_paper_model(method):
+    cfg = hm.RSPGConfig(iterations=40, n_paths=4, eval_paths=4, hidden=16, widths=(32, 32),
+                        eval_every=20, seed=3)
+    sol = hm.solve(RSPGMacro(**SMALL_MACRO), method, cfg, progress=False)
+    ex = sol.history.exploitability.to_numpy()
+    assert np.all(ex >= 0)
+    assert ex[-1] < 0.5 * ex[0]
+    assert list(sol.history.columns[:6]) == [
+        "iteration", "seconds", "loss", "exploitability", "policy_return", "best_response_return"]
+
+
+def _cfg(**kw):
+    base = dict(iterations=6, n_paths=2, eval_paths=2, hidden=8, widths=(8,), eval_every=2, seed=7)
+    base.update(kw)
+    return hm.RSPGConfig(**base)
+
+
+def test_same_seed_same_numbers_and_killed_run_resumes_exactly(tmp_path):
+    model = RSPGMacro(**SMALL_MACRO)
+    full = hm.solve(model, "rspg", _cfg(), progress=False)
+    again = hm.solve(model, "rspg", _cfg(), progress=False)
+    np.testing.assert_array_equal(full.history.loss.to_numpy(), again.history.loss.to_numpy())
+
+    class Killed(Exception):
+        pass
+
+    def kill_after_iteration_4(row):
+        if row["iteration"] == 4:
+            raise Killed
+
+    ckpt = tmp_path / "run"
+    with pytest.raises(Killed):
+        hm.solve(model, "rspg", _cfg(), checkpoint_dir=str(ckpt), progress=False,
+                 callback=kill_after_iteration_4)
+    resumed = hm.solve(model, "rspg", _cfg(), checkpoint_dir=str(ckpt), resume=True, progress=False)
+    np.testing.assert_array_equal(resumed.history.iteration.to_numpy(), [0, 2, 4, 6])
+    np.testing.assert_array_equal(resumed.history.loss.to_numpy()[1:], full.history.loss.to_numpy()[1:])
+    for a, b in zip(jax.tree_util.tree_leaves(eqx.filter(resumed.policy, eqx.is_array)),
+                    jax.tree_util.tree_leaves(eqx.filter(full.policy, eqx.is_array))):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    loaded = hm.load_solution(model, str(ckpt))
+    np.testing.assert_array_equal(
+        np.asarray(loaded.policy.trunk.head.weight), np.asarray(full.policy.trunk.head.weight))
+
+
+def test_resume_refuses_a_checkpoint_of_another_run(tmp_path):
+    model = RSPGMacro(**SMALL_MACRO)
+    hm.solve(model, "rspg", _cfg(iterations=2), checkpoint_dir=str(tmp_path), progress=False)
+    with pytest.raises(ValueError, match="config"):
+        hm.solve(model, "rspg", _cfg(iterations=2, lr=0.02), checkpoint_dir=str(tmp_path),
+                 resume=True, progress=False)
+
+
+def test_non_finite_prices_stop_training_with_the_iteration_named():
+    model = FixedPriceModel(r_fixed=float("nan"))
+    with pytest.raises(FloatingPointError, match="iteration 0: non-finite prices"):
+        hm.solve(model, "rspg", _cfg(), progress=False)
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [("iterations", 0), ("n_paths", -1), ("lr", 0.0), ("clip_norm", float("inf")),
+     ("activation", "sigmoidal"), ("head", "gaussian")],
+)
+def test_config_errors_name_the_field(field, value):
+    with pytest.raises(ValueError, match=f"RSPGConfig.{field}"):
+        hm.RSPGConfig(**{field: value})
+
+
+def test_unknown_method_is_an_error():
+    with pytest.raises(ValueError, match="method"):
+        hm.solve(FixedPriceModel(), "ppo", _cfg(), progress=False)
