@@ -58,5 +58,6 @@ __all__ += [
 # --- CLI helpers -------------------------------------------------------------------------------
 from .loading import ModelLoadError, build_model, load_model_class  # noqa: E402
 
-__version__ = "0.1.0"
 __all__ += ["ModelLoadError", "build_model", "load_model_class"]
+
+__version__ = "0.1.0"
