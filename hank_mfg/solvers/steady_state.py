@@ -1,0 +1,302 @@
+"""Stationary general equilibrium (Aiyagari 1994) by a bracketed root find in ``r`` (SPEC §6 a).
+
+For a trial interest rate ``r`` the firm's capital demand ``K(r)`` solves
+``model.prices(K, L, 0)[0] = r`` (``L = sum_e pi_e e``, the income chain's mean, is fixed), which
+sets the wage ``w(r) = model.prices(K(r), L, 0)[1]``; the household side at ``(r, w(r))`` is the
+EGM + lottery stationary distribution of :mod:`hank_mfg.solvers.egm`, giving asset supply
+``A(r)``. The equilibrium zeroes the excess supply ``f(r) = A(r) - K(r)``.
+
+The root find is Brent's method (inverse quadratic / secant steps safeguarded by bisection, so it
+never leaves the bracket) on the host; every evaluation is one call of a single jitted function in
+which ``r`` is a traced argument (compiled once per model shape), warm-started from the previous
+trial's marginal value and distribution.
+"""
+
+from __future__ import annotations
+
+import time
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, ArrayLike, Float, Int
+
+from ..model.base import AbstractHetAgentModel
+from .egm import (
+    _check_interp,
+    _check_model,
+    _household_core,
+    default_mu0,
+    household_arrays,
+    initial_marginal_value,
+    raise_if_not_converged,
+    require_float64,
+)
+
+__all__ = ["SteadyState", "steady_state", "capital_demand"]
+
+
+def capital_demand(model: AbstractHetAgentModel, r, L, z=0.0, n_bisect: int = 200):
+    """Capital ``K`` with ``model.prices(K, L, z)[0] = r`` (bisection in ``log K``).
+
+    Assumes the interest rate falls with capital (any neoclassical technology). Traceable;
+    the search covers ``K / L`` in ``[1e-12, 1e12]``.
+    """
+    r = jnp.asarray(r, dtype=float)
+    L = jnp.asarray(L, dtype=float)
+    lo = jnp.log(L) + jnp.log(1e-12)
+    hi = jnp.log(L) + jnp.log(1e12)
+
+    def body(_, bounds):
+        lo, hi = bounds
+        mid = 0.5 * (lo + hi)
+        r_mid = model.prices(jnp.exp(mid), L, z)[0]
+        above = r_mid > r  # too little capital: move right
+        return jnp.where(above, mid, lo), jnp.where(above, hi, mid)
+
+    lo, hi = jax.lax.fori_loop(0, n_bisect, body, (lo, hi))
+    return jnp.exp(0.5 * (lo + hi))
+
+
+class SteadyState(eqx.Module):
+    """Stationary competitive equilibrium without aggregate risk (``z = 0``).
+
+    Attributes:
+        r, w: equilibrium interest rate and wage. K: capital used in production
+            (``= A``, households' assets). L: effective labour ``sum_e pi_e e``.
+            Y: output ``model.output(K, L, 0)``. C: aggregate consumption ``sum mu c``.
+        A: asset supply ``sum mu a'``. residual: excess supply ``A - K`` at the solution.
+        mu: stationary distribution as an ``(n_wealth, n_income)`` table ``mu[i_a, i_e]``
+            summing to one; ``mu_flat`` is the operators' wealth-major vector
+            (``s = i_a * n_income + i_e``).
+        a_policy, c_policy: savings ``a'(a, e)`` and consumption ``c(a, e)``, ``(n_a, n_e)``.
+        Va: marginal value of wealth ``(1 + r) u'(c)`` (terminal condition for transitions).
+        euler_mean, euler_max: mass-weighted mean and max of ``log10|1 - c_hat/c|`` over
+            unconstrained states with mass (SPEC §6).
+        iterations: household evaluations in the root find. egm_iterations, dist_iterations:
+            EGM and forward steps of the last evaluation.
+    """
+
+    r: Float[Array, ""]
+    w: Float[Array, ""]
+    K: Float[Array, ""]
+    L: Float[Array, ""]
+    Y: Float[Array, ""]
+    C: Float[Array, ""]
+    A: Float[Array, ""]
+    residual: Float[Array, ""]
+    mu: Float[Array, "n_a n_e"]
+    a_policy: Float[Array, "n_a n_e"]
+    c_policy: Float[Array, "n_a n_e"]
+    Va: Float[Array, "n_a n_e"]
+    euler_mean: Float[Array, ""]
+    euler_max: Float[Array, ""]
+    iterations: int = eqx.field(static=True)
+    egm_iterations: Int[Array, ""]
+    dist_iterations: Int[Array, ""]
+
+    @property
+    def mu_flat(self) -> Float[Array, " n_s"]:
+        """The distribution as the operators' flat wealth-major vector (``s = i_a n_e + i_e``)."""
+        return self.mu.reshape(-1)
+
+
+@eqx.filter_jit
+def _evaluate(model, r, Va0, mu0, tol, dist_tol, maxiter, dist_maxiter, interp):
+    """Excess supply at ``r`` and the household solution (one compiled function per model)."""
+    _, _, _, pi_e = household_arrays(model)
+    L = pi_e @ jnp.asarray(model.income.e_grid, dtype=float)
+    K = capital_demand(model, r, L)
+    _, w = model.prices(K, L, 0.0)
+    hh = _household_core(model, r, w, Va0, mu0, tol, dist_tol, maxiter, dist_maxiter, interp)
+    return hh.A - K, K, L, w, hh
+
+
+def default_bracket(model) -> tuple[float, float]:
+    """``(lo, hi)``: ``lo`` = the rate at which capital demand equals the top of the wealth grid
+    (asset supply cannot exceed it, so excess supply is negative there); ``hi`` has
+    ``beta (1 + hi) = 1 - 1e-3`` (households patient enough to accumulate)."""
+    a_grid, e_grid, _, pi_e = household_arrays(model)
+    L = pi_e @ e_grid
+    r_lo = float(model.prices(a_grid[-1] * 1.0, L, 0.0)[0])
+    beta = float(np.asarray(model.beta))
+    r_hi = (1.0 - 1e-3) / beta - 1.0
+    return r_lo, r_hi
+
+
+def steady_state(
+    model: AbstractHetAgentModel,
+    *,
+    r_bracket: tuple[float, float] | None = None,
+    tol: float = 1e-9,
+    egm_tol: float = 1e-11,
+    dist_tol: float = 1e-14,
+    maxiter: int = 100,
+    egm_maxiter: int = 20_000,
+    dist_maxiter: int = 500_000,
+    interp: str = "linear",
+    verbose: bool = False,
+) -> SteadyState:
+    """Stationary equilibrium (Aiyagari 1994): ``r`` such that asset supply equals capital demand.
+
+    Households solve by EGM (Carroll 2006) at the prices ``(r, w(r))`` of the model's technology;
+    their stationary distribution uses the compiled operators' lottery; Brent's method on the
+    excess supply ``A(r) - K(r)`` finds ``r`` inside ``r_bracket`` (SPEC §6, gold standard a).
+
+    Args:
+        model: a declared model with ``prices(K, L, z)`` and ``output(K, L, z)``.
+        r_bracket: ``(lo, hi)`` with excess supply of opposite signs; default
+            :func:`default_bracket` (``lo``: capital demand at the top of the wealth grid;
+            ``hi``: ``beta (1 + hi) = 1 - 1e-3``). ``hi`` must satisfy ``beta (1 + hi) < 1``.
+        tol: market clearing, ``|A - K| < tol``. egm_tol, dist_tol: inner tolerances (policy and
+            distribution sup-norm changes). maxiter: root-find evaluations.
+        egm_maxiter, dist_maxiter: inner iteration caps. interp: policy interpolation.
+        verbose: print every trial ``r``, ``A - K`` and its time.
+
+    Returns:
+        :class:`SteadyState`; the distribution ``mu`` is an ``(n_wealth, n_income)`` table
+        (``mu_flat`` the operators' flat wealth-major vector).
+
+    Raises:
+        ValueError: no steady state in the bracket (names ``r_bracket``), or
+            ``beta (1 + hi) >= 1`` (names ``beta``).
+        RuntimeError: root find, EGM or distribution not converged (iterations and residual),
+            or float64 disabled.
+
+    Example:
+        >>> ss = hm.steady_state(KrusellSmith(alpha=0.11, tfp=0.8816460975, beta=0.9819527881))
+        >>> float(ss.r), float(ss.K / ss.Y)            # 0.01, 3.142857
+    """
+    where = "steady_state"
+    require_float64(where)
+    _check_model(where, model)
+    _check_interp(where, interp)
+    beta = float(np.asarray(model.beta))
+    lo, hi = default_bracket(model) if r_bracket is None else map(float, r_bracket)
+    if not lo < hi:
+        raise ValueError(f"steady_state.r_bracket must have lo < hi; got ({lo:.6g}, {hi:.6g})")
+    if not beta * (1.0 + hi) < 1.0:
+        raise ValueError(
+            f"steady_state: {type(model).__name__}.beta * (1 + r) must be < 1 on the whole "
+            f"r_bracket; got beta = {beta:.6g}, hi = {hi:.6g}, beta * (1 + hi) = "
+            f"{beta * (1 + hi):.6g}"
+        )
+    a_grid, e_grid, _, _ = household_arrays(model)
+    cache: dict[float, tuple] = {}
+    evals = {"n": 0, "best": np.inf}
+
+    def f(r: float) -> float:
+        """Excess supply at ``r``, warm-started from the nearest evaluated rate.
+
+        Inner tolerances adapt: far from the root (large ``|A - K|``) the policy and the
+        distribution need only be accurate enough to get the sign and a rough size right, so
+        they are loosened in proportion to the best ``|A - K|`` seen so far, and tighten to
+        ``egm_tol`` / ``dist_tol`` as the root find closes in.
+        """
+        rj = jnp.asarray(r, dtype=float)
+        if cache:
+            near = min(cache, key=lambda x: abs(x - r))
+            Va0, mu0 = cache[near][4].Va, cache[near][4].mu
+        else:
+            Va0 = initial_marginal_value(model, rj, 1.0, a_grid, e_grid)
+            mu0 = default_mu0(model)
+        scale = min(evals["best"], 1.0)
+        e_tol = max(egm_tol, min(1e-5, 1e-5 * scale))
+        d_tol = max(dist_tol, min(1e-8, 1e-8 * scale))
+        t0 = time.perf_counter()
+        out = _evaluate(model, rj, Va0, mu0, jnp.asarray(e_tol), jnp.asarray(d_tol),
+                        egm_maxiter, dist_maxiter, interp)
+        resid, K, L, w, hh = out
+        res = float(resid)
+        evals["n"] += 1
+        raise_if_not_converged(where, f"EGM at r = {r:.10g}", hh.egm_iterations,
+                               hh.egm_residual, e_tol, egm_maxiter)
+        raise_if_not_converged(where, f"stationary distribution at r = {r:.10g}",
+                               hh.dist_iterations, hh.dist_residual, d_tol, dist_maxiter)
+        evals["best"] = min(evals["best"], abs(res))
+        cache[r] = (res, K, L, w, hh)
+        if verbose:
+            print(f"steady_state: r = {r:.12f}  A - K = {res:+.3e}  egm {int(hh.egm_iterations)}"
+                  f" (tol {e_tol:.0e}) dist {int(hh.dist_iterations)} (tol {d_tol:.0e}) "
+                  f"({time.perf_counter() - t0:.3f}s)")
+        return res
+
+    f_lo = f(lo)
+    f_hi = f(hi)
+    if f_lo * f_hi > 0:
+        raise ValueError(
+            f"steady_state: no steady state in r_bracket = ({lo:.6g}, {hi:.6g}): excess asset "
+            f"supply A - K is {f_lo:.6g} and {f_hi:.6g} at its ends (same sign); widen "
+            "r_bracket or the wealth grid"
+        )
+    r_star = _brent(f, lo, hi, f_lo, f_hi, tol, maxiter, where)
+    if cache[r_star][4].egm_residual > egm_tol or cache[r_star][4].dist_residual > dist_tol:
+        f(r_star)  # met the market tolerance with loose inner tolerances: polish once
+    res, K, L, w, hh = cache[r_star]
+    if not abs(res) < tol:
+        r_star = _brent(f, lo, hi, f_lo, f_hi, tol, maxiter, where)
+        res, K, L, w, hh = cache[r_star]
+    Y = model.output(K, L, 0.0)
+    return SteadyState(
+        r=hh.r, w=jnp.asarray(w), K=K, L=jnp.asarray(L), Y=jnp.asarray(Y), C=hh.C, A=hh.A,
+        residual=jnp.asarray(res), mu=hh.mu, a_policy=hh.a_policy, c_policy=hh.c_policy,
+        Va=hh.Va, euler_mean=hh.euler_mean, euler_max=hh.euler_max,
+        iterations=evals["n"], egm_iterations=hh.egm_iterations,
+        dist_iterations=hh.dist_iterations,
+    )
+
+
+def _brent(f, a, b, fa, fb, ftol, maxiter, where, xtol=4e-16):
+    """Brent's (1973) root finder on a sign-changing bracket; stops at ``|f| < ftol``.
+
+    Returns the last evaluated point that met the tolerance (the caller caches its solution).
+    """
+    if fa == 0.0:
+        return a
+    if fb == 0.0:
+        return b
+    if abs(fa) < abs(fb):
+        a, b, fa, fb = b, a, fb, fa
+    c, fc = a, fa
+    d = e = b - a
+    for _ in range(maxiter):
+        if abs(fb) < ftol:
+            return b
+        if fb * fc > 0:  # keep the root between b and c
+            c, fc = a, fa
+            d = e = b - a
+        if abs(fc) < abs(fb):
+            a, b, c = b, c, b
+            fa, fb, fc = fb, fc, fb
+        tol1 = 2.0 * np.finfo(float).eps * abs(b) + 0.5 * xtol
+        m = 0.5 * (c - b)
+        if abs(m) <= tol1:
+            break
+        if abs(e) >= tol1 and abs(fa) > abs(fb):
+            s = fb / fa
+            if a == c:  # secant
+                p, q = 2.0 * m * s, 1.0 - s
+            else:  # inverse quadratic interpolation
+                qq, rr = fa / fc, fb / fc
+                p = s * (2.0 * m * qq * (qq - rr) - (b - a) * (rr - 1.0))
+                q = (qq - 1.0) * (rr - 1.0) * (s - 1.0)
+            if p > 0:
+                q = -q
+            p = abs(p)
+            if 2.0 * p < min(3.0 * m * q - abs(tol1 * q), abs(e * q)):
+                e, d = d, p / q
+            else:
+                d = e = m
+        else:
+            d = e = m
+        a, fa = b, fb
+        b = b + (d if abs(d) > tol1 else (tol1 if m > 0 else -tol1))
+        fb = f(b)
+    if abs(fb) < ftol:
+        return b
+    raise RuntimeError(
+        f"{where}: root find in r did not converge after {maxiter} iterations; "
+        f"|A - K| = {abs(fb):.6g} > tol {ftol:.6g} at r = {b:.12g} (bracket width "
+        f"{abs(c - b):.3g})"
+    )
