@@ -179,8 +179,8 @@ def test_krusell_smith_defaults_and_prices():
     w = 0.64 * np.exp(0.01) * (K / L) ** 0.36
     assert float(agg.r) == pytest.approx(r, rel=1e-13)
     assert float(agg.w) == pytest.approx(w, rel=1e-13)
-    full = KrusellSmith()
-    assert full.n_states == 3500 and full.action_grid.shape == (100,)
+    defaults = {f.name: f.default for f in dataclasses.fields(KrusellSmith)}
+    assert (defaults["n_wealth"], defaults["n_income"], defaults["n_actions"]) == (500, 7, 100)
 
 
 def test_aiyagari_builds_compiles_and_conserves_mass():
@@ -200,8 +200,8 @@ def test_aiyagari_builds_compiles_and_conserves_mass():
         0.36 * (float(agg.K) / float(agg.L)) ** -0.64 - 0.08, rel=1e-12)
     noise = mf.sample_noise(key=__import__("jax").random.key(0), n_paths=2, T=5)
     assert noise.shape == (2, 5) and float(jnp.abs(noise).max()) == 0.0
-    full = Aiyagari()
-    assert full.n_states == 1400
+    defaults = {f.name: f.default for f in dataclasses.fields(Aiyagari)}
+    assert (defaults["n_wealth"], defaults["n_income"], defaults["n_actions"]) == (200, 7, 50)
     rw = Aiyagari(n_wealth=10, income_method="rouwenhorst", action_kind="savings", n_actions=5)
     assert hm.compile_model(rw).n_actions == 5
 
