@@ -36,6 +36,21 @@ __all__ = [
 ]
 
 # --- classical solvers and Euler errors (issue 3) ---------------------------------------------
+from .metrics.euler import EulerErrors, euler_errors  # noqa: E402
+from .solvers import (  # noqa: E402
+    HouseholdSteadyState,
+    SteadyState,
+    TransitionPath,
+    household_steady_state,
+    sequence_jacobian,
+    steady_state,
+    transition_path,
+)
+
+__all__ += [
+    "EulerErrors", "euler_errors", "HouseholdSteadyState", "SteadyState", "TransitionPath",
+    "household_steady_state", "sequence_jacobian", "steady_state", "transition_path",
+]
 
 # --- RSPG / SPG, exploitability (issue 4) ------------------------------------------------------
 from .metrics.exploitability import ExploitabilityResult, exploitability  # noqa: E402

@@ -3,6 +3,9 @@
 __all__: list[str] = []
 
 # --- Euler-equation errors ---------------------------------------------------------------------
+from .euler import EulerErrors, euler_errors  # noqa: E402
+
+__all__ += ["EulerErrors", "euler_errors"]
 
 # --- exploitability ----------------------------------------------------------------------------
 from .exploitability import ExploitabilityResult, as_policy, exploitability  # noqa: E402

@@ -3,6 +3,21 @@
 __all__: list[str] = []
 
 # --- classical solvers (EGM, stationary distribution, steady state, transition path) ---------
+from .egm import (
+    HouseholdSteadyState,
+    egm_step,
+    household_steady_state,
+    policy_push_forward,
+    stationary_policy_distribution,
+)
+from .steady_state import SteadyState, capital_demand, steady_state
+from .transition import TransitionPath, household_path, sequence_jacobian, transition_path
+
+__all__ += [
+    "HouseholdSteadyState", "egm_step", "household_steady_state", "policy_push_forward",
+    "stationary_policy_distribution", "SteadyState", "capital_demand", "steady_state",
+    "TransitionPath", "household_path", "sequence_jacobian", "transition_path",
+]
 
 # --- mean-field rollout, evaluation, best response, RSPG/SPG ---------------------------------
 from .rollout import (  # noqa: E402

@@ -92,7 +92,7 @@ class SteadyState(eqx.Module):
     Va: Float[Array, "n_a n_e"]
     euler_mean: Float[Array, ""]
     euler_max: Float[Array, ""]
-    iterations: int = eqx.field(static=True)
+    iterations: Int[Array, ""]
     egm_iterations: Int[Array, ""]
     dist_iterations: Int[Array, ""]
 
@@ -242,7 +242,7 @@ def steady_state(
         r=hh.r, w=jnp.asarray(w), K=K, L=jnp.asarray(L), Y=jnp.asarray(Y), C=hh.C, A=hh.A,
         residual=jnp.asarray(res), mu=hh.mu, a_policy=hh.a_policy, c_policy=hh.c_policy,
         Va=hh.Va, euler_mean=hh.euler_mean, euler_max=hh.euler_max,
-        iterations=evals["n"], egm_iterations=hh.egm_iterations,
+        iterations=jnp.asarray(evals["n"]), egm_iterations=hh.egm_iterations,
         dist_iterations=hh.dist_iterations,
     )
 
