@@ -1,0 +1,74 @@
+"""Stationary general equilibrium (Aiyagari) by a bracketed root find in r (issue 3)."""
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import hank_mfg as hm
+from models.krusell_smith import KrusellSmith
+
+SSJ = dict(alpha=0.11, delta=0.025, sigma=1.0, income_rho=0.966, income_sd=0.5,
+           tfp=0.8816460975, beta=0.9819527881)
+
+
+def small_ks(n_wealth=60, n_income=3, wealth_max=100.0):
+    return KrusellSmith(**SSJ, n_wealth=n_wealth, n_income=n_income, wealth_max=wealth_max,
+                        n_actions=5)
+
+
+@pytest.fixture(scope="module")
+def ss_small():
+    model = small_ks()
+    return model, hm.steady_state(model)
+
+
+def test_markets_clear_and_fields(ss_small):
+    model, ss = ss_small
+    assert abs(float(ss.A - ss.K)) < 1e-8
+    assert abs(float(ss.residual)) < 1e-8
+    assert abs(float(jnp.sum(ss.mu * model.a_grid[:, None]) - ss.K)) < 1e-8
+    r, w = model.prices(ss.K, ss.L, 0.0)
+    assert float(r) == pytest.approx(float(ss.r), abs=1e-12)
+    assert float(w) == pytest.approx(float(ss.w), rel=1e-12)
+    assert float(ss.Y) == pytest.approx(float(model.output(ss.K, ss.L, 0.0)), rel=1e-12)
+    # goods market (Walras): Y = C + delta K
+    assert float(ss.Y) == pytest.approx(float(ss.C + model.delta * ss.K), abs=1e-8)
+    assert ss.mu.shape == (60, 3)
+    assert float(model.beta) * (1 + float(ss.r)) < 1
+
+
+def test_euler_errors_small_at_unconstrained_states(ss_small):
+    model, ss = ss_small
+    ee = hm.euler_errors(model, ss)
+    assert float(ee.mean) == pytest.approx(float(ss.euler_mean), abs=1e-9)
+    # at unconstrained grid points where a' lands on the grid's interior, errors are the
+    # linear-interpolation error of c'; on this coarse grid they are still small
+    assert float(ee.mean) < -4.0
+    assert float(ee.max) < -2.5
+
+
+def test_refined_grid_changes_r_less():
+    rs = [float(hm.steady_state(small_ks(n_wealth=n)).r) for n in (25, 50, 100)]
+    assert abs(rs[2] - rs[1]) < abs(rs[1] - rs[0])
+
+
+def test_no_steady_state_in_bracket_is_named():
+    with pytest.raises(ValueError, match="r_bracket"):
+        hm.steady_state(small_ks(n_wealth=25), r_bracket=(-0.02, -0.015))
+
+
+def test_bracket_beyond_patience_is_named():
+    with pytest.raises(ValueError, match="beta"):
+        hm.steady_state(small_ks(n_wealth=25), r_bracket=(0.0, 0.03))
+
+
+def test_ssj_krusell_smith_calibration():
+    """sequence-jacobian's KS calibration: r = 0.01, K/Y = 3.142857, Y = 1 (500 x 7 grid)."""
+    model = KrusellSmith(**SSJ, n_income=7, n_wealth=500, wealth_max=200)
+    ss = hm.steady_state(model)
+    assert float(ss.r) == pytest.approx(0.01, abs=1e-6)
+    assert float(ss.K / ss.Y) == pytest.approx(0.11 / 0.035, abs=1e-5)
+    assert float(ss.Y) == pytest.approx(1.0, abs=1e-6)
+    assert abs(float(ss.residual)) < 1e-8
+    np.testing.assert_allclose(float(ss.mu.sum()), 1.0, atol=1e-12)
+    assert float(ss.euler_max) < -6.0

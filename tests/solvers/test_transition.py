@@ -1,0 +1,70 @@
+"""Perfect-foresight transition paths after an MIT shock (issue 3)."""
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import hank_mfg as hm
+from models.krusell_smith import KrusellSmith
+
+
+@pytest.fixture(scope="module")
+def economy():
+    model = KrusellSmith(alpha=0.11, tfp=0.8816460975, beta=0.9819527881, n_wealth=50,
+                         n_income=3, wealth_max=100.0, n_actions=5)
+    return model, hm.steady_state(model)
+
+
+def test_tfp_shock_clears_markets_and_returns(economy):
+    model, ss = economy
+    T = 120
+    z = 0.01 * 0.9 ** jnp.arange(T)
+    path = hm.transition_path(model, z=z, steady_state=ss, return_distribution=True)
+    assert int(path.iterations) <= 8
+    # asset market clears in every period: A_t = K_{t+1}
+    assert float(jnp.max(jnp.abs(path.A[:-1] - path.K[1:]))) < 1e-8
+    # goods market (Walras): Y_t = C_t + K_{t+1} - (1 - delta) K_t
+    gm = path.Y[:-1] - path.C[:-1] - path.K[1:] + (1 - model.delta) * path.K[:-1]
+    assert float(jnp.max(jnp.abs(gm))) < 1e-8
+    # starts at and returns to the steady state
+    assert float(path.K[0]) == pytest.approx(float(ss.K), abs=1e-14)
+    assert abs(float(path.K[-1] - ss.K)) < 1e-6
+    assert abs(float(path.terminal_gap)) < 1e-6
+    # capital accumulates after a positive TFP shock; output jumps on impact by z_0
+    assert float(path.K[1]) > float(ss.K)
+    assert float(path.Y[0] / ss.Y) == pytest.approx(np.exp(0.01), rel=1e-10)
+    # distribution path: mu_t sums to one and K_t = sum mu_t a
+    assert path.mu.shape == (T, 50, 3)
+    np.testing.assert_allclose(path.mu.sum(axis=(1, 2)), 1.0, atol=1e-12)
+    np.testing.assert_allclose(jnp.einsum("tae,a->t", path.mu, model.a_grid), path.K,
+                               atol=1e-8)
+    ee = hm.euler_errors(model, path)
+    assert ee.mean.shape == (T - 1,)
+    assert float(jnp.max(ee.mean)) < -3.5
+
+
+def test_zero_shock_stays_at_steady_state(economy):
+    model, ss = economy
+    path = hm.transition_path(model, z=jnp.zeros(40), steady_state=ss)
+    np.testing.assert_allclose(path.K, ss.K, atol=1e-8)
+    np.testing.assert_allclose(path.r, ss.r, atol=1e-10)
+
+
+def test_jacobian_matches_finite_differences(economy):
+    model, ss = economy
+    T = 20
+    J_r, J_w = hm.sequence_jacobian(model, ss, T)
+    h = 1e-6
+    s = 3
+    r = jnp.full(T, ss.r).at[s].add(h)
+    w = jnp.full(T, ss.w)
+    A1 = hm.solvers.household_path(model, r, w, ss.Va, ss.mu)[0]
+    A0 = hm.solvers.household_path(model, jnp.full(T, ss.r) - 0 * r, w, ss.Va, ss.mu)[0]
+    np.testing.assert_allclose((A1 - A0) / h, J_r[:, s], rtol=1e-3, atol=1e-4)
+
+
+def test_bad_z_is_named(economy):
+    model, ss = economy
+    # the jaxtyping runtime checker (tests) or the solver's own check names z
+    with pytest.raises((ValueError, TypeError), match="z"):
+        hm.transition_path(model, z=jnp.zeros((3, 2)), steady_state=ss)
