@@ -65,6 +65,21 @@ class AbstractPolicy(eqx.Module):
     def step(self, carry, obs, t, cache):
         """Advance one date: returns the new carry and the table ``P[s, k]``."""
 
+    def sequence_tables(self, obs: Float[Array, "T n_obs"]) -> Float[Array, "T n_s n_k"]:
+        """Tables ``P_t`` after the public history ``obs[0..t]`` for every ``t`` (a fixed path).
+
+        Generic version: ``step`` under ``lax.scan``. (Measured: faster on CPU than a vectorised replay that
+        materialises all dates at once.)
+        """
+        cache = self.prepare()
+
+        def body(carry, xs):
+            t, o = xs
+            return self.step(carry, o, t, cache)
+
+        _, P = jax.lax.scan(body, self.init_carry(), (jnp.arange(obs.shape[0]), obs))
+        return P
+
 
 class TablePolicy(AbstractPolicy):
     """A fixed ``n_states x n_actions`` table played at every date and every history."""

@@ -16,7 +16,7 @@ from ..operators.meanfield import AggregateState, MeanField
 from ..policies.networks import AbstractPolicy
 
 __all__ = [
-    "Evaluation", "Trajectory", "best_response_values", "evaluate_paths", "policy_values",
+    "Evaluation", "Trajectory", "action_values", "best_response_values", "evaluate_paths", "policy_values",
     "replay_tables", "rollout", "rollout_batch",
 ]
 
@@ -90,17 +90,23 @@ def policy_values(mf: MeanField, traj: Trajectory) -> Float[Array, "T n_s"]:
     ``Q_t`` the action-conditional expectation under date-``t`` prices (SPEC §4).
     Returns ``V_t`` for every date (``V_0`` first).
     """
+    return action_values(mf, traj)[0]
+
+
+def action_values(mf: MeanField, traj: Trajectory):
+    """Values ``V_t (T, n_s)`` and action values ``A_t[s,k] = R_t[s,k] + beta Q_t[s,k](V_{t+1})``
+    ``(T, n_s, n_k)`` of the recorded policy along the fixed path."""
     beta = mf.model.beta
 
     def body(v_next, xs):
         P, R, agg = xs
-        Q = mf.expect_actions(v_next, agg)
-        v = jnp.sum(P * (R + beta * Q), axis=-1)
-        return v, v
+        A = R + beta * mf.expect_actions(v_next, agg)
+        v = jnp.sum(P * A, axis=-1)
+        return v, (v, A)
 
     v_T = jnp.zeros(mf.n_states, dtype=traj.R.dtype)
-    _, V = jax.lax.scan(body, v_T, (traj.P, traj.R, traj.agg), reverse=True)
-    return V
+    _, (V, A) = jax.lax.scan(body, v_T, (traj.P, traj.R, traj.agg), reverse=True)
+    return V, A
 
 
 def best_response_values(mf: MeanField, traj: Trajectory):
@@ -160,12 +166,4 @@ def replay_tables(policy: AbstractPolicy, obs: Float[Array, "T n_obs"]) -> Float
     Used to evaluate a (new) policy against a *fixed* observation path, e.g. the policy function
     at a given date and history, or the RSPG objective with the mean-field path held fixed.
     """
-    cache = policy.prepare()
-
-    def body(carry, xs):
-        t, o = xs
-        carry, P = policy.step(carry, o, t, cache)
-        return carry, P
-
-    _, P = jax.lax.scan(body, policy.init_carry(), (jnp.arange(obs.shape[0]), obs))
-    return P
+    return policy.sequence_tables(obs)
