@@ -100,9 +100,11 @@ class MeanField(eqx.Module):
         return self.model.observation(agg)
 
     def next_z(self, z, eps):
-        """Log-TFP law of motion ``z' = rho_z z + sigma_z eps``; constant 0 without common noise."""
-        if not self.model.common_noise:
-            return jnp.zeros_like(z)
+        """Log-TFP law of motion ``z' = rho_z z + sigma_z eps``.
+
+        Without common noise the sampled innovations are zero (:meth:`sample_noise`), so ``z``
+        stays 0 for ever unless a deterministic shock is fed to the rollout (MIT shock).
+        """
         return self.model.rho_z * z + self.model.sigma_z * eps
 
     def sample_noise(self, *, key: PRNGKeyArray, n_paths: int, T: int | None = None):

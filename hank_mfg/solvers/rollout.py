@@ -41,12 +41,15 @@ class Trajectory(eqx.Module):
 
 
 def rollout(mf: MeanField, policy: AbstractPolicy, eps: Float[Array, " T"],
-            mu0: Float[Array, " n_s"] | None = None, z0=0.0) -> Trajectory:
+            mu0: Float[Array, " n_s"] | None = None, z0=0.0,
+            z_shock: Float[Array, " T"] | None = None) -> Trajectory:
     """Roll the population forward ``T = len(eps)`` dates with ``policy`` from ``mu0`` and ``z0``.
 
     At date ``t``: prices from ``(mu_t, z_t)``, observation, policy table ``P_t`` (the policy's
     hidden state is reset at ``t = 0``), rewards ``R_t``, then ``mu_{t+1} = T(mu_t; P_t)`` and
-    ``z_{t+1} = rho_z z_t + sigma_z eps_t``. Differentiable in the policy parameters through
+    ``z_{t+1} = rho_z z_t + sigma_z eps_t``. ``z_shock[t]`` (optional) is an extra,
+    deterministic innovation added to ``z_t`` at date ``t`` (it then decays at rate ``rho_z``):
+    the tool for impulse responses, with or without common noise. Differentiable in the policy parameters through
     ``P_t`` only: the mean-field and price path are held fixed (SPEC §4).
     """
     mu0 = mf.initial_distribution() if mu0 is None else mu0
@@ -54,7 +57,8 @@ def rollout(mf: MeanField, policy: AbstractPolicy, eps: Float[Array, " T"],
 
     def body(state, xs):
         mu, z, carry = state
-        t, e = xs
+        t, e, shock = xs
+        z = z + shock
         agg = mf.aggregate_state(mu, z)
         obs = mf.observation(agg)
         carry, P = policy.step(carry, obs, t, cache)
@@ -67,16 +71,18 @@ def rollout(mf: MeanField, policy: AbstractPolicy, eps: Float[Array, " T"],
 
     T = eps.shape[0]
     z0 = jnp.asarray(z0, dtype=mf.a_s.dtype)
+    z_shock = jnp.zeros_like(eps) if z_shock is None else jnp.asarray(z_shock, eps.dtype)
     _, (mu, agg, obs, P, R) = jax.lax.scan(
-        body, (jax.lax.stop_gradient(mu0), z0, policy.init_carry()), (jnp.arange(T), eps)
+        body, (jax.lax.stop_gradient(mu0), z0, policy.init_carry()),
+        (jnp.arange(T), eps, z_shock),
     )
     return Trajectory(mu=mu, agg=agg, obs=obs, P=P, R=R, eps=eps)
 
 
 def rollout_batch(mf: MeanField, policy: AbstractPolicy, eps: Float[Array, "B T"],
-                  mu0=None, z0=0.0) -> Trajectory:
+                  mu0=None, z0=0.0, z_shock=None) -> Trajectory:
     """:func:`rollout` vmapped over ``B`` noise paths (every field gains a leading ``B`` axis)."""
-    return jax.vmap(lambda e: rollout(mf, policy, e, mu0, z0))(eps)
+    return jax.vmap(lambda e: rollout(mf, policy, e, mu0, z0, z_shock))(eps)
 
 
 def _agg_at(agg: AggregateState, t):
