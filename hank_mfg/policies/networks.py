@@ -218,12 +218,9 @@ class RecurrentPolicy(AbstractPolicy):
     def __init__(self, mf: MeanField, *, key: PRNGKeyArray, hidden: int = 128,
                  widths: tuple[int, ...] = (128, 128), activation: str = "relu",
                  head: str = "beta", time_input: bool = True):
-        _check_arch("RecurrentPolicy", widths, activation, head)
-        k_gru, k_trunk = jax.random.split(key)
-        self.norm = _Normaliser.build(mf, time_input)
+        k_gru, self.norm, self.trunk = _build("RecurrentPolicy", mf, key, hidden, widths,
+                                              activation, head, time_input)
         self.gru = eqx.nn.GRUCell(self.norm.d_in, hidden, key=k_gru)
-        n_out = 2 if head == "beta" else mf.n_actions
-        self.trunk = _Trunk(2, hidden, tuple(widths), n_out, activation, head, key=k_trunk)
 
     def init_carry(self):
         return jnp.zeros((self.gru.hidden_size,), self.norm.obs_ref.dtype)
@@ -246,12 +243,9 @@ class MemorylessPolicy(AbstractPolicy):
     def __init__(self, mf: MeanField, *, key: PRNGKeyArray, hidden: int = 128,
                  widths: tuple[int, ...] = (128, 128), activation: str = "relu",
                  head: str = "beta", time_input: bool = True):
-        _check_arch("MemorylessPolicy", widths, activation, head)
-        k_obs, k_trunk = jax.random.split(key)
-        self.norm = _Normaliser.build(mf, time_input)
+        k_obs, self.norm, self.trunk = _build("MemorylessPolicy", mf, key, hidden, widths,
+                                              activation, head, time_input)
         self.obs_in = eqx.nn.Linear(self.norm.d_in, hidden, key=k_obs)
-        n_out = 2 if head == "beta" else mf.n_actions
-        self.trunk = _Trunk(2, hidden, tuple(widths), n_out, activation, head, key=k_trunk)
 
     def prepare(self):
         return self.trunk.state_part(jax.lax.stop_gradient(self.norm.state_feats))
@@ -259,6 +253,16 @@ class MemorylessPolicy(AbstractPolicy):
     def step(self, carry, obs, t, cache):
         h = ACTIVATIONS[self.trunk.activation](self.obs_in(self.norm.inputs(obs, t)))
         return carry, self.trunk.table(cache, h, jax.lax.stop_gradient(self.norm.action_x))
+
+
+def _build(owner, mf, key, hidden, widths, activation, head, time_input):
+    """Shared construction: (key for the history encoder, normaliser, trunk)."""
+    _check_arch(owner, widths, activation, head)
+    k_hist, k_trunk = jax.random.split(key)
+    norm = _Normaliser.build(mf, time_input)
+    n_out = 2 if head == "beta" else mf.n_actions
+    trunk = _Trunk(2, hidden, tuple(widths), n_out, activation, head, key=k_trunk)
+    return k_hist, norm, trunk
 
 
 def _check_arch(owner, widths, activation, head):
