@@ -13,6 +13,7 @@ from typing import Optional
 
 import equinox as eqx
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
 from ._checks import (
@@ -24,6 +25,7 @@ from ._checks import (
     check_nonnegative,
     check_open_unit,
     check_positive,
+    concrete,
     fail,
 )
 from .income import IncomeProcess
@@ -143,18 +145,25 @@ class AbstractHetAgentModel(eqx.Module):
             fail(owner, "action_kind", f"be one of {ACTION_KINDS}", self.action_kind)
         if self.terminal not in TERMINAL_RULES:
             fail(owner, "terminal", f"be one of {TERMINAL_RULES}", self.terminal)
+        if not isinstance(self.common_noise, bool):
+            fail(owner, "common_noise", "be True or False", self.common_noise)
+        # Size fields (when the model declares them) are named in errors before grids are built.
+        for name, lo in (("n_wealth", 2), ("n_income", 1), ("n_actions", 1)):
+            if hasattr(type(self), "__dataclass_fields__") and name in type(self).__dataclass_fields__:
+                check_int_at_least(owner, name, getattr(self, name), lo)
         check_grid(owner, "a_grid", self.a_grid)
         inc = self.income
-        check_grid(owner, "e_grid", jnp.sort(inc.e_grid))
+        e = concrete(inc.e_grid)
+        if np.ndim(inc.e_grid) != 1:
+            fail(owner, "e_grid", "be a 1-d array", f"shape {np.shape(inc.e_grid)}")
+        if e is not None and not (np.all(np.isfinite(e)) and np.all(e >= 0)):
+            fail(owner, "e_grid", "hold finite, non-negative income levels", e)
         check_markov(owner, "Pi_e", inc.Pi_e)
         if inc.Pi_e.shape[0] != inc.e_grid.shape[0]:
             fail(owner, "Pi_e", f"be {inc.e_grid.shape[0]}x{inc.e_grid.shape[0]}",
                  f"shape {inc.Pi_e.shape}")
         if self.action_kind == "share":
-            ag = self.action_grid
-            from ._checks import concrete
-
-            g = concrete(ag)
+            g = concrete(self.action_grid)
             if g is not None and (g.min() <= 0 or g.max() >= 1):
                 fail(owner, "action_grid", "hold consumption shares in (0, 1)", g)
         else:

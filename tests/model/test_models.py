@@ -255,7 +255,7 @@ def test_income_errors(cls):
 
 
 def test_model_grid_with_one_point():
-    with pytest.raises(ValueError, match=r"\.n must be an integer >= 2"):
+    with pytest.raises(ValueError, match=r"KrusellSmith\.n_wealth must be an integer >= 2"):
         KrusellSmith(n_wealth=1, n_income=2, n_actions=3)
 
 
@@ -309,7 +309,7 @@ def user(**kw):
         (dict(grid_a=jnp.asarray([0.0, 2.0, 1.0])), "UserModel.a_grid must be strictly increasing"),
         (dict(grid_a=jnp.asarray([0.0, 1.0, 1.0])), "UserModel.a_grid must be strictly increasing"),
         (dict(grid_a=jnp.asarray([0.0])), "UserModel.a_grid must have at least 2 points"),
-        (dict(levels_e=jnp.asarray([1.0, 1.0])), "UserModel.e_grid must be strictly increasing"),
+        (dict(levels_e=jnp.asarray([1.0, -1.0])), "UserModel.e_grid must hold finite, non-negative"),
         (dict(Pi=jnp.asarray([[0.9, 0.2], [0.2, 0.8]])), "UserModel.Pi_e rows must sum to 1"),
         (dict(Pi=jnp.asarray([[1.1, -0.1], [0.2, 0.8]])),
          "UserModel.Pi_e must have non-negative entries"),
