@@ -1,0 +1,35 @@
+"""Analysis of solutions in pure JAX: distribution statistics, simulated panels, impulse
+responses, policy functions and Euler errors of learned policies (no pandas; tables and figures
+are built from these in :mod:`hank_mfg.reports`)."""
+
+from .distribution import (
+    QUANTILES,
+    WealthStats,
+    gini,
+    income_conditional,
+    lorenz_points,
+    stats_by_income,
+    top_share,
+    wealth_marginal,
+    wealth_quantile,
+    wealth_stats,
+)
+from .euler import LearnedEulerErrors, learned_euler_errors
+from .irf import IRF_UNITS, IRF_VARIABLES, deviations, generalized_irf, mit_deviations
+from .policy import (
+    PolicyFunctions,
+    interpolate_in_wealth,
+    policy_at,
+    policy_functions,
+    stationary_value,
+)
+from .simulation import PANEL_FIELDS, Panel, expected_choices, moments, panel_from_trajectory, simulate_paths
+
+__all__ = [
+    "QUANTILES", "WealthStats", "gini", "income_conditional", "lorenz_points", "stats_by_income",
+    "top_share", "wealth_marginal", "wealth_quantile", "wealth_stats",
+    "LearnedEulerErrors", "learned_euler_errors",
+    "IRF_UNITS", "IRF_VARIABLES", "deviations", "generalized_irf", "mit_deviations",
+    "PolicyFunctions", "interpolate_in_wealth", "policy_at", "policy_functions", "stationary_value",
+    "PANEL_FIELDS", "Panel", "expected_choices", "moments", "panel_from_trajectory", "simulate_paths",
+]

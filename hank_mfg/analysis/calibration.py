@@ -1,0 +1,469 @@
+"""Calibration: choose model parameters so that the steady state matches target moments.
+
+``calibrate(model, targets={"r": 0.01, "gini": 0.8}, free={"beta": (0.96, 0.995), ...})``
+replaces the free parameters of a declared model (0-d array fields) trial by trial, solves the
+stationary equilibrium without aggregate risk (SPEC §6 gold standard a) and drives the target
+residuals to zero:
+
+- **one equation, one free parameter**: Brent's bracketed root find (``scipy.optimize.brentq``);
+- **otherwise**: bounded least squares (``scipy.optimize.least_squares``, trust-region
+  reflective, forward-difference Jacobian).
+
+Both run on the host around jitted inner solves. scipy rather than a JAX optimiser because every
+trial is a fixed point (EGM policy iteration and the distribution's forward iteration inside
+``lax.while_loop``) that is not reverse-differentiable without implicit differentiation, and a
+handful of finite-difference trials on a warm-started solve cost less than compiling one.
+
+**Targeting ``r``** (the sequence-space codes' way): when ``"r"`` is a target, the interest rate is
+fixed at its target, the firm's first-order condition gives capital ``K(r)`` and the wage, and
+asset-market clearing ``A(params) = K`` becomes one of the equations (residual ``(A - K)/K``)
+instead of an inner root find in ``r``. Each trial is then one household solve
+(:func:`hank_mfg.household_steady_state`). Without an ``r`` target every trial is a full
+general-equilibrium :func:`hank_mfg.steady_state`.
+
+**Compiled once per calibration**: parameters are traced 0-d arrays, and each trial's model is
+``dataclasses.replace(model, name=value)`` (same structure, new leaves), so the jitted household
+solve, the firm side and the moments are compiled at the first trial and reused; the number of
+XLA compilations during the call is reported in ``diagnostics``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, Optional
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, ArrayLike, Float
+
+from ..model.base import AbstractHetAgentModel
+from ..solvers.egm import household_steady_state, require_float64
+from ..solvers.steady_state import SteadyState, capital_demand, steady_state
+
+__all__ = ["TARGETS", "Calibration", "calibrate", "steady_state_moments", "wealth_moments"]
+
+#: Targets :func:`calibrate` accepts, with their definitions (all at the steady state, ``z = 0``).
+TARGETS: dict[str, str] = {
+    "r": "interest rate (per model period); fixed at its target, market clearing is an equation",
+    "w": "wage",
+    "K/Y": "capital-output ratio (per model period: quarterly models give ~4x the annual ratio)",
+    "C/Y": "consumption-output ratio",
+    "gini": "Gini coefficient of wealth a over the stationary distribution on the grid",
+    "top10": "share of total wealth held by the wealthiest 10% of households",
+    "top1": "share of total wealth held by the wealthiest 1% of households",
+    "mass_at_limit": "mass of households at the borrowing limit a = a_grid[0]",
+    "mpc": "mean marginal propensity to consume out of cash on hand (per model period)",
+}
+
+_WEALTH_KEYS = ("mean", "gini", "top10", "top1", "mass_at_limit")
+
+
+# ---------------------------------------------------------------------------------------------
+# distribution statistics (pure, jittable)
+# ---------------------------------------------------------------------------------------------
+def wealth_moments(
+    mu: Float[ArrayLike, "..."], a_grid: Float[ArrayLike, " n_a"]
+) -> dict[str, Float[Array, ""]]:
+    """Wealth statistics of a distribution on grid points.
+
+    Wealth is the grid value ``a_grid[i]`` carried by the mass ``p_i = sum_e mu[i, e]`` (the
+    marginal over income); the mass at a grid point is treated as divisible (the lottery already
+    spreads households over grid points), so the Lorenz curve is the piecewise-linear curve
+    through ``(P_i, S_i / S)`` with ``P_i = sum_{j<=i} p_j``, ``S_i = sum_{j<=i} p_j a_j`` and
+    ``S = S_{n_a}`` (total wealth).
+
+    Args:
+        mu: distribution over ``(wealth, income)`` as an ``(n_a, n_e)`` table (a flat
+            wealth-major vector of length ``n_a n_e`` also works); need not be normalised.
+        a_grid: the wealth grid, increasing; ``a_grid[0]`` is the borrowing limit.
+
+    Returns:
+        dict of 0-d arrays: ``mean`` (``S``), ``gini`` (area definition of that Lorenz curve,
+        ``1 - sum_i p_i (S_{i-1} + S_i) / S``, exact for the discrete distribution; above 1 is
+        possible only with negative wealth), ``top10`` and ``top1`` (``1 - L(0.9)``,
+        ``1 - L(0.99)``: wealth share of the richest 10% / 1% of mass) and ``mass_at_limit``
+        (``p_0``, the mass exactly at the borrowing limit).
+    """
+    a_grid = jnp.asarray(a_grid, dtype=float)
+    mu = jnp.asarray(mu, dtype=float).reshape(a_grid.shape[0], -1)
+    p = jnp.sum(mu, axis=1)
+    p = p / jnp.sum(p)
+    P = jnp.cumsum(p)
+    S = jnp.cumsum(p * a_grid)
+    total = S[-1]
+    S_prev = jnp.concatenate([jnp.zeros(1), S[:-1]])
+    gini = 1.0 - jnp.sum(p * (S_prev + S)) / total
+    Px = jnp.concatenate([jnp.zeros(1), P])
+    Ly = jnp.concatenate([jnp.zeros(1), S / total])
+    top10 = 1.0 - jnp.interp(0.9, Px, Ly)
+    top1 = 1.0 - jnp.interp(0.99, Px, Ly)
+    return dict(mean=total, gini=gini, top10=top10, top1=top1, mass_at_limit=p[0])
+
+
+def _mean_mpc(mu, c_policy, a_grid, r):
+    """Mass-weighted MPC ``dc/dm`` by forward differences of ``c`` along the grid
+    (``(c_{i+1} - c_i) / ((1 + r)(a_{i+1} - a_i))``; the last point uses the backward one)."""
+    dc = jnp.diff(c_policy, axis=0) / ((1.0 + r) * jnp.diff(a_grid))[:, None]
+    mpc = jnp.concatenate([dc, dc[-1:]], axis=0)
+    return jnp.sum(mu * mpc) / jnp.sum(mu)
+
+
+@eqx.filter_jit
+def _firm_side(model, r):
+    """Capital demand, labour and the wage at the interest rate ``r`` (jitted once per model)."""
+    inc = model.income
+    L = jnp.asarray(inc.pi_e, dtype=float) @ jnp.asarray(inc.e_grid, dtype=float)
+    K = capital_demand(model, r, L)
+    w = model.prices(K, L, 0.0)[1]
+    Y = model.output(K, L, 0.0)
+    return K, L, w, Y
+
+
+@eqx.filter_jit
+def _moments_jit(a_grid, mu, c_policy, r, w, K, Y, C):
+    out = dict(r=r, w=w, K=K, Y=Y, C=C, **{"K/Y": K / Y, "C/Y": C / Y})
+    out.update(wealth_moments(mu, a_grid))
+    out["mpc"] = _mean_mpc(mu, c_policy, a_grid, r)
+    return out
+
+
+def steady_state_moments(model: AbstractHetAgentModel, ss: SteadyState) -> dict[str, float]:
+    """All moments :func:`calibrate` can target, at a steady state (plain floats).
+
+    Args:
+        model: the model ``ss`` was solved for (its wealth grid is used).
+        ss: a :class:`hank_mfg.SteadyState` (from :func:`hank_mfg.steady_state`).
+
+    Returns:
+        dict with ``r, w, K, Y, C, K/Y, C/Y`` and the :func:`wealth_moments` of ``ss.mu``
+        (``mean, gini, top10, top1, mass_at_limit``) and ``mpc`` (mass-weighted mean of
+        ``dc/dm`` by forward differences of the consumption policy along the wealth grid, per
+        model period). See :data:`TARGETS` for definitions.
+    """
+    a_grid = jnp.asarray(model.a_grid, dtype=float)
+    out = _moments_jit(a_grid, ss.mu, ss.c_policy, ss.r, ss.w, ss.K, ss.Y, ss.C)
+    return {k: float(v) for k, v in out.items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# result
+# ---------------------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class Calibration:
+    """The result of :func:`calibrate`.
+
+    Attributes:
+        model: the calibrated model (``dataclasses.replace`` of the input with ``params``).
+        params: calibrated values of the free parameters, ``{name: float}``.
+        targets: the targets, ``{name: float}``.
+        moments: every moment of :data:`TARGETS` (and ``K, Y, C, mean``) at the calibrated
+            steady state, ``{name: float}``.
+        steady_state: the :class:`hank_mfg.SteadyState` at the calibrated parameters.
+        diagnostics: ``method`` (``"brent"`` or ``"least_squares"``), ``mode`` (``"r fixed"``:
+            market clearing is an equation; ``"general equilibrium"``: a steady state per trial),
+            ``success`` (the solver converged and every scaled residual is below
+            ``residual_tol``), ``solver_success``, ``message``, ``evaluations`` (steady-state
+            solves), ``iterations`` (root-find iterations, or least-squares Jacobian evaluations), ``residuals`` (the
+            scaled equation residuals at the solution, ``{equation: float}``), ``max_residual``,
+            ``market_residual`` (``A - K``), ``seconds``, ``compilations`` (XLA compilations
+            during the call) and ``compilations_after_first`` (those after the first trial:
+            0 when nothing retraced), ``history`` (one dict per trial: params, residuals,
+            seconds).
+    """
+
+    model: AbstractHetAgentModel
+    params: dict[str, float]
+    targets: dict[str, float]
+    moments: dict[str, float]
+    steady_state: SteadyState
+    diagnostics: dict[str, Any]
+
+    @property
+    def fit(self) -> dict[str, dict[str, float]]:
+        """``{target: {"target": t, "model": m, "error": m - t}}`` (plain floats)."""
+        return {k: dict(target=t, model=self.moments[k], error=self.moments[k] - t)
+                for k, t in self.targets.items()}
+
+    def table(self):
+        """Targets versus model moments as a pandas DataFrame (``target, data, model, error``).
+
+        pandas is imported here, lazily, so the analysis layer does not depend on it.
+        """
+        import pandas as pd
+
+        rows = [dict(target=k, data=v["target"], model=v["model"], error=v["error"],
+                     description=TARGETS[k]) for k, v in self.fit.items()]
+        return pd.DataFrame(rows, columns=["target", "data", "model", "error", "description"])
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary: params, targets, fit, moments and diagnostics without history."""
+        diag = {k: v for k, v in self.diagnostics.items() if k != "history"}
+        return dict(model=type(self.model).__name__, params=dict(self.params),
+                    targets=dict(self.targets), fit=self.fit, moments=dict(self.moments),
+                    diagnostics=diag)
+
+
+# ---------------------------------------------------------------------------------------------
+# calibrate
+# ---------------------------------------------------------------------------------------------
+def _check_inputs(model, targets, free):
+    where = "calibrate"
+    if not isinstance(model, AbstractHetAgentModel):
+        raise TypeError(f"{where} expects an AbstractHetAgentModel; got {type(model).__name__}")
+    if not targets:
+        raise ValueError(f"{where}.targets is empty; choose from {sorted(TARGETS)}")
+    if not free:
+        raise ValueError(f"{where}.free is empty; give {{field: (lo, hi)}} for at least one "
+                         "parameter")
+    clean_targets = {}
+    for name, value in targets.items():
+        if name not in TARGETS:
+            raise ValueError(f"{where}.targets: unknown target {name!r}; allowed: "
+                             f"{', '.join(TARGETS)}")
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{where}.targets[{name!r}] must be a number; got {value!r}") from None
+        if not math.isfinite(v):
+            raise ValueError(f"{where}.targets[{name!r}] must be finite; got {v:.6g}")
+        clean_targets[name] = v
+    fields = {f.name: f for f in dataclasses.fields(model)}
+    owner = type(model).__name__
+    clean_free = {}
+    for name, bounds in free.items():
+        if name not in fields:
+            params = [n for n, f in fields.items() if not f.metadata.get("static", False)
+                      and np.ndim(getattr(model, n)) == 0 and getattr(model, n) is not None]
+            raise ValueError(f"{where}.free: {name!r} is not a field of {owner}; its parameters "
+                             f"are: {', '.join(params)}")
+        if fields[name].metadata.get("static", False) or np.ndim(getattr(model, name)) != 0:
+            raise ValueError(f"{where}.free: {owner}.{name} is not a 0-d parameter (static or "
+                             "shape-defining fields cannot be calibrated)")
+        try:
+            lo, hi = (float(b) for b in bounds)
+        except (TypeError, ValueError):
+            raise ValueError(f"{where}.free[{name!r}] must be a pair (lo, hi); got "
+                             f"{bounds!r}") from None
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            raise ValueError(f"{where}.free[{name!r}] bounds must be finite; got "
+                             f"({lo:.6g}, {hi:.6g})")
+        if not lo < hi:
+            raise ValueError(f"{where}.free[{name!r}] bounds are inverted or empty: need lo < hi; "
+                             f"got ({lo:.6g}, {hi:.6g})")
+        clean_free[name] = (lo, hi)
+    return clean_targets, clean_free
+
+
+def _scale(target: float) -> float:
+    """Residual scale: relative deviation, with a floor of 0.01 for targets near zero."""
+    return max(abs(target), 1e-2)
+
+
+def calibrate(
+    model: AbstractHetAgentModel,
+    targets: Mapping[str, float],
+    free: Mapping[str, tuple[float, float]],
+    *,
+    method: str = "auto",
+    xtol: float = 1e-10,
+    ftol: float = 1e-10,
+    maxiter: int = 100,
+    residual_tol: float = 1e-6,
+    steady_state_kwargs: Optional[Mapping[str, Any]] = None,
+    callback: Optional[Callable[[dict], None]] = None,
+    verbose: bool = False,
+) -> Calibration:
+    """Calibrate free parameters so that the steady state matches target moments.
+
+    Equations: with an ``r`` target, asset-market clearing ``(A - K)/K = 0`` at ``r = target``
+    plus ``(moment - target)/max(|target|, 0.01) = 0`` for every other target; without one, the
+    latter for every target at the general-equilibrium steady state. One equation and one free
+    parameter: Brent's method inside the bracket; otherwise bounded least squares (scipy's
+    trust-region reflective method) starting from the model's current values (clipped into the
+    bounds). Every trial replaces the parameters with ``dataclasses.replace`` outside jit, so
+    the inner solvers compile once per calibration, and warm-starts from the previous trial.
+
+    Args:
+        model: a declared model whose steady state :func:`hank_mfg.steady_state` can solve
+            (float64 required: ``jax.config.update("jax_enable_x64", True)``).
+        targets: ``{name: value}`` with names from :data:`TARGETS` (``r``, ``w``, ``K/Y``,
+            ``C/Y``, ``gini``, ``top10``, ``top1``, ``mass_at_limit``, ``mpc``); ratios and rates
+            are per model period.
+        free: ``{field: (lo, hi)}``: 0-d parameter fields of ``model`` and their bounds.
+        method: ``"auto"``, ``"brent"`` (needs one free parameter and one equation) or
+            ``"least_squares"``.
+        xtol: parameter tolerance (Brent's bracket width; least squares' step). ftol: scaled
+            residual tolerance of least squares. maxiter: iteration cap (Brent iterations, or
+            least-squares function evaluations). residual_tol: ``success`` also needs every
+            scaled residual below it (least squares may stop at a bound or a best fit).
+        steady_state_kwargs: passed to :func:`hank_mfg.household_steady_state` (``r`` target:
+            ``tol``, ``dist_tol``, ...) or :func:`hank_mfg.steady_state` (otherwise).
+        callback: called after every trial with ``{"trial", "params", "residuals",
+            "seconds"}`` (progress bars, logging).
+        verbose: print every trial.
+
+    Returns:
+        :class:`Calibration` (``.model``, ``.params``, ``.fit`` / ``.table()``, ``.moments``,
+        ``.steady_state``, ``.diagnostics``).
+
+    Raises:
+        ValueError: unknown target (the allowed ones are listed), empty or inverted bounds, a
+            free name that is not a parameter of the model (its parameters are listed), no sign
+            change of the residual in the bracket, or an unknown ``method``.
+        RuntimeError: float64 disabled, or an inner solve did not converge.
+
+    Example:
+        >>> cal = hm.calibrate(KrusellSmith(alpha=0.11, tfp=0.8816460975, beta=0.975),
+        ...                    targets={"r": 0.01}, free={"beta": (0.96, 0.995)})
+        >>> cal.params["beta"]                                    # 0.98195...
+        >>> cal.table()                                           # target, data, model, error
+    """
+    from scipy import optimize
+
+    require_float64("calibrate")
+    targets, free = _check_inputs(model, targets, free)
+    if method not in ("auto", "brent", "least_squares"):
+        raise ValueError(f"calibrate.method must be 'auto', 'brent' or 'least_squares'; got "
+                         f"{method!r}")
+    names = list(free)
+    fixed_r = "r" in targets
+    eq_names = (["market"] if fixed_r else []) + [k for k in targets if not (fixed_r and k == "r")]
+    if method == "auto":
+        method = "brent" if (len(names) == 1 and len(eq_names) == 1) else "least_squares"
+    if method == "brent" and not (len(names) == 1 and len(eq_names) == 1):
+        raise ValueError(f"calibrate.method 'brent' needs one free parameter and one equation; "
+                         f"got free {names} and equations {eq_names}")
+    ss_kw = dict(steady_state_kwargs or {})
+    a_max = float(np.asarray(model.a_grid)[-1])
+
+    compiles = {"n": 0, "first": None}
+
+    def on_event(event: str, duration: float, **_kw) -> None:
+        if event == "/jax/core/compile/backend_compile_duration":
+            compiles["n"] += 1
+
+    warm: dict[str, Any] = {}
+    history: list[dict] = []
+    solved: dict[tuple, tuple] = {}
+    t_start = time.perf_counter()
+
+    def with_params(x) -> AbstractHetAgentModel:
+        return dataclasses.replace(model, **{n: float(v) for n, v in zip(names, x)})
+
+    def solve_at(x):
+        """Steady state and moments at parameters ``x`` (cached by value)."""
+        key = tuple(float(v) for v in x)
+        if key in solved:
+            return solved[key]
+        m = with_params(key)
+        if fixed_r:
+            r = jnp.asarray(targets["r"], dtype=float)
+            K, L, w, Y = _firm_side(m, r)
+            beta = float(np.asarray(m.beta))
+            if not beta * (1.0 + targets["r"]) < 1.0:
+                # no stationary distribution: households accumulate without bound, so asset
+                # supply exceeds any capital demand; report the top of the grid (sign matters)
+                solved[key] = (m, None, {"A": a_max, "K": float(K)})
+                return solved[key]
+            hh = household_steady_state(m, r=r, w=w, Va_init=warm.get("Va"),
+                                        mu_init=warm.get("mu"), **ss_kw)
+            ss = SteadyState(
+                r=hh.r, w=hh.w, K=K, L=L, Y=Y, C=hh.C, A=hh.A, residual=hh.A - K, mu=hh.mu,
+                a_policy=hh.a_policy, c_policy=hh.c_policy, Va=hh.Va, euler_mean=hh.euler_mean,
+                euler_max=hh.euler_max, iterations=jnp.asarray(1),
+                egm_iterations=hh.egm_iterations, dist_iterations=hh.dist_iterations,
+            )
+        else:
+            ss = steady_state(m, **ss_kw)
+        warm["Va"], warm["mu"] = ss.Va, ss.mu
+        mom = steady_state_moments(m, ss)
+        mom["A"] = float(ss.A)
+        solved[key] = (m, ss, mom)
+        return solved[key]
+
+    def residuals(x) -> np.ndarray:
+        t0 = time.perf_counter()
+        cached = tuple(float(v) for v in x) in solved
+        m, ss, mom = solve_at(x)
+        res = {}
+        for eq in eq_names:
+            if eq == "market":
+                res[eq] = (mom["A"] - mom["K"]) / mom["K"]
+            elif ss is None:  # infeasible trial (beta (1 + r) >= 1): no moments
+                res[eq] = 0.0
+            else:
+                res[eq] = (mom[eq] - targets[eq]) / _scale(targets[eq])
+        vec = np.array([res[e] for e in eq_names])
+        if cached:  # a point the solver asked for again: no new trial
+            return vec
+        rec = dict(trial=len(history) + 1, params=dict(zip(names, map(float, x))),
+                   residuals=res, seconds=time.perf_counter() - t0)
+        history.append(rec)
+        if compiles["first"] is None:
+            compiles["first"] = compiles["n"]
+        if verbose:
+            pars = ", ".join(f"{k} = {v:.10g}" for k, v in rec["params"].items())
+            ress = ", ".join(f"{k} {v:+.3e}" for k, v in res.items())
+            print(f"calibrate: trial {rec['trial']}: {pars}: {ress} ({rec['seconds']:.2f}s)")
+        if callback is not None:
+            callback(rec)
+        return vec
+
+    jax.monitoring.register_event_duration_secs_listener(on_event)
+    try:
+        if method == "brent":
+            name = names[0]
+            lo, hi = free[name]
+            f_lo, f_hi = residuals([lo])[0], residuals([hi])[0]
+            if not np.isfinite(f_lo) or not np.isfinite(f_hi) or f_lo * f_hi > 0:
+                raise ValueError(
+                    f"calibrate: no solution for free[{name!r}] in the bracket ({lo:.6g}, "
+                    f"{hi:.6g}): the residual of {eq_names[0]!r} is {f_lo:.6g} and {f_hi:.6g} at "
+                    "its ends (same sign); widen the bracket or change the targets")
+            f = lambda v: float(residuals([v])[0])  # noqa: E731
+            x_star, info = optimize.brentq(f, lo, hi, xtol=xtol, maxiter=maxiter,
+                                           full_output=True, disp=False)
+            x = np.array([x_star])
+            success, message, iterations = bool(info.converged), str(info.flag), info.iterations
+        else:
+            lo = np.array([free[n][0] for n in names])
+            hi = np.array([free[n][1] for n in names])
+            x0 = np.array([float(np.asarray(getattr(model, n))) for n in names])
+            inside = (x0 > lo) & (x0 < hi)
+            x0 = np.where(inside, x0, 0.5 * (lo + hi))
+            sol = optimize.least_squares(
+                residuals, x0, bounds=(lo, hi), method="trf", x_scale=hi - lo, xtol=xtol,
+                ftol=ftol, gtol=ftol, diff_step=1e-6, max_nfev=maxiter)
+            x = sol.x
+            success, message, iterations = bool(sol.success), str(sol.message), int(sol.njev)
+        m, ss, mom = solve_at(x)
+        if ss is None:
+            raise ValueError(f"calibrate: the solution {dict(zip(names, map(float, x)))} has "
+                             f"beta (1 + r) >= 1 at target r = {targets['r']:.6g}: no stationary "
+                             "distribution; lower the upper bound of the bracket")
+        final = residuals(x)
+    finally:
+        jax.monitoring.unregister_event_duration_listener(on_event)
+    seconds = time.perf_counter() - t_start
+    max_residual = float(np.max(np.abs(final)))
+    if success and not max_residual <= residual_tol:
+        message = (f"{message}; but the largest scaled residual {max_residual:.3g} exceeds "
+                   f"residual_tol {residual_tol:.3g} (targets not all attainable in the bounds?)")
+    diagnostics = dict(
+        method=method, mode="r fixed" if fixed_r else "general equilibrium",
+        success=success and max_residual <= residual_tol, solver_success=success,
+        message=message, evaluations=len(solved), iterations=int(iterations),
+        residuals=dict(zip(eq_names, map(float, final))),
+        max_residual=max_residual, market_residual=float(ss.A - ss.K),
+        seconds=seconds, compilations=compiles["n"],
+        compilations_after_first=compiles["n"] - (compiles["first"] or 0),
+        euler_mean=float(ss.euler_mean), euler_max=float(ss.euler_max), history=history,
+    )
+    params = {n: float(v) for n, v in zip(names, x)}
+    return Calibration(model=m, params=params, targets=dict(targets), moments=mom,
+                       steady_state=ss, diagnostics=diagnostics)
