@@ -76,3 +76,9 @@ from .loading import ModelLoadError, build_model, load_model_class  # noqa: E402
 __all__ += ["ModelLoadError", "build_model", "load_model_class"]
 
 __version__ = "0.1.0"
+
+# --- calibration (issue 6) ---------------------------------------------------------------------
+from .analysis.calibration import TARGETS as CALIBRATION_TARGETS  # noqa: E402
+from .analysis.calibration import Calibration, calibrate, steady_state_moments  # noqa: E402
+
+__all__ += ["CALIBRATION_TARGETS", "Calibration", "calibrate", "steady_state_moments"]

@@ -266,8 +266,8 @@ def _scale(target: float) -> float:
 
 def calibrate(
     model: AbstractHetAgentModel,
-    targets: Mapping[str, float],
-    free: Mapping[str, tuple[float, float]],
+    targets: Mapping[str, Any],
+    free: Mapping[str, Any],
     *,
     method: str = "auto",
     xtol: float = 1e-10,
