@@ -14,6 +14,7 @@ from .distribution import (
     wealth_quantile,
     wealth_stats,
 )
+from .calibration import TARGETS, Calibration, calibrate, steady_state_moments
 from .euler import LearnedEulerErrors, learned_euler_errors
 from .irf import IRF_UNITS, IRF_VARIABLES, deviations, generalized_irf, mit_deviations
 from .policy import (
@@ -32,4 +33,5 @@ __all__ = [
     "IRF_UNITS", "IRF_VARIABLES", "deviations", "generalized_irf", "mit_deviations",
     "PolicyFunctions", "interpolate_in_wealth", "policy_at", "policy_functions", "stationary_value",
     "PANEL_FIELDS", "Panel", "expected_choices", "moments", "panel_from_trajectory", "simulate_paths",
+    "TARGETS", "Calibration", "calibrate", "steady_state_moments",
 ]

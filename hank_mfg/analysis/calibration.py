@@ -39,13 +39,14 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, ArrayLike, Float
+from jaxtyping import Array
 
 from ..model.base import AbstractHetAgentModel
 from ..solvers.egm import household_steady_state, require_float64
 from ..solvers.steady_state import SteadyState, capital_demand, steady_state
+from .distribution import wealth_marginal, wealth_stats
 
-__all__ = ["TARGETS", "Calibration", "calibrate", "steady_state_moments", "wealth_moments"]
+__all__ = ["TARGETS", "Calibration", "calibrate", "steady_state_moments"]
 
 #: Targets :func:`calibrate` accepts, with their definitions (all at the steady state, ``z = 0``).
 TARGETS: dict[str, str] = {
@@ -53,56 +54,22 @@ TARGETS: dict[str, str] = {
     "w": "wage",
     "K/Y": "capital-output ratio (per model period: quarterly models give ~4x the annual ratio)",
     "C/Y": "consumption-output ratio",
-    "gini": "Gini coefficient of wealth a over the stationary distribution on the grid",
+    "gini": "Gini coefficient of wealth over the stationary distribution (atoms on the grid)",
     "top10": "share of total wealth held by the wealthiest 10% of households",
     "top1": "share of total wealth held by the wealthiest 1% of households",
     "mass_at_limit": "mass of households at the borrowing limit a = a_grid[0]",
     "mpc": "mean marginal propensity to consume out of cash on hand (per model period)",
 }
 
-_WEALTH_KEYS = ("mean", "gini", "top10", "top1", "mass_at_limit")
-
 
 # ---------------------------------------------------------------------------------------------
-# distribution statistics (pure, jittable)
+# moments (pure, jittable)
 # ---------------------------------------------------------------------------------------------
-def wealth_moments(
-    mu: Float[ArrayLike, "..."], a_grid: Float[ArrayLike, " n_a"]
-) -> dict[str, Float[Array, ""]]:
-    """Wealth statistics of a distribution on grid points.
-
-    Wealth is the grid value ``a_grid[i]`` carried by the mass ``p_i = sum_e mu[i, e]`` (the
-    marginal over income); the mass at a grid point is treated as divisible (the lottery already
-    spreads households over grid points), so the Lorenz curve is the piecewise-linear curve
-    through ``(P_i, S_i / S)`` with ``P_i = sum_{j<=i} p_j``, ``S_i = sum_{j<=i} p_j a_j`` and
-    ``S = S_{n_a}`` (total wealth).
-
-    Args:
-        mu: distribution over ``(wealth, income)`` as an ``(n_a, n_e)`` table (a flat
-            wealth-major vector of length ``n_a n_e`` also works); need not be normalised.
-        a_grid: the wealth grid, increasing; ``a_grid[0]`` is the borrowing limit.
-
-    Returns:
-        dict of 0-d arrays: ``mean`` (``S``), ``gini`` (area definition of that Lorenz curve,
-        ``1 - sum_i p_i (S_{i-1} + S_i) / S``, exact for the discrete distribution; above 1 is
-        possible only with negative wealth), ``top10`` and ``top1`` (``1 - L(0.9)``,
-        ``1 - L(0.99)``: wealth share of the richest 10% / 1% of mass) and ``mass_at_limit``
-        (``p_0``, the mass exactly at the borrowing limit).
-    """
-    a_grid = jnp.asarray(a_grid, dtype=float)
-    mu = jnp.asarray(mu, dtype=float).reshape(a_grid.shape[0], -1)
-    p = jnp.sum(mu, axis=1)
-    p = p / jnp.sum(p)
-    P = jnp.cumsum(p)
-    S = jnp.cumsum(p * a_grid)
-    total = S[-1]
-    S_prev = jnp.concatenate([jnp.zeros(1), S[:-1]])
-    gini = 1.0 - jnp.sum(p * (S_prev + S)) / total
-    Px = jnp.concatenate([jnp.zeros(1), P])
-    Ly = jnp.concatenate([jnp.zeros(1), S / total])
-    top10 = 1.0 - jnp.interp(0.9, Px, Ly)
-    top1 = 1.0 - jnp.interp(0.99, Px, Ly)
-    return dict(mean=total, gini=gini, top10=top10, top1=top1, mass_at_limit=p[0])
+def _wealth_moments(mu, a_grid) -> dict[str, Array]:
+    """Wealth moments of an ``(n_a, n_e)`` distribution (definitions:
+    :mod:`hank_mfg.analysis.distribution`, atoms on grid points, Lorenz curve through them)."""
+    s = wealth_stats(a_grid, wealth_marginal(mu))
+    return dict(mean=s.mean, gini=s.gini, top10=s.top10, top1=s.top1, mass_at_limit=s.at_limit)
 
 
 def _mean_mpc(mu, c_policy, a_grid, r):
@@ -127,7 +94,7 @@ def _firm_side(model, r):
 @eqx.filter_jit
 def _moments_jit(a_grid, mu, c_policy, r, w, K, Y, C):
     out = dict(r=r, w=w, K=K, Y=Y, C=C, **{"K/Y": K / Y, "C/Y": C / Y})
-    out.update(wealth_moments(mu, a_grid))
+    out.update(_wealth_moments(mu, a_grid))
     out["mpc"] = _mean_mpc(mu, c_policy, a_grid, r)
     return out
 
@@ -140,8 +107,9 @@ def steady_state_moments(model: AbstractHetAgentModel, ss: SteadyState) -> dict[
         ss: a :class:`hank_mfg.SteadyState` (from :func:`hank_mfg.steady_state`).
 
     Returns:
-        dict with ``r, w, K, Y, C, K/Y, C/Y`` and the :func:`wealth_moments` of ``ss.mu``
-        (``mean, gini, top10, top1, mass_at_limit``) and ``mpc`` (mass-weighted mean of
+        dict with ``r, w, K, Y, C, K/Y, C/Y``, the wealth statistics of ``ss.mu``
+        (``mean, gini, top10, top1, mass_at_limit``: :func:`hank_mfg.analysis.wealth_stats`,
+        atoms on grid points) and ``mpc`` (mass-weighted mean of
         ``dc/dm`` by forward differences of the consumption policy along the wealth grid, per
         model period). See :data:`TARGETS` for definitions.
     """
