@@ -80,5 +80,30 @@ __version__ = "0.1.0"
 # --- calibration (issue 6) ---------------------------------------------------------------------
 from .analysis.calibration import TARGETS as CALIBRATION_TARGETS  # noqa: E402
 from .analysis.calibration import Calibration, calibrate, steady_state_moments  # noqa: E402
+from .analysis.targets_file import TargetFile, load_targets  # noqa: E402
 
-__all__ += ["CALIBRATION_TARGETS", "Calibration", "calibrate", "steady_state_moments"]
+__all__ += ["CALIBRATION_TARGETS", "Calibration", "calibrate", "steady_state_moments",
+            "TargetFile", "load_targets"]
+
+# --- analysis and reports (issue 5) ------------------------------------------------------------
+from .analysis import (  # noqa: E402
+    QUANTILES, LearnedEulerErrors, Panel, PolicyFunctions, WealthStats, generalized_irf,
+    learned_euler_errors, lorenz_points, policy_functions, simulate_paths, stationary_value,
+    wealth_stats,
+)
+from .reports import (  # noqa: E402
+    anticipation_figure, anticipatory_consumption, distribution_heatmaps, impulse_figure,
+    impulse_responses, load_bundle, load_run, lorenz_curve, mit_responses, policy_figure,
+    policy_table, read_table, save_bundle, save_figure, simulate, solution_quality,
+    wealth_distribution, wealth_figure, write_report, write_table,
+)
+
+__all__ += [
+    "QUANTILES", "LearnedEulerErrors", "Panel", "PolicyFunctions", "WealthStats",
+    "generalized_irf", "learned_euler_errors", "lorenz_points", "policy_functions",
+    "simulate_paths", "stationary_value", "wealth_stats",
+    "anticipation_figure", "anticipatory_consumption", "distribution_heatmaps", "impulse_figure",
+    "impulse_responses", "load_bundle", "load_run", "lorenz_curve", "mit_responses",
+    "policy_figure", "policy_table", "read_table", "save_bundle", "save_figure", "simulate",
+    "solution_quality", "wealth_distribution", "wealth_figure", "write_report", "write_table",
+]

@@ -157,16 +157,30 @@ class Calibration:
         return {k: dict(target=t, model=self.moments[k], error=self.moments[k] - t)
                 for k, t in self.targets.items()}
 
-    def table(self):
-        """Targets versus model moments as a pandas DataFrame (``target, data, model, error``).
+    def rows(self, untargeted: Mapping[str, float] | None = None) -> list[dict[str, Any]]:
+        """The fit as plain rows ``{target, data, model, error, targeted, description}``:
+        the targets first, then ``untargeted`` data moments (reported next to the model's)."""
+        rows = [dict(target=k, data=v["target"], model=v["model"], error=v["error"],
+                     targeted=True, description=TARGETS[k]) for k, v in self.fit.items()]
+        for k, v in (untargeted or {}).items():
+            if k not in TARGETS:
+                raise ValueError(f"Calibration.rows: unknown moment {k!r}; allowed: "
+                                 f"{', '.join(TARGETS)}")
+            rows.append(dict(target=k, data=float(v), model=self.moments[k],
+                             error=self.moments[k] - float(v), targeted=False,
+                             description=TARGETS[k]))
+        return rows
 
-        pandas is imported here, lazily, so the analysis layer does not depend on it.
+    def table(self, untargeted: Mapping[str, float] | None = None):
+        """Targets (and ``untargeted`` data moments) versus the model as a pandas DataFrame.
+
+        Columns ``target, data, model, error, targeted, description``. pandas is imported
+        here, lazily, so the analysis layer does not depend on it.
         """
         import pandas as pd
 
-        rows = [dict(target=k, data=v["target"], model=v["model"], error=v["error"],
-                     description=TARGETS[k]) for k, v in self.fit.items()]
-        return pd.DataFrame(rows, columns=["target", "data", "model", "error", "description"])
+        cols = ["target", "data", "model", "error", "targeted", "description"]
+        return pd.DataFrame(self.rows(untargeted), columns=cols)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary: params, targets, fit, moments and diagnostics without history."""
