@@ -147,6 +147,39 @@ def solve(
                f"({s['train_seconds']:.1f} s); results in {out}")
 
 
+@app.command()
+def report(
+    run_dir: str = typer.Argument(..., help="directory written by hank-mfg solve --out"),
+    out: str = typer.Option(..., "--out", "-o", help="output directory for tables and figures"),
+    n_paths: int = typer.Option(8, "--n-paths", help="common-noise paths for averages and IRFs"),
+    seed: int = typer.Option(0, "--seed", help="PRNG seed of the report's noise paths"),
+    shock: float = typer.Option(0.01, "--shock", help="log-TFP impulse for the impulse responses"),
+    compare: Optional[str] = typer.Option(None, "--compare",
+                                          help="another run (e.g. SPG) for anticipatory consumption"),
+) -> None:
+    """Write the tables (CSV + Parquet) and PNG figures of a solved run.
+
+    Tables: wealth_distribution, wealth_lorenz, impulse_responses, anticipatory_consumption,
+    policy_functions, solution_quality, simulation_panel; figures: wealth distribution, heatmaps,
+    impulse responses, anticipatory consumption, policy functions; plus OUT/bundle.
+
+    Example:
+
+        hank-mfg report runs/x --out runs/x_report
+    """
+    from .reports.export import write_report
+
+    if n_paths < 1:
+        fail(f"--n-paths must be a positive integer; got {n_paths}")
+    try:
+        written = write_report(run_dir, out, n_paths=n_paths, seed=seed, shock=shock,
+                               compare=compare)
+    except (FileNotFoundError, ValueError, FloatingPointError) as err:
+        fail(str(err))
+    typer.echo(f"report of {run_dir}: {len(written['tables']) // 2} tables (CSV + Parquet) and "
+               f"{len(written['figures'])} figures in {out}")
+
+
 def main() -> None:
     """Console-script entry point (``hank-mfg``)."""
     app()

@@ -1,0 +1,176 @@
+"""Matplotlib figures of solutions (object-oriented API: each function returns a
+``matplotlib.figure.Figure``; nothing touches pyplot's global state or shows a window).
+
+Save with ``fig.savefig("x.png", dpi=120)`` (Agg renderer, works headless).
+"""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from .. import analysis as an
+from ..solvers.steady_state import SteadyState
+from .tables import _distributions, _eps, resolve
+
+__all__ = ["wealth_figure", "distribution_heatmaps", "impulse_figure", "anticipation_figure",
+           "policy_figure"]
+
+_LABELS = dict(z="log TFP z", K="capital K", L="labour L", Y="output Y", C="consumption C",
+               r="interest rate r", w="wage w", share="consumption share", gini="wealth Gini",
+               top10="top-10% share", top1="top-1% share", bottom50="bottom-50% share",
+               at_limit="mass at borrowing limit")
+_UNIT_LABELS = dict(percent="% deviation", bp="basis points", pp="percentage points")
+
+
+def wealth_figure(source, policy=None, *, model=None, date=None, key=None) -> Figure:
+    """Wealth density by income state (mass per grid point of each conditional distribution)
+    and the Lorenz curve, for one distribution (sources as in :func:`hank_mfg.wealth_distribution`;
+    a rollout is shown at ``date``, default ``T - 1``)."""
+    dates = None if date is None else (int(date),)
+    if date is None and not isinstance(source, (SteadyState, np.ndarray)):
+        try:
+            dates = (resolve(source, policy, where="wealth_figure")[0].horizon - 1,)
+        except TypeError:
+            dates = None
+    a, e, items = _distributions(source, policy, model, dates, key, 1, "wealth_figure")
+    labels, mu = items[0]
+    mu = np.asarray(mu, dtype=float)
+    a_np = np.asarray(a, dtype=float)
+    fig = Figure(figsize=(11, 4.2), layout="constrained")
+    ax1, ax2 = fig.subplots(1, 2)
+    for i in range(mu.shape[1]):
+        col = mu[:, i]
+        if col.sum() > 0:
+            ax1.plot(a_np, col / col.sum(), marker=".", ms=3, lw=1, label=f"e{i} = {float(e[i]):.3g}")
+    ax1.set_xscale("symlog", linthresh=max(1e-2, float(a_np[1] - a_np[0])))
+    ax1.set_xlabel("wealth a")
+    ax1.set_ylabel("mass per grid point (within income state)")
+    ax1.set_title("wealth distribution by income state")
+    ax1.legend(fontsize=8)
+    F, L = an.lorenz_points(a, an.wealth_marginal(jnp.asarray(mu)))
+    s = an.wealth_stats(a, an.wealth_marginal(jnp.asarray(mu)))
+    ax2.plot([0, 1], [0, 1], color="grey", lw=0.8, ls="--", label="equality")
+    ax2.plot(np.asarray(F), np.asarray(L), lw=1.5, label=f"Lorenz (Gini {float(s.gini):.3f})")
+    ax2.set_xlabel("population share (poorest first)")
+    ax2.set_ylabel("wealth share")
+    ax2.set_title("Lorenz curve")
+    ax2.set_xlim(0, 1)
+    ax2.set_ylim(min(0.0, float(np.min(L))), 1)
+    ax2.legend(fontsize=8)
+    if labels:
+        fig.suptitle(", ".join(f"{k} {v}" for k, v in labels.items()))
+    return fig
+
+
+def distribution_heatmaps(source, policy=None, *, key=None, path: int = 0) -> Figure:
+    """The paper's heatmaps of the distribution over (wealth, income) at ``t = 0, T/2, T-1``
+    beside the paths of ``r`` and ``w`` (one noise path: ``key``, ``path``; ``None`` = no-shock
+    path). Colour: mass per state (``log10``, masses below ``1e-8`` clipped)."""
+    mf, pol = resolve(source, policy, where="distribution_heatmaps")
+    panel, traj = an.simulate_paths(mf, pol, _eps(mf, key, path + 1 if key is not None else 1))
+    b = path if key is not None else 0
+    T = mf.horizon
+    dates = (0, T // 2, T - 1)
+    fig = Figure(figsize=(15, 4.2), layout="constrained")
+    axes = fig.subplots(1, 4, gridspec_kw=dict(width_ratios=[1, 1, 1, 1.4]))
+    a = np.asarray(mf.a_grid, dtype=float)
+    n_e = mf.n_income
+    im = None
+    for ax, t in zip(axes[:3], dates):
+        mu = np.asarray(traj.mu[b, t], dtype=float).reshape(mf.n_wealth, n_e)
+        im = ax.imshow(np.log10(np.maximum(mu, 1e-8)), aspect="auto", origin="lower",
+                       cmap="viridis", vmin=-8, vmax=0, interpolation="nearest")
+        ax.set_xticks(range(n_e))
+        ax.set_xlabel("income state e")
+        ticks = np.unique(np.linspace(0, mf.n_wealth - 1, 6).astype(int))
+        ax.set_yticks(ticks)
+        ax.set_yticklabels([f"{a[i]:.3g}" for i in ticks])
+        ax.set_ylabel("wealth a (grid)")
+        ax.set_title(f"distribution at t = {t}")
+    fig.colorbar(im, ax=axes[:3], label="log10 mass", shrink=0.9)
+    ax = axes[3]
+    t = np.arange(T)
+    ax.plot(t, np.asarray(panel.r[b]), color="C0", label="r")
+    ax.set_xlabel("date t")
+    ax.set_ylabel("interest rate r", color="C0")
+    ax2 = ax.twinx()
+    ax2.plot(t, np.asarray(panel.w[b]), color="C1", label="w")
+    ax2.set_ylabel("wage w", color="C1")
+    ax.set_title("prices along the path")
+    return fig
+
+
+def impulse_figure(responses: pd.DataFrame, other: pd.DataFrame | None = None,
+                   variables=("K", "Y", "C", "r", "w")) -> Figure:
+    """Overlay of impulse responses: every ``kind`` in ``responses`` (e.g. generalised,
+    no-noise) and in ``other`` (e.g. :func:`hank_mfg.mit_responses`), one panel per variable."""
+    df = responses if other is None else pd.concat([responses, other], ignore_index=True)
+    variables = [v for v in variables if v in set(df["variable"])]
+    fig = Figure(figsize=(3.2 * len(variables), 3.4), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(variables)))
+    styles = dict(generalized="-", no_noise="--", mit=":")
+    for ax, v in zip(axes, variables):
+        sub = df[df["variable"] == v]
+        for kind, g in sub.groupby("kind", sort=False):
+            ax.plot(g["t"], g["response"], ls=styles.get(kind, "-"), marker=".", ms=3, label=kind)
+        ax.axhline(0.0, color="grey", lw=0.6)
+        ax.set_title(_LABELS.get(v, v))
+        ax.set_xlabel("quarters after the shock" if "mit" in set(sub["kind"]) else "date t")
+        ax.set_ylabel(_UNIT_LABELS[sub["unit"].iloc[0]])
+        ax.legend(fontsize=7)
+    return fig
+
+
+def anticipation_figure(table: pd.DataFrame) -> Figure:
+    """Anticipatory consumption (from :func:`hank_mfg.anticipatory_consumption`): the mean
+    consumption share and level against time to the end of the horizon, and the share against
+    the latest change of the interest rate, one colour per method."""
+    fig = Figure(figsize=(14, 4.0), layout="constrained")
+    ax1, ax2, ax3 = fig.subplots(1, 3)
+    for i, (name, g) in enumerate(table.groupby("method", sort=False)):
+        m = g.groupby("time_to_end")[["share", "consumption"]].mean().sort_index()
+        ax1.plot(m.index, m["share"], marker=".", color=f"C{i}", label=name.upper())
+        ax2.plot(m.index, m["consumption"], marker=".", color=f"C{i}", label=name.upper())
+        h = g[~g["terminal"] & (g["t"] > 0)]
+        ax3.scatter(1e4 * h["dr"], h["share"], s=8, alpha=0.6, color=f"C{i}", label=name.upper())
+    for ax in (ax1, ax2):
+        ax.invert_xaxis()
+        ax.set_xlabel("periods to the end of the horizon (T - 1 - t)")
+        ax.legend(fontsize=8)
+    ax1.set_ylabel("mean consumption share c / (m - a_0)")
+    ax1.set_title("consumption share")
+    ax2.set_ylabel("aggregate consumption C")
+    ax2.set_title("consumption level")
+    ax3.set_xlabel("latest change of r, r_t - r_(t-1) (bp)")
+    ax3.set_ylabel("mean consumption share")
+    ax3.set_title("share against the price history")
+    ax3.legend(fontsize=8)
+    return fig
+
+
+def policy_figure(table: pd.DataFrame, *, date=None) -> Figure:
+    """The paper's per-income policy plots: value, expected action, consumption and reward against
+    wealth, one line per income state (from :func:`hank_mfg.policy_table`, grid rows; ``date``
+    picks one date when the table has several)."""
+    df = table[table["on_grid"]]
+    if date is not None:
+        df = df[df["date"] == date]
+    elif df["date"].notna().any() and df["date"].nunique() > 1:
+        df = df[df["date"] == df["date"].min()]
+    fig = Figure(figsize=(14, 3.6), layout="constrained")
+    axes = fig.subplots(1, 4)
+    what = [("value", "value V(a, e)"), ("expected_action", "expected action"),
+            ("consumption", "consumption c(a, e)"), ("reward", "expected reward")]
+    for ax, (col, lab) in zip(axes, what):
+        for i, g in df.groupby("income_state"):
+            ax.plot(g["wealth"], g[col], lw=1.2, label=f"e{i} = {g['income'].iloc[0]:.3g}")
+        ax.set_xlabel("wealth a")
+        ax.set_ylabel(lab)
+        ax.set_title(lab)
+    axes[0].legend(fontsize=7)
+    d = df["date"].iloc[0] if len(df) else np.nan
+    fig.suptitle("steady state" if np.isnan(d) else f"policy at date t = {int(d)}")
+    return fig

@@ -1,0 +1,413 @@
+"""Tidy pandas tables of a solution: panels, wealth distributions, impulse responses,
+anticipatory consumption, policy functions and solution quality (SPEC §7).
+
+Every function takes a *source*: a :class:`~hank_mfg.Solution` (its model and policy), or a model
+/ :class:`~hank_mfg.MeanField` together with ``policy=`` (a trained policy or an ``n_s x n_k``
+table); distribution and policy tables also accept a :class:`~hank_mfg.SteadyState` (with
+``model=``). Where a rollout is needed and no ``key`` is given, the *no-shock path* is used
+(all common-noise innovations zero), so results are deterministic.
+
+Statistic definitions (atoms on grid points) are in :mod:`hank_mfg.analysis.distribution`.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pandas as pd
+
+from .. import analysis as an
+from ..metrics.exploitability import as_policy, exploitability
+from ..model.base import AbstractHetAgentModel
+from ..operators.meanfield import MeanField, compile_model
+from ..solvers.rollout import Trajectory, policy_values, rollout
+from ..solvers.rspg import Solution
+from ..solvers.steady_state import SteadyState
+from ..solvers.transition import TransitionPath
+
+__all__ = [
+    "simulate", "wealth_distribution", "lorenz_curve", "impulse_responses", "mit_responses",
+    "anticipatory_consumption", "policy_table", "solution_quality", "resolve",
+]
+
+
+# ---- sources -------------------------------------------------------------------------------------
+def resolve(source, policy=None, *, where: str = "report"):
+    """``(mf, policy)`` from a Solution, or a model / MeanField plus ``policy``."""
+    if isinstance(source, Solution):
+        mf = compile_model(source.model)
+        return mf, as_policy(source.policy if policy is None else policy, mf)
+    if isinstance(source, MeanField):
+        mf = source
+    elif isinstance(source, AbstractHetAgentModel):
+        mf = compile_model(source)
+    else:
+        raise TypeError(f"{where}: expected a Solution, a model or a MeanField; "
+                        f"got {type(source).__name__}")
+    if policy is None:
+        raise ValueError(f"{where}: a model needs policy= (a trained policy or an n_s x n_k table)")
+    return mf, as_policy(policy, mf)
+
+
+def _eps(mf: MeanField, key, n_paths: int, T: int | None = None):
+    T = mf.horizon if T is None else int(T)
+    if key is None:
+        return jnp.zeros((n_paths, T), dtype=mf.a_s.dtype)
+    return mf.sample_noise(key=key, n_paths=n_paths, T=T)
+
+
+def _model_of(source, model):
+    if model is not None:
+        return model
+    if isinstance(source, Solution):
+        return source.model
+    if isinstance(source, MeanField):
+        return source.model
+    if isinstance(source, AbstractHetAgentModel):
+        return source
+    return None
+
+
+def _distributions(source, policy, model, dates, key, n_paths, where):
+    """``(a_grid, e_grid, [(labels, mu (n_a, n_e))])`` for any distribution source."""
+    if isinstance(source, SteadyState):
+        if model is None:
+            raise ValueError(f"{where}: a SteadyState needs model= (for the grids)")
+        a, e = jnp.asarray(model.a_grid, dtype=float), jnp.asarray(model.e_grid, dtype=float)
+        return a, e, [({}, source.mu)]
+    if isinstance(source, TransitionPath):
+        if model is None or source.mu is None:
+            raise ValueError(f"{where}: a TransitionPath needs model= and return_distribution=True")
+        a, e = jnp.asarray(model.a_grid, dtype=float), jnp.asarray(model.e_grid, dtype=float)
+        T = source.mu.shape[0]
+        dates = (0, T // 2, T - 1) if dates is None else dates
+        return a, e, [({"date": int(t)}, source.mu[t]) for t in dates]
+    if isinstance(source, (np.ndarray, jax.Array)):
+        m = _model_of(None, model)
+        if m is None:
+            raise ValueError(f"{where}: a distribution array needs model= (for the grids)")
+        a, e = jnp.asarray(m.a_grid, dtype=float), jnp.asarray(m.e_grid, dtype=float)
+        return a, e, [({}, jnp.asarray(source).reshape(a.shape[0], e.shape[0]))]
+    mf, pol = resolve(source, policy, where=where)
+    T = mf.horizon
+    dates = (0, T // 2, T - 1) if dates is None else tuple(int(t) for t in dates)
+    _, traj = an.simulate_paths(mf, pol, _eps(mf, key, n_paths))
+    out = []
+    for b in range(traj.mu.shape[0]):
+        for t in dates:
+            mu = traj.mu[b, t].reshape(mf.n_wealth, mf.n_income)
+            out.append(({"path": b, "date": t}, mu))
+    return mf.a_grid, mf.e_grid, out
+
+
+_STAT_COLUMNS = ["mean", "p10", "p25", "p50", "p75", "p90", "p99", "gini", "top10_share",
+                 "top1_share", "bottom50_share", "at_limit"]
+
+
+def _stat_row(s: an.WealthStats) -> dict:
+    q = np.asarray(s.quantiles)
+    return dict(mean=float(s.mean), p10=q[0], p25=q[1], p50=q[2], p75=q[3], p90=q[4], p99=q[5],
+                gini=float(s.gini), top10_share=float(s.top10), top1_share=float(s.top1),
+                bottom50_share=float(s.bottom50), at_limit=float(s.at_limit))
+
+
+# ---- tables --------------------------------------------------------------------------------------
+def simulate(source, policy=None, *, key, n_paths: int = 8, T: int | None = None) -> pd.DataFrame:
+    """Tidy panel of a population rolled forward along sampled common-noise paths.
+
+    Args:
+        source: Solution, or model / MeanField with ``policy``. key: PRNG key of the noise
+            paths (``None``: the no-shock path). n_paths: number of paths ``B``.
+        T: dates (default the model's horizon).
+
+    Returns:
+        DataFrame with one row per ``(path, t)``: ``z, K, L, Y, C, r, w, share`` and the wealth
+        moments ``mean_wealth, gini, top10, top1, bottom50, p10, p50, p90, p99, at_limit``
+        (see :class:`hank_mfg.analysis.Panel`).
+
+    Example:
+        >>> hm.simulate(sol, key=jax.random.key(0), n_paths=4).groupby("t")[["K", "r"]].mean()
+    """
+    mf, pol = resolve(source, policy, where="simulate")
+    panel, _ = an.simulate_paths(mf, pol, _eps(mf, key, n_paths, T))
+    B, T_ = panel.K.shape
+    cols = {"path": np.repeat(np.arange(B), T_), "t": np.tile(np.arange(T_), B)}
+    for f in an.PANEL_FIELDS:
+        cols[f] = np.asarray(getattr(panel, f), dtype=float).reshape(-1)
+    return pd.DataFrame(cols)
+
+
+def wealth_distribution(source, policy=None, *, model=None, dates=None, key=None,
+                        n_paths: int = 1, by_income: bool = True) -> pd.DataFrame:
+    """Wealth-distribution table: mean, p10..p99, Gini, top 10%/1% and bottom 50% shares, mass at
+    the borrowing limit — overall and by income state.
+
+    Args:
+        source: :class:`~hank_mfg.SteadyState` (with ``model=``); a
+            :class:`~hank_mfg.TransitionPath` with distributions (``model=``, ``dates``); a
+            distribution array ``(n_a, n_e)`` (``model=``); or a Solution / model + ``policy``,
+            rolled out along ``n_paths`` paths (``key``; ``None`` = the no-shock path) and
+            summarised at ``dates`` (default ``0, T//2, T-1``).
+        by_income: add one row per income state (statistics of the conditional distribution).
+
+    Returns:
+        DataFrame: ``[path, date,] group`` (``"all"`` or ``"e<i>"``), ``income`` (level; NaN for
+        ``all``), ``population`` (mass of the group) and the statistics ``mean, p10, p25, p50,
+        p75, p90, p99, gini, top10_share, top1_share, bottom50_share, at_limit``. Quantiles are
+        grid points ``min{a_i : F_i >= q}``; shares split the straddling atom; Gini is exact for
+        atoms (definitions in :mod:`hank_mfg.analysis.distribution` and docs/validation.md).
+    """
+    a, e, items = _distributions(source, policy, model, dates, key, n_paths, "wealth_distribution")
+    rows = []
+    for labels, mu in items:
+        mu = jnp.asarray(mu)
+        s = an.wealth_stats(a, an.wealth_marginal(mu))
+        rows.append(dict(labels, group="all", income=np.nan, population=float(jnp.sum(mu)),
+                         **_stat_row(s)))
+        if by_income:
+            sb = an.stats_by_income(a, mu)
+            for i in range(e.shape[0]):
+                si = jax.tree_util.tree_map(lambda x: x[i], sb)
+                rows.append(dict(labels, group=f"e{i}", income=float(e[i]),
+                                 population=float(si.mass), **_stat_row(si)))
+    return pd.DataFrame(rows)
+
+
+def lorenz_curve(source, policy=None, *, model=None, date=None, key=None) -> pd.DataFrame:
+    """Lorenz curve of wealth: ``population_share`` ``F_i`` and ``wealth_share`` ``L_i`` at each atom.
+
+    Starts at ``(0, 0)`` and ends at ``(1, 1)``; join the points linearly (exact for atoms). For a
+    rollout (Solution / model + policy) the distribution at ``date`` (default ``T - 1``) of the
+    first path (``key``; ``None`` = no-shock path) is used; other sources as in
+    :func:`wealth_distribution`.
+    """
+    dates = None if date is None else (int(date),)
+    if date is None and not isinstance(source, (SteadyState, np.ndarray, jax.Array)):
+        if isinstance(source, TransitionPath):
+            dates = (source.K.shape[0] - 1,)
+        else:
+            dates = (resolve(source, policy, where="lorenz_curve")[0].horizon - 1,)
+    a, _, items = _distributions(source, policy, model, dates, key, 1, "lorenz_curve")
+    labels, mu = items[0]
+    F, L = an.lorenz_points(a, an.wealth_marginal(jnp.asarray(mu)))
+    df = pd.DataFrame(dict(population_share=np.asarray(F, dtype=float),
+                           wealth_share=np.asarray(L, dtype=float),
+                           wealth=np.concatenate([[np.nan], np.asarray(a, dtype=float)])))
+    for k, v in labels.items():
+        df.insert(0, k, v)
+    return df
+
+
+def _irf_frame(base: dict, shocked: dict, response: dict, kind: str) -> pd.DataFrame:
+    frames = []
+    for v, resp in response.items():
+        resp = np.asarray(resp, dtype=float)
+        frames.append(pd.DataFrame(dict(
+            kind=kind, variable=v, unit=an.IRF_UNITS[v], t=np.arange(resp.shape[0]),
+            baseline=np.asarray(base[v], dtype=float) * np.ones_like(resp),
+            shocked=np.asarray(shocked[v], dtype=float), response=resp)))
+    return pd.concat(frames, ignore_index=True)
+
+
+def impulse_responses(source, policy=None, *, shock: float = 0.01, date: int = 0, key,
+                      n_paths: int = 8, deterministic: bool = False) -> pd.DataFrame:
+    """Generalised impulse responses of a learned policy to a log-TFP shock (common random numbers).
+
+    Mean paths over ``n_paths`` common-noise paths (``key``) with and without an extra innovation
+    ``shock`` at ``date``; the same innovations in both (common random numbers), so a zero shock
+    gives exactly zero. Responses: percent deviations of the mean paths (``K, L, Y, C, w``), basis
+    points for ``r``, percentage points for log TFP, the consumption share and the distribution
+    moments (``gini, top10, top1, bottom50, at_limit``); see :mod:`hank_mfg.analysis.irf`.
+
+    Args:
+        source: Solution, or model / MeanField with ``policy``. shock: innovation size
+            (0.01 = 1% TFP). date: when it hits. key: noise paths (``None``: the no-shock path,
+            one path — the learned policy's response to an MIT shock).
+        deterministic: also add the no-shock-path response (``kind="no_noise"``).
+
+    Returns:
+        Tidy DataFrame: ``kind`` (``"generalized"`` / ``"no_noise"``), ``variable``, ``unit``,
+        ``t``, ``baseline``, ``shocked`` (mean levels), ``response``.
+
+    Example:
+        >>> irf = hm.impulse_responses(sol, shock=0.01, key=jax.random.key(0), n_paths=16)
+        >>> irf.pivot(index="t", columns="variable", values="response")[["K", "Y", "r"]]
+    """
+    mf, pol = resolve(source, policy, where="impulse_responses")
+    frames = []
+    runs = [("generalized", _eps(mf, key, n_paths if key is not None else 1))]
+    if deterministic and key is not None:
+        runs.append(("no_noise", _eps(mf, None, 1)))
+    for kind, eps in runs:
+        b, s, r = an.generalized_irf(mf, pol, eps, shock=shock, date=date)
+        d = lambda p: {k: getattr(p, k) for k in an.IRF_VARIABLES}  # noqa: E731
+        frames.append(_irf_frame(d(b), d(s), r, "no_noise" if key is None else kind))
+    return pd.concat(frames, ignore_index=True)
+
+
+def mit_responses(transition_path: TransitionPath, steady_state: SteadyState) -> pd.DataFrame:
+    """MIT-shock responses of a perfect-foresight transition path, in the format of
+    :func:`impulse_responses` (``kind="mit"``; baseline = the steady state).
+
+    Example:
+        >>> ss = hm.steady_state(model); path = hm.transition_path(model, z=0.01 * 0.9 ** jnp.arange(200), steady_state=ss)
+        >>> hm.mit_responses(path, ss)
+    """
+    levels, resp = an.mit_deviations(transition_path, steady_state)
+    ss = steady_state
+    base = dict(z=0.0, K=ss.K, Y=ss.Y, C=ss.C, r=ss.r, w=ss.w)
+    return _irf_frame(base, levels, resp, "mit")
+
+
+def anticipatory_consumption(rspg_solution, spg_solution=None, *, key=None, n_paths: int = 8,
+                             labels=None) -> pd.DataFrame:
+    """Consumption share and level against time to the end of the horizon and against the recent
+    public price history, for RSPG (history-aware) versus SPG (memoryless).
+
+    Both solutions are rolled out along the *same* ``n_paths`` noise paths (``key``; ``None`` =
+    the no-shock path). Per path and date: ``share`` = mass-weighted mean consumption share of
+    cash on hand above the borrowing limit ``c / (m - a_0)``; ``consumption`` = aggregate chosen
+    consumption ``C``; the public prices ``r, w`` and their recent history ``dr = r_t - r_{t-1}``,
+    ``r_gap = r_t - mean(r_0..r_{t-1})`` (0 at ``t = 0``). ``terminal`` flags ``t = T-1``, where
+    under ``consume_all`` the reward is ``u(m)`` whatever the chosen share (the paper's
+    end-of-horizon effect is the rise of the share at the dates before it).
+
+    Returns:
+        DataFrame: ``method, path, t, time_to_end, terminal, share, consumption, r, w, dr, r_gap``.
+    """
+    sols = [rspg_solution] + ([] if spg_solution is None else [spg_solution])
+    names = list(labels) if labels is not None else [getattr(s, "method", f"policy{i}")
+                                                     for i, s in enumerate(sols)]
+    if len(set(names)) < len(names):
+        names = [f"{n}_{i}" for i, n in enumerate(names)]
+    frames = []
+    for name, sol in zip(names, sols):
+        mf, pol = resolve(sol, where="anticipatory_consumption")
+        panel, _ = an.simulate_paths(mf, pol, _eps(mf, key, n_paths if key is not None else 1))
+        B, T = panel.K.shape
+        r = np.asarray(panel.r, dtype=float)
+        dr = np.concatenate([np.zeros((B, 1)), np.diff(r, axis=1)], axis=1)
+        csum = np.cumsum(r, axis=1)
+        prev_mean = np.concatenate([r[:, :1], csum[:, :-1] / np.arange(1, T)[None, :]], axis=1)
+        t = np.tile(np.arange(T), B)
+        frames.append(pd.DataFrame(dict(
+            method=name, path=np.repeat(np.arange(B), T), t=t, time_to_end=T - 1 - t,
+            terminal=t == T - 1,
+            share=np.asarray(panel.share, dtype=float).reshape(-1),
+            consumption=np.asarray(panel.C, dtype=float).reshape(-1),
+            r=r.reshape(-1), w=np.asarray(panel.w, dtype=float).reshape(-1),
+            dr=dr.reshape(-1), r_gap=(r - prev_mean).reshape(-1))))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _history(mf, pol, history, date, r, w):
+    """``(obs[0..date], agg at date, trajectory or None)``."""
+    if history is None or isinstance(history, Trajectory):
+        traj = rollout(mf, pol, _eps(mf, None, 1)[0]) if history is None else history
+        agg = jax.tree_util.tree_map(lambda x: x[date], traj.agg)
+        return traj.obs, agg, traj
+    obs = jnp.asarray(history, dtype=mf.a_s.dtype)
+    if r is None or w is None:
+        if type(mf.model).observation is not AbstractHetAgentModel.observation:
+            raise ValueError("policy_table: an observation history of a model with a custom "
+                             "observation needs the prices r= and w= at the date")
+        r, w = obs[date, 0], obs[date, 1]
+    from ..operators.meanfield import AggregateState
+
+    nan = jnp.asarray(jnp.nan, mf.a_s.dtype)
+    agg = AggregateState(K=nan, L=nan, z=nan, Y=nan, r=jnp.asarray(r, mf.a_s.dtype),
+                         w=jnp.asarray(w, mf.a_s.dtype))
+    return obs, agg, None
+
+
+def policy_table(source, policy=None, *, model=None, date: int = 0, history=None, r=None,
+                 w=None, wealth=None, value: bool = True) -> pd.DataFrame:
+    """Tidy policy functions ``c(a, e)`` and ``a'(a, e)`` at a date and public history.
+
+    Args:
+        source: :class:`~hank_mfg.SteadyState` (with ``model=``; stationary, ``date`` is NaN, the
+            value comes from :func:`hank_mfg.analysis.stationary_value`), or a Solution / model +
+            ``policy`` (a learned policy: its table after the history ``o_0..o_date``).
+        date: the date ``t``. history: for learned policies, a :class:`~hank_mfg.Trajectory`
+            (one path; prices and values are taken from it), an observation array
+            ``(>= date+1, n_obs)`` (then ``r=, w=`` unless the observation is the default
+            ``(r, w)``), or ``None``: the no-shock path.
+        wealth: optional wealth levels at which to evaluate the functions off the grid
+            (linear interpolation within each income state, clamped outside the grid).
+        value: include the value function (NaN where unavailable).
+
+    Returns:
+        DataFrame, one row per ``(wealth, income state)``: ``wealth, income_state, income, date,
+        on_grid, cash, consumption, savings, share, expected_action, reward, value`` — expected
+        values under the policy's action lottery (``share = c / (m - a_0)``; ``expected_action``
+        = mean action value; ``reward`` = expected period reward).
+    """
+    if isinstance(source, SteadyState):
+        if model is None:
+            raise ValueError("policy_table: a SteadyState needs model=")
+        a = jnp.asarray(model.a_grid, dtype=float)
+        e = jnp.asarray(model.e_grid, dtype=float)
+        c, ap = source.c_policy, source.a_policy
+        m = (1.0 + source.r) * a[:, None] + source.w * e[None, :]
+        room = m - a[0]
+        share = jnp.where(room > 0, c / jnp.where(room > 0, room, 1.0), 1.0)
+        act = share if model.action_kind == "share" else ap
+        V = an.stationary_value(model, c, ap) if value else jnp.full(c.shape, jnp.nan)
+        tabs = dict(cash=m, consumption=c, savings=ap, share=share, expected_action=act,
+                    reward=model.utility(c), value=V)
+        d = np.nan
+    else:
+        mf, pol = resolve(source, policy, where="policy_table")
+        a, e = mf.a_grid, mf.e_grid
+        date = int(date)
+        obs, agg, traj = _history(mf, pol, history, date, r, w)
+        P = an.policy_at(pol, obs, date)
+        pf = an.policy_functions(mf, P, agg, date)
+        if value and traj is not None:
+            V = policy_values(mf, traj)[date].reshape(mf.n_wealth, mf.n_income)
+        else:
+            V = jnp.full((mf.n_wealth, mf.n_income), jnp.nan)
+        tabs = dict(cash=pf.cash, consumption=pf.consumption, savings=pf.savings, share=pf.share,
+                    expected_action=pf.expected_action, reward=pf.reward, value=V)
+        d = float(date)
+    n_a, n_e = a.shape[0], e.shape[0]
+    grid_rows = dict(wealth=np.repeat(np.asarray(a, float), n_e),
+                     income_state=np.tile(np.arange(n_e), n_a),
+                     income=np.tile(np.asarray(e, float), n_a), date=d, on_grid=True)
+    cols = {k: np.asarray(v, dtype=float).reshape(-1) for k, v in tabs.items()}
+    df = pd.DataFrame(dict(grid_rows, **cols))
+    if wealth is not None:
+        q = jnp.atleast_1d(jnp.asarray(wealth, dtype=a.dtype))
+        nq = q.shape[0]
+        icols = {k: np.asarray(an.interpolate_in_wealth(a, jnp.asarray(v), q), float).reshape(-1)
+                 for k, v in tabs.items()}
+        off = pd.DataFrame(dict(wealth=np.repeat(np.asarray(q, float), n_e),
+                                income_state=np.tile(np.arange(n_e), nq),
+                                income=np.tile(np.asarray(e, float), nq), date=d, on_grid=False,
+                                **icols))
+        df = pd.concat([df, off], ignore_index=True)
+    return df
+
+
+def solution_quality(source, policy=None, *, key, n_paths: int = 8, n_nodes: int = 7) -> pd.DataFrame:
+    """Exploitability beside Euler-equation errors of a learned policy (one row).
+
+    Both on the same ``n_paths`` noise paths (``key``). Exploitability as in
+    :func:`hank_mfg.exploitability` (SPEC §6); Euler errors as in
+    :func:`hank_mfg.analysis.learned_euler_errors` (mass-weighted mean of ``log10|1 - c_hat/c|``
+    over unconstrained states, averaged over dates ``0..T-2`` and paths; and the max).
+
+    Returns:
+        DataFrame: ``method, exploitability, relative_exploitability, policy_return,
+        best_response_return, euler_mean_log10, euler_max_log10, n_paths``.
+    """
+    mf, pol = resolve(source, policy, where="solution_quality")
+    ex = exploitability(mf, pol, key=key, n_paths=n_paths)
+    ee = an.learned_euler_errors(mf, pol, mf.sample_noise(key=key, n_paths=n_paths), n_nodes=n_nodes)
+    return pd.DataFrame([dict(
+        method=getattr(source, "method", "policy"), exploitability=ex.exploitability,
+        relative_exploitability=ex.relative, policy_return=ex.policy_return,
+        best_response_return=ex.best_response_return,
+        euler_mean_log10=float(ee.mean_log10), euler_max_log10=float(ee.max_log10),
+        n_paths=int(n_paths))])
