@@ -180,6 +180,174 @@ def report(
                f"{len(written['figures'])} figures in {out}")
 
 
+# ---- steady state and calibration (issue 6) -------------------------------------------------
+def _enable_float64() -> None:
+    """The classical solvers need float64; the CLI is the top layer, so it may switch it on."""
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+
+
+@app.command("steady-state")
+def steady_state_cmd(
+    model_file: str = ModelFile,
+    out: Optional[str] = typer.Option(None, "--out", "-o",
+                                      help="directory for summary.json, summary.csv, distribution.csv"),
+    progress: bool = typer.Option(True, "--progress/--no-progress",
+                                  help="print every root-find trial (r, A - K, time)"),
+    set_: Optional[list[str]] = SetOpt,
+    model: Optional[str] = ModelOpt,
+) -> None:
+    """Stationary equilibrium without aggregate risk (EGM + Brent in r): r, w, K, Y, C, K/Y, Euler errors.
+
+    Runs in float64. With --out, writes summary.json and summary.csv (one row: prices,
+    aggregates, wealth moments, Euler errors, timings) and distribution.csv (a, e, mu, c, a').
+
+    Examples:
+
+        hank-mfg steady-state models/krusell_smith.py
+
+        hank-mfg steady-state models/krusell_smith.py --set beta=0.98 --set n_wealth=200 --out runs/ss
+    """
+    import csv
+    import json
+    import os
+    import time
+
+    import numpy as np
+
+    from .analysis.calibration import steady_state_moments
+    from .solvers.steady_state import steady_state as solve_ss
+
+    _enable_float64()
+    m = load(model_file, set_, model)
+    typer.echo(f"steady state of {type(m).__name__} ({m.n_states} states) ...", err=True)
+    t0 = time.perf_counter()
+    try:
+        ss = solve_ss(m, verbose=progress)
+    except (ValueError, RuntimeError, TypeError) as err:
+        fail(str(err))
+    seconds = time.perf_counter() - t0
+    mom = steady_state_moments(m, ss)
+    summary = dict(model=type(m).__name__, model_file=os.path.abspath(model_file),
+                   overrides=list(set_ or []), r=mom["r"], w=mom["w"], K=mom["K"], Y=mom["Y"],
+                   C=mom["C"], K_Y=mom["K/Y"], C_Y=mom["C/Y"], gini=mom["gini"],
+                   top10=mom["top10"], top1=mom["top1"], mass_at_limit=mom["mass_at_limit"],
+                   mpc=mom["mpc"], euler_mean_log10=float(ss.euler_mean),
+                   euler_max_log10=float(ss.euler_max), market_residual=float(ss.residual),
+                   iterations=int(ss.iterations), seconds=seconds)
+    typer.echo(f"r = {summary['r']:.6g}  w = {summary['w']:.6g}  K = {summary['K']:.6g}  "
+               f"Y = {summary['Y']:.6g}  C = {summary['C']:.6g}  K/Y = {summary['K_Y']:.6g}")
+    typer.echo(f"Euler errors (log10, unconstrained, mass-weighted): mean "
+               f"{summary['euler_mean_log10']:.3f}  max {summary['euler_max_log10']:.3f}")
+    typer.echo(f"wealth: Gini {summary['gini']:.3f}  top 10% {summary['top10']:.3f}  "
+               f"at the limit {summary['mass_at_limit']:.3f}; {summary['iterations']} "
+               f"evaluations in {seconds:.1f} s")
+    if out is not None:
+        os.makedirs(out, exist_ok=True)
+        with open(os.path.join(out, "summary.json"), "w") as f:
+            json.dump(summary, f, indent=1)
+        with open(os.path.join(out, "summary.csv"), "w", newline="") as f:
+            row = {k: v for k, v in summary.items() if k != "overrides"}
+            writer = csv.DictWriter(f, fieldnames=list(row))
+            writer.writeheader()
+            writer.writerow(row)
+        a, e = np.asarray(m.a_grid), np.asarray(m.e_grid)
+        mu, c, ap = (np.asarray(x) for x in (ss.mu, ss.c_policy, ss.a_policy))
+        with open(os.path.join(out, "distribution.csv"), "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["a", "e", "mu", "c", "a_next"])
+            for i in range(a.shape[0]):
+                for j in range(e.shape[0]):
+                    writer.writerow([a[i], e[j], mu[i, j], c[i, j], ap[i, j]])
+        typer.echo(f"wrote {out}/summary.json, summary.csv, distribution.csv")
+
+
+@app.command()
+def calibrate(
+    model_file: str = ModelFile,
+    targets_file: str = typer.Argument(..., help="TOML target file, e.g. calibration/targets/us_ks.toml"),
+    out: str = typer.Option(..., "--out", "-o", help="directory for params.json and fit.csv"),
+    maxiter: int = typer.Option(100, "--maxiter", help="root-find iterations / least-squares evaluations"),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="show a progress bar"),
+    set_: Optional[list[str]] = SetOpt,
+    model: Optional[str] = ModelOpt,
+) -> None:
+    """Calibrate the free parameters of TARGETS_FILE so the steady state matches its targets.
+
+    The target file (TOML) lists [targets] and [untargeted] moments with sources, [free]
+    parameter bounds and [model] fields set first (--set wins over [model]). Runs in float64.
+    Writes OUT/params.json (parameters, moments, diagnostics) and OUT/fit.csv (data vs model).
+
+    Examples:
+
+        hank-mfg calibrate models/krusell_smith.py calibration/targets/us_ks.toml --out runs/cal
+
+        hank-mfg calibrate models/krusell_smith.py calibration/targets/us_ks.toml --set n_wealth=200 --out runs/cal
+    """
+    import csv
+    import json
+    import os
+
+    from .analysis.calibration import calibrate as run_calibrate
+    from .analysis.targets_file import load_targets
+    from .loading import parse_overrides
+
+    _enable_float64()
+    try:
+        spec = load_targets(targets_file)
+        overrides = {**spec.model, **parse_overrides(set_ or [])}
+        m = build_model(model_file, overrides, name=model)
+    except ValueError as err:  # ModelLoadError is a ValueError
+        fail(str(err))
+    if maxiter < 1:
+        fail(f"--maxiter must be a positive integer; got {maxiter}")
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(desc="calibrate (steady states)", unit="trial", leave=False)
+
+    def tick(rec: dict) -> None:
+        if bar is not None:
+            worst = max(abs(v) for v in rec["residuals"].values())
+            bar.set_postfix_str(f"max |residual| {worst:.2e}")
+            bar.update(1)
+
+    try:
+        cal = run_calibrate(m, targets=spec.targets, free=spec.free, maxiter=maxiter,
+                            callback=tick)
+    except (ValueError, RuntimeError) as err:
+        fail(str(err))
+    finally:
+        if bar is not None:
+            bar.close()
+    os.makedirs(out, exist_ok=True)
+    rows = cal.rows(spec.untargeted)
+    for row in rows:
+        src = spec.sources.get(row["target"], {})
+        row["source"] = src.get("source", "")
+        row["approximate"] = bool(src.get("approximate", False))
+    with open(os.path.join(out, "fit.csv"), "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    with open(os.path.join(out, "params.json"), "w") as f:
+        json.dump(dict(model_file=os.path.abspath(model_file), targets_file=os.path.abspath(
+            targets_file), fixed=overrides, **cal.to_dict()), f, indent=1)
+    for row in rows:
+        tag = "" if row["targeted"] else "  (untargeted)"
+        typer.echo(f"  {row['target']:<14} data {row['data']:<10.6g} model {row['model']:<10.6g}"
+                   f"{tag}")
+    d = cal.diagnostics
+    params = ", ".join(f"{k} = {v:.10g}" for k, v in cal.params.items())
+    typer.echo(f"calibrated {params} ({d['method']}, {d['evaluations']} steady states, "
+               f"{d['seconds']:.1f} s, max scaled residual {d['max_residual']:.2e}); "
+               f"wrote {out}/params.json and fit.csv")
+    if not d["success"]:
+        fail(f"calibration did not meet its targets: {d['message']}")
+
+
 def main() -> None:
     """Console-script entry point (``hank-mfg``)."""
     app()
