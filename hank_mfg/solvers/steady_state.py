@@ -149,7 +149,8 @@ def steady_state(
         r_bracket: ``(lo, hi)`` with excess supply of opposite signs; default
             :func:`default_bracket` (``lo``: capital demand at the top of the wealth grid;
             ``hi``: ``beta (1 + hi) = 1 - 1e-3``). ``hi`` must satisfy ``beta (1 + hi) < 1``.
-        tol: market clearing, ``|A - K| < tol``. egm_tol, dist_tol: inner tolerances (policy and
+        tol: market clearing relative to the size of the economy, ``|A - K| < tol max(1, K)``
+            (the inner solvers' noise floor on ``A`` scales with wealth). egm_tol, dist_tol: inner tolerances (policy and
             distribution sup-norm changes). maxiter: root-find evaluations.
         egm_maxiter, dist_maxiter: inner iteration caps. interp: policy interpolation.
         verbose: print every trial ``r``, ``A - K`` and its time.
@@ -216,25 +217,26 @@ def steady_state(
                                hh.dist_iterations, hh.dist_residual, d_tol, dist_maxiter)
         evals["best"] = min(evals["best"], abs(res))
         cache[r] = (res, K, L, w, hh)
+        rel = res / max(1.0, abs(float(K)))
         if verbose:
             print(f"steady_state: r = {r:.12f}  A - K = {res:+.3e}  egm {int(hh.egm_iterations)}"
                   f" (tol {e_tol:.0e}) dist {int(hh.dist_iterations)} (tol {d_tol:.0e}) "
                   f"({time.perf_counter() - t0:.3f}s)")
-        return res
+        return rel
 
     f_lo = f(lo)
     f_hi = f(hi)
     if f_lo * f_hi > 0:
         raise ValueError(
-            f"steady_state: no steady state in r_bracket = ({lo:.6g}, {hi:.6g}): excess asset "
-            f"supply A - K is {f_lo:.6g} and {f_hi:.6g} at its ends (same sign); widen "
+            f"steady_state: no steady state in r_bracket = ({lo:.6g}, {hi:.6g}): relative excess "
+            f"asset supply (A - K)/max(1, K) is {f_lo:.6g} and {f_hi:.6g} at its ends (same sign); widen "
             "r_bracket or the wealth grid"
         )
     r_star = _brent(f, lo, hi, f_lo, f_hi, tol, maxiter, where)
     if cache[r_star][4].egm_residual > egm_tol or cache[r_star][4].dist_residual > dist_tol:
         f(r_star)  # met the market tolerance with loose inner tolerances: polish once
     res, K, L, w, hh = cache[r_star]
-    if not abs(res) < tol:
+    if not abs(res) < tol * max(1.0, abs(float(K))):
         r_star = _brent(f, lo, hi, f_lo, f_hi, tol, maxiter, where)
         res, K, L, w, hh = cache[r_star]
     Y = model.output(K, L, 0.0)
@@ -297,6 +299,9 @@ def _brent(f, a, b, fa, fb, ftol, maxiter, where, xtol=4e-16):
         return b
     raise RuntimeError(
         f"{where}: root find in r did not converge after {maxiter} iterations; "
-        f"|A - K| = {abs(fb):.6g} > tol {ftol:.6g} at r = {b:.12g} (bracket width "
+        f"|A - K|/max(1, K) = {abs(fb):.6g} > tol {ftol:.6g} at r = {b:.12g} (bracket width "
         f"{abs(c - b):.3g})"
+        + ("; the bracket has collapsed to machine precision, so |A - K| is at the noise floor "
+           "of the inner solvers: pass a looser tol or a tighter dist_tol" if abs(c - b) < 1e-12
+           else "")
     )
