@@ -58,8 +58,15 @@ def policy_functions(mf: MeanField, P: Float[Array, "n_s n_k"], agg: AggregateSt
 
 
 def policy_at(policy: AbstractPolicy, obs: Float[Array, "T n_obs"], date: int) -> Float[Array, "n_s n_k"]:
-    """The table a policy plays at ``date`` after the public history ``obs[0..date]``."""
-    return replay_tables(policy, obs[: int(date) + 1])[-1]
+    """The table a policy plays at ``date`` after the public history ``obs[0..date]``.
+
+    Later observations in ``obs`` (if any) are ignored: policies are causal, so the whole history
+    is replayed once (one compilation for every date) and date ``date`` is taken.
+    """
+    return _replay(policy, obs)[int(date)]
+
+
+_replay = eqx.filter_jit(replay_tables)
 
 
 def interpolate_in_wealth(a_grid: Float[Array, " n_a"], table: Float[Array, "n_a n_e"],

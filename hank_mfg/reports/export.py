@@ -178,9 +178,7 @@ def write_report(run_dir: str, out: str, *, n_paths: int = 8, seed: int = 0, sho
     T = mf.horizon
     k_paths, k_quality = jax.random.split(jax.random.key(seed))
     eps1 = mf.sample_noise(key=k_paths, n_paths=1)
-    from ..solvers.rollout import rollout
-
-    traj = rollout(mf, sol.policy, eps1[0])
+    traj = tb._rollout(mf, sol.policy, eps1[0])
     tables = {
         "wealth_distribution": tb.wealth_distribution(sol, dates=(0, T // 2, T - 1), key=k_paths),
         "wealth_lorenz": tb.lorenz_curve(sol, date=T - 1, key=k_paths),

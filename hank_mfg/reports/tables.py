@@ -12,6 +12,7 @@ Statistic definitions (atoms on grid points) are in :mod:`hank_mfg.analysis.dist
 
 from __future__ import annotations
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -25,6 +26,9 @@ from ..solvers.rollout import Trajectory, policy_values, rollout
 from ..solvers.rspg import Solution
 from ..solvers.steady_state import SteadyState
 from ..solvers.transition import TransitionPath
+
+_rollout = eqx.filter_jit(rollout)
+_policy_values = eqx.filter_jit(policy_values)
 
 __all__ = [
     "simulate", "wealth_distribution", "lorenz_curve", "impulse_responses", "mit_responses",
@@ -304,7 +308,7 @@ def anticipatory_consumption(rspg_solution, spg_solution=None, *, key=None, n_pa
 def _history(mf, pol, history, date, r, w):
     """``(obs[0..date], agg at date, trajectory or None)``."""
     if history is None or isinstance(history, Trajectory):
-        traj = rollout(mf, pol, _eps(mf, None, 1)[0]) if history is None else history
+        traj = _rollout(mf, pol, _eps(mf, None, 1)[0]) if history is None else history
         agg = jax.tree_util.tree_map(lambda x: x[date], traj.agg)
         return traj.obs, agg, traj
     obs = jnp.asarray(history, dtype=mf.a_s.dtype)
@@ -365,7 +369,7 @@ def policy_table(source, policy=None, *, model=None, date: int = 0, history=None
         P = an.policy_at(pol, obs, date)
         pf = an.policy_functions(mf, P, agg, date)
         if value and traj is not None:
-            V = policy_values(mf, traj)[date].reshape(mf.n_wealth, mf.n_income)
+            V = _policy_values(mf, traj)[date].reshape(mf.n_wealth, mf.n_income)
         else:
             V = jnp.full((mf.n_wealth, mf.n_income), jnp.nan)
         tabs = dict(cash=pf.cash, consumption=pf.consumption, savings=pf.savings, share=pf.share,
