@@ -45,11 +45,13 @@ from .solvers import (  # noqa: E402
     sequence_jacobian,
     steady_state,
     transition_path,
+    with_steady_state_initial,
 )
 
 __all__ += [
     "EulerErrors", "euler_errors", "HouseholdSteadyState", "SteadyState", "TransitionPath",
     "household_steady_state", "sequence_jacobian", "steady_state", "transition_path",
+    "with_steady_state_initial",
 ]
 
 # --- RSPG / SPG, exploitability (issue 4) ------------------------------------------------------

@@ -10,12 +10,12 @@ from .egm import (
     policy_push_forward,
     stationary_policy_distribution,
 )
-from .steady_state import SteadyState, capital_demand, steady_state
+from .steady_state import SteadyState, capital_demand, steady_state, with_steady_state_initial
 from .transition import TransitionPath, household_path, sequence_jacobian, transition_path
 
 __all__ += [
     "HouseholdSteadyState", "egm_step", "household_steady_state", "policy_push_forward",
-    "stationary_policy_distribution", "SteadyState", "capital_demand", "steady_state",
+    "stationary_policy_distribution", "SteadyState", "capital_demand", "steady_state", "with_steady_state_initial",
     "TransitionPath", "household_path", "sequence_jacobian", "transition_path",
 ]
 

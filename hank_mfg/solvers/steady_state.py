@@ -14,6 +14,7 @@ trial's marginal value and distribution.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import equinox as eqx
@@ -305,3 +306,22 @@ def _brent(f, a, b, fa, fb, ftol, maxiter, where, xtol=4e-16):
            "of the inner solvers: pass a looser tol or a tighter dist_tol" if abs(c - b) < 1e-12
            else "")
     )
+
+
+def with_steady_state_initial(model: AbstractHetAgentModel, ss: SteadyState | None = None,
+                              **steady_state_kwargs) -> AbstractHetAgentModel:
+    """The same model with its initial distribution set to the stationary one (``initial_mu``).
+
+    The usual start for aggregate-risk experiments: RSPG and impulse responses then begin at the
+    economy's ergodic distribution instead of the uniform one.
+
+    Args:
+        model: a declared model. ss: its :func:`steady_state` (computed when omitted, with
+            ``steady_state_kwargs``).
+
+    Example:
+        >>> model = hm.with_steady_state_initial(KrusellSmith(n_wealth=200))
+    """
+    ss = steady_state(model, **steady_state_kwargs) if ss is None else ss
+    mu = np.asarray(ss.mu_flat, dtype=float)
+    return dataclasses.replace(model, initial_mu=mu / mu.sum())

@@ -72,3 +72,19 @@ def test_ssj_krusell_smith_calibration():
     assert abs(float(ss.residual)) < 1e-8
     np.testing.assert_allclose(float(ss.mu.sum()), 1.0, atol=1e-12)
     assert float(ss.euler_max) < -6.0
+
+
+def test_with_steady_state_initial_starts_the_model_at_the_ergodic_distribution():
+    import dataclasses
+
+    from models.rspg_macro import RSPGMacro
+
+    model = RSPGMacro(n_wealth=20, n_income=3, n_actions=5, horizon=4, common_noise=False)
+    ss = hm.steady_state(model, tol=1e-8)
+    started = hm.with_steady_state_initial(model, ss)
+    mf = hm.compile_model(started)
+    mu0 = mf.initial_distribution()
+    np.testing.assert_allclose(np.asarray(mu0), np.asarray(ss.mu_flat), atol=1e-15)
+    agg = mf.aggregate_state(mu0, 0.0)
+    np.testing.assert_allclose(float(agg.K), float(ss.mu.sum(axis=1) @ model.a_grid), rtol=1e-12)
+    assert dataclasses.replace(started, initial_mu=None).initial_mu is None
