@@ -1,0 +1,174 @@
+"""Tables, figures, export and the report command (issue 5)."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import hank_mfg as hm
+from hank_mfg.cli import app
+from models.krusell_smith import KrusellSmith
+from models.rspg_macro import RSPGMacro
+
+TINY = dict(n_wealth=12, n_income=3, n_actions=6, horizon=8)
+CONFIG = hm.RSPGConfig(iterations=4, n_paths=2, eval_paths=2, hidden=8, widths=(8,), eval_every=2)
+
+
+def _untrained(method):
+    model = RSPGMacro(**TINY)
+    mf = hm.compile_model(model)
+    pol = hm.make_policy(mf, method, key=jax.random.key(3), **CONFIG.architecture())
+    hist = pd.DataFrame(dict(iteration=[0], exploitability=[1.0]))
+    return hm.Solution(model=model, method=method, config=CONFIG, policy=pol, history=hist,
+                       summary=dict(method=method))
+
+
+@pytest.fixture(scope="module")
+def sols():
+    return _untrained("rspg"), _untrained("spg")
+
+
+@pytest.fixture(scope="module")
+def ks():
+    model = KrusellSmith(alpha=0.11, tfp=0.8816460975, beta=0.9819527881, n_wealth=30,
+                         n_income=3, wealth_max=60.0, n_actions=5)
+    ss = hm.steady_state(model)
+    path = hm.transition_path(model, z=0.01 * 0.9 ** jnp.arange(40), steady_state=ss,
+                              return_distribution=True)
+    return model, ss, path
+
+
+def _roundtrip(df, tmp_path, name):
+    csv, pq = hm.write_table(df, str(tmp_path), name)
+    for p in (csv, pq):
+        back = hm.read_table(p)
+        pd.testing.assert_frame_equal(back, df, check_exact=True)
+
+
+def test_tables_roundtrip_exactly(sols, tmp_path):
+    rspg, spg = sols
+    key = jax.random.key(0)
+    tables = dict(
+        wealth=hm.wealth_distribution(rspg, key=key, n_paths=2),
+        lorenz=hm.lorenz_curve(rspg, key=key),
+        impulse=hm.impulse_responses(rspg, shock=0.01, key=key, n_paths=2, deterministic=True),
+        anticip=hm.anticipatory_consumption(rspg, spg, key=key, n_paths=2),
+        polic=hm.policy_table(rspg, date=3, wealth=[0.3, 7.0]),
+        panel=hm.simulate(rspg, key=key, n_paths=2),
+    )
+    w = tables["wealth"]
+    assert set(w["group"]) == {"all", "e0", "e1", "e2"} and set(w["date"]) == {0, 4, 7}
+    assert np.allclose(w[w.group != "all"].groupby(["path", "date"])["population"].sum(), 1.0)
+    assert set(tables["anticip"]["method"]) == {"rspg", "spg"}
+    assert tables["polic"]["on_grid"].sum() == 36 and (~tables["polic"]["on_grid"]).sum() == 6
+    assert tables["panel"].shape[0] == 2 * 8
+    for name, df in tables.items():
+        _roundtrip(df, tmp_path, name)
+
+
+def test_zero_shock_table_is_zero(sols):
+    irf = hm.impulse_responses(sols[0], shock=0.0, date=2, key=jax.random.key(1), n_paths=2)
+    assert (irf["response"] == 0.0).all()
+
+
+def _check_labelled(fig):
+    """Every axes with data has a y label and an x label (its own or its twin's)."""
+    assert fig.axes
+    n = 0
+    for ax in fig.axes:
+        if ax.get_label() == "<colorbar>" or not (ax.lines or ax.images or ax.collections):
+            continue
+        n += 1
+        assert ax.get_ylabel(), ax.get_title()
+        twins = ax.get_shared_x_axes().get_siblings(ax)
+        assert any(t.get_xlabel() for t in twins), ax.get_title()
+    assert n >= 1
+
+
+def test_figures_have_labelled_axes(sols, ks, tmp_path):
+    rspg, spg = sols
+    model, ss, path = ks
+    key = jax.random.key(0)
+    irf = hm.impulse_responses(rspg, key=key, n_paths=2)
+    figs = [
+        hm.wealth_figure(rspg, key=key),
+        hm.wealth_figure(ss, model=model),
+        hm.distribution_heatmaps(rspg, key=key),
+        hm.impulse_figure(irf, hm.mit_responses(path, ss)),
+        hm.anticipation_figure(hm.anticipatory_consumption(rspg, spg, key=key, n_paths=2)),
+        hm.policy_figure(hm.policy_table(rspg, date=2)),
+        hm.policy_figure(hm.policy_table(ss, model=model)),
+    ]
+    for i, fig in enumerate(figs):
+        _check_labelled(fig)
+        p = hm.save_figure(fig, str(tmp_path), f"f{i}")
+        with open(p, "rb") as f:
+            assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_steady_state_tables_and_mit(ks):
+    model, ss, path = ks
+    w = hm.wealth_distribution(ss, model=model)
+    row = w[w.group == "all"].iloc[0]
+    s = hm.wealth_stats(model.a_grid, ss.mu.sum(axis=1))
+    assert row["gini"] == pytest.approx(float(s.gini)) and 0 < row["gini"] < 1
+    assert row["mean"] == pytest.approx(float(ss.K), rel=1e-8)
+    mit = hm.mit_responses(path, ss)
+    y0 = mit[(mit.variable == "Y") & (mit.t == 0)]["response"].iloc[0]
+    assert y0 == pytest.approx(100 * np.expm1(0.01), rel=1e-8)  # K predetermined
+    pt = hm.policy_table(ss, model=model, wealth=[1.5])
+    grid = pt[pt.on_grid]
+    np.testing.assert_allclose(grid["consumption"] + grid["savings"], grid["cash"], rtol=1e-10)
+    # the value solves V = u(c) + beta E V: higher wealth, higher value
+    v = grid[grid.income_state == 1]["value"].to_numpy()
+    assert np.all(np.diff(v) > 0)
+
+
+def test_bundle_loads_back_equal(sols, tmp_path):
+    rspg = sols[0]
+    tables = dict(wealth=hm.wealth_distribution(rspg))
+    d = hm.save_bundle(rspg, str(tmp_path / "bundle"), tables=tables)
+    back = hm.load_bundle(d)
+    assert back.method == rspg.method and back.config == rspg.config
+    assert back.summary == rspg.summary
+    la, lb = jax.tree_util.tree_leaves(rspg.policy), jax.tree_util.tree_leaves(back.policy)
+    assert len(la) == len(lb) and all(np.array_equal(x, y) for x, y in zip(la, lb))
+    ma, mb = jax.tree_util.tree_leaves(rspg.model), jax.tree_util.tree_leaves(back.model)
+    assert type(back.model).__name__ == "RSPGMacro"
+    assert all(np.array_equal(x, y) for x, y in zip(ma, mb))
+    pd.testing.assert_frame_equal(back.history, rspg.history, check_exact=True)
+    pd.testing.assert_frame_equal(hm.read_table(str(tmp_path / "bundle/tables/wealth.parquet")),
+                                  tables["wealth"], check_exact=True)
+
+
+def test_report_cli_end_to_end(tmp_path):
+    runner = CliRunner()
+    run, rep = str(tmp_path / "run"), str(tmp_path / "rep")
+    sets = sum((["--set", f"{k}={v}"] for k, v in TINY.items() if k != "horizon"), [])
+    res = runner.invoke(app, ["solve", "models/rspg_macro.py", "--iterations", "4",
+                              "--eval-every", "2", "--horizon", "8", "--n-paths", "2",
+                              "--hidden", "8", "--no-progress", "--out", run, *sets])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["report", run, "--out", rep, "--n-paths", "2"])
+    assert res.exit_code == 0, res.output
+    import os
+
+    files = os.listdir(rep)
+    for word in ("wealth", "impulse", "anticip", "polic"):
+        for ext in (".csv", ".parquet"):
+            assert any(word in f and f.endswith(ext) for f in files), (word, ext, files)
+    pngs = [f for f in files if f.endswith(".png")]
+    assert len(pngs) >= 3
+    for f in pngs:
+        with open(os.path.join(rep, f), "rb") as fh:
+            assert fh.read(8) == b"\x89PNG\r\n\x1a\n"
+        assert os.path.getsize(os.path.join(rep, f)) > 10_000
+    q = hm.read_table(os.path.join(rep, "solution_quality.csv"))
+    assert {"exploitability", "euler_mean_log10"} <= set(q.columns)
+
+
+def test_report_cli_missing_run(tmp_path):
+    res = CliRunner().invoke(app, ["report", str(tmp_path / "nope"), "--out", str(tmp_path / "r")])
+    assert res.exit_code == 1
