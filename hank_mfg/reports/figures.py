@@ -46,8 +46,10 @@ def wealth_figure(source, policy=None, *, model=None, date=None, key=None) -> Fi
         if col.sum() > 0:
             ax1.plot(a_np, col / col.sum(), marker=".", ms=3, lw=1, label=f"e{i} = {float(e[i]):.3g}")
     ax1.set_xscale("symlog", linthresh=max(1e-2, float(a_np[1] - a_np[0])))
+    ax1.set_yscale("log")
+    ax1.set_ylim(bottom=1e-6)
     ax1.set_xlabel("wealth a")
-    ax1.set_ylabel("mass per grid point (within income state)")
+    ax1.set_ylabel("mass per grid point (within income state, log)")
     ax1.set_title("wealth distribution by income state")
     ax1.legend(fontsize=8)
     F, L = an.lorenz_points(a, an.wealth_marginal(jnp.asarray(mu)))
