@@ -191,7 +191,7 @@ def _train_chunk(params, static, opt_state, mf: MeanField, config_static, start,
         eps = mf.sample_noise(key=_iteration_key(base_key, i), n_paths=config.n_paths)
 
         loss, grads, finite = rspg_value_and_grad(params, static, mf, eps)
-        gnorm = optax.global_norm(grads)
+        gnorm = jnp.sqrt(sum(jnp.sum(g**2) for g in jax.tree_util.tree_leaves(grads)))
         updates, new_opt = optimizer.update(grads, opt_state, params)
         new_params = eqx.apply_updates(params, updates)
         ok = jnp.isfinite(loss) & finite & jnp.isfinite(gnorm)
