@@ -1,0 +1,48 @@
+"""The tutorial notebooks run top to bottom in fast mode (``HANK_MFG_FAST=1``) with nbclient."""
+
+import json
+import os
+import time
+
+import nbformat
+import pytest
+
+nbclient = pytest.importorskip("nbclient")
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+NB_DIR = os.path.join(ROOT, "notebooks")
+NOTEBOOKS = ["01_quickstart.ipynb", "02_krusell_smith.ipynb", "03_rspg_macro.ipynb"]
+
+
+def test_committed_notebooks_have_no_outputs():
+    for name in NOTEBOOKS:
+        with open(os.path.join(NB_DIR, name)) as f:
+            nb = json.load(f)
+        for cell in nb["cells"]:
+            if cell["cell_type"] == "code":
+                assert cell["outputs"] == [] and cell["execution_count"] is None, name
+
+
+def test_notebooks_use_only_the_public_api():
+    for name in NOTEBOOKS:
+        nb = nbformat.read(os.path.join(NB_DIR, name), as_version=4)
+        src = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+        assert "import hank_mfg as hm" in src
+        assert "from hank_mfg." not in src and "hm._" not in src, name
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_runs_in_fast_mode(name, monkeypatch):
+    monkeypatch.setenv("HANK_MFG_FAST", "1")
+    nb = nbformat.read(os.path.join(NB_DIR, name), as_version=4)
+    client = nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
+                                     resources={"metadata": {"path": NB_DIR}})
+    t0 = time.perf_counter()
+    client.execute()
+    seconds = time.perf_counter() - t0
+    print(f"{name}: {seconds:.1f} s")
+    first = next(c for c in nb.cells if c.cell_type == "code")
+    assert any("fast mode: True" in o.get("text", "") for o in first.outputs), first.outputs
+    images = sum("image/png" in o.get("data", {}) for c in nb.cells if c.cell_type == "code"
+                 for o in c.outputs)
+    assert images >= 1, f"{name} displayed no figure"
