@@ -308,10 +308,12 @@ def calibrate(
 
         bar = tqdm(desc="calibrate (steady states)", unit="trial", leave=False)
 
+    best = [float("inf")]
+
     def tick(rec: dict) -> None:
         if bar is not None:
-            worst = max(abs(v) for v in rec["residuals"].values())
-            bar.set_postfix_str(f"max |residual| {worst:.2e}")
+            best[0] = min(best[0], max(abs(v) for v in rec["residuals"].values()))
+            bar.set_postfix_str(f"best max |residual| {best[0]:.2e}")
             bar.update(1)
 
     try:
