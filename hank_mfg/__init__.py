@@ -12,6 +12,8 @@ from .model import (
     AbstractHetAgentModel,
     IncomeProcess,
     as_param,
+    cobb_douglas_output,
+    cobb_douglas_prices,
     crra_utility,
     double_exponential_grid,
     index_walk,
@@ -29,7 +31,8 @@ from .operators import AggregateState, Lottery, MeanField, compile_model, lotter
 
 __all__ = [
     "ACTION_KINDS", "INFEASIBLE_REWARD", "TERMINAL_RULES", "AbstractHetAgentModel",
-    "IncomeProcess", "as_param", "crra_utility", "double_exponential_grid", "index_walk",
+    "IncomeProcess", "as_param", "cobb_douglas_output", "cobb_douglas_prices", "crra_utility",
+    "double_exponential_grid", "index_walk",
     "markov_chain", "model_checks", "rouwenhorst", "savings_grid", "share_grid",
     "shifted_geometric_grid", "stationary_distribution", "tauchen", "uniform_grid",
     "AggregateState", "Lottery", "MeanField", "compile_model", "lottery_weights",

@@ -78,10 +78,7 @@ class KrusellSmith(hm.AbstractHetAgentModel):
         return hm.share_grid(self.n_actions)
 
     def prices(self, K, L, z):
-        tfp = self.tfp * jnp.exp(z)
-        r = self.alpha * tfp * (K / L) ** (self.alpha - 1.0) - self.delta
-        w = (1.0 - self.alpha) * tfp * (K / L) ** self.alpha
-        return r, w
+        return hm.cobb_douglas_prices(K, L, z, self.alpha, self.delta, self.tfp)
 
     def output(self, K, L, z):
-        return self.tfp * jnp.exp(z) * K**self.alpha * L ** (1.0 - self.alpha)
+        return hm.cobb_douglas_output(K, L, z, self.alpha, self.tfp)

@@ -3,6 +3,7 @@
 from . import _checks as model_checks
 from .base import ACTION_KINDS, INFEASIBLE_REWARD, TERMINAL_RULES, AbstractHetAgentModel, as_param, crra_utility
 from .grids import double_exponential_grid, savings_grid, share_grid, shifted_geometric_grid, uniform_grid
+from .technology import cobb_douglas_output, cobb_douglas_prices
 from .income import IncomeProcess, index_walk, markov_chain, rouwenhorst, stationary_distribution, tauchen
 
 __all__ = [
@@ -10,4 +11,5 @@ __all__ = [
     "crra_utility", "double_exponential_grid", "savings_grid", "share_grid",
     "shifted_geometric_grid", "uniform_grid", "IncomeProcess", "index_walk", "markov_chain",
     "rouwenhorst", "stationary_distribution", "tauchen", "model_checks",
+    "cobb_douglas_output", "cobb_douglas_prices",
 ]
