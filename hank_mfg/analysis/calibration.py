@@ -42,7 +42,7 @@ import numpy as np
 from jaxtyping import Array
 
 from ..model.base import AbstractHetAgentModel
-from ..solvers.egm import household_steady_state, require_float64
+from ..solvers.egm import household_steady_state, in_float64, require_float64
 from ..solvers.steady_state import SteadyState, capital_demand, steady_state
 from .distribution import wealth_marginal, wealth_stats
 
@@ -246,6 +246,7 @@ def _scale(target: float) -> float:
     return max(abs(target), 1e-2)
 
 
+@in_float64
 def calibrate(
     model: AbstractHetAgentModel,
     targets: Mapping[str, Any],

@@ -20,6 +20,9 @@ followed by the income matrix.
 
 from __future__ import annotations
 
+import functools
+import warnings
+
 import equinox as eqx
 import interpax
 import jax
@@ -55,6 +58,35 @@ def require_float64(where: str) -> None:
             f"{where} needs float64 (tolerances down to 1e-10 are unreachable in float32); "
             "enable it before building arrays with jax.config.update('jax_enable_x64', True)"
         )
+
+
+def in_float64(fn):
+    """Run a classical entry point in float64 even when the session is in float32.
+
+    The classical solvers' tolerances (down to 1e-10) need float64. When ``jax_enable_x64`` is
+    off, the call runs inside ``jax.enable_x64(True)`` (scoped, no global side effect) with every
+    float32 input array promoted to float64, and warns: parameters of a model built in float32
+    were rounded to float32 (about 1e-7 relative), so for full accuracy enable x64 before
+    building models.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if jax.config.jax_enable_x64:
+            return fn(*args, **kwargs)
+        warnings.warn(
+            f"{fn.__name__} runs in float64 (enabled for this call only); model parameters built "
+            "in float32 keep float32 precision: call jax.config.update('jax_enable_x64', True) "
+            "before building models for full accuracy", stacklevel=2)
+        with jax.enable_x64(True):
+            # float32 leaves (e.g. the parameters of a model built in float32) are promoted so
+            # that every array of the computation is float64
+            args, kwargs = jax.tree_util.tree_map(
+                lambda x: x.astype(jnp.float64)
+                if eqx.is_array(x) and x.dtype == jnp.float32 else x, (args, kwargs))
+            return fn(*args, **kwargs)
+
+    return wrapper
 
 
 def _check_model(where: str, model) -> None:
@@ -413,6 +445,7 @@ def raise_if_not_converged(where, name, it, err, tol, maxiter) -> None:
         )
 
 
+@in_float64
 def household_steady_state(
     model: AbstractHetAgentModel,
     *,

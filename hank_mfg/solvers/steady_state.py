@@ -32,6 +32,7 @@ from .egm import (
     household_arrays,
     initial_marginal_value,
     raise_if_not_converged,
+    in_float64,
     require_float64,
 )
 
@@ -126,6 +127,7 @@ def default_bracket(model) -> tuple[float, float]:
     return r_lo, r_hi
 
 
+@in_float64
 def steady_state(
     model: AbstractHetAgentModel,
     *,
@@ -233,7 +235,14 @@ def steady_state(
             f"asset supply (A - K)/max(1, K) is {f_lo:.6g} and {f_hi:.6g} at its ends (same sign); widen "
             "r_bracket or the wealth grid"
         )
-    r_star = _brent(f, lo, hi, f_lo, f_hi, tol, maxiter, where)
+    try:
+        r_star = _brent(f, lo, hi, f_lo, f_hi, tol, maxiter, where)
+    except RuntimeError:
+        # The bracket collapsed onto a jump of A(r) that loose inner tolerances can produce
+        # (e.g. slow mixing of the distribution): redo the root find at the strictest inner
+        # tolerances before giving up.
+        evals["best"] = 0.0
+        r_star = _brent(f, lo, hi, f(lo), f(hi), tol, maxiter, where)
     if cache[r_star][4].egm_residual > egm_tol or cache[r_star][4].dist_residual > dist_tol:
         f(r_star)  # met the market tolerance with loose inner tolerances: polish once
     res, K, L, w, hh = cache[r_star]

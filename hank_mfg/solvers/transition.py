@@ -36,6 +36,7 @@ from .egm import (
     _egm_core,
     household_arrays,
     policy_push_forward,
+    in_float64,
     require_float64,
 )
 from .steady_state import SteadyState
@@ -169,6 +170,7 @@ def _fake_news(model, ss: SteadyState, T: int, interp: str):
     return Js[0], Js[1]
 
 
+@in_float64
 def sequence_jacobian(model: AbstractHetAgentModel, ss: SteadyState, T: int,
                       interp: str = "linear"):
     """Sequence-space Jacobians of asset supply at the steady state (fake-news algorithm).
@@ -228,6 +230,7 @@ def _solve_core(model, ss, z, tol, maxiter, interp, J_r, J_w, want_paths: bool):
 _solve_jit = eqx.filter_jit(_solve_core)
 
 
+@in_float64
 def transition_path(
     model: AbstractHetAgentModel,
     *,

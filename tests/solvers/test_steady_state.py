@@ -88,3 +88,22 @@ def test_with_steady_state_initial_starts_the_model_at_the_ergodic_distribution(
     agg = mf.aggregate_state(mu0, 0.0)
     np.testing.assert_allclose(float(agg.K), float(ss.mu.sum(axis=1) @ model.a_grid), rtol=1e-12)
     assert dataclasses.replace(started, initial_mu=None).initial_mu is None
+
+
+def test_issue_call_works_as_written_in_a_float32_session():
+    """``hm.steady_state(KrusellSmith(...))`` with x64 off: float64 for the call, with a warning;
+    parameters built in float32 limit the accuracy to about float32 precision."""
+    import jax
+
+    jax.config.update("jax_enable_x64", False)
+    try:
+        model = KrusellSmith(n_wealth=60, n_income=3)
+        with pytest.warns(UserWarning, match="float64"):
+            ss = hm.steady_state(model)
+        assert not jax.config.jax_enable_x64
+        assert ss.r.dtype == np.float64
+    finally:
+        jax.config.update("jax_enable_x64", True)
+    ref = hm.steady_state(KrusellSmith(n_wealth=60, n_income=3))
+    np.testing.assert_allclose(float(ss.r), float(ref.r), rtol=1e-5)
+    np.testing.assert_allclose(float(ss.K), float(ref.K), rtol=1e-5)
