@@ -10,6 +10,7 @@ from .model import (
     INFEASIBLE_REWARD,
     TERMINAL_RULES,
     AbstractHetAgentModel,
+    action_grid,
     IncomeProcess,
     as_param,
     cobb_douglas_output,
@@ -30,7 +31,7 @@ from .model import (
 from .operators import AggregateState, Lottery, MeanField, compile_model, lottery_weights
 
 __all__ = [
-    "ACTION_KINDS", "INFEASIBLE_REWARD", "TERMINAL_RULES", "AbstractHetAgentModel",
+    "ACTION_KINDS", "INFEASIBLE_REWARD", "TERMINAL_RULES", "AbstractHetAgentModel", "action_grid",
     "IncomeProcess", "as_param", "cobb_douglas_output", "cobb_douglas_prices", "crra_utility",
     "double_exponential_grid", "index_walk",
     "markov_chain", "model_checks", "rouwenhorst", "savings_grid", "share_grid",

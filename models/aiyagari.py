@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Optional
 
 import equinox as eqx
-import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 import hank_mfg as hm
@@ -73,9 +72,7 @@ class Aiyagari(hm.AbstractHetAgentModel):
 
     @property
     def a_grid(self) -> Float[Array, " n_a"]:
-        return hm.shifted_geometric_grid(
-            self.wealth_min, self.wealth_max, self.n_wealth, jnp.abs(self.wealth_min) + 0.25
-        )
+        return hm.shifted_geometric_grid(self.wealth_min, self.wealth_max, self.n_wealth)
 
     @property
     def income(self) -> hm.IncomeProcess:
@@ -85,10 +82,7 @@ class Aiyagari(hm.AbstractHetAgentModel):
 
     @property
     def action_grid(self) -> Float[Array, " n_k"]:
-        if self.action_kind == "savings":
-            return hm.savings_grid(self.wealth_min, self.wealth_max, self.n_actions,
-                                   jnp.abs(self.wealth_min) + 0.25)
-        return hm.share_grid(self.n_actions)
+        return hm.action_grid(self.action_kind, self.n_actions, self.wealth_min, self.wealth_max)
 
     def prices(self, K, L, z):
         return hm.cobb_douglas_prices(K, L, z, self.alpha, self.delta, self.tfp)

@@ -46,3 +46,46 @@ class FixedPriceModel(hm.AbstractHetAgentModel):
 
     def output(self, K, L, z):
         return jnp.exp(z) * K**0.36 * L**0.64
+
+
+class ArrayModel(hm.AbstractHetAgentModel):
+    """A user-declared model with given grids, income chain and actions (arrays as fields).
+
+    The income chain is passed to the model unvalidated so that the model's own checks name
+    the offending field; prices are Cobb–Douglas with depreciation.
+    """
+
+    grid_a: Array = None  # type: ignore[assignment]
+    levels_e: Array = None  # type: ignore[assignment]
+    Pi: Array = None  # type: ignore[assignment]
+    actions: Array = None  # type: ignore[assignment]
+    beta: Float[Array, ""] = eqx.field(converter=hm.as_param, default=0.9)
+    sigma: Float[Array, ""] = eqx.field(converter=hm.as_param, default=2.0)
+    alpha: Float[Array, ""] = eqx.field(converter=hm.as_param, default=0.36)
+    delta: Float[Array, ""] = eqx.field(converter=hm.as_param, default=0.1)
+    rho_z: Float[Array, ""] = eqx.field(converter=hm.as_param, default=0.9)
+    sigma_z: Float[Array, ""] = eqx.field(converter=hm.as_param, default=0.02)
+    horizon: int = eqx.field(static=True, default=6)
+    common_noise: bool = eqx.field(static=True, default=True)
+    action_kind: str = eqx.field(static=True, default="share")
+    terminal: str = eqx.field(static=True, default="consume_all")
+    initial_mu: Optional[Array] = None
+
+    @property
+    def a_grid(self):
+        return self.grid_a
+
+    @property
+    def income(self):
+        n = self.levels_e.shape[0]
+        return hm.IncomeProcess(e_grid=self.levels_e, Pi_e=self.Pi, pi_e=jnp.full((n,), 1.0 / n))
+
+    @property
+    def action_grid(self):
+        return self.actions
+
+    def prices(self, K, L, z):
+        return hm.cobb_douglas_prices(K, L, z, self.alpha, self.delta)
+
+    def output(self, K, L, z):
+        return hm.cobb_douglas_output(K, L, z, self.alpha)

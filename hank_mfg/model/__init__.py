@@ -2,13 +2,16 @@
 
 from . import _checks as model_checks
 from .base import ACTION_KINDS, INFEASIBLE_REWARD, TERMINAL_RULES, AbstractHetAgentModel, as_param, crra_utility
-from .grids import double_exponential_grid, savings_grid, share_grid, shifted_geometric_grid, uniform_grid
+from .grids import (
+    action_grid, double_exponential_grid, savings_grid, share_grid, shifted_geometric_grid,
+    uniform_grid,
+)
 from .technology import cobb_douglas_output, cobb_douglas_prices
 from .income import IncomeProcess, index_walk, markov_chain, rouwenhorst, stationary_distribution, tauchen
 
 __all__ = [
     "ACTION_KINDS", "INFEASIBLE_REWARD", "TERMINAL_RULES", "AbstractHetAgentModel", "as_param",
-    "crra_utility", "double_exponential_grid", "savings_grid", "share_grid",
+    "crra_utility", "action_grid", "double_exponential_grid", "savings_grid", "share_grid",
     "shifted_geometric_grid", "uniform_grid", "IncomeProcess", "index_walk", "markov_chain",
     "rouwenhorst", "stationary_distribution", "tauchen", "model_checks",
     "cobb_douglas_output", "cobb_douglas_prices",

@@ -13,6 +13,7 @@ __all__ = [
     "double_exponential_grid",
     "share_grid",
     "savings_grid",
+    "action_grid",
 ]
 
 
@@ -24,7 +25,7 @@ def _check_bounds(name: str, lo, hi, n: int) -> None:
 
 
 def shifted_geometric_grid(
-    lo: ArrayLike, hi: ArrayLike, n: int, pivot: ArrayLike = 0.25
+    lo: ArrayLike, hi: ArrayLike, n: int, pivot: ArrayLike | None = None
 ) -> Float[Array, " n"]:
     """Geometric grid shifted by ``pivot``: ``geomspace(lo + p, hi + p, n) - p``, first point exactly ``lo``.
 
@@ -34,12 +35,13 @@ def shifted_geometric_grid(
 
     Args:
         lo: borrowing limit (first point). hi: last point. n: number of points (>= 2).
-        pivot: shift ``p``; ``lo + p`` must be positive.
+        pivot: shift ``p``; ``lo + p`` must be positive. Default ``|lo| + 0.25`` (the
+            sequence-space codes' convention; 0.25 for ``lo = 0`` as in the paper).
     """
     _check_bounds("shifted_geometric_grid", lo, hi, n)
     lo = jnp.asarray(lo, dtype=float)
     hi = jnp.asarray(hi, dtype=float)
-    p = jnp.asarray(pivot, dtype=float)
+    p = jnp.abs(lo) + 0.25 if pivot is None else jnp.asarray(pivot, dtype=float)
     lp = concrete(lo + p)
     if lp is not None and not float(lp) > 0:
         fail("shifted_geometric_grid", "pivot", "make lo + pivot positive", p)
@@ -74,6 +76,16 @@ def share_grid(n: int) -> Float[Array, " n"]:
     return (jnp.arange(n, dtype=float) + 0.5) / n
 
 
-def savings_grid(lo: ArrayLike, hi: ArrayLike, n: int, pivot: ArrayLike = 0.25) -> Float[Array, " n"]:
+def savings_grid(lo: ArrayLike, hi: ArrayLike, n: int,
+                 pivot: ArrayLike | None = None) -> Float[Array, " n"]:
     """Savings action grid: next-period wealth levels ``a'`` on a shifted geometric grid."""
     return shifted_geometric_grid(lo, hi, n, pivot)
+
+
+def action_grid(kind: str, n: int, wealth_min: ArrayLike, wealth_max: ArrayLike) -> Float[Array, " n"]:
+    """The action grid of an ``action_kind``: ``n`` consumption shares (``"share"``) or ``n``
+    next-wealth levels on the shifted geometric grid from ``wealth_min`` to ``wealth_max``
+    (``"savings"``)."""
+    if kind == "savings":
+        return savings_grid(wealth_min, wealth_max, n)
+    return share_grid(n)

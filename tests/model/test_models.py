@@ -2,19 +2,17 @@
 and the construction-time errors of the declaration layer."""
 
 import dataclasses
-from typing import Optional
 
-import equinox as eqx
 import jax.numpy as jnp
 import jaxtyping
 import numpy as np
 import pytest
-from jaxtyping import Array
 
 import hank_mfg as hm
 from models.aiyagari import Aiyagari
 from models.krusell_smith import KrusellSmith
 from models.rspg_macro import RSPGMacro
+from tests._tiny import ArrayModel
 
 # ---- an independent NumPy float64 reference of SPEC §5 -----------------------------------------
 
@@ -259,66 +257,29 @@ def test_model_grid_with_one_point():
         KrusellSmith(n_wealth=1, n_income=2, n_actions=3)
 
 
-class UserModel(hm.AbstractHetAgentModel):
-    """A model with user-given grids and income chain (tests only)."""
-
-    grid_a: Array = None  # type: ignore[assignment]
-    levels_e: Array = None  # type: ignore[assignment]
-    Pi: Array = None  # type: ignore[assignment]
-    shares: Array = None  # type: ignore[assignment]
-    beta: Array = eqx.field(converter=hm.as_param, default=0.9)
-    sigma: Array = eqx.field(converter=hm.as_param, default=2.0)
-    rho_z: Array = eqx.field(converter=hm.as_param, default=0.9)
-    sigma_z: Array = eqx.field(converter=hm.as_param, default=0.02)
-    horizon: int = eqx.field(static=True, default=5)
-    common_noise: bool = eqx.field(static=True, default=True)
-    action_kind: str = eqx.field(static=True, default="share")
-    terminal: str = eqx.field(static=True, default="consume_all")
-    initial_mu: Optional[Array] = None
-
-    @property
-    def a_grid(self):
-        return self.grid_a
-
-    @property
-    def income(self):
-        return hm.IncomeProcess(e_grid=self.levels_e, Pi_e=self.Pi,
-                                pi_e=jnp.full(self.levels_e.shape, 1.0 / self.levels_e.shape[0]))
-
-    @property
-    def action_grid(self):
-        return self.shares
-
-    def prices(self, K, L, z):
-        return 0.02 + 0 * K, 1.0 + 0 * L
-
-    def output(self, K, L, z):
-        return K
-
-
 def user(**kw):
     base = dict(grid_a=jnp.asarray([0.0, 1.0, 3.0]), levels_e=jnp.asarray([0.5, 1.5]),
-                Pi=jnp.asarray([[0.9, 0.1], [0.2, 0.8]]), shares=jnp.asarray([0.25, 0.75]))
+                Pi=jnp.asarray([[0.9, 0.1], [0.2, 0.8]]), actions=jnp.asarray([0.25, 0.75]))
     base.update(kw)
-    return UserModel(**base)
+    return ArrayModel(**base)
 
 
 @pytest.mark.parametrize(
     "kw,msg",
     [
-        (dict(grid_a=jnp.asarray([0.0, 2.0, 1.0])), "UserModel.a_grid must be strictly increasing"),
-        (dict(grid_a=jnp.asarray([0.0, 1.0, 1.0])), "UserModel.a_grid must be strictly increasing"),
-        (dict(grid_a=jnp.asarray([0.0])), "UserModel.a_grid must have at least 2 points"),
-        (dict(levels_e=jnp.asarray([1.0, -1.0])), "UserModel.e_grid must hold finite, non-negative"),
-        (dict(Pi=jnp.asarray([[0.9, 0.2], [0.2, 0.8]])), "UserModel.Pi_e rows must sum to 1"),
+        (dict(grid_a=jnp.asarray([0.0, 2.0, 1.0])), "ArrayModel.a_grid must be strictly increasing"),
+        (dict(grid_a=jnp.asarray([0.0, 1.0, 1.0])), "ArrayModel.a_grid must be strictly increasing"),
+        (dict(grid_a=jnp.asarray([0.0])), "ArrayModel.a_grid must have at least 2 points"),
+        (dict(levels_e=jnp.asarray([1.0, -1.0])), "ArrayModel.e_grid must hold finite, non-negative"),
+        (dict(Pi=jnp.asarray([[0.9, 0.2], [0.2, 0.8]])), "ArrayModel.Pi_e rows must sum to 1"),
         (dict(Pi=jnp.asarray([[1.1, -0.1], [0.2, 0.8]])),
-         "UserModel.Pi_e must have non-negative entries"),
-        (dict(shares=jnp.asarray([0.0, 0.5])), "UserModel.action_grid must hold consumption"),
-        (dict(shares=jnp.asarray([0.5, 1.0])), "UserModel.action_grid must hold consumption"),
-        (dict(shares=jnp.asarray([2.0, 1.0]), action_kind="savings"),
-         "UserModel.action_grid must be strictly increasing"),
+         "ArrayModel.Pi_e must have non-negative entries"),
+        (dict(actions=jnp.asarray([0.0, 0.5])), "ArrayModel.action_grid must hold consumption"),
+        (dict(actions=jnp.asarray([0.5, 1.0])), "ArrayModel.action_grid must hold consumption"),
+        (dict(actions=jnp.asarray([2.0, 1.0]), action_kind="savings"),
+         "ArrayModel.action_grid must be strictly increasing"),
         (dict(initial_mu=jnp.asarray([0.5, 0.5, 0.5, 0.0, 0.0, 0.0])),
-         "UserModel.initial_mu must be a probability vector"),
+         "ArrayModel.initial_mu must be a probability vector"),
     ],
 )
 def test_user_model_errors(kw, msg):

@@ -7,7 +7,6 @@ and actions ``k``; it exists only here (STYLE: a dense matrix lives in tests onl
 import os
 import subprocess
 import sys
-from typing import Optional
 
 import equinox as eqx
 import jax
@@ -15,53 +14,13 @@ import jax.numpy as jnp
 import jaxtyping
 import numpy as np
 import pytest
-from jaxtyping import Array
 
 import hank_mfg as hm
 from models.krusell_smith import KrusellSmith
 from models.rspg_macro import RSPGMacro
+from tests._tiny import ArrayModel
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-class ToyModel(hm.AbstractHetAgentModel):
-    """A user-declared model with given grids and Markov chain (tests only)."""
-
-    grid_a: Array = None  # type: ignore[assignment]
-    levels_e: Array = None  # type: ignore[assignment]
-    Pi: Array = None  # type: ignore[assignment]
-    actions: Array = None  # type: ignore[assignment]
-    beta: Array = eqx.field(converter=hm.as_param, default=0.9)
-    sigma: Array = eqx.field(converter=hm.as_param, default=2.0)
-    alpha: Array = eqx.field(converter=hm.as_param, default=0.36)
-    delta: Array = eqx.field(converter=hm.as_param, default=0.1)
-    rho_z: Array = eqx.field(converter=hm.as_param, default=0.9)
-    sigma_z: Array = eqx.field(converter=hm.as_param, default=0.02)
-    horizon: int = eqx.field(static=True, default=6)
-    common_noise: bool = eqx.field(static=True, default=True)
-    action_kind: str = eqx.field(static=True, default="share")
-    terminal: str = eqx.field(static=True, default="consume_all")
-    initial_mu: Optional[Array] = None
-
-    @property
-    def a_grid(self):
-        return self.grid_a
-
-    @property
-    def income(self):
-        return hm.markov_chain(self.levels_e, self.Pi)
-
-    @property
-    def action_grid(self):
-        return self.actions
-
-    def prices(self, K, L, z):
-        r = self.alpha * jnp.exp(z) * (K / L) ** (self.alpha - 1.0) - self.delta
-        w = (1.0 - self.alpha) * jnp.exp(z) * (K / L) ** self.alpha
-        return r, w
-
-    def output(self, K, L, z):
-        return jnp.exp(z) * K**self.alpha * L ** (1.0 - self.alpha)
 
 
 def toy(kind, n_a=9, n_e=3, n_k=5, seed=0, lo=0.0):
@@ -73,7 +32,7 @@ def toy(kind, n_a=9, n_e=3, n_k=5, seed=0, lo=0.0):
         actions = np.sort(rng.uniform(0.02, 0.98, n_k))
     else:  # savings: some choices below the first and above the last grid point (clipping)
         actions = np.linspace(grid[0] - 0.7, grid[-1] + 2.0, n_k)
-    return ToyModel(grid_a=jnp.asarray(grid), levels_e=jnp.asarray(levels), Pi=jnp.asarray(Pi),
+    return ArrayModel(grid_a=jnp.asarray(grid), levels_e=jnp.asarray(levels), Pi=jnp.asarray(Pi),
                     actions=jnp.asarray(actions), action_kind=kind)
 
 
