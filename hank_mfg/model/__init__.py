@@ -1,7 +1,8 @@
 """Declaration layer: grids, income processes, the abstract model."""
 
 from . import _checks as model_checks
-from .base import ACTION_KINDS, INFEASIBLE_REWARD, TERMINAL_RULES, AbstractHetAgentModel, as_param, crra_utility
+from .base import ACTION_KINDS, INFEASIBLE_REWARD, TERMINAL_RULES, AbstractHetAgentModel, as_param
+from .household import AbstractHousehold, Budget, crra_utility
 from .grids import (
     action_grid, double_exponential_grid, savings_grid, share_grid, shifted_geometric_grid,
     uniform_grid,
@@ -11,6 +12,7 @@ from .income import IncomeProcess, index_walk, markov_chain, rouwenhorst, statio
 
 __all__ = [
     "ACTION_KINDS", "INFEASIBLE_REWARD", "TERMINAL_RULES", "AbstractHetAgentModel", "as_param",
+    "AbstractHousehold", "Budget",
     "crra_utility", "action_grid", "double_exponential_grid", "savings_grid", "share_grid",
     "shifted_geometric_grid", "uniform_grid", "IncomeProcess", "index_walk", "markov_chain",
     "rouwenhorst", "stationary_distribution", "tauchen", "model_checks",

@@ -28,7 +28,7 @@ from ._checks import (
     concrete,
     fail,
 )
-from .income import IncomeProcess
+from .household import AbstractHousehold, Budget, crra_utility
 
 __all__ = ["AbstractHetAgentModel", "crra_utility", "ACTION_KINDS", "TERMINAL_RULES"]
 
@@ -43,21 +43,15 @@ TERMINAL_RULES = ("consume_all", "none")
 INFEASIBLE_REWARD = -1e10
 
 
-def crra_utility(c, sigma):
-    """CRRA utility ``c^(1-sigma)/(1-sigma)``; ``log c`` when ``sigma == 1`` (SPEC §5)."""
-    one = sigma == 1.0
-    s = jnp.where(one, 2.0, sigma)  # keep the unused branch finite for autodiff
-    return jnp.where(one, jnp.log(c), c ** (1.0 - s) / (1.0 - s))
-
-
-class AbstractHetAgentModel(eqx.Module):
+class AbstractHetAgentModel(AbstractHousehold):
     """Interface of a heterogeneous-agent model with aggregate TFP risk.
 
     Concrete subclasses are final and declare these fields (parameters as 0-d arrays):
     ``beta`` (discount factor, also the RL discount), ``sigma`` (CRRA), ``rho_z``/``sigma_z``
     (log-TFP AR(1)), and static ``horizon``, ``common_noise``, ``action_kind``, ``terminal``,
     plus ``initial_mu`` (``None`` = uniform over all states). They implement the properties
-    ``a_grid``, ``income``, ``action_grid`` and the methods ``prices`` and ``output``.
+    ``a_grid``, ``income``, ``action_grid`` and the methods ``prices`` and ``output``; the budget
+    ``c + a' = (1 + r) a + w e`` and the preferences come from :class:`AbstractHousehold`.
 
     State index convention: ``s = i_a * n_income + i_e`` (wealth-major).
     """
@@ -75,16 +69,6 @@ class AbstractHetAgentModel(eqx.Module):
     # ---- declared by concrete models -------------------------------------------------------
     @property
     @abc.abstractmethod
-    def a_grid(self) -> Float[Array, " n_a"]:
-        """Wealth grid; ``a_grid[0]`` is the borrowing limit."""
-
-    @property
-    @abc.abstractmethod
-    def income(self) -> IncomeProcess:
-        """Idiosyncratic income chain (levels, Markov matrix, stationary distribution)."""
-
-    @property
-    @abc.abstractmethod
     def action_grid(self) -> Float[Array, " n_k"]:
         """Consumption shares in (0, 1) (``share``) or next-wealth levels (``savings``)."""
 
@@ -97,30 +81,13 @@ class AbstractHetAgentModel(eqx.Module):
         """Output ``Y`` from capital, labour and log TFP."""
 
     # ---- shared economics --------------------------------------------------------------------
-    @property
-    def e_grid(self) -> Float[Array, " n_e"]:
-        return self.income.e_grid
-
-    @property
-    def Pi_e(self) -> Float[Array, "n_e n_e"]:
-        return self.income.Pi_e
-
-    @property
-    def n_states(self) -> int:
-        """Number of individual states ``n_wealth * n_income``."""
-        return int(self.a_grid.shape[0]) * int(self.e_grid.shape[0])
-
-    def utility(self, c):
-        """Period utility ``u(c)`` (CRRA with ``sigma``)."""
-        return crra_utility(c, self.sigma)
-
-    def marginal_utility(self, c):
-        """``u'(c) = c^(-sigma)``."""
-        return c ** (-self.sigma)
-
-    def inverse_marginal_utility(self, up):
-        """``(u')^{-1}(x) = x^(-1/sigma)``."""
-        return up ** (-1.0 / self.sigma)
+    def budget(self, prices) -> Budget:
+        """Capital-economy budget ``c + a' = (1 + r) a + w e`` at prices with ``r`` and ``w``
+        (a mapping or an object such as :class:`AggregateState`); hours are fixed at one."""
+        get = prices.__getitem__ if hasattr(prices, "keys") else prices.__getattribute__
+        r, w = get("r"), get("w")
+        e = jnp.asarray(self.income.e_grid, dtype=jnp.result_type(r, w, float))
+        return Budget(R=1.0 + r, y=w * e, we=jnp.zeros_like(e))
 
     def observation(self, agg) -> Float[Array, " n_obs"]:
         """The shared public signal ``o_t``; by default the prices ``(r, w)`` (SPEC §2)."""

@@ -116,8 +116,9 @@ class MeanField(eqx.Module):
 
     # ---- individual choices ------------------------------------------------------------------
     def cash_on_hand(self, agg: AggregateState) -> Float[Array, " n_s"]:
-        """``m = (1 + r) a + w e`` for every state."""
-        return (1.0 + agg.r) * self.a_s + agg.w * self.e_s
+        """Cash on hand ``m = R a + y(e)`` of every state from the model's one budget
+        (:meth:`AbstractHousehold.budget`; ``(1 + r) a + w e`` for a capital economy)."""
+        return self.model.budget(agg).cash_on_hand(self.a_grid).reshape(-1)
 
     def choices(self, agg: AggregateState) -> tuple[Float[Array, "n_s n_k"], Float[Array, "n_s n_k"]]:
         """Next wealth ``a'[s, k]`` and consumption ``c[s, k]`` of every state-action pair."""
