@@ -245,11 +245,40 @@ def _save_checkpoint(directory, params, opt_state, iteration, history, meta):
     tmp = os.path.join(directory, _CKPT + ".tmp")
     eqx.tree_serialise_leaves(tmp, (params, opt_state))
     os.replace(tmp, os.path.join(directory, _CKPT))  # atomic: a killed run keeps the last good one
-    state = dict(meta, iteration=int(iteration), history=history)
+    state = dict(meta, iteration=int(iteration), history=[_json_row(r) for r in history])
     tmp = os.path.join(directory, _STATE + ".tmp")
     with open(tmp, "w") as f:
-        json.dump(state, f, indent=1)
+        json.dump(state, f, indent=1, allow_nan=False)
     os.replace(tmp, os.path.join(directory, _STATE))
+
+
+def _json_row(row: dict) -> dict:
+    """A history row with non-finite floats as ``None`` (``null``: JSON has no NaN)."""
+    return {k: None if isinstance(v, float) and not np.isfinite(v) else v for k, v in row.items()}
+
+
+def _float_row(row: dict) -> dict:
+    """Inverse of :func:`_json_row` for the float columns (``None`` back to NaN)."""
+    return {k: float("nan") if v is None else v for k, v in row.items()}
+
+
+def checkpoint_mismatch(state: dict, meta: dict) -> dict:
+    """``{key: (checkpoint value, requested value)}`` for every differing method/config/model key.
+
+    ``config.iterations`` is not compared: raising it on resume extends the run.
+    """
+    diff = {}
+    for group in ("method", "config", "model_fields"):
+        old, new = state.get(group), json.loads(json.dumps(meta[group]))
+        if isinstance(old, dict) and isinstance(new, dict):
+            for k in sorted(set(old) | set(new)):
+                if group == "config" and k == "iterations":
+                    continue
+                if old.get(k, "<missing>") != new.get(k, "<missing>"):
+                    diff[f"{group}.{k}"] = (old.get(k, "<missing>"), new.get(k, "<missing>"))
+        elif old != new:
+            diff[group] = (old, new)
+    return diff
 
 
 def _load_checkpoint(directory, params, opt_state):
@@ -291,7 +320,9 @@ def solve(
         config: :class:`RSPGConfig` (paper defaults when omitted).
         checkpoint_dir: where to write ``checkpoint.eqx`` and ``state.json`` at evaluations.
         resume: continue from the checkpoint in ``checkpoint_dir`` (same model/method/config),
-            giving exactly the numbers of an uninterrupted run.
+            giving exactly the numbers of an uninterrupted run. A larger ``config.iterations``
+            extends a run; the added steps use the final learning rate ``lr_final`` (so they
+            differ from a run started with that many iterations).
         progress: show a tqdm bar with loss and latest exploitability.
         callback: called with each history row (a dict) — for custom logging.
 
@@ -299,7 +330,8 @@ def solve(
         :class:`Solution` with the trained policy, a history DataFrame and a summary.
 
     Raises:
-        ValueError: unknown method, bad config, or a checkpoint from a different run.
+        ValueError: unknown method, bad config, a checkpoint from a different run (the
+            message lists the differing keys, old -> new), or fewer iterations than it holds.
         FloatingPointError: non-finite loss, gradient or prices; names the iteration; the last
             good checkpoint is kept.
 
@@ -327,15 +359,28 @@ def solve(
     history: list[dict] = []
     start = 0
     elapsed0 = 0.0
+    schedule_iterations = config.iterations
     if resume and os.path.exists(os.path.join(checkpoint_dir, _STATE)):
+        with open(os.path.join(checkpoint_dir, _STATE)) as f:
+            state = json.load(f)
+        diff = checkpoint_mismatch(state, meta)  # before loading leaves of another shape
+        if diff:
+            raise ValueError(f"solve: checkpoint in {checkpoint_dir} was written for a different "
+                             "run: " + "; ".join(f"{k} {a!r} -> {b!r}" for k, (a, b) in diff.items()))
+        if int(state["iteration"]) > config.iterations:
+            raise ValueError(f"solve: checkpoint in {checkpoint_dir} is at iteration "
+                             f"{state['iteration']}; iterations must be at least that to resume; "
+                             f"got {config.iterations}")
         params, opt_state, state = _load_checkpoint(checkpoint_dir, params, opt_state)
-        for key in ("method", "config", "model_fields"):
-            if state.get(key) != json.loads(json.dumps(meta[key])):
-                raise ValueError(f"solve: checkpoint in {checkpoint_dir} was written for a different "
-                                 f"{key}; got {state.get(key)!r}, expected {meta[key]!r}")
         start = int(state["iteration"])
-        history = list(state["history"])
+        history = [_float_row(r) for r in state["history"]]
         elapsed0 = history[-1]["seconds"] if history else 0.0
+        # a run extended past its first iteration count keeps its learning-rate schedule
+        # (annealed over the original count, then held at lr_final)
+        schedule_iterations = int(state.get("lr_schedule_iterations", state["config"]["iterations"]))
+        meta["first_eval_seconds_incl_compile"] = state.get("first_eval_seconds_incl_compile")
+    meta["lr_schedule_iterations"] = schedule_iterations
+    train_config = dataclasses.replace(config, iterations=schedule_iterations)
 
     bar = None
     if progress:
@@ -362,6 +407,7 @@ def solve(
         tc = time.perf_counter()
         row = evaluate(params, 0, 0.0, float("nan"))
         t_compile += time.perf_counter() - tc
+        meta["first_eval_seconds_incl_compile"] = t_compile
         t0 = time.perf_counter()
         history.append(row)
         if callback:
@@ -372,7 +418,7 @@ def solve(
         n = min(config.eval_every, config.iterations - it)
         steps = jnp.arange(n)
         new_params, new_opt, losses, finite, gnorms = _train_chunk(
-            params, static, opt_state, mf, (config, k_train), jnp.asarray(it), steps)
+            params, static, opt_state, mf, (train_config, k_train), jnp.asarray(it), steps)
         losses = np.asarray(losses)
         bad = ~(np.isfinite(losses) & np.asarray(finite) & np.isfinite(np.asarray(gnorms)))
         if bad.any():
@@ -409,7 +455,9 @@ def solve(
         final_policy_return=last["policy_return"],
         final_best_response_return=last["best_response_return"],
         train_seconds=last["seconds"],
-        first_eval_seconds_incl_compile=t_compile,
+        # measured by the run that started from scratch (None if it was not recorded)
+        first_eval_seconds_incl_compile=meta.get("first_eval_seconds_incl_compile"),
+        resumed_from_iteration=int(start),
     )
     return Solution(model=model, method=method, config=config,
                     policy=eqx.combine(params, static), history=frame, summary=summary)
