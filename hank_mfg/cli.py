@@ -18,6 +18,7 @@ from .loading import ModelLoadError, build_model
 
 app = typer.Typer(
     name="hank-mfg",
+    rich_markup_mode=None,  # plain help: keep bracketed words such as [targets] and [lo, hi]
     help="Heterogeneous-agent macro as mean-field games: inspect, solve and report models.",
     no_args_is_help=True,
     add_completion=False,
@@ -87,11 +88,37 @@ def info(
     typer.echo(f"n_actions = {n_k}")
 
 
+def _resume_command(model_file, method, iterations, eval_every, seed, out, horizon, n_paths, lr,
+                    lr_final, hidden, head, set_, model) -> str:
+    """The ``hank-mfg solve ... --resume`` line that continues this run."""
+    import shlex
+
+    args = ["hank-mfg", "solve", model_file, "--method", method, "--iterations", str(iterations),
+            "--eval-every", str(eval_every), "--seed", str(seed), "--n-paths", str(n_paths),
+            "--lr", repr(lr), "--lr-final", repr(lr_final), "--hidden", str(hidden),
+            "--head", head]
+    if horizon is not None:
+        args += ["--horizon", str(horizon)]
+    for item in set_ or []:
+        args += ["--set", item]
+    if model is not None:
+        args += ["--model", model]
+    args += ["--out", out, "--resume"]
+    return shlex.join(args)
+
+
+def _warn_quality(quality: dict, what: str) -> None:
+    """One ``warning:`` line on stderr per failed quality check."""
+    for message in quality.get("warnings", []):
+        typer.echo(f"warning: {what}: {message}", err=True)
+
+
 @app.command()
 def solve(
     model_file: str = ModelFile,
     method: str = typer.Option("rspg", "--method", help="rspg (recurrent policy) or spg (memoryless)"),
-    iterations: int = typer.Option(500, "--iterations", "-n", help="gradient steps"),
+    iterations: int = typer.Option(500, "--iterations", "-n",
+                                   help="gradient steps (raise it with --resume to extend a run)"),
     eval_every: int = typer.Option(20, "--eval-every", help="iterations between exploitability evaluations"),
     seed: int = typer.Option(0, "--seed", help="PRNG seed (same seed, same numbers)"),
     out: str = typer.Option(..., "--out", "-o", help="output directory (history, checkpoint, summary)"),
@@ -102,11 +129,19 @@ def solve(
     hidden: int = typer.Option(128, "--hidden", help="GRU / observation-embedding width"),
     head: str = typer.Option("beta", "--head", help="beta (ordered) or categorical"),
     resume: bool = typer.Option(False, "--resume", help="continue from the checkpoint in --out"),
+    overwrite: bool = typer.Option(False, "--overwrite",
+                                   help="replace the run already in --out (without it, refuse)"),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="show a progress bar"),
     set_: Optional[list[str]] = SetOpt,
     model: Optional[str] = ModelOpt,
 ) -> None:
     """Solve the model by RSPG/SPG and write OUT/history.csv|.parquet, checkpoint, config, summary.json.
+
+    An existing run in OUT is never replaced silently: continue it with --resume (raise
+    --iterations to extend a finished run; the added steps use --lr-final) or start afresh
+    with --overwrite. Ctrl-C keeps the last checkpoint and prints the command that resumes it.
+    summary.json carries quality verdicts (monotone consumption, Euler errors, exploitability
+    relative to the value); a failed check is printed as a warning.
 
     Example:
 
@@ -115,36 +150,96 @@ def solve(
     import json
     import os
 
+    import jax
+
+    from .reports.tables import quality_summary
     from .solvers.rspg import RSPGConfig
     from .solvers.rspg import solve as run_solve
 
     overrides = list(set_ or [])
     if horizon is not None:
         overrides.append(f"horizon={horizon}")
+    if method not in ("rspg", "spg"):
+        fail(f"--method must be rspg or spg; got {method!r}")
+    if resume and overwrite:
+        fail("--resume and --overwrite exclude each other: --resume continues the run in "
+             f"{out}, --overwrite replaces it")
+    state_path = os.path.join(out, "state.json")
+    run_files = ("state.json", "checkpoint.eqx", "summary.json", "history.csv", "config.json")
+    existing = [f for f in run_files if os.path.exists(os.path.join(out, f))]
+    if resume and not os.path.exists(state_path):
+        fail(f"--resume: no checkpoint in {out} (state.json missing); drop --resume to start "
+             "a new run there")
+    if existing and not resume and not overwrite:
+        fail(f"{out} already holds a run ({', '.join(existing)}); continue it with --resume "
+             "or replace it with --overwrite")
     m = load(model_file, overrides, model)
     try:
         config = RSPGConfig(iterations=iterations, eval_every=eval_every, seed=seed, n_paths=n_paths,
                             eval_paths=n_paths, lr=lr, lr_final=lr_final, hidden=hidden, head=head)
     except ValueError as err:
         fail(str(err))
-    if method not in ("rspg", "spg"):
-        fail(f"--method must be rspg or spg; got {method!r}")
+    if overwrite:
+        for f in (*run_files, "history.parquet", "checkpoint.eqx.tmp", "state.json.tmp"):
+            if os.path.isfile(os.path.join(out, f)):
+                os.remove(os.path.join(out, f))
     os.makedirs(out, exist_ok=True)
-    try:
+    try:  # a checkpoint of another run is refused before anything is written
         sol = run_solve(m, method, config, checkpoint_dir=out, resume=resume, progress=progress)
     except (ValueError, FloatingPointError) as err:
         fail(str(err))
-    sol.history.to_csv(os.path.join(out, "history.csv"), index=False)
-    sol.history.to_parquet(os.path.join(out, "history.parquet"), index=False)
+    except KeyboardInterrupt:
+        again = _resume_command(model_file, method, iterations, eval_every, seed, out, horizon,
+                                n_paths, lr, lr_final, hidden, head, set_, model)
+        if os.path.exists(state_path):
+            with open(state_path) as f:
+                at = json.load(f)["iteration"]
+            typer.echo(f"interrupted: checkpoint at iteration {at} kept in "
+                       f"{os.path.join(out, 'checkpoint.eqx')}; resume with:\n  {again}", err=True)
+        else:
+            typer.echo(f"interrupted before the first checkpoint; nothing to resume in {out} "
+                       f"(start again with --overwrite)", err=True)
+        raise typer.Exit(130) from None
     with open(os.path.join(out, "config.json"), "w") as f:
         json.dump(dict(model_file=os.path.abspath(model_file), model_class=type(m).__name__,
                        overrides=overrides, method=method, config=config.to_dict()), f, indent=1)
+    sol.history.to_csv(os.path.join(out, "history.csv"), index=False)
+    sol.history.to_parquet(os.path.join(out, "history.parquet"), index=False)
+    summary = dict(sol.summary)
+    if summary.get("first_eval_seconds_incl_compile") is None and resume:
+        old = os.path.join(out, "summary.json")  # an extended run: keep what the first one measured
+        if os.path.exists(old):
+            with open(old) as f:
+                summary["first_eval_seconds_incl_compile"] = json.load(f).get(
+                    "first_eval_seconds_incl_compile")
+    quality = quality_summary(sol, key=jax.random.key(seed), n_paths=n_paths)
+    summary["quality"] = quality
     with open(os.path.join(out, "summary.json"), "w") as f:
-        json.dump(sol.summary, f, indent=1)
-    s = sol.summary
+        json.dump(_finite(summary), f, indent=1, allow_nan=False)
+    s = summary
     typer.echo(f"{method.upper()}: exploitability {s['initial_exploitability']:.4g} -> "
                f"{s['final_exploitability']:.4g} after {s['iterations']} iterations "
                f"({s['train_seconds']:.1f} s); results in {out}")
+    if quality["passed"]:
+        typer.echo("quality: all checks passed (monotone consumption, Euler errors, "
+                   "exploitability)")
+    else:
+        _warn_quality(quality, "solution not converged or of poor quality")
+
+
+def _finite(obj):
+    """``obj`` with NumPy scalars as Python numbers, non-finite floats as ``None`` (JSON null)."""
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    if isinstance(obj, (bool, np.bool_)):
+        return bool(obj)
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        return float(obj) if np.isfinite(obj) else None
+    return obj
 
 
 @app.command()
@@ -160,8 +255,10 @@ def report(
     """Write the tables (CSV + Parquet) and PNG figures of a solved run.
 
     Tables: wealth_distribution, wealth_lorenz, impulse_responses, anticipatory_consumption,
-    policy_functions, solution_quality, simulation_panel; figures: wealth distribution, heatmaps,
-    impulse responses, anticipatory consumption, policy functions; plus OUT/bundle.
+    policy_functions, solution_quality, quality_verdicts, simulation_panel; figures: wealth
+    distribution, heatmaps, impulse responses, anticipatory consumption, policy functions; plus
+    OUT/bundle. A failed quality check (consumption falling with wealth, large Euler errors,
+    exploitability large relative to the value) is printed as a warning.
 
     Example:
 
@@ -178,9 +275,14 @@ def report(
         fail(str(err))
     typer.echo(f"report of {run_dir}: {len(written['tables']) // 2} tables (CSV + Parquet) and "
                f"{len(written['figures'])} figures in {out}")
+    if written["quality"]["passed"]:
+        typer.echo("quality: all checks passed (monotone consumption, Euler errors, "
+                   "exploitability)")
+    else:
+        _warn_quality(written["quality"], "solution not converged or of poor quality")
 
 
-# ---- steady state and calibration (issue 6) -------------------------------------------------
+# ---- steady state and calibration ------------------------------------------------------------
 def _enable_float64() -> None:
     """The classical solvers need float64; the CLI is the top layer, so it may switch it on."""
     import jax
@@ -201,7 +303,8 @@ def steady_state_cmd(
     """Stationary equilibrium without aggregate risk (EGM + Brent in r): r, w, K, Y, C, K/Y, Euler errors.
 
     Runs in float64. With --out, writes summary.json and summary.csv (one row: prices,
-    aggregates, wealth moments, Euler errors, timings) and distribution.csv (a, e, mu, c, a').
+    aggregates, wealth moments, Euler errors, timings) and distribution.csv (wealth,
+    income_state, income, mass, consumption, savings: the columns of the report tables).
 
     Examples:
 
@@ -256,10 +359,11 @@ def steady_state_cmd(
         mu, c, ap = (np.asarray(x) for x in (ss.mu, ss.c_policy, ss.a_policy))
         with open(os.path.join(out, "distribution.csv"), "w", newline="") as f:
             writer = csv.writer(f)
-            writer.writerow(["a", "e", "mu", "c", "a_next"])
+            writer.writerow(["wealth", "income_state", "income", "mass", "consumption",
+                             "savings"])
             for i in range(a.shape[0]):
                 for j in range(e.shape[0]):
-                    writer.writerow([a[i], e[j], mu[i, j], c[i, j], ap[i, j]])
+                    writer.writerow([a[i], j, e[j], mu[i, j], c[i, j], ap[i, j]])
         typer.echo(f"wrote {out}/summary.json, summary.csv, distribution.csv")
 
 
@@ -291,12 +395,13 @@ def calibrate(
 
     from .analysis.calibration import calibrate as run_calibrate
     from .analysis.targets_file import load_targets
-    from .loading import parse_overrides
+    from .loading import load_model_class, parse_overrides
 
     _enable_float64()
     try:
         spec = load_targets(targets_file)
-        overrides = {**spec.model, **parse_overrides(set_ or [])}
+        cls = load_model_class(model_file, model)
+        overrides = {**spec.model, **parse_overrides(set_ or [], cls)}
         m = build_model(model_file, overrides, name=model)
     except ValueError as err:  # ModelLoadError is a ValueError
         fail(str(err))
@@ -324,6 +429,14 @@ def calibrate(
     finally:
         if bar is not None:
             bar.close()
+    d = cal.diagnostics
+    if not d["success"]:  # nothing that looks like a result: no params.json, fit.csv or table
+        worst = ", ".join(f"{k} {v:.3g}" for k, v in sorted(
+            d["residuals"].items(), key=lambda kv: -abs(kv[1])))
+        params = ", ".join(f"{k} = {v:.6g}" for k, v in cal.params.items())
+        fail(f"calibration failed: largest scaled residual {d['max_residual']:.3g} (residuals: "
+             f"{worst}) at {params} after {d['evaluations']} steady states; {d['message']}; "
+             f"widen the [free] bounds or change the targets; nothing written to {out}")
     os.makedirs(out, exist_ok=True)
     rows = cal.rows(spec.untargeted)
     for row in rows:
@@ -341,13 +454,10 @@ def calibrate(
         tag = "" if row["targeted"] else "  (untargeted)"
         typer.echo(f"  {row['target']:<14} data {row['data']:<10.6g} model {row['model']:<10.6g}"
                    f"{tag}")
-    d = cal.diagnostics
     params = ", ".join(f"{k} = {v:.10g}" for k, v in cal.params.items())
     typer.echo(f"calibrated {params} ({d['method']}, {d['evaluations']} steady states, "
                f"{d['seconds']:.1f} s, max scaled residual {d['max_residual']:.2e}); "
                f"wrote {out}/params.json and fit.csv")
-    if not d["success"]:
-        fail(f"calibration did not meet its targets: {d['message']}")
 
 
 def main() -> None:

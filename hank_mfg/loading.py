@@ -16,7 +16,8 @@ from typing import Any, Union
 
 from .model.base import AbstractHetAgentModel
 
-__all__ = ["ModelLoadError", "load_model_class", "build_model", "parse_overrides", "parse_value"]
+__all__ = ["ModelLoadError", "load_model_class", "build_model", "parse_overrides", "parse_value",
+           "coerce_value"]
 
 
 class ModelLoadError(ValueError):
@@ -82,15 +83,21 @@ def load_model_class(path: str, name: str | None = None) -> type[AbstractHetAgen
     return next(iter(found.values()))
 
 
+_TRUE = ("true", "yes", "on")
+_FALSE = ("false", "no", "off")
+_NONE = ("none", "null")
+
+
 def parse_value(text: str) -> Any:
-    """``"3"`` -> 3, ``"0.9"``/``"1e-3"`` -> float, ``"true"``/``"false"`` -> bool, else the string."""
+    """Untyped parse: ``"3"`` -> 3, ``"0.9"`` -> 0.9, ``"true"``/``"false"`` -> bool,
+    ``"none"`` -> None, else the string. Used only for fields whose type is not recognised."""
     t = text.strip()
     low = t.lower()
-    if low in ("true", "yes", "on"):
+    if low in _TRUE:
         return True
-    if low in ("false", "no", "off"):
+    if low in _FALSE:
         return False
-    if low in ("none", "null"):
+    if low in _NONE:
         return None
     try:
         return int(t)
@@ -102,8 +109,69 @@ def parse_value(text: str) -> Any:
         return t
 
 
-def parse_overrides(overrides: Union[dict, list, tuple, None]) -> dict[str, Any]:
-    """``["beta=0.9", "horizon=32"]`` (or a dict, returned as is) -> ``{"beta": 0.9, ...}``."""
+def _field_kind(field: dataclasses.Field) -> str:
+    """``"str"``, ``"bool"``, ``"int"``, ``"float"`` or ``"other"``: a field's type and default."""
+    annotation = field.type if isinstance(field.type, str) else getattr(
+        field.type, "__name__", str(field.type))
+    annotation = str(annotation).replace("typing.", "")
+    default = field.default
+    if annotation in ("str", "Optional[str]") or isinstance(default, str):
+        return "str"
+    if annotation == "bool" or isinstance(default, bool):
+        return "bool"
+    if annotation == "int" or type(default) is int:
+        return "int"
+    converter = field.metadata.get("converter")
+    if (annotation in ("float", "Optional[float]") or annotation.startswith(("Float[", "Float64["))
+            or isinstance(default, float) or getattr(converter, "__name__", "") == "as_param"):
+        return "float"
+    return "other"
+
+
+def coerce_value(owner: str, field: dataclasses.Field, text: str) -> Any:
+    """Convert the ``--set`` text ``text`` to the type of ``field`` (of class ``owner``).
+
+    A string field keeps the text as it is (``terminal=none`` is the string ``"none"``); a bool
+    field takes ``true/false/yes/no/on/off``; an int field an integer; a parameter (a float or a
+    0-d array) a number. ``none``/``null`` gives ``None`` only where the field's default is None.
+
+    Raises:
+        ModelLoadError: the text does not fit the field's type (names ``owner.field``).
+    """
+    t = text.strip()
+    low = t.lower()
+    kind = _field_kind(field)
+    if kind == "str":
+        return t
+    if low in _NONE and field.default is None:
+        return None
+    if kind == "bool":
+        if low in _TRUE:
+            return True
+        if low in _FALSE:
+            return False
+        raise ModelLoadError(f"{owner}.{field.name} must be true or false; got {t!r}")
+    if kind == "int":
+        try:
+            return int(t)
+        except ValueError:
+            raise ModelLoadError(f"{owner}.{field.name} must be an integer; got {t!r}") from None
+    if kind == "float":
+        try:
+            return float(t)
+        except ValueError:
+            raise ModelLoadError(f"{owner}.{field.name} must be a number; got {t!r}") from None
+    return parse_value(t)
+
+
+def parse_overrides(overrides: Union[dict, list, tuple, None],
+                    cls: type | None = None) -> dict[str, Any]:
+    """``["beta=0.9", "horizon=32"]`` (or a dict, returned as is) -> ``{"beta": ..., ...}``.
+
+    Without ``cls`` the values stay the text after ``=`` (:func:`build_model` converts text by
+    the field's type); with a model class ``cls`` each known field's text is converted by
+    :func:`coerce_value`.
+    """
     if overrides is None:
         return {}
     if isinstance(overrides, dict):
@@ -114,8 +182,14 @@ def parse_overrides(overrides: Union[dict, list, tuple, None]) -> dict[str, Any]
         key = key.strip()
         if not sep or not key:
             raise ModelLoadError(f"override must look like field=value; got {item!r}")
-        out[key] = parse_value(value)
-    return out
+        out[key] = value
+    return _coerce(cls, out) if cls is not None else out
+
+
+def _coerce(cls: type, kw: dict[str, Any]) -> dict[str, Any]:
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    return {k: coerce_value(cls.__name__, fields[k], v) if isinstance(v, str) and k in fields
+            else v for k, v in kw.items()}
 
 
 def build_model(path: str, overrides: Union[dict, list, tuple, None] = None,
@@ -124,11 +198,13 @@ def build_model(path: str, overrides: Union[dict, list, tuple, None] = None,
 
     Args:
         path: Python file defining the model. overrides: ``{"beta": 0.9}`` or
-            ``["beta=0.9", "common_noise=false"]``. name: class name, if the file has several.
+            ``["beta=0.9", "common_noise=false"]``; text values are converted by the field's
+            type (:func:`coerce_value`). name: class name, if the file has several.
 
     Raises:
         ModelLoadError: as :func:`load_model_class`, an unknown field (the message lists the
-            fields), or a value the model rejects (its own validation message).
+            fields), text that does not fit a field's type, or a value the model rejects (its
+            own validation message).
 
     Example:
         >>> m = build_model("models/rspg_macro.py", ["horizon=32", "common_noise=false"])
@@ -140,6 +216,7 @@ def build_model(path: str, overrides: Union[dict, list, tuple, None] = None,
     if unknown:
         raise ModelLoadError(f"unknown field(s) {', '.join(unknown)} for {cls.__name__}; "
                              f"fields are: {', '.join(fields)}")
+    kw = _coerce(cls, kw)
     try:
         return cls(**kw)
     except (ValueError, TypeError) as err:

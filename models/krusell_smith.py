@@ -55,7 +55,17 @@ class KrusellSmith(hm.AbstractHetAgentModel):
     initial_mu: Optional[Array] = None
 
     def __check_init__(self):
-        hm.model_checks.check_nonnegative("KrusellSmith", "delta", self.delta)
+        # fields first, so that errors name them rather than the grid or chain built from them
+        check = hm.model_checks
+        d = check.concrete(self.delta)
+        if d is not None and not 0.0 <= float(d) <= 1.0:
+            check.fail("KrusellSmith", "delta", "lie in [0, 1]", d)
+        lo, hi = check.concrete(self.wealth_min), check.concrete(self.wealth_max)
+        if lo is not None and hi is not None and not float(hi) > float(lo):
+            check.fail("KrusellSmith", "wealth_max", f"exceed wealth_min = {float(lo):.6g}", hi)
+        check.check_abs_lt_one("KrusellSmith", "income_rho", self.income_rho)
+        check.check_nonnegative("KrusellSmith", "income_sd", self.income_sd)
+        check.check_int_at_least("KrusellSmith", "n_income", self.n_income, 2)
         hm.model_checks.check_open_unit("KrusellSmith", "alpha", self.alpha)
         hm.model_checks.check_positive("KrusellSmith", "tfp", self.tfp)
 

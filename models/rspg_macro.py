@@ -55,6 +55,22 @@ class RSPGMacro(hm.AbstractHetAgentModel):
     terminal: str = eqx.field(static=True, default="consume_all")
     initial_mu: Optional[Array] = None
 
+    def __check_init__(self):
+        # fields first, so that errors name them rather than the grid or chain built from them
+        check = hm.model_checks
+        for lo_name, hi_name, pivot_name in (("wealth_min", "wealth_max", "wealth_pivot"),
+                                             ("income_min", "income_max", "income_pivot")):
+            lo, hi = check.concrete(getattr(self, lo_name)), check.concrete(getattr(self, hi_name))
+            p = check.concrete(getattr(self, pivot_name))
+            if lo is not None and hi is not None and not float(hi) > float(lo):
+                check.fail("RSPGMacro", hi_name, f"exceed {lo_name} = {float(lo):.6g}", hi)
+            if lo is not None and p is not None and not float(lo) + float(p) > 0:
+                check.fail("RSPGMacro", pivot_name, f"exceed -{lo_name} = {0.0 - float(lo):.6g}", p)
+        q = check.concrete(self.income_p_move)
+        if q is not None and not 0.0 <= float(q) <= 0.5:
+            check.fail("RSPGMacro", "income_p_move", "lie in [0, 0.5]", q)
+        check.check_int_at_least("RSPGMacro", "n_income", self.n_income, 2)
+
     @property
     def a_grid(self) -> Float[Array, " n_a"]:
         return hm.shifted_geometric_grid(

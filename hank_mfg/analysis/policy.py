@@ -9,10 +9,14 @@ Off the grid, every function of wealth is interpolated linearly within each inco
 
 from __future__ import annotations
 
+import dataclasses
+import math
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Float
+import numpy as np
+from jaxtyping import Array, ArrayLike, Float
 
 from ..model.base import AbstractHetAgentModel
 from ..operators.meanfield import AggregateState, MeanField, lottery_weights
@@ -21,7 +25,8 @@ from ..solvers.rollout import replay_tables
 from .simulation import expected_choices
 
 __all__ = ["PolicyFunctions", "policy_functions", "policy_at", "interpolate_in_wealth",
-           "stationary_value"]
+           "stationary_value", "QualityThresholds", "Verdict", "consumption_monotonicity",
+           "quality_verdicts"]
 
 
 class PolicyFunctions(eqx.Module):
@@ -118,3 +123,130 @@ def stationary_value(model: AbstractHetAgentModel, c_policy: Float[Array, "n_a n
         raise RuntimeError(f"stationary_value: value iteration did not converge after {int(it)} "
                            f"iterations; relative change {float(err):.6g} > tol {tol:.6g}")
     return V
+
+
+# ---- quality verdicts ---------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class QualityThresholds:
+    """Pass marks of :func:`quality_verdicts`.
+
+    Attributes:
+        euler_mean_log10: the mass-weighted mean Euler error ``log10|1 - c_hat / c|`` must not
+            exceed this (-1: errors of 10% of consumption on average).
+        euler_max_log10: nor may the largest one (0: no error of 100% or more).
+        relative_exploitability: exploitability over ``|value|`` (the best response's expected
+            return) must not exceed this (0.05: a deviating household gains 5% of its value).
+        monotone_rtol: a fall of consumption between neighbouring wealth points smaller than
+            ``monotone_rtol * max|c|`` counts as round-off, not as a fall.
+    """
+
+    euler_mean_log10: float = -1.0
+    euler_max_log10: float = 0.0
+    relative_exploitability: float = 0.05
+    monotone_rtol: float = 1e-6
+
+
+@dataclasses.dataclass(frozen=True)
+class Verdict:
+    """One quality check: its ``value``, the ``threshold``, whether it ``passed``, and a sentence."""
+
+    check: str
+    value: float
+    threshold: float
+    passed: bool
+    message: str
+
+
+def consumption_monotonicity(
+    consumption: Float[ArrayLike, "n_d n_a n_e"], a_grid: Float[ArrayLike, " n_a"],
+    dates=None, *, rtol: float = 1e-6,
+) -> tuple[float, str]:
+    """Largest fall of consumption as wealth rises, relative to ``max|c|``, and where it is.
+
+    Args:
+        consumption: expected consumption ``c(a, e)`` at each of ``n_d`` dates.
+        a_grid: the wealth grid. dates: labels of the ``n_d`` dates (default ``0..n_d-1``).
+        rtol: falls up to ``rtol * max|c|`` are treated as round-off.
+
+    Returns:
+        ``(drop, where)``: ``drop = max(0, max_{d,i,e} (c[d,i,e] - c[d,i+1,e])) / max|c|``
+        (0 when consumption never falls with wealth; NaN for non-finite consumption) and a
+        sentence naming the worst date, income state and wealth points (empty when ``drop``
+        is within ``rtol``).
+    """
+    c = np.asarray(consumption, dtype=float)
+    a = np.asarray(a_grid, dtype=float)
+    dates = list(range(c.shape[0])) if dates is None else [int(d) for d in dates]
+    if not np.all(np.isfinite(c)):
+        return math.nan, "consumption is not finite"
+    scale = float(np.max(np.abs(c))) if c.size else 0.0
+    if c.shape[1] < 2 or scale == 0.0:
+        return 0.0, ""
+    fall = c[:, :-1, :] - c[:, 1:, :]  # > 0 where consumption falls as wealth rises
+    d, i, e = np.unravel_index(int(np.argmax(fall)), fall.shape)
+    drop = max(0.0, float(fall[d, i, e])) / scale
+    if drop <= rtol:
+        return drop, ""
+    n_bad = int(np.sum(np.any(fall > rtol * scale, axis=1)))
+    where = (f"consumption falls with wealth for income state e{e} at date {dates[d]}: "
+             f"c = {c[d, i, e]:.4g} at wealth {a[i]:.4g} but {c[d, i + 1, e]:.4g} at "
+             f"{a[i + 1]:.4g} ({n_bad} of {c.shape[0] * c.shape[2]} date/income-state pairs "
+             f"not increasing)")
+    return drop, where
+
+
+def quality_verdicts(
+    *, consumption: Float[ArrayLike, "n_d n_a n_e"], a_grid: Float[ArrayLike, " n_a"],
+    euler_mean_log10: float, euler_max_log10: float, exploitability: float, value: float,
+    dates=None, thresholds: QualityThresholds | None = None,
+) -> tuple[Verdict, ...]:
+    """Quality verdicts of a solution: monotone consumption, Euler errors, exploitability.
+
+    Pure (no pandas): the report tables, ``summary.json`` and the command line's warnings are
+    built from its result.
+
+    Args:
+        consumption: expected consumption ``c(a, e)`` at the reported dates ``(n_d, n_a, n_e)``.
+        a_grid: wealth grid. dates: labels of the dates (default ``0..n_d-1``).
+        euler_mean_log10, euler_max_log10: mean and largest Euler error (log10, see
+            :func:`hank_mfg.analysis.learned_euler_errors`).
+        exploitability: best-response gain. value: the expected return it is compared with
+            (``|value|``; the best response's return).
+        thresholds: :class:`QualityThresholds` (defaults when ``None``).
+
+    Returns:
+        Four :class:`Verdict`: ``monotone_consumption`` (value: the largest relative fall),
+        ``euler_mean_log10``, ``euler_max_log10``, ``relative_exploitability``. A non-finite
+        value fails its check.
+
+    Example:
+        >>> v = quality_verdicts(consumption=c[None], a_grid=a, euler_mean_log10=-3.0,
+        ...                      euler_max_log10=-1.5, exploitability=0.01, value=-40.0)
+        >>> [x.check for x in v if not x.passed]
+    """
+    th = QualityThresholds() if thresholds is None else thresholds
+    drop, where = consumption_monotonicity(consumption, a_grid, dates, rtol=th.monotone_rtol)
+    mono_ok = bool(np.isfinite(drop) and drop <= th.monotone_rtol)
+    out = [Verdict("monotone_consumption", drop, th.monotone_rtol, mono_ok,
+                   "consumption never falls as wealth rises, in any income state at the "
+                   "reported dates"
+                   if mono_ok else where)]
+    for name, got, limit, what in (
+            ("euler_mean_log10", euler_mean_log10, th.euler_mean_log10, "mean"),
+            ("euler_max_log10", euler_max_log10, th.euler_max_log10, "largest")):
+        got = float(got)
+        ok = bool(np.isfinite(got) and got <= limit)
+        rel = "at most" if ok else "above"
+        out.append(Verdict(name, got, limit, ok,
+                           f"{what} Euler error log10 {got:.3g} is {rel} {limit:.3g} "
+                           f"(relative consumption error {10 ** got:.3g})"
+                           if np.isfinite(got) else f"{what} Euler error is not finite"))
+    ex, val = float(exploitability), abs(float(value))
+    rel = ex / val if (np.isfinite(ex) and np.isfinite(val) and val > 0) else math.nan
+    ok = bool(np.isfinite(rel) and rel <= th.relative_exploitability)
+    msg = (f"exploitability {ex:.4g} is {100 * rel:.3g}% of |value| {val:.4g} "
+           f"({'within' if ok else 'above'} {100 * th.relative_exploitability:.3g}%)"
+           if np.isfinite(rel) else
+           f"relative exploitability undefined (exploitability {ex:.4g}, |value| {val:.4g})")
+    out.append(Verdict("relative_exploitability", rel, th.relative_exploitability, ok, msg))
+    return tuple(out)

@@ -164,12 +164,15 @@ def write_report(run_dir: str, out: str, *, n_paths: int = 8, seed: int = 0, sho
     income), ``wealth_lorenz`` (at T-1), ``impulse_responses`` (generalised, ``n_paths`` paths,
     and the no-noise response), ``anticipatory_consumption`` (this run, and the ``compare`` run
     if given, on the same paths), ``policy_functions`` (dates 0, T/2, T-2 along the first path),
-    ``solution_quality`` (exploitability beside Euler errors), ``simulation_panel``.
+    ``solution_quality`` (exploitability beside Euler errors, with the verdicts),
+    ``quality_verdicts`` (one row per check: monotone consumption at the policy dates, mean and
+    largest Euler error, relative exploitability), ``simulation_panel``.
     Figures: ``wealth_distribution``, ``distribution_heatmaps``, ``impulse_responses``,
     ``anticipatory_consumption``, ``policy_functions``. With ``bundle``, also ``out/bundle``.
 
     Returns:
-        ``{"tables": [paths], "figures": [paths]}``.
+        ``{"tables": [paths], "figures": [paths], "quality": {...}}`` (``quality``: ``passed``,
+        ``warnings`` and ``checks`` as :func:`hank_mfg.reports.tables.quality_summary`).
     """
     from . import figures as fg
     from . import tables as tb
@@ -181,6 +184,9 @@ def write_report(run_dir: str, out: str, *, n_paths: int = 8, seed: int = 0, sho
     k_paths, k_quality = jax.random.split(jax.random.key(seed))
     eps1 = mf.sample_noise(key=k_paths, n_paths=1)
     traj = tb._rollout(mf, sol.policy, eps1[0])
+    dates = tb.policy_dates(T)
+    quality, verdicts = tb._quality(sol, None, key=k_quality, n_paths=n_paths, n_nodes=7,
+                                    dates=dates, history=traj, thresholds=None)
     tables = {
         "wealth_distribution": tb.wealth_distribution(sol, dates=(0, T // 2, T - 1), key=k_paths),
         "wealth_lorenz": tb.lorenz_curve(sol, date=T - 1, key=k_paths),
@@ -189,12 +195,12 @@ def write_report(run_dir: str, out: str, *, n_paths: int = 8, seed: int = 0, sho
         "anticipatory_consumption": tb.anticipatory_consumption(sol, other, key=k_paths,
                                                                 n_paths=n_paths),
         "policy_functions": pd.concat([tb.policy_table(sol, date=t, history=traj)
-                                       for t in sorted({0, T // 2, max(T - 2, 0)})],
-                                      ignore_index=True),
-        "solution_quality": tb.solution_quality(sol, key=k_quality, n_paths=n_paths),
+                                       for t in dates], ignore_index=True),
+        "solution_quality": pd.DataFrame([quality]),
+        "quality_verdicts": tb.verdict_table(verdicts),
         "simulation_panel": tb.simulate(sol, key=k_paths, n_paths=n_paths),
     }
-    written = {"tables": [], "figures": []}
+    written = {"tables": [], "figures": [], "quality": tb._quality_dict(quality, verdicts)}
     for name, df in tables.items():
         written["tables"].extend(write_table(df, out, name))
     figs = {
@@ -202,7 +208,7 @@ def write_report(run_dir: str, out: str, *, n_paths: int = 8, seed: int = 0, sho
         "distribution_heatmaps": fg.distribution_heatmaps(sol, key=k_paths),
         "impulse_responses": fg.impulse_figure(tables["impulse_responses"]),
         "anticipatory_consumption": fg.anticipation_figure(tables["anticipatory_consumption"]),
-        "policy_functions": fg.policy_figure(tables["policy_functions"], date=0.0),
+        "policy_functions": fg.policy_figure(tables["policy_functions"], date=0),
     }
     for name, fig in figs.items():
         written["figures"].append(save_figure(fig, out, name))

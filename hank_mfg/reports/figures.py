@@ -154,9 +154,11 @@ def anticipation_figure(table: pd.DataFrame) -> Figure:
 
 
 def policy_figure(table: pd.DataFrame, *, date=None) -> Figure:
-    """The paper's per-income policy plots: value, expected action, consumption and reward against
-    wealth, one line per income state (from :func:`hank_mfg.policy_table`, grid rows; ``date``
-    picks one date when the table has several)."""
+    """The paper's per-income policy plots: value, consumption share, consumption and reward
+    against wealth, one line per income state (from :func:`hank_mfg.policy_table`, grid rows;
+    ``date`` picks one date when the table has several). The share panel plots the expected
+    consumption share of cash on hand above the borrowing limit, ``c / (m - a_0)`` (the expected
+    action when the actions are shares)."""
     df = table[table["on_grid"]]
     if date is not None:
         df = df[df["date"] == date]
@@ -164,7 +166,7 @@ def policy_figure(table: pd.DataFrame, *, date=None) -> Figure:
         df = df[df["date"] == df["date"].min()]
     fig = Figure(figsize=(14, 3.6), layout="constrained")
     axes = fig.subplots(1, 4)
-    what = [("value", "value V(a, e)"), ("expected_action", "expected action"),
+    what = [("value", "value V(a, e)"), ("share", "consumption share c / (m - a_0)"),
             ("consumption", "consumption c(a, e)"), ("reward", "expected reward")]
     for ax, (col, lab) in zip(axes, what):
         for i, g in df.groupby("income_state"):
@@ -173,6 +175,6 @@ def policy_figure(table: pd.DataFrame, *, date=None) -> Figure:
         ax.set_ylabel(lab)
         ax.set_title(lab)
     axes[0].legend(fontsize=7)
-    d = df["date"].iloc[0] if len(df) else np.nan
-    fig.suptitle("steady state" if np.isnan(d) else f"policy at date t = {int(d)}")
+    d = df["date"].iloc[0] if len(df) else pd.NA
+    fig.suptitle("steady state" if pd.isna(d) else f"policy at date t = {int(d)}")
     return fig

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .. import analysis as an
+from ..analysis.policy import quality_verdicts
 from ..metrics.exploitability import as_policy, exploitability
 from ..model.base import AbstractHetAgentModel
 from ..operators.meanfield import MeanField, compile_model
@@ -32,7 +33,8 @@ _policy_values = eqx.filter_jit(policy_values)
 
 __all__ = [
     "simulate", "wealth_distribution", "lorenz_curve", "impulse_responses", "mit_responses",
-    "anticipatory_consumption", "policy_table", "solution_quality", "resolve",
+    "anticipatory_consumption", "policy_table", "solution_quality", "resolve", "policy_dates",
+    "verdict_table", "quality_summary",
 ]
 
 
@@ -181,7 +183,9 @@ def wealth_distribution(source, policy=None, *, model=None, dates=None, key=None
 def lorenz_curve(source, policy=None, *, model=None, date=None, key=None) -> pd.DataFrame:
     """Lorenz curve of wealth: ``population_share`` ``F_i`` and ``wealth_share`` ``L_i`` at each atom.
 
-    Starts at ``(0, 0)`` and ends at ``(1, 1)``; join the points linearly (exact for atoms). For a
+    Starts at ``(0, 0)`` and ends at ``(1, 1)``; join the points linearly (exact for atoms).
+    ``wealth`` is the grid point whose atom each row has counted through; the first row, the
+    origin before any atom, sits at the borrowing limit ``a_0`` (so ``a_0`` appears twice). For a
     rollout (Solution / model + policy) the distribution at ``date`` (default ``T - 1``) of the
     first path (``key``; ``None`` = no-shock path) is used; other sources as in
     :func:`wealth_distribution`.
@@ -197,7 +201,8 @@ def lorenz_curve(source, policy=None, *, model=None, date=None, key=None) -> pd.
     F, L = an.lorenz_points(a, an.wealth_marginal(jnp.asarray(mu)))
     df = pd.DataFrame(dict(population_share=np.asarray(F, dtype=float),
                            wealth_share=np.asarray(L, dtype=float),
-                           wealth=np.concatenate([[np.nan], np.asarray(a, dtype=float)])))
+                           wealth=np.concatenate([np.asarray(a[:1], dtype=float),
+                                                  np.asarray(a, dtype=float)])))
     for k, v in labels.items():
         df.insert(0, k, v)
     return df
@@ -325,13 +330,21 @@ def _history(mf, pol, history, date, r, w):
     return obs, agg, None
 
 
+def _dates(date, n: int):
+    """A date column: int64, or nullable ``Int64`` of ``<NA>`` for a stationary policy."""
+    if date is None:
+        return pd.array([pd.NA] * n, dtype="Int64")
+    return np.full(n, int(date), dtype=np.int64)
+
+
 def policy_table(source, policy=None, *, model=None, date: int = 0, history=None, r=None,
                  w=None, wealth=None, value: bool = True) -> pd.DataFrame:
     """Tidy policy functions ``c(a, e)`` and ``a'(a, e)`` at a date and public history.
 
     Args:
-        source: :class:`~hank_mfg.SteadyState` (with ``model=``; stationary, ``date`` is NaN, the
-            value comes from :func:`hank_mfg.analysis.stationary_value`), or a Solution / model +
+        source: :class:`~hank_mfg.SteadyState` (with ``model=``; stationary: ``date`` is missing,
+            ``<NA>`` in an integer column; the value comes from
+            :func:`hank_mfg.analysis.stationary_value`), or a Solution / model +
             ``policy`` (a learned policy: its table after the history ``o_0..o_date``).
         date: the date ``t``. history: for learned policies, a :class:`~hank_mfg.Trajectory`
             (one path; prices and values are taken from it), an observation array
@@ -344,8 +357,10 @@ def policy_table(source, policy=None, *, model=None, date: int = 0, history=None
     Returns:
         DataFrame, one row per ``(wealth, income state)``: ``wealth, income_state, income, date,
         on_grid, cash, consumption, savings, share, expected_action, reward, value`` — expected
-        values under the policy's action lottery (``share = c / (m - a_0)``; ``expected_action``
-        = mean action value; ``reward`` = expected period reward).
+        values under the policy's action lottery (``share = c / (m - a_0)``, the consumption
+        share of cash on hand above the borrowing limit; ``expected_action`` = mean action value:
+        the same share for ``action_kind="share"``, next wealth for ``"savings"``; ``reward`` =
+        expected period reward). ``date`` is an integer column.
     """
     if isinstance(source, SteadyState):
         if model is None:
@@ -360,7 +375,7 @@ def policy_table(source, policy=None, *, model=None, date: int = 0, history=None
         V = an.stationary_value(model, c, ap) if value else jnp.full(c.shape, jnp.nan)
         tabs = dict(cash=m, consumption=c, savings=ap, share=share, expected_action=act,
                     reward=model.utility(c), value=V)
-        d = np.nan
+        d = None
     else:
         mf, pol = resolve(source, policy, where="policy_table")
         a, e = mf.a_grid, mf.e_grid
@@ -374,11 +389,12 @@ def policy_table(source, policy=None, *, model=None, date: int = 0, history=None
             V = jnp.full((mf.n_wealth, mf.n_income), jnp.nan)
         tabs = dict(cash=pf.cash, consumption=pf.consumption, savings=pf.savings, share=pf.share,
                     expected_action=pf.expected_action, reward=pf.reward, value=V)
-        d = float(date)
+        d = date
     n_a, n_e = a.shape[0], e.shape[0]
     grid_rows = dict(wealth=np.repeat(np.asarray(a, float), n_e),
                      income_state=np.tile(np.arange(n_e), n_a),
-                     income=np.tile(np.asarray(e, float), n_a), date=d, on_grid=True)
+                     income=np.tile(np.asarray(e, float), n_a), date=_dates(d, n_a * n_e),
+                     on_grid=True)
     cols = {k: np.asarray(v, dtype=float).reshape(-1) for k, v in tabs.items()}
     df = pd.DataFrame(dict(grid_rows, **cols))
     if wealth is not None:
@@ -388,30 +404,112 @@ def policy_table(source, policy=None, *, model=None, date: int = 0, history=None
                  for k, v in tabs.items()}
         off = pd.DataFrame(dict(wealth=np.repeat(np.asarray(q, float), n_e),
                                 income_state=np.tile(np.arange(n_e), nq),
-                                income=np.tile(np.asarray(e, float), nq), date=d, on_grid=False,
+                                income=np.tile(np.asarray(e, float), nq),
+                                date=_dates(d, nq * n_e), on_grid=False,
                                 **icols))
         df = pd.concat([df, off], ignore_index=True)
     return df
 
 
-def solution_quality(source, policy=None, *, key, n_paths: int = 8, n_nodes: int = 7) -> pd.DataFrame:
-    """Exploitability beside Euler-equation errors of a learned policy (one row).
+def policy_dates(T: int) -> tuple[int, ...]:
+    """Dates at which reports show and check policy functions: ``0, T // 2, T - 2``."""
+    return tuple(sorted({0, T // 2, max(T - 2, 0)}))
+
+
+def _consumption_at(mf, pol, dates, history):
+    """Expected consumption ``(n_d, n_a, n_e)`` at ``dates`` along ``history`` (None: no-shock)."""
+    out = []
+    for t in dates:
+        obs, agg, _ = _history(mf, pol, history, int(t), None, None)
+        pf = an.policy_functions(mf, an.policy_at(pol, obs, int(t)), agg, int(t))
+        out.append(np.asarray(pf.consumption, dtype=float))
+    return np.stack(out)
+
+
+def _quality(source, policy, *, key, n_paths, n_nodes, dates, history, thresholds):
+    mf, pol = resolve(source, policy, where="solution_quality")
+    dates = policy_dates(mf.horizon) if dates is None else tuple(int(t) for t in dates)
+    if history is None:
+        history = _rollout(mf, pol, _eps(mf, None, 1)[0])
+    ex = exploitability(mf, pol, key=key, n_paths=n_paths)
+    ee = an.learned_euler_errors(mf, pol, mf.sample_noise(key=key, n_paths=n_paths),
+                                 n_nodes=n_nodes)
+    verdicts = quality_verdicts(
+        consumption=_consumption_at(mf, pol, dates, history), a_grid=mf.a_grid, dates=dates,
+        euler_mean_log10=float(ee.mean_log10), euler_max_log10=float(ee.max_log10),
+        exploitability=ex.exploitability, value=ex.best_response_return, thresholds=thresholds)
+    row = dict(
+        method=getattr(source, "method", "policy"), exploitability=ex.exploitability,
+        relative_exploitability=ex.relative, policy_return=ex.policy_return,
+        best_response_return=ex.best_response_return,
+        euler_mean_log10=float(ee.mean_log10), euler_max_log10=float(ee.max_log10),
+        consumption_largest_fall=float(verdicts[0].value),
+        monotone_consumption=bool(verdicts[0].passed),
+        quality_passed=all(v.passed for v in verdicts),
+        quality_warnings="; ".join(v.message for v in verdicts if not v.passed),
+        n_paths=int(n_paths))
+    return row, verdicts
+
+
+def solution_quality(source, policy=None, *, key, n_paths: int = 8, n_nodes: int = 7,
+                     dates=None, history=None, thresholds=None) -> pd.DataFrame:
+    """Exploitability beside Euler-equation errors of a learned policy, with verdicts (one row).
 
     Both on the same ``n_paths`` noise paths (``key``). Exploitability as in
     :func:`hank_mfg.exploitability` (SPEC §6); Euler errors as in
     :func:`hank_mfg.analysis.learned_euler_errors` (mass-weighted mean of ``log10|1 - c_hat/c|``
     over unconstrained states, averaged over dates ``0..T-2`` and paths; and the max).
+    Verdicts as in :func:`hank_mfg.analysis.policy.quality_verdicts`: consumption must rise
+    with wealth in every income state at ``dates`` (default :func:`policy_dates`) along
+    ``history`` (a :class:`~hank_mfg.Trajectory`; ``None`` = the no-shock path), Euler errors
+    and the relative exploitability must stay within ``thresholds``
+    (:class:`hank_mfg.analysis.policy.QualityThresholds`).
 
     Returns:
         DataFrame: ``method, exploitability, relative_exploitability, policy_return,
-        best_response_return, euler_mean_log10, euler_max_log10, n_paths``.
+        best_response_return, euler_mean_log10, euler_max_log10, consumption_largest_fall``
+        (relative to max consumption), ``monotone_consumption, quality_passed``,
+        ``quality_warnings`` (the failing checks' sentences joined by ``"; "``), ``n_paths``.
     """
-    mf, pol = resolve(source, policy, where="solution_quality")
-    ex = exploitability(mf, pol, key=key, n_paths=n_paths)
-    ee = an.learned_euler_errors(mf, pol, mf.sample_noise(key=key, n_paths=n_paths), n_nodes=n_nodes)
-    return pd.DataFrame([dict(
-        method=getattr(source, "method", "policy"), exploitability=ex.exploitability,
-        relative_exploitability=ex.relative, policy_return=ex.policy_return,
-        best_response_return=ex.best_response_return,
-        euler_mean_log10=float(ee.mean_log10), euler_max_log10=float(ee.max_log10),
-        n_paths=int(n_paths))])
+    row, _ = _quality(source, policy, key=key, n_paths=n_paths, n_nodes=n_nodes, dates=dates,
+                      history=history, thresholds=thresholds)
+    return pd.DataFrame([row])
+
+
+def verdict_table(verdicts) -> pd.DataFrame:
+    """Quality verdicts (:func:`hank_mfg.analysis.policy.quality_verdicts`) as a table: one row per
+    check with ``check, value, threshold, passed, message``."""
+    return pd.DataFrame([dict(check=v.check, value=float(v.value), threshold=float(v.threshold),
+                              passed=bool(v.passed), message=v.message) for v in verdicts],
+                        columns=["check", "value", "threshold", "passed", "message"])
+
+
+def quality_summary(source, policy=None, *, key, n_paths: int = 8, n_nodes: int = 7,
+                    dates=None, history=None, thresholds=None) -> dict:
+    """The quality verdicts as a JSON-ready dict (for ``summary.json``).
+
+    Returns:
+        ``{"passed": bool, "warnings": [sentence, ...], "checks": {check: {"value",
+        "threshold", "passed", "message"}}, "exploitability", "relative_exploitability",
+        "euler_mean_log10", "euler_max_log10", "n_paths"}``; non-finite numbers are ``None``.
+    """
+    row, verdicts = _quality(source, policy, key=key, n_paths=n_paths, n_nodes=n_nodes,
+                             dates=dates, history=history, thresholds=thresholds)
+    return _quality_dict(row, verdicts)
+
+
+def _num(x):
+    x = float(x)
+    return x if np.isfinite(x) else None
+
+
+def _quality_dict(row: dict, verdicts) -> dict:
+    return dict(
+        passed=all(v.passed for v in verdicts),
+        warnings=[v.message for v in verdicts if not v.passed],
+        checks={v.check: dict(value=_num(v.value), threshold=float(v.threshold),
+                              passed=bool(v.passed), message=v.message) for v in verdicts},
+        exploitability=_num(row["exploitability"]),
+        relative_exploitability=_num(row["relative_exploitability"]),
+        euler_mean_log10=_num(row["euler_mean_log10"]),
+        euler_max_log10=_num(row["euler_max_log10"]), n_paths=int(row["n_paths"]))
