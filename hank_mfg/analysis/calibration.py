@@ -42,7 +42,7 @@ import numpy as np
 from jaxtyping import Array
 
 from ..model.base import AbstractHetAgentModel
-from ..solvers.egm import household_steady_state, in_float64, require_float64
+from ..solvers.egm import household_steady_state, in_float64
 from ..solvers.steady_state import SteadyState, capital_demand, steady_state
 from .distribution import wealth_marginal, wealth_stats
 
@@ -298,7 +298,7 @@ def calibrate(
         ValueError: unknown target (the allowed ones are listed), empty or inverted bounds, a
             free name that is not a parameter of the model (its parameters are listed), no sign
             change of the residual in the bracket, or an unknown ``method``.
-        RuntimeError: float64 disabled, or an inner solve did not converge.
+        RuntimeError: an inner solve did not converge.
 
     Example:
         >>> cal = hm.calibrate(KrusellSmith(alpha=0.11, tfp=0.8816460975, beta=0.975),
@@ -308,7 +308,6 @@ def calibrate(
     """
     from scipy import optimize
 
-    require_float64("calibrate")
     targets, free = _check_inputs(model, targets, free)
     if method not in ("auto", "brent", "least_squares"):
         raise ValueError(f"calibrate.method must be 'auto', 'brent' or 'least_squares'; got "

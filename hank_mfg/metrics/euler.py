@@ -13,7 +13,9 @@ import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Bool, Float
 
 from ..model.base import AbstractHetAgentModel
-from ..solvers.egm import HouseholdSteadyState, euler_error_table, euler_summary, household_arrays
+from ..solvers.egm import (
+    HouseholdSteadyState, euler_error_table, euler_summary, household_arrays, price_budget,
+)
 from ..solvers.steady_state import SteadyState
 from ..solvers.transition import TransitionPath
 
@@ -39,12 +41,11 @@ class EulerErrors(eqx.Module):
 
 
 @eqx.filter_jit
-def _one(model, c, r, w, c_next, r_next, mu, interp):
+def _one(model, c, budget, n, c_next, R_next, mu, interp):
+    """Errors of consumption ``c`` (hours ``n``) under ``budget``; next period ``c_next``, ``R_next``."""
     arrays = household_arrays(model)
-    a_grid, e_grid = arrays[0], arrays[1]
-    m = (1.0 + r) * a_grid[:, None] + w * e_grid[None, :]
-    a_pol = m - c
-    err, unc = euler_error_table(model, c, a_pol, r, w, c_next, r_next, arrays, interp)
+    a_pol = budget.cash_on_hand(arrays[0], n) - c
+    err, unc = euler_error_table(model, c, a_pol, R_next, c_next, arrays, interp)
     mean_log, max_log, log_mean = euler_summary(err, unc, mu)
     return EulerErrors(errors=err, unconstrained=unc, mean=mean_log, max=max_log,
                        log10_mean=log_mean)
@@ -78,15 +79,17 @@ def euler_errors(
         >>> float(ee.mean), float(ee.max)
     """
     if isinstance(policy, (SteadyState, HouseholdSteadyState)):
-        c, r, w, mu = policy.c_policy, policy.r, policy.w, policy.mu
-        return _one(model, c, r, w, c, r, mu, interp)
+        c, mu = policy.c_policy, policy.mu
+        budget = price_budget(model, policy.r, policy.w)
+        return _one(model, c, budget, 1.0, c, budget.R, mu, interp)
     if isinstance(policy, TransitionPath):
         if policy.c_policy is None:
             raise ValueError("euler_errors.policy: a TransitionPath needs its policies; solve it "
                              "with transition_path(..., return_distribution=True)")
         out = [
-            _one(model, policy.c_policy[t], policy.r[t], policy.w[t], policy.c_policy[t + 1],
-                 policy.r[t + 1], policy.mu[t], interp)
+            _one(model, policy.c_policy[t], price_budget(model, policy.r[t], policy.w[t]), 1.0,
+                 policy.c_policy[t + 1], price_budget(model, policy.r[t + 1], policy.w[t]).R,
+                 policy.mu[t], interp)
             for t in range(policy.K.shape[0] - 1)
         ]
         return EulerErrors(*(jnp.stack([getattr(o, f) for o in out]) for f in
@@ -96,5 +99,5 @@ def euler_errors(
         raise ValueError("euler_errors: a consumption table needs the prices r and w")
     if mu is None:
         mu = jnp.full(c.shape, 1.0 / c.size)
-    r = jnp.asarray(r, dtype=float)
-    return _one(model, c, r, jnp.asarray(w, dtype=float), c, r, mu, interp)
+    budget = price_budget(model, r, w)
+    return _one(model, c, budget, 1.0, c, budget.R, mu, interp)

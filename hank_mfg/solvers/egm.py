@@ -31,11 +31,15 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Float, Int
 
 from ..model.base import AbstractHetAgentModel
+from ..model.household import AbstractHousehold, Budget
 from ..operators.meanfield import lottery_weights
 
 __all__ = [
     "HouseholdSteadyState",
+    "constrained_consumption",
     "egm_step",
+    "household_solution",
+    "household_step",
     "household_steady_state",
     "policy_push_forward",
     "stationary_policy_distribution",
@@ -51,15 +55,6 @@ INTERP_METHODS = ("linear", "monotonic", "cubic", "akima")
 # ---------------------------------------------------------------------------------------------
 # helpers
 # ---------------------------------------------------------------------------------------------
-def require_float64(where: str) -> None:
-    """Raise when JAX runs in float32: the classical solvers' tolerances need float64."""
-    if not jax.config.jax_enable_x64:
-        raise RuntimeError(
-            f"{where} needs float64 (tolerances down to 1e-10 are unreachable in float32); "
-            "enable it before building arrays with jax.config.update('jax_enable_x64', True)"
-        )
-
-
 def in_float64(fn):
     """Run a classical entry point in float64 even when the session is in float32.
 
@@ -89,12 +84,14 @@ def in_float64(fn):
     return wrapper
 
 
-def _check_model(where: str, model) -> None:
-    if not isinstance(model, AbstractHetAgentModel):
-        raise TypeError(f"{where} expects an AbstractHetAgentModel; got {type(model).__name__}")
+def check_model(where: str, model, kind=AbstractHetAgentModel) -> None:
+    """``TypeError`` naming ``where`` unless ``model`` is a ``kind`` (a declared model)."""
+    if not isinstance(model, kind):
+        raise TypeError(f"{where} expects an {kind.__name__}; got {type(model).__name__}")
 
 
-def _check_interp(where: str, interp: str) -> None:
+def check_interp(where: str, interp: str) -> None:
+    """``ValueError`` naming ``where.interp`` unless it is one of ``INTERP_METHODS``."""
     if interp not in INTERP_METHODS:
         raise ValueError(f"{where}.interp must be one of {INTERP_METHODS}; got {interp!r}")
 
@@ -123,17 +120,14 @@ def _search_cells(xq, x):
     return jnp.clip(i - jnp.arange(ncol) * n, 0, n - 2).astype(jnp.int32)
 
 
-def _linear_columns(xq, x, f, cells=None):
-    """Linear interpolation/extrapolation per column; returns ``(values, cells)``.
+def _linear_columns(xq, x, f):
+    """Linear interpolation/extrapolation per column.
 
     Same numbers as ``interpax.interp1d(..., method="linear", extrap=True)`` column by column
     (tested). On CPU the binary search dominates the cost of an EGM step; one flat search over
-    all columns is several times faster than interpax's search vmapped over columns. ``cells``
-    is accepted for interface symmetry and ignored (a warm-started local walk was tried and was
-    no faster on CPU).
+    all columns is several times faster than interpax's search vmapped over columns.
     """
     n, ncol = x.shape
-    del cells
     i = _search_cells(xq, x)
     base = (jnp.arange(ncol, dtype=jnp.int32) * n)[None, :]
     xf = x.T.reshape(-1)
@@ -143,7 +137,7 @@ def _linear_columns(xq, x, f, cells=None):
     else:
         ff = f.T.reshape(-1)
         f0, f1 = ff[i + base], ff[i + 1 + base]
-    return f0 + (xq - x0) * (f1 - f0) / (x1 - x0), i
+    return f0 + (xq - x0) * (f1 - f0) / (x1 - x0)
 
 
 def interp_columns(xq, x, f, method: str = "linear"):
@@ -155,65 +149,115 @@ def interp_columns(xq, x, f, method: str = "linear"):
     methods call ``interpax.interp1d`` column by column.
     """
     if method == "linear":
-        return _linear_columns(xq, x, f)[0]
+        return _linear_columns(xq, x, f)
     fn = lambda q, k, v: interpax.interp1d(q, k, v, method=method, extrap=True)  # noqa: E731
     if f.ndim == 1:
         return jax.vmap(fn, in_axes=(1, 1, None), out_axes=1)(xq, x, f)
     return jax.vmap(fn, in_axes=(1, 1, 1), out_axes=1)(xq, x, f)
 
 
-def initial_marginal_value(model, r, w, a_grid, e_grid):
-    """Starting guess ``Va = (1 + r) u'(0.1 m)`` (consume a tenth of cash on hand)."""
-    m = (1.0 + r) * a_grid[:, None] + w * e_grid[None, :]
-    return (1.0 + r) * model.marginal_utility(0.1 * m)
+def initial_marginal_value(model, budget, a_grid):
+    """Starting guess ``Va = R u'(0.1 m)`` (consume a tenth of cash on hand at one hour)."""
+    m = budget.cash_on_hand(a_grid)
+    return budget.R * model.marginal_utility(0.1 * jnp.maximum(m, 1e-3 * jnp.max(m)))
+
+
+def price_budget(model, r, w) -> Budget:
+    """The model's :class:`Budget` at an interest rate ``r`` and a wage ``w``."""
+    return model.budget({"r": jnp.asarray(r, dtype=float), "w": jnp.asarray(w, dtype=float)})
 
 
 # ---------------------------------------------------------------------------------------------
 # one backward step
 # ---------------------------------------------------------------------------------------------
 def egm_step(
-    model: AbstractHetAgentModel,
+    model: AbstractHousehold,
     Va_next: Float[Array, "n_a n_e"],
-    r: Float[ArrayLike, ""],
-    w: Float[ArrayLike, ""],
+    r: Float[ArrayLike, ""] | None = None,
+    w: Float[ArrayLike, ""] | None = None,
     *,
+    budget: Budget | None = None,
     interp: str = "linear",
     arrays=None,
 ) -> tuple[Float[Array, "n_a n_e"], Float[Array, "n_a n_e"], Float[Array, "n_a n_e"]]:
     """One endogenous-grid step backward in time (Carroll 2006).
 
     Args:
-        model: the declared model (grid, income chain, ``beta``, marginal utility).
-        Va_next: next period's marginal value of wealth ``Va'(a', e') = (1 + r') u'(c'(a', e'))``
+        model: the declared model (grid, income chain, ``beta``, marginal utility, budget).
+        Va_next: next period's marginal value of wealth ``Va'(a', e') = R' u'(c'(a', e'))``
             on the grid, ``(n_a, n_e)``.
-        r, w: this period's interest rate and wage (cash on hand ``m = (1 + r) a + w e``).
-        interp: interpax method for ``a'(m)`` (see ``INTERP_METHODS``); ``linear`` by default.
+        r, w: this period's interest rate and wage (a capital economy's budget
+            ``m = (1 + r) a + w e``); or ``budget``: this period's :class:`Budget`.
+        interp: interpax method (see ``INTERP_METHODS``); ``linear`` by default.
         arrays: optional precomputed ``household_arrays(model)``.
 
     Returns:
-        ``(Va, a_policy, c_policy)``: today's marginal value ``(1 + r) u'(c)``, savings
-        ``a'(a, e) >= a_grid[0]`` and consumption ``c(a, e) = m - a'``, each ``(n_a, n_e)``.
+        ``(Va, a_policy, c_policy)``: today's marginal value ``R u'(c)``, savings
+        ``a'(a, e) >= a_grid[0]`` and consumption ``c(a, e)``, each ``(n_a, n_e)``
+        (:func:`household_step` also returns hours).
     """
-    Va, a_pol, c_pol, _ = _egm_core(model, Va_next, r, w, interp, arrays, None)
+    budget = price_budget(model, r, w) if budget is None else budget
+    Va, a_pol, c_pol, _ = household_step(model, Va_next, budget, interp=interp, arrays=arrays)
     return Va, a_pol, c_pol
 
 
-def _egm_core(model, Va_next, r, w, interp, arrays, cells):
-    """:func:`egm_step` that also takes and returns the interpolation cells (linear only)."""
-    a_grid, e_grid, Pi_e, _ = household_arrays(model) if arrays is None else arrays
+def constrained_consumption(model, budget: Budget, rhs, uc_seed, iterations: int = 30):
+    """Consumption and hours of households at the borrowing limit with a labour choice.
+
+    Solves ``c - we n(c) = rhs`` (``rhs = R a + y - a_min``) with ``n(c) = (we u'(c)/vphi)^frisch``
+    by Newton's method in ``log u'(c)`` (the left side is monotone in it), started at ``uc_seed``.
+    """
+    we = jnp.broadcast_to(budget.we[None, :], rhs.shape)
+
+    def body(_, x):
+        uc = jnp.exp(x)
+        c = model.inverse_marginal_utility(uc)
+        n = model.hours(we, uc)
+        f = c - we * n - rhs
+        df = -c / model.sigma - we * n * model.frisch  # d f / d log u'(c)
+        return x - f / df
+
+    x = jax.lax.fori_loop(0, iterations, body, jnp.log(uc_seed))
+    uc = jnp.exp(x)
+    return model.inverse_marginal_utility(uc), model.hours(we, uc)
+
+
+def household_step(model: AbstractHousehold, Va_next, budget: Budget, *, interp: str = "linear",
+                   arrays=None):
+    """:func:`egm_step` under a :class:`Budget`; returns ``(Va, a_policy, c_policy, n_policy)``.
+
+    Without a labour choice the savings policy ``a'(m)`` is interpolated on the endogenous grid
+    of cash on hand ``m = c + a'`` (hours are one). With one, consumption and hours on the
+    endogenous grid come from the Euler equation and the intratemporal condition, today's
+    wealth from the budget ``R a = c + a' - y - we n``, and consumption is interpolated in
+    ``R a``; households at the borrowing limit solve :func:`constrained_consumption`.
+    """
+    a_grid, _, Pi_e, _ = household_arrays(model) if arrays is None else arrays
     # expected discounted marginal value at every grid a' and today's income state e
     W = model.beta * (Va_next @ Pi_e.T)
     c_endo = model.inverse_marginal_utility(W)
-    m_endo = c_endo + a_grid[:, None]  # endogenous grid of cash on hand, increasing in a'
-    m = (1.0 + r) * a_grid[:, None] + w * e_grid[None, :]
-    if interp == "linear":
-        a_pol, cells = _linear_columns(m, m_endo, a_grid, cells)
+    if model.endogenous_labour:
+        n_endo = model.hours(budget.we[None, :], W)
+        x_endo = c_endo + a_grid[:, None] - budget.we[None, :] * n_endo - budget.y[None, :]
+        x = jnp.broadcast_to(budget.R * a_grid[:, None], c_endo.shape)
+        c_pol = interp_columns(x, x_endo, c_endo, interp)
+        n_pol = model.hours(budget.we[None, :], model.marginal_utility(c_pol))
+        a_pol = budget.cash_on_hand(a_grid, n_pol) - c_pol
+        bound = a_pol < a_grid[0]
+        rhs = x + budget.y[None, :] - a_grid[0]
+        c_con, n_con = constrained_consumption(model, budget, rhs, W[:1, :] + 0.0 * x)
+        c_pol = jnp.where(bound, c_con, c_pol)
+        n_pol = jnp.where(bound, n_con, n_pol)
+        a_pol = jnp.where(bound, a_grid[0], a_pol)
     else:
+        m_endo = c_endo + a_grid[:, None]  # endogenous grid of cash on hand, increasing in a'
+        m = budget.cash_on_hand(a_grid)
         a_pol = interp_columns(m, m_endo, a_grid, interp)
-    a_pol = jnp.maximum(a_pol, a_grid[0])  # borrowing limit
-    c_pol = m - a_pol
-    Va = (1.0 + r) * model.marginal_utility(c_pol)
-    return Va, a_pol, c_pol, cells
+        a_pol = jnp.maximum(a_pol, a_grid[0])  # borrowing limit
+        c_pol = m - a_pol
+        n_pol = jnp.ones_like(c_pol)
+    Va = budget.R * model.marginal_utility(c_pol)
+    return Va, a_pol, c_pol, n_pol
 
 
 # ---------------------------------------------------------------------------------------------
@@ -296,55 +340,50 @@ def stationary_policy_distribution(
 # ---------------------------------------------------------------------------------------------
 # stationary household problem
 # ---------------------------------------------------------------------------------------------
-def solve_policy(model, r, w, Va0, tol, maxiter, interp="linear", arrays=None):
-    """Iterate :func:`egm_step` at constant prices until ``sup|a'_{k+1} - a'_k| < tol``.
+def solve_policy(model, budget, Va0, tol, maxiter, interp="linear", arrays=None):
+    """Iterate :func:`household_step` under a constant budget until ``sup|a'_{k+1} - a'_k| < tol``.
 
-    Returns ``(Va, a_policy, c_policy, iterations, residual)`` (traceable, no error raised).
+    Returns ``(Va, a_policy, c_policy, n_policy, iterations, residual)`` (traceable, no error
+    raised).
     """
     arrays = household_arrays(model) if arrays is None else arrays
 
-    n_a, n_e = Va0.shape
-
     def cond(state):
-        it, _, _, _, err, _ = state
+        it, _, _, err = state
         return (err > tol) & (it < maxiter)
 
     def body(state):
-        it, Va, a_old, _, _, cells = state
-        Va, a_pol, c_pol, new_cells = _egm_core(model, Va, r, w, interp, arrays, cells)
-        if new_cells is None:
-            new_cells = cells
-        return it + 1, Va, a_pol, c_pol, jnp.max(jnp.abs(a_pol - a_old)), new_cells
+        it, _, pol, _ = state
+        out = household_step(model, pol[0], budget, interp=interp, arrays=arrays)
+        return it + 1, pol[1], out, jnp.max(jnp.abs(out[1] - pol[1]))
 
-    init_a = jnp.full(Va0.shape, jnp.inf)
-    cells0 = jnp.zeros((n_a, n_e), jnp.int32)
-    state = (jnp.asarray(0), Va0, init_a, jnp.zeros_like(Va0), jnp.asarray(jnp.inf), cells0)
-    it, Va, a_pol, c_pol, err, _ = jax.lax.while_loop(cond, body, state)
-    return Va, a_pol, c_pol, it, err
+    pol0 = (Va0, jnp.full(Va0.shape, jnp.inf), jnp.zeros_like(Va0), jnp.ones_like(Va0))
+    state = (jnp.asarray(0), pol0[1], pol0, jnp.asarray(jnp.inf))
+    it, _, (Va, a_pol, c_pol, n_pol), err = jax.lax.while_loop(cond, body, state)
+    return Va, a_pol, c_pol, n_pol, it, err
 
 
-def euler_error_table(
-    model, c_policy, a_policy, r, w, c_next, r_next, arrays=None, interp: str = "linear"
-):
-    """``|1 - c_hat / c|`` on the grid and the unconstrained mask (SPEC §6).
+def euler_error_table(model, c_policy, a_policy, R_next, c_next, arrays=None,
+                      interp: str = "linear"):
+    """``|1 - c_hat / c|`` on the grid and the unconstrained mask (docs/theory.md, Euler errors).
 
-    ``c_hat = (u')^{-1}(beta E[(1 + r') u'(c'(a'(a, e), e')) | e])`` with next period's
-    consumption ``c'`` interpolated in wealth at the chosen ``a'`` (``interp``, linear
+    ``c_hat = (u')^{-1}(beta E[R' u'(c'(a'(a, e), e')) | e])`` with next period's gross return
+    ``R'`` and consumption ``c'`` interpolated in wealth at the chosen ``a'`` (``interp``, linear
     extrapolation). Unconstrained: ``a'(a, e) > a_grid[0]`` (by more than ``1e-10`` relative).
+    Separable labour disutility leaves the Euler equation in consumption unchanged.
     """
-    a_grid, e_grid, Pi_e, _ = household_arrays(model) if arrays is None else arrays
+    a_grid, _, Pi_e, _ = household_arrays(model) if arrays is None else arrays
     n_a, n_e = c_policy.shape
     # c'(a'(a, e), e') for every e': interpolate each next-income column at all a'
     q = a_policy.reshape(-1)
     fn = lambda col: interpax.interp1d(q, a_grid, col, method=interp, extrap=True)  # noqa: E731
     c_at = jax.vmap(fn, in_axes=1, out_axes=1)(c_next).reshape(n_a, n_e, n_e)  # [a, e, e']
-    mu_next = (1.0 + r_next) * model.marginal_utility(c_at)
+    mu_next = R_next * model.marginal_utility(c_at)
     expect = jnp.einsum("aef,ef->ae", mu_next, Pi_e)
     c_hat = model.inverse_marginal_utility(model.beta * expect)
     err = jnp.abs(1.0 - c_hat / c_policy)
     scale = 1e-10 * (1.0 + jnp.abs(a_grid[0]))
     unconstrained = a_policy > a_grid[0] + scale
-    del w, e_grid
     return err, unconstrained
 
 
@@ -370,9 +409,11 @@ class HouseholdSteadyState(eqx.Module):
         mu: stationary distribution, an ``(n_wealth, n_income)`` table ``mu[i_a, i_e]`` summing
             to one; ``mu.reshape(-1)`` is the operators' flat wealth-major vector.
         a_policy, c_policy: savings ``a'(a, e)`` and consumption ``c(a, e)``, ``(n_a, n_e)``.
-        Va: marginal value of wealth ``(1 + r) u'(c)`` (the EGM's backward state).
+        n_policy: hours ``n(a, e)`` (ones without a labour choice). N: effective labour
+            ``sum mu e n``. budget: the :class:`Budget` the households faced.
+        Va: marginal value of wealth ``R u'(c)`` (the EGM's backward state).
         euler_mean, euler_max: mass-weighted mean and max of ``log10|1 - c_hat/c|`` over
-            unconstrained states with positive mass (SPEC §6).
+            unconstrained states with positive mass (docs/theory.md, Euler errors).
         egm_iterations, egm_residual: EGM steps and final ``sup|a'_{k+1} - a'_k|``.
         dist_iterations, dist_residual: forward steps and final ``sup|mu_{k+1} - mu_k|``.
     """
@@ -389,6 +430,9 @@ class HouseholdSteadyState(eqx.Module):
     euler_max: Float[Array, ""]
     egm_iterations: Int[Array, ""]
     egm_residual: Float[Array, ""]
+    n_policy: Float[Array, "n_a n_e"]
+    N: Float[Array, ""]
+    budget: Budget
     dist_iterations: Int[Array, ""]
     dist_residual: Float[Array, ""]
 
@@ -398,24 +442,37 @@ class HouseholdSteadyState(eqx.Module):
         return self.mu.reshape(-1)
 
 
-def _household_core(model, r, w, Va0, mu0, tol, dist_tol, maxiter, dist_maxiter, interp):
+def household_solution(model, budget, Va0, mu0, tol, dist_tol, maxiter, dist_maxiter,
+                       interp="linear", r=jnp.nan, w=jnp.nan) -> HouseholdSteadyState:
+    """Stationary policies and distribution under a constant :class:`Budget` (traceable).
+
+    ``r, w`` are recorded on the result (for a capital economy's ``(1 + r) a + w e``).
+    """
     arrays = household_arrays(model)
-    a_grid, _, Pi_e, _ = arrays
-    Va, a_pol, c_pol, it, err = solve_policy(model, r, w, Va0, tol, maxiter, interp, arrays)
+    a_grid, e_grid, Pi_e, _ = arrays
+    Va, a_pol, c_pol, n_pol, it, err = solve_policy(model, budget, Va0, tol, maxiter, interp,
+                                                    arrays)
     lot = lottery_weights(a_pol, a_grid)
     mu, dit, derr = _stationary_loop(mu0, lot, Pi_e, dist_tol, dist_maxiter)
-    A = jnp.sum(mu * a_pol)
-    C = jnp.sum(mu * c_pol)
-    e, unc = euler_error_table(model, c_pol, a_pol, r, w, c_pol, r, arrays, interp)
+    e, unc = euler_error_table(model, c_pol, a_pol, budget.R, c_pol, arrays, interp)
     mean_log, max_log, _ = euler_summary(e, unc, mu)
     return HouseholdSteadyState(
-        r=jnp.asarray(r, dtype=float), w=jnp.asarray(w, dtype=float), A=A, C=C, mu=mu,
-        a_policy=a_pol, c_policy=c_pol, Va=Va, euler_mean=mean_log, euler_max=max_log,
-        egm_iterations=it, egm_residual=err, dist_iterations=dit, dist_residual=derr,
+        r=jnp.asarray(r, dtype=float), w=jnp.asarray(w, dtype=float), A=jnp.sum(mu * a_pol),
+        C=jnp.sum(mu * c_pol), mu=mu, a_policy=a_pol, c_policy=c_pol, Va=Va,
+        euler_mean=mean_log, euler_max=max_log, egm_iterations=it, egm_residual=err,
+        dist_iterations=dit, dist_residual=derr, n_policy=n_pol,
+        N=jnp.sum(mu * e_grid[None, :] * n_pol), budget=budget,
     )
 
 
-_household_jit = eqx.filter_jit(_household_core)
+def price_household_solution(model, r, w, Va0, mu0, tol, dist_tol, maxiter, dist_maxiter,
+                             interp="linear") -> HouseholdSteadyState:
+    """:func:`household_solution` of a capital economy at an interest rate and a wage."""
+    return household_solution(model, price_budget(model, r, w), Va0, mu0, tol, dist_tol, maxiter,
+                              dist_maxiter, interp, r, w)
+
+
+_household_jit = eqx.filter_jit(price_household_solution)
 
 
 def default_mu0(model) -> Float[Array, "n_a n_e"]:
@@ -479,22 +536,21 @@ def household_steady_state(
 
     Raises:
         ValueError: ``beta (1 + r) >= 1`` (names ``beta``) or an unknown ``interp``.
-        RuntimeError: EGM or distribution not converged (iterations and residual given), or
-            float64 disabled.
+        RuntimeError: EGM or distribution not converged (iterations and residual given).
 
     Example:
         >>> hh = hm.household_steady_state(KrusellSmith(n_wealth=100), r=0.01, w=0.89)
         >>> float(hh.A), hh.mu.shape
     """
     where = "household_steady_state"
-    require_float64(where)
-    _check_model(where, model)
-    _check_interp(where, interp)
+    check_model(where, model)
+    check_interp(where, interp)
     check_patience(where, model, r)
-    a_grid, e_grid, _, _ = household_arrays(model)
+    a_grid = household_arrays(model)[0]
     r = jnp.asarray(r, dtype=float)
     w = jnp.asarray(w, dtype=float)
-    Va0 = initial_marginal_value(model, r, w, a_grid, e_grid) if Va_init is None else Va_init
+    Va0 = (initial_marginal_value(model, price_budget(model, r, w), a_grid) if Va_init is None
+           else Va_init)
     mu0 = default_mu0(model) if mu_init is None else mu_init
     hh = _household_jit(model, r, w, Va0, mu0, jnp.asarray(tol, dtype=float),
                         jnp.asarray(dist_tol, dtype=float), maxiter, dist_maxiter, interp)

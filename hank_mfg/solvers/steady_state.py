@@ -25,15 +25,15 @@ from jaxtyping import Array, ArrayLike, Float, Int
 
 from ..model.base import AbstractHetAgentModel
 from .egm import (
-    _check_interp,
-    _check_model,
-    _household_core,
+    check_interp,
+    check_model,
     default_mu0,
     household_arrays,
     initial_marginal_value,
+    price_budget,
+    price_household_solution,
     raise_if_not_converged,
     in_float64,
-    require_float64,
 )
 
 __all__ = ["SteadyState", "steady_state", "capital_demand"]
@@ -111,7 +111,8 @@ def _evaluate(model, r, Va0, mu0, tol, dist_tol, maxiter, dist_maxiter, interp):
     L = pi_e @ jnp.asarray(model.income.e_grid, dtype=float)
     K = capital_demand(model, r, L)
     _, w = model.prices(K, L, 0.0)
-    hh = _household_core(model, r, w, Va0, mu0, tol, dist_tol, maxiter, dist_maxiter, interp)
+    hh = price_household_solution(model, r, w, Va0, mu0, tol, dist_tol, maxiter, dist_maxiter,
+                                  interp)
     return hh.A - K, K, L, w, hh
 
 
@@ -166,16 +167,14 @@ def steady_state(
         ValueError: no steady state in the bracket (names ``r_bracket``), or
             ``beta (1 + hi) >= 1`` (names ``beta``).
         RuntimeError: root find, EGM or distribution not converged (iterations and residual),
-            or float64 disabled.
 
     Example:
         >>> ss = hm.steady_state(KrusellSmith(alpha=0.11, tfp=0.8816460975, beta=0.9819527881))
         >>> float(ss.r), float(ss.K / ss.Y)            # 0.01, 3.142857
     """
     where = "steady_state"
-    require_float64(where)
-    _check_model(where, model)
-    _check_interp(where, interp)
+    check_model(where, model)
+    check_interp(where, interp)
     beta = float(np.asarray(model.beta))
     lo, hi = default_bracket(model) if r_bracket is None else map(float, r_bracket)
     if not lo < hi:
@@ -186,7 +185,7 @@ def steady_state(
             f"r_bracket; got beta = {beta:.6g}, hi = {hi:.6g}, beta * (1 + hi) = "
             f"{beta * (1 + hi):.6g}"
         )
-    a_grid, e_grid, _, _ = household_arrays(model)
+    a_grid = household_arrays(model)[0]
     cache: dict[float, tuple] = {}
     evals = {"n": 0, "best": np.inf}
 
@@ -203,7 +202,7 @@ def steady_state(
             near = min(cache, key=lambda x: abs(x - r))
             Va0, mu0 = cache[near][4].Va, cache[near][4].mu
         else:
-            Va0 = initial_marginal_value(model, rj, 1.0, a_grid, e_grid)
+            Va0 = initial_marginal_value(model, price_budget(model, rj, 1.0), a_grid)
             mu0 = default_mu0(model)
         scale = min(evals["best"], 1.0)
         e_tol = max(egm_tol, min(1e-5, 1e-5 * scale))

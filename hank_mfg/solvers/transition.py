@@ -29,16 +29,8 @@ import jax.scipy.linalg as jsl
 from jaxtyping import Array, ArrayLike, Float
 
 from ..model.base import AbstractHetAgentModel
-from ..operators.meanfield import lottery_weights
-from .egm import (
-    _check_interp,
-    _check_model,
-    _egm_core,
-    household_arrays,
-    policy_push_forward,
-    in_float64,
-    require_float64,
-)
+from .egm import check_interp, check_model, household_arrays, in_float64, price_budget
+from .household import household_block_path, household_jacobians
 from .steady_state import SteadyState
 
 __all__ = ["TransitionPath", "transition_path", "household_path", "sequence_jacobian"]
@@ -90,22 +82,9 @@ def household_path(model, r, w, Va_T, mu_0, interp: str = "linear"):
         ``(A, C, mu, a_policy, c_policy)``: end-of-period assets and consumption ``(T,)``, the
         distribution path ``(T, n_a, n_e)`` (``mu[t]`` over ``(a_t, e_t)``) and policies.
     """
-    arrays = household_arrays(model)
-    a_grid, _, Pi_e, _ = arrays
-
-    def back(Va_next, rw):
-        Va, a_pol, c_pol, _ = _egm_core(model, Va_next, rw[0], rw[1], interp, arrays, None)
-        return Va, (a_pol, c_pol)
-
-    _, (a_path, c_path) = jax.lax.scan(back, Va_T, (r, w), reverse=True)
-
-    def fwd(mu, pol):
-        a_pol, c_pol = pol
-        nxt = policy_push_forward(mu, a_pol, a_grid, Pi_e)
-        return nxt, (mu, jnp.sum(mu * a_pol), jnp.sum(mu * c_pol))
-
-    _, (mus, A, C) = jax.lax.scan(fwd, mu_0, (a_path, c_path))
-    return A, C, mus, a_path, c_path
+    budgets = jax.vmap(lambda rr, ww: price_budget(model, rr, ww))(r, w)
+    hp = household_block_path(model, budgets, Va_T, mu_0, interp)
+    return hp.A, hp.C, hp.mu, hp.a_policy, hp.c_policy
 
 
 def _prices_path(model, K, z, L):
@@ -114,60 +93,9 @@ def _prices_path(model, K, z, L):
 
 def _fake_news(model, ss: SteadyState, T: int, interp: str):
     """Household Jacobians ``J[x][t, s] = dA_t / dx_s`` at the steady state, ``x in (r, w)``."""
-    arrays = household_arrays(model)
-    a_grid, _, Pi_e, _ = arrays
-    r_ss, w_ss = ss.r, ss.w
-    step = lambda Va, r, w: _egm_core(model, Va, r, w, interp, arrays, None)[:2]  # noqa: E731
-    mu, a_ss = ss.mu, ss.a_policy
-    lot = lottery_weights(a_ss, a_grid)
-    idx, w_lo = lot.idx, lot.w_lo
-    h = a_grid[idx + 1] - a_grid[idx]
-    n_a, n_e = mu.shape
-    cols = jnp.broadcast_to(jnp.arange(n_e)[None, :], (n_a, n_e))
-
-    def dist_change(da):
-        # derivative of the lottery push-forward of mu_ss with respect to the policy
-        dm = -mu * da / h  # change in the mass put on idx (the rest moves to idx + 1)
-        out = jnp.zeros_like(mu).at[idx, cols].add(dm).at[idx + 1, cols].add(-dm)
-        return out @ Pi_e
-
-    def expect(v):
-        W = v @ Pi_e.T
-        return w_lo * W[idx, cols] + (1.0 - w_lo) * W[idx + 1, cols]
-
-    def one_input(dr, dw):
-        # u = 0: the shock hits today's prices; then it is u periods ahead (only via Va')
-        dVa0, da0 = jax.jvp(lambda r, w: step(ss.Va, r, w), (r_ss, w_ss), (dr, dw))[1]
-
-        def back(dVa, _):
-            dVa_new, da = jax.jvp(lambda Va: step(Va, r_ss, w_ss), (ss.Va,), (dVa,))[1]
-            return dVa_new, da
-
-        _, da_rest = jax.lax.scan(back, dVa0, None, length=T - 1)
-        da = jnp.concatenate([da0[None], da_rest], axis=0)  # (T, n_a, n_e), u = 0..T-1
-        Y = jnp.einsum("uae,ae->u", da, mu)
-        D = jax.vmap(dist_change)(da)  # (T, n_a, n_e)
-        return Y, D
-
-    def exp_vectors(_):
-        def body(v, __):
-            return expect(v), v
-        _, E = jax.lax.scan(body, a_ss, None, length=T - 1)
-        return E  # E[k] = E_t[a'_{t+k}]
-
-    E = exp_vectors(None)
-    Js = []
-    for dr, dw in ((1.0, 0.0), (0.0, 1.0)):
-        Y, D = one_input(jnp.asarray(dr), jnp.asarray(dw))
-        F = jnp.concatenate([Y[None, :], jnp.einsum("kae,sae->ks", E, D)], axis=0)  # (T, T)
-
-        def acc(prev, row):
-            cur = row + jnp.concatenate([jnp.zeros(1), prev[:-1]])
-            return cur, cur
-
-        _, J = jax.lax.scan(acc, jnp.zeros(T), F)
-        Js.append(J)
-    return Js[0], Js[1]
+    J = household_jacobians(model, model.budget, {"r": ss.r, "w": ss.w}, ss.Va, ss.mu, T,
+                            interp, outputs=("A",))["A"]
+    return J["r"], J["w"]
 
 
 @in_float64
@@ -178,7 +106,6 @@ def sequence_jacobian(model: AbstractHetAgentModel, ss: SteadyState, T: int,
     Returns ``(J_r, J_w)``, each ``(T, T)`` with ``J_x[t, s] = d A_t / d x_s`` (``A_t`` the
     end-of-period assets chosen at ``t``, ``x_s`` the price at ``s``).
     """
-    require_float64("sequence_jacobian")
     return _sj_jit(model, ss, T, interp)
 
 
@@ -262,7 +189,7 @@ def transition_path(
         :class:`TransitionPath` with ``K, Y, C, r, w`` paths (``(T,)``).
 
     Raises:
-        RuntimeError: not converged (iterations and residual), or float64 disabled.
+        RuntimeError: not converged (iterations and residual).
         ValueError: ``z`` not 1-d with at least 3 dates.
 
     Example:
@@ -271,9 +198,8 @@ def transition_path(
         >>> 100 * (path.Y[0] / ss.Y - 1)                 # output response on impact, in %
     """
     where = "transition_path"
-    require_float64(where)
-    _check_model(where, model)
-    _check_interp(where, interp)
+    check_model(where, model)
+    check_interp(where, interp)
     if not isinstance(steady_state, SteadyState):
         raise TypeError(f"{where}.steady_state must be a SteadyState (hm.steady_state(model)); "
                         f"got {type(steady_state).__name__}")

@@ -1,0 +1,145 @@
+"""The household block along a path of budgets, and its sequence-space Jacobians.
+
+Timing (the sequence-space codes' and the compiled operators'): ``mu_t`` is the distribution
+over ``(a_t, e_t)`` at the start of date ``t``; the date-``t`` budget
+``c + a' = R_t a + y_t(e) + we_t(e) n`` is known at ``t``; households choose ``a'_t`` (EGM
+backward from the terminal marginal value), and ``mu_{t+1}`` is the lottery push-forward of
+``mu_t`` under ``a'_t`` followed by the income matrix. The block's aggregate outputs at ``t`` are
+end-of-period assets ``A_t = sum mu_t a'_t``, consumption ``C_t = sum mu_t c_t`` and effective
+labour ``N_t = sum mu_t e n_t``.
+
+Jacobians ``J[o][x][t, s] = d O_t / d x_s`` of each output with respect to each named input
+(any aggregate the budget reads) come from the fake-news algorithm of Auclert, Bardóczy,
+Rognlie and Straub (2021): one forward-mode sweep of the EGM step for a shock ``u`` periods
+ahead, ``T`` expectation vectors per output, and a ``T x T`` accumulation
+(docs/theory.md, "Sequence-space Jacobians").
+"""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Float
+
+from ..model.economy import HOUSEHOLD_OUTPUTS
+from ..operators.meanfield import lottery_weights
+from .egm import household_arrays, household_step, policy_push_forward
+
+__all__ = ["HouseholdPath", "household_block_path", "household_jacobians"]
+
+
+class HouseholdPath(eqx.Module):
+    """Households along a path of budgets.
+
+    Attributes:
+        A, C, N: end-of-period assets, consumption and effective labour at each date ``(T,)``.
+        mu: distribution path ``(T, n_a, n_e)`` over ``(a_t, e_t)``.
+        a_policy, c_policy, n_policy: savings, consumption and hours ``(T, n_a, n_e)``.
+    """
+
+    A: Float[Array, " T"]
+    C: Float[Array, " T"]
+    N: Float[Array, " T"]
+    mu: Float[Array, "T n_a n_e"]
+    a_policy: Float[Array, "T n_a n_e"]
+    c_policy: Float[Array, "T n_a n_e"]
+    n_policy: Float[Array, "T n_a n_e"]
+
+    def outputs(self) -> dict[str, Array]:
+        """``{"A": A, "C": C, "N": N}``."""
+        return {"A": self.A, "C": self.C, "N": self.N}
+
+
+def household_block_path(model, budgets, Va_T, mu_0, interp: str = "linear") -> HouseholdPath:
+    """EGM backward from ``Va_T`` under ``budgets`` (a :class:`Budget` with a leading time
+    axis), then the lottery forward from ``mu_0`` (``(n_a, n_e)``)."""
+    arrays = household_arrays(model)
+    a_grid, e_grid, Pi_e, _ = arrays
+
+    def back(Va_next, budget):
+        Va, a_pol, c_pol, n_pol = household_step(model, Va_next, budget, interp=interp,
+                                                 arrays=arrays)
+        return Va, (a_pol, c_pol, n_pol)
+
+    _, (a_p, c_p, n_p) = jax.lax.scan(back, Va_T, budgets, reverse=True)
+
+    def fwd(mu, a_pol):
+        return policy_push_forward(mu, a_pol, a_grid, Pi_e), mu
+
+    _, mus = jax.lax.scan(fwd, mu_0, a_p)
+    total = lambda x: jnp.einsum("tae,tae->t", mus, x)  # noqa: E731
+    return HouseholdPath(A=total(a_p), C=total(c_p), N=total(n_p * e_grid[None, None, :]),
+                         mu=mus, a_policy=a_p, c_policy=c_p, n_policy=n_p)
+
+
+def household_jacobians(model, budget_of, inputs_ss: dict, Va_ss, mu_ss, T: int,
+                        interp: str = "linear", outputs=HOUSEHOLD_OUTPUTS):
+    """Fake-news Jacobians ``J[o][x]`` (``T x T``) of the household block at a steady state.
+
+    Args:
+        model: the households. budget_of: maps a dict of input aggregates to a :class:`Budget`.
+        inputs_ss: steady-state values of the inputs (0-d arrays), e.g. ``{"r": .., "w": ..}``.
+        Va_ss, mu_ss: steady-state marginal value and distribution ``(n_a, n_e)``.
+        T: horizon. outputs: subset of ``("A", "C", "N")``.
+
+    Returns:
+        ``{o: {x: J}}`` with ``J[t, s] = d O_t / d x_s``.
+    """
+    arrays = household_arrays(model)
+    a_grid, e_grid, Pi_e, _ = arrays
+
+    def step(Va, x):
+        Va_new, a_pol, c_pol, n_pol = household_step(model, Va, budget_of(x), interp=interp,
+                                                     arrays=arrays)
+        return Va_new, {"A": a_pol, "C": c_pol, "N": n_pol * e_grid[None, :]}
+
+    _, pol_ss = step(Va_ss, inputs_ss)
+    lot = lottery_weights(pol_ss["A"], a_grid)
+    idx, w_lo = lot.idx, lot.w_lo
+    h = a_grid[idx + 1] - a_grid[idx]
+    n_a, n_e = mu_ss.shape
+    cols = jnp.broadcast_to(jnp.arange(n_e)[None, :], (n_a, n_e))
+
+    def dist_change(da):
+        # derivative of the lottery push-forward of mu_ss with respect to the savings policy
+        dm = -mu_ss * da / h  # change in the mass put on idx (the rest moves to idx + 1)
+        out = jnp.zeros_like(mu_ss).at[idx, cols].add(dm).at[idx + 1, cols].add(-dm)
+        return out @ Pi_e
+
+    def expect(v):
+        W = v @ Pi_e.T
+        return w_lo * W[idx, cols] + (1.0 - w_lo) * W[idx + 1, cols]
+
+    def expectation_vectors(v0):
+        def body(v, _):
+            return expect(v), v
+        return jax.lax.scan(body, v0, None, length=T - 1)[1]  # E[k] = E_t[o_{t+k}]
+
+    E = {o: expectation_vectors(pol_ss[o]) for o in outputs}
+
+    def accumulate(F):
+        def acc(prev, row):
+            cur = row + jnp.concatenate([jnp.zeros(1, F.dtype), prev[:-1]])
+            return cur, cur
+        return jax.lax.scan(acc, jnp.zeros(T, F.dtype), F)[1]
+
+    J = {o: {} for o in outputs}
+    for name in inputs_ss:
+        tangent = {k: jnp.zeros_like(v) if k != name else jnp.ones_like(v)
+                   for k, v in inputs_ss.items()}
+        # u = 0: the input moves today; then it moves u periods ahead (only through Va')
+        dVa0, dpol0 = jax.jvp(lambda x: step(Va_ss, x), (inputs_ss,), (tangent,))[1]
+
+        def back(dVa, _):
+            dVa_new, dpol = jax.jvp(lambda Va: step(Va, inputs_ss), (Va_ss,), (dVa,))[1]
+            return dVa_new, dpol
+
+        _, dpol_rest = jax.lax.scan(back, dVa0, None, length=T - 1)
+        dpol = {o: jnp.concatenate([dpol0[o][None], dpol_rest[o]]) for o in dpol0}
+        D = jax.vmap(dist_change)(dpol["A"])  # (T, n_a, n_e)
+        for o in outputs:
+            Y = jnp.einsum("uae,ae->u", dpol[o], mu_ss)
+            F = jnp.concatenate([Y[None, :], jnp.einsum("kae,sae->ks", E[o], D)], axis=0)
+            J[o][name] = accumulate(F)
+    return J
