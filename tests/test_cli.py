@@ -7,7 +7,13 @@ from typer.testing import CliRunner
 
 import hank_mfg as hm
 from hank_mfg.cli import app
-from hank_mfg.loading import ModelLoadError, build_model, load_model_class, parse_overrides
+from hank_mfg.loading import (
+    ModelLoadError,
+    build_model,
+    load_model_class,
+    parse_overrides,
+    parse_value,
+)
 
 runner = CliRunner()
 RSPG = "models/rspg_macro.py"
@@ -101,6 +107,16 @@ def test_info_shows_array_shape(tmp_path):
         (["info", RSPG, "--set", "sigma=-2"], "RSPGMacro.sigma must be positive"),
         (["info", RSPG, "--set", "beta"], "must look like field=value"),
         (["info", RSPG, "--model", "KrusellSmith"], "no model class 'KrusellSmith'"),
+        (["info", KS, "--set", "beta=abc"], "KrusellSmith.beta must be a number; got 'abc'"),
+        (["info", KS, "--set", "n_wealth=1.5"], "KrusellSmith.n_wealth must be an integer; got '1.5'"),
+        (["info", KS, "--set", "common_noise=maybe"],
+         "KrusellSmith.common_noise must be true or false; got 'maybe'"),
+        (["info", KS, "--set", "wealth_max=-1"],
+         "error: KrusellSmith.wealth_max must exceed wealth_min = 0; got -1"),
+        (["info", KS, "--set", "income_rho=1.2"],
+         "error: KrusellSmith.income_rho must satisfy |value| < 1; got 1.2"),
+        (["info", KS, "--set", "delta=1.5"], "error: KrusellSmith.delta must lie in [0, 1]; got 1.5"),
+        (["info", KS, "--set", "terminal=never"], "KrusellSmith.terminal must be one of"),
     ],
 )
 def test_bad_input_exits_with_one_line(args, reason):
@@ -147,7 +163,30 @@ def test_build_model_overrides_dict_and_list():
         build_model(RSPG, ["betta=0.9"])
 
 
-def test_parse_overrides_types():
-    got = parse_overrides(["a=3", "b=0.5", "c=true", "d=False", "e=share", "f=-2", "g=none"])
-    assert got == {"a": 3, "b": 0.5, "c": True, "d": False, "e": "share", "f": -2, "g": None}
-    assert isinstance(got["a"], int) and isinstance(got["b"], float)
+def test_parse_value_untyped():
+    got = {t: parse_value(t) for t in ("3", "0.5", "true", "False", "share", "-2", "none")}
+    assert got == {"3": 3, "0.5": 0.5, "true": True, "False": False, "share": "share", "-2": -2,
+                   "none": None}
+
+
+def test_overrides_are_parsed_by_the_field_type():
+    from models.krusell_smith import KrusellSmith
+
+    assert parse_overrides(["terminal=none", "beta=0.9"]) == {"terminal": "none", "beta": "0.9"}
+    got = parse_overrides(["terminal=none", "action_kind=share", "beta=1", "n_wealth=12",
+                           "common_noise=off", "initial_mu=none"], KrusellSmith)
+    assert got == {"terminal": "none", "action_kind": "share", "beta": 1.0, "n_wealth": 12,
+                   "common_noise": False, "initial_mu": None}
+    assert type(got["beta"]) is float and type(got["n_wealth"]) is int
+    m = build_model(KS, ["terminal=none", "n_wealth=12", "n_income=2"])
+    assert m.terminal == "none" and m.n_wealth == 12
+    with pytest.raises(ModelLoadError, match=r"^KrusellSmith\.beta must be a number; got 'abc'$"):
+        build_model(KS, ["beta=abc"])
+
+
+def test_info_keeps_a_string_field_none():
+    result = runner.invoke(app, ["info", KS, "--set", "terminal=none", "--set", "n_wealth=12",
+                                 "--set", "n_income=2"])
+    assert result.exit_code == 0, _err(result)
+    assert [line.split() for line in result.output.splitlines()
+            if line.strip().startswith("terminal ")] == [["terminal", "'none'"]]
