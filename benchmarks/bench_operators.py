@@ -1,4 +1,4 @@
-"""Microbenchmark of the compiled mean-field operators (issue 2, SPEC §3).
+"""Microbenchmark of the compiled mean-field operators (docs/theory.md §3).
 
 Times one push-forward and one expectation (jitted, vmapped over 8 noise paths, after
 warm-up, median over repeats) for the paper's model (1000 states x 20 actions) and for
@@ -137,7 +137,7 @@ def write_doc(df: pd.DataFrame, path: str) -> None:
         "Microseconds per call, jitted, `vmap`ped over 8 noise paths (so one call advances 8",
         "distributions), median of 15 repeats after warm-up; produced by",
         "`python benchmarks/bench_operators.py --write`. *factorised* is `MeanField.push_forward`",
-        "/ `MeanField.expect` (lottery along wealth, then the income matrix, SPEC §3); *naive",
+        "/ `MeanField.expect` (lottery along wealth, then the income matrix, theory §3.5); *naive",
         "scatter* sends each (s, k)'s mass straight to all (a', e') targets",
         "(`n_s * n_k * 2 * n_e` scatter updates; its adjoint is the matching gather).",
         "Both sides include computing the lottery (bracket search of every a' on the wealth grid),",

@@ -5,7 +5,7 @@ Usage (from the repository root):
     python benchmarks/bench_rspg.py --all          # the table of docs/performance.md
 
 Each configuration runs in its own process so that peak memory (max RSS) is per run.
-Reference (issue 4): the paper's own library needs ~10 s/iteration at full size (1000 states,
+Reference: the paper's own library needs ~10 s/iteration at full size (1000 states,
 horizon 128, 8 paths) and ~2.4 s at horizon 32 on a 2-core machine (compile 14 s, 6 GB peak),
 reaching exploitability 3.61 after 20 iterations and 2.96 after 50 (full size), 0.60 after 100
 iterations (horizon 32).

@@ -1,4 +1,4 @@
-"""Benchmark and validation: Krusell–Smith steady state and MIT-shock transition (issue 3).
+"""Benchmark and validation: Krusell–Smith steady state and MIT-shock transition (docs/theory.md §9.3, §9.4).
 
 sequence-jacobian's KS calibration (alpha 0.11, delta 0.025, log utility, Rouwenhorst
 rho 0.966 / sd 0.5 / 7 states, 500-point shifted geometric grid to 200, Z = 0.8816460975,

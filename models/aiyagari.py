@@ -35,7 +35,7 @@ class Aiyagari(hm.AbstractHetAgentModel):
         (``income_method="tauchen"``; ``"rouwenhorst"`` is the better choice at high rho).
         wealth_min 0 — the paper's zero borrowing limit (its ``b = 0`` case).
         tfp 1.0, rho_z 0.9, sigma_z 0.0 — no aggregate risk; ``common_noise=False``.
-        n_wealth 200, wealth_max 100 — shifted geometric grid (SPEC §5 convention,
+        n_wealth 200, wealth_max 100 — shifted geometric grid (docs/theory.md §10.2 convention,
         ``p = |a_min| + 0.25``); n_actions 50 consumption shares of cash on hand above the
         borrowing limit (``action_kind="share"``) or next-wealth levels
         (``action_kind="savings"``). horizon 128 years.

@@ -1,5 +1,5 @@
 """The macro model of *Recurrent Structural Policy Gradient for Partially Observable Mean Field
-Games* (arXiv 2602.20141), exactly as SPEC §5 describes it.
+Games* (arXiv 2602.20141), exactly as docs/theory.md §10.1 describes it.
 
 Households hold wealth on a 200-point shifted geometric grid and earn income on a 5-state
 clipped index walk; each period they consume a share of cash on hand ``m = (1 + r) a + w e``

@@ -2,7 +2,7 @@
 
 ``calibrate(model, targets={"r": 0.01, "gini": 0.8}, free={"beta": (0.96, 0.995), ...})``
 replaces the free parameters of a declared model (0-d array fields) trial by trial, solves the
-stationary equilibrium without aggregate risk (SPEC §6 gold standard a) and drives the target
+stationary equilibrium without aggregate risk (docs/theory.md §9.3) and drives the target
 residuals to zero:
 
 - **one equation, one free parameter**: Brent's bracketed root find (``scipy.optimize.brentq``);

@@ -1,4 +1,4 @@
-"""Statistics of a wealth distribution held in atoms on the grid points (SPEC §7).
+"""Statistics of a wealth distribution held in atoms on the grid points (docs/theory.md §11).
 
 Definitions (used everywhere in :mod:`hank_mfg.analysis` and :mod:`hank_mfg.reports`).
 Wealth is discrete: the mass ``p_i >= 0`` (normalised to sum to one) sits exactly on grid point

@@ -1,4 +1,4 @@
-"""Euler-equation errors of a learned (history-dependent, stochastic) policy along rollouts (SPEC §6).
+"""Euler-equation errors of a learned (history-dependent, stochastic) policy along rollouts (docs/theory.md §8.2).
 
 What is computed, exactly. Along each sampled common-noise path the population is rolled forward
 under the policy (as in :func:`~hank_mfg.rollout`). At every date ``t = 0..T-2`` and state ``s``:

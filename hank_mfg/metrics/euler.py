@@ -1,4 +1,4 @@
-"""Euler-equation errors ``log10 |1 - c_hat / c|`` (SPEC §6).
+"""Euler-equation errors ``log10 |1 - c_hat / c|`` (docs/theory.md §8.1).
 
 ``c_hat = (u')^{-1}(beta E[(1 + r') u'(c'(a'(a, e), e')) | e])`` with next period's consumption
 ``c'`` interpolated linearly in wealth at the chosen ``a' = m - c`` (the EGM's own interpolation).
@@ -23,7 +23,7 @@ __all__ = ["EulerErrors", "euler_errors"]
 
 
 class EulerErrors(eqx.Module):
-    """Euler-equation errors of a policy (SPEC §6).
+    """Euler-equation errors of a policy (docs/theory.md §8.1).
 
     Attributes:
         errors: ``|1 - c_hat / c|`` on the grid, ``(n_a, n_e)`` (or ``(T-1, n_a, n_e)`` on a path).
@@ -60,7 +60,7 @@ def euler_errors(
     mu: Float[Array, "n_a n_e"] | None = None,
     interp: str = "linear",
 ) -> EulerErrors:
-    """Euler-equation errors of a household consumption policy on the grid (SPEC §6).
+    """Euler-equation errors of a household consumption policy on the grid (docs/theory.md §8.1).
 
     Args:
         model: the declared model (grid, income chain, ``beta``, marginal utility).

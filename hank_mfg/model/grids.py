@@ -1,4 +1,4 @@
-"""Wealth grids and action grids (SPEC §3, §5)."""
+"""Wealth grids and action grids (docs/theory.md §3.1, §10)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def shifted_geometric_grid(
 ) -> Float[Array, " n"]:
     """Geometric grid shifted by ``pivot``: ``geomspace(lo + p, hi + p, n) - p``, first point exactly ``lo``.
 
-    This is the grid of the paper's macro model (``lo=0, hi=99, pivot=0.25``, SPEC §5) and the
+    This is the grid of the paper's macro model (``lo=0, hi=99, pivot=0.25``, docs/theory.md §10.1) and the
     sequence-space codes' default wealth grid (there ``pivot = |lo| + 0.25``). Points are dense
     near the borrowing limit, where policies are most curved.
 
@@ -71,7 +71,7 @@ def double_exponential_grid(lo: ArrayLike, hi: ArrayLike, n: int) -> Float[Array
 
 
 def share_grid(n: int) -> Float[Array, " n"]:
-    """Consumption shares at the bin midpoints ``(k + 0.5) / n`` of (0, 1) (SPEC §5)."""
+    """Consumption shares at the bin midpoints ``(k + 0.5) / n`` of (0, 1) (docs/theory.md §3.1)."""
     check_int_at_least("share_grid", "n", n, 1)
     return (jnp.arange(n, dtype=float) + 0.5) / n
 

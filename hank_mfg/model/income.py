@@ -1,4 +1,4 @@
-"""Idiosyncratic income processes as finite Markov chains (SPEC §5, §8).
+"""Idiosyncratic income processes as finite Markov chains (docs/theory.md §10).
 
 Conventions (those of the sequence-space codes): for a discretised log-income AR(1),
 ``income_sd`` is the *stationary cross-sectional* standard deviation of log income, and income
@@ -124,7 +124,7 @@ def index_walk(
     """The paper's income chain: the index moves -1/0/+1 with ``p_down/1-p_down-p_up/p_up``.
 
     At the ends the move that would leave the grid keeps the mass where it is (clipped walk).
-    Levels are used as given (no normalisation), as in the paper's macro model (SPEC §5).
+    Levels are used as given (no normalisation), as in the paper's macro model (docs/theory.md §10.1).
     """
     levels = jnp.asarray(levels, dtype=float)
     n = levels.shape[0]

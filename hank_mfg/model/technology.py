@@ -1,4 +1,4 @@
-"""Firm side: Cobb–Douglas technology and competitive factor prices (SPEC §2, §8)."""
+"""Firm side: Cobb–Douglas technology and competitive factor prices (docs/theory.md §2, §10)."""
 
 from __future__ import annotations
 

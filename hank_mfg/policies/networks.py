@@ -1,4 +1,4 @@
-"""Equinox policies over a discrete action grid (SPEC §4).
+"""Equinox policies over a discrete action grid (docs/theory.md §6.3).
 
 A policy maps the shared observation history to a policy table ``P[s, k]`` for every
 individual state at once. Protocol (what the rollout calls):

@@ -1,5 +1,5 @@
 """Tidy pandas tables of a solution: panels, wealth distributions, impulse responses,
-anticipatory consumption, policy functions and solution quality (SPEC §7).
+anticipatory consumption, policy functions and solution quality (docs/theory.md §11).
 
 Every function takes a *source*: a :class:`~hank_mfg.Solution` (its model and policy), or a model
 / :class:`~hank_mfg.MeanField` together with ``policy=`` (a trained policy or an ``n_s x n_k``
@@ -456,7 +456,7 @@ def solution_quality(source, policy=None, *, key, n_paths: int = 8, n_nodes: int
     """Exploitability beside Euler-equation errors of a learned policy, with verdicts (one row).
 
     Both on the same ``n_paths`` noise paths (``key``). Exploitability as in
-    :func:`hank_mfg.exploitability` (SPEC §6); Euler errors as in
+    :func:`hank_mfg.exploitability` (docs/theory.md §7); Euler errors as in
     :func:`hank_mfg.analysis.learned_euler_errors` (mass-weighted mean of ``log10|1 - c_hat/c|``
     over unconstrained states, averaged over dates ``0..T-2`` and paths; and the max).
     Verdicts as in :func:`hank_mfg.analysis.policy.quality_verdicts`: consumption must rise

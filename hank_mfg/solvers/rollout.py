@@ -1,4 +1,4 @@
-"""Mean-field rollout along a common-noise path and exact evaluation along it (SPEC §4, §6).
+"""Mean-field rollout along a common-noise path and exact evaluation along it (docs/theory.md §5).
 
 One rollout function serves training, evaluation and reports. Along a path the population
 moves deterministically given ``(mu_t, z_t, P_t)``: all idiosyncratic risk is integrated exactly,
@@ -50,7 +50,7 @@ def rollout(mf: MeanField, policy: AbstractPolicy, eps: Float[Array, " T"],
     ``z_{t+1} = rho_z z_t + sigma_z eps_t``. ``z_shock[t]`` (optional) is an extra,
     deterministic innovation added to ``z_t`` at date ``t`` (it then decays at rate ``rho_z``):
     the tool for impulse responses, with or without common noise. Differentiable in the policy parameters through
-    ``P_t`` only: the mean-field and price path are held fixed (SPEC §4).
+    ``P_t`` only: the mean-field and price path are held fixed (docs/theory.md §6.1).
     """
     mu0 = mf.initial_distribution() if mu0 is None else mu0
     cache = policy.prepare()
@@ -64,7 +64,7 @@ def rollout(mf: MeanField, policy: AbstractPolicy, eps: Float[Array, " T"],
         carry, P = policy.step(carry, obs, t, cache)
         lot = mf.lottery(agg)
         R = mf.rewards(agg, t)
-        # SPEC §4: no gradient through the mean-field (hence price) path.
+        # theory §6.1: no gradient through the mean-field (hence price) path.
         mu_next = jax.lax.stop_gradient(mf.push_forward(mu, jax.lax.stop_gradient(P), agg, lot))
         z_next = mf.next_z(z, e)
         return (mu_next, z_next, carry), (mu, agg, obs, P, R)
@@ -93,7 +93,7 @@ def policy_values(mf: MeanField, traj: Trajectory) -> Float[Array, "T n_s"]:
     """Exact value of the recorded policy along the fixed path, by backward recursion.
 
     ``V_T = 0``; ``V_t(s) = sum_k P_t[s,k] (R_t[s,k] + beta Q_t[s,k](V_{t+1}))`` with
-    ``Q_t`` the action-conditional expectation under date-``t`` prices (SPEC §4).
+    ``Q_t`` the action-conditional expectation under date-``t`` prices (docs/theory.md §5).
     Returns ``V_t`` for every date (``V_0`` first).
     """
     return action_values(mf, traj)[0]
@@ -120,7 +120,7 @@ def best_response_values(mf: MeanField, traj: Trajectory):
 
     ``V*_t(s) = max_k R_t[s,k] + beta Q_t[s,k](V*_{t+1})``. The responder knows the realised
     path (clairvoyant), so against a path with common noise this bounds exploitability above
-    (SPEC §6). Returns ``(V*, argmax)`` with shapes ``(T, n_s)`` and ``(T, n_s)``.
+    (docs/theory.md §7). Returns ``(V*, argmax)`` with shapes ``(T, n_s)`` and ``(T, n_s)``.
     """
     beta = mf.model.beta
 
@@ -135,7 +135,7 @@ def best_response_values(mf: MeanField, traj: Trajectory):
 
 
 class Evaluation(eqx.Module):
-    """Exploitability certificate along sampled paths (SPEC §6); per-path arrays ``(B,)``.
+    """Exploitability certificate along sampled paths (docs/theory.md §7); per-path arrays ``(B,)``.
 
     ``exploitability = mean_b sum_s mu_0(s) (V*_0 - V^pi_0)(s)``; ``policy_return`` and
     ``best_response_return`` are the ``mu_0``-weighted ``V^pi_0`` and ``V*_0``.

@@ -1,4 +1,4 @@
-"""Recurrent Structural Policy Gradient (RSPG) and its memoryless ablation SPG (SPEC §4).
+"""Recurrent Structural Policy Gradient (RSPG) and its memoryless ablation SPG (docs/theory.md §6).
 
 Per iteration: sample ``B`` common-noise paths; roll the population forward with the current
 policy; compute the *exact* expected return by backward recursion along each path with the
@@ -40,7 +40,7 @@ METHODS = ("rspg", "spg")
 
 @dataclasses.dataclass(frozen=True)
 class RSPGConfig:
-    """Training configuration (defaults: the paper's code defaults, SPEC §4).
+    """Training configuration (defaults: the paper's code defaults, docs/theory.md §6).
 
     Args:
         iterations: gradient steps (500). n_paths: noise paths per step ``B`` (8).
@@ -88,7 +88,7 @@ class RSPGConfig:
 
     @classmethod
     def paper(cls, **overrides) -> "RSPGConfig":
-        """The published configuration for the macro model (SPEC §4)."""
+        """The published configuration for the macro model (docs/theory.md §6)."""
         return cls(**overrides)
 
     def architecture(self) -> dict:
@@ -128,7 +128,7 @@ def rspg_loss(policy: AbstractPolicy, mf: MeanField, eps) -> tuple[jax.Array, ja
     """RSPG loss ``-mean_b sum_s mu_0(s) V_0(s)`` over noise paths ``eps (B, T)``.
 
     Gradients flow through the policy tables ``P_t`` only (rewards and the individual
-    transition); the mean-field and price path are stop-gradient (SPEC §4). Returns
+    transition); the mean-field and price path are stop-gradient (docs/theory.md §6.1). Returns
     ``(loss, prices_finite)``.
     """
     mu0 = mf.initial_distribution()

@@ -1,4 +1,4 @@
-"""Calibration (issue 6): moments, root find, least squares, errors, compiles."""
+"""Calibration: moments, root find, least squares, errors, compiles."""
 
 import dataclasses
 import time

@@ -1,4 +1,4 @@
-"""Wealth statistics of atoms on grid points against hand computations (issue 5)."""
+"""Wealth statistics of atoms on grid points against hand computations (docs/theory.md §11)."""
 
 import jax.numpy as jnp
 import numpy as np

@@ -1,4 +1,4 @@
-"""Euler-equation errors (SPEC §6, issue 3)."""
+"""Euler-equation errors (docs/theory.md §8)."""
 
 import jax.numpy as jnp
 import pytest

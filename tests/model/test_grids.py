@@ -1,4 +1,4 @@
-"""Wealth and action grids (SPEC §3, §5)."""
+"""Wealth and action grids (docs/theory.md §3.1, §10)."""
 
 import jax.numpy as jnp
 import numpy as np

@@ -1,4 +1,4 @@
-"""Income processes: Rouwenhorst, Tauchen, the paper's index walk, user chains (SPEC §5, §8)."""
+"""Income processes: Rouwenhorst, Tauchen, the paper's index walk, user chains (docs/theory.md §10)."""
 
 import jax.numpy as jnp
 import numpy as np

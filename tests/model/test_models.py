@@ -1,4 +1,4 @@
-"""Shipped models: the paper's macro model against SPEC §5 by hand, Krusell–Smith, Aiyagari,
+"""Shipped models: the paper's macro model (docs/theory.md §10.1) by hand, Krusell–Smith, Aiyagari,
 and the construction-time errors of the declaration layer."""
 
 import dataclasses
@@ -14,7 +14,7 @@ from models.krusell_smith import KrusellSmith
 from models.rspg_macro import RSPGMacro
 from tests._tiny import ArrayModel
 
-# ---- an independent NumPy float64 reference of SPEC §5 -----------------------------------------
+# ---- an independent NumPy float64 reference of the paper's model (theory §10.1) ----------------
 
 A = np.geomspace(0.25, 99.25, 200) - 0.25
 E = np.geomspace(0.35, 2.25, 5) - 0.25

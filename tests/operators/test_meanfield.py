@@ -1,7 +1,7 @@
-"""Compiled mean-field operators against a naive dense reference (SPEC §3).
+"""Compiled mean-field operators against a naive dense reference (docs/theory.md §3).
 
 The reference builds the full ``N x N`` transition matrix by explicit loops over states ``s``
-and actions ``k``; it exists only here (STYLE: a dense matrix lives in tests only).
+and actions ``k``; it exists only here (the library never builds a dense matrix).
 """
 
 import os

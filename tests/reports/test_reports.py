@@ -1,4 +1,4 @@
-"""Tables, figures, export and the report command (issue 5)."""
+"""Tables, figures, export and the report command."""
 
 import jax
 import jax.numpy as jnp

@@ -1,4 +1,4 @@
-"""EGM household solver and the stationary distribution (issue 3)."""
+"""EGM household solver and the stationary distribution (docs/theory.md §9.1, §9.2)."""
 
 import interpax
 import jax.numpy as jnp

@@ -19,7 +19,7 @@ SMALL_MACRO = dict(n_wealth=12, n_income=3, n_actions=6, horizon=6)
 
 
 def test_rspg_gradient_matches_finite_differences_with_fixed_mean_field():
-    """SPEC §4: the gradient flows through P_t only; the mean-field path is held fixed."""
+    """Theory §6.1: the gradient flows through P_t only; the mean-field path is held fixed."""
     mf = hm.compile_model(RSPGMacro(**SMALL_MACRO))
     policy = hm.RecurrentPolicy(mf, key=jax.random.key(0), hidden=6, widths=(8, 8), activation="tanh")
     eps = mf.sample_noise(key=jax.random.key(1), n_paths=2)

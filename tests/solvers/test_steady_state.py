@@ -1,4 +1,4 @@
-"""Stationary general equilibrium (Aiyagari) by a bracketed root find in r (issue 3)."""
+"""Stationary general equilibrium (Aiyagari) by a bracketed root find in r (docs/theory.md §9.3)."""
 
 import jax.numpy as jnp
 import numpy as np

@@ -1,4 +1,4 @@
-"""Perfect-foresight transition paths after an MIT shock (issue 3)."""
+"""Perfect-foresight transition paths after an MIT shock (docs/theory.md §9.4)."""
 
 import jax.numpy as jnp
 import numpy as np
