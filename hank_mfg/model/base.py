@@ -1,4 +1,4 @@
-"""The abstract heterogeneous-agent model that economists subclass (SPEC §2, §5).
+"""The abstract heterogeneous-agent model that economists subclass (docs/theory.md §1, §2).
 
 A model is an immutable ``eqx.Module``: parameters are 0-d arrays (traced, differentiable),
 shape-defining sizes are static ints. Concrete models implement the grids, the income chain,
@@ -90,7 +90,7 @@ class AbstractHetAgentModel(AbstractHousehold):
         return Budget(R=1.0 + r, y=w * e, we=jnp.zeros_like(e))
 
     def observation(self, agg) -> Float[Array, " n_obs"]:
-        """The shared public signal ``o_t``; by default the prices ``(r, w)`` (SPEC §2)."""
+        """The shared public signal ``o_t``; by default the prices ``(r, w)`` (docs/theory.md §2)."""
         return jnp.stack([agg.r, agg.w])
 
     def initial_distribution(self) -> Float[Array, " n_s"]:

@@ -1,4 +1,4 @@
-"""Compiled, factorised mean-field operators (SPEC §3).
+"""Compiled, factorised mean-field operators (docs/theory.md §3).
 
 ``compile_model(model)`` turns a declared model into a :class:`MeanField` whose methods are pure
 JAX functions of arrays: jit-able, vmappable over noise paths, float32 by default and float64
@@ -154,7 +154,7 @@ class MeanField(eqx.Module):
         self, mu: Float[Array, " n_s"], P: Float[Array, "n_s n_k"], agg: AggregateState,
         lot: Lottery | None = None,
     ) -> Float[Array, " n_s"]:
-        """``mu'(a', e') = sum_e Pi[e, e'] sum_{a, k} mu(a, e) P[s, k] L(a' | s, k)`` (SPEC §3).
+        """``mu'(a', e') = sum_e Pi[e, e'] sum_{a, k} mu(a, e) P[s, k] L(a' | s, k)`` (docs/theory.md §3.3).
 
         Cost ``O(n_s n_k + n_a n_e^2)``: one scatter along wealth, one small matmul. Pass a
         precomputed ``lot = self.lottery(agg)`` to reuse it across calls.
@@ -181,7 +181,7 @@ class MeanField(eqx.Module):
         self, v: Float[Array, " n_s"], P: Float[Array, "n_s n_k"], agg: AggregateState,
         lot: Lottery | None = None,
     ) -> Float[Array, " n_s"]:
-        """Adjoint of :meth:`push_forward`: ``(E v)(s) = sum_k P[s, k] Q[s, k]`` (SPEC §3)."""
+        """Adjoint of :meth:`push_forward`: ``(E v)(s) = sum_k P[s, k] Q[s, k]`` (docs/theory.md §3.4)."""
         self._check_policy(P)
         return jnp.sum(P * self.expect_actions(v, agg, lot), axis=-1)
 
