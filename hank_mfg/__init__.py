@@ -39,7 +39,7 @@ __all__ = [
     "AggregateState", "Lottery", "MeanField", "compile_model", "lottery_weights",
 ]
 
-# --- classical solvers and Euler errors (issue 3) ---------------------------------------------
+# --- classical solvers and Euler errors ---------------------------------------------------------
 from .metrics.euler import EulerErrors, euler_errors  # noqa: E402
 from .solvers import (  # noqa: E402
     HouseholdSteadyState,
@@ -58,7 +58,7 @@ __all__ += [
     "with_steady_state_initial",
 ]
 
-# --- RSPG / SPG, exploitability (issue 4) ------------------------------------------------------
+# --- RSPG / SPG, exploitability -----------------------------------------------------------------
 from .metrics.exploitability import ExploitabilityResult, exploitability  # noqa: E402
 from .policies import (  # noqa: E402
     PAPER_ARCHITECTURE, AbstractPolicy, MemorylessPolicy, RecurrentPolicy, TablePolicy,
@@ -76,14 +76,14 @@ __all__ += [
     "RSPGConfig", "Solution", "load_solution", "solve",
 ]
 
-# --- CLI helpers -------------------------------------------------------------------------------
+# --- CLI helpers --------------------------------------------------------------------------------
 from .loading import ModelLoadError, build_model, load_model_class  # noqa: E402
 
 __all__ += ["ModelLoadError", "build_model", "load_model_class"]
 
 __version__ = "0.1.0"
 
-# --- calibration (issue 6) ---------------------------------------------------------------------
+# --- calibration --------------------------------------------------------------------------------
 from .analysis.calibration import TARGETS as CALIBRATION_TARGETS  # noqa: E402
 from .analysis.calibration import Calibration, calibrate, steady_state_moments  # noqa: E402
 from .analysis.targets_file import TargetFile, load_targets  # noqa: E402
@@ -91,25 +91,40 @@ from .analysis.targets_file import TargetFile, load_targets  # noqa: E402
 __all__ += ["CALIBRATION_TARGETS", "Calibration", "calibrate", "steady_state_moments",
             "TargetFile", "load_targets"]
 
-# --- analysis and reports (issue 5) ------------------------------------------------------------
+# --- analysis -----------------------------------------------------------------------------------
 from .analysis import (  # noqa: E402
     QUANTILES, LearnedEulerErrors, Panel, PolicyFunctions, WealthStats, generalized_irf,
     learned_euler_errors, lorenz_points, policy_functions, simulate_paths, stationary_value,
     wealth_stats,
 )
-from .reports import (  # noqa: E402
-    anticipation_figure, anticipatory_consumption, distribution_heatmaps, impulse_figure,
-    impulse_responses, load_bundle, load_run, lorenz_curve, mit_responses, policy_figure,
-    policy_table, read_table, save_bundle, save_figure, simulate, solution_quality,
-    wealth_distribution, wealth_figure, write_report, write_table,
-)
-
 __all__ += [
     "QUANTILES", "LearnedEulerErrors", "Panel", "PolicyFunctions", "WealthStats",
     "generalized_irf", "learned_euler_errors", "lorenz_points", "policy_functions",
     "simulate_paths", "stationary_value", "wealth_stats",
+]
+
+# --- reports: imported on first use -------------------------------------------------------------
+# The reports layer alone imports pandas, matplotlib and seaborn; ``import hank_mfg`` stays light
+# and ``hm.wealth_distribution`` (or ``hank_mfg.reports``) loads it when first asked for.
+_REPORTS = (
     "anticipation_figure", "anticipatory_consumption", "distribution_heatmaps", "impulse_figure",
     "impulse_responses", "load_bundle", "load_run", "lorenz_curve", "mit_responses",
     "policy_figure", "policy_table", "read_table", "save_bundle", "save_figure", "simulate",
     "solution_quality", "wealth_distribution", "wealth_figure", "write_report", "write_table",
-]
+)
+__all__ += list(_REPORTS)
+
+
+def __getattr__(name: str):
+    if name == "reports" or name in _REPORTS:
+        import importlib
+
+        reports = importlib.import_module(".reports", __name__)
+        value = reports if name == "reports" else getattr(reports, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'hank_mfg' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
