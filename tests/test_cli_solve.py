@@ -1,0 +1,145 @@
+"""``hank-mfg solve``: refusing to overwrite, resume and extension, Ctrl-C, summary.json."""
+
+import json
+import shlex
+
+import pytest
+from typer.testing import CliRunner
+
+import hank_mfg.solvers.rspg as rspg
+from hank_mfg.cli import app
+
+runner = CliRunner()
+TINY = ["models/rspg_macro.py", "--set", "n_wealth=12", "--set", "n_income=3", "--set",
+        "n_actions=6", "--horizon", "8", "--eval-every", "2", "--n-paths", "2", "--hidden", "8",
+        "--no-progress"]
+CHECKS = ["monotone_consumption", "euler_mean_log10", "euler_max_log10",
+          "relative_exploitability"]
+
+
+def _err(result):
+    return getattr(result, "stderr", "") or result.output
+
+
+def _strict_json(path):
+    """Parse as JSON proper: NaN / Infinity are not JSON."""
+    def refuse(name):
+        raise ValueError(f"{path} holds {name}")
+    with open(path) as f:
+        return json.load(f, parse_constant=refuse)
+
+
+def _solve(out, *extra):
+    return runner.invoke(app, ["solve", *TINY, "--out", str(out), *extra])
+
+
+def test_resume_without_a_checkpoint_fails_and_writes_nothing(tmp_path):
+    out = tmp_path / "empty"
+    out.mkdir()
+    result = _solve(out, "--iterations", "2", "--resume")
+    assert result.exit_code == 1
+    assert _err(result).strip() == (f"error: --resume: no checkpoint in {out} (state.json "
+                                    "missing); drop --resume to start a new run there")
+    assert list(out.iterdir()) == []
+
+
+def test_solve_refuse_resume_extend_and_report_quality(tmp_path):
+    out = tmp_path / "run"
+    first = _solve(out, "--iterations", "2")
+    assert first.exit_code == 0, _err(first)
+    state = _strict_json(out / "state.json")
+    assert state["history"][0]["iteration"] == 0 and state["history"][0]["loss"] is None
+    summary = _strict_json(out / "summary.json")
+    t_compile = summary["first_eval_seconds_incl_compile"]
+    assert t_compile > 0 and summary["resumed_from_iteration"] == 0
+    quality = summary["quality"]
+    assert list(quality["checks"]) == CHECKS
+    assert set(quality["checks"]["euler_max_log10"]) == {"value", "threshold", "passed", "message"}
+    failed = [c["message"] for c in quality["checks"].values() if not c["passed"]]
+    assert quality["passed"] == (not failed) and quality["warnings"] == failed
+    warnings = [line for line in _err(first).splitlines() if line.startswith("warning: ")]
+    assert warnings == [f"warning: solution not converged or of poor quality: {m}" for m in failed]
+    if not failed:
+        assert "quality: all checks passed" in first.output
+
+    # an existing run is not replaced silently
+    before = (out / "summary.json").read_text()
+    again = _solve(out, "--iterations", "2")
+    assert again.exit_code == 1
+    assert _err(again).strip() == (
+        f"error: {out} already holds a run (state.json, checkpoint.eqx, summary.json, "
+        "history.csv, config.json); continue it with --resume or replace it with --overwrite")
+    assert (out / "summary.json").read_text() == before
+
+    # a different network width: one line naming only the differing key
+    other = _solve(out, "--iterations", "4", "--resume", "--hidden", "16")
+    assert other.exit_code == 1
+    err = _err(other).strip()
+    assert err == (f"error: solve: checkpoint in {out} was written for a different run: "
+                   "config.hidden 8 -> 16")
+    assert "Traceback" not in other.output
+
+    # raising --iterations extends the finished run
+    more = _solve(out, "--iterations", "4", "--resume")
+    assert more.exit_code == 0, _err(more)
+    state = _strict_json(out / "state.json")
+    assert [r["iteration"] for r in state["history"]] == [0, 2, 4]
+    assert state["lr_schedule_iterations"] == 2 and state["config"]["iterations"] == 4
+    summary = _strict_json(out / "summary.json")
+    assert summary["iterations"] == 4 and summary["resumed_from_iteration"] == 2
+    assert summary["first_eval_seconds_incl_compile"] == t_compile
+    history = (out / "history.csv").read_text().splitlines()
+    assert [line.split(",")[0] for line in history] == ["iteration", "0", "2", "4"]
+
+    # lowering it is refused
+    fewer = _solve(out, "--iterations", "2", "--resume")
+    assert fewer.exit_code == 1
+    assert _err(fewer).strip() == (f"error: solve: checkpoint in {out} is at iteration 4; "
+                                   "iterations must be at least that to resume; got 2")
+
+
+def test_ctrl_c_says_where_the_checkpoint_is_and_how_to_resume(tmp_path, monkeypatch):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "summary.json").write_text("{}")  # an old run: replaced with --overwrite
+    real = rspg.solve
+
+    def interrupted(*args, **kw):
+        def ctrl_c(row):
+            if row["iteration"] == 4:
+                raise KeyboardInterrupt
+        return real(*args, callback=ctrl_c, **kw)
+
+    monkeypatch.setattr(rspg, "solve", interrupted)
+    result = _solve(out, "--iterations", "6", "--overwrite")
+    assert result.exit_code == 130
+    command = shlex.join(["hank-mfg", "solve", "models/rspg_macro.py", "--method", "rspg",
+                          "--iterations", "6", "--eval-every", "2", "--seed", "0",
+                          "--n-paths", "2", "--lr", "0.01", "--lr-final", "0.001",
+                          "--hidden", "8", "--head", "beta", "--horizon", "8",
+                          "--set", "n_wealth=12", "--set", "n_income=3", "--set", "n_actions=6",
+                          "--out", str(out), "--resume"])
+    assert _err(result).strip().splitlines() == [
+        f"interrupted: checkpoint at iteration 2 kept in {out / 'checkpoint.eqx'}; resume with:",
+        f"  {command}"]
+    assert not (out / "summary.json").exists()
+    monkeypatch.setattr(rspg, "solve", real)
+    resumed = runner.invoke(app, shlex.split(command)[1:] + ["--no-progress"])
+    assert resumed.exit_code == 0, _err(resumed)
+    state = _strict_json(out / "state.json")
+    assert [r["iteration"] for r in state["history"]] == [0, 2, 4, 6]
+    summary = _strict_json(out / "summary.json")
+    assert summary["resumed_from_iteration"] == 2
+    assert summary["first_eval_seconds_incl_compile"] > 0
+
+
+def test_resume_and_overwrite_exclude_each_other(tmp_path):
+    result = _solve(tmp_path, "--iterations", "2", "--resume", "--overwrite")
+    assert result.exit_code == 1
+    assert "--resume and --overwrite exclude each other" in _err(result)
+
+
+@pytest.mark.parametrize("flag", ["--resume", "--overwrite"])
+def test_help_lists_the_run_flags(flag):
+    result = runner.invoke(app, ["solve", "--help"])
+    assert result.exit_code == 0 and flag in result.output
