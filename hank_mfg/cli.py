@@ -435,7 +435,7 @@ def calibrate(
             d["residuals"].items(), key=lambda kv: -abs(kv[1])))
         params = ", ".join(f"{k} = {v:.6g}" for k, v in cal.params.items())
         fail(f"calibration failed: largest scaled residual {d['max_residual']:.3g} (residuals: "
-             f"{worst}) at {params} after {d['evaluations']} steady states; {d['message']}; "
+             f"{worst}) at {params} after {d['evaluations']} steady states; {str(d['message']).rstrip('.')}; "
              f"widen the [free] bounds or change the targets; nothing written to {out}")
     os.makedirs(out, exist_ok=True)
     rows = cal.rows(spec.untargeted)

@@ -51,6 +51,14 @@ def test_help_has_examples():
         assert "Example" in result.output and f"hank-mfg {cmd} models/" in result.output
 
 
+def test_calibrate_help_keeps_bracketed_words():
+    result = runner.invoke(app, ["calibrate", "--help"])
+    assert result.exit_code == 0
+    assert ("The target file (TOML) lists [targets] and [untargeted] moments with sources, [free]"
+            in " ".join(result.output.split()))
+    assert "--set wins over [model]" in " ".join(result.output.split())
+
+
 def test_steady_state_prints_and_writes(tmp_path):
     out = tmp_path / "ss"
     result = runner.invoke(app, ["steady-state", KS, *SMALL, *SSJ, "--set", "beta=0.98",
@@ -64,9 +72,16 @@ def test_steady_state_prints_and_writes(tmp_path):
     with open(out / "summary.csv") as f:
         assert float(next(csv.DictReader(f))["r"]) == pytest.approx(summary["r"])
     with open(out / "distribution.csv") as f:
-        rows = list(csv.DictReader(f))
+        reader = csv.DictReader(f)
+        rows = list(reader)
+    # the vocabulary of the report tables
+    assert reader.fieldnames == ["wealth", "income_state", "income", "mass", "consumption",
+                                 "savings"]
     assert len(rows) == 60 * 3
-    assert sum(float(r["mu"]) for r in rows) == pytest.approx(1.0)
+    assert [r["income_state"] for r in rows[:4]] == ["0", "1", "2", "0"]
+    assert sum(float(r["mass"]) for r in rows) == pytest.approx(1.0)
+    for r in rows:
+        assert float(r["savings"]) >= float(rows[0]["wealth"])
 
 
 def test_steady_state_bad_input():
@@ -125,6 +140,31 @@ def test_calibrate_bad_input(tmp_path, text, match):
     import re
 
     assert re.search(match, err), err
+
+
+def test_least_squares_outside_its_bounds_reports_the_residual_and_writes_nothing(tmp_path):
+    # beta at most 0.93 keeps r far above 1%: no point in the box meets both targets
+    path = _targets(tmp_path, """
+        [model]
+        alpha = 0.11
+        tfp = 0.8816460975
+        [free]
+        beta = [0.9, 0.93]
+        delta = [0.02, 0.03]
+        [targets]
+        r = 0.01
+        "K/Y" = 3.0
+    """)
+    out = tmp_path / "cal"
+    result = runner.invoke(app, ["calibrate", KS, path, *SMALL, "--maxiter", "4",
+                                 "--no-progress", "--out", str(out)])
+    assert result.exit_code == 1
+    err = _err(result).strip()
+    assert len(err.splitlines()) == 1
+    assert err.startswith("error: calibration failed: largest scaled residual ")
+    assert "(residuals: " in err and err.endswith(f"nothing written to {out}")
+    assert "calibrated" not in result.output.replace("calibration failed", "")
+    assert not out.exists()
 
 
 def test_calibrate_missing_target_file(tmp_path):
