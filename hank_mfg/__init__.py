@@ -58,6 +58,17 @@ __all__ += [
     "with_steady_state_initial",
 ]
 
+# --- general-equilibrium economies --------------------------------------------------------------
+from .model import (  # noqa: E402
+    HOUSEHOLD_OUTPUTS, AbstractEconomy, AbstractHousehold, Budget, Shock, Variables,
+)
+from .solvers.equilibrium import EconomyPath, EconomySteadyState, economy_jacobian  # noqa: E402
+
+__all__ += [
+    "HOUSEHOLD_OUTPUTS", "AbstractEconomy", "AbstractHousehold", "Budget", "Shock", "Variables",
+    "EconomyPath", "EconomySteadyState", "economy_jacobian",
+]
+
 # --- RSPG / SPG, exploitability -----------------------------------------------------------------
 from .metrics.exploitability import ExploitabilityResult, exploitability  # noqa: E402
 from .policies import (  # noqa: E402

@@ -168,10 +168,10 @@ class AbstractEconomy(AbstractHousehold):
                  f"have one target per unknown {tuple(self.transition_unknowns)}",
                  tuple(self.transition_targets))
         for name in self.transition_unknowns:
-            if name not in values:
+            if name not in values and (name not in unknowns or name in fields):
                 fail(owner, "transition_unknowns",
-                     f"name aggregates with calibrated steady-state values {sorted(values)}",
-                     name)
+                     "name aggregates with a steady-state value (calibrated: "
+                     f"{sorted(values)}; solved: {sorted(set(unknowns) - fields)})", name)
         for name in self.exogenous:
             if name not in values and name not in unknowns:
                 fail(owner, "exogenous", f"name calibrated aggregates {sorted(values)}", name)

@@ -64,7 +64,7 @@ class AbstractHousehold(eqx.Module):
     """
 
     beta: eqx.AbstractVar[Float[Array, ""]]
-    sigma: eqx.AbstractVar[Float[Array, ""]]
+    # ``sigma`` (CRRA, ``1/eis``) is a field or a property of concrete models
 
     @property
     @abc.abstractmethod

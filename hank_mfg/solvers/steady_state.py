@@ -24,6 +24,8 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Float, Int
 
 from ..model.base import AbstractHetAgentModel
+from ..model.economy import AbstractEconomy
+from .equilibrium import economy_steady_state
 from .egm import (
     check_interp,
     check_model,
@@ -36,7 +38,7 @@ from .egm import (
     in_float64,
 )
 
-__all__ = ["SteadyState", "steady_state", "capital_demand"]
+__all__ = ["SteadyState", "steady_state", "capital_steady_state", "capital_demand"]
 
 
 def capital_demand(model: AbstractHetAgentModel, r, L, z=0.0, n_bisect: int = 200):
@@ -103,6 +105,16 @@ class SteadyState(eqx.Module):
         """The distribution as the operators' flat wealth-major vector (``s = i_a n_e + i_e``)."""
         return self.mu.reshape(-1)
 
+    @property
+    def values(self) -> dict:
+        """Aggregates by name: ``r, w, K, L, Y, C, A`` (as for an economy's steady state)."""
+        return {k: getattr(self, k) for k in ("r", "w", "K", "L", "Y", "C", "A")}
+
+    def __getitem__(self, name: str):
+        if name not in self.values:
+            raise KeyError(f"SteadyState has no aggregate {name!r}; it has {sorted(self.values)}")
+        return self.values[name]
+
 
 @eqx.filter_jit
 def _evaluate(model, r, Va0, mu0, tol, dist_tol, maxiter, dist_maxiter, interp):
@@ -128,8 +140,26 @@ def default_bracket(model) -> tuple[float, float]:
     return r_lo, r_hi
 
 
+def steady_state(model, **kwargs):
+    """Stationary equilibrium of a declared model without aggregate risk.
+
+    A capital economy (:class:`AbstractHetAgentModel`: Krusell–Smith, Aiyagari, the paper's
+    model) is solved by :func:`capital_steady_state` (a root find in ``r`` clearing capital);
+    an :class:`~hank_mfg.model.economy.AbstractEconomy` (Huggett, the one-asset HANK, your own)
+    by :func:`~hank_mfg.solvers.equilibrium.economy_steady_state` (its declared unknowns zero
+    its declared targets). Keyword arguments go to the solver.
+
+    Example:
+        >>> ss = hm.steady_state(KrusellSmith())                  # ss.r, ss.K, ss["Y"]
+        >>> ss = hm.steady_state(OneAssetHANK())                  # ss["beta"], ss["vphi"]
+    """
+    if isinstance(model, AbstractEconomy):
+        return economy_steady_state(model, **kwargs)
+    return capital_steady_state(model, **kwargs)
+
+
 @in_float64
-def steady_state(
+def capital_steady_state(
     model: AbstractHetAgentModel,
     *,
     r_bracket: tuple[float, float] | None = None,

@@ -29,11 +29,16 @@ import jax.scipy.linalg as jsl
 from jaxtyping import Array, ArrayLike, Float
 
 from ..model.base import AbstractHetAgentModel
+from ..model.economy import AbstractEconomy
 from .egm import check_interp, check_model, household_arrays, in_float64, price_budget
+from .equilibrium import economy_transition
 from .household import household_block_path, household_jacobians
 from .steady_state import SteadyState
 
-__all__ = ["TransitionPath", "transition_path", "household_path", "sequence_jacobian"]
+__all__ = [
+    "TransitionPath", "transition_path", "capital_transition_path", "household_path",
+    "sequence_jacobian",
+]
 
 
 class TransitionPath(eqx.Module):
@@ -64,6 +69,17 @@ class TransitionPath(eqx.Module):
     mu: Float[Array, "T n_a n_e"] | None = None
     a_policy: Float[Array, "T n_a n_e"] | None = None
     c_policy: Float[Array, "T n_a n_e"] | None = None
+
+    @property
+    def values(self) -> dict:
+        """Level paths by name: ``z, K, Y, C, r, w, A`` (as for an economy's path)."""
+        return {k: getattr(self, k) for k in ("z", "K", "Y", "C", "r", "w", "A")}
+
+    def __getitem__(self, name: str):
+        if name not in self.values:
+            raise KeyError(f"TransitionPath has no aggregate {name!r}; it has "
+                           f"{sorted(self.values)}")
+        return self.values[name]
 
 
 def _labour(model):
@@ -157,8 +173,39 @@ def _solve_core(model, ss, z, tol, maxiter, interp, J_r, J_w, want_paths: bool):
 _solve_jit = eqx.filter_jit(_solve_core)
 
 
+def transition_path(model, *, steady_state, z=None, shocks=None, **kwargs):
+    """Perfect-foresight transition after shocks announced at date 0 (MIT shocks, news).
+
+    A capital economy (:class:`AbstractHetAgentModel`) takes its log-TFP path as ``z=`` (or
+    ``shocks={"z": path}``) and is solved by :func:`capital_transition_path`; an
+    :class:`~hank_mfg.model.economy.AbstractEconomy` takes ``shocks={name: path}`` on its
+    exogenous aggregates and is solved by
+    :func:`~hank_mfg.solvers.equilibrium.economy_transition`. Keyword arguments go to the solver.
+
+    Example:
+        >>> path = hm.transition_path(KrusellSmith(), z=0.01 * 0.9 ** jnp.arange(300), steady_state=ss)
+        >>> path = hm.transition_path(OneAssetHANK(), shocks={"rstar": -0.0025 * 0.61 ** jnp.arange(300)},
+        ...                           steady_state=hank_ss)
+        >>> path["Y"], path["pi"]
+    """
+    if isinstance(model, AbstractEconomy):
+        if z is not None:
+            raise ValueError(f"transition_path: {type(model).__name__} takes shocks={{name: "
+                             f"path}} on {tuple(model.exogenous)}, not z=")
+        return economy_transition(model, shocks=shocks, steady_state=steady_state, **kwargs)
+    if shocks is not None:
+        if z is not None or set(shocks) != {"z"}:
+            raise ValueError(f"transition_path.shocks: {type(model).__name__} has one shock, "
+                             f"log TFP 'z'; got {sorted(shocks)}" + (" and z=" if z is not None
+                                                                     else ""))
+        z = shocks["z"]
+    if z is None:
+        raise ValueError("transition_path: give the log-TFP path z= (or shocks={'z': path})")
+    return capital_transition_path(model, z=z, steady_state=steady_state, **kwargs)
+
+
 @in_float64
-def transition_path(
+def capital_transition_path(
     model: AbstractHetAgentModel,
     *,
     z: Float[ArrayLike, " T"],

@@ -1,0 +1,449 @@
+"""Steady states and perfect-foresight transitions of declared economies (docs/concepts.md,
+"Economies"; docs/theory.md, "General equilibrium").
+
+**Steady state.** The economy names its unknowns (model fields such as ``beta`` and ``vphi``,
+or aggregates such as ``r``) and as many targets (market residuals). For trial unknowns the
+aggregate block defines every aggregate, the households solve by EGM under the implied budget
+and their stationary distribution gives ``A, C, N``; the targets are the named residuals. One
+unknown with a bracket: Brent's method (SciPy); several: Powell's hybrid method (SciPy's
+``hybr``). Every evaluation is one jitted call (compiled once per economy), warm-started from
+the previous one.
+
+**Transition.** Given shock paths on exogenous aggregates (additive deviations from the steady
+state, known at date 0, zero after the path), Newton's method on the paths of the transition
+unknowns zeroes the transition targets at every date. Its Jacobian is fixed at the steady state
+and composed exactly: the household block's fake-news Jacobians for every input the budget
+reads, chained through the aggregate block and the residuals by forward-mode autodiff
+(Auclert, Bardóczy, Rognlie and Straub 2021). Leads and lags past the path's ends take the
+steady-state values.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import jax.scipy.linalg as jsl
+import numpy as np
+from jaxtyping import Array, ArrayLike, Float, Int
+
+from ..model.economy import HOUSEHOLD_OUTPUTS, AbstractEconomy, Variables
+from .egm import (
+    check_interp,
+    check_model,
+    default_mu0,
+    euler_summary,
+    euler_error_table,
+    household_arrays,
+    household_solution,
+    in_float64,
+    initial_marginal_value,
+    raise_if_not_converged,
+)
+from .household import household_block_path, household_jacobians
+
+__all__ = [
+    "EconomySteadyState", "EconomyPath", "economy_steady_state", "economy_transition",
+    "economy_jacobian",
+]
+
+
+class EconomySteadyState(eqx.Module):
+    """Stationary equilibrium of an economy without aggregate risk.
+
+    ``ss["r"]``, ``ss["beta"]``: any aggregate or solved unknown by name.
+
+    Attributes:
+        model: the economy with its solved field unknowns (e.g. ``beta``, ``vphi``) in place.
+        values: every aggregate (and every solved unknown) by name, 0-d arrays; includes the
+            households' ``A`` (assets), ``C`` (consumption) and ``N`` (effective labour).
+        residuals: every named residual of the economy at the solution (targets and the rest,
+            e.g. the goods market that Walras' law clears).
+        unknowns: the names solved for, in order.
+        mu: stationary distribution ``(n_wealth, n_income)``; ``mu_flat`` its flat vector.
+        a_policy, c_policy, n_policy: savings, consumption and hours ``(n_a, n_e)``.
+        Va: marginal value of wealth ``R u'(c)``.
+        euler_mean, euler_max: mass-weighted mean and max of ``log10|1 - c_hat/c|``.
+        iterations: household evaluations of the root find. egm_iterations,
+            dist_iterations: inner steps of the last evaluation.
+    """
+
+    model: AbstractEconomy
+    values: dict
+    residuals: dict
+    unknowns: tuple = eqx.field(static=True)
+    mu: Float[Array, "n_a n_e"] = None
+    a_policy: Float[Array, "n_a n_e"] = None
+    c_policy: Float[Array, "n_a n_e"] = None
+    n_policy: Float[Array, "n_a n_e"] = None
+    Va: Float[Array, "n_a n_e"] = None
+    euler_mean: Float[Array, ""] = None
+    euler_max: Float[Array, ""] = None
+    iterations: Int[Array, ""] = None
+    egm_iterations: Int[Array, ""] = None
+    dist_iterations: Int[Array, ""] = None
+
+    def __getitem__(self, name: str) -> Array:
+        if name in self.values:
+            return self.values[name]
+        raise KeyError(f"EconomySteadyState has no aggregate {name!r}; it has "
+                       f"{sorted(self.values)}")
+
+    @property
+    def mu_flat(self) -> Float[Array, " n_s"]:
+        """The distribution as the operators' flat wealth-major vector."""
+        return self.mu.reshape(-1)
+
+
+class EconomyPath(eqx.Module):
+    """A perfect-foresight equilibrium path of an economy.
+
+    ``path["Y"]`` is the level path ``(T,)`` of any aggregate (``A``, ``C``, ``N`` included).
+    Timing: as declared by the economy's aggregate block; the households' date-``t`` budget is
+    known at ``t`` and ``A_t`` is the wealth they carry out of ``t``.
+
+    Attributes:
+        values: every aggregate's path ``(T,)`` by name (exogenous ones included).
+        residuals: every named residual's path ``(T,)``.
+        shocks: the shock paths given (deviations from the steady state).
+        max_residual: ``max_t`` over the transition targets of ``|residual|``.
+        iterations: Newton iterations.
+        mu, a_policy, c_policy, n_policy: ``(T, n_a, n_e)`` paths when requested, else None.
+    """
+
+    values: dict
+    residuals: dict
+    shocks: dict
+    max_residual: Float[Array, ""]
+    iterations: Array
+    mu: Float[Array, "T n_a n_e"] | None = None
+    a_policy: Float[Array, "T n_a n_e"] | None = None
+    c_policy: Float[Array, "T n_a n_e"] | None = None
+    n_policy: Float[Array, "T n_a n_e"] | None = None
+
+    def __getitem__(self, name: str) -> Array:
+        if name in self.values:
+            return self.values[name]
+        raise KeyError(f"EconomyPath has no aggregate {name!r}; it has {sorted(self.values)}")
+
+    @property
+    def T(self) -> int:
+        return int(next(iter(self.values.values())).shape[0])
+
+
+# ---------------------------------------------------------------------------------------------
+# steady state
+# ---------------------------------------------------------------------------------------------
+def _with_fields(model, names, x):
+    """``model`` with the field unknowns ``names`` set to ``x`` (traceable)."""
+    if not names:
+        return model
+    return eqx.tree_at(lambda m: tuple(getattr(m, n) for n in names), model,
+                       tuple(jnp.asarray(xi, dtype=float) for xi in x))
+
+
+def _split_unknowns(model):
+    fields = set(type(model).__dataclass_fields__)
+    names = tuple(model.steady_state_unknowns())
+    return names, tuple(n for n in names if n in fields)
+
+
+@eqx.filter_jit
+def _evaluate_ss(model, names, field_names, x, Va0, mu0, etol, dtol, egm_maxiter, dist_maxiter,
+                 interp):
+    xs = dict(zip(names, x))
+    m = _with_fields(model, field_names, [xs[n] for n in field_names])
+    known = {k: jnp.asarray(v, dtype=float) for k, v in m.steady_state_values().items()}
+    v = Variables({**known, **{n: xs[n] for n in names if n not in field_names}})
+    m.aggregates(v)
+    hh = household_solution(m, m.budget(v), Va0, mu0, etol, dtol, egm_maxiter, dist_maxiter,
+                            interp)
+    v["A"], v["C"], v["N"] = hh.A, hh.C, hh.N
+    res = m.residuals(v)
+    values = {**v.as_dict(), **{n: xs[n] for n in field_names}}
+    return res, values, hh
+
+
+def _check_targets(model, res: Mapping, targets, field: str):
+    missing = [t for t in targets if t not in res]
+    if missing:
+        raise ValueError(f"{type(model).__name__}.{field} names residuals the economy does not "
+                         f"define: {missing}; its residuals are {sorted(res)}")
+
+
+@in_float64
+def economy_steady_state(
+    model: AbstractEconomy,
+    *,
+    tol: float = 1e-9,
+    egm_tol: float = 1e-12,
+    dist_tol: float = 1e-13,
+    maxiter: int = 100,
+    egm_maxiter: int = 50_000,
+    dist_maxiter: int = 1_000_000,
+    interp: str = "linear",
+    verbose: bool = False,
+) -> EconomySteadyState:
+    """Stationary equilibrium of a declared economy: its unknowns zero its targets.
+
+    Args:
+        model: an :class:`~hank_mfg.model.economy.AbstractEconomy`.
+        tol: ``max |target residual|`` at the solution. egm_tol, dist_tol: inner tolerances
+            (policy and distribution sup-norm changes). maxiter: root-find evaluations.
+        egm_maxiter, dist_maxiter: inner caps. interp: policy interpolation.
+        verbose: print every evaluation.
+
+    Returns:
+        :class:`EconomySteadyState` (``ss["beta"]``, ``ss["r"]``, ``ss.mu``, ...).
+
+    Raises:
+        ValueError: a target the economy does not define (names ``steady_state_targets``), no
+            sign change in a one-unknown bracket, or a residual that is not a target and does
+            not vanish (the calibrated values are inconsistent).
+        RuntimeError: the root find or an inner solve did not converge.
+    """
+    where = "steady_state"
+    check_model(where, model, AbstractEconomy)
+    check_interp(where, interp)
+    from scipy import optimize
+
+    names, field_names = _split_unknowns(model)
+    spec = model.steady_state_unknowns()
+    targets = tuple(model.steady_state_targets)
+    a_grid = household_arrays(model)[0]
+    state: dict = {"n": 0, "last": None, "best": None, "best_err": np.inf}
+
+    def evaluate(x):
+        x = np.array(x, dtype=float, ndmin=1)  # a copy: SciPy reuses its buffer
+        if state["last"] is None:
+            Va0, mu0 = None, default_mu0(model)
+        else:
+            Va0, mu0 = state["last"][2].Va, state["last"][2].mu
+        if Va0 is None:
+            m = _with_fields(model, field_names,
+                             [x[names.index(n)] for n in field_names])
+            known = {k: jnp.asarray(v, dtype=float) for k, v in m.steady_state_values().items()}
+            v = Variables({**known, **{n: x[i] for i, n in enumerate(names)
+                                       if n not in field_names}})
+            m.aggregates(v)
+            Va0 = initial_marginal_value(m, m.budget(v), a_grid)
+        t0 = time.perf_counter()
+        res, values, hh = _evaluate_ss(model, names, field_names, jnp.asarray(x), Va0, mu0,
+                                       jnp.asarray(egm_tol), jnp.asarray(dist_tol), egm_maxiter,
+                                       dist_maxiter, interp)
+        state["n"] += 1
+        at = ", ".join(f"{n} = {xi:.10g}" for n, xi in zip(names, x))
+        raise_if_not_converged(where, f"EGM at {at}", hh.egm_iterations, hh.egm_residual,
+                               egm_tol, egm_maxiter)
+        raise_if_not_converged(where, f"stationary distribution at {at}", hh.dist_iterations,
+                               hh.dist_residual, dist_tol, dist_maxiter)
+        _check_targets(model, res, targets, "steady_state_targets")
+        state["last"] = (x, res, hh, values)
+        out = np.array([float(res[t]) for t in targets])
+        if np.max(np.abs(out)) < state["best_err"]:
+            state["best_err"], state["best"] = float(np.max(np.abs(out))), state["last"]
+        if verbose:
+            print(f"steady_state: {at}  residuals {out}  ({time.perf_counter() - t0:.2f}s)")
+        return out
+
+    if len(names) == 1 and isinstance(spec[names[0]], tuple):
+        lo, hi = map(float, spec[names[0]])
+        f_lo, f_hi = evaluate(lo)[0], evaluate(hi)[0]
+        if f_lo * f_hi > 0:
+            raise ValueError(
+                f"steady_state: no steady state in {type(model).__name__}'s bracket for "
+                f"{names[0]} = ({lo:.6g}, {hi:.6g}): {targets[0]} is {f_lo:.6g} and {f_hi:.6g} "
+                "at its ends (same sign); change the bracket in steady_state_unknowns")
+        optimize.brentq(lambda x: evaluate(x)[0], lo, hi, xtol=1e-15, rtol=1e-15,
+                        maxiter=maxiter)
+    else:
+        x0 = np.array([float(np.mean(spec[n])) for n in names])
+        optimize.root(evaluate, x0, method="hybr", options={"xtol": 1e-13, "maxfev": maxiter})
+    x, res, hh, values = state["best"]  # the evaluation closest to clearing every target
+    err = max(abs(float(res[t])) for t in targets)
+    if not err <= tol:
+        raise RuntimeError(
+            f"steady_state: root find for {names} did not converge after {state['n']} "
+            f"evaluations; max |target residual| = {err:.6g} > tol {tol:.6g}")
+    solved = _with_fields(model, field_names, [x[names.index(n)] for n in field_names])
+    for name in model.transition_targets:
+        if name not in targets and name in res and not abs(float(res[name])) <= 1e3 * tol:
+            raise ValueError(
+                f"{type(model).__name__}.steady_state_values: the transition target {name} is "
+                f"{float(res[name]):.6g} at the steady state, not zero, and no steady-state "
+                "unknown moves it; make the calibrated values consistent")
+    e, unc = euler_error_table(solved, hh.c_policy, hh.a_policy, hh.budget.R, hh.c_policy,
+                               None, interp)
+    mean_log, max_log, _ = euler_summary(e, unc, hh.mu)
+    return EconomySteadyState(
+        model=solved, values=values, residuals=dict(res), unknowns=names, mu=hh.mu,
+        a_policy=hh.a_policy, c_policy=hh.c_policy, n_policy=hh.n_policy, Va=hh.Va,
+        euler_mean=mean_log, euler_max=max_log, iterations=jnp.asarray(state["n"]),
+        egm_iterations=hh.egm_iterations, dist_iterations=hh.dist_iterations,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# transition
+# ---------------------------------------------------------------------------------------------
+def _path_variables(model, ss_values, exog, U, T):
+    v = Variables({**exog, **dict(zip(model.transition_unknowns, U))}, ss=ss_values)
+    model.aggregates(v)
+    return v
+
+
+def _inputs(model, v, T):
+    return {k: jnp.broadcast_to(v[k], (T,)) for k in model.household_inputs}
+
+
+def _stack_targets(model, res, T):
+    return jnp.stack([jnp.broadcast_to(res[t], (T,)) for t in model.transition_targets])
+
+
+def _exogenous_paths(model, ss_values, shocks, T):
+    return {k: ss_values[k] + shocks.get(k, jnp.zeros(T)) for k in model.exogenous}
+
+
+def _unknowns_ss(model, ss_values, T):
+    return jnp.stack([jnp.full((T,), ss_values[u]) for u in model.transition_unknowns])
+
+
+def _jacobian_core(model, ss, T, interp):
+    vals = ss.values
+    x_ss = {k: vals[k] for k in model.household_inputs}
+    J = household_jacobians(model, model.budget, x_ss, ss.Va, ss.mu, T, interp)
+    exog = _exogenous_paths(model, vals, {}, T)
+    U0 = _unknowns_ss(model, vals, T)
+
+    def linear_targets(U):
+        v = _path_variables(model, vals, exog, U, T)
+        x = _inputs(model, v, T)
+        for o in HOUSEHOLD_OUTPUTS:
+            v[o] = vals[o] + sum(J[o][k] @ (x[k] - x_ss[k]) for k in x_ss)
+        return _stack_targets(model, model.residuals(v), T).reshape(-1)
+
+    n = U0.size
+    return jax.jacfwd(linear_targets)(U0).reshape(n, n)
+
+
+_jacobian_jit = eqx.filter_jit(_jacobian_core)
+
+
+@in_float64
+def economy_jacobian(steady_state: EconomySteadyState, T: int, interp: str = "linear"):
+    """Jacobian ``d targets / d unknowns`` of the transition system at the steady state.
+
+    A ``(n_targets T, n_unknowns T)`` matrix, rows ordered target by target (date-major inside),
+    columns unknown by unknown: the household block's fake-news Jacobians composed with the
+    aggregate block and the residuals by forward-mode autodiff. Reuse it across shocks
+    (``economy_transition(..., jacobian=...)``).
+    """
+    return _jacobian_jit(steady_state.model, steady_state, T, interp)
+
+
+def _evaluate_path(model, ss, exog, U, T, interp):
+    v = _path_variables(model, ss.values, exog, U, T)
+    budgets = jax.vmap(model.budget)(_inputs(model, v, T))
+    hp = household_block_path(model, budgets, ss.Va, ss.mu, interp)
+    v["A"], v["C"], v["N"] = hp.A, hp.C, hp.N
+    res = model.residuals(v)
+    return _stack_targets(model, res, T), v, res, hp
+
+
+def _solve_core(model, ss, exog, shocks, tol, maxiter, interp, G, want_paths: bool):
+    T = next(iter(exog.values())).shape[0]
+    lu = jsl.lu_factor(G)
+    shape = (len(model.transition_unknowns), T)
+
+    def cond(st):
+        it, _, H = st
+        return (jnp.max(jnp.abs(H)) > tol) & (it < maxiter)
+
+    def body(st):
+        it, U, H = st
+        U = U - jsl.lu_solve(lu, H.reshape(-1)).reshape(shape)
+        return it + 1, U, _evaluate_path(model, ss, exog, U, T, interp)[0]
+
+    U0 = _unknowns_ss(model, ss.values, T)
+    H0 = _evaluate_path(model, ss, exog, U0, T, interp)[0]
+    it, U, _ = jax.lax.while_loop(cond, body, (jnp.asarray(0), U0, H0))
+    H, v, res, hp = _evaluate_path(model, ss, exog, U, T, interp)
+    values = {k: jnp.broadcast_to(x, (T,)) for k, x in v.as_dict().items()}
+    return EconomyPath(
+        values=values, residuals={k: jnp.broadcast_to(x, (T,)) for k, x in res.items()},
+        shocks=shocks, max_residual=jnp.max(jnp.abs(H)), iterations=it,
+        mu=hp.mu if want_paths else None, a_policy=hp.a_policy if want_paths else None,
+        c_policy=hp.c_policy if want_paths else None,
+        n_policy=hp.n_policy if want_paths else None,
+    )
+
+
+_solve_jit = eqx.filter_jit(_solve_core)
+
+
+@in_float64
+def economy_transition(
+    model: AbstractEconomy,
+    *,
+    shocks: Mapping[str, Float[ArrayLike, " T"]],
+    steady_state: EconomySteadyState,
+    tol: float = 1e-10,
+    maxiter: int = 50,
+    return_distribution: bool = False,
+    interp: str = "linear",
+    jacobian: Array | None = None,
+) -> EconomyPath:
+    """Perfect-foresight transition of an economy after shocks announced at date 0.
+
+    Args:
+        model: the economy (its solved steady-state unknowns are taken from ``steady_state``).
+        shocks: ``{name: path}``, additive deviations of exogenous aggregates from their
+            steady-state values, ``(T,)`` each (zero after the path). A shock that is zero
+            before date ``k`` is news at date 0 about date ``k`` (forward guidance).
+        steady_state: :func:`economy_steady_state` of the same economy.
+        tol: ``max_t |target residual|``. maxiter: Newton iterations.
+        return_distribution: also return the distribution and policy paths.
+        jacobian: a precomputed :func:`economy_jacobian` for the same ``T``.
+
+    Returns:
+        :class:`EconomyPath` (``path["Y"]``, ``path["pi"]``, ...).
+
+    Raises:
+        ValueError: a shock on a name that is not an exogenous aggregate (the allowed names
+            are listed), paths of different lengths or shorter than 3 dates.
+        RuntimeError: Newton did not converge (iterations and residual).
+    """
+    where = "transition_path"
+    check_model(where, model, AbstractEconomy)
+    check_interp(where, interp)
+    if not isinstance(steady_state, EconomySteadyState):
+        raise TypeError(f"{where}.steady_state must be the EconomySteadyState of the economy "
+                        f"(hm.steady_state(model)); got {type(steady_state).__name__}")
+    if not shocks:
+        raise ValueError(f"{where}.shocks must name at least one exogenous aggregate of "
+                         f"{type(model).__name__}: {tuple(model.exogenous)}")
+    bad = [k for k in shocks if k not in model.exogenous]
+    if bad:
+        raise ValueError(f"{where}.shocks: {bad} are not exogenous aggregates of "
+                         f"{type(model).__name__}; shocks may hit {tuple(model.exogenous)}")
+    paths = {k: jnp.asarray(p, dtype=float) for k, p in shocks.items()}
+    lengths = {k: p.shape for k, p in paths.items()}
+    T = int(next(iter(paths.values())).shape[0]) if paths else 0
+    if any(len(s) != 1 or s[0] != T for s in lengths.values()) or T < 3:
+        raise ValueError(f"{where}.shocks must be 1-d paths of one common length >= 3; got "
+                         f"shapes {lengths}")
+    m = steady_state.model
+    G = economy_jacobian(steady_state, T, interp) if jacobian is None else jacobian
+    exog = _exogenous_paths(m, steady_state.values, paths, T)
+    path = _solve_jit(m, steady_state, exog, paths, jnp.asarray(tol, dtype=float), maxiter,
+                      interp, G, bool(return_distribution))
+    err = float(path.max_residual)
+    if not err <= tol:
+        raise RuntimeError(
+            f"{where}: Newton on the paths of {tuple(m.transition_unknowns)} did not converge "
+            f"after {int(path.iterations)} iterations (maxiter {maxiter}); max |residual| = "
+            f"{err:.6g} > tol {tol:.6g}")
+    return path

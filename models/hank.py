@@ -1,0 +1,126 @@
+"""The canonical one-asset HANK economy (Auclert, Bardóczy, Rognlie and Straub 2021, *Using
+the Sequence-Space Jacobian to Solve and Estimate Heterogeneous-Agent Models*, Econometrica
+89(5), the ``hank`` example), with its timing (docs/models.md, "One-asset HANK").
+
+Households: ``c + a' = (1 + r_t) a + w_t e n + d_t(e) - tau_t(e)``, ``a' >= 0``, utility
+``c^(1-1/eis)/(1-1/eis) - vphi n^(1+1/frisch)/(1+1/frisch)``; dividends ``Div`` and taxes
+``Tax`` are distributed in proportion to productivity, ``d(e) = Div e / sum_e pi_e e``.
+Firms: ``Y = Z L``, ``Div = Y - w L``, Phillips curve
+``kappa (w_t/Z_t - 1/mu) + (Y_{t+1}/Y_t) log(1+pi_{t+1})/(1+r_{t+1}) - log(1+pi_t) = 0``.
+Monetary policy ``i_t = rstar_t + phi pi_t``; the ex-post real rate on assets carried into
+``t`` is ``r_t = (1 + i_{t-1})/(1 + pi_t) - 1``. Fiscal policy ``Tax_t = r_t B``. Markets:
+assets ``A_t = B``, effective labour ``sum mu e n = L``, goods ``C = Y`` (Walras).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import equinox as eqx
+import jax.numpy as jnp
+from jaxtyping import Array, Float
+
+import hank_mfg as hm
+
+
+class OneAssetHANK(hm.AbstractEconomy):
+    """One-asset HANK with sticky prices, a Taylor rule and government bonds.
+
+    Defaults: the calibration of the sequence-space Jacobian paper's ``hank`` example — eis
+    0.5, frisch 0.5, Rouwenhorst log productivity with ``income_rho`` 0.966, ``income_sd`` 0.5
+    on ``n_income`` 7 states, ``n_wealth`` 500 points up to ``wealth_max`` 150 (shifted
+    geometric grid), ``Y`` 1, ``Z`` 1, markup ``mu`` 1.2, ``kappa`` 0.1, ``rstar`` 0.005
+    (quarterly), ``phi`` 1.5, bonds ``B`` 5.6. ``beta`` and ``vphi`` are the steady-state
+    unknowns that clear the asset and labour markets: their field values are only the root
+    find's starting guesses (0.986 and 0.8, the same paper's). Shocks: ``rstar`` (monetary) and
+    ``Z`` (TFP), each an AR(1) with persistence ``rho_rstar`` 0.61 / ``rho_Z`` 0.9 and s.d.
+    ``sigma_rstar`` 0.0025 / ``sigma_Z`` 0.007.
+    """
+
+    beta: Float[Array, ""] = eqx.field(converter=hm.as_param, default=0.986)
+    vphi: Float[Array, ""] = eqx.field(converter=hm.as_param, default=0.8)
+    eis: Float[Array, ""] = eqx.field(converter=hm.as_param, default=0.5)
+    frisch: Float[Array, ""] = eqx.field(converter=hm.as_param, default=0.5)
+    income_rho: Float[Array, ""] = eqx.field(converter=hm.as_param, default=0.966)
+    income_sd: Float[Array, ""] = eqx.field(converter=hm.as_param, default=0.5)
+    wealth_min: Float[Array, ""] = eqx.field(converter=hm.as_param, default=0.0)
+    wealth_max: Float[Array, ""] = eqx.field(converter=hm.as_param, default=150.0)
+    Y: Float[Array, ""] = eqx.field(converter=hm.as_param, default=1.0)
+    Z: Float[Array, ""] = eqx.field(converter=hm.as_param, default=1.0)
+    mu: Float[Array, ""] = eqx.field(converter=hm.as_param, default=1.2)
+    kappa: Float[Array, ""] = eqx.field(converter=hm.as_param, default=0.1)
+    rstar: Float[Array, ""] = eqx.field(converter=hm.as_param, default=0.005)
+    phi: Float[Array, ""] = eqx.field(converter=hm.as_param, default=1.5)
+    B: Float[Array, ""] = eqx.field(converter=hm.as_param, default=5.6)
+    rho_rstar: Float[Array, ""] = eqx.field(converter=hm.as_param, default=0.61)
+    sigma_rstar: Float[Array, ""] = eqx.field(converter=hm.as_param, default=0.0025)
+    rho_Z: Float[Array, ""] = eqx.field(converter=hm.as_param, default=0.9)
+    sigma_Z: Float[Array, ""] = eqx.field(converter=hm.as_param, default=0.007)
+    n_income: int = eqx.field(static=True, default=7)
+    n_wealth: int = eqx.field(static=True, default=500)
+    common_noise: bool = eqx.field(static=True, default=True)
+
+    household_inputs: ClassVar[tuple[str, ...]] = ("r", "w", "Div", "Tax")
+    exogenous: ClassVar[tuple[str, ...]] = ("rstar", "Z")
+    steady_state_targets: ClassVar[tuple[str, ...]] = ("asset_mkt", "labor_mkt")
+    transition_unknowns: ClassVar[tuple[str, ...]] = ("pi", "w", "Y")
+    transition_targets: ClassVar[tuple[str, ...]] = ("nkpc_res", "asset_mkt", "labor_mkt")
+    rates: ClassVar[tuple[str, ...]] = ("r", "i", "pi", "rstar")
+
+    def __check_init__(self):
+        for name in ("eis", "frisch", "vphi", "Z", "Y", "kappa", "B"):
+            hm.model_checks.check_positive("OneAssetHANK", name, getattr(self, name))
+        hm.model_checks.check_open_unit("OneAssetHANK", "beta", self.beta)
+        if float(self.mu) <= 1.0:
+            hm.model_checks.fail("OneAssetHANK", "mu", "exceed 1 (a gross markup)", self.mu)
+
+    # ---- households ---------------------------------------------------------------------------
+    @property
+    def sigma(self):
+        """CRRA coefficient ``1 / eis``."""
+        return 1.0 / self.eis
+
+    @property
+    def endogenous_labour(self) -> bool:
+        return True
+
+    @property
+    def a_grid(self) -> Float[Array, " n_a"]:
+        return hm.shifted_geometric_grid(self.wealth_min, self.wealth_max, self.n_wealth)
+
+    @property
+    def income(self) -> hm.IncomeProcess:
+        return hm.rouwenhorst(self.income_rho, self.income_sd, self.n_income)
+
+    def budget(self, p) -> hm.Budget:
+        """``c + a' = (1 + r) a + w e n + (Div - Tax) e / sum_e pi_e e``."""
+        inc = self.income
+        e = jnp.asarray(inc.e_grid, dtype=float)
+        share = e / jnp.sum(jnp.asarray(inc.pi_e, dtype=float) * e)
+        return hm.Budget(R=1.0 + p["r"], y=(p["Div"] - p["Tax"]) * share, we=p["w"] * e)
+
+    # ---- aggregate block ----------------------------------------------------------------------
+    def shocks(self):
+        return (hm.Shock("rstar", self.rho_rstar, self.sigma_rstar),
+                hm.Shock("Z", self.rho_Z, self.sigma_Z))
+
+    def steady_state_unknowns(self):
+        return {"beta": float(self.beta), "vphi": float(self.vphi)}
+
+    def steady_state_values(self):
+        return {"Y": self.Y, "Z": self.Z, "pi": 0.0, "rstar": self.rstar,
+                "w": self.Z / self.mu}
+
+    def aggregates(self, v):
+        v["L"] = v["Y"] / v["Z"]
+        v["Div"] = v["Y"] - v["w"] * v["L"]
+        v["i"] = v["rstar"] + self.phi * v["pi"]
+        v["r"] = (1.0 + v.lag("i")) / (1.0 + v["pi"]) - 1.0
+        v["Tax"] = v["r"] * self.B
+
+    def residuals(self, v):
+        nkpc = (self.kappa * (v["w"] / v["Z"] - 1.0 / self.mu)
+                + v.lead("Y") / v["Y"] * jnp.log1p(v.lead("pi")) / (1.0 + v.lead("r"))
+                - jnp.log1p(v["pi"]))
+        return {"nkpc_res": nkpc, "asset_mkt": v["A"] - self.B, "labor_mkt": v["N"] - v["L"],
+                "goods_mkt": v["Y"] - v["C"]}
