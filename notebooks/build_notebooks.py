@@ -1,12 +1,21 @@
 """Build the tutorial notebooks (outputs stripped) from the cells below.
 
-    python notebooks/build_notebooks.py
+    python notebooks/build_notebooks.py                 # every notebook
+    python notebooks/build_notebooks.py 03_rspg_macro   # one of them
 
-Writes notebooks/01_quickstart.ipynb, 02_krusell_smith.ipynb and 03_rspg_macro.ipynb. Edit the
-cells here, not the .ipynb files, and rebuild. Every notebook runs top to bottom in a fast mode
-when the environment variable ``HANK_MFG_FAST=1`` (small grids, few iterations; what the test
-suite runs) and at full size otherwise; they use only the public API (``import hank_mfg as hm``
-and the shipped ``models``).
+Edit the cells here, not the .ipynb files, and rebuild. Every notebook starts with ``SETUP``
+and runs top to bottom in a fast mode when the environment variable ``HANK_MFG_FAST=1`` (small
+grids, few iterations; what the test suite runs) and at full size otherwise; they use only the
+public API (``import hank_mfg as hm`` and the shipped ``models``). Files a notebook writes go
+under ``OUTPUTS`` (``outputs/`` in the repository, or ``HANK_MFG_OUTPUTS`` when set: the tests
+point it at a temporary folder).
+
+Every sentence in a markdown cell must be true of the output beside it, at full size and in fast
+mode: a claim about results is computed and printed by a cell, or phrased as what to look for.
+
+A new notebook: a list of cells below, one entry in ``NOTEBOOKS``, a line in
+``notebooks/README.md`` and in the Notebooks section of ``mkdocs.yml``. The tests run every
+``notebooks/*.ipynb`` in fast mode.
 """
 
 from __future__ import annotations
@@ -33,6 +42,7 @@ ROOT = _repo_root()
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 FAST = os.environ.get("HANK_MFG_FAST", "0") == "1"   # small grids, few iterations
+OUTPUTS = pathlib.Path(os.environ.get("HANK_MFG_OUTPUTS", ROOT / "outputs"))  # files written
 print(f"repository: {ROOT}; fast mode: {FAST}")'''
 
 
@@ -58,8 +68,9 @@ QUICKSTART = [
 
 This notebook takes the paper's macro model (RSPG, arXiv 2602.20141) from its declaration to a
 solved equilibrium with aggregate risk, a wealth-distribution table and an impulse-response
-figure. Set `HANK_MFG_FAST=1` to run it on a small grid with a few iterations (about a minute);
-without it, it runs the published configuration's grid with a shortened training run.
+figure. Set `HANK_MFG_FAST=1` to run it on a small grid with a few iterations (a minute or
+two); without it, it runs the published configuration's grid with a shorter horizon and a
+shorter training run.
 """),
     code(SETUP),
     code("""
@@ -74,9 +85,11 @@ from IPython.display import display
 ## 1. Declare
 
 A model is a final Equinox class whose fields read like a calibration table. `RSPGMacro` is the
-paper's economy: 200 wealth points x 5 income states, 20 consumption-share actions, CRRA utility
-with `sigma = 2`, TFP AR(1) with `rho = 0.9`, `sigma_z = 0.03`, horizon 128. We override the
-sizes in fast mode; every field can be overridden the same way (`RSPGMacro(beta=0.9)`).
+paper's economy (docs/theory.md §10.1): by default 200 wealth points x 5 income states, 20
+consumption-share actions, CRRA utility with `sigma = 2`, TFP AR(1) with `rho = 0.9`,
+`sigma_z = 0.03`, horizon 128. Here the horizon is shorter, and in fast mode the wealth grid
+too; every field can be overridden the same way (`RSPGMacro(beta=0.9)`). The cell prints the
+sizes in use.
 """),
     code("""
 model = RSPGMacro(n_wealth=40, horizon=16) if FAST else RSPGMacro(horizon=64)
@@ -115,7 +128,9 @@ sol.history[["iteration", "seconds", "loss", "exploitability"]]
 ## 4. Report: the wealth distribution
 
 Percentiles, Gini, top shares and the mass at the borrowing limit at the start, middle and end
-of the horizon, overall and by income state (definitions in `docs/validation.md`).
+of the horizon (the `date` column) on sampled noise paths (the `path` column); the table shows
+the whole population, and `wealth` also holds one row per income state (definitions in
+docs/theory.md §11).
 """),
     code("""
 key = jax.random.key(0)
@@ -126,7 +141,8 @@ wealth[wealth["group"] == "all"]
 ## 5. Report: impulse responses
 
 Generalised impulse responses to a 1% TFP shock: mean paths with and without the shock under
-common random numbers, in percent deviations (basis points for `r`).
+common random numbers, in percent deviations (basis points for `r`, percentage points for
+shares and log TFP; docs/theory.md §11).
 """),
     code("""
 irf = hm.impulse_responses(sol, shock=0.01, key=key, n_paths=4 if FAST else 16)
@@ -157,35 +173,40 @@ from IPython.display import display
 import jax
 jax.config.update("jax_enable_x64", True)   # before any array is built
 import jax.numpy as jnp
+import pandas as pd
 import hank_mfg as hm
 from models.krusell_smith import KrusellSmith
 
 N_A, N_E = (60, 3) if FAST else (500, 7)
-OUT = ROOT / "outputs" / "notebook_krusell_smith"
+OUT = OUTPUTS / "notebook_krusell_smith"
 """),
     md("""
 ## 1. Steady state (EGM + a root find in `r`)
 
-sequence-jacobian's Krusell–Smith calibration: `alpha = 0.11` and TFP normalising `Y = 1`.
+sequence-jacobian's Krusell–Smith technology: `alpha = 0.11` and the TFP level that gives
+`Y = 1` when `r = 1%`. With `beta = 0.98` the interest rate comes out different (the cell prints
+it), so `Y` is not exactly 1; the calibration below finds the `beta` that gives `r = 1%`.
 """),
     code("""
 model = KrusellSmith(alpha=0.11, tfp=0.8816460975, beta=0.98, n_wealth=N_A, n_income=N_E)
 ss = hm.steady_state(model)
-print(f"r = {float(ss.r):.5f}  w = {float(ss.w):.4f}  K/Y = {float(ss.K / ss.Y):.3f}  "
+print(f"r = {float(ss.r):.5f}  w = {float(ss.w):.4f}  Y = {float(ss.Y):.4f}  K/Y = {float(ss.K / ss.Y):.3f}  "
       f"Euler errors (log10) mean {float(ss.euler_mean):.2f}, max {float(ss.euler_max):.2f}")
 hm.wealth_distribution(ss, model=model)
 """),
     md("""
 ## 2. Calibration
 
-First the issue's acceptance case: `beta` such that `r = 1%` a quarter (Brent on asset-market
-clearing at the fixed `r`; sequence-jacobian finds 0.98195 on the full grid). Then the US targets
-of `calibration/targets/us_ks.toml` (sources in the file): `beta` and `delta` to `r` and
+First `beta` such that `r = 1%` a quarter (Brent on asset-market clearing at the fixed `r`).
+On the full 500 x 7 grid sequence-jacobian's value is 0.98195; the cell prints the value on the
+grid in use (the fast mode's small grid gives a slightly different one). Then the US targets of
+`calibration/targets/us_ks.toml` (sources in the file): `beta` and `delta` to `r` and
 `K/Y = 12` by least squares, with the untargeted inequality moments beside the model's.
 """),
     code("""
 cal = hm.calibrate(model, targets={"r": 0.01}, free={"beta": (0.96, 0.995)})
-print(cal.params, {k: cal.diagnostics[k] for k in ("method", "evaluations", "seconds", "compilations_after_first")})
+print(f"beta = {float(cal.params['beta']):.5f} on the {N_A} x {N_E} grid (sequence-jacobian, 500 x 7: 0.98195)")
+print({k: cal.diagnostics[k] for k in ("method", "evaluations", "seconds", "compilations_after_first")})
 cal.table()
 """),
     code("""
@@ -215,8 +236,9 @@ sol.history[["iteration", "seconds", "exploitability", "policy_return"]]
 
 RSPG's generalised impulse response to a 1% TFP shock (common random numbers) and its response
 on the no-noise path, against the MIT-shock transition path (Newton with the fake-news
-sequence-space Jacobian). With a short training run they agree only roughly; they converge as
-training proceeds (`docs/validation.md`).
+sequence-space Jacobian). What to look for: how close the learned responses are to the
+perfect-foresight ones, which depends on how long RSPG was trained. The table below the
+figure prints both for the first quarters.
 """),
     code("""
 z = 0.01 * float(cal.model.rho_z) ** jnp.arange(200)
@@ -226,6 +248,9 @@ irf = hm.impulse_responses(sol, shock=0.01, key=jax.random.key(1), n_paths=4 if 
                            deterministic=True)
 fig = hm.impulse_figure(irf, mit)
 display(fig)
+side = {"RSPG": irf.pivot_table(index="t", columns="variable", values="response"),
+        "perfect foresight": mit.pivot_table(index="t", columns="variable", values="response")}
+pd.concat({k: v[["K", "Y", "C"]].head(6) for k, v in side.items()}, axis=1).round(3)
 """),
     md("""
 ## 5. Export
@@ -254,8 +279,8 @@ RSPG_MACRO = [
 # The paper's macro model: RSPG versus SPG
 
 Recurrent (history-aware) against memoryless policies on the macro model of the RSPG paper:
-exploitability against wall-clock time, the distribution over (wealth, income), anticipatory
-consumption before the end of the horizon, and the policy functions. `HANK_MFG_FAST=1` runs a
+exploitability against wall-clock time, the distribution over (wealth, income), consumption
+ahead of the end of the horizon, and the policy functions. `HANK_MFG_FAST=1` runs a
 small grid and a few iterations.
 """),
     code(SETUP),
@@ -301,23 +326,44 @@ hm.distribution_heatmaps(sols["rspg"], key=key)
     md("""
 ## 3. Anticipatory consumption
 
-Households spend more of their wealth as the end of the horizon approaches, and a history-aware
-policy can react to what the public price history predicts; the memoryless one cannot.
+What to look for. In the paper, households spend a larger share of their wealth as the end of
+the horizon approaches: with `terminal="consume_all"` whatever is left is consumed at the last
+date, so saving for later pays less and less. A history-aware policy can also react to what the
+public price history predicts; the memoryless one cannot. Whether a run has learnt the
+end-of-horizon effect depends on its training: the cell prints, for each method, the mean
+consumption share in the first half of the horizon and in its last quarter (the last date is
+left out: there the chosen share makes no difference).
 """),
     code("""
 antic = hm.anticipatory_consumption(sols["rspg"], sols["spg"], key=key, n_paths=4 if FAST else 16)
 display(hm.anticipation_figure(antic))
-antic.groupby(["method", "time_to_end"])["share"].mean().unstack(0).head()
+T = model.horizon
+share = antic[~antic["terminal"]].groupby(["time_to_end", "method"])["share"].mean().unstack()
+early = share.loc[share.index >= T // 2].mean()                 # the first half of the horizon
+late = share.loc[share.index <= max(1, T // 4)].mean()          # its last quarter
+for method in share.columns:
+    change = late[method] - early[method]
+    print(f"{method.upper()}: mean consumption share {early[method]:.3f} in the first half, "
+          f"{late[method]:.3f} in the last quarter: it {'rises' if change > 0 else 'falls'} "
+          f"by {abs(change):.3f} towards the end")
+share.sort_index(ascending=False).tail()
 """),
     md("""
 ## 4. Policy functions
 
-Value, expected action, consumption and reward against wealth, one line per income state,
-at the start of the episode on the no-shock path.
+The policy functions against wealth, one line per income state, at the start of the episode
+on the no-shock path. What to look for: consumption should rise with wealth in every income
+state; a short training run may not get there everywhere, and the cell prints where it does
+and where it does not.
 """),
     code("""
 table = hm.policy_table(sols["rspg"], date=0)
 display(hm.policy_figure(table))
+for e, rows in table.groupby("income_state"):
+    c = rows.sort_values("wealth")["consumption"].to_numpy()
+    falls = int((c[1:] < c[:-1] - 1e-9).sum())
+    print(f"income state {e}: consumption " + ("rises with wealth everywhere" if falls == 0 else
+          f"falls between {falls} of {len(c) - 1} neighbouring wealth points"))
 table.head()
 """),
 ]
@@ -330,12 +376,20 @@ NOTEBOOKS = {
 }
 
 
-def main() -> None:
+def main(names: list[str] | None = None) -> None:
+    """Write the notebooks named (with or without ``.ipynb``), or all of them."""
+    wanted = {n if n.endswith(".ipynb") else f"{n}.ipynb" for n in names or NOTEBOOKS}
+    unknown = wanted - set(NOTEBOOKS)
+    if unknown:
+        raise SystemExit(f"unknown notebooks {sorted(unknown)}; known: {sorted(NOTEBOOKS)}")
     for name, cells in NOTEBOOKS.items():
-        path = os.path.join(HERE, name)
-        nbformat.write(notebook(cells), path)
-        print(f"wrote {path}")
+        if name in wanted:
+            path = os.path.join(HERE, name)
+            nbformat.write(notebook(cells), path)
+            print(f"wrote {path}")
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    main(sys.argv[1:])
