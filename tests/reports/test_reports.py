@@ -63,6 +63,12 @@ def test_tables_roundtrip_exactly(sols, tmp_path):
     assert np.allclose(w[w.group != "all"].groupby(["path", "date"])["population"].sum(), 1.0)
     assert set(tables["anticip"]["method"]) == {"rspg", "spg"}
     assert tables["polic"]["on_grid"].sum() == 36 and (~tables["polic"]["on_grid"]).sum() == 6
+    assert tables["polic"]["date"].dtype == np.int64 and set(tables["polic"]["date"]) == {3}
+    lorenz = tables["lorenz"]
+    assert list(lorenz.columns) == ["date", "path", "population_share", "wealth_share", "wealth"]
+    assert lorenz.iloc[0, 2:].to_dict() == dict(population_share=0.0, wealth_share=0.0,
+                                                wealth=float(rspg.model.a_grid[0]))
+    np.testing.assert_array_equal(lorenz["wealth"].to_numpy()[1:], np.asarray(rspg.model.a_grid))
     assert tables["panel"].shape[0] == 2 * 8
     for name, df in tables.items():
         _roundtrip(df, tmp_path, name)
@@ -101,6 +107,10 @@ def test_figures_have_labelled_axes(sols, ks, tmp_path):
         hm.policy_figure(hm.policy_table(rspg, date=2)),
         hm.policy_figure(hm.policy_table(ss, model=model)),
     ]
+    for fig in figs[-2:]:
+        assert [ax.get_ylabel() for ax in fig.axes] == [
+            "value V(a, e)", "consumption share c / (m - a_0)", "consumption c(a, e)",
+            "expected reward"]
     for i, fig in enumerate(figs):
         _check_labelled(fig)
         p = hm.save_figure(fig, str(tmp_path), f"f{i}")
@@ -119,6 +129,7 @@ def test_steady_state_tables_and_mit(ks):
     y0 = mit[(mit.variable == "Y") & (mit.t == 0)]["response"].iloc[0]
     assert y0 == pytest.approx(100 * np.expm1(0.01), rel=1e-8)  # K predetermined
     pt = hm.policy_table(ss, model=model, wealth=[1.5])
+    assert str(pt["date"].dtype) == "Int64" and pt["date"].isna().all()  # stationary: no date
     grid = pt[pt.on_grid]
     np.testing.assert_allclose(grid["consumption"] + grid["savings"], grid["cash"], rtol=1e-10)
     # the value solves V = u(c) + beta E V: higher wealth, higher value
@@ -165,8 +176,27 @@ def test_report_cli_end_to_end(tmp_path):
         with open(os.path.join(rep, f), "rb") as fh:
             assert fh.read(8) == b"\x89PNG\r\n\x1a\n"
         assert os.path.getsize(os.path.join(rep, f)) > 10_000
-    q = hm.read_table(os.path.join(rep, "solution_quality.csv"))
-    assert {"exploitability", "euler_mean_log10"} <= set(q.columns)
+    q = hm.read_table(os.path.join(rep, "solution_quality.parquet"))
+    assert list(q.columns) == [
+        "method", "exploitability", "relative_exploitability", "policy_return",
+        "best_response_return", "euler_mean_log10", "euler_max_log10", "consumption_largest_fall",
+        "monotone_consumption", "quality_passed", "quality_warnings", "n_paths"]
+    v = hm.read_table(os.path.join(rep, "quality_verdicts.parquet"))
+    assert list(v.columns) == ["check", "value", "threshold", "passed", "message"]
+    assert list(v["check"]) == ["monotone_consumption", "euler_mean_log10", "euler_max_log10",
+                                "relative_exploitability"]
+    assert q["quality_passed"].iloc[0] == v["passed"].all()
+    assert q["quality_warnings"].iloc[0] == "; ".join(v.loc[~v["passed"], "message"])
+    assert q["monotone_consumption"].iloc[0] == v["passed"].iloc[0]
+    assert v["value"].iloc[-1] == pytest.approx(q["relative_exploitability"].iloc[0], rel=1e-12)
+    warned = [line for line in (getattr(res, "stderr", "") or res.output).splitlines()
+              if line.startswith("warning: ")]
+    assert warned == [f"warning: solution not converged or of poor quality: {m}"
+                      for m in v.loc[~v["passed"], "message"]]
+    pf = hm.read_table(os.path.join(rep, "policy_functions.csv"))
+    assert pf["date"].dtype == np.int64 and sorted(set(pf["date"])) == [0, 4, 6]
+    lor = hm.read_table(os.path.join(rep, "wealth_lorenz.csv"))
+    assert not lor["wealth"].isna().any() and lor["wealth"].iloc[0] == 0.0
 
 
 def test_report_cli_missing_run(tmp_path):
