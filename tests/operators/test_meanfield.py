@@ -46,7 +46,7 @@ def random_inputs(mf, seed=1):
 
 def agg_with(mf, r, w):
     one = jnp.asarray(1.0)
-    return hm.AggregateState(K=one, L=one, z=0.0 * one, Y=one, r=jnp.asarray(r), w=jnp.asarray(w))
+    return hm.AggregateState(K=one, L=one, z=jnp.zeros_like(one), Y=one, r=jnp.asarray(r), w=jnp.asarray(w))
 
 
 def dense_reference(a_grid, e_grid, Pi, actions, kind, P, r, w):

@@ -59,7 +59,7 @@ def test_jacobian_matches_finite_differences(economy):
     r = jnp.full(T, ss.r).at[s].add(h)
     w = jnp.full(T, ss.w)
     A1 = hm.solvers.household_path(model, r, w, ss.Va, ss.mu)[0]
-    A0 = hm.solvers.household_path(model, jnp.full(T, ss.r) - 0 * r, w, ss.Va, ss.mu)[0]
+    A0 = hm.solvers.household_path(model, jnp.full(T, ss.r), w, ss.Va, ss.mu)[0]
     np.testing.assert_allclose((A1 - A0) / h, J_r[:, s], rtol=1e-3, atol=1e-4)
 
 
