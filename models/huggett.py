@@ -4,11 +4,13 @@ Households trade a one-period bond in zero net supply subject to a borrowing lim
 each receives the endowment ``e^z e`` (idiosyncratic ``e`` on a Markov chain with mean one,
 aggregate log endowment ``z``):
 
-    c + b' = (1 + r_t) b + e^(z_t) e,        b' >= wealth_min,
+    c_t + b_{t+1} = (1 + r_{t-1}) b_t + e^(z_t) e,        b_{t+1} >= wealth_min,
 
-and the interest rate ``r_t`` clears the bond market, ``A_t = sum mu_t b'_t = B`` (``B = 0``).
-Timing: ``r_t`` is paid at ``t`` on the bonds carried into ``t`` and is known at ``t``, as is
-``z_t`` (docs/models.md, "Huggett").
+and the interest rate ``r_t`` on the bonds bought at ``t`` (paid at ``t + 1``) clears the bond
+market at ``t``, ``A_t = sum mu_t b_{t+1} = B`` (``B = 0``). Timing: ``r_t`` and ``z_t`` are known
+at ``t``; the return paid at ``t``, ``r_paid_t = r_{t-1}``, was set when the bonds were bought (at
+date 0 of a transition it is the steady-state rate). In a steady state this is the textbook
+``c + b' = (1 + r) b + y e^z`` (docs/models.md, "Huggett").
 """
 
 from __future__ import annotations
@@ -49,12 +51,12 @@ class Huggett(hm.AbstractEconomy):
     r_bracket: tuple = eqx.field(static=True, default=(-0.05, 0.04))
     common_noise: bool = eqx.field(static=True, default=True)
 
-    household_inputs: ClassVar[tuple[str, ...]] = ("r", "z")
+    household_inputs: ClassVar[tuple[str, ...]] = ("r_paid", "z")
     exogenous: ClassVar[tuple[str, ...]] = ("z",)
     steady_state_targets: ClassVar[tuple[str, ...]] = ("asset_mkt",)
     transition_unknowns: ClassVar[tuple[str, ...]] = ("r",)
     transition_targets: ClassVar[tuple[str, ...]] = ("asset_mkt",)
-    rates: ClassVar[tuple[str, ...]] = ("r",)
+    rates: ClassVar[tuple[str, ...]] = ("r", "r_paid")
 
     def __check_init__(self):
         hm.model_checks.check_open_unit("Huggett", "beta", self.beta)
@@ -73,9 +75,9 @@ class Huggett(hm.AbstractEconomy):
         return hm.rouwenhorst(self.income_rho, self.income_sd, self.n_income)
 
     def budget(self, p) -> hm.Budget:
-        """``c + b' = (1 + r) b + e^z e``."""
+        """``c + b' = (1 + r_paid) b + e^z e``."""
         e = jnp.asarray(self.income.e_grid, dtype=float)
-        return hm.Budget(R=1.0 + p["r"], y=jnp.exp(p["z"]) * e, we=jnp.zeros_like(e))
+        return hm.Budget(R=1.0 + p["r_paid"], y=jnp.exp(p["z"]) * e, we=jnp.zeros_like(e))
 
     def shocks(self):
         return (hm.Shock("z", self.rho_z, self.sigma_z),)
@@ -87,6 +89,7 @@ class Huggett(hm.AbstractEconomy):
         return {"z": 0.0}
 
     def aggregates(self, v):
+        v["r_paid"] = v.lag("r")  # the rate set when the bonds were bought
         v["Y"] = jnp.exp(v["z"])  # aggregate endowment (mean income is one)
 
     def residuals(self, v):

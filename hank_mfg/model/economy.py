@@ -59,7 +59,7 @@ class Variables:
     """
 
     def __init__(self, values: Mapping[str, Array], ss: Mapping[str, Array] | None = None):
-        self._v = dict(values)
+        self._v = {k: jnp.asarray(x) for k, x in values.items()}
         self._ss = None if ss is None else dict(ss)
 
     def __getitem__(self, name: str) -> Array:

@@ -43,9 +43,9 @@ class Budget(eqx.Module):
             not a choice (then ``y`` holds the labour income at fixed hours).
     """
 
-    R: Float[Array, ""]
-    y: Float[Array, " n_e"]
-    we: Float[Array, " n_e"]
+    R: Float[Array, ""] = eqx.field(converter=jnp.asarray)
+    y: Float[Array, " n_e"] = eqx.field(converter=jnp.asarray)
+    we: Float[Array, " n_e"] = eqx.field(converter=jnp.asarray)
 
     def cash_on_hand(self, a: Float[Array, " n_a"], n=1.0) -> Float[Array, "n_a n_e"]:
         """``m[i_a, i_e] = R a + y[e] + we[e] n`` on a wealth grid (``n`` hours, scalar or table).

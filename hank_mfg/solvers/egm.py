@@ -96,7 +96,7 @@ def check_interp(where: str, interp: str) -> None:
         raise ValueError(f"{where}.interp must be one of {INTERP_METHODS}; got {interp!r}")
 
 
-def household_arrays(model: AbstractHetAgentModel):
+def household_arrays(model: AbstractHousehold):
     """``(a_grid, e_grid, Pi_e, pi_e)`` of a model as float arrays."""
     inc = model.income
     return (

@@ -290,17 +290,25 @@ def economy_steady_state(
 # transition
 # ---------------------------------------------------------------------------------------------
 def _path_variables(model, ss_values, exog, U, T):
-    v = Variables({**exog, **dict(zip(model.transition_unknowns, U))}, ss=ss_values)
+    """Aggregates on dates ``0..T``: the path of length ``T`` plus one date at which unknowns
+    and exogenous variables are back at the steady state. The extra date gives the households'
+    budget after the path (a rate set at ``T - 1`` and paid at ``T``, say), so that the last
+    unknowns reach the last targets; targets are taken on dates ``0..T-1``."""
+    ext = lambda x, k: jnp.concatenate([x, jnp.full((1,), ss_values[k], x.dtype)])  # noqa: E731
+    values = {**{k: ext(x, k) for k, x in exog.items()},
+              **{u: ext(x, u) for u, x in zip(model.transition_unknowns, U)}}
+    v = Variables(values, ss=ss_values)
     model.aggregates(v)
     return v
 
 
 def _inputs(model, v, T):
-    return {k: jnp.broadcast_to(v[k], (T,)) for k in model.household_inputs}
+    """Household inputs on dates ``0..T`` (``T + 1`` values each)."""
+    return {k: jnp.broadcast_to(v[k], (T + 1,)) for k in model.household_inputs}
 
 
 def _stack_targets(model, res, T):
-    return jnp.stack([jnp.broadcast_to(res[t], (T,)) for t in model.transition_targets])
+    return jnp.stack([jnp.broadcast_to(res[t], (T + 1,))[:T] for t in model.transition_targets])
 
 
 def _exogenous_paths(model, ss_values, shocks, T):
@@ -311,37 +319,45 @@ def _unknowns_ss(model, ss_values, T):
     return jnp.stack([jnp.full((T,), ss_values[u]) for u in model.transition_unknowns])
 
 
-def _jacobian_core(model, ss, T, interp):
+def _jacobian_core(model, ss, T, interp, wrt):
     vals = ss.values
     x_ss = {k: vals[k] for k in model.household_inputs}
-    J = household_jacobians(model, model.budget, x_ss, ss.Va, ss.mu, T, interp)
-    exog = _exogenous_paths(model, vals, {}, T)
+    J = household_jacobians(model, model.budget, x_ss, ss.Va, ss.mu, T + 1, interp)
+    exog0 = _exogenous_paths(model, vals, {}, T)
     U0 = _unknowns_ss(model, vals, T)
 
-    def linear_targets(U):
+    def linear_targets(U, exog):
         v = _path_variables(model, vals, exog, U, T)
         x = _inputs(model, v, T)
         for o in HOUSEHOLD_OUTPUTS:
             v[o] = vals[o] + sum(J[o][k] @ (x[k] - x_ss[k]) for k in x_ss)
         return _stack_targets(model, model.residuals(v), T).reshape(-1)
 
-    n = U0.size
-    return jax.jacfwd(linear_targets)(U0).reshape(n, n)
+    if wrt is None:
+        return jax.jacfwd(linear_targets)(U0, exog0).reshape(U0.size, U0.size)
+    return jax.jacfwd(lambda e: linear_targets(U0, {**exog0, wrt: e}))(exog0[wrt])
 
 
 _jacobian_jit = eqx.filter_jit(_jacobian_core)
 
 
 @in_float64
-def economy_jacobian(steady_state: EconomySteadyState, T: int, interp: str = "linear"):
-    """Jacobian ``d targets / d unknowns`` of the transition system at the steady state.
+def economy_jacobian(steady_state: EconomySteadyState, T: int, interp: str = "linear",
+                     wrt: str | None = None):
+    """Jacobian of the transition targets at the steady state (sequence space).
 
-    A ``(n_targets T, n_unknowns T)`` matrix, rows ordered target by target (date-major inside),
-    columns unknown by unknown: the household block's fake-news Jacobians composed with the
-    aggregate block and the residuals by forward-mode autodiff. Reuse it across shocks
-    (``economy_transition(..., jacobian=...)``).
+    With ``wrt=None``, ``d targets / d unknowns``: a ``(n_targets T, n_unknowns T)`` matrix, rows
+    target by target (date-major inside), columns unknown by unknown. With ``wrt`` an exogenous
+    aggregate, ``d targets / d shock path`` (``(n_targets T, T)``), so that the linear response
+    to a shock path ``dZ`` is ``dU = -G^{-1} G_Z dZ``. Both compose the household block's
+    fake-news Jacobians with the aggregate block and the residuals by forward-mode autodiff.
+    Reuse ``G`` across shocks (``economy_transition(..., jacobian=G)``).
     """
-    return _jacobian_jit(steady_state.model, steady_state, T, interp)
+    if wrt is not None and wrt not in steady_state.model.exogenous:
+        raise ValueError(f"economy_jacobian.wrt must be an exogenous aggregate of "
+                         f"{type(steady_state.model).__name__}: "
+                         f"{tuple(steady_state.model.exogenous)}; got {wrt!r}")
+    return _jacobian_jit(steady_state.model, steady_state, T, interp, wrt)
 
 
 def _evaluate_path(model, ss, exog, U, T, interp):
@@ -371,13 +387,14 @@ def _solve_core(model, ss, exog, shocks, tol, maxiter, interp, G, want_paths: bo
     H0 = _evaluate_path(model, ss, exog, U0, T, interp)[0]
     it, U, _ = jax.lax.while_loop(cond, body, (jnp.asarray(0), U0, H0))
     H, v, res, hp = _evaluate_path(model, ss, exog, U, T, interp)
-    values = {k: jnp.broadcast_to(x, (T,)) for k, x in v.as_dict().items()}
+    cut = lambda x: jnp.broadcast_to(x, (T + 1,))[:T]  # noqa: E731
     return EconomyPath(
-        values=values, residuals={k: jnp.broadcast_to(x, (T,)) for k, x in res.items()},
+        values={k: cut(x) for k, x in v.as_dict().items()},
+        residuals={k: cut(x) for k, x in res.items()},
         shocks=shocks, max_residual=jnp.max(jnp.abs(H)), iterations=it,
-        mu=hp.mu if want_paths else None, a_policy=hp.a_policy if want_paths else None,
-        c_policy=hp.c_policy if want_paths else None,
-        n_policy=hp.n_policy if want_paths else None,
+        mu=hp.mu[:T] if want_paths else None, a_policy=hp.a_policy[:T] if want_paths else None,
+        c_policy=hp.c_policy[:T] if want_paths else None,
+        n_policy=hp.n_policy[:T] if want_paths else None,
     )
 
 
@@ -388,7 +405,7 @@ _solve_jit = eqx.filter_jit(_solve_core)
 def economy_transition(
     model: AbstractEconomy,
     *,
-    shocks: Mapping[str, Float[ArrayLike, " T"]],
+    shocks: Mapping[str, ArrayLike],
     steady_state: EconomySteadyState,
     tol: float = 1e-10,
     maxiter: int = 50,

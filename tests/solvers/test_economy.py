@@ -1,0 +1,235 @@
+"""Economies in general equilibrium: the one budget, EGM with a labour choice, steady states with
+unknowns and targets, Newton transitions, sequence-space Jacobians, bad declarations."""
+
+from typing import ClassVar
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import hank_mfg as hm
+from hank_mfg.solvers.egm import household_step
+from hank_mfg.solvers.household import household_block_path, household_jacobians
+from models.hank import OneAssetHANK
+from models.huggett import Huggett
+from models.krusell_smith import KrusellSmith
+
+T = 60
+
+
+@pytest.fixture(scope="module")
+def hank():
+    model = OneAssetHANK(n_wealth=40, n_income=3, wealth_max=60.0)
+    return model, hm.steady_state(model)
+
+
+@pytest.fixture(scope="module")
+def huggett():
+    model = Huggett(n_wealth=40)
+    return model, hm.steady_state(model)
+
+
+# ---- the one budget ------------------------------------------------------------------------
+def test_operators_cash_on_hand_is_the_budget():
+    model = KrusellSmith(n_wealth=12, n_income=3, n_actions=5, horizon=4)
+    mf = hm.compile_model(model)
+    agg = mf.aggregate_state(mf.initial_distribution(), 0.01)
+    by_hand = (1.0 + agg.r) * np.repeat(model.a_grid, 3) + agg.w * np.tile(model.e_grid, 12)
+    np.testing.assert_allclose(mf.cash_on_hand(agg), by_hand, rtol=1e-14)
+    b = model.budget(agg)
+    np.testing.assert_allclose(b.cash_on_hand(model.a_grid).reshape(-1), by_hand, rtol=1e-14)
+
+
+def test_hank_budget_distributes_dividends_and_taxes_by_productivity():
+    model = OneAssetHANK(n_wealth=10, n_income=3)
+    b = model.budget({"r": 0.01, "w": 0.8, "Div": 0.2, "Tax": 0.05})
+    inc = model.income
+    np.testing.assert_allclose(b.y, 0.15 * inc.e_grid / np.sum(inc.pi_e * inc.e_grid),
+                               rtol=1e-14)
+    np.testing.assert_allclose(np.sum(inc.pi_e * b.y), 0.15, rtol=1e-13)  # aggregates to Div - Tax
+    np.testing.assert_allclose(b.we, 0.8 * inc.e_grid, rtol=1e-14)
+    assert float(b.R) == pytest.approx(1.01, abs=1e-15)
+
+
+def test_labour_egm_satisfies_budget_intratemporal_and_euler(hank):
+    model, ss = hank
+    m = ss.model
+    b = m.budget({k: ss[k] for k in m.household_inputs})
+    Va, a, c, n = household_step(m, ss.Va, b)
+    e = np.asarray(m.income.e_grid)
+    # budget, everywhere (constrained states included): c + a' = R a + y + we n
+    lhs = c + a
+    rhs = b.R * m.a_grid[:, None] + b.y[None, :] + b.we[None, :] * n
+    np.testing.assert_allclose(lhs, rhs, rtol=1e-11, atol=1e-12)
+    # intratemporal condition vphi n^(1/frisch) = w e c^(-1/eis), everywhere
+    np.testing.assert_allclose(m.vphi * n ** (1 / m.frisch),
+                               float(ss["w"]) * e[None, :] * c ** (-1 / m.eis), rtol=1e-10)
+    assert np.all(a >= m.a_grid[0]) and np.any(a == m.a_grid[0])
+    # the steady state is a fixed point of the step, and the Euler equation holds
+    np.testing.assert_allclose(Va, ss.Va, rtol=1e-9)
+    assert float(ss.euler_mean) < -4.0
+
+
+# ---- steady states ---------------------------------------------------------------------------
+def test_huggett_bond_market_clears(huggett):
+    model, ss = huggett
+    assert abs(float(ss["A"])) < 1e-9
+    assert abs(float(ss.residuals["asset_mkt"])) < 1e-9
+    assert abs(float(ss["Y"] - ss["C"])) < 1e-9  # goods market by Walras' law
+    r = float(ss["r"])
+    assert 0.0 < r < 1 / float(model.beta) - 1  # precautionary saving depresses r
+    np.testing.assert_allclose(float(jnp.sum(ss.mu)), 1.0, atol=1e-12)
+    assert ss.mu.shape == (40, 3)
+
+
+def test_hank_steady_state_residuals_and_walras(hank):
+    model, ss = hank
+    for name in ("asset_mkt", "labor_mkt", "nkpc_res"):
+        assert abs(float(ss.residuals[name])) < 1e-8, name
+    assert abs(float(ss.residuals["goods_mkt"])) < 1e-8  # C = Y, not targeted
+    assert float(ss["r"]) == pytest.approx(0.005, abs=1e-14)  # r = rstar at pi = 0
+    assert float(ss["w"]) == pytest.approx(1 / 1.2, abs=1e-14)
+    assert 0.95 < float(ss["beta"]) < 1 / 1.005 and float(ss["vphi"]) > 0
+    assert float(ss.model.beta) == float(ss["beta"])  # the solved model carries its unknowns
+
+
+# ---- transitions -----------------------------------------------------------------------------
+def test_hank_monetary_shock_clears_every_market_every_period(hank):
+    model, ss = hank
+    shock = -0.0025 * 0.61 ** np.arange(T)
+    path = hm.transition_path(model, shocks={"rstar": shock}, steady_state=ss)
+    for name in ("nkpc_res", "asset_mkt", "labor_mkt"):
+        assert np.max(np.abs(path.residuals[name])) < 1e-9, name
+    assert np.max(np.abs(path["Y"] - path["C"])) < 1e-8  # goods market (Walras)
+    # the rule and the Fisher equation hold on the path
+    i = path["rstar"] + model.phi * path["pi"]
+    np.testing.assert_allclose(path["i"], i, atol=1e-15)
+    r = (1 + np.concatenate([[float(ss["i"])], i[:-1]])) / (1 + path["pi"]) - 1
+    np.testing.assert_allclose(path["r"], r, atol=1e-15)
+    # a rate cut is expansionary and inflationary on impact
+    assert path["Y"][0] > ss["Y"] and path["pi"][0] > 0 and path["r"][0] < ss["r"]
+
+
+def test_hank_small_shock_matches_the_linear_response(hank):
+    model, ss = hank
+    dZ = -0.0025 * 0.61 ** np.arange(T)
+    G = hm.economy_jacobian(ss, T)
+    G_Z = hm.economy_jacobian(ss, T, wrt="rstar")
+    dU = -np.linalg.solve(np.asarray(G), np.asarray(G_Z) @ dZ).reshape(3, T)  # pi, w, Y
+    eps = 1e-3
+    path = hm.transition_path(model, shocks={"rstar": eps * dZ}, steady_state=ss, jacobian=G)
+    for k, name in enumerate(model.transition_unknowns):
+        nonlinear = (np.asarray(path[name]) - float(ss[name])) / eps
+        np.testing.assert_allclose(nonlinear, dU[k], atol=2e-3 * np.max(np.abs(dU[k])))
+
+
+def test_fake_news_jacobians_match_autodiff_of_the_household_path(huggett):
+    model, ss = huggett
+    m = ss.model
+    Tj = 12
+    x_ss = {k: ss[k] for k in m.household_inputs}
+    J = household_jacobians(m, m.budget, x_ss, ss.Va, ss.mu, Tj)
+
+    def outputs(dx):
+        paths = {k: jnp.full((Tj,), v) + (dx if k == "r_paid" else 0.0)
+                 for k, v in x_ss.items()}
+        hp = household_block_path(m, jax.vmap(m.budget)(paths), ss.Va, ss.mu)
+        return jnp.stack([hp.A, hp.C])
+
+    brute = jax.jacfwd(outputs)(jnp.zeros(Tj))
+    np.testing.assert_allclose(J["A"]["r_paid"], brute[0],
+                               atol=1e-8 * np.max(np.abs(brute[0])))
+    np.testing.assert_allclose(J["C"]["r_paid"], brute[1],
+                               atol=1e-8 * np.max(np.abs(brute[1])))
+
+
+def test_huggett_endowment_shock_clears_the_bond_market(huggett):
+    model, ss = huggett
+    path = hm.transition_path(model, shocks={"z": -0.02 * 0.9 ** np.arange(T)},
+                              steady_state=ss)
+    assert np.max(np.abs(path["A"])) < 1e-10
+    np.testing.assert_allclose(path["C"], np.exp(path["z"]), atol=1e-9)  # C = Y = e^z
+    # a temporary fall in income: households borrow to smooth it, so the rate rises to clear
+    assert path["r"][0] > ss["r"]
+    np.testing.assert_allclose(path["r_paid"][1:], path["r"][:-1], atol=0)
+
+
+def test_capital_economy_keeps_z_and_gains_names():
+    model = KrusellSmith(n_wealth=30, n_income=3)
+    ss = hm.steady_state(model)
+    z = 0.01 * 0.9 ** np.arange(40)
+    a = hm.transition_path(model, z=z, steady_state=ss)
+    b = hm.transition_path(model, shocks={"z": z}, steady_state=ss)
+    np.testing.assert_array_equal(a["Y"], b.Y)
+    assert float(ss["r"]) == float(ss.r)
+    with pytest.raises(ValueError, match="shocks"):
+        hm.transition_path(model, shocks={"rstar": z}, steady_state=ss)
+
+
+# ---- bad declarations ---------------------------------------------------------------------
+class _TargetWithoutUnknown(hm.AbstractEconomy):
+    beta: jax.Array = eqx.field(converter=hm.as_param, default=0.96)
+    sigma: jax.Array = eqx.field(converter=hm.as_param, default=2.0)
+    common_noise: bool = eqx.field(static=True, default=False)
+    steady_state_targets: ClassVar = ("asset_mkt", "goods_mkt")
+    transition_unknowns: ClassVar = ("r",)
+    transition_targets: ClassVar = ("asset_mkt",)
+    household_inputs: ClassVar = ("r",)
+    exogenous: ClassVar = ("z",)
+    shock_names: ClassVar = ("z",)
+
+    @property
+    def a_grid(self):
+        return hm.shifted_geometric_grid(-1.0, 20.0, 10)
+
+    @property
+    def income(self):
+        return hm.rouwenhorst(0.6, 0.2, 2)
+
+    def budget(self, p):
+        e = self.income.e_grid
+        return hm.Budget(R=1.0 + p["r"], y=e, we=jnp.zeros_like(e))
+
+    def shocks(self):
+        return tuple(hm.Shock(n, jnp.asarray(0.9), jnp.asarray(0.01)) for n in self.shock_names)
+
+    def steady_state_unknowns(self):
+        return {"r": (-0.05, 0.04)}
+
+    def steady_state_values(self):
+        return {"z": 0.0}
+
+    def aggregates(self, v):
+        v["Y"] = jnp.exp(v["z"])
+
+    def residuals(self, v):
+        return {"asset_mkt": v["A"], "goods_mkt": v["Y"] - v["C"]}
+
+
+def test_bad_declarations_name_the_field():
+    with pytest.raises(ValueError, match="steady_state_targets"):
+        _TargetWithoutUnknown()
+    undefined = type("UndefinedTarget", (_TargetWithoutUnknown,),
+                     {"steady_state_targets": ("bond_mkt",), "__module__": __name__})
+    with pytest.raises(ValueError, match="steady_state_targets.*bond_mkt"):
+        hm.steady_state(undefined())
+    shock_on_price = type("ShockOnPrice", (_TargetWithoutUnknown,),
+                          {"steady_state_targets": ("asset_mkt",), "shock_names": ("r",),
+                           "__module__": __name__})
+    with pytest.raises(ValueError, match="shocks"):
+        shock_on_price()
+    unknown_path = type("UnknownPath", (_TargetWithoutUnknown,),
+                        {"steady_state_targets": ("asset_mkt",), "transition_unknowns": ("q",),
+                         "__module__": __name__})
+    with pytest.raises(ValueError, match="transition_unknowns"):
+        unknown_path()
+
+
+def test_shock_on_a_non_exogenous_variable_is_refused(huggett):
+    model, ss = huggett
+    with pytest.raises(ValueError, match="shocks.*'w'"):
+        hm.transition_path(model, shocks={"w": np.zeros(10)}, steady_state=ss)
+    with pytest.raises(ValueError, match="shocks"):
+        hm.transition_path(model, shocks={"z": np.zeros((2, 10))}, steady_state=ss)
