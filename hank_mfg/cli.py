@@ -149,6 +149,7 @@ def solve(
     """
     import json
     import os
+    import types
 
     import jax
 
@@ -212,7 +213,14 @@ def solve(
             with open(old) as f:
                 summary["first_eval_seconds_incl_compile"] = json.load(f).get(
                     "first_eval_seconds_incl_compile")
-    quality = quality_summary(sol, key=jax.random.key(seed), n_paths=n_paths)
+    # the last evaluation of the run is its exploitability; Euler errors and monotonicity here
+    evaluated = types.SimpleNamespace(
+        exploitability=summary["final_exploitability"],
+        policy_return=summary["final_policy_return"],
+        best_response_return=summary["final_best_response_return"],
+        relative=summary["final_exploitability"] / abs(summary["final_best_response_return"])
+        if summary["final_best_response_return"] else float("nan"))
+    quality = quality_summary(sol, key=jax.random.key(seed), n_paths=n_paths, evaluated=evaluated)
     summary["quality"] = quality
     with open(os.path.join(out, "summary.json"), "w") as f:
         json.dump(_finite(summary), f, indent=1, allow_nan=False)

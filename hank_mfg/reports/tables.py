@@ -426,12 +426,13 @@ def _consumption_at(mf, pol, dates, history):
     return np.stack(out)
 
 
-def _quality(source, policy, *, key, n_paths, n_nodes, dates, history, thresholds):
+def _quality(source, policy, *, key, n_paths, n_nodes, dates, history, thresholds,
+             evaluated=None):
     mf, pol = resolve(source, policy, where="solution_quality")
     dates = policy_dates(mf.horizon) if dates is None else tuple(int(t) for t in dates)
     if history is None:
         history = _rollout(mf, pol, _eps(mf, None, 1)[0])
-    ex = exploitability(mf, pol, key=key, n_paths=n_paths)
+    ex = exploitability(mf, pol, key=key, n_paths=n_paths) if evaluated is None else evaluated
     ee = an.learned_euler_errors(mf, pol, mf.sample_noise(key=key, n_paths=n_paths),
                                  n_nodes=n_nodes)
     verdicts = quality_verdicts(
@@ -485,8 +486,13 @@ def verdict_table(verdicts) -> pd.DataFrame:
 
 
 def quality_summary(source, policy=None, *, key, n_paths: int = 8, n_nodes: int = 7,
-                    dates=None, history=None, thresholds=None) -> dict:
+                    dates=None, history=None, thresholds=None, evaluated=None) -> dict:
     """The quality verdicts as a JSON-ready dict (for ``summary.json``).
+
+    ``evaluated``: an exploitability already computed for this policy (anything with
+    ``exploitability``, ``relative``, ``policy_return``, ``best_response_return``, e.g. a
+    :class:`~hank_mfg.metrics.exploitability.ExploitabilityResult`) to use instead of a new
+    evaluation on ``n_paths`` paths of ``key``; the Euler errors still use those paths.
 
     Returns:
         ``{"passed": bool, "warnings": [sentence, ...], "checks": {check: {"value",
@@ -494,7 +500,8 @@ def quality_summary(source, policy=None, *, key, n_paths: int = 8, n_nodes: int 
         "euler_mean_log10", "euler_max_log10", "n_paths"}``; non-finite numbers are ``None``.
     """
     row, verdicts = _quality(source, policy, key=key, n_paths=n_paths, n_nodes=n_nodes,
-                             dates=dates, history=history, thresholds=thresholds)
+                             dates=dates, history=history, thresholds=thresholds,
+                             evaluated=evaluated)
     return _quality_dict(row, verdicts)
 
 
