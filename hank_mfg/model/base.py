@@ -12,6 +12,7 @@ import abc
 from typing import Optional
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
@@ -37,7 +38,9 @@ __all__ = ["AbstractHetAgentModel", "crra_utility", "ACTION_KINDS", "TERMINAL_RU
 #: ``savings``: the action is the next-period wealth level ``a'`` itself, ``c = m - a'``;
 #: infeasible choices (``c <= 0``) get the reward ``INFEASIBLE_REWARD``.
 ACTION_KINDS = ("share", "savings")
-#: ``consume_all``: at ``t = horizon - 1`` the reward is ``u(m)`` whatever the action (paper);
+#: ``consume_all``: at ``t = horizon - 1`` the household consumes its cash on hand above the
+#: borrowing limit, reward ``u(m - a_min)`` whatever the action (the paper's ``u(m)`` when
+#: ``a_min = 0``; with ``a_min < 0`` debt is repaid down to the limit, never rewarded);
 #: ``none``: the last period is an ordinary period and the continuation value is zero.
 TERMINAL_RULES = ("consume_all", "none")
 INFEASIBLE_REWARD = -1e10
@@ -137,6 +140,61 @@ class AbstractHetAgentModel(AbstractHousehold):
             check_grid(owner, "action_grid", self.action_grid)
         if self.initial_mu is not None:
             check_distribution(owner, "initial_mu", self.initial_mu, self.n_states)
+        self._check_borrowing_limit(owner)
+
+    def _check_borrowing_limit(self, owner: str) -> None:
+        """The borrowing limit ``a_min = a_grid[0]`` lies above the natural borrowing limit.
+
+        Every household must be able to stay at or above the limit with positive consumption:
+        cash on hand at the lowest wealth and lowest income, ``(1 + r) a_min + w e_min``, must
+        exceed ``a_min`` — i.e. ``a_min > -w e_min / r`` when ``r > 0`` (Aiyagari 1994) — at
+        the prices the model can reach. Those are taken as the prices of capital ``K`` between
+        the grid's smallest positive point and its top, labour at its stationary level and log
+        TFP within three unconditional standard deviations, whose interest rate lies below the
+        rate of time preference ``1/beta - 1`` (the bound of any stationary equilibrium).
+        Skipped inside jit and where no such prices are finite (evaluations then report any
+        infeasible mass).
+        """
+        a, e = concrete(self.a_grid), concrete(self.income.e_grid)
+        pi, beta = concrete(self.income.pi_e), concrete(self.beta)
+        rho, sz = concrete(self.rho_z), concrete(self.sigma_z)
+        if any(x is None for x in (a, e, pi, beta, rho, sz)) or a[-1] <= 0:
+            return
+        fields = getattr(type(self), "__dataclass_fields__", {})
+        field = "wealth_min" if "wealth_min" in fields else "a_grid"
+        a_min = float(a[0])
+        sd = float(sz) / np.sqrt(1.0 - float(rho) ** 2) if self.common_noise else 0.0
+        K = np.repeat(np.geomspace(float(a[a > 0][0]), float(a[-1]), 32), 3)
+        z = np.tile(np.array([-3.0 * sd, 0.0, 3.0 * sd]), 32)
+        r, w, m_low, y_low = (np.asarray(x) for x in _lowest_cash_on_hand(
+            self, jnp.asarray(K, dtype=float), jnp.asarray(z, dtype=float), float(pi @ e)))
+        ok = np.isfinite(r) & np.isfinite(w) & np.isfinite(m_low) & (r < 1.0 / float(beta) - 1.0)
+        if not ok.any():
+            return
+        gap = np.where(ok, m_low - a_min, np.inf)
+        i = int(np.argmin(gap))
+        if gap[i] > 0:
+            return
+        natural = (f"the natural borrowing limit -y_min / r = {-y_low[i] / r[i]:.6g}"
+                   if r[i] > 0 else "the natural borrowing limit")
+        fail(owner, field,
+             f"exceed {natural}, so that cash on hand at the lowest wealth and income exceeds "
+             f"the borrowing limit at the prices the model can reach (at r = {r[i]:.6g}, "
+             f"w = {w[i]:.6g}, K = {K[i]:.6g}, log TFP {z[i]:.6g} it is {m_low[i]:.6g})", a_min)
+
+
+def _lowest_cash_on_hand(model, K, z, L):
+    """Prices ``(r, w)``, the lowest cash on hand and the lowest non-asset income at each
+    ``(K[i], L, z[i])`` (eager: compiling would cost more than it saves at construction)."""
+    grid = jnp.asarray(model.a_grid, dtype=K.dtype)
+
+    def one(K, z):
+        r, w = model.prices(K, L, z)
+        budget = model.budget(dict(K=K, L=L, z=z, Y=model.output(K, L, z), r=r, w=w))
+        m_low = jnp.min(budget.cash_on_hand(grid))
+        return r, w, m_low, m_low - budget.R * grid[0]
+
+    return jax.vmap(one)(K, z)
 
 
 def as_param(x: ArrayLike) -> Array:

@@ -13,7 +13,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Float, Int, PRNGKeyArray
+from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 
 from ..model.base import INFEASIBLE_REWARD, AbstractHetAgentModel
 
@@ -134,18 +134,40 @@ class MeanField(eqx.Module):
         a_next, _ = self.choices(agg)
         return lottery_weights(a_next, self.a_grid)
 
+    def feasible(self, agg: AggregateState, t) -> Bool[Array, "n_s n_k"]:
+        """Which state-action pairs are feasible at date ``t``: consumption ``c[s, k] > 0``.
+
+        At ``t = horizon - 1`` with ``terminal="consume_all"`` the household consumes
+        ``m - a_min`` whatever the action, so a pair is feasible exactly when cash on hand
+        exceeds the borrowing limit, ``m > a_min``. In ``share`` mode every action is feasible
+        when ``m > a_min`` and none is otherwise; in ``savings`` mode the choice ``a' >= m`` is not.
+        """
+        _, c = self.choices(agg)
+        ok = c > 0
+        if self.model.terminal == "consume_all":
+            last = (self.cash_on_hand(agg) - self.a_grid[0] > 0)[:, None]
+            ok = jnp.where(jnp.asarray(t) == self.horizon - 1, last, ok)
+        return ok
+
     def rewards(self, agg: AggregateState, t) -> Float[Array, "n_s n_k"]:
         """Reward table ``R_t[s, k] = u(c[s, k])``; at ``t = horizon - 1`` the terminal rule.
 
-        With ``terminal="consume_all"`` the last reward is ``u(m)`` whatever the action (SPEC §5).
-        Infeasible savings choices (``c <= 0``) get ``INFEASIBLE_REWARD``.
+        With ``terminal="consume_all"`` the household leaves the economy at the borrowing limit:
+        the last reward is ``u(m - a_min)`` whatever the action, the utility of consuming all
+        cash on hand above the limit ``a_min = a_grid[0]``. With ``a_min = 0`` this is ``u(m)``
+        (the paper's rule); with ``a_min < 0`` a household in debt repays down to the limit
+        before it consumes, so debt at the horizon is never rewarded (``u(m)`` of a negative
+        ``m`` would be positive for ``sigma > 1``). Infeasible pairs (see :meth:`feasible`) get
+        ``INFEASIBLE_REWARD``; evaluations report their mass separately
+        (:attr:`~hank_mfg.metrics.exploitability.ExploitabilityResult.infeasible_mass`).
         """
         _, c = self.choices(agg)
         u = self.model.utility
         R = jnp.where(c > 0, u(jnp.where(c > 0, c, 1.0)), INFEASIBLE_REWARD)
         if self.model.terminal == "consume_all":
-            m = self.cash_on_hand(agg)
-            last = jnp.broadcast_to(u(m)[:, None], R.shape)
+            x = self.cash_on_hand(agg) - self.a_grid[0]  # consumption at the horizon
+            last = jnp.where(x > 0, u(jnp.where(x > 0, x, 1.0)), INFEASIBLE_REWARD)
+            last = jnp.broadcast_to(last[:, None], R.shape)
             R = jnp.where(jnp.asarray(t) == self.horizon - 1, last, R)
         return R
 

@@ -12,11 +12,13 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
+from ..model.base import INFEASIBLE_REWARD
 from ..operators.meanfield import AggregateState, MeanField
 from ..policies.networks import AbstractPolicy
 
 __all__ = [
-    "Evaluation", "Trajectory", "action_values", "best_response_values", "evaluate_paths", "policy_values",
+    "Evaluation", "Trajectory", "action_values", "best_response_values", "evaluate_paths",
+    "explain_prices", "feasible_values", "policy_values",
     "replay_tables", "rollout", "rollout_batch",
 ]
 
@@ -138,13 +140,57 @@ class Evaluation(eqx.Module):
     """Exploitability certificate along sampled paths (docs/theory.md §7); per-path arrays ``(B,)``.
 
     ``exploitability = mean_b sum_s mu_0(s) (V*_0 - V^pi_0)(s)``; ``policy_return`` and
-    ``best_response_return`` are the ``mu_0``-weighted ``V^pi_0`` and ``V*_0``.
+    ``best_response_return`` are the ``mu_0``-weighted ``V^pi_0`` and ``V*_0``. Values count the
+    utility of feasible choices only: an infeasible choice (no positive consumption, see
+    :meth:`MeanField.feasible`) adds nothing to them and is reported instead in
+    ``infeasible_mass``, the largest share of the population that, at some date of the path,
+    makes such a choice (all households whose cash on hand leaves no feasible choice, plus the
+    policy's probability of infeasible choices elsewhere). The best response avoids infeasible
+    choices wherever a feasible one exists. Returns and exploitability are comparable across
+    policies only where ``infeasible_mass`` is zero.
     """
 
     exploitability: Float[Array, " B"]
     policy_return: Float[Array, " B"]
     best_response_return: Float[Array, " B"]
     prices_finite: Array
+    infeasible_mass: Float[Array, " B"]
+
+
+def feasible_values(mf: MeanField, traj: Trajectory):
+    """Values that keep infeasible choices out of the averages (one path).
+
+    Splits each reward into the utility of feasible choices ``U = R 1[feasible]`` and the
+    indicator of an infeasible choice ``I = 1[infeasible]`` (which :meth:`MeanField.rewards`
+    prices at ``INFEASIBLE_REWARD``). Returns ``(v_pi, v_br, infeasible)``: the policy's value of
+    ``U`` (``(T, n_s)``), the best response's value of ``U`` (``(T, n_s)``) — the best response
+    maximises ``U + INFEASIBLE_REWARD I``, so it makes an infeasible choice only where no other
+    exists — and the policy's infeasible mass at each date,
+    ``sum_s mu_t(s) sum_k P_t[s, k] I_t[s, k]`` (``(T,)``). Without infeasible choices
+    ``v_pi`` and ``v_br`` equal :func:`policy_values` and :func:`best_response_values`.
+    """
+    beta = mf.model.beta
+    dates = jnp.arange(traj.R.shape[0])
+
+    def body(carry, xs):
+        v_pi, v_u, v_i = carry
+        t, P, R, agg = xs
+        lot = mf.lottery(agg)
+        ok = mf.feasible(agg, t)
+        U = jnp.where(ok, R, 0.0)
+        I = jnp.where(ok, 0.0, 1.0).astype(R.dtype)
+        v_pi = jnp.sum(P * (U + beta * mf.expect_actions(v_pi, agg, lot)), axis=-1)
+        Qu = U + beta * mf.expect_actions(v_u, agg, lot)
+        Qi = I + beta * mf.expect_actions(v_i, agg, lot)
+        k = jnp.argmax(Qu + INFEASIBLE_REWARD * Qi, axis=-1)[:, None]
+        v_u = jnp.take_along_axis(Qu, k, axis=-1)[:, 0]
+        v_i = jnp.take_along_axis(Qi, k, axis=-1)[:, 0]
+        return (v_pi, v_u, v_i), (v_pi, v_u, jnp.sum(P * I, axis=-1))
+
+    zero = jnp.zeros(mf.n_states, dtype=traj.R.dtype)
+    _, (v_pi, v_br, I_pi) = jax.lax.scan(
+        body, (zero, zero, zero), (dates, traj.P, traj.R, traj.agg), reverse=True)
+    return v_pi, v_br, jnp.sum(traj.mu * I_pi, axis=-1)
 
 
 def evaluate_paths(mf: MeanField, policy: AbstractPolicy, eps: Float[Array, "B T"],
@@ -154,16 +200,47 @@ def evaluate_paths(mf: MeanField, policy: AbstractPolicy, eps: Float[Array, "B T
 
     def one(e):
         traj = rollout(mf, policy, e, mu0)
-        v_pi = policy_values(mf, traj)[0]
-        v_br, _ = best_response_values(mf, traj)
-        ret_pi = mu0 @ v_pi
+        v_pi, v_br, infeasible = feasible_values(mf, traj)
+        ret_pi = mu0 @ v_pi[0]
         ret_br = mu0 @ v_br[0]
         finite = jnp.all(jnp.isfinite(traj.agg.r)) & jnp.all(jnp.isfinite(traj.agg.w))
-        return ret_br - ret_pi, ret_pi, ret_br, finite
+        return ret_br - ret_pi, ret_pi, ret_br, finite, jnp.max(infeasible)
 
-    ex, rp, rb, ok = jax.vmap(one)(eps)
+    ex, rp, rb, ok, bad = jax.vmap(one)(eps)
     return Evaluation(exploitability=ex, policy_return=rp, best_response_return=rb,
-                      prices_finite=ok)
+                      prices_finite=ok, infeasible_mass=bad)
+
+
+def explain_prices(traj: Trajectory) -> str:
+    """Say where a batched rollout's prices first left their domain, and what to try.
+
+    Finds the first path ``b`` and date ``t`` with a non-finite interest rate or wage and names
+    the aggregate responsible (``K <= 0``, ``L <= 0`` or a non-finite aggregate), for messages of
+    ``FloatingPointError``. ``traj`` holds concrete arrays with leading axes ``(B, T)``.
+    """
+    import numpy as np
+
+    r, w = np.asarray(traj.agg.r), np.asarray(traj.agg.w)
+    K, L, z = (np.asarray(x) for x in (traj.agg.K, traj.agg.L, traj.agg.z))
+    bad = ~(np.isfinite(r) & np.isfinite(w))
+    if not bad.any():
+        return "prices are finite on every path"
+    b, t = (int(i) for i in np.argwhere(bad)[0])
+    k, l_, zz = float(K[b, t]), float(L[b, t]), float(z[b, t])
+    if not np.isfinite(k) or not np.isfinite(l_) or not np.isfinite(zz):
+        what = f"an aggregate is not finite (K = {k:.6g}, L = {l_:.6g}, z = {zz:.6g})"
+    elif k <= 0:
+        what = f"capital K = {k:.6g} <= 0"
+    elif l_ <= 0:
+        what = f"labour L = {l_:.6g} <= 0"
+    else:
+        what = f"prices(K = {k:.6g}, L = {l_:.6g}, z = {zz:.6g}) returned r = {float(r[b, t]):.6g}, w = {float(w[b, t]):.6g}"
+    ks = K[b, : t + 1]
+    trail = ", ".join(f"{x:.4g}" for x in ks[-min(len(ks), 8):])
+    return (f"{what} at date {t} on path {b} (K on the way: {trail}). The policy ran the economy "
+            "out of the prices' domain; try RSPGConfig(init='stationary') (a first policy that "
+            "keeps capital at its initial level), a smaller lr, a shorter horizon, or check the "
+            "model's prices(K, L, z)")
 
 
 def replay_tables(policy: AbstractPolicy, obs: Float[Array, "T n_obs"]) -> Float[Array, "T n_s n_k"]:
