@@ -108,10 +108,14 @@ from .analysis import (  # noqa: E402
     learned_euler_errors, lorenz_points, policy_functions, simulate_paths, stationary_value,
     wealth_stats,
 )
+from .analysis.economy import consumption_response_by_group, news_responses  # noqa: E402
+from .analysis.irf import response_units  # noqa: E402
+
 __all__ += [
     "QUANTILES", "LearnedEulerErrors", "Panel", "PolicyFunctions", "WealthStats",
     "generalized_irf", "learned_euler_errors", "lorenz_points", "policy_functions",
-    "simulate_paths", "stationary_value", "wealth_stats",
+    "simulate_paths", "stationary_value", "wealth_stats", "consumption_response_by_group",
+    "news_responses", "response_units",
 ]
 
 # --- reports: imported on first use -------------------------------------------------------------
@@ -122,6 +126,8 @@ _REPORTS = (
     "impulse_responses", "load_bundle", "load_run", "lorenz_curve", "mit_responses",
     "policy_figure", "policy_table", "read_table", "save_bundle", "save_figure", "simulate",
     "solution_quality", "wealth_distribution", "wealth_figure", "write_report", "write_table",
+    "steady_state_table", "forward_guidance_table", "forward_guidance_figure",
+    "consumption_response_table",
 )
 __all__ += list(_REPORTS)
 

@@ -1,6 +1,6 @@
 """The canonical one-asset HANK economy (Auclert, Bardóczy, Rognlie and Straub 2021, *Using
 the Sequence-Space Jacobian to Solve and Estimate Heterogeneous-Agent Models*, Econometrica
-89(5), the ``hank`` example), with its timing (docs/models.md, "One-asset HANK").
+89(5), the ``hank`` example), with its timing (docs/models.md, section 6).
 
 Households: ``c + a' = (1 + r_t) a + w_t e n + d_t(e) - tau_t(e)``, ``a' >= 0``, utility
 ``c^(1-1/eis)/(1-1/eis) - vphi n^(1+1/frisch)/(1+1/frisch)``; dividends ``Div`` and taxes

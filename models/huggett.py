@@ -10,7 +10,7 @@ and the interest rate ``r_t`` on the bonds bought at ``t`` (paid at ``t + 1``) c
 market at ``t``, ``A_t = sum mu_t b_{t+1} = B`` (``B = 0``). Timing: ``r_t`` and ``z_t`` are known
 at ``t``; the return paid at ``t``, ``r_paid_t = r_{t-1}``, was set when the bonds were bought (at
 date 0 of a transition it is the steady-state rate). In a steady state this is the textbook
-``c + b' = (1 + r) b + y e^z`` (docs/models.md, "Huggett").
+``c + b' = (1 + r) b + y e^z`` (docs/models.md, section 5).
 """
 
 from __future__ import annotations

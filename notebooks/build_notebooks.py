@@ -369,10 +369,120 @@ table.head()
 ]
 
 
+HANK = [
+    md("""
+# The one-asset HANK economy: steady state, monetary policy, forward guidance
+
+The canonical one-asset HANK model of the sequence-space Jacobian paper (Auclert, Bardóczy,
+Rognlie and Straub 2021): households with idiosyncratic productivity risk, a borrowing limit at
+zero and a labour choice; sticky prices (a Phillips curve); a Taylor rule; government bonds in
+fixed supply whose interest is paid by taxes. `docs/models.md` writes out every equation and its
+timing. In fast mode (`HANK_MFG_FAST=1`) the grids are small and the paths short; at full size
+the model has 500 wealth points and 7 productivity states.
+"""),
+    code(SETUP),
+    code("""
+import time
+import numpy as np
+import jax
+jax.config.update("jax_enable_x64", True)       # the classical solvers work in float64
+import matplotlib.pyplot as plt                 # shows the figures inline
+import hank_mfg as hm
+from models.hank import OneAssetHANK
+
+model = OneAssetHANK(n_wealth=40, n_income=3, wealth_max=60.0) if FAST else OneAssetHANK()
+T = 60 if FAST else 300
+OUTPUTS.mkdir(parents=True, exist_ok=True)
+"""),
+    md("""
+## 1. Steady state: calibrating beta and vphi
+
+The economy declares two steady-state unknowns, the discount factor `beta` and the disutility
+of labour `vphi`, and two targets: the asset market (`A = B`) and the labour market
+(`sum mu e n = L`). Output, productivity, the markup, the real rate and the bond supply are
+calibrated, so the wage is `1/mu` and the Phillips curve holds at zero inflation. The goods
+market is not targeted: Walras' law clears it, and the table shows by how little it misses.
+"""),
+    code("""
+t0 = time.perf_counter()
+ss = hm.steady_state(model)
+print(f"steady state in {time.perf_counter() - t0:.1f} s: beta = {float(ss['beta']):.6f}, "
+      f"vphi = {float(ss['vphi']):.6f}, r = {float(ss['r']):.4f}, w = {float(ss['w']):.4f}")
+print("largest residual:", max(abs(float(v)) for v in ss.residuals.values()))
+hm.steady_state_table(ss)
+"""),
+    code("""
+wealth = hm.wealth_distribution(ss)
+print(f"wealth Gini {float(wealth['gini'][0]):.3f}, top-10% share "
+      f"{float(wealth['top10_share'][0]):.3f}, mass at the borrowing limit "
+      f"{float(wealth['at_limit'][0]):.3f}")
+wealth
+"""),
+    md("""
+## 2. A 25 basis-point monetary shock
+
+A cut of the policy-rate intercept `rstar` by 25 bp on impact, decaying at rate 0.61 per
+quarter, announced at date 0. Newton's method on the paths of inflation, the wage and output
+(with the sequence-space Jacobian of the whole model at the steady state) clears every market
+at every date; the residuals are printed.
+"""),
+    code("""
+shock = -0.0025 * 0.61 ** np.arange(T)
+t0 = time.perf_counter()
+path = hm.transition_path(model, shocks={"rstar": shock}, steady_state=ss, return_distribution=True)
+print(f"transition in {time.perf_counter() - t0:.1f} s, {int(path.iterations)} Newton iterations")
+print({k: float(np.max(np.abs(v))) for k, v in path.residuals.items()})
+irf = hm.mit_responses(path, ss)
+impact = irf[irf["t"] == 0].set_index("variable")[["unit", "response"]]
+impact.loc[["Y", "C", "pi", "r", "i", "w", "N"]]
+"""),
+    code("""
+hm.impulse_figure(irf[irf["t"] < 20], variables=("Y", "C", "pi", "r", "w"))
+"""),
+    md("""
+## 3. Who responds? Consumption by wealth decile and productivity
+
+On impact the distribution is still the steady state's; the table gives the change in each
+group's consumption and its share of aggregate consumption. The cell prints which decile
+responds most.
+"""),
+    code("""
+groups = hm.consumption_response_table(path, ss)
+deciles = groups[groups["group"] == "wealth"]
+top = deciles.loc[deciles["response"].idxmax()]
+print(f"largest response: {top['label']} ({top['response']:.3f}% on impact); smallest: "
+      f"{deciles.loc[deciles['response'].idxmin(), 'label']}")
+groups
+"""),
+    md("""
+## 4. Forward guidance
+
+The same 25 bp cut, but for one quarter only and announced at date 0 for quarter `k`. The
+impact response of consumption, relative to the response to an immediate cut, is compared with
+`(1 + r)^(-k)`; a representative agent's Euler equation would give the same response at every
+`k` (the forward-guidance puzzle). The cell prints how much of the impact response is left
+at the longest horizon.
+"""),
+    code("""
+horizons = range(0, 9, 4) if FAST else range(0, 21)
+fg = hm.forward_guidance_table(ss, horizons=horizons, T=T)
+c = fg[fg["variable"] == "C"].set_index("k")
+k_max = c.index.max()
+print(f"a cut announced {k_max} quarters ahead moves consumption today by "
+      f"{c.loc[k_max, 'response']:.4f}%, {100 * c.loc[k_max, 'relative']:.1f}% of the immediate "
+      f"cut's {c.loc[0, 'response']:.4f}% ((1 + r)^-k = {100 * c.loc[k_max, 'ra_discount']:.1f}%)")
+fig = hm.forward_guidance_figure(fg)
+fig.savefig(OUTPUTS / "forward_guidance.png", dpi=100)
+fig
+"""),
+]
+
+
 NOTEBOOKS = {
     "01_quickstart.ipynb": QUICKSTART,
     "02_krusell_smith.ipynb": KRUSELL_SMITH,
     "03_rspg_macro.ipynb": RSPG_MACRO,
+    "04_hank.ipynb": HANK,
 }
 
 

@@ -16,7 +16,9 @@ from .distribution import (
 )
 from .calibration import TARGETS, Calibration, calibrate, steady_state_moments
 from .euler import LearnedEulerErrors, learned_euler_errors
-from .irf import IRF_UNITS, IRF_VARIABLES, deviations, generalized_irf, mit_deviations
+from .irf import (
+    IRF_UNITS, IRF_VARIABLES, deviations, generalized_irf, mit_deviations, response_units,
+)
 from .policy import (
     PolicyFunctions,
     interpolate_in_wealth,
@@ -31,6 +33,7 @@ __all__ = [
     "top_share", "wealth_marginal", "wealth_quantile", "wealth_stats",
     "LearnedEulerErrors", "learned_euler_errors",
     "IRF_UNITS", "IRF_VARIABLES", "deviations", "generalized_irf", "mit_deviations",
+    "response_units",
     "PolicyFunctions", "interpolate_in_wealth", "policy_at", "policy_functions", "stationary_value",
     "PANEL_FIELDS", "Panel", "expected_choices", "moments", "panel_from_trajectory", "simulate_paths",
     "TARGETS", "Calibration", "calibrate", "steady_state_moments",

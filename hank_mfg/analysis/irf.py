@@ -21,11 +21,13 @@ from jaxtyping import Array, Float
 
 from ..operators.meanfield import MeanField
 from ..policies.networks import AbstractPolicy
-from ..solvers.steady_state import SteadyState
-from ..solvers.transition import TransitionPath
+from ..solvers.equilibrium import EconomyPath, EconomySteadyState
 from .simulation import Panel, simulate_paths
 
-__all__ = ["IRF_UNITS", "IRF_VARIABLES", "generalized_irf", "deviations", "mit_deviations"]
+__all__ = [
+    "IRF_UNITS", "IRF_VARIABLES", "generalized_irf", "deviations", "mit_deviations",
+    "response_units",
+]
 
 #: Unit of each response variable (see the module docstring).
 IRF_UNITS = dict(z="pp", K="percent", L="percent", Y="percent", C="percent", r="bp",
@@ -35,12 +37,28 @@ IRF_UNITS = dict(z="pp", K="percent", L="percent", Y="percent", C="percent", r="
 IRF_VARIABLES = tuple(IRF_UNITS)
 
 
-def deviations(base: dict, shocked: dict, variables=IRF_VARIABLES) -> dict:
-    """Responses of ``shocked`` against ``base`` in the units of :data:`IRF_UNITS`."""
+def response_units(steady_state) -> dict:
+    """Unit of each aggregate's response for a steady state's model.
+
+    A capital economy uses :data:`IRF_UNITS`. For an economy the model says which aggregates
+    are rates (``rates``: basis points); other aggregates are in percent deviations, or in
+    percentage points of their level when their steady-state value is zero (bonds in zero net
+    supply, log shocks).
+    """
+    if not isinstance(steady_state, EconomySteadyState):
+        return dict(IRF_UNITS)
+    rates = set(steady_state.model.rates)
+    return {k: "bp" if k in rates else ("pp" if abs(float(v)) < 1e-12 else "percent")
+            for k, v in steady_state.values.items()}
+
+
+def deviations(base: dict, shocked: dict, variables=IRF_VARIABLES, units=None) -> dict:
+    """Responses of ``shocked`` against ``base`` in ``units`` (default :data:`IRF_UNITS`)."""
+    units = IRF_UNITS if units is None else units
     out = {}
     for v in variables:
         x0, x1 = jnp.asarray(base[v]), jnp.asarray(shocked[v])
-        unit = IRF_UNITS[v]
+        unit = units[v]
         if unit == "percent":
             out[v] = 100.0 * (x1 / x0 - 1.0)
         elif unit == "bp":
@@ -83,14 +101,19 @@ def generalized_irf(
     return base, shocked, deviations(_as_dict(base), _as_dict(shocked))
 
 
-def mit_deviations(path: TransitionPath, steady_state: SteadyState) -> tuple[dict, dict]:
-    """Responses of a perfect-foresight transition path to its MIT shock, against the steady state.
+def mit_deviations(path, steady_state) -> tuple[dict, dict]:
+    """Responses of a perfect-foresight transition path to its shocks, against the steady state.
 
-    Returns ``(levels, response)``: dicts ``variable -> (T,)`` for ``z, K, Y, C, r, w`` (levels of
-    the path, and responses in :data:`IRF_UNITS`; the baseline is the steady state).
+    Returns ``(levels, response)``: dicts ``variable -> (T,)`` of the path's levels and of the
+    responses in :func:`response_units` (baseline: the steady state). A capital economy's path
+    gives ``z, K, Y, C, r, w``; an economy's path every aggregate it defines.
     """
     ss = steady_state
-    levels = dict(z=path.z, K=path.K, Y=path.Y, C=path.C, r=path.r, w=path.w)
-    base = dict(z=jnp.zeros_like(path.z), K=ss.K, Y=ss.Y, C=ss.C, r=ss.r, w=ss.w)
-    base = {k: jnp.broadcast_to(v, path.z.shape) for k, v in base.items()}
-    return levels, deviations(base, levels, variables=tuple(levels))
+    if isinstance(path, EconomyPath):
+        levels = {k: path[k] for k in path.values if k in ss.values}
+    else:
+        levels = dict(z=path.z, K=path.K, Y=path.Y, C=path.C, r=path.r, w=path.w)
+    T = next(iter(levels.values())).shape
+    base = {k: jnp.broadcast_to(0.0 if k == "z" and k not in ss.values else ss.values[k], T)
+            for k in levels}
+    return levels, deviations(base, levels, tuple(levels), response_units(ss))

@@ -1,6 +1,6 @@
 """General-equilibrium economies: households, an aggregate block, markets and named shocks.
 
-An economy is declared the way a paper's model section reads (docs/concepts.md, "Economies"):
+An economy is declared the way a paper's model section reads (docs/concepts.md, section 7):
 
 * **households** (:class:`~hank_mfg.model.household.AbstractHousehold`): preferences, the
   income chain, the wealth grid and its borrowing limit, and the budget as a function of the

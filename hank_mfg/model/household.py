@@ -3,7 +3,7 @@
 One budget serves every layer (operators, EGM, transitions, Euler errors, simulation, reports).
 At a date with prices ``p`` a household with wealth ``a`` and income state ``e`` has
 
-    c + a' = R(p) a + y(e, p) + we(e, p) n            (docs/theory.md, "The budget")
+    c + a' = R(p) a + y(e, p) + we(e, p) n            (docs/models.md, section 1)
 
 with ``R`` the gross return on wealth, ``y`` non-labour or exogenous income (wages times fixed
 hours, dividends, minus taxes, transfers — distributed by the model's rule) and ``we`` the wage

@@ -21,7 +21,9 @@ __all__ = ["wealth_figure", "distribution_heatmaps", "impulse_figure", "anticipa
 _LABELS = dict(z="log TFP z", K="capital K", L="labour L", Y="output Y", C="consumption C",
                r="interest rate r", w="wage w", share="consumption share", gini="wealth Gini",
                top10="top-10% share", top1="top-1% share", bottom50="bottom-50% share",
-               at_limit="mass at borrowing limit")
+               at_limit="mass at borrowing limit", pi="inflation pi", i="nominal rate i",
+               rstar="policy shock r*", N="effective labour N", A="assets A",
+               Div="dividends Div", Tax="taxes Tax", r_paid="return paid r_{t-1}")
 _UNIT_LABELS = dict(percent="% deviation", bp="basis points", pp="percentage points")
 
 

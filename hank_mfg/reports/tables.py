@@ -25,6 +25,7 @@ from ..model.base import AbstractHetAgentModel
 from ..operators.meanfield import MeanField, compile_model
 from ..solvers.rollout import Trajectory, policy_values, rollout
 from ..solvers.rspg import Solution
+from ..solvers.equilibrium import EconomyPath, EconomySteadyState
 from ..solvers.steady_state import SteadyState
 from ..solvers.transition import TransitionPath
 
@@ -77,12 +78,14 @@ def _model_of(source, model):
 
 def _distributions(source, policy, model, dates, key, n_paths, where):
     """``(a_grid, e_grid, [(labels, mu (n_a, n_e))])`` for any distribution source."""
-    if isinstance(source, SteadyState):
+    if isinstance(source, EconomySteadyState):
+        model = source.model if model is None else model
+    if isinstance(source, (SteadyState, EconomySteadyState)):
         if model is None:
             raise ValueError(f"{where}: a SteadyState needs model= (for the grids)")
         a, e = jnp.asarray(model.a_grid, dtype=float), jnp.asarray(model.e_grid, dtype=float)
         return a, e, [({}, source.mu)]
-    if isinstance(source, TransitionPath):
+    if isinstance(source, (TransitionPath, EconomyPath)):
         if model is None or source.mu is None:
             raise ValueError(f"{where}: a TransitionPath needs model= and return_distribution=True")
         a, e = jnp.asarray(model.a_grid, dtype=float), jnp.asarray(model.e_grid, dtype=float)
@@ -208,12 +211,14 @@ def lorenz_curve(source, policy=None, *, model=None, date=None, key=None) -> pd.
     return df
 
 
-def _irf_frame(base: dict, shocked: dict, response: dict, kind: str) -> pd.DataFrame:
+def _irf_frame(base: dict, shocked: dict, response: dict, kind: str,
+               units: dict | None = None) -> pd.DataFrame:
+    units = an.IRF_UNITS if units is None else units
     frames = []
     for v, resp in response.items():
         resp = np.asarray(resp, dtype=float)
         frames.append(pd.DataFrame(dict(
-            kind=kind, variable=v, unit=an.IRF_UNITS[v], t=np.arange(resp.shape[0]),
+            kind=kind, variable=v, unit=units[v], t=np.arange(resp.shape[0]),
             baseline=np.asarray(base[v], dtype=float) * np.ones_like(resp),
             shocked=np.asarray(shocked[v], dtype=float), response=resp)))
     return pd.concat(frames, ignore_index=True)
@@ -255,18 +260,23 @@ def impulse_responses(source, policy=None, *, shock: float = 0.01, date: int = 0
     return pd.concat(frames, ignore_index=True)
 
 
-def mit_responses(transition_path: TransitionPath, steady_state: SteadyState) -> pd.DataFrame:
-    """MIT-shock responses of a perfect-foresight transition path, in the format of
+def mit_responses(transition_path, steady_state) -> pd.DataFrame:
+    """Responses of a perfect-foresight transition path, in the format of
     :func:`impulse_responses` (``kind="mit"``; baseline = the steady state).
 
+    Works for a capital economy's :class:`TransitionPath` (``z, K, Y, C, r, w``) and for an
+    economy's path (every aggregate it defines). Units come from the model: rates in basis
+    points, quantities in percent deviations, aggregates whose steady state is zero in
+    percentage points of their level (:func:`hank_mfg.analysis.response_units`).
+
     Example:
-        >>> ss = hm.steady_state(model); path = hm.transition_path(model, z=0.01 * 0.9 ** jnp.arange(200), steady_state=ss)
-        >>> hm.mit_responses(path, ss)
+        >>> ss = hm.steady_state(OneAssetHANK())
+        >>> path = hm.transition_path(OneAssetHANK(), shocks={"rstar": -0.0025 * 0.61 ** np.arange(300)}, steady_state=ss)
+        >>> hm.mit_responses(path, ss).query("t == 0")
     """
     levels, resp = an.mit_deviations(transition_path, steady_state)
-    ss = steady_state
-    base = dict(z=0.0, K=ss.K, Y=ss.Y, C=ss.C, r=ss.r, w=ss.w)
-    return _irf_frame(base, levels, resp, "mit")
+    base = {k: steady_state.values.get(k, 0.0) for k in levels}
+    return _irf_frame(base, levels, resp, "mit", an.response_units(steady_state))
 
 
 def anticipatory_consumption(rspg_solution, spg_solution=None, *, key=None, n_paths: int = 8,

@@ -1,5 +1,5 @@
 """Steady states and perfect-foresight transitions of declared economies (docs/concepts.md,
-"Economies"; docs/theory.md, "General equilibrium").
+section 7; docs/models.md, sections 3-4).
 
 **Steady state.** The economy names its unknowns (model fields such as ``beta`` and ``vphi``,
 or aggregates such as ``r``) and as many targets (market residuals). For trial unknowns the

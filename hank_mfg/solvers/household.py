@@ -12,7 +12,7 @@ Jacobians ``J[o][x][t, s] = d O_t / d x_s`` of each output with respect to each 
 (any aggregate the budget reads) come from the fake-news algorithm of Auclert, Bardóczy,
 Rognlie and Straub (2021): one forward-mode sweep of the EGM step for a shock ``u`` periods
 ahead, ``T`` expectation vectors per output, and a ``T x T`` accumulation
-(docs/theory.md, "Sequence-space Jacobians").
+(docs/models.md, section 4).
 """
 
 from __future__ import annotations

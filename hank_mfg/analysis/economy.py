@@ -1,0 +1,93 @@
+"""Economies' responses: anticipated shocks (forward guidance) and who responds (pure JAX/NumPy).
+
+**News shocks.** A shock announced at date 0 for date ``k`` is the path that is zero except at
+``k``. The impact response (date 0) of consumption to a rate cut announced ``k`` quarters
+ahead measures how much households discount anticipated policy: in a representative-agent
+economy the Euler equation makes the impact response of consumption to a real-rate cut the
+same whatever ``k`` is (the forward-guidance puzzle); income risk and borrowing limits make
+heterogeneous households discount the future cut (docs/models.md, section 7).
+
+**Who responds.** On impact the distribution is still the steady state's, so the change in
+consumption of a group of households is ``sum_{s in g} mu_ss(s) (c_0(s) - c_ss(s))`` relative
+to the group's steady-state consumption; groups are wealth deciles (of the steady-state wealth
+distribution) or income states.
+"""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+import numpy as np
+
+from ..solvers.equilibrium import EconomySteadyState, economy_jacobian, economy_transition
+from .irf import mit_deviations, response_units
+
+__all__ = ["news_responses", "consumption_response_by_group"]
+
+
+def news_responses(steady_state: EconomySteadyState, *, shock: str = "rstar",
+                   size: float = -0.0025, horizons=range(21), T: int = 300,
+                   variables=("C", "Y", "pi", "r"), jacobian=None) -> tuple[dict, dict]:
+    """Impact responses to a one-date shock announced at date 0 for date ``k``, for every ``k``.
+
+    Args:
+        steady_state: the economy's steady state. shock: exogenous aggregate hit (``rstar``).
+        size: the shock at date ``k`` (``-0.0025``: a 25 bp cut). horizons: the ``k`` values.
+        T: transition length. variables: aggregates reported. jacobian: a precomputed
+            :func:`economy_jacobian` for ``T`` (computed once otherwise).
+
+    Returns:
+        ``(table, units)``: ``table["k"]`` the horizons and ``table[v]`` the date-0 response of
+        each variable (in ``units[v]``: percent for quantities, bp for rates), plus
+        ``table["path_" + v]``, the ``(n_k, T)`` response paths.
+    """
+    ks = [int(k) for k in horizons]
+    if not ks or min(ks) < 0 or max(ks) >= T:
+        raise ValueError(f"news_responses.horizons must lie in [0, T = {T}); got {ks}")
+    G = economy_jacobian(steady_state, T) if jacobian is None else jacobian
+    out = {v: [] for v in variables}
+    for k in ks:
+        dz = np.zeros(T)
+        dz[k] = size
+        path = economy_transition(steady_state.model, shocks={shock: dz},
+                                  steady_state=steady_state, jacobian=G)
+        _, resp = mit_deviations(path, steady_state)
+        for v in variables:
+            out[v].append(np.asarray(resp[v]))
+    units = response_units(steady_state)
+    table = {"k": np.asarray(ks)}
+    for v in variables:
+        paths = np.stack(out[v])
+        table[v] = paths[:, 0]
+        table["path_" + v] = paths
+    return table, {v: units[v] for v in variables}
+
+
+def consumption_response_by_group(path, steady_state: EconomySteadyState, *, date: int = 0,
+                                  n_groups: int = 10):
+    """Percent change of each group's consumption at ``date`` (default: on impact).
+
+    Groups: wealth ``n_groups``-tiles of the steady-state distribution (a state belongs to the
+    quantile group of its wealth's cumulative mass, mid-point rule) and income states. Needs a
+    path solved with ``return_distribution=True``.
+
+    Returns:
+        ``{"wealth": (n_groups,), "income": (n_e,), "wealth_share": (n_groups,),
+        "income_share": (n_e,)}``: responses in percent and each group's share of steady-state
+        consumption.
+    """
+    if path.c_policy is None:
+        raise ValueError("consumption_response_by_group.path needs its policies: solve it with "
+                         "transition_path(..., return_distribution=True)")
+    mu_ss, c_ss = steady_state.mu, steady_state.c_policy
+    mu_t, c_t = path.mu[date], path.c_policy[date]
+    wealth_mass = jnp.sum(mu_ss, axis=1)
+    cdf = jnp.cumsum(wealth_mass) - 0.5 * wealth_mass
+    group = jnp.clip(jnp.floor(cdf * n_groups).astype(int), 0, n_groups - 1)
+    onehot = (group[:, None] == jnp.arange(n_groups)[None, :]).astype(mu_ss.dtype)  # (n_a, G)
+    base_w = onehot.T @ jnp.sum(mu_ss * c_ss, axis=1)
+    new_w = onehot.T @ jnp.sum(mu_t * c_t, axis=1)
+    base_e = jnp.sum(mu_ss * c_ss, axis=0)
+    new_e = jnp.sum(mu_t * c_t, axis=0)
+    C = jnp.sum(mu_ss * c_ss)
+    return {"wealth": 100.0 * (new_w / base_w - 1.0), "income": 100.0 * (new_e / base_e - 1.0),
+            "wealth_share": base_w / C, "income_share": base_e / C}

@@ -1,0 +1,95 @@
+"""Tables and figures of economies: steady-state aggregates and residuals, forward guidance,
+and who responds to a shock (built on :mod:`hank_mfg.analysis.economy`)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from ..analysis.economy import consumption_response_by_group, news_responses
+from ..solvers.equilibrium import EconomySteadyState
+
+__all__ = ["steady_state_table", "forward_guidance_table", "forward_guidance_figure",
+           "consumption_response_table"]
+
+
+def steady_state_table(steady_state: EconomySteadyState) -> pd.DataFrame:
+    """Every aggregate, solved unknown and residual of an economy's steady state.
+
+    Columns ``name, kind`` (``unknown``, ``aggregate`` or ``residual``), ``value``.
+    """
+    ss = steady_state
+    rows = [dict(name=k, kind="unknown" if k in ss.unknowns else "aggregate", value=float(v))
+            for k, v in ss.values.items()]
+    rows += [dict(name=k, kind="residual", value=float(v)) for k, v in ss.residuals.items()]
+    return pd.DataFrame(rows)
+
+
+def forward_guidance_table(steady_state: EconomySteadyState, *, shock: str = "rstar",
+                           size: float = -0.0025, horizons=range(21), T: int = 300,
+                           variables=("C", "Y", "pi", "r"), jacobian=None) -> pd.DataFrame:
+    """Impact responses to a shock announced at date 0 for date ``k`` (forward guidance).
+
+    One row per horizon ``k`` and variable: ``response`` at date 0 (percent for quantities, bp
+    for rates), ``relative`` = the response over the one to the same shock at ``k = 0``, and
+    ``ra_discount`` = ``(1 + r)^(-k)``, the discounting of a representative agent's pure
+    income effect, to read the forward-guidance puzzle against (an RA Euler equation alone
+    would give a relative response of one at every ``k``).
+
+    Example:
+        >>> ss = hm.steady_state(OneAssetHANK())
+        >>> hm.forward_guidance_table(ss, horizons=range(0, 21, 4)).query("variable == 'C'")
+    """
+    table, units = news_responses(steady_state, shock=shock, size=size, horizons=horizons, T=T,
+                                  variables=variables, jacobian=jacobian)
+    r = float(steady_state.values.get("r", 0.0))
+    frames = []
+    for v in variables:
+        resp = table[v]
+        base = resp[table["k"] == 0][0] if np.any(table["k"] == 0) else np.nan
+        frames.append(pd.DataFrame(dict(
+            k=table["k"], variable=v, unit=units[v], response=resp,
+            relative=resp / base, ra_discount=(1.0 + r) ** (-table["k"].astype(float)))))
+    return pd.concat(frames, ignore_index=True)
+
+
+def forward_guidance_figure(table: pd.DataFrame, variable: str = "C") -> Figure:
+    """The impact response to a cut announced ``k`` quarters ahead (left) and relative to the
+    response at ``k = 0`` beside the representative agent's ``(1 + r)^(-k)`` (right)."""
+    sub = table[table["variable"] == variable]
+    fig = Figure(figsize=(8.0, 3.4), layout="constrained")
+    ax0, ax1 = fig.subplots(1, 2)
+    ax0.plot(sub["k"], sub["response"], marker="o", ms=3)
+    ax0.axhline(0.0, color="grey", lw=0.6)
+    ax0.set_xlabel("quarters until the announced cut, k")
+    unit = {"percent": "% deviation", "bp": "basis points", "pp": "percentage points"}
+    ax0.set_ylabel(f"{variable} at date 0 ({unit.get(sub['unit'].iloc[0], '')})")
+    ax0.set_title("impact response to news")
+    ax1.plot(sub["k"], sub["relative"], marker="o", ms=3, label="heterogeneous agents")
+    ax1.plot(sub["k"], sub["ra_discount"], ls="--", label="(1 + r)^(-k)")
+    ax1.axhline(1.0, color="grey", lw=0.6, ls=":", label="RA Euler equation")
+    ax1.set_xlabel("quarters until the announced cut, k")
+    ax1.set_ylabel("relative to k = 0")
+    ax1.set_title("discounting of anticipated policy")
+    ax1.legend(fontsize=7)
+    return fig
+
+
+def consumption_response_table(path, steady_state: EconomySteadyState, *, date: int = 0,
+                               n_groups: int = 10) -> pd.DataFrame:
+    """Who responds: percent change of consumption at ``date`` by wealth decile and income
+    state, with each group's share of steady-state consumption (``return_distribution=True``
+    paths only)."""
+    out = consumption_response_by_group(path, steady_state, date=date, n_groups=n_groups)
+    e = np.asarray(steady_state.model.income.e_grid)
+    wealth = pd.DataFrame(dict(group="wealth", label=[f"decile {i + 1}" if n_groups == 10
+                                                      else f"group {i + 1}"
+                                                      for i in range(n_groups)],
+                               response=np.asarray(out["wealth"]),
+                               consumption_share=np.asarray(out["wealth_share"])))
+    income = pd.DataFrame(dict(group="income", label=[f"e = {x:.3g}" for x in e],
+                               response=np.asarray(out["income"]),
+                               consumption_share=np.asarray(out["income_share"])))
+    return pd.concat([wealth, income], ignore_index=True)
+
