@@ -108,8 +108,7 @@ from .analysis import (  # noqa: E402
     learned_euler_errors, lorenz_points, policy_functions, simulate_paths, stationary_value,
     wealth_stats,
 )
-from .analysis.economy import consumption_response_by_group, news_responses  # noqa: E402
-from .analysis.irf import response_units  # noqa: E402
+from .analysis import consumption_response_by_group, news_responses, response_units  # noqa: E402
 
 __all__ += [
     "QUANTILES", "LearnedEulerErrors", "Panel", "PolicyFunctions", "WealthStats",

@@ -15,6 +15,7 @@ from .distribution import (
     wealth_stats,
 )
 from .calibration import TARGETS, Calibration, calibrate, steady_state_moments
+from .economy import consumption_response_by_group, news_responses
 from .euler import LearnedEulerErrors, learned_euler_errors
 from .irf import (
     IRF_UNITS, IRF_VARIABLES, deviations, generalized_irf, mit_deviations, response_units,
@@ -31,7 +32,8 @@ from .simulation import PANEL_FIELDS, Panel, expected_choices, moments, panel_fr
 __all__ = [
     "QUANTILES", "WealthStats", "gini", "income_conditional", "lorenz_points", "stats_by_income",
     "top_share", "wealth_marginal", "wealth_quantile", "wealth_stats",
-    "LearnedEulerErrors", "learned_euler_errors",
+    "LearnedEulerErrors", "learned_euler_errors", "consumption_response_by_group",
+    "news_responses",
     "IRF_UNITS", "IRF_VARIABLES", "deviations", "generalized_irf", "mit_deviations",
     "response_units",
     "PolicyFunctions", "interpolate_in_wealth", "policy_at", "policy_functions", "stationary_value",

@@ -1,4 +1,4 @@
-"""Endogenous grid method (Carroll 2006) and the stationary distribution (SPEC §6 gold standard a).
+"""Endogenous grid method (Carroll 2006) and the stationary distribution (docs/theory.md §9.1-§9.2).
 
 The household of a declared model — wealth grid ``a_grid`` (``a_grid[0]`` is the borrowing
 limit), income chain ``(e_grid, Pi_e)``, discount factor ``beta`` and CRRA marginal utility
@@ -520,7 +520,7 @@ def household_steady_state(
 
     Solves the consumption-savings problem with the endogenous grid method (Carroll 2006) on the
     model's wealth grid and income chain, then iterates the compiled operators' lottery
-    push-forward to the stationary distribution (SPEC §6, gold standard a).
+    push-forward to the stationary distribution (docs/theory.md §9.2).
 
     Args:
         model: a declared model (float64 arrays; ``beta``, ``sigma``, ``a_grid``, income chain).

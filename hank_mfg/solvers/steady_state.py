@@ -1,4 +1,4 @@
-"""Stationary general equilibrium (Aiyagari 1994) by a bracketed root find in ``r`` (SPEC §6 a).
+"""Stationary general equilibrium (Aiyagari 1994) by a bracketed root find in ``r`` (docs/theory.md §9.3).
 
 For a trial interest rate ``r`` the firm's capital demand ``K(r)`` solves
 ``model.prices(K, L, 0)[0] = r`` (``L = sum_e pi_e e``, the income chain's mean, is fixed), which
@@ -77,7 +77,7 @@ class SteadyState(eqx.Module):
         a_policy, c_policy: savings ``a'(a, e)`` and consumption ``c(a, e)``, ``(n_a, n_e)``.
         Va: marginal value of wealth ``(1 + r) u'(c)`` (terminal condition for transitions).
         euler_mean, euler_max: mass-weighted mean and max of ``log10|1 - c_hat/c|`` over
-            unconstrained states with mass (SPEC §6).
+            unconstrained states with mass (docs/theory.md §8.1).
         iterations: household evaluations in the root find. egm_iterations, dist_iterations:
             EGM and forward steps of the last evaluation.
     """
@@ -176,7 +176,7 @@ def capital_steady_state(
 
     Households solve by EGM (Carroll 2006) at the prices ``(r, w(r))`` of the model's technology;
     their stationary distribution uses the compiled operators' lottery; Brent's method on the
-    excess supply ``A(r) - K(r)`` finds ``r`` inside ``r_bracket`` (SPEC §6, gold standard a).
+    excess supply ``A(r) - K(r)`` finds ``r`` inside ``r_bracket`` (docs/theory.md §9.3).
 
     Args:
         model: a declared model with ``prices(K, L, z)`` and ``output(K, L, z)``.

@@ -1,4 +1,4 @@
-"""Perfect-foresight transition paths after an MIT shock to log TFP (SPEC §6, gold standard b).
+"""Perfect-foresight transition paths after an MIT shock to log TFP (docs/theory.md §9.4).
 
 Timing convention (the sequence-space codes' and the compiled operators'): ``mu_t`` is the
 distribution over ``(a_t, e_t)`` at the start of period ``t``, where ``a_t`` was chosen at
@@ -216,7 +216,7 @@ def capital_transition_path(
     interp: str = "linear",
     jacobian: tuple[Array, Array] | None = None,
 ) -> TransitionPath:
-    """Perfect-foresight transition after an MIT shock to log TFP (SPEC §6, gold standard b).
+    """Perfect-foresight transition after an MIT shock to log TFP (docs/theory.md §9.4).
 
     The economy starts at ``steady_state`` (``mu_0 = mu_ss``, ``K_0 = K_ss``), learns the whole
     path ``z_0, ..., z_{T-1}`` at ``t = 0`` (zero afterwards) and returns to the steady state after
