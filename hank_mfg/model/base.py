@@ -149,7 +149,7 @@ class AbstractHetAgentModel(AbstractHousehold):
         cash on hand at the lowest wealth and lowest income, ``(1 + r) a_min + w e_min``, must
         exceed ``a_min`` — i.e. ``a_min > -w e_min / r`` when ``r > 0`` (Aiyagari 1994) — at
         the prices the model can reach. Those are taken as the prices of capital ``K`` between
-        the grid's smallest positive point and its top, labour at its stationary level and log
+        ``1e-4`` times the grid's top and its top, labour at its stationary level and log
         TFP within three unconditional standard deviations, whose interest rate lies below the
         rate of time preference ``1/beta - 1`` (the bound of any stationary equilibrium).
         Skipped inside jit and where no such prices are finite (evaluations then report any
@@ -164,8 +164,8 @@ class AbstractHetAgentModel(AbstractHousehold):
         field = "wealth_min" if "wealth_min" in fields else "a_grid"
         a_min = float(a[0])
         sd = float(sz) / np.sqrt(1.0 - float(rho) ** 2) if self.common_noise else 0.0
-        K = np.repeat(np.geomspace(float(a[a > 0][0]), float(a[-1]), 32), 3)
-        z = np.tile(np.array([-3.0 * sd, 0.0, 3.0 * sd]), 32)
+        K = np.repeat(np.geomspace(1e-4 * float(a[-1]), float(a[-1]), 128), 3)
+        z = np.tile(np.array([-3.0 * sd, 0.0, 3.0 * sd]), 128)
         r, w, m_low, y_low = (np.asarray(x) for x in _lowest_cash_on_hand(
             self, jnp.asarray(K, dtype=float), jnp.asarray(z, dtype=float), float(pi @ e)))
         ok = np.isfinite(r) & np.isfinite(w) & np.isfinite(m_low) & (r < 1.0 / float(beta) - 1.0)

@@ -24,6 +24,7 @@ from typing import Callable
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from ..operators.meanfield import MeanField
@@ -37,6 +38,7 @@ __all__ = [
     "RecurrentPolicy",
     "TablePolicy",
     "TimeTablePolicy",
+    "head_for_mean",
     "make_policy",
 ]
 
@@ -272,6 +274,65 @@ def _check_arch(owner, widths, activation, head):
         raise ValueError(f"{owner}.head must be one of {HEADS}; got {head!r}")
     if len(widths) < 1 or any(int(w) < 1 for w in widths):
         raise ValueError(f"{owner}.widths must be a non-empty tuple of positive ints; got {widths!r}")
+
+
+def head_for_mean(policy: AbstractPolicy, values, target: float) -> AbstractPolicy:
+    """The same policy with its head's bias set so that it first plays actions averaging ``target``.
+
+    The head's weights start small (``_Trunk``), so an untrained policy plays nearly the same
+    distribution over actions in every state: the one its bias gives. This sets the bias to the
+    discretised Beta distribution ``p_k ∝ x_k^(a-1) (1 - x_k)^(b-1)`` over the action
+    coordinates ``x_k`` (:func:`_action_coordinates`), with ``(a - 1, b - 1) = kappa (q, 1 - q)``,
+    whose mean ``sum_k p_k values[k]`` equals ``target`` (``q`` by bisection; the concentration
+    ``kappa`` starts at 8 and doubles until ``target`` is within reach; a target beyond the
+    extreme actions gets the nearest one). The categorical head gets ``log p_k``.
+
+    Args:
+        policy: a :class:`RecurrentPolicy` or :class:`MemorylessPolicy`.
+        values: what the mean is taken of, one value per action, increasing (the consumption
+            shares, or the next-wealth levels), ``(n_k,)``.
+        target: the mean to start at (e.g. the saving rate that keeps capital constant).
+    """
+    x = np.asarray(policy.norm.action_x, dtype=np.float64)
+    v = np.asarray(values, dtype=np.float64)
+    lx, l1x = np.log(x), np.log1p(-x)
+
+    def logits(kappa, q):
+        return kappa * (q * lx + (1.0 - q) * l1x)
+
+    def probs(kappa, q):
+        logit = logits(kappa, q)
+        p = np.exp(logit - logit.max())
+        return p / p.sum()
+
+    def mean(kappa, q):
+        return float(probs(kappa, q) @ v)
+
+    lo_q, hi_q = 1e-3, 1.0 - 1e-3
+    target = float(np.clip(target, v[0], v[-1]))
+    kappa = 8.0
+    while kappa < 4096.0 and not mean(kappa, lo_q) <= target <= mean(kappa, hi_q):
+        kappa *= 2.0
+    lo, hi = lo_q, hi_q
+    if target <= mean(kappa, lo):
+        hi = lo
+    elif target >= mean(kappa, hi):
+        lo = hi
+    for _ in range(100):
+        if hi - lo < 1e-12:
+            break
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if mean(kappa, mid) < target else (lo, mid)
+    q = 0.5 * (lo + hi)
+    head = policy.trunk.head
+    if policy.trunk.head_kind == "beta":
+        # a - 1 = softplus(bias_a): the inverse softplus is log(expm1(y))
+        bias = np.log(np.expm1(kappa * np.array([q, 1.0 - q])))
+    else:
+        logit = logits(kappa, q)
+        bias = logit - logit.mean()
+    return eqx.tree_at(lambda p: p.trunk.head.bias, policy,
+                       jnp.asarray(bias, dtype=head.bias.dtype))
 
 
 def make_policy(mf: MeanField, method: str, *, key: PRNGKeyArray, **arch) -> AbstractPolicy:

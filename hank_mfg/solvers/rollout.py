@@ -140,14 +140,15 @@ class Evaluation(eqx.Module):
     """Exploitability certificate along sampled paths (docs/theory.md §7); per-path arrays ``(B,)``.
 
     ``exploitability = mean_b sum_s mu_0(s) (V*_0 - V^pi_0)(s)``; ``policy_return`` and
-    ``best_response_return`` are the ``mu_0``-weighted ``V^pi_0`` and ``V*_0``. Values count the
-    utility of feasible choices only: an infeasible choice (no positive consumption, see
-    :meth:`MeanField.feasible`) adds nothing to them and is reported instead in
-    ``infeasible_mass``, the largest share of the population that, at some date of the path,
-    makes such a choice (all households whose cash on hand leaves no feasible choice, plus the
-    policy's probability of infeasible choices elsewhere). The best response avoids infeasible
-    choices wherever a feasible one exists. Returns and exploitability are comparable across
-    policies only where ``infeasible_mass`` is zero.
+    ``best_response_return`` are the ``mu_0``-weighted ``V^pi_0`` and ``V*_0``. Infeasible
+    choices (no positive consumption, see :meth:`MeanField.feasible`) never enter these values:
+    the policy is evaluated as it can be executed, its probability on infeasible choices
+    redrawn among the feasible ones in the same state (``P[s, k] 1[feasible] / sum_j P[s, j]
+    1[feasible]``), and the best response picks a feasible choice wherever one exists.
+    ``infeasible_mass`` reports what was set aside: the largest share of the population that,
+    at some date of the path, makes an infeasible choice under the policy as given (all
+    households whose cash on hand leaves no feasible choice, plus the policy's probability of
+    infeasible choices elsewhere). States without any feasible choice add no utility.
     """
 
     exploitability: Float[Array, " B"]
@@ -162,12 +163,17 @@ def feasible_values(mf: MeanField, traj: Trajectory):
 
     Splits each reward into the utility of feasible choices ``U = R 1[feasible]`` and the
     indicator of an infeasible choice ``I = 1[infeasible]`` (which :meth:`MeanField.rewards`
-    prices at ``INFEASIBLE_REWARD``). Returns ``(v_pi, v_br, infeasible)``: the policy's value of
-    ``U`` (``(T, n_s)``), the best response's value of ``U`` (``(T, n_s)``) — the best response
-    maximises ``U + INFEASIBLE_REWARD I``, so it makes an infeasible choice only where no other
-    exists — and the policy's infeasible mass at each date,
-    ``sum_s mu_t(s) sum_k P_t[s, k] I_t[s, k]`` (``(T,)``). Without infeasible choices
-    ``v_pi`` and ``v_br`` equal :func:`policy_values` and :func:`best_response_values`.
+    prices at ``INFEASIBLE_REWARD``). Returns ``(v_pi, v_br, infeasible)``:
+
+    * ``v_pi`` ``(T, n_s)``: value of ``U`` under the executable policy, the policy's
+      probability on infeasible choices redrawn among the feasible ones of the same state
+      (rows without any feasible choice keep ``P``);
+    * ``v_br`` ``(T, n_s)``: value of ``U`` under the best response, which maximises
+      ``U + INFEASIBLE_REWARD I`` and so makes an infeasible choice only where no other exists;
+    * ``infeasible`` ``(T,)``: the policy's infeasible mass ``sum_s mu_t(s) sum_k P_t[s,k] I_t[s,k]``.
+
+    Without infeasible choices ``v_pi`` and ``v_br`` equal :func:`policy_values` and
+    :func:`best_response_values` bit for bit; ``v_br >= v_pi`` wherever a feasible choice exists.
     """
     beta = mf.model.beta
     dates = jnp.arange(traj.R.shape[0])
@@ -179,7 +185,10 @@ def feasible_values(mf: MeanField, traj: Trajectory):
         ok = mf.feasible(agg, t)
         U = jnp.where(ok, R, 0.0)
         I = jnp.where(ok, 0.0, 1.0).astype(R.dtype)
-        v_pi = jnp.sum(P * (U + beta * mf.expect_actions(v_pi, agg, lot)), axis=-1)
+        P_ok = jnp.where(ok, P, 0.0)
+        keep = jnp.all(ok, axis=-1, keepdims=True) | ~jnp.any(ok, axis=-1, keepdims=True)
+        P_exec = jnp.where(keep, P, P_ok / jnp.sum(P_ok, axis=-1, keepdims=True))
+        v_pi = jnp.sum(P_exec * (U + beta * mf.expect_actions(v_pi, agg, lot)), axis=-1)
         Qu = U + beta * mf.expect_actions(v_u, agg, lot)
         Qi = I + beta * mf.expect_actions(v_i, agg, lot)
         k = jnp.argmax(Qu + INFEASIBLE_REWARD * Qi, axis=-1)[:, None]

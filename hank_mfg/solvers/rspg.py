@@ -28,14 +28,19 @@ import optax
 
 from ..model.base import AbstractHetAgentModel
 from ..operators.meanfield import MeanField, compile_model
-from ..policies.networks import ACTIVATIONS, HEADS, AbstractPolicy, make_policy
-from .rollout import action_values, evaluate_paths, policy_values, replay_tables, rollout_batch
+from ..policies.networks import ACTIVATIONS, HEADS, AbstractPolicy, head_for_mean, make_policy
+from .rollout import (
+    action_values, evaluate_paths, explain_prices, policy_values, replay_tables, rollout_batch,
+)
 
 __all__ = [
-    "RSPGConfig", "Solution", "solve", "rspg_loss", "rspg_value_and_grad", "load_solution", "METHODS",
+    "INITS", "METHODS", "RSPGConfig", "Solution", "load_solution", "rspg_loss", "rspg_value_and_grad",
+    "solve", "stationary_action_mean",
 ]
 
 METHODS = ("rspg", "spg")
+#: Policy initialisations (:class:`RSPGConfig` ``init``).
+INITS = ("auto", "symmetric", "stationary")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,8 +56,19 @@ class RSPGConfig:
         time_input: feed the normalised date to the policy (finite horizon).
         eval_every: iterations per jitted chunk between exploitability evaluations (20).
         eval_paths: noise paths for each exploitability evaluation (8; fixed across evaluations).
-        seed: PRNG seed; the same seed gives the same numbers.
+        seed: PRNG seed; the same seed gives the same numbers. Iteration ``i`` draws its noise
+            paths from ``fold_in(key(seed) -> training key, i)``, so training does not depend
+            on ``eval_every`` or on where a run was interrupted and resumed.
         checkpoint_every: write a checkpoint every this many evaluations (1 = every evaluation).
+        init: the policy's starting point (:data:`INITS`). ``"symmetric"``: every household
+            first plays the same near-symmetric Beta over the actions (mean share about one
+            half) — the paper's start. ``"stationary"``: the head's bias is set so that the
+            first policy plays, in every state, actions averaging the saving rate that keeps
+            aggregate capital at its initial level (:func:`stationary_action_mean`) — the
+            sensible start from a steady-state distribution, where a share of one half would
+            run capital down to zero within a few dates. ``"auto"`` (default): ``"stationary"``
+            when the model has a given initial distribution (``initial_mu``, e.g. from
+            :func:`~hank_mfg.with_steady_state_initial`), else ``"symmetric"``.
     """
 
     iterations: int = 500
@@ -69,6 +85,7 @@ class RSPGConfig:
     eval_paths: int = 8
     seed: int = 0
     checkpoint_every: int = 1
+    init: str = "auto"
 
     def __post_init__(self):
         for name in ("iterations", "n_paths", "hidden", "eval_every", "eval_paths", "checkpoint_every"):
@@ -84,6 +101,8 @@ class RSPGConfig:
                              f"got {self.activation!r}")
         if self.head not in HEADS:
             raise ValueError(f"RSPGConfig.head must be one of {HEADS}; got {self.head!r}")
+        if self.init not in INITS:
+            raise ValueError(f"RSPGConfig.init must be one of {INITS}; got {self.init!r}")
         object.__setattr__(self, "widths", tuple(int(w) for w in self.widths))
 
     @classmethod
@@ -108,7 +127,9 @@ class Solution:
     Attributes:
         model, method, config, policy: what was solved and the result.
         history: pandas DataFrame (iteration, seconds, loss, exploitability, policy_return,
-            best_response_return) — one row per evaluation.
+            best_response_return, infeasible_mass) — one row per evaluation; returns count the
+            utility of feasible choices, infeasible choices are in ``infeasible_mass``
+            (:class:`~hank_mfg.solvers.rollout.Evaluation`).
         summary: final exploitability, returns, timings (JSON-serialisable dict).
     """
 
@@ -211,6 +232,11 @@ def _evaluate(policy, mf, eps):
     return evaluate_paths(mf, policy, eps)
 
 
+@eqx.filter_jit
+def _rollout(policy, mf, eps):
+    return rollout_batch(mf, policy, eps)
+
+
 
 def _keys(config: RSPGConfig):
     base = jax.random.key(config.seed)
@@ -227,9 +253,39 @@ def trainable_filter(policy: AbstractPolicy):
     return spec
 
 
+def stationary_action_mean(mf: MeanField) -> tuple[float, jax.Array]:
+    """The mean action that keeps aggregate capital at its initial level, and the action values.
+
+    With prices at the initial distribution ``mu_0`` (and ``z = 0``), cash on hand ``m`` and
+    capital ``K = sum mu_0 a``: if every household consumes the same share ``s`` of its cash on
+    hand above the limit, next capital is ``K' = a_min + (1 - s) (M - a_min)`` with
+    ``M = sum mu_0 m``, so ``K' = K`` at ``s = (M - K) / (M - a_min)`` — the saving rate of a
+    steady state (``share`` actions; returns ``(s, shares)``). With ``savings`` actions the
+    mean next wealth is ``K`` itself (returns ``(K, levels)``). With a stationary income
+    distribution ``L`` stays put, and by constant returns ``dK'/dK = (1 - s)(1 + r) < 1``, so
+    capital stays near ``K`` under the first policy.
+    """
+    mu0 = mf.initial_distribution()
+    agg = mf.aggregate_state(mu0, 0.0)
+    if mf.model.action_kind == "share":
+        M = mu0 @ mf.cash_on_hand(agg)
+        return float((M - agg.K) / (M - mf.a_grid[0])), mf.action_grid
+    return float(agg.K), mf.action_grid
+
+
+def resolved_init(model: AbstractHetAgentModel, config: RSPGConfig) -> str:
+    """``config.init`` with ``"auto"`` resolved (see :class:`RSPGConfig`)."""
+    if config.init != "auto":
+        return config.init
+    return "stationary" if model.initial_mu is not None else "symmetric"
+
+
 def _init_state(mf: MeanField, method: str, config: RSPGConfig):
     k_init, _, _ = _keys(config)
     policy = make_policy(mf, method, key=k_init, **config.architecture())
+    if resolved_init(mf.model, config) == "stationary":
+        target, values = stationary_action_mean(mf)
+        policy = head_for_mean(policy, values, target)
     params, static = eqx.partition(policy, trainable_filter(policy))
     opt_state = _optimizer(config).init(params)
     return params, static, opt_state
@@ -268,14 +324,17 @@ def checkpoint_mismatch(state: dict, meta: dict) -> dict:
     ``config.iterations`` is not compared: raising it on resume extends the run.
     """
     diff = {}
+    # a config key newer than the checkpoint compares as its default
+    defaults = {f.name: f.default for f in dataclasses.fields(RSPGConfig)}
     for group in ("method", "config", "model_fields"):
         old, new = state.get(group), json.loads(json.dumps(meta[group]))
         if isinstance(old, dict) and isinstance(new, dict):
             for k in sorted(set(old) | set(new)):
                 if group == "config" and k == "iterations":
                     continue
-                if old.get(k, "<missing>") != new.get(k, "<missing>"):
-                    diff[f"{group}.{k}"] = (old.get(k, "<missing>"), new.get(k, "<missing>"))
+                missing = defaults.get(k, "<missing>") if group == "config" else "<missing>"
+                if old.get(k, missing) != new.get(k, "<missing>"):
+                    diff[f"{group}.{k}"] = (old.get(k, missing), new.get(k, "<missing>"))
         elif old != new:
             diff[group] = (old, new)
     return diff
@@ -332,8 +391,9 @@ def solve(
     Raises:
         ValueError: unknown method, bad config, a checkpoint from a different run (the
             message lists the differing keys, old -> new), or fewer iterations than it holds.
-        FloatingPointError: non-finite loss, gradient or prices; names the iteration; the last
-            good checkpoint is kept.
+        FloatingPointError: non-finite loss, gradient or prices; names the iteration and, for
+            prices, the aggregate that left its domain with the date and path (e.g. ``capital
+            K = -0.01 <= 0 at date 7 on path 3``) and what to try; the last good checkpoint is kept.
 
     Timing: at the paper's full size (1000 states, horizon 128, 8 paths) one iteration costs
     about a second on a 2-core CPU (see docs/performance.md).
@@ -395,10 +455,14 @@ def solve(
             exploitability=float(jnp.mean(ev.exploitability)),
             policy_return=float(jnp.mean(ev.policy_return)),
             best_response_return=float(jnp.mean(ev.best_response_return)),
+            infeasible_mass=float(jnp.max(ev.infeasible_mass)),
         )
         if not np.all(np.asarray(ev.prices_finite)):
+            if bar is not None:
+                bar.close()
+            why = explain_prices(_rollout(eqx.combine(params, static), mf, eval_eps))
             raise FloatingPointError(f"{method.upper()} iteration {iteration}: non-finite prices in "
-                                     f"the evaluation rollout")
+                                     f"the evaluation rollout: {why}")
         return row
 
     t_compile = 0.0
@@ -425,6 +489,14 @@ def solve(
             j = int(np.argmax(bad))
             what = ("non-finite prices" if not bool(np.asarray(finite)[j])
                     else "non-finite loss" if not np.isfinite(losses[j]) else "non-finite gradient")
+            if not bool(np.asarray(finite)[j]):
+                # replay the chunk up to the failing step (deterministic) and locate the failure
+                p_j = params
+                if j > 0:
+                    p_j = _train_chunk(params, static, opt_state, mf, (train_config, k_train),
+                                       jnp.asarray(it), jnp.arange(j))[0]
+                eps_j = mf.sample_noise(key=_iteration_key(k_train, it + j), n_paths=config.n_paths)
+                what += ": " + explain_prices(_rollout(eqx.combine(p_j, static), mf, eps_j))
             kept = (f"; last good checkpoint kept in {checkpoint_dir} (iteration {it})"
                     if checkpoint_dir else "")
             if bar is not None:
@@ -454,6 +526,7 @@ def solve(
         final_exploitability=last["exploitability"],
         final_policy_return=last["policy_return"],
         final_best_response_return=last["best_response_return"],
+        final_infeasible_mass=last.get("infeasible_mass"),
         train_seconds=last["seconds"],
         # measured by the run that started from scratch (None if it was not recorded)
         first_eval_seconds_incl_compile=meta.get("first_eval_seconds_incl_compile"),

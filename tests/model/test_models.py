@@ -3,6 +3,7 @@ and the construction-time errors of the declaration layer."""
 
 import dataclasses
 
+import equinox as eqx
 import jax.numpy as jnp
 import jaxtyping
 import numpy as np
@@ -302,3 +303,60 @@ def test_user_model_initial_mu_used():
 def test_compile_model_rejects_non_models():
     with pytest.raises(TypeError, match="AbstractHetAgentModel"):
         hm.compile_model(object())
+
+
+# ---- the borrowing limit must lie above the natural borrowing limit -------------------------------
+class _FixedPrices(hm.AbstractHetAgentModel):
+    """Prices fixed at (r, w) whatever the distribution: the natural limit is -w e_min / r."""
+
+    wealth_min: jnp.ndarray = eqx.field(converter=hm.as_param, default=0.0)
+    beta: jnp.ndarray = eqx.field(converter=hm.as_param, default=0.95)
+    sigma: jnp.ndarray = eqx.field(converter=hm.as_param, default=2.0)
+    rho_z: jnp.ndarray = eqx.field(converter=hm.as_param, default=0.9)
+    sigma_z: jnp.ndarray = eqx.field(converter=hm.as_param, default=0.0)
+    r_fixed: jnp.ndarray = eqx.field(converter=hm.as_param, default=0.03)
+    w_fixed: jnp.ndarray = eqx.field(converter=hm.as_param, default=1.5)
+    horizon: int = eqx.field(static=True, default=3)
+    common_noise: bool = eqx.field(static=True, default=False)
+    action_kind: str = eqx.field(static=True, default="share")
+    terminal: str = eqx.field(static=True, default="consume_all")
+    initial_mu: jnp.ndarray | None = None
+
+    @property
+    def a_grid(self):
+        return hm.shifted_geometric_grid(self.wealth_min, 50.0, 8)
+
+    @property
+    def income(self):
+        return hm.markov_chain(jnp.array([0.4, 1.6]), jnp.array([[0.9, 0.1], [0.1, 0.9]]))
+
+    @property
+    def action_grid(self):
+        return hm.share_grid(4)
+
+    def prices(self, K, L, z):
+        return self.r_fixed + 0.0 * K, self.w_fixed + 0.0 * K
+
+    def output(self, K, L, z):
+        return K**0.36 * L**0.64
+
+
+def test_borrowing_limit_check_sits_at_the_natural_borrowing_limit():
+    natural = -1.5 * 0.4 / 0.03  # -w e_min / r = -20
+    _FixedPrices(wealth_min=natural * (1 - 1e-6))  # cash on hand at (a_min, e_min) > a_min
+    with pytest.raises(ValueError, match=r"_FixedPrices\.wealth_min must exceed the natural "
+                                         r"borrowing limit -y_min / r = -20[,;].*got -20\.0001$"):
+        _FixedPrices(wealth_min=natural * (1 + 5e-6))
+    # a negative interest rate leaves every limit feasible (r a_min + w e_min > 0)
+    _FixedPrices(wealth_min=-1000.0, r_fixed=-0.01)
+    # r at or above the rate of time preference is out of reach in a stationary equilibrium
+    _FixedPrices(wealth_min=-1000.0, r_fixed=1 / 0.95 - 1 + 1e-3)
+
+
+def test_krusell_smith_borrowing_limit_feasible_at_minus_one_not_at_minus_100():
+    KrusellSmith(sigma=2.0, wealth_min=-1.0, n_income=9, n_wealth=12, n_actions=5)
+    with pytest.raises(ValueError, match=r"KrusellSmith\.wealth_min must exceed the natural "
+                                         r"borrowing limit .*; got -100$"):
+        KrusellSmith(sigma=2.0, wealth_min=-100.0, n_income=9, n_wealth=12, n_actions=5)
+    with pytest.raises(ValueError, match="wealth_min"):  # replace re-runs the check
+        dataclasses.replace(KrusellSmith(n_wealth=12, n_income=3, n_actions=5), wealth_min=-100.0)

@@ -260,3 +260,55 @@ def test_float32_by_default():
                          env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+# ---- the borrowing limit at the horizon and feasibility -------------------------------------------
+def test_terminal_reward_consumes_down_to_the_borrowing_limit():
+    """consume_all with a_min = -1, sigma = 2: R_{T-1}[s, k] = u(m - a_min) = -1/(m + 1) < 0."""
+    model = KrusellSmith(sigma=2.0, wealth_min=-1.0, n_wealth=10, n_income=3, n_actions=6,
+                         wealth_max=20.0, horizon=5)
+    mf = hm.compile_model(model)
+    r, w = 0.02, 1.3
+    agg = agg_with(mf, r, w)
+    a = np.repeat(np.asarray(model.a_grid), 3)
+    e = np.tile(np.asarray(model.income.e_grid), 10)
+    m = (1.0 + r) * a + w * e
+    assert m.min() < 0.0 < m.min() + 1.0  # households in debt, above the limit
+    R = np.asarray(mf.rewards(agg, 4))
+    np.testing.assert_allclose(R, np.repeat((-1.0 / (m + 1.0))[:, None], 6, axis=1), rtol=1e-14)
+    assert np.all(R < 0.0)
+    # before the horizon: u(share (m - a_min)) by hand, every pair feasible
+    shares = np.asarray(model.action_grid)
+    np.testing.assert_allclose(np.asarray(mf.rewards(agg, 3)),
+                               -1.0 / (shares[None, :] * (m + 1.0)[:, None]), rtol=1e-14)
+    assert np.all(np.asarray(mf.feasible(agg, 3))) and np.all(np.asarray(mf.feasible(agg, 4)))
+
+
+def test_paper_terminal_rule_is_unchanged_at_a_zero_limit():
+    mf = hm.compile_model(KrusellSmith(sigma=2.0, n_wealth=8, n_income=2, n_actions=4, horizon=3))
+    agg = agg_with(mf, 0.03, 1.1)
+    m = 1.03 * np.asarray(mf.a_s) + 1.1 * np.asarray(mf.e_s)
+    np.testing.assert_array_equal(np.asarray(mf.rewards(agg, 2))[:, 0], -1.0 / m)
+
+
+@pytest.mark.parametrize("kind", ["share", "savings"])
+def test_infeasible_pairs_are_exactly_those_without_positive_consumption(kind):
+    """Prices under which the poorest households' cash on hand falls below the limit."""
+    mf = hm.compile_model(toy(kind, lo=-2.0, seed=5, n_k=7))
+    r, w = 0.6, 0.4  # (1 + r) a_min + w e < a_min for the poorest
+    agg = agg_with(mf, r, w)
+    a, e = np.asarray(mf.a_s), np.asarray(mf.e_s)
+    m = (1.0 + r) * a + w * e
+    a_min, x = float(mf.a_grid[0]), np.asarray(mf.action_grid)
+    c = x[None, :] * (m - a_min)[:, None] if kind == "share" else m[:, None] - x[None, :]
+    ok = c > 0
+    assert 0 < ok.sum() < ok.size
+    np.testing.assert_array_equal(np.asarray(mf.feasible(agg, 0)), ok)
+    R = np.asarray(mf.rewards(agg, 0))
+    np.testing.assert_array_equal(R[~ok], hm.INFEASIBLE_REWARD)
+    np.testing.assert_allclose(R[ok], -1.0 / c[ok], rtol=1e-14)
+    last = mf.horizon - 1  # the horizon: feasible exactly where m > a_min
+    np.testing.assert_array_equal(np.asarray(mf.feasible(agg, last)),
+                                  np.repeat((m > a_min)[:, None], mf.n_actions, axis=1))
+    np.testing.assert_array_equal(np.asarray(mf.rewards(agg, last))[m <= a_min],
+                                  hm.INFEASIBLE_REWARD)

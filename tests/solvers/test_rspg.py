@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
 
 import equinox as eqx
 import jax
@@ -124,7 +126,7 @@ def test_non_finite_prices_stop_training_with_the_iteration_named():
 @pytest.mark.parametrize(
     "field, value",
     [("iterations", 0), ("n_paths", -1), ("lr", 0.0), ("clip_norm", float("inf")),
-     ("activation", "sigmoidal"), ("head", "gaussian")],
+     ("activation", "sigmoidal"), ("head", "gaussian"), ("init", "egm")],
 )
 def test_config_errors_name_the_field(field, value):
     with pytest.raises(ValueError, match=f"RSPGConfig.{field}"):
@@ -152,3 +154,94 @@ def test_policy_gradient_identity_equals_reverse_mode_through_the_recursion():
         np.testing.assert_allclose(float(loss), float(loss_ref), rtol=1e-13)
         for a, b in zip(jax.tree_util.tree_leaves(grad), jax.tree_util.tree_leaves(grad_ref)):
             np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-9, atol=1e-13)
+
+
+def _leaves(policy):
+    return [np.asarray(x) for x in jax.tree_util.tree_leaves(eqx.filter(policy, eqx.is_array))]
+
+
+def test_training_does_not_depend_on_the_evaluation_cadence():
+    """Iteration i draws its noise from fold_in(training key, i): evaluating every 2 or every 4
+    iterations trains the same policy, bit for bit."""
+    model = RSPGMacro(**SMALL_MACRO)
+    every2 = hm.solve(model, "rspg", _cfg(iterations=4, eval_every=2), progress=False)
+    every4 = hm.solve(model, "rspg", _cfg(iterations=4, eval_every=4), progress=False)
+    for a, b in zip(_leaves(every2.policy), _leaves(every4.policy)):
+        np.testing.assert_array_equal(a, b)
+    h2, h4 = every2.history.set_index("iteration"), every4.history.set_index("iteration")
+    for col in ("loss", "exploitability", "policy_return", "best_response_return"):
+        assert h2.loc[4, col] == h4.loc[4, col]
+
+
+def test_auto_init_is_the_paper_start_from_a_uniform_distribution():
+    from hank_mfg.solvers.rspg import _init_state
+
+    mf = hm.compile_model(RSPGMacro(**SMALL_MACRO))
+    auto, _, _ = _init_state(mf, "rspg", _cfg())
+    symmetric, _, _ = _init_state(mf, "rspg", _cfg(init="symmetric"))
+    for a, b in zip(jax.tree_util.tree_leaves(auto), jax.tree_util.tree_leaves(symmetric)):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    np.testing.assert_array_equal(np.asarray(auto.trunk.head.bias), 0.0)
+
+
+@pytest.mark.parametrize("head", ["beta", "categorical"])
+@pytest.mark.parametrize("kind", ["share", "savings"])
+def test_stationary_init_keeps_capital_at_its_initial_level(head, kind):
+    """With every household playing actions of mean s = (M - K)/(M - a_min), next capital is
+    a_min + (1 - s)(M - a_min) = K (mean-preserving lottery); with savings actions of mean K,
+    next capital is K. Checked on a non-uniform initial distribution, by hand."""
+    from hank_mfg.solvers.rspg import _init_state, stationary_action_mean
+
+    from models.krusell_smith import KrusellSmith
+
+    base = KrusellSmith(sigma=2.0, wealth_min=-1.0, n_wealth=12, n_income=3, n_actions=9,
+                        wealth_max=60.0, horizon=4, action_kind=kind)
+    w = np.exp(-0.5 * ((np.repeat(np.asarray(base.a_grid), 3) - 8.0) / 4.0) ** 2)
+    model = dataclasses.replace(base, initial_mu=jnp.asarray(w / w.sum()))
+    mf = hm.compile_model(model)
+    mu0 = np.asarray(mf.initial_distribution())
+    a, e = np.asarray(mf.a_s), np.asarray(mf.e_s)
+    agg = mf.aggregate_state(jnp.asarray(mu0), 0.0)
+    K0 = mu0 @ a
+    m = (1.0 + float(agg.r)) * a + float(agg.w) * e
+    target, values = stationary_action_mean(mf)
+    if kind == "share":
+        np.testing.assert_allclose(target, (mu0 @ m - K0) / (mu0 @ m + 1.0), rtol=1e-13)
+    else:
+        np.testing.assert_allclose(target, K0, rtol=1e-13)
+
+    cfg = _cfg(head=head, hidden=8, widths=(8,))  # init "auto": a given distribution
+    params, static, _ = _init_state(mf, "rspg", cfg)
+    policy = eqx.combine(params, static)
+    flat = eqx.tree_at(lambda p: p.trunk.head.weight, policy, 0.0 * policy.trunk.head.weight)
+    _, P = flat.step(flat.init_carry(), mf.observation(agg), 0, flat.prepare())
+    P = np.asarray(P)
+    np.testing.assert_allclose(P @ np.asarray(values), target, rtol=1e-10)
+    mu1 = mf.push_forward(jnp.asarray(mu0), jnp.asarray(P), agg)
+    np.testing.assert_allclose(float(mu1 @ mf.a_s), K0, rtol=1e-10)
+    # the initialised policy itself (small state-dependent head weights) stays close
+    _, P = policy.step(policy.init_carry(), mf.observation(agg), 0, policy.prepare())
+    K1 = float(mf.push_forward(jnp.asarray(mu0), P, agg) @ mf.a_s)
+    assert abs(K1 / K0 - 1.0) < 0.05
+
+
+def test_non_finite_prices_name_the_aggregate_the_date_and_the_path():
+    """Consuming 95% of cash on hand above a limit of -1 runs capital below zero at date 1:
+    K_1 = a_min + 0.05 (M_0 - a_min) by hand (the lottery preserves mean wealth)."""
+    from models.krusell_smith import KrusellSmith
+
+    model = KrusellSmith(wealth_min=-1.0, n_wealth=10, n_income=2, n_actions=10,
+                         wealth_max=40.0, horizon=5, common_noise=False)
+    mf = hm.compile_model(model)
+    P = jnp.zeros((mf.n_states, mf.n_actions)).at[:, -1].set(1.0)  # share 0.95
+    mu0 = mf.initial_distribution()
+    agg = mf.aggregate_state(mu0, 0.0)
+    M0 = float(mu0 @ mf.cash_on_hand(agg))
+    K1 = -1.0 + 0.05 * (M0 + 1.0)
+    assert K1 < 0 < float(agg.K)
+    with pytest.raises(FloatingPointError) as err:
+        hm.exploitability(model, P, key=jax.random.key(0), n_paths=1)
+    msg = str(err.value)
+    assert f"capital K = {K1:.6g} <= 0 at date 1 on path 0" in msg, msg
+    assert f"K on the way: {float(agg.K):.4g}, {K1:.4g})" in msg, msg
+    assert "init='stationary'" in msg
