@@ -175,6 +175,12 @@ def solve(
         fail(f"{out} already holds a run ({', '.join(existing)}); continue it with --resume "
              "or replace it with --overwrite")
     m = load(model_file, overrides, model)
+    from .model.economy import AbstractEconomy
+
+    if isinstance(m, AbstractEconomy):
+        fail(f"solve trains RSPG/SPG policies for capital economies only; {type(m).__name__} is "
+             f"an economy: solve it with hank-mfg steady-state {model_file} (add --shock "
+             "NAME=SIZE for perfect-foresight responses)")
     try:
         config = RSPGConfig(iterations=iterations, eval_every=eval_every, seed=seed, n_paths=n_paths,
                             eval_paths=n_paths, lr=lr, lr_final=lr_final, hidden=hidden, head=head)
@@ -298,40 +304,127 @@ def _enable_float64() -> None:
     jax.config.update("jax_enable_x64", True)
 
 
+def _parse_shocks(items: Optional[list[str]], m) -> dict[str, float]:
+    """``--shock NAME=SIZE`` items as ``{name: size}``, names checked against the model's
+    exogenous aggregates (a capital economy's: log TFP ``z``)."""
+    from .model.economy import AbstractEconomy
+
+    allowed = tuple(m.exogenous) if isinstance(m, AbstractEconomy) else ("z",)
+    shocks: dict[str, float] = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        try:
+            size = float(value)
+        except ValueError:
+            size = float("nan")
+        if not sep or not np.isfinite(size):
+            fail(f"--shock must be NAME=SIZE with a finite number, e.g. --shock "
+                 f"{allowed[0]}=0.01; got {item!r}")
+        if name not in allowed:
+            fail(f"--shock: {name!r} is not an exogenous aggregate of {type(m).__name__}; "
+                 f"shocks may hit {', '.join(allowed)}")
+        shocks[name] = size
+    return shocks
+
+
+def _persistence(m, shocks: dict, rho: Optional[float]) -> dict[str, float]:
+    """The AR(1) persistence of each shock path: ``--rho`` or the model's declared one."""
+    from .model.economy import AbstractEconomy
+
+    if rho is not None:
+        if not -1.0 < rho < 1.0:
+            fail(f"--rho must lie in (-1, 1); got {rho:.6g}")
+        return {k: float(rho) for k in shocks}
+    if isinstance(m, AbstractEconomy):
+        declared = {s.name: float(s.rho) for s in m.shocks()}
+    else:
+        declared = {"z": float(m.rho_z)}
+    missing = [k for k in shocks if k not in declared]
+    if missing:
+        fail(f"--rho: {type(m).__name__} declares no persistence for {', '.join(missing)}; "
+             "give --rho")
+    return {k: declared[k] for k in shocks}
+
+
+def _economy_summary(m, ss, moments: dict) -> dict:
+    """Solved unknowns, every aggregate and residual, the largest residual, wealth moments."""
+    fields = set(type(m).__dataclass_fields__) & set(ss.unknowns)  # solved fields: beta, vphi
+    values = {k: float(v) for k, v in ss.values.items()}
+    residuals = {k: float(v) for k, v in ss.residuals.items()}
+    worst = max(residuals, key=lambda k: abs(residuals[k]))
+    return dict(
+        unknowns={k: values[k] for k in ss.unknowns},
+        aggregates={k: v for k, v in values.items() if k not in fields},
+        residuals=residuals, max_residual=abs(residuals[worst]), max_residual_name=worst,
+        gini=moments["gini"], top10=moments["top10"], top1=moments["top1"],
+        mass_at_limit=moments["mass_at_limit"], mpc=moments["mpc"],
+        euler_mean_log10=float(ss.euler_mean), euler_max_log10=float(ss.euler_max),
+        iterations=int(ss.iterations))
+
+
 @app.command("steady-state")
 def steady_state_cmd(
     model_file: str = ModelFile,
     out: Optional[str] = typer.Option(None, "--out", "-o",
-                                      help="directory for summary.json, summary.csv, distribution.csv"),
+                                      help="directory for the summary, tables and figures"),
     progress: bool = typer.Option(True, "--progress/--no-progress",
-                                  help="print every root-find trial (r, A - K, time)"),
+                                  help="print every root-find trial (unknowns, residuals, time)"),
+    shock: Optional[list[str]] = typer.Option(
+        None, "--shock", metavar="NAME=SIZE",
+        help="MIT shock on an exogenous aggregate at date 0, decaying at --rho (repeatable), "
+             "e.g. --shock rstar=-0.0025 (HANK) or --shock z=0.01 (Krusell-Smith)"),
+    rho: Optional[float] = typer.Option(
+        None, "--rho", help="persistence of the shock paths (default: the model's, per shock)"),
+    T: int = typer.Option(300, "--T", help="length of the transition path (with --shock)"),
+    variables: Optional[str] = typer.Option(
+        None, "--variables", metavar="X,Y,...",
+        help="aggregates printed and plotted (default: the model's headline ones)"),
     set_: Optional[list[str]] = SetOpt,
     model: Optional[str] = ModelOpt,
 ) -> None:
-    """Stationary equilibrium without aggregate risk (EGM + Brent in r): r, w, K, Y, C, K/Y, Euler errors.
+    """Stationary equilibrium without aggregate risk, and optionally perfect-foresight responses.
 
-    Runs in float64. With --out, writes summary.json and summary.csv (one row: prices,
-    aggregates, wealth moments, Euler errors, timings) and distribution.csv (wealth,
-    income_state, income, mass, consumption, savings: the columns of the report tables).
+    Capital economies (Krusell-Smith, Aiyagari): EGM + Brent in r; prints r, w, K, Y, C, K/Y,
+    Euler errors. Economies (Huggett, the one-asset HANK, your own): the model's declared
+    unknowns clear its declared targets; prints the solved unknowns, every aggregate and the
+    largest residual. Runs in float64. With --out, writes summary.json (prices or unknowns,
+    every aggregate and residual, wealth moments, Euler errors, timings),
+    distribution.csv (wealth, income_state, income, mass, consumption, savings, and hours with a
+    labour choice: the columns of the report tables) and, for a capital economy, summary.csv
+    (one row) or, for an economy, steady_state.csv|.parquet (hm.steady_state_table).
+
+    With --shock NAME=SIZE (repeatable): the perfect-foresight transition to the shock path
+    SIZE * rho^t, t < T, announced at date 0; prints the impact responses and, with --out,
+    writes impulse_responses.csv|.parquet (hm.mit_responses: percent deviations for
+    quantities, basis points for rates) and impulse_responses.png.
 
     Examples:
 
         hank-mfg steady-state models/krusell_smith.py
 
         hank-mfg steady-state models/krusell_smith.py --set beta=0.98 --set n_wealth=200 --out runs/ss
+
+        hank-mfg steady-state models/hank.py --set n_wealth=200 --shock rstar=-0.0025 --rho 0.61 --T 300 --out runs/hank
     """
     import csv
     import json
     import os
     import time
 
-    import numpy as np
-
     from .analysis.calibration import steady_state_moments
+    from .model.economy import AbstractEconomy
     from .solvers.steady_state import steady_state as solve_ss
 
     _enable_float64()
     m = load(model_file, set_, model)
+    economy = isinstance(m, AbstractEconomy)
+    shocks = _parse_shocks(shock, m)
+    rhos = _persistence(m, shocks, rho) if shocks else {}
+    if shocks and T < 3:
+        fail(f"--T must be at least 3; got {T}")
+    if (rho is not None or variables is not None) and not shocks:
+        fail("--rho and --variables describe responses: give --shock NAME=SIZE too")
     typer.echo(f"steady state of {type(m).__name__} ({m.n_states} states) ...", err=True)
     t0 = time.perf_counter()
     try:
@@ -340,39 +433,110 @@ def steady_state_cmd(
         fail(str(err))
     seconds = time.perf_counter() - t0
     mom = steady_state_moments(m, ss)
-    summary = dict(model=type(m).__name__, model_file=os.path.abspath(model_file),
-                   overrides=list(set_ or []), r=mom["r"], w=mom["w"], K=mom["K"], Y=mom["Y"],
-                   C=mom["C"], K_Y=mom["K/Y"], C_Y=mom["C/Y"], gini=mom["gini"],
-                   top10=mom["top10"], top1=mom["top1"], mass_at_limit=mom["mass_at_limit"],
-                   mpc=mom["mpc"], euler_mean_log10=float(ss.euler_mean),
-                   euler_max_log10=float(ss.euler_max), market_residual=float(ss.residual),
-                   iterations=int(ss.iterations), seconds=seconds)
-    typer.echo(f"r = {summary['r']:.6g}  w = {summary['w']:.6g}  K = {summary['K']:.6g}  "
-               f"Y = {summary['Y']:.6g}  C = {summary['C']:.6g}  K/Y = {summary['K_Y']:.6g}")
+    head = dict(model=type(m).__name__, model_file=os.path.abspath(model_file),
+                overrides=list(set_ or []))
+    if economy:
+        summary = dict(head, **_economy_summary(m, ss, mom), seconds=seconds)
+        typer.echo("solved unknowns: " + ", ".join(
+            f"{k} = {v:.10g}" for k, v in summary["unknowns"].items()))
+        typer.echo("aggregates: " + "  ".join(
+            f"{k} = {v:.6g}" for k, v in sorted(summary["aggregates"].items())))
+        typer.echo(f"largest residual: {summary['max_residual_name']} = "
+                   f"{summary['residuals'][summary['max_residual_name']]:.3g} (residuals: "
+                   f"{', '.join(summary['residuals'])})")
+    else:
+        summary = dict(head, r=mom["r"], w=mom["w"], K=mom["K"], Y=mom["Y"],
+                       C=mom["C"], K_Y=mom["K/Y"], C_Y=mom["C/Y"], gini=mom["gini"],
+                       top10=mom["top10"], top1=mom["top1"], mass_at_limit=mom["mass_at_limit"],
+                       mpc=mom["mpc"], euler_mean_log10=float(ss.euler_mean),
+                       euler_max_log10=float(ss.euler_max), market_residual=float(ss.residual),
+                       iterations=int(ss.iterations), seconds=seconds)
+        typer.echo(f"r = {summary['r']:.6g}  w = {summary['w']:.6g}  K = {summary['K']:.6g}  "
+                   f"Y = {summary['Y']:.6g}  C = {summary['C']:.6g}  K/Y = {summary['K_Y']:.6g}")
     typer.echo(f"Euler errors (log10, unconstrained, mass-weighted): mean "
                f"{summary['euler_mean_log10']:.3f}  max {summary['euler_max_log10']:.3f}")
-    typer.echo(f"wealth: Gini {summary['gini']:.3f}  top 10% {summary['top10']:.3f}  "
-               f"at the limit {summary['mass_at_limit']:.3f}; {summary['iterations']} "
-               f"evaluations in {seconds:.1f} s")
-    if out is not None:
-        os.makedirs(out, exist_ok=True)
-        with open(os.path.join(out, "summary.json"), "w") as f:
-            json.dump(summary, f, indent=1)
+    if not mom["mean"] > 1e-8:  # zero net supply: shares of total wealth are undefined
+        for k in ("gini", "top10", "top1"):
+            summary[k] = None
+        shares = f"mean {mom['mean']:.3g} (Gini and top shares undefined)"
+    else:
+        shares = f"Gini {summary['gini']:.3f}  top 10% {summary['top10']:.3f}"
+    typer.echo(f"wealth: {shares}  at the limit {summary['mass_at_limit']:.3f}; "
+               f"{summary['iterations']} evaluations in {seconds:.1f} s")
+    irf = None
+    if shocks:
+        irf, figure = _mit_responses(m, ss, shocks, rhos, T, variables, summary, economy)
+    if out is None:
+        return
+    from .reports.economy import distribution_table, steady_state_table
+    from .reports.export import save_figure, write_table
+
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "summary.json"), "w") as f:
+        json.dump(_finite(summary), f, indent=1, allow_nan=False)
+    files = ["summary.json"]
+    if economy:
+        write_table(steady_state_table(ss), out, "steady_state")
+        files.append("steady_state.csv|.parquet")
+    else:
         with open(os.path.join(out, "summary.csv"), "w", newline="") as f:
-            row = {k: v for k, v in summary.items() if k != "overrides"}
+            row = {k: v for k, v in summary.items() if k not in ("overrides", "responses")}
             writer = csv.DictWriter(f, fieldnames=list(row))
             writer.writeheader()
             writer.writerow(row)
-        a, e = np.asarray(m.a_grid), np.asarray(m.e_grid)
-        mu, c, ap = (np.asarray(x) for x in (ss.mu, ss.c_policy, ss.a_policy))
-        with open(os.path.join(out, "distribution.csv"), "w", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(["wealth", "income_state", "income", "mass", "consumption",
-                             "savings"])
-            for i in range(a.shape[0]):
-                for j in range(e.shape[0]):
-                    writer.writerow([a[i], j, e[j], mu[i, j], c[i, j], ap[i, j]])
-        typer.echo(f"wrote {out}/summary.json, summary.csv, distribution.csv")
+        files.append("summary.csv")
+    distribution_table(ss, m).to_csv(os.path.join(out, "distribution.csv"), index=False)
+    files.append("distribution.csv")
+    if irf is not None:
+        write_table(irf, out, "impulse_responses")
+        save_figure(figure, out, "impulse_responses")
+        files += ["impulse_responses.csv|.parquet", "impulse_responses.png"]
+    typer.echo(f"wrote {out}/" + ", ".join(files))
+
+
+def _mit_responses(m, ss, shocks, rhos, T, variables, summary, economy: bool):
+    """Perfect-foresight responses to ``size * rho^t`` paths: the tidy table and its figure;
+    adds ``responses`` to ``summary`` and prints the impact responses."""
+    import time
+
+    from .reports.economy import response_variables
+    from .reports.figures import impulse_figure
+    from .reports.tables import mit_responses
+    from .solvers.transition import transition_path
+
+    paths = {k: size * rhos[k] ** np.arange(T) for k, size in shocks.items()}
+    desc = ", ".join(f"{k} = {size:.6g} x {rhos[k]:.6g}^t" for k, size in shocks.items())
+    typer.echo(f"transition to {desc} (T = {T}) ...", err=True)
+    t0 = time.perf_counter()
+    try:
+        if economy:
+            path = transition_path(m, shocks=paths, steady_state=ss)
+        else:
+            path = transition_path(m, z=paths["z"], steady_state=ss)
+    except (ValueError, RuntimeError, TypeError) as err:
+        fail(str(err))
+    seconds = time.perf_counter() - t0
+    table = mit_responses(path, ss)
+    have = list(dict.fromkeys(table["variable"]))
+    if variables is None:
+        names = [v for v in response_variables(ss) if v in have]
+    else:
+        names = [v.strip() for v in variables.split(",") if v.strip()]
+        bad = [v for v in names if v not in have]
+        if bad or not names:
+            fail(f"--variables: {', '.join(bad) or '(none)'} not among the responses of "
+                 f"{type(m).__name__}; they are {', '.join(have)}")
+    impact = table[table["t"] == 0].set_index("variable")
+    summary["responses"] = dict(
+        shocks=dict(shocks), rho=dict(rhos), T=int(T), seconds=seconds,
+        max_residual=float(getattr(path, "max_residual", np.nan)),
+        impact={v: dict(response=float(impact.loc[v, "response"]),
+                        unit=str(impact.loc[v, "unit"])) for v in have})
+    unit = dict(percent="%", bp="bp", pp="pp")
+    typer.echo("impact responses: " + "  ".join(
+        f"{v} {impact.loc[v, 'response']:+.4g} {unit.get(impact.loc[v, 'unit'], '')}"
+        for v in names) + f" ({seconds:.1f} s)")
+    return table, impulse_figure(table, variables=names)
 
 
 @app.command()
@@ -390,6 +554,8 @@ def calibrate(
     The target file (TOML) lists [targets] and [untargeted] moments with sources, [free]
     parameter bounds and [model] fields set first (--set wins over [model]). Runs in float64.
     Writes OUT/params.json (parameters, moments, diagnostics) and OUT/fit.csv (data vs model).
+    For an economy (Huggett, the one-asset HANK) every trial is its own steady state (HANK:
+    beta and vphi re-solved), whose solved unknowns are printed at the end.
 
     Examples:
 
@@ -466,6 +632,10 @@ def calibrate(
     typer.echo(f"calibrated {params} ({d['method']}, {d['evaluations']} steady states, "
                f"{d['seconds']:.1f} s, max scaled residual {d['max_residual']:.2e}); "
                f"wrote {out}/params.json and fit.csv")
+    unknowns = getattr(cal.steady_state, "unknowns", ())
+    if unknowns:  # an economy: its own steady-state unknowns at the calibrated parameters
+        typer.echo("steady state: " + ", ".join(
+            f"{k} = {float(cal.steady_state[k]):.10g}" for k in unknowns))
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ import sys
 from typing import Any, Union
 
 from .model.base import AbstractHetAgentModel
+from .model.economy import AbstractEconomy
 
 __all__ = ["ModelLoadError", "load_model_class", "build_model", "parse_overrides", "parse_value",
            "coerce_value"]
@@ -53,12 +54,13 @@ def _load_module(path: str):
 
 
 def _is_concrete_model(obj, module) -> bool:
-    return (inspect.isclass(obj) and issubclass(obj, AbstractHetAgentModel)
+    return (inspect.isclass(obj) and issubclass(obj, (AbstractHetAgentModel, AbstractEconomy))
             and obj.__module__ == module.__name__ and not inspect.isabstract(obj))
 
 
 def load_model_class(path: str, name: str | None = None) -> type[AbstractHetAgentModel]:
-    """The concrete ``AbstractHetAgentModel`` subclass defined in the Python file ``path``.
+    """The concrete model class (an ``AbstractHetAgentModel`` or ``AbstractEconomy`` subclass)
+    defined in the Python file ``path``.
 
     Args:
         path: a Python file such as ``models/rspg_macro.py``.
@@ -76,7 +78,8 @@ def load_model_class(path: str, name: str | None = None) -> type[AbstractHetAgen
                 f"no model class {name!r} in {path}; found: {', '.join(sorted(found)) or 'none'}")
         return found[name]
     if not found:
-        raise ModelLoadError(f"no concrete subclass of hank_mfg.AbstractHetAgentModel in {path}")
+        raise ModelLoadError(f"no concrete subclass of hank_mfg.AbstractHetAgentModel or "
+                             f"hank_mfg.AbstractEconomy in {path}")
     if len(found) > 1:
         raise ModelLoadError(f"{path} defines several models ({', '.join(sorted(found))}); "
                              "pick one by name")

@@ -25,6 +25,11 @@ general-equilibrium :func:`hank_mfg.steady_state`.
 ``dataclasses.replace(model, name=value)`` (same structure, new leaves), so the jitted household
 solve, the firm side and the moments are compiled at the first trial and reused; the number of
 XLA compilations during the call is reported in ``diagnostics``.
+
+**Economies** (:class:`~hank_mfg.AbstractEconomy`): every trial is the economy's steady state,
+which solves the economy's own unknowns (HANK: ``beta`` and ``vphi`` clear the asset and
+labour markets); the targets are moments it defines or residuals it declares beyond its
+steady-state targets (:func:`economy_targets`).
 """
 
 from __future__ import annotations
@@ -42,11 +47,13 @@ import numpy as np
 from jaxtyping import Array
 
 from ..model.base import AbstractHetAgentModel
+from ..model.economy import HOUSEHOLD_OUTPUTS, AbstractEconomy, Variables
 from ..solvers.egm import household_steady_state, in_float64
+from ..solvers.equilibrium import EconomySteadyState, economy_steady_state
 from ..solvers.steady_state import SteadyState, capital_demand, steady_state
 from .distribution import wealth_marginal, wealth_stats
 
-__all__ = ["TARGETS", "Calibration", "calibrate", "steady_state_moments"]
+__all__ = ["TARGETS", "Calibration", "calibrate", "economy_targets", "steady_state_moments"]
 
 #: Targets :func:`calibrate` accepts, with their definitions (all at the steady state, ``z = 0``).
 TARGETS: dict[str, str] = {
@@ -99,20 +106,44 @@ def _moments_jit(a_grid, mu, c_policy, r, w, K, Y, C):
     return out
 
 
-def steady_state_moments(model: AbstractHetAgentModel, ss: SteadyState) -> dict[str, float]:
+@eqx.filter_jit
+def _distribution_moments_jit(a_grid, mu, c_policy, R):
+    out = _wealth_moments(mu, a_grid)
+    out["mpc"] = _mean_mpc(mu, c_policy, a_grid, R - 1.0)
+    return out
+
+
+def steady_state_moments(model, ss) -> dict[str, float]:
     """All moments :func:`calibrate` can target, at a steady state (plain floats).
 
     Args:
         model: the model ``ss`` was solved for (its wealth grid is used).
-        ss: a :class:`hank_mfg.SteadyState` (from :func:`hank_mfg.steady_state`).
+        ss: a :class:`hank_mfg.SteadyState` (from :func:`hank_mfg.steady_state`), or an
+            economy's :class:`hank_mfg.EconomySteadyState`.
 
     Returns:
         dict with ``r, w, K, Y, C, K/Y, C/Y``, the wealth statistics of ``ss.mu``
         (``mean, gini, top10, top1, mass_at_limit``: :func:`hank_mfg.analysis.wealth_stats`,
         atoms on grid points) and ``mpc`` (mass-weighted mean of
         ``dc/dm`` by forward differences of the consumption policy along the wealth grid, per
-        model period). See :data:`TARGETS` for definitions.
+        model period). See :data:`TARGETS` for definitions. For an economy: every aggregate
+        and solved unknown of ``ss.values`` by name (``r``, ``w``, ``Y``, ``C``, ``beta``, ...),
+        ``K/Y`` and ``C/Y`` where the economy defines ``K`` / ``Y``, the wealth statistics, and
+        ``mpc`` with cash on hand ``R a`` at the budget's gross return ``R``; its residuals are
+        ``ss.residuals``.
     """
+    if isinstance(ss, EconomySteadyState):
+        m = ss.model
+        out = {k: float(v) for k, v in ss.values.items()}
+        if "Y" in out and "K" in out:
+            out["K/Y"] = out["K"] / out["Y"]
+        if "Y" in out and "C" in out:
+            out["C/Y"] = out["C"] / out["Y"]
+        R = jnp.asarray(m.budget(ss.values).R, dtype=float)
+        dist = _distribution_moments_jit(jnp.asarray(m.a_grid, dtype=float), ss.mu,
+                                         ss.c_policy, R)
+        out.update({k: float(v) for k, v in dist.items()})
+        return out
     a_grid = jnp.asarray(model.a_grid, dtype=float)
     out = _moments_jit(a_grid, ss.mu, ss.c_policy, ss.r, ss.w, ss.K, ss.Y, ss.C)
     return {k: float(v) for k, v in out.items()}
@@ -144,12 +175,16 @@ class Calibration:
             seconds).
     """
 
-    model: AbstractHetAgentModel
+    model: AbstractHetAgentModel | AbstractEconomy
     params: dict[str, float]
     targets: dict[str, float]
     moments: dict[str, float]
-    steady_state: SteadyState
+    steady_state: SteadyState | EconomySteadyState
     diagnostics: dict[str, Any]
+    descriptions: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    def _describe(self, name: str) -> str:
+        return self.descriptions.get(name, TARGETS.get(name, ""))
 
     @property
     def fit(self) -> dict[str, dict[str, float]]:
@@ -161,14 +196,15 @@ class Calibration:
         """The fit as plain rows ``{target, data, model, error, targeted, description}``:
         the targets first, then ``untargeted`` data moments (reported next to the model's)."""
         rows = [dict(target=k, data=v["target"], model=v["model"], error=v["error"],
-                     targeted=True, description=TARGETS[k]) for k, v in self.fit.items()]
+                     targeted=True, description=self._describe(k)) for k, v in self.fit.items()]
+        allowed = list(self.descriptions) or list(TARGETS)
         for k, v in (untargeted or {}).items():
-            if k not in TARGETS:
+            if k not in allowed or k not in self.moments:
                 raise ValueError(f"Calibration.rows: unknown moment {k!r}; allowed: "
-                                 f"{', '.join(TARGETS)}")
+                                 f"{', '.join(allowed)}")
             rows.append(dict(target=k, data=float(v), model=self.moments[k],
                              error=self.moments[k] - float(v), targeted=False,
-                             description=TARGETS[k]))
+                             description=self._describe(k)))
         return rows
 
     def table(self, untargeted: Mapping[str, float] | None = None):
@@ -193,20 +229,21 @@ class Calibration:
 # ---------------------------------------------------------------------------------------------
 # calibrate
 # ---------------------------------------------------------------------------------------------
-def _check_inputs(model, targets, free):
+def _check_inputs(model, targets, free, allowed=TARGETS, listing=None, solved=()):
     where = "calibrate"
-    if not isinstance(model, AbstractHetAgentModel):
-        raise TypeError(f"{where} expects an AbstractHetAgentModel; got {type(model).__name__}")
+    if not isinstance(model, (AbstractHetAgentModel, AbstractEconomy)):
+        raise TypeError(f"{where} expects an AbstractHetAgentModel or an AbstractEconomy; got "
+                        f"{type(model).__name__}")
+    listing = f"allowed: {', '.join(allowed)}" if listing is None else listing
     if not targets:
-        raise ValueError(f"{where}.targets is empty; choose from {sorted(TARGETS)}")
+        raise ValueError(f"{where}.targets is empty; choose from {sorted(allowed)}")
     if not free:
         raise ValueError(f"{where}.free is empty; give {{field: (lo, hi)}} for at least one "
                          "parameter")
     clean_targets = {}
     for name, value in targets.items():
-        if name not in TARGETS:
-            raise ValueError(f"{where}.targets: unknown target {name!r}; allowed: "
-                             f"{', '.join(TARGETS)}")
+        if name not in allowed:
+            raise ValueError(f"{where}.targets: unknown target {name!r}; {listing}")
         try:
             v = float(value)
         except (TypeError, ValueError):
@@ -214,6 +251,13 @@ def _check_inputs(model, targets, free):
         if not math.isfinite(v):
             raise ValueError(f"{where}.targets[{name!r}] must be finite; got {v:.6g}")
         clean_targets[name] = v
+    return clean_targets, _check_free(model, free, solved)
+
+
+def _check_free(model, free, solved=()):
+    """``{name: (lo, hi)}`` of 0-d parameter fields of ``model`` (``solved``: fields the
+    steady state solves for, which cannot be free)."""
+    where = "calibrate"
     fields = {f.name: f for f in dataclasses.fields(model)}
     owner = type(model).__name__
     clean_free = {}
@@ -226,6 +270,10 @@ def _check_inputs(model, targets, free):
         if fields[name].metadata.get("static", False) or np.ndim(getattr(model, name)) != 0:
             raise ValueError(f"{where}.free: {owner}.{name} is not a 0-d parameter (static or "
                              "shape-defining fields cannot be calibrated)")
+        if name in solved:
+            raise ValueError(f"{where}.free: {owner}.{name} is a steady-state unknown (the "
+                             f"steady state solves {', '.join(solved)}); choose other free "
+                             "parameters")
         try:
             lo, hi = (float(b) for b in bounds)
         except (TypeError, ValueError):
@@ -238,7 +286,37 @@ def _check_inputs(model, targets, free):
             raise ValueError(f"{where}.free[{name!r}] bounds are inverted or empty: need lo < hi; "
                              f"got ({lo:.6g}, {hi:.6g})")
         clean_free[name] = (lo, hi)
-    return clean_targets, clean_free
+    return clean_free
+
+
+def _solve_free(residuals, model, names, free, eq_names, method, xtol, ftol, maxiter):
+    """Zero ``residuals(x)`` over the free parameters: Brent in the bracket (one parameter, one
+    equation) or bounded least squares from the model's values. Returns ``(x, success,
+    message, iterations)``."""
+    from scipy import optimize
+
+    if method == "brent":
+        name = names[0]
+        lo, hi = free[name]
+        f_lo, f_hi = residuals([lo])[0], residuals([hi])[0]
+        if not np.isfinite(f_lo) or not np.isfinite(f_hi) or f_lo * f_hi > 0:
+            raise ValueError(
+                f"calibrate: no solution for free[{name!r}] in the bracket ({lo:.6g}, "
+                f"{hi:.6g}): the residual of {eq_names[0]!r} is {f_lo:.6g} and {f_hi:.6g} at "
+                "its ends (same sign); widen the bracket or change the targets")
+        f = lambda v: float(residuals([v])[0])  # noqa: E731
+        x_star, info = optimize.brentq(f, lo, hi, xtol=xtol, maxiter=maxiter,
+                                       full_output=True, disp=False)
+        return np.array([x_star]), bool(info.converged), str(info.flag), info.iterations
+    lo = np.array([free[n][0] for n in names])
+    hi = np.array([free[n][1] for n in names])
+    x0 = np.array([float(np.asarray(getattr(model, n))) for n in names])
+    inside = (x0 > lo) & (x0 < hi)
+    x0 = np.where(inside, x0, 0.5 * (lo + hi))
+    sol = optimize.least_squares(
+        residuals, x0, bounds=(lo, hi), method="trf", x_scale=hi - lo, xtol=xtol,
+        ftol=ftol, gtol=ftol, diff_step=1e-6, max_nfev=maxiter)
+    return sol.x, bool(sol.success), str(sol.message), int(sol.njev)
 
 
 def _scale(target: float) -> float:
@@ -271,12 +349,21 @@ def calibrate(
     bounds). Every trial replaces the parameters with ``dataclasses.replace`` outside jit, so
     the inner solvers compile once per calibration, and warm-starts from the previous trial.
 
+    **Economies** (:class:`~hank_mfg.AbstractEconomy`: Huggett, the one-asset HANK, your own):
+    every trial is the economy's own steady state (:func:`hank_mfg.steady_state`, which solves
+    its declared unknowns, e.g. ``beta`` and ``vphi``, warm-started from the previous trial),
+    and a target is either a moment the economy defines (``r``, ``w``, ``C/Y``, ``gini``, ...:
+    :func:`economy_targets`) or the name of one of its residuals that its steady state does not
+    already zero (the residual must equal the given value, usually 0). The steady state's
+    unknowns cannot be free, nor its targets targeted.
+
     Args:
         model: a declared model whose steady state :func:`hank_mfg.steady_state` can solve
-            (float64 required: ``jax.config.update("jax_enable_x64", True)``).
+            (float64 required: ``jax.config.update("jax_enable_x64", True)``): a capital
+            economy or an economy.
         targets: ``{name: value}`` with names from :data:`TARGETS` (``r``, ``w``, ``K/Y``,
             ``C/Y``, ``gini``, ``top10``, ``top1``, ``mass_at_limit``, ``mpc``); ratios and rates
-            are per model period.
+            are per model period. An economy also takes names of its residuals.
         free: ``{field: (lo, hi)}``: 0-d parameter fields of ``model`` and their bounds.
         method: ``"auto"``, ``"brent"`` (needs one free parameter and one equation) or
             ``"least_squares"``.
@@ -295,9 +382,11 @@ def calibrate(
         ``.steady_state``, ``.diagnostics``).
 
     Raises:
-        ValueError: unknown target (the allowed ones are listed), empty or inverted bounds, a
-            free name that is not a parameter of the model (its parameters are listed), no sign
-            change of the residual in the bracket, or an unknown ``method``.
+        ValueError: unknown target (the allowed ones are listed: for an economy its moments
+            and its residual names), empty or inverted bounds, a free name that is not a
+            parameter of the model (its parameters are listed) or that the economy's steady
+            state solves, a target the economy's steady state already zeroes, no sign change of
+            the residual in the bracket, or an unknown ``method``.
         RuntimeError: an inner solve did not converge.
 
     Example:
@@ -305,9 +394,14 @@ def calibrate(
         ...                    targets={"r": 0.01}, free={"beta": (0.96, 0.995)})
         >>> cal.params["beta"]                                    # 0.98195...
         >>> cal.table()                                           # target, data, model, error
+        >>> cal = hm.calibrate(OneAssetHANK(), targets={"gini": 0.6}, free={"B": (5.0, 12.0)})
+        >>> cal.params["B"], cal.steady_state["beta"]             # bonds; beta re-solved
     """
-    from scipy import optimize
-
+    if isinstance(model, AbstractEconomy):
+        return _calibrate_economy(model, targets, free, method=method, xtol=xtol, ftol=ftol,
+                                  maxiter=maxiter, residual_tol=residual_tol,
+                                  steady_state_kwargs=steady_state_kwargs, callback=callback,
+                                  verbose=verbose)
     targets, free = _check_inputs(model, targets, free)
     if method not in ("auto", "brent", "least_squares"):
         raise ValueError(f"calibrate.method must be 'auto', 'brent' or 'least_squares'; got "
@@ -398,31 +492,8 @@ def calibrate(
 
     jax.monitoring.register_event_duration_secs_listener(on_event)
     try:
-        if method == "brent":
-            name = names[0]
-            lo, hi = free[name]
-            f_lo, f_hi = residuals([lo])[0], residuals([hi])[0]
-            if not np.isfinite(f_lo) or not np.isfinite(f_hi) or f_lo * f_hi > 0:
-                raise ValueError(
-                    f"calibrate: no solution for free[{name!r}] in the bracket ({lo:.6g}, "
-                    f"{hi:.6g}): the residual of {eq_names[0]!r} is {f_lo:.6g} and {f_hi:.6g} at "
-                    "its ends (same sign); widen the bracket or change the targets")
-            f = lambda v: float(residuals([v])[0])  # noqa: E731
-            x_star, info = optimize.brentq(f, lo, hi, xtol=xtol, maxiter=maxiter,
-                                           full_output=True, disp=False)
-            x = np.array([x_star])
-            success, message, iterations = bool(info.converged), str(info.flag), info.iterations
-        else:
-            lo = np.array([free[n][0] for n in names])
-            hi = np.array([free[n][1] for n in names])
-            x0 = np.array([float(np.asarray(getattr(model, n))) for n in names])
-            inside = (x0 > lo) & (x0 < hi)
-            x0 = np.where(inside, x0, 0.5 * (lo + hi))
-            sol = optimize.least_squares(
-                residuals, x0, bounds=(lo, hi), method="trf", x_scale=hi - lo, xtol=xtol,
-                ftol=ftol, gtol=ftol, diff_step=1e-6, max_nfev=maxiter)
-            x = sol.x
-            success, message, iterations = bool(sol.success), str(sol.message), int(sol.njev)
+        x, success, message, iterations = _solve_free(
+            residuals, model, names, free, eq_names, method, xtol, ftol, maxiter)
         m, ss, mom = solve_at(x)
         if ss is None:
             raise ValueError(f"calibrate: the solution {dict(zip(names, map(float, x)))} has "
@@ -449,3 +520,138 @@ def calibrate(
     params = {n: float(v) for n, v in zip(names, x)}
     return Calibration(model=m, params=params, targets=dict(targets), moments=mom,
                        steady_state=ss, diagnostics=diagnostics)
+
+
+# ---------------------------------------------------------------------------------------------
+# economies
+# ---------------------------------------------------------------------------------------------
+def economy_targets(model: AbstractEconomy) -> tuple[dict[str, str], tuple[str, ...]]:
+    """What :func:`calibrate` can target in an economy: ``(moments, residuals)``.
+
+    ``moments``: ``{name: description}`` of the :data:`TARGETS` the economy defines (``r`` and
+    ``w`` where it has such aggregates, ``K/Y`` and ``C/Y`` where it has ``K`` and ``Y``, the
+    wealth moments and the MPC). ``residuals``: the names of its residuals that its steady
+    state does not already zero (not in ``steady_state_targets``). Found by evaluating the
+    aggregate block once at the calibrated values (no household solve).
+    """
+    fields = set(type(model).__dataclass_fields__)
+    known = {k: jnp.asarray(v, dtype=float) for k, v in model.steady_state_values().items()}
+    for name, guess in model.steady_state_unknowns().items():
+        if name not in fields:
+            known[name] = jnp.asarray(float(np.mean(guess)))
+    v = Variables(known)
+    model.aggregates(v)
+    for o in HOUSEHOLD_OUTPUTS:
+        v[o] = jnp.asarray(1.0)
+    residuals = tuple(n for n in model.residuals(v) if n not in model.steady_state_targets)
+    have = set(v.keys())
+    moments = {}
+    for name, text in TARGETS.items():
+        needs = {"r": {"r"}, "w": {"w"}, "K/Y": {"K", "Y"}, "C/Y": {"Y"}}.get(name, set())
+        if needs <= have:
+            moments[name] = text if name != "r" else "interest rate (per model period)"
+    return moments, residuals
+
+
+def _calibrate_economy(model, targets, free, *, method, xtol, ftol, maxiter, residual_tol,
+                       steady_state_kwargs, callback, verbose) -> Calibration:
+    """:func:`calibrate` for an :class:`~hank_mfg.AbstractEconomy`: every trial is the
+    economy's steady state (its own unknowns solved), the equations are the scaled moment and
+    residual targets."""
+    owner = type(model).__name__
+    moments, res_names = economy_targets(model)
+    fields = set(type(model).__dataclass_fields__)
+    solved = tuple(n for n in model.steady_state_unknowns() if n in fields)
+    zeroed = tuple(model.steady_state_targets)
+    listing = (f"allowed moments: {', '.join(moments)}; residuals of {owner}: "
+               f"{', '.join(res_names) or '(none)'}")
+    for name in targets:
+        if name in zeroed:
+            raise ValueError(
+                f"calibrate.targets: {name!r} is a steady-state target of {owner}, zeroed by "
+                f"its unknowns ({', '.join(model.steady_state_unknowns())}) in every trial; "
+                f"target the {listing}")
+    targets, free = _check_inputs(model, targets, free, allowed=[*moments, *res_names],
+                                  listing=listing, solved=solved)
+    if method not in ("auto", "brent", "least_squares"):
+        raise ValueError(f"calibrate.method must be 'auto', 'brent' or 'least_squares'; got "
+                         f"{method!r}")
+    names, eq_names = list(free), list(targets)
+    if method == "auto":
+        method = "brent" if (len(names) == 1 and len(eq_names) == 1) else "least_squares"
+    if method == "brent" and not (len(names) == 1 and len(eq_names) == 1):
+        raise ValueError(f"calibrate.method 'brent' needs one free parameter and one equation; "
+                         f"got free {names} and equations {eq_names}")
+    ss_kw = dict(steady_state_kwargs or {})
+    compiles = {"n": 0, "first": None}
+
+    def on_event(event: str, duration: float, **_kw) -> None:
+        if event == "/jax/core/compile/backend_compile_duration":
+            compiles["n"] += 1
+
+    warm: dict[str, float] = {}
+    history: list[dict] = []
+    solved_at: dict[tuple, tuple] = {}
+    t_start = time.perf_counter()
+
+    def solve_at(x):
+        """The economy's steady state and moments at free parameters ``x`` (cached); the
+        steady-state unknowns start from the previous trial's solution."""
+        key = tuple(float(v) for v in x)
+        if key not in solved_at:
+            m = dataclasses.replace(model, **dict(zip(names, key)), **warm)
+            ss = economy_steady_state(m, **ss_kw)
+            warm.update({n: float(ss.values[n]) for n in solved})
+            mom = steady_state_moments(ss.model, ss)
+            mom.update({k: float(v) for k, v in ss.residuals.items()})
+            solved_at[key] = (ss.model, ss, mom)
+        return solved_at[key]
+
+    def residuals(x) -> np.ndarray:
+        t0 = time.perf_counter()
+        cached = tuple(float(v) for v in x) in solved_at
+        _, _, mom = solve_at(x)
+        res = {k: (mom[k] - t) / _scale(t) for k, t in targets.items()}
+        vec = np.array([res[e] for e in eq_names])
+        if cached:
+            return vec
+        rec = dict(trial=len(history) + 1, params=dict(zip(names, map(float, x))),
+                   residuals=res, seconds=time.perf_counter() - t0)
+        history.append(rec)
+        if compiles["first"] is None:
+            compiles["first"] = compiles["n"]
+        if verbose:
+            pars = ", ".join(f"{k} = {v:.10g}" for k, v in rec["params"].items())
+            ress = ", ".join(f"{k} {v:+.3e}" for k, v in res.items())
+            print(f"calibrate: trial {rec['trial']}: {pars}: {ress} ({rec['seconds']:.2f}s)")
+        if callback is not None:
+            callback(rec)
+        return vec
+
+    jax.monitoring.register_event_duration_secs_listener(on_event)
+    try:
+        x, success, message, iterations = _solve_free(
+            residuals, model, names, free, eq_names, method, xtol, ftol, maxiter)
+        m, ss, mom = solve_at(x)
+        final = residuals(x)
+    finally:
+        jax.monitoring.unregister_event_duration_listener(on_event)
+    max_residual = float(np.max(np.abs(final)))
+    if success and not max_residual <= residual_tol:
+        message = (f"{message}; but the largest scaled residual {max_residual:.3g} exceeds "
+                   f"residual_tol {residual_tol:.3g} (targets not all attainable in the bounds?)")
+    descriptions = dict(moments)
+    descriptions.update({k: f"residual {k} of {owner} (zero in equilibrium)" for k in res_names})
+    diagnostics = dict(
+        method=method, mode="economy steady state",
+        success=success and max_residual <= residual_tol, solver_success=success,
+        message=message, evaluations=len(solved_at), iterations=int(iterations),
+        residuals=dict(zip(eq_names, map(float, final))), max_residual=max_residual,
+        market_residual=max(abs(float(ss.residuals[t])) for t in zeroed),
+        seconds=time.perf_counter() - t_start, compilations=compiles["n"],
+        compilations_after_first=compiles["n"] - (compiles["first"] or 0),
+        euler_mean=float(ss.euler_mean), euler_max=float(ss.euler_max), history=history,
+    )
+    params = {n: float(v) for n, v in zip(names, x)}
+    return Calibration(model=m, params=params, targets=dict(targets), moments=mom,
+                       steady_state=ss, diagnostics=diagnostics, descriptions=descriptions)

@@ -11,7 +11,60 @@ from ..analysis.economy import consumption_response_by_group, news_responses
 from ..solvers.equilibrium import EconomySteadyState
 
 __all__ = ["steady_state_table", "forward_guidance_table", "forward_guidance_figure",
-           "consumption_response_table"]
+           "consumption_response_table", "distribution_table", "response_variables"]
+
+#: Order in which headline responses are shown (variables a model does not define are skipped).
+_HEADLINE_ORDER = ("K", "Y", "C", "pi", "r", "w")
+#: A capital economy's headline responses (:class:`~hank_mfg.TransitionPath`).
+CAPITAL_RESPONSES = ("K", "Y", "C", "r", "w")
+
+
+def response_variables(steady_state) -> tuple[str, ...]:
+    """The headline aggregates of a model's impulse responses, for tables and figures.
+
+    A capital economy (:class:`~hank_mfg.SteadyState`): ``K, Y, C, r, w``. An economy: its
+    transition unknowns (the aggregates its equilibrium moves: HANK's ``pi, w, Y``, Huggett's
+    ``r``) with consumption ``C`` and the real rate ``r`` where it defines them, exogenous
+    aggregates left out; in the order ``K, Y, C, pi, r, w`` then as declared. HANK:
+    ``Y, C, pi, r, w``; Huggett: ``C, r``.
+    """
+    if not isinstance(steady_state, EconomySteadyState):
+        return CAPITAL_RESPONSES
+    m = steady_state.model
+    names = [*m.transition_unknowns, "C", "r"]
+    names = [n for n in dict.fromkeys(names)
+             if n in steady_state.values and n not in m.exogenous]
+    ranked = [n for n in _HEADLINE_ORDER if n in names]
+    return tuple(ranked + [n for n in names if n not in ranked])
+
+
+def distribution_table(steady_state, model=None) -> pd.DataFrame:
+    """The stationary distribution and policies, one row per ``(wealth, income state)``.
+
+    Columns ``wealth, income_state, income, mass, consumption, savings`` (the vocabulary of
+    :func:`hank_mfg.policy_table` and :func:`hank_mfg.wealth_distribution`), plus ``hours``
+    for an economy with a labour choice; wealth-major rows (income states vary fastest);
+    ``mass`` sums to one.
+
+    Args:
+        steady_state: an economy's :class:`~hank_mfg.EconomySteadyState`, or a capital
+            economy's :class:`~hank_mfg.SteadyState` with ``model=`` (for the grids).
+    """
+    if isinstance(steady_state, EconomySteadyState):
+        model = steady_state.model if model is None else model
+    if model is None:
+        raise ValueError("distribution_table: a SteadyState needs model= (for the grids)")
+    a = np.asarray(model.a_grid, dtype=float)
+    e = np.asarray(model.e_grid, dtype=float)
+    n_a, n_e = a.shape[0], e.shape[0]
+    cols = dict(wealth=np.repeat(a, n_e), income_state=np.tile(np.arange(n_e), n_a),
+                income=np.tile(e, n_a))
+    for name, x in (("mass", steady_state.mu), ("consumption", steady_state.c_policy),
+                    ("savings", steady_state.a_policy)):
+        cols[name] = np.asarray(x, dtype=float).reshape(-1)
+    if getattr(model, "endogenous_labour", False):
+        cols["hours"] = np.asarray(steady_state.n_policy, dtype=float).reshape(-1)
+    return pd.DataFrame(cols)
 
 
 def steady_state_table(steady_state: EconomySteadyState) -> pd.DataFrame:

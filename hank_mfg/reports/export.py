@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..loading import build_model, load_model_class
+from ..model.economy import AbstractEconomy
 from ..operators.meanfield import compile_model
 from ..policies.networks import make_policy
 from ..solvers.rspg import RSPGConfig, Solution, load_solution
@@ -179,6 +180,12 @@ def write_report(run_dir: str, out: str, *, n_paths: int = 8, seed: int = 0, sho
 
     sol = load_run(run_dir)
     other = load_run(compare) if compare else None
+    for run in (sol, other):
+        if run is not None and isinstance(run.model, AbstractEconomy):
+            raise ValueError(
+                f"write_report: {type(run.model).__name__} is an economy; reports of learned "
+                "policies need a capital economy's run (hank-mfg solve). For an economy use "
+                "hank-mfg steady-state MODEL --shock NAME=SIZE --out DIR")
     mf = compile_model(sol.model)
     T = mf.horizon
     k_paths, k_quality = jax.random.split(jax.random.key(seed))

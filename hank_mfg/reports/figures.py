@@ -108,11 +108,21 @@ def distribution_heatmaps(source, policy=None, *, key=None, path: int = 0) -> Fi
 
 
 def impulse_figure(responses: pd.DataFrame, other: pd.DataFrame | None = None,
-                   variables=("K", "Y", "C", "r", "w")) -> Figure:
+                   variables=None) -> Figure:
     """Overlay of impulse responses: every ``kind`` in ``responses`` (e.g. generalised,
-    no-noise) and in ``other`` (e.g. :func:`hank_mfg.mit_responses`), one panel per variable."""
+    no-noise) and in ``other`` (e.g. :func:`hank_mfg.mit_responses`), one panel per variable.
+
+    ``variables``: the panels, in order (those missing from the tables are skipped); default
+    ``K, Y, C, pi, r, w`` as far as the tables have them. A model's headline variables are
+    :func:`hank_mfg.reports.response_variables` (HANK: ``Y, C, pi, r, w``; Huggett:
+    ``C, r``)."""
     df = responses if other is None else pd.concat([responses, other], ignore_index=True)
+    if variables is None:
+        variables = ("K", "Y", "C", "pi", "r", "w")
     variables = [v for v in variables if v in set(df["variable"])]
+    if not variables:
+        raise ValueError(f"impulse_figure.variables: none of them is in the table; it has "
+                         f"{sorted(set(df['variable']))}")
     fig = Figure(figsize=(3.2 * len(variables), 3.4), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(variables)))
     styles = dict(generalized="-", no_noise="--", mit=":")
