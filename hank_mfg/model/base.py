@@ -140,61 +140,63 @@ class AbstractHetAgentModel(AbstractHousehold):
             check_grid(owner, "action_grid", self.action_grid)
         if self.initial_mu is not None:
             check_distribution(owner, "initial_mu", self.initial_mu, self.n_states)
-        self._check_borrowing_limit(owner)
+        self._check_borrowing_limit(owner, inc)
 
-    def _check_borrowing_limit(self, owner: str) -> None:
+    def _check_borrowing_limit(self, owner: str, inc) -> None:
         """The borrowing limit ``a_min = a_grid[0]`` lies above the natural borrowing limit.
 
         Every household must be able to stay at or above the limit with positive consumption:
         cash on hand at the lowest wealth and lowest income, ``(1 + r) a_min + w e_min``, must
         exceed ``a_min`` — i.e. ``a_min > -w e_min / r`` when ``r > 0`` (Aiyagari 1994) — at
-        the prices the model can reach. Those are taken as the prices of capital ``K`` between
-        ``1e-4`` times the grid's top and its top, labour at its stationary level and log
-        TFP within three unconditional standard deviations, whose interest rate lies below the
-        rate of time preference ``1/beta - 1`` (the bound of any stationary equilibrium).
+        the prices the model can reach: for log TFP at zero and three unconditional standard
+        deviations either side, labour at its stationary level and capital ``K`` between
+        ``1e-4`` times the grid's top and its top, the highest interest rate below the rate of
+        time preference ``1/beta - 1`` (the bound of any stationary equilibrium), where
+        ``-w e_min / r`` binds. Cash on hand is lowest at the lowest wealth (``R > 0``).
         Skipped inside jit and where no such prices are finite (evaluations then report any
         infeasible mass).
         """
-        a, e = concrete(self.a_grid), concrete(self.income.e_grid)
-        pi, beta = concrete(self.income.pi_e), concrete(self.beta)
-        rho, sz = concrete(self.rho_z), concrete(self.sigma_z)
+        a, e, pi = concrete(self.a_grid), concrete(inc.e_grid), concrete(inc.pi_e)
+        beta, rho, sz = concrete(self.beta), concrete(self.rho_z), concrete(self.sigma_z)
         if any(x is None for x in (a, e, pi, beta, rho, sz)) or a[-1] <= 0:
             return
         fields = getattr(type(self), "__dataclass_fields__", {})
         field = "wealth_min" if "wealth_min" in fields else "a_grid"
-        a_min = float(a[0])
+        a_min, L = float(a[0]), jnp.asarray(float(pi @ e))
         sd = float(sz) / np.sqrt(1.0 - float(rho) ** 2) if self.common_noise else 0.0
-        K = np.repeat(np.geomspace(1e-4 * float(a[-1]), float(a[-1]), 128), 3)
-        z = np.tile(np.array([-3.0 * sd, 0.0, 3.0 * sd]), 128)
-        r, w, m_low, y_low = (np.asarray(x) for x in _lowest_cash_on_hand(
-            self, jnp.asarray(K, dtype=float), jnp.asarray(z, dtype=float), float(pi @ e)))
-        ok = np.isfinite(r) & np.isfinite(w) & np.isfinite(m_low) & (r < 1.0 / float(beta) - 1.0)
-        if not ok.any():
+        # Fixed shapes (128 capital levels, 3 price points) so that eager ops compile once.
+        K = jnp.asarray(np.geomspace(1e-4 * float(a[-1]), float(a[-1]), 128))
+        prices = self.prices  # elementwise in K for a price function of scalars
+        if np.shape(jax.eval_shape(prices, K, L, jnp.asarray(0.0))[0]) != K.shape:
+            prices = jax.vmap(self.prices, in_axes=(0, None, None))
+        points = []  # (K, z, r, w) at the highest reachable interest rate, per log TFP
+        for z in (-3.0 * sd, 0.0, 3.0 * sd):
+            r, w = (np.asarray(x) for x in prices(K, L, jnp.asarray(z)))
+            ok = np.isfinite(r) & np.isfinite(w) & (r < 1.0 / float(beta) - 1.0)
+            if ok.any():  # where -y_min / r binds
+                i = int(np.argmax(np.where(ok, r, -np.inf)))
+                points.append((float(K[i]), z, float(r[i]), float(w[i])))
+        if not points:
             return
-        gap = np.where(ok, m_low - a_min, np.inf)
-        i = int(np.argmin(gap))
-        if gap[i] > 0:
+        Kp, zp, rp, wp = (jnp.asarray(x, dtype=float) for x in zip(*points))
+        lowest = jnp.asarray(a[:1], dtype=float)  # cash on hand is lowest at the lowest wealth
+
+        def cash(K, z, r, w):
+            budget = self.budget(dict(K=K, L=L, z=z, Y=self.output(K, L, z), r=r, w=w))
+            return jnp.min(budget.cash_on_hand(lowest)), budget.R
+
+        m_low, R = (np.asarray(x) for x in jax.vmap(cash)(Kp, zp, rp, wp))
+        gap = np.where(np.isfinite(m_low), m_low - a_min, np.inf)
+        j = int(np.argmin(gap))
+        if gap[j] > 0:
             return
-        natural = (f"the natural borrowing limit -y_min / r = {-y_low[i] / r[i]:.6g}"
-                   if r[i] > 0 else "the natural borrowing limit")
+        (Ki, z, r, w), m, y_low = points[j], float(m_low[j]), float(m_low[j] - R[j] * a_min)
+        natural = (f"the natural borrowing limit -y_min / r = {-y_low / r:.6g}"
+                   if r > 0 else "the natural borrowing limit")
         fail(owner, field,
              f"exceed {natural}, so that cash on hand at the lowest wealth and income exceeds "
-             f"the borrowing limit at the prices the model can reach (at r = {r[i]:.6g}, "
-             f"w = {w[i]:.6g}, K = {K[i]:.6g}, log TFP {z[i]:.6g} it is {m_low[i]:.6g})", a_min)
-
-
-def _lowest_cash_on_hand(model, K, z, L):
-    """Prices ``(r, w)``, the lowest cash on hand and the lowest non-asset income at each
-    ``(K[i], L, z[i])`` (eager: compiling would cost more than it saves at construction)."""
-    grid = jnp.asarray(model.a_grid, dtype=K.dtype)
-
-    def one(K, z):
-        r, w = model.prices(K, L, z)
-        budget = model.budget(dict(K=K, L=L, z=z, Y=model.output(K, L, z), r=r, w=w))
-        m_low = jnp.min(budget.cash_on_hand(grid))
-        return r, w, m_low, m_low - budget.R * grid[0]
-
-    return jax.vmap(one)(K, z)
+             f"the borrowing limit at the prices the model can reach (at r = {r:.6g}, "
+             f"w = {w:.6g}, K = {Ki:.6g}, log TFP {z:.6g} it is {m:.6g})", a_min)
 
 
 def as_param(x: ArrayLike) -> Array:
