@@ -58,7 +58,8 @@ def _is_concrete_model(obj, module) -> bool:
             and obj.__module__ == module.__name__ and not inspect.isabstract(obj))
 
 
-def load_model_class(path: str, name: str | None = None) -> type[AbstractHetAgentModel]:
+def load_model_class(path: str, name: str | None = None
+                     ) -> type[AbstractHetAgentModel] | type[AbstractEconomy]:
     """The concrete model class (an ``AbstractHetAgentModel`` or ``AbstractEconomy`` subclass)
     defined in the Python file ``path``.
 
@@ -196,7 +197,7 @@ def _coerce(cls: type, kw: dict[str, Any]) -> dict[str, Any]:
 
 
 def build_model(path: str, overrides: Union[dict, list, tuple, None] = None,
-                name: str | None = None) -> AbstractHetAgentModel:
+                name: str | None = None) -> AbstractHetAgentModel | AbstractEconomy:
     """Load the model class from ``path`` and build it with ``overrides``.
 
     Args:

@@ -326,7 +326,7 @@ def _scale(target: float) -> float:
 
 @in_float64
 def calibrate(
-    model: AbstractHetAgentModel,
+    model: AbstractHetAgentModel | AbstractEconomy,
     targets: Mapping[str, Any],
     free: Mapping[str, Any],
     *,

@@ -153,3 +153,57 @@ def test_runs_in_float64_when_the_session_is_float32(small):
         np.testing.assert_allclose(float(cal.params["beta"]), float(ref.params["beta"]), rtol=1e-9)
     finally:
         jax.config.update("jax_enable_x64", True)
+
+
+# ---- economies -----------------------------------------------------------------------------------
+HANK_SMALL = dict(n_wealth=40, n_income=3, wealth_max=60.0)
+
+
+def test_economy_gini_target_chooses_the_bond_supply():
+    """Each trial is the HANK steady state (beta, vphi re-solved); B hits the wealth Gini."""
+    from models.hank import OneAssetHANK
+
+    cal = hm.calibrate(OneAssetHANK(**HANK_SMALL), targets={"gini": 0.65}, free={"B": (5.0, 6.0)},
+                       xtol=1e-8)
+    d, ss = cal.diagnostics, cal.steady_state
+    assert d["success"] and d["method"] == "brent" and d["mode"] == "economy steady state"
+    assert d["compilations_after_first"] == 0, "a trial recompiled"
+    # the Gini of the calibrated distribution, by the analysis layer's definition
+    gini = float(wealth_stats(cal.model.a_grid, ss.mu.sum(axis=1)).gini)
+    assert abs(gini - 0.65) <= 0.65 * 1e-6  # residual_tol on the scaled residual
+    np.testing.assert_allclose(cal.moments["gini"], gini, rtol=1e-12)
+    assert 5.0 < cal.params["B"] < 6.0 and float(cal.model.B) == cal.params["B"]
+    # the economy's own unknowns clear its markets at the calibrated bond supply
+    assert max(abs(float(ss.residuals[t])) for t in ("asset_mkt", "labor_mkt")) < 1e-8
+    assert float(cal.model.beta) == float(ss["beta"]) and float(cal.model.vphi) == float(ss["vphi"])
+    assert cal.table()["target"].tolist() == ["gini"]
+
+
+def test_economy_residual_target():
+    """A residual beyond the steady-state targets must equal its value: in Huggett's economy
+    without a government the goods market is ``Y - C = -r B``, so a bond supply B > 0 sets it."""
+    from models.huggett import Huggett
+
+    cal = hm.calibrate(Huggett(n_wealth=40), targets={"goods_mkt": -0.002},
+                       free={"bond_supply": (-0.5, 0.5)})
+    ss = cal.steady_state
+    assert cal.diagnostics["success"]
+    np.testing.assert_allclose(float(ss.residuals["goods_mkt"]), -0.002, atol=1e-8)
+    assert abs(float(ss.residuals["asset_mkt"])) < 1e-8
+    np.testing.assert_allclose(float(ss["r"]) * cal.params["bond_supply"], 0.002, rtol=1e-6)
+    assert "residual goods_mkt" in cal.table()["description"].iloc[0]
+
+
+@pytest.mark.parametrize("targets, free, match", [
+    ({"gdp": 1.0}, {"B": (3.0, 8.0)},
+     r"unknown target 'gdp'.*moments: r, w, C/Y, gini.*residuals of OneAssetHANK: nkpc_res, goods_mkt"),
+    ({"gini": 0.6}, {"zeta": (3.0, 8.0)}, r"'zeta' is not a field of OneAssetHANK.*kappa.*B"),
+    ({"gini": 0.6}, {"beta": (0.9, 0.99)}, r"OneAssetHANK.beta is a steady-state unknown"),
+    ({"asset_mkt": 0.0}, {"B": (3.0, 8.0)}, r"'asset_mkt' is a steady-state target"),
+    ({"K/Y": 3.0}, {"B": (3.0, 8.0)}, r"unknown target 'K/Y'"),
+])
+def test_economy_calibration_errors_name_the_field(targets, free, match):
+    from models.hank import OneAssetHANK
+
+    with pytest.raises(ValueError, match=match):
+        hm.calibrate(OneAssetHANK(**HANK_SMALL), targets=targets, free=free)
