@@ -26,7 +26,16 @@ def _err(result):
 def hank_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("hank")
     result = runner.invoke(app, ["steady-state", HANK, *HANK_SMALL, "--no-progress",
-                                 "--shock", "rstar=-0.0025", "--rho", "0.61", "--T", "60",
+                                 "--out", str(out)])
+    assert result.exit_code == 0, _err(result)
+    return result, out
+
+
+@pytest.fixture(scope="module")
+def huggett_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("huggett")
+    result = runner.invoke(app, ["steady-state", HUGGETT, "--set", "n_wealth=40", "--no-progress",
+                                 "--shock", "z=0.01", "--rho", "0.9", "--T", "60",
                                  "--out", str(out)])
     assert result.exit_code == 0, _err(result)
     return result, out
@@ -64,48 +73,44 @@ def test_hank_steady_state_prints_and_writes(hank_run):
     assert all(float(r["savings"]) >= 0.0 and float(r["hours"]) > 0 for r in rows)
     N = sum(float(r["mass"]) * float(r["income"]) * float(r["hours"]) for r in rows)
     np.testing.assert_allclose(N, summary["aggregates"]["N"], rtol=1e-12)
+    assert not (out / "impulse_responses.csv").exists() and "responses" not in summary
 
 
-def test_hank_mit_responses_in_the_models_units(hank_run):
-    result, out = hank_run
+def test_huggett_steady_state_and_mit_responses(huggett_run):
+    result, out = huggett_run
+    assert "solved unknowns: r = 0.03" in result.output
+    assert "Gini and top shares undefined" in result.output  # zero net supply: mean wealth 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert list(summary["unknowns"]) == ["r"] and summary["gini"] is None
+    assert abs(summary["residuals"]["asset_mkt"]) < 1e-9
+    names, rows = _rows(out / "distribution.csv")
+    assert names == COLUMNS and len(rows) == 40 * 3  # no labour choice: no hours
+    assert sum(float(r["mass"]) for r in rows) == pytest.approx(1.0, abs=1e-12)
+    assert float(rows[0]["wealth"]) == -1.0
+    # the responses: the model's headline variables, rates in bp, quantities in percent
     line = next(s for s in result.output.splitlines() if s.startswith("impact responses:"))
-    assert [w for w in line.split() if w in ("Y", "C", "pi", "r", "w")] == ["Y", "C", "pi", "r", "w"]
+    assert [w for w in line.split() if w in ("C", "r", "Y", "z")] == ["C", "r"]
     irf = pd.read_csv(out / "impulse_responses.csv")
     assert set(irf["kind"]) == {"mit"} and irf["t"].max() == 59
     units = irf.drop_duplicates("variable").set_index("variable")["unit"]
-    assert (units[["r", "i", "pi", "rstar"]] == "bp").all()
-    assert (units[["Y", "C", "w", "L", "Div"]] == "percent").all()
+    assert units["r"] == "bp" and units["r_paid"] == "bp"
+    assert units["C"] == "percent" and units["Y"] == "percent"
+    assert units["z"] == "pp"  # zero in the steady state: percentage points of its level
     at0 = irf[irf["t"] == 0].set_index("variable")
-    np.testing.assert_allclose(at0.loc["rstar", "response"], -25.0, rtol=1e-12)  # -0.0025 in bp
-    y = at0.loc["Y"]
-    np.testing.assert_allclose(y["response"], 100 * (y["shocked"] / y["baseline"] - 1), rtol=1e-12)
-    r = at0.loc["r"]
+    np.testing.assert_allclose(at0.loc["z", "response"], 1.0, rtol=1e-12)  # 0.01 in pp
+    np.testing.assert_allclose(at0.loc["Y", "response"], 100 * np.expm1(0.01), rtol=1e-12)
+    c, r = at0.loc["C"], at0.loc["r"]
+    np.testing.assert_allclose(c["response"], 100 * (c["shocked"] / c["baseline"] - 1), rtol=1e-12)
     np.testing.assert_allclose(r["response"], 1e4 * (r["shocked"] - r["baseline"]), rtol=1e-12)
-    assert y["response"] > 0 and r["response"] < 0  # a rate cut: output up, real rate down
-    summary = json.loads((out / "summary.json").read_text())
+    assert c["response"] > 0 and r["response"] < 0  # richer households save: the rate falls
+    t5 = irf[(irf["t"] == 5) & (irf["variable"] == "z")]["shocked"].iloc[0]
+    np.testing.assert_allclose(t5, 0.01 * 0.9 ** 5, rtol=1e-12)
     resp = summary["responses"]
-    assert resp["shocks"] == {"rstar": -0.0025} and resp["rho"] == {"rstar": 0.61}
-    assert resp["T"] == 60 and resp["max_residual"] < 1e-10
-    assert resp["impact"]["pi"]["unit"] == "bp"
-    np.testing.assert_allclose(resp["impact"]["C"]["response"], at0.loc["C", "response"])
+    assert resp["shocks"] == {"z": 0.01} and resp["rho"] == {"z": 0.9} and resp["T"] == 60
+    assert resp["max_residual"] < 1e-9 and resp["impact"]["r"]["unit"] == "bp"
+    np.testing.assert_allclose(resp["impact"]["C"]["response"], c["response"])
     assert (out / "impulse_responses.png").stat().st_size > 10_000
     assert pd.read_parquet(out / "impulse_responses.parquet").shape == irf.shape
-
-
-def test_huggett_steady_state(tmp_path):
-    result = runner.invoke(app, ["steady-state", HUGGETT, "--set", "n_wealth=40",
-                                 "--no-progress", "--out", str(tmp_path)])
-    assert result.exit_code == 0, _err(result)
-    assert "solved unknowns: r = 0.03" in result.output
-    assert "Gini and top shares undefined" in result.output  # zero net supply: mean wealth 0
-    summary = json.loads((tmp_path / "summary.json").read_text())
-    assert list(summary["unknowns"]) == ["r"] and summary["gini"] is None
-    assert abs(summary["residuals"]["asset_mkt"]) < 1e-9
-    names, rows = _rows(tmp_path / "distribution.csv")
-    assert names == COLUMNS and len(rows) == 40 * 3
-    assert sum(float(r["mass"]) for r in rows) == pytest.approx(1.0, abs=1e-12)
-    assert float(rows[0]["wealth"]) == -1.0
-    assert not (tmp_path / "impulse_responses.csv").exists()
 
 
 @pytest.mark.parametrize("args, match", [
