@@ -166,12 +166,16 @@ class AbstractHetAgentModel(AbstractHousehold):
         sd = float(sz) / np.sqrt(1.0 - float(rho) ** 2) if self.common_noise else 0.0
         # Fixed shapes (128 capital levels, 3 price points) so that eager ops compile once.
         K = jnp.asarray(np.geomspace(1e-4 * float(a[-1]), float(a[-1]), 128))
-        prices = self.prices  # elementwise in K for a price function of scalars
-        if np.shape(jax.eval_shape(prices, K, L, jnp.asarray(0.0))[0]) != K.shape:
-            prices = jax.vmap(self.prices, in_axes=(0, None, None))
+        try:
+            shapes = jax.eval_shape(self.prices, K, L, jnp.asarray(0.0))
+            elementwise = all(np.broadcast_shapes(np.shape(x), K.shape) == K.shape for x in shapes)
+        except (TypeError, ValueError):
+            elementwise = False
+        # a price function of scalars is elementwise in K; otherwise map it over K
+        prices = self.prices if elementwise else jax.vmap(self.prices, in_axes=(0, None, None))
         points = []  # (K, z, r, w) at the highest reachable interest rate, per log TFP
         for z in (-3.0 * sd, 0.0, 3.0 * sd):
-            r, w = (np.asarray(x) for x in prices(K, L, jnp.asarray(z)))
+            r, w = (np.broadcast_to(np.asarray(x), K.shape) for x in prices(K, L, jnp.asarray(z)))
             ok = np.isfinite(r) & np.isfinite(w) & (r < 1.0 / float(beta) - 1.0)
             if ok.any():  # where -y_min / r binds
                 i = int(np.argmax(np.where(ok, r, -np.inf)))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Float
 
 from ..model.base import INFEASIBLE_REWARD
@@ -227,8 +228,6 @@ def explain_prices(traj: Trajectory) -> str:
     the aggregate responsible (``K <= 0``, ``L <= 0`` or a non-finite aggregate), for messages of
     ``FloatingPointError``. ``traj`` holds concrete arrays with leading axes ``(B, T)``.
     """
-    import numpy as np
-
     r, w = np.asarray(traj.agg.r), np.asarray(traj.agg.w)
     K, L, z = (np.asarray(x) for x in (traj.agg.K, traj.agg.L, traj.agg.z))
     bad = ~(np.isfinite(r) & np.isfinite(w))
@@ -236,20 +235,23 @@ def explain_prices(traj: Trajectory) -> str:
         return "prices are finite on every path"
     b, t = (int(i) for i in np.argwhere(bad)[0])
     k, l_, zz = float(K[b, t]), float(L[b, t]), float(z[b, t])
-    if not np.isfinite(k) or not np.isfinite(l_) or not np.isfinite(zz):
+    ks = K[b, : t + 1]
+    trail = ", ".join(f"{x:.4g}" for x in ks[-min(len(ks), 8):])
+    where = f"at date {t} on path {b} (K on the way: {trail})"
+    advice = ("The policy ran the economy out of the prices' domain; try "
+              "RSPGConfig(init='stationary') (a first policy that keeps capital at its initial "
+              "level), a smaller lr or a shorter horizon")
+    if not (np.isfinite(k) and np.isfinite(l_) and np.isfinite(zz)):
         what = f"an aggregate is not finite (K = {k:.6g}, L = {l_:.6g}, z = {zz:.6g})"
     elif k <= 0:
         what = f"capital K = {k:.6g} <= 0"
     elif l_ <= 0:
         what = f"labour L = {l_:.6g} <= 0"
     else:
-        what = f"prices(K = {k:.6g}, L = {l_:.6g}, z = {zz:.6g}) returned r = {float(r[b, t]):.6g}, w = {float(w[b, t]):.6g}"
-    ks = K[b, : t + 1]
-    trail = ", ".join(f"{x:.4g}" for x in ks[-min(len(ks), 8):])
-    return (f"{what} at date {t} on path {b} (K on the way: {trail}). The policy ran the economy "
-            "out of the prices' domain; try RSPGConfig(init='stationary') (a first policy that "
-            "keeps capital at its initial level), a smaller lr, a shorter horizon, or check the "
-            "model's prices(K, L, z)")
+        what = (f"the model's prices(K = {k:.6g}, L = {l_:.6g}, z = {zz:.6g}) returned "
+                f"r = {float(r[b, t]):.6g}, w = {float(w[b, t]):.6g}")
+        advice = "Check the model's prices(K, L, z) at these aggregates"
+    return f"{what} {where}. {advice}"
 
 
 def replay_tables(policy: AbstractPolicy, obs: Float[Array, "T n_obs"]) -> Float[Array, "T n_s n_k"]:

@@ -63,8 +63,8 @@ class RSPGConfig:
         init: the policy's starting point (:data:`INITS`). ``"symmetric"``: every household
             first plays the same near-symmetric Beta over the actions (mean share about one
             half) — the paper's start. ``"stationary"``: the head's bias is set so that the
-            first policy plays, in every state, actions averaging the saving rate that keeps
-            aggregate capital at its initial level (:func:`stationary_action_mean`) — the
+            first policy plays, in every state, actions averaging the consumption share that
+            keeps aggregate capital at its initial level (:func:`stationary_action_mean`) — the
             sensible start from a steady-state distribution, where a share of one half would
             run capital down to zero within a few dates. ``"auto"`` (default): ``"stationary"``
             when the model has a given initial distribution (``initial_mu``, e.g. from
@@ -259,11 +259,12 @@ def stationary_action_mean(mf: MeanField) -> tuple[float, jax.Array]:
     With prices at the initial distribution ``mu_0`` (and ``z = 0``), cash on hand ``m`` and
     capital ``K = sum mu_0 a``: if every household consumes the same share ``s`` of its cash on
     hand above the limit, next capital is ``K' = a_min + (1 - s) (M - a_min)`` with
-    ``M = sum mu_0 m``, so ``K' = K`` at ``s = (M - K) / (M - a_min)`` — the saving rate of a
-    steady state (``share`` actions; returns ``(s, shares)``). With ``savings`` actions the
-    mean next wealth is ``K`` itself (returns ``(K, levels)``). With a stationary income
-    distribution ``L`` stays put, and by constant returns ``dK'/dK = (1 - s)(1 + r) < 1``, so
-    capital stays near ``K`` under the first policy.
+    ``M = sum mu_0 m`` (the lottery preserves mean wealth), so ``K' = K`` at
+    ``s = (M - K) / (M - a_min)``, the consumption share of a stationary capital stock
+    (``share`` actions; returns ``(s, shares)``). With ``savings`` actions the mean next wealth
+    is ``K`` itself (returns ``(K, levels)``). With a stationary income distribution ``L``
+    stays put and, with constant-returns prices, ``dK'/dK = (1 - s)(1 + r) < 1`` whenever
+    ``s > r / (1 + r)``: capital stays near ``K`` under the first policy.
     """
     mu0 = mf.initial_distribution()
     agg = mf.aggregate_state(mu0, 0.0)
