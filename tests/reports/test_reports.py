@@ -202,3 +202,28 @@ def test_report_cli_end_to_end(tmp_path):
 def test_report_cli_missing_run(tmp_path):
     res = CliRunner().invoke(app, ["report", str(tmp_path / "nope"), "--out", str(tmp_path / "r")])
     assert res.exit_code == 1
+
+
+def test_response_variables_come_from_the_model():
+    """Headline responses: HANK Y, C, pi, r, w; Huggett C, r; a capital economy K, Y, C, r, w."""
+    from hank_mfg.reports import response_variables
+    from models.hank import OneAssetHANK
+    from models.huggett import Huggett
+
+    def ss_of(model, names):  # only the names matter here: no solve
+        return hm.EconomySteadyState(model=model, values={k: jnp.asarray(1.0) for k in names},
+                                     residuals={}, unknowns=())
+
+    hank = ss_of(OneAssetHANK(n_wealth=10, n_income=3),
+                 ["Y", "Z", "pi", "rstar", "w", "L", "Div", "i", "r", "Tax", "A", "C", "N"])
+    assert response_variables(hank) == ("Y", "C", "pi", "r", "w")
+    hug = ss_of(Huggett(n_wealth=10), ["z", "r", "r_paid", "Y", "A", "C", "N"])
+    assert response_variables(hug) == ("C", "r")
+    assert response_variables(None) == ("K", "Y", "C", "r", "w")
+    # the figure's default panels are those of the table, in the headline order
+    table = pd.DataFrame(dict(kind="mit", variable=["w", "pi", "Y", "Tax"], unit="bp", t=0,
+                              response=1.0))
+    fig = hm.impulse_figure(table)
+    assert [ax.get_title() for ax in fig.axes] == ["output Y", "inflation pi", "wage w"]
+    with pytest.raises(ValueError, match="variables.*Tax"):
+        hm.impulse_figure(table, variables=("K",))
