@@ -39,8 +39,8 @@ __all__ = ["AbstractHetAgentModel", "crra_utility", "ACTION_KINDS", "TERMINAL_RU
 #: infeasible choices (``c <= 0``) get the reward ``INFEASIBLE_REWARD``.
 ACTION_KINDS = ("share", "savings")
 #: ``consume_all``: at ``t = horizon - 1`` the household consumes its cash on hand above the
-#: borrowing limit, reward ``u(m - a_min)`` whatever the action (the paper's ``u(m)`` when
-#: ``a_min = 0``; with ``a_min < 0`` debt is repaid down to the limit, never rewarded);
+#: borrowing limit and ends at it, reward ``u(m - a_min)`` whatever the action (the paper's
+#: ``u(m)`` when ``a_min = 0``; with ``a_min < 0`` debt beyond the limit is never rewarded);
 #: ``none``: the last period is an ordinary period and the continuation value is zero.
 TERMINAL_RULES = ("consume_all", "none")
 INFEASIBLE_REWARD = -1e10

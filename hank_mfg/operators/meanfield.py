@@ -152,12 +152,13 @@ class MeanField(eqx.Module):
     def rewards(self, agg: AggregateState, t) -> Float[Array, "n_s n_k"]:
         """Reward table ``R_t[s, k] = u(c[s, k])``; at ``t = horizon - 1`` the terminal rule.
 
-        With ``terminal="consume_all"`` the household leaves the economy at the borrowing limit:
-        the last reward is ``u(m - a_min)`` whatever the action, the utility of consuming all
-        cash on hand above the limit ``a_min = a_grid[0]``. With ``a_min = 0`` this is ``u(m)``
-        (the paper's rule); with ``a_min < 0`` a household in debt repays down to the limit
-        before it consumes, so debt at the horizon is never rewarded (``u(m)`` of a negative
-        ``m`` would be positive for ``sigma > 1``). Infeasible pairs (see :meth:`feasible`) get
+        With ``terminal="consume_all"`` the household ends at the borrowing limit, ``a' = a_min``
+        (``a_grid[0]``): the last reward is ``u(m - a_min)`` whatever the action, the utility of
+        consuming all cash on hand above the limit. With ``a_min = 0`` this is ``u(m)`` (the
+        paper's rule); with ``a_min < 0`` the household may end owing at most the limit, and
+        ``m - a_min > 0`` keeps the reward finite (negative for ``sigma > 1``) — debt at the
+        horizon is never rewarded, where ``u(m)`` of a negative ``m`` would be positive for
+        ``sigma > 1``. Infeasible pairs (see :meth:`feasible`) get
         ``INFEASIBLE_REWARD``; evaluations report their mass separately
         (:attr:`~hank_mfg.metrics.exploitability.ExploitabilityResult.infeasible_mass`).
         """
