@@ -42,13 +42,13 @@ def response_units(steady_state) -> dict:
 
     A capital economy uses :data:`IRF_UNITS`. For an economy the model says which aggregates
     are rates (``rates``: basis points); other aggregates are in percent deviations, or in
-    percentage points of their level when their steady-state value is zero (bonds in zero net
+    percentage points of their level when their steady-state value is zero (below 1e-8, the steady-state tolerance: bonds in zero net
     supply, log shocks).
     """
     if not isinstance(steady_state, EconomySteadyState):
         return dict(IRF_UNITS)
     rates = set(steady_state.model.rates)
-    return {k: "bp" if k in rates else ("pp" if abs(float(v)) < 1e-12 else "percent")
+    return {k: "bp" if k in rates else ("pp" if abs(float(v)) < 1e-8 else "percent")
             for k, v in steady_state.values.items()}
 
 

@@ -319,7 +319,8 @@ def _unknowns_ss(model, ss_values, T):
     return jnp.stack([jnp.full((T,), ss_values[u]) for u in model.transition_unknowns])
 
 
-def _jacobian_core(model, ss, T, interp, wrt):
+def _jacobian_core(model, ss, T, interp):
+    """``{"unknowns": dH/dU, name: dH/dZ_name for every exogenous name}`` at the steady state."""
     vals = ss.values
     x_ss = {k: vals[k] for k in model.household_inputs}
     J = household_jacobians(model, model.budget, x_ss, ss.Va, ss.mu, T + 1, interp)
@@ -333,9 +334,8 @@ def _jacobian_core(model, ss, T, interp, wrt):
             v[o] = vals[o] + sum(J[o][k] @ (x[k] - x_ss[k]) for k in x_ss)
         return _stack_targets(model, model.residuals(v), T).reshape(-1)
 
-    if wrt is None:
-        return jax.jacfwd(linear_targets)(U0, exog0).reshape(U0.size, U0.size)
-    return jax.jacfwd(lambda e: linear_targets(U0, {**exog0, wrt: e}))(exog0[wrt])
+    G_U, G_Z = jax.jacfwd(linear_targets, argnums=(0, 1))(U0, exog0)
+    return {"unknowns": G_U.reshape(U0.size, U0.size), **G_Z}
 
 
 _jacobian_jit = eqx.filter_jit(_jacobian_core)
@@ -357,7 +357,8 @@ def economy_jacobian(steady_state: EconomySteadyState, T: int, interp: str = "li
         raise ValueError(f"economy_jacobian.wrt must be an exogenous aggregate of "
                          f"{type(steady_state.model).__name__}: "
                          f"{tuple(steady_state.model.exogenous)}; got {wrt!r}")
-    return _jacobian_jit(steady_state.model, steady_state, T, interp, wrt)
+    return _jacobian_jit(steady_state.model, steady_state, T, interp)[
+        "unknowns" if wrt is None else wrt]
 
 
 def _evaluate_path(model, ss, exog, U, T, interp):

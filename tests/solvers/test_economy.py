@@ -16,18 +16,26 @@ from models.hank import OneAssetHANK
 from models.huggett import Huggett
 from models.krusell_smith import KrusellSmith
 
-T = 60
+T = 40
 
 
 @pytest.fixture(scope="module")
 def hank():
-    model = OneAssetHANK(n_wealth=40, n_income=3, wealth_max=60.0)
+    model = OneAssetHANK(n_wealth=30, n_income=3, wealth_max=50.0)
     return model, hm.steady_state(model)
 
 
 @pytest.fixture(scope="module")
+def hank_path(hank):
+    model, ss = hank
+    shock = -0.0025 * 0.61 ** np.arange(T)
+    return hm.transition_path(model, shocks={"rstar": shock}, steady_state=ss,
+                              return_distribution=True)
+
+
+@pytest.fixture(scope="module")
 def huggett():
-    model = Huggett(n_wealth=40)
+    model = Huggett(n_wealth=30)
     return model, hm.steady_state(model)
 
 
@@ -81,7 +89,7 @@ def test_huggett_bond_market_clears(huggett):
     r = float(ss["r"])
     assert 0.0 < r < 1 / float(model.beta) - 1  # precautionary saving depresses r
     np.testing.assert_allclose(float(jnp.sum(ss.mu)), 1.0, atol=1e-12)
-    assert ss.mu.shape == (40, 3)
+    assert ss.mu.shape == (30, 3)
 
 
 def test_hank_steady_state_residuals_and_walras(hank):
@@ -96,10 +104,9 @@ def test_hank_steady_state_residuals_and_walras(hank):
 
 
 # ---- transitions -----------------------------------------------------------------------------
-def test_hank_monetary_shock_clears_every_market_every_period(hank):
+def test_hank_monetary_shock_clears_every_market_every_period(hank, hank_path):
     model, ss = hank
-    shock = -0.0025 * 0.61 ** np.arange(T)
-    path = hm.transition_path(model, shocks={"rstar": shock}, steady_state=ss)
+    path = hank_path
     for name in ("nkpc_res", "asset_mkt", "labor_mkt"):
         assert np.max(np.abs(path.residuals[name])) < 1e-9, name
     assert np.max(np.abs(path["Y"] - path["C"])) < 1e-8  # goods market (Walras)
@@ -125,24 +132,26 @@ def test_hank_small_shock_matches_the_linear_response(hank):
         np.testing.assert_allclose(nonlinear, dU[k], atol=2e-3 * np.max(np.abs(dU[k])))
 
 
-def test_fake_news_jacobians_match_autodiff_of_the_household_path(huggett):
+def test_fake_news_jacobians_match_finite_differences_of_the_household_path(huggett):
     model, ss = huggett
     m = ss.model
-    Tj = 12
+    Tj, h = 8, 1e-6
     x_ss = {k: ss[k] for k in m.household_inputs}
     J = household_jacobians(m, m.budget, x_ss, ss.Va, ss.mu, Tj)
 
-    def outputs(dx):
+    @jax.jit
+    @jax.vmap
+    def outputs(dx):  # the whole nonlinear path with the return paid moved by dx
         paths = {k: jnp.full((Tj,), v) + (dx if k == "r_paid" else 0.0)
                  for k, v in x_ss.items()}
         hp = household_block_path(m, jax.vmap(m.budget)(paths), ss.Va, ss.mu)
         return jnp.stack([hp.A, hp.C])
 
-    brute = jax.jacfwd(outputs)(jnp.zeros(Tj))
-    np.testing.assert_allclose(J["A"]["r_paid"], brute[0],
-                               atol=1e-8 * np.max(np.abs(brute[0])))
-    np.testing.assert_allclose(J["C"]["r_paid"], brute[1],
-                               atol=1e-8 * np.max(np.abs(brute[1])))
+    eye = h * jnp.eye(Tj)
+    fd = (outputs(eye) - outputs(-eye)) / (2 * h)  # fd[s, o, t] = d O_t / d r_paid_s
+    for k, o in enumerate(("A", "C")):
+        np.testing.assert_allclose(J[o]["r_paid"], fd[:, k, :].T,
+                                   atol=1e-6 * np.max(np.abs(J[o]["r_paid"])))
 
 
 def test_huggett_endowment_shock_clears_the_bond_market(huggett):
@@ -157,9 +166,9 @@ def test_huggett_endowment_shock_clears_the_bond_market(huggett):
 
 
 def test_capital_economy_keeps_z_and_gains_names():
-    model = KrusellSmith(n_wealth=30, n_income=3)
+    model = KrusellSmith(n_wealth=20, n_income=2)
     ss = hm.steady_state(model)
-    z = 0.01 * 0.9 ** np.arange(40)
+    z = 0.01 * 0.9 ** np.arange(20)
     a = hm.transition_path(model, z=z, steady_state=ss)
     b = hm.transition_path(model, shocks={"z": z}, steady_state=ss)
     np.testing.assert_array_equal(a["Y"], b.Y)
@@ -233,3 +242,22 @@ def test_shock_on_a_non_exogenous_variable_is_refused(huggett):
         hm.transition_path(model, shocks={"w": np.zeros(10)}, steady_state=ss)
     with pytest.raises(ValueError, match="shocks"):
         hm.transition_path(model, shocks={"z": np.zeros((2, 10))}, steady_state=ss)
+
+
+# ---- responses ----------------------------------------------------------------------------
+def test_who_responds_adds_up_and_news_matches_its_transition(hank, hank_path):
+    model, ss = hank
+    groups = hm.consumption_response_by_group(hank_path, ss)
+    C0 = 100 * (float(hank_path["C"][0]) / float(ss["C"]) - 1)
+    for by in ("wealth", "income"):
+        np.testing.assert_allclose(np.sum(groups[by + "_share"]), 1.0, rtol=1e-12)
+        np.testing.assert_allclose(np.sum(groups[by + "_share"] * groups[by]), C0, rtol=1e-9)
+    table, units = hm.news_responses(ss, horizons=(0, 3), T=T, variables=("C", "pi"))
+    assert units == {"C": "percent", "pi": "bp"}
+    dz = np.zeros(T)
+    dz[3] = -0.0025
+    news = hm.transition_path(model, shocks={"rstar": dz}, steady_state=ss)
+    np.testing.assert_allclose(table["C"][1], 100 * (float(news["C"][0]) / float(ss["C"]) - 1),
+                               rtol=1e-9)
+    np.testing.assert_allclose(table["pi"][1], 1e4 * float(news["pi"][0]), rtol=1e-9)
+    assert 0 < table["C"][1] < table["C"][0]  # a cut three quarters ahead moves C less today
