@@ -1,12 +1,16 @@
-"""Benchmark and validation: Krusell–Smith steady state and MIT-shock transition (docs/theory.md §9.3, §9.4).
+"""Benchmark and validation: steady states and MIT-shock transitions of Krusell–Smith, the
+one-asset HANK economy and Huggett (docs/theory.md §9.3, §9.4; docs/models.md).
 
 sequence-jacobian's KS calibration (alpha 0.11, delta 0.025, log utility, Rouwenhorst
 rho 0.966 / sd 0.5 / 7 states, 500-point shifted geometric grid to 200, Z = 0.8816460975,
 beta = 0.9819527881). Prints a timing table (median of several runs after compilation), the
 steady state and its wealth-distribution statistics, the first-period responses to a 1% TFP
-shock with persistence 0.9 (T = 300) and writes docs/img/ks_mit_shock.png.
+shock with persistence 0.9 (T = 300) and writes docs/img/ks_mit_shock.png. Then the same for
+the one-asset HANK economy (default calibration, 500 x 7; beta and vphi solved) under a 25 bp
+monetary shock with persistence 0.61, its forward-guidance table (k = 0..20), and Huggett
+(200 x 3) under a 2% endowment shock, with each timing also as a ratio to Krusell–Smith's.
 
-Run from the repository root:  python benchmarks/bench_steady_state.py [--runs 5]
+Run from the repository root:  python benchmarks/bench_steady_state.py [--runs 5] [--models ks,hank,huggett]
 """
 
 from __future__ import annotations
@@ -73,7 +77,17 @@ def main(argv=None):
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--T", type=int, default=300)
     ap.add_argument("--plot", default=os.path.join(ROOT, "docs", "img", "ks_mit_shock.png"))
+    ap.add_argument("--models", default="ks,hank,huggett")
     args = ap.parse_args(argv)
+    wanted = set(args.models.split(","))
+    ks_times = capital(args) if "ks" in wanted else None
+    if "hank" in wanted:
+        hank(args, ks_times)
+    if "huggett" in wanted:
+        huggett(args, ks_times)
+
+
+def capital(args):
 
     model = KrusellSmith(**SSJ)
     t0 = time.perf_counter()
@@ -145,6 +159,71 @@ def main(argv=None):
     os.makedirs(os.path.dirname(args.plot), exist_ok=True)
     fig.savefig(args.plot, dpi=120)
     print(f"\nwrote {args.plot}")
+    return {"steady state": t_ss, "transition": t_tp, "jacobian": t_jac, "newton": t_newton}
+
+
+def _economy_timings(name, model, shocks, args, ks_times):
+    """Time an economy's steady state, Jacobian, Newton and whole transition; print a table."""
+    t0 = time.perf_counter()
+    ss = hm.steady_state(model)
+    first_ss = time.perf_counter() - t0
+    ss, t_ss, _ = timed(lambda: hm.steady_state(model), max(1, args.runs // 2))
+    T = args.T
+    t0 = time.perf_counter()
+    path = hm.transition_path(model, shocks=shocks, steady_state=ss)
+    first_tp = time.perf_counter() - t0
+    G, t_jac, _ = timed(lambda: hm.economy_jacobian(ss, T), args.runs)
+    path, t_newton, _ = timed(
+        lambda: hm.transition_path(model, shocks=shocks, steady_state=ss, jacobian=G), args.runs)
+    _, t_tp, _ = timed(lambda: hm.transition_path(model, shocks=shocks, steady_state=ss),
+                       args.runs)
+    times = {"steady state": t_ss, "transition": t_tp, "jacobian": t_jac, "newton": t_newton}
+    print(f"\n{name}, median of runs after compilation (ratio to Krusell-Smith 500 x 7)")
+    print(f"{'task':<40}{'median s':>10}{'x KS':>8}{'first call s':>14}")
+    for task, t in times.items():
+        ratio = t / ks_times[task] if ks_times else float("nan")
+        first = {"steady state": first_ss, "transition": first_tp}.get(task)
+        print(f"{task:<40}{t:>10.3f}{ratio:>8.2f}" + (f"{first:>14.2f}" if first else ""))
+    print(f"steady state: unknowns {', '.join(f'{u} = {float(ss[u]):.10f}' for u in ss.unknowns)}"
+          f"; largest residual {max(abs(float(v)) for v in ss.residuals.values()):.2e}; "
+          f"Euler errors log10 mean {float(ss.euler_mean):.3f} max {float(ss.euler_max):.3f}")
+    gini, top10, mass0 = wealth_stats(ss.model.a_grid, ss.mu)
+    if abs(float(np.sum(np.asarray(ss.mu).sum(axis=1) * np.asarray(ss.model.a_grid)))) < 1e-8:
+        print(f"mean wealth zero (Gini and shares undefined); mass at the limit {mass0:.4f}")
+    else:
+        print(f"wealth Gini {gini:.4f}   top-10% share {top10:.4f}   mass at the limit "
+              f"{mass0:.4f}")
+    print(f"transition T = {T}: Newton iterations {int(path.iterations)}, max |target residual| "
+          f"{float(path.max_residual):.2e}, max |Y - C| "
+          f"{float(np.max(np.abs(np.asarray(path['Y']) - np.asarray(path['C'])))):.2e}")
+    return ss, path
+
+
+def hank(args, ks_times):
+    from models.hank import OneAssetHANK
+
+    model = OneAssetHANK()
+    shocks = {"rstar": -0.0025 * 0.61 ** jnp.arange(args.T)}
+    ss, path = _economy_timings("One-asset HANK 500 x 7", model, shocks, args, ks_times)
+    irf = hm.mit_responses(path, ss)
+    first = irf[irf["t"] < 4].pivot(index="t", columns="variable", values="response")
+    print("responses to a 25 bp cut in rstar (percent; r, i, pi, rstar in bp, quarterly):")
+    print(first[["Y", "C", "N", "w", "pi", "r", "i"]].to_string(float_format="%.5f"))
+    t0 = time.perf_counter()
+    fg = hm.forward_guidance_table(ss, horizons=range(21), T=args.T)
+    print(f"forward guidance k = 0..20 ({time.perf_counter() - t0:.1f} s): impact response of C")
+    c = fg[fg["variable"] == "C"].set_index("k")[["response", "relative", "ra_discount"]]
+    print(c.to_string(float_format="%.5f"))
+
+
+def huggett(args, ks_times):
+    from models.huggett import Huggett
+
+    shocks = {"z": -0.02 * 0.9 ** jnp.arange(args.T)}
+    ss, path = _economy_timings("Huggett 200 x 3", Huggett(), shocks, args, ks_times)
+    r = 1e4 * (np.asarray(path["r"][:4]) - float(ss["r"]))
+    print(f"steady-state r = {float(ss['r']):.10f}; response of r to a 2% endowment fall "
+          f"(bp): {np.round(r, 4)}; max |A_t| {float(np.max(np.abs(path['A']))):.2e}")
 
 
 if __name__ == "__main__":

@@ -35,8 +35,6 @@ from .egm import (
     check_interp,
     check_model,
     default_mu0,
-    euler_summary,
-    euler_error_table,
     household_arrays,
     household_solution,
     in_float64,
@@ -275,13 +273,10 @@ def economy_steady_state(
                 f"{type(model).__name__}.steady_state_values: the transition target {name} is "
                 f"{float(res[name]):.6g} at the steady state, not zero, and no steady-state "
                 "unknown moves it; make the calibrated values consistent")
-    e, unc = euler_error_table(solved, hh.c_policy, hh.a_policy, hh.budget.R, hh.c_policy,
-                               None, interp)
-    mean_log, max_log, _ = euler_summary(e, unc, hh.mu)
     return EconomySteadyState(
         model=solved, values=values, residuals=dict(res), unknowns=names, mu=hh.mu,
         a_policy=hh.a_policy, c_policy=hh.c_policy, n_policy=hh.n_policy, Va=hh.Va,
-        euler_mean=mean_log, euler_max=max_log, iterations=jnp.asarray(state["n"]),
+        euler_mean=hh.euler_mean, euler_max=hh.euler_max, iterations=jnp.asarray(state["n"]),
         egm_iterations=hh.egm_iterations, dist_iterations=hh.dist_iterations,
     )
 

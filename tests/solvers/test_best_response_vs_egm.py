@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 import hank_mfg as hm
 from hank_mfg.solvers.rollout import Trajectory
