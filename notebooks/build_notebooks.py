@@ -382,11 +382,11 @@ the model has 500 wealth points and 7 productivity states.
 """),
     code(SETUP),
     code("""
+%matplotlib inline
 import time
 import numpy as np
 import jax
 jax.config.update("jax_enable_x64", True)       # the classical solvers work in float64
-import matplotlib.pyplot as plt                 # shows the figures inline
 import hank_mfg as hm
 from models.hank import OneAssetHANK
 
@@ -437,7 +437,7 @@ impact = irf[irf["t"] == 0].set_index("variable")[["unit", "response"]]
 impact.loc[["Y", "C", "pi", "r", "i", "w", "N"]]
 """),
     code("""
-hm.impulse_figure(irf[irf["t"] < 20], variables=("Y", "C", "pi", "r", "w"))
+display(hm.impulse_figure(irf[irf["t"] < 20], variables=("Y", "C", "pi", "r", "w")))
 """),
     md("""
 ## 3. Who responds? Consumption by wealth decile and productivity
@@ -473,7 +473,7 @@ print(f"a cut announced {k_max} quarters ahead moves consumption today by "
       f"cut's {c.loc[0, 'response']:.4f}% ((1 + r)^-k = {100 * c.loc[k_max, 'ra_discount']:.1f}%)")
 fig = hm.forward_guidance_figure(fg)
 fig.savefig(OUTPUTS / "forward_guidance.png", dpi=100)
-fig
+display(fig)
 """),
 ]
 
