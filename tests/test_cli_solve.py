@@ -98,6 +98,7 @@ def test_solve_refuse_resume_extend_and_report_quality(tmp_path):
                                    "iterations must be at least that to resume; got 2")
 
 
+@pytest.mark.slow  # long; run with -m slow (the default suite has a time budget)
 def test_ctrl_c_says_where_the_checkpoint_is_and_how_to_resume(tmp_path, monkeypatch):
     out = tmp_path / "run"
     out.mkdir()

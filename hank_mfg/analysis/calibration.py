@@ -324,6 +324,21 @@ def _scale(target: float) -> float:
     return max(abs(target), 1e-2)
 
 
+def _record_trial(history, compiles, names, x, res, t0, verbose, callback) -> None:
+    """Append one calibration trial to ``history``, print it (``verbose``) and call back."""
+    rec = dict(trial=len(history) + 1, params=dict(zip(names, map(float, x))),
+               residuals=res, seconds=time.perf_counter() - t0)
+    history.append(rec)
+    if compiles["first"] is None:
+        compiles["first"] = compiles["n"]
+    if verbose:
+        pars = ", ".join(f"{k} = {v:.10g}" for k, v in rec["params"].items())
+        ress = ", ".join(f"{k} {v:+.3e}" for k, v in res.items())
+        print(f"calibrate: trial {rec['trial']}: {pars}: {ress} ({rec['seconds']:.2f}s)")
+    if callback is not None:
+        callback(rec)
+
+
 @in_float64
 def calibrate(
     model: AbstractHetAgentModel | AbstractEconomy,
@@ -477,17 +492,7 @@ def calibrate(
         vec = np.array([res[e] for e in eq_names])
         if cached:  # a point the solver asked for again: no new trial
             return vec
-        rec = dict(trial=len(history) + 1, params=dict(zip(names, map(float, x))),
-                   residuals=res, seconds=time.perf_counter() - t0)
-        history.append(rec)
-        if compiles["first"] is None:
-            compiles["first"] = compiles["n"]
-        if verbose:
-            pars = ", ".join(f"{k} = {v:.10g}" for k, v in rec["params"].items())
-            ress = ", ".join(f"{k} {v:+.3e}" for k, v in res.items())
-            print(f"calibrate: trial {rec['trial']}: {pars}: {ress} ({rec['seconds']:.2f}s)")
-        if callback is not None:
-            callback(rec)
+        _record_trial(history, compiles, names, x, res, t0, verbose, callback)
         return vec
 
     jax.monitoring.register_event_duration_secs_listener(on_event)
@@ -615,17 +620,7 @@ def _calibrate_economy(model, targets, free, *, method, xtol, ftol, maxiter, res
         vec = np.array([res[e] for e in eq_names])
         if cached:
             return vec
-        rec = dict(trial=len(history) + 1, params=dict(zip(names, map(float, x))),
-                   residuals=res, seconds=time.perf_counter() - t0)
-        history.append(rec)
-        if compiles["first"] is None:
-            compiles["first"] = compiles["n"]
-        if verbose:
-            pars = ", ".join(f"{k} = {v:.10g}" for k, v in rec["params"].items())
-            ress = ", ".join(f"{k} {v:+.3e}" for k, v in res.items())
-            print(f"calibrate: trial {rec['trial']}: {pars}: {ress} ({rec['seconds']:.2f}s)")
-        if callback is not None:
-            callback(rec)
+        _record_trial(history, compiles, names, x, res, t0, verbose, callback)
         return vec
 
     jax.monitoring.register_event_duration_secs_listener(on_event)

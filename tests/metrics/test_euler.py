@@ -12,6 +12,7 @@ def model_n(n):
                         n_income=2, wealth_max=80.0, n_actions=5)
 
 
+@pytest.mark.slow  # long; run with -m slow (the default suite has a time budget)
 def test_errors_fall_as_grid_refines():
     means = []
     for n in (20, 80):

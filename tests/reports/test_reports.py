@@ -154,6 +154,7 @@ def test_bundle_loads_back_equal(sols, tmp_path):
                                   tables["wealth"], check_exact=True)
 
 
+@pytest.mark.slow  # long; run with -m slow (the default suite has a time budget)
 def test_report_cli_end_to_end(tmp_path):
     runner = CliRunner()
     run, rep = str(tmp_path / "run"), str(tmp_path / "rep")

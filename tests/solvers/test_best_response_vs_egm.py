@@ -1,6 +1,5 @@
 """Cross-validation of the two halves of the library: dynamic programming over the discrete
 action grid with the mean-field operators (the best response) against the continuous EGM policy.
-
 At the steady-state prices held fixed and a long horizon (so that t = 0 is far from the end),
 the best response's consumption at t = 0 must approach the EGM consumption function as the
 share grid refines (first order in the share step), with the same wealth grid and income chain.
@@ -10,6 +9,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import pytest
 
 import hank_mfg as hm
 from hank_mfg.solvers.rollout import Trajectory
@@ -34,6 +34,7 @@ def _br_consumption_error(n_actions, n_wealth=100, n_income=3, T=400):
     return float(mu @ err)
 
 
+@pytest.mark.slow  # long; run with -m slow (the default suite has a time budget)
 def test_best_response_converges_to_egm_policy_as_action_grid_refines():
     errors = [_br_consumption_error(k) for k in (25, 100, 400)]
     # first order in the share step: each 4x refinement cuts the mean error by ~4

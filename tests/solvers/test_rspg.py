@@ -139,6 +139,7 @@ def test_unknown_method_is_an_error():
         hm.solve(FixedPriceModel(), "ppo", _cfg(), progress=False)
 
 
+@pytest.mark.slow  # long; run with -m slow (the default suite has a time budget)
 def test_policy_gradient_identity_equals_reverse_mode_through_the_recursion():
     """The training gradient (occupancy-weighted action values) equals autodiff of the loss."""
     from hank_mfg.solvers.rspg import rspg_value_and_grad

@@ -47,6 +47,7 @@ def test_euler_errors_small_at_unconstrained_states(ss_small):
     assert float(ee.max) < -2.5
 
 
+@pytest.mark.slow  # long; run with -m slow (the default suite has a time budget)
 def test_refined_grid_changes_r_less():
     rs = [float(hm.steady_state(small_ks(n_wealth=n)).r) for n in (25, 50, 100)]
     assert abs(rs[2] - rs[1]) < abs(rs[1] - rs[0])
