@@ -66,28 +66,34 @@ def consumption_response_by_group(path, steady_state: EconomySteadyState, *, dat
                                   n_groups: int = 10):
     """Percent change of each group's consumption at ``date`` (default: on impact).
 
-    Groups: wealth ``n_groups``-tiles of the steady-state distribution (a state belongs to the
-    quantile group of its wealth's cumulative mass, mid-point rule) and income states. Needs a
-    path solved with ``return_distribution=True``.
+    Groups: wealth ``n_groups``-tiles of the steady-state distribution, each with exactly
+    ``1/n_groups`` of the households (wealth sits in atoms on the grid points; an atom that
+    straddles a boundary, such as the mass at the borrowing limit, is split between the groups
+    in proportion, with its income mix), and income states. Needs a path solved with
+    ``return_distribution=True``.
 
     Returns:
-        ``{"wealth": (n_groups,), "income": (n_e,), "wealth_share": (n_groups,),
-        "income_share": (n_e,)}``: responses in percent and each group's share of steady-state
-        consumption.
+        ``{"wealth": (n_groups,), "income": (n_e,), "wealth_share", "income_share",
+        "wealth_mass", "income_mass"}``: responses in percent, each group's share of
+        steady-state consumption and its mass of households (``1/n_groups`` per wealth group).
     """
     if path.c_policy is None:
         raise ValueError("consumption_response_by_group.path needs its policies: solve it with "
                          "transition_path(..., return_distribution=True)")
     mu_ss, c_ss = steady_state.mu, steady_state.c_policy
     mu_t, c_t = path.mu[date], path.c_policy[date]
-    wealth_mass = jnp.sum(mu_ss, axis=1)
-    cdf = jnp.cumsum(wealth_mass) - 0.5 * wealth_mass
-    group = jnp.clip(jnp.floor(cdf * n_groups).astype(int), 0, n_groups - 1)
-    onehot = (group[:, None] == jnp.arange(n_groups)[None, :]).astype(mu_ss.dtype)  # (n_a, G)
-    base_w = onehot.T @ jnp.sum(mu_ss * c_ss, axis=1)
-    new_w = onehot.T @ jnp.sum(mu_t * c_t, axis=1)
+    p = jnp.sum(mu_ss, axis=1)  # wealth is held in atoms on the grid points
+    F = jnp.cumsum(p)
+    lo = jnp.arange(n_groups) / n_groups
+    # the share of atom i in group g: the overlap of [F_{i-1}, F_i] with [g/G, (g+1)/G]
+    overlap = jnp.clip(jnp.minimum(F[:, None], lo[None, :] + 1.0 / n_groups)
+                       - jnp.maximum((F - p)[:, None], lo[None, :]), 0.0, None)
+    frac = overlap / jnp.maximum(p, jnp.finfo(p.dtype).tiny)[:, None]  # (n_a, G)
+    base_w = frac.T @ jnp.sum(mu_ss * c_ss, axis=1)
+    new_w = frac.T @ jnp.sum(mu_t * c_t, axis=1)
     base_e = jnp.sum(mu_ss * c_ss, axis=0)
     new_e = jnp.sum(mu_t * c_t, axis=0)
     C = jnp.sum(mu_ss * c_ss)
     return {"wealth": 100.0 * (new_w / base_w - 1.0), "income": 100.0 * (new_e / base_e - 1.0),
-            "wealth_share": base_w / C, "income_share": base_e / C}
+            "wealth_share": base_w / C, "income_share": base_e / C,
+            "wealth_mass": frac.T @ p, "income_mass": jnp.sum(mu_ss, axis=0)}

@@ -132,17 +132,19 @@ def forward_guidance_figure(table: pd.DataFrame, variable: str = "C") -> Figure:
 def consumption_response_table(path, steady_state: EconomySteadyState, *, date: int = 0,
                                n_groups: int = 10) -> pd.DataFrame:
     """Who responds: percent change of consumption at ``date`` by wealth decile and income
-    state, with each group's share of steady-state consumption (``return_distribution=True``
-    paths only)."""
+    state, with each group's share of steady-state consumption and its mass of households
+    (``return_distribution=True`` paths only)."""
     out = consumption_response_by_group(path, steady_state, date=date, n_groups=n_groups)
     e = np.asarray(steady_state.model.income.e_grid)
     wealth = pd.DataFrame(dict(group="wealth", label=[f"decile {i + 1}" if n_groups == 10
                                                       else f"group {i + 1}"
                                                       for i in range(n_groups)],
                                response=np.asarray(out["wealth"]),
-                               consumption_share=np.asarray(out["wealth_share"])))
+                               consumption_share=np.asarray(out["wealth_share"]),
+                               mass=np.asarray(out["wealth_mass"])))
     income = pd.DataFrame(dict(group="income", label=[f"e = {x:.3g}" for x in e],
                                response=np.asarray(out["income"]),
-                               consumption_share=np.asarray(out["income_share"])))
+                               consumption_share=np.asarray(out["income_share"]),
+                               mass=np.asarray(out["income_mass"])))
     return pd.concat([wealth, income], ignore_index=True)
 

@@ -249,6 +249,8 @@ def test_who_responds_adds_up_and_news_matches_its_transition(hank, hank_path):
     model, ss = hank
     groups = hm.consumption_response_by_group(hank_path, ss)
     C0 = 100 * (float(hank_path["C"][0]) / float(ss["C"]) - 1)
+    np.testing.assert_allclose(groups["wealth_mass"], 0.1, rtol=1e-12)  # equal-mass deciles
+    assert np.all(np.diff(groups["wealth_share"]) > 0)  # richer deciles consume more
     for by in ("wealth", "income"):
         np.testing.assert_allclose(np.sum(groups[by + "_share"]), 1.0, rtol=1e-12)
         np.testing.assert_allclose(np.sum(groups[by + "_share"] * groups[by]), C0, rtol=1e-9)
