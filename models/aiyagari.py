@@ -65,15 +65,9 @@ class Aiyagari(hm.AbstractHetAgentModel):
     def __check_init__(self):
         # fields first, so that errors name them rather than the grid or chain built from them
         check = hm.model_checks
-        d = check.concrete(self.delta)
-        if d is not None and not 0.0 <= float(d) <= 1.0:
-            check.fail("Aiyagari", "delta", "lie in [0, 1]", d)
-        lo, hi = check.concrete(self.wealth_min), check.concrete(self.wealth_max)
-        if lo is not None and hi is not None and not float(hi) > float(lo):
-            check.fail("Aiyagari", "wealth_max", f"exceed wealth_min = {float(lo):.6g}", hi)
-        check.check_abs_lt_one("Aiyagari", "income_rho", self.income_rho)
-        check.check_nonnegative("Aiyagari", "income_sd", self.income_sd)
-        check.check_int_at_least("Aiyagari", "n_income", self.n_income, 2)
+        check.check_closed_unit("Aiyagari", "delta", self.delta)
+        check.check_wealth_bounds("Aiyagari", self.wealth_min, self.wealth_max)
+        check.check_income_ar1("Aiyagari", self.income_rho, self.income_sd, self.n_income)
         hm.model_checks.check_open_unit("Aiyagari", "alpha", self.alpha)
         hm.model_checks.check_positive("Aiyagari", "tfp", self.tfp)
         if self.income_method not in INCOME_METHODS:

@@ -69,11 +69,16 @@ class OneAssetHANK(hm.AbstractEconomy):
     rates: ClassVar[tuple[str, ...]] = ("r", "i", "pi", "rstar")
 
     def __check_init__(self):
+        # fields first, so that errors name them rather than the grid or chain built from them
+        check = hm.model_checks
+        check.check_wealth_bounds("OneAssetHANK", self.wealth_min, self.wealth_max)
+        check.check_income_ar1("OneAssetHANK", self.income_rho, self.income_sd, self.n_income)
         for name in ("eis", "frisch", "vphi", "Z", "Y", "kappa", "B"):
-            hm.model_checks.check_positive("OneAssetHANK", name, getattr(self, name))
-        hm.model_checks.check_open_unit("OneAssetHANK", "beta", self.beta)
-        if float(self.mu) <= 1.0:
-            hm.model_checks.fail("OneAssetHANK", "mu", "exceed 1 (a gross markup)", self.mu)
+            check.check_positive("OneAssetHANK", name, getattr(self, name))
+        check.check_open_unit("OneAssetHANK", "beta", self.beta)
+        mu = check.concrete(self.mu)
+        if mu is not None and not float(mu) > 1.0:
+            check.fail("OneAssetHANK", "mu", "exceed 1 (a gross markup)", mu)
 
     # ---- households ---------------------------------------------------------------------------
     @property

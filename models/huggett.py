@@ -59,6 +59,9 @@ class Huggett(hm.AbstractEconomy):
     rates: ClassVar[tuple[str, ...]] = ("r", "r_paid")
 
     def __check_init__(self):
+        # fields first, so that errors name them rather than the grid or chain built from them
+        hm.model_checks.check_wealth_bounds("Huggett", self.wealth_min, self.wealth_max)
+        hm.model_checks.check_income_ar1("Huggett", self.income_rho, self.income_sd, self.n_income)
         hm.model_checks.check_open_unit("Huggett", "beta", self.beta)
         hm.model_checks.check_positive("Huggett", "sigma", self.sigma)
         lo, hi = self.r_bracket

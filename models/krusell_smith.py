@@ -57,15 +57,9 @@ class KrusellSmith(hm.AbstractHetAgentModel):
     def __check_init__(self):
         # fields first, so that errors name them rather than the grid or chain built from them
         check = hm.model_checks
-        d = check.concrete(self.delta)
-        if d is not None and not 0.0 <= float(d) <= 1.0:
-            check.fail("KrusellSmith", "delta", "lie in [0, 1]", d)
-        lo, hi = check.concrete(self.wealth_min), check.concrete(self.wealth_max)
-        if lo is not None and hi is not None and not float(hi) > float(lo):
-            check.fail("KrusellSmith", "wealth_max", f"exceed wealth_min = {float(lo):.6g}", hi)
-        check.check_abs_lt_one("KrusellSmith", "income_rho", self.income_rho)
-        check.check_nonnegative("KrusellSmith", "income_sd", self.income_sd)
-        check.check_int_at_least("KrusellSmith", "n_income", self.n_income, 2)
+        check.check_closed_unit("KrusellSmith", "delta", self.delta)
+        check.check_wealth_bounds("KrusellSmith", self.wealth_min, self.wealth_max)
+        check.check_income_ar1("KrusellSmith", self.income_rho, self.income_sd, self.n_income)
         hm.model_checks.check_open_unit("KrusellSmith", "alpha", self.alpha)
         hm.model_checks.check_positive("KrusellSmith", "tfp", self.tfp)
 

@@ -324,6 +324,28 @@ def _scale(target: float) -> float:
     return max(abs(target), 1e-2)
 
 
+def _compile_counter():
+    """``(counts, listener)``: the listener counts XLA compilations into ``counts["n"]``."""
+    counts = {"n": 0, "first": None}
+
+    def listener(event: str, duration: float, **_kw) -> None:
+        if event == "/jax/core/compile/backend_compile_duration":
+            counts["n"] += 1
+
+    return counts, listener
+
+
+def _choose_method(method: str, names, eq_names) -> str:
+    """``auto``: Brent for one free parameter and one equation, least squares otherwise."""
+    one = len(names) == 1 and len(eq_names) == 1
+    if method == "auto":
+        return "brent" if one else "least_squares"
+    if method == "brent" and not one:
+        raise ValueError(f"calibrate.method 'brent' needs one free parameter and one equation; "
+                         f"got free {names} and equations {eq_names}")
+    return method
+
+
 def _record_trial(history, compiles, names, x, res, t0, verbose, callback) -> None:
     """Append one calibration trial to ``history``, print it (``verbose``) and call back."""
     rec = dict(trial=len(history) + 1, params=dict(zip(names, map(float, x))),
@@ -424,19 +446,11 @@ def calibrate(
     names = list(free)
     fixed_r = "r" in targets
     eq_names = (["market"] if fixed_r else []) + [k for k in targets if not (fixed_r and k == "r")]
-    if method == "auto":
-        method = "brent" if (len(names) == 1 and len(eq_names) == 1) else "least_squares"
-    if method == "brent" and not (len(names) == 1 and len(eq_names) == 1):
-        raise ValueError(f"calibrate.method 'brent' needs one free parameter and one equation; "
-                         f"got free {names} and equations {eq_names}")
+    method = _choose_method(method, names, eq_names)
     ss_kw = dict(steady_state_kwargs or {})
     a_max = float(np.asarray(model.a_grid)[-1])
 
-    compiles = {"n": 0, "first": None}
-
-    def on_event(event: str, duration: float, **_kw) -> None:
-        if event == "/jax/core/compile/backend_compile_duration":
-            compiles["n"] += 1
+    compiles, on_event = _compile_counter()
 
     warm: dict[str, Any] = {}
     history: list[dict] = []
@@ -582,17 +596,9 @@ def _calibrate_economy(model, targets, free, *, method, xtol, ftol, maxiter, res
         raise ValueError(f"calibrate.method must be 'auto', 'brent' or 'least_squares'; got "
                          f"{method!r}")
     names, eq_names = list(free), list(targets)
-    if method == "auto":
-        method = "brent" if (len(names) == 1 and len(eq_names) == 1) else "least_squares"
-    if method == "brent" and not (len(names) == 1 and len(eq_names) == 1):
-        raise ValueError(f"calibrate.method 'brent' needs one free parameter and one equation; "
-                         f"got free {names} and equations {eq_names}")
+    method = _choose_method(method, names, eq_names)
     ss_kw = dict(steady_state_kwargs or {})
-    compiles = {"n": 0, "first": None}
-
-    def on_event(event: str, duration: float, **_kw) -> None:
-        if event == "/jax/core/compile/backend_compile_duration":
-            compiles["n"] += 1
+    compiles, on_event = _compile_counter()
 
     warm: dict[str, float] = {}
     history: list[dict] = []

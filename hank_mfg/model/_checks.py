@@ -115,3 +115,23 @@ def check_distribution(owner: str, field: str, mu, n: int, atol: float = 1e-6) -
     if np.any(m < -atol) or abs(m.sum() - 1.0) > atol:
         fail(owner, field, "be a probability vector (non-negative, summing to 1)",
              f"sum {m.sum():.6g}, min {m.min():.6g}")
+
+
+def check_closed_unit(owner: str, field: str, x) -> None:
+    v = concrete(x)
+    if v is not None and not (0.0 <= float(v) <= 1.0):
+        fail(owner, field, "lie in [0, 1]", v)
+
+
+def check_wealth_bounds(owner: str, wealth_min, wealth_max) -> None:
+    """``wealth_max > wealth_min``, named by the model's fields (before any grid is built)."""
+    lo, hi = concrete(wealth_min), concrete(wealth_max)
+    if lo is not None and hi is not None and not float(hi) > float(lo):
+        fail(owner, "wealth_max", f"exceed wealth_min = {float(lo):.6g}", hi)
+
+
+def check_income_ar1(owner: str, income_rho, income_sd, n_income) -> None:
+    """A log-income AR(1) declared by ``income_rho``, ``income_sd`` and ``n_income`` states."""
+    check_abs_lt_one(owner, "income_rho", income_rho)
+    check_nonnegative(owner, "income_sd", income_sd)
+    check_int_at_least(owner, "n_income", n_income, 2)

@@ -149,14 +149,20 @@ def _split_unknowns(model):
     return names, tuple(n for n in names if n in fields)
 
 
-@eqx.filter_jit
-def _evaluate_ss(model, names, field_names, x, Va0, mu0, etol, dtol, egm_maxiter, dist_maxiter,
-                 interp):
+def _ss_variables(model, names, field_names, x):
+    """The economy with its field unknowns at ``x`` and its steady-state aggregates there."""
     xs = dict(zip(names, x))
     m = _with_fields(model, field_names, [xs[n] for n in field_names])
     known = {k: jnp.asarray(v, dtype=float) for k, v in m.steady_state_values().items()}
     v = Variables({**known, **{n: xs[n] for n in names if n not in field_names}})
     m.aggregates(v)
+    return m, v, xs
+
+
+@eqx.filter_jit
+def _evaluate_ss(model, names, field_names, x, Va0, mu0, etol, dtol, egm_maxiter, dist_maxiter,
+                 interp):
+    m, v, xs = _ss_variables(model, names, field_names, x)
     hh = household_solution(m, m.budget(v), Va0, mu0, etol, dtol, egm_maxiter, dist_maxiter,
                             interp)
     v["A"], v["C"], v["N"] = hh.A, hh.C, hh.N
@@ -221,12 +227,7 @@ def economy_steady_state(
         else:
             Va0, mu0 = state["last"][2].Va, state["last"][2].mu
         if Va0 is None:
-            m = _with_fields(model, field_names,
-                             [x[names.index(n)] for n in field_names])
-            known = {k: jnp.asarray(v, dtype=float) for k, v in m.steady_state_values().items()}
-            v = Variables({**known, **{n: x[i] for i, n in enumerate(names)
-                                       if n not in field_names}})
-            m.aggregates(v)
+            m, v, _ = _ss_variables(model, names, field_names, jnp.asarray(x))
             Va0 = initial_marginal_value(m, m.budget(v), a_grid)
         t0 = time.perf_counter()
         res, values, hh = _evaluate_ss(model, names, field_names, jnp.asarray(x), Va0, mu0,
