@@ -368,22 +368,31 @@ def solve_policy(model, budget, Va0, tol, maxiter, interp="linear", arrays=None)
 
 
 def euler_error_table(model, c_policy, a_policy, R_next, c_next, arrays=None,
-                      interp: str = "linear"):
+                      interp: str = "linear", weights=None):
     """``|1 - c_hat / c|`` on the grid and the unconstrained mask (docs/theory.md, Euler errors).
 
     ``c_hat = (u')^{-1}(beta E[R' u'(c'(a'(a, e), e')) | e])`` with next period's gross return
     ``R'`` and consumption ``c'`` interpolated in wealth at the chosen ``a'`` (``interp``, linear
     extrapolation). Unconstrained: ``a'(a, e) > a_grid[0]`` (by more than ``1e-10`` relative).
     Separable labour disutility leaves the Euler equation in consumption unchanged.
+
+    With aggregate risk, ``weights (n_nodes,)`` integrates over next period's aggregate states:
+    ``R_next (n_nodes,)`` and ``c_next (n_nodes, n_a, n_e)`` are given at each node (e.g.
+    Gauss–Hermite nodes of the next shock) and the expectation is their weighted sum.
     """
     a_grid, _, Pi_e, _ = household_arrays(model) if arrays is None else arrays
     n_a, n_e = c_policy.shape
+    if weights is None:
+        weights, R_next, c_next = jnp.ones((1,), c_policy.dtype), jnp.reshape(R_next, (1,)), c_next[None]
     # c'(a'(a, e), e') for every e': interpolate each next-income column at all a'
     q = a_policy.reshape(-1)
     fn = lambda col: interpax.interp1d(q, a_grid, col, method=interp, extrap=True)  # noqa: E731
-    c_at = jax.vmap(fn, in_axes=1, out_axes=1)(c_next).reshape(n_a, n_e, n_e)  # [a, e, e']
-    mu_next = R_next * model.marginal_utility(c_at)
-    expect = jnp.einsum("aef,ef->ae", mu_next, Pi_e)
+
+    def marginal(R, c):
+        c_at = jax.vmap(fn, in_axes=1, out_axes=1)(c).reshape(n_a, n_e, n_e)  # [a, e, e']
+        return jnp.einsum("aef,ef->ae", R * model.marginal_utility(c_at), Pi_e)
+
+    expect = jnp.einsum("k,kae->ae", weights, jax.vmap(marginal)(R_next, c_next))
     c_hat = model.inverse_marginal_utility(model.beta * expect)
     err = jnp.abs(1.0 - c_hat / c_policy)
     scale = 1e-10 * (1.0 + jnp.abs(a_grid[0]))

@@ -28,7 +28,11 @@ import optax
 
 from ..model.base import AbstractHetAgentModel
 from ..operators.meanfield import MeanField, compile_model
+from ..model.economy import AbstractEconomy
 from ..policies.networks import ACTIVATIONS, HEADS, AbstractPolicy, head_for_mean, make_policy
+from ..policies.savings import SAVINGS_HEADS
+from ..policies.savings import trainable as savings_trainable
+from . import continuous as cont
 from .rollout import (
     action_values, evaluate_paths, explain_prices, policy_values, replay_tables, rollout_batch,
 )
@@ -39,6 +43,8 @@ __all__ = [
 ]
 
 METHODS = ("rspg", "spg")
+#: How choices are represented (:class:`RSPGConfig` ``choice``).
+CHOICES = ("auto", "discrete", "continuous")
 #: Policy initialisations (:class:`RSPGConfig` ``init``).
 INITS = ("auto", "symmetric", "stationary")
 
@@ -69,6 +75,18 @@ class RSPGConfig:
             run capital down to zero within a few dates. ``"auto"`` (default): ``"stationary"``
             when the model has a given initial distribution (``initial_mu``, e.g. from
             :func:`~hank_mfg.with_steady_state_initial`), else ``"symmetric"``.
+        choice: ``"discrete"`` (the model's action grid, the paper's method), ``"continuous"``
+            (a deterministic savings policy around the model's steady state, docs/theory.md
+            §11) or ``"auto"`` (default: continuous for an economy, else discrete). With
+            continuous choices ``init``, ``head`` and ``time_input`` do not apply (the policy
+            starts at the steady-state household's rule and has no date input); see
+            :meth:`continuous` for its preset.
+        savings_head: continuous choices: ``"knots"`` (the policy at ``n_knots`` wealth knots
+            per income state, interpolated; cost independent of the grid) or ``"state"`` (an
+            MLP per individual state).
+        n_knots: knots per income state (24).
+        horizon: continuous choices: the horizon ``T`` (default ``None``: the first ``T`` with
+            ``beta^T <= horizon_tol``, 0.01); the model's ``horizon`` field is not used.
     """
 
     iterations: int = 500
@@ -86,6 +104,11 @@ class RSPGConfig:
     seed: int = 0
     checkpoint_every: int = 1
     init: str = "auto"
+    choice: str = "auto"
+    savings_head: str = "knots"
+    n_knots: int = 24
+    horizon: Optional[int] = None
+    horizon_tol: float = 1e-2
 
     def __post_init__(self):
         for name in ("iterations", "n_paths", "hidden", "eval_every", "eval_paths", "checkpoint_every"):
@@ -103,12 +126,38 @@ class RSPGConfig:
             raise ValueError(f"RSPGConfig.head must be one of {HEADS}; got {self.head!r}")
         if self.init not in INITS:
             raise ValueError(f"RSPGConfig.init must be one of {INITS}; got {self.init!r}")
+        if self.choice not in CHOICES:
+            raise ValueError(f"RSPGConfig.choice must be one of {CHOICES}; got {self.choice!r}")
+        if self.savings_head not in SAVINGS_HEADS:
+            raise ValueError(f"RSPGConfig.savings_head must be one of {SAVINGS_HEADS}; "
+                             f"got {self.savings_head!r}")
+        if not isinstance(self.n_knots, (int, np.integer)) or self.n_knots < 2:
+            raise ValueError(f"RSPGConfig.n_knots must be an integer >= 2; got {self.n_knots!r}")
+        if self.horizon is not None and (not isinstance(self.horizon, (int, np.integer))
+                                         or self.horizon < 2):
+            raise ValueError(f"RSPGConfig.horizon must be None or an integer >= 2; "
+                             f"got {self.horizon!r}")
+        if not 0.0 < self.horizon_tol < 1.0:
+            raise ValueError(f"RSPGConfig.horizon_tol must lie in (0, 1); got {self.horizon_tol!r}")
         object.__setattr__(self, "widths", tuple(int(w) for w in self.widths))
 
     @classmethod
     def paper(cls, **overrides) -> "RSPGConfig":
         """The published configuration for the macro model (docs/theory.md §6)."""
         return cls(**overrides)
+
+    @classmethod
+    def continuous(cls, **overrides) -> "RSPGConfig":
+        """Continuous savings choices around the steady state (docs/theory.md §11): knot head
+        (24 knots), GRU 32 and MLP 64-64 with tanh, Adam 1e-3 annealed to 1e-4, 200
+        iterations of 8 paths, exploitability on 8 paths every 25 iterations."""
+        base = dict(choice="continuous", hidden=32, widths=(64, 64), activation="tanh",
+                    lr=1e-3, lr_final=1e-4, iterations=200, eval_every=25)
+        return cls(**{**base, **overrides})
+
+    def savings_architecture(self) -> dict:
+        return dict(hidden=self.hidden, widths=self.widths, activation=self.activation,
+                    head=self.savings_head, n_knots=self.n_knots)
 
     def architecture(self) -> dict:
         return dict(hidden=self.hidden, widths=self.widths, activation=self.activation,
@@ -139,9 +188,12 @@ class Solution:
     policy: AbstractPolicy
     history: Any
     summary: dict
+    problem: Any = None
 
-    def compiled(self) -> MeanField:
-        return compile_model(self.model)
+    def compiled(self):
+        """The compiled problem: a :class:`MeanField` (discrete choices) or a
+        :class:`~hank_mfg.solvers.continuous.SavingsProblem` (continuous choices)."""
+        return compile_model(self.model) if self.problem is None else self.problem
 
 
 # ---- the loss ----------------------------------------------------------------------------------
@@ -363,7 +415,7 @@ def _model_fields(model) -> dict:
 
 # ---- the driver ----------------------------------------------------------------------------------
 def solve(
-    model: AbstractHetAgentModel,
+    model,
     method: str = "rspg",
     config: Optional[RSPGConfig] = None,
     *,
@@ -410,10 +462,16 @@ def solve(
     config = RSPGConfig() if config is None else config
     if resume and checkpoint_dir is None:
         raise ValueError("solve: resume=True needs checkpoint_dir")
-    mf = compile_model(model)
-    params, static, opt_state = _init_state(mf, method, config)
-    _, k_train, k_eval = _keys(config)
-    eval_eps = mf.sample_noise(key=k_eval, n_paths=config.eval_paths)
+    if continuous_choices(model, config) and not jax.config.jax_enable_x64:
+        # continuous choices build on the EGM steady state and certify by EGM: float64 throughout
+        with jax.enable_x64(True):
+            model = jax.tree_util.tree_map(
+                lambda x: x.astype(jnp.float64) if eqx.is_array(x) and x.dtype == jnp.float32
+                else x, model)
+            return solve(model, method, config, checkpoint_dir=checkpoint_dir, resume=resume,
+                         progress=progress, callback=callback)
+    run = (_SavingsRun if continuous_choices(model, config) else _DiscreteRun)(model, method, config)
+    params, static, opt_state = run.params, run.static, run.opt_state
     meta = dict(method=method, config=config.to_dict(), model=type(model).__name__,
                 model_fields=_model_fields(model))
 
@@ -450,21 +508,12 @@ def solve(
         bar = tqdm(total=config.iterations, initial=start, desc=method.upper(), leave=True)
 
     def evaluate(params, iteration, seconds, loss):
-        ev = _evaluate(eqx.combine(params, static), mf, eval_eps)
-        row = dict(
-            iteration=int(iteration), seconds=float(seconds), loss=float(loss),
-            exploitability=float(jnp.mean(ev.exploitability)),
-            policy_return=float(jnp.mean(ev.policy_return)),
-            best_response_return=float(jnp.mean(ev.best_response_return)),
-            infeasible_mass=float(jnp.max(ev.infeasible_mass)),
-        )
-        if not np.all(np.asarray(ev.prices_finite)):
+        try:
+            return run.evaluate(params, iteration, seconds, loss)
+        except FloatingPointError:
             if bar is not None:
                 bar.close()
-            why = explain_prices(_rollout(eqx.combine(params, static), mf, eval_eps))
-            raise FloatingPointError(f"{method.upper()} iteration {iteration}: non-finite prices in "
-                                     f"the evaluation rollout: {why}")
-        return row
+            raise
 
     t_compile = 0.0
     t0 = time.perf_counter() - elapsed0
@@ -482,8 +531,8 @@ def solve(
     while it < config.iterations:
         n = min(config.eval_every, config.iterations - it)
         steps = jnp.arange(n)
-        new_params, new_opt, losses, finite, gnorms = _train_chunk(
-            params, static, opt_state, mf, (train_config, k_train), jnp.asarray(it), steps)
+        new_params, new_opt, losses, finite, gnorms = run.train_chunk(
+            params, opt_state, train_config, jnp.asarray(it), steps)
         losses = np.asarray(losses)
         bad = ~(np.isfinite(losses) & np.asarray(finite) & np.isfinite(np.asarray(gnorms)))
         if bad.any():
@@ -494,10 +543,9 @@ def solve(
                 # replay the chunk up to the failing step (deterministic) and locate the failure
                 p_j = params
                 if j > 0:
-                    p_j = _train_chunk(params, static, opt_state, mf, (train_config, k_train),
-                                       jnp.asarray(it), jnp.arange(j))[0]
-                eps_j = mf.sample_noise(key=_iteration_key(k_train, it + j), n_paths=config.n_paths)
-                what += ": " + explain_prices(_rollout(eqx.combine(p_j, static), mf, eps_j))
+                    p_j = run.train_chunk(params, opt_state, train_config, jnp.asarray(it),
+                                          jnp.arange(j))[0]
+                what += ": " + run.explain(p_j, it + j)
             kept = (f"; last good checkpoint kept in {checkpoint_dir} (iteration {it})"
                     if checkpoint_dir else "")
             if bar is not None:
@@ -533,8 +581,140 @@ def solve(
         first_eval_seconds_incl_compile=meta.get("first_eval_seconds_incl_compile"),
         resumed_from_iteration=int(start),
     )
+    summary.update(run.summary(first, last))
     return Solution(model=model, method=method, config=config,
-                    policy=eqx.combine(params, static), history=frame, summary=summary)
+                    policy=eqx.combine(params, static), history=frame, summary=summary,
+                    problem=run.problem)
+
+
+def continuous_choices(model, config: RSPGConfig) -> bool:
+    """Whether ``config`` solves ``model`` with continuous savings choices (see ``choice``)."""
+    if isinstance(model, AbstractEconomy):
+        if config.choice == "discrete":
+            raise ValueError(f"RSPGConfig.choice: {type(model).__name__} is an economy, solved "
+                             "with continuous choices only; got 'discrete'")
+        return True
+    return config.choice == "continuous"
+
+
+class _DiscreteRun:
+    """The discrete-choice problem (the paper's method) for the training loop of :func:`solve`."""
+
+    def __init__(self, model, method, config):
+        self.problem = mf = compile_model(model)
+        self.method = method
+        self.params, self.static, self.opt_state = _init_state(mf, method, config)
+        _, self.k_train, k_eval = _keys(config)
+        self.eval_eps = mf.sample_noise(key=k_eval, n_paths=config.eval_paths)
+        self.n_paths = config.n_paths
+
+    def train_chunk(self, params, opt_state, config, it, steps):
+        return _train_chunk(params, self.static, opt_state, self.problem, (config, self.k_train),
+                            it, steps)
+
+    def explain(self, params, i):
+        eps = self.problem.sample_noise(key=_iteration_key(self.k_train, i), n_paths=self.n_paths)
+        return explain_prices(_rollout(eqx.combine(params, self.static), self.problem, eps))
+
+    def evaluate(self, params, iteration, seconds, loss):
+        policy = eqx.combine(params, self.static)
+        ev = _evaluate(policy, self.problem, self.eval_eps)
+        if not np.all(np.asarray(ev.prices_finite)):
+            why = explain_prices(_rollout(policy, self.problem, self.eval_eps))
+            raise FloatingPointError(f"{self.method.upper()} iteration {iteration}: non-finite "
+                                     f"prices in the evaluation rollout: {why}")
+        return dict(
+            iteration=int(iteration), seconds=float(seconds), loss=float(loss),
+            exploitability=float(jnp.mean(ev.exploitability)),
+            policy_return=float(jnp.mean(ev.policy_return)),
+            best_response_return=float(jnp.mean(ev.best_response_return)),
+            infeasible_mass=float(jnp.max(ev.infeasible_mass)),
+        )
+
+    def summary(self, first, last) -> dict:
+        return {}
+
+
+class _SavingsRun:
+    """Continuous savings choices around the steady state (docs/theory.md §11)."""
+
+    def __init__(self, model, method, config):
+        from .steady_state import steady_state
+
+        with jax.enable_x64(True):
+            ss = steady_state(model)
+        self.steady_state = ss
+        self.problem = problem = cont.savings_problem(
+            model, ss, horizon=config.horizon, horizon_tol=config.horizon_tol)
+        self.method = method
+        k_init, self.k_train, k_eval = _keys(config)
+        policy = problem.make_policy(key=k_init, recurrent=(method == "rspg"),
+                                     **config.savings_architecture())
+        self.params, self.static = eqx.partition(policy, savings_trainable(policy))
+        self.opt_state = _optimizer(config).init(self.params)
+        self.eval_eps = problem.sample_noise(key=k_eval, n_paths=config.eval_paths)
+
+    def train_chunk(self, params, opt_state, config, it, steps):
+        return _savings_train_chunk(params, self.static, opt_state, self.problem,
+                                    (config, self.k_train), it, steps)
+
+    def explain(self, params, i):
+        return ("the savings policy left cash on hand at or below the borrowing limit, or a "
+                "market could not clear in its bracket; try a smaller lr")
+
+    def evaluate(self, params, iteration, seconds, loss):
+        ev = _evaluate_savings(self.problem, eqx.combine(params, self.static), self.eval_eps)
+        if not np.all(np.asarray(ev.finite)):
+            b = int(np.argmin(np.asarray(ev.finite)))
+            raise FloatingPointError(f"{self.method.upper()} iteration {iteration}: non-finite "
+                                     f"consumption or values on evaluation path {b}")
+        ret_pi = float(jnp.mean(ev.policy_return))
+        ex = float(jnp.mean(ev.exploitability))
+        return dict(
+            iteration=int(iteration), seconds=float(seconds), loss=float(loss),
+            exploitability=ex, relative_exploitability=ex / abs(ret_pi),
+            policy_return=ret_pi, best_response_return=float(jnp.mean(ev.best_response_return)),
+            euler_mean=float(jnp.mean(ev.euler_mean)), euler_max=float(jnp.max(ev.euler_max)),
+            market_residual=float(jnp.max(ev.residual)),
+        )
+
+    def summary(self, first, last) -> dict:
+        return dict(
+            choice="continuous", horizon=self.problem.horizon,
+            initial_relative_exploitability=first["relative_exploitability"],
+            final_relative_exploitability=last["relative_exploitability"],
+            final_euler_mean=last["euler_mean"], final_euler_max=last["euler_max"],
+            final_market_residual=last["market_residual"],
+        )
+
+
+@eqx.filter_jit
+def _evaluate_savings(problem, policy, eps):
+    return cont.evaluate_savings(problem, policy, eps)
+
+
+@eqx.filter_jit
+def _savings_train_chunk(params, static, opt_state, problem, config_static, start, n_steps_arr):
+    """``len(n_steps_arr)`` continuous-choice RSPG iterations under one ``lax.scan``."""
+    config, base_key = config_static
+    optimizer = _optimizer(config)
+
+    def step(carry, i):
+        params, opt_state = carry
+        eps = problem.sample_noise(key=_iteration_key(base_key, i), n_paths=config.n_paths)
+        loss, grads, _ = cont.savings_value_and_grad(params, static, problem, eps)
+        gnorm = jnp.sqrt(sum(jnp.sum(g**2) for g in jax.tree_util.tree_leaves(grads)))
+        updates, new_opt = optimizer.update(grads, opt_state, params)
+        new_params = eqx.apply_updates(params, updates)
+        ok = jnp.isfinite(loss) & jnp.isfinite(gnorm)
+        new_params = jax.tree_util.tree_map(lambda a, b: jnp.where(ok, a, b), new_params, params)
+        new_opt = jax.tree_util.tree_map(
+            lambda a, b: jnp.where(ok, a, b) if eqx.is_array(a) else a, new_opt, opt_state)
+        return (new_params, new_opt), (loss, jnp.isfinite(loss), gnorm)
+
+    (params, opt_state), (losses, finite, gnorms) = jax.lax.scan(
+        step, (params, opt_state), start + n_steps_arr)
+    return params, opt_state, losses, finite, gnorms
 
 
 def load_solution(model: AbstractHetAgentModel, checkpoint_dir: str) -> Solution:

@@ -1,0 +1,183 @@
+"""Continuous savings policies for RSPG (docs/theory.md §11).
+
+A savings policy plays, in every individual state ``(a, e)``, the share ``x`` of disposable
+cash on hand ``m - a_min`` that is saved: ``a' = a_min + x (m - a_min)``, ``c = m - a'``, with
+
+    x = sigmoid(base(a, e; prices_t) + delta_theta(a, e; o_0..o_t)).
+
+``base`` is a structural starting point the solver supplies each date (the logit of the
+steady-state household's savings share at today's prices, one endogenous-grid step from the
+steady-state continuation; docs/theory.md §11.2); ``delta`` is learned. A GRU reads the
+normalised public history (its state is shared by every household) and an MLP maps it to
+
+* ``head="knots"``: ``delta`` at a few dozen wealth knots for every income state, interpolated to
+  the whole wealth grid by a fixed linear map built once with interpax (:func:`knot_matrix`) —
+  the network runs once per date, whatever the size of the grid;
+* ``head="state"``: ``delta`` state by state from an embedding of ``(a, e)`` and the history (the
+  per-state MLP of the discrete policies; its cost grows with the grid).
+
+The last layer starts at zero, so the untrained policy plays ``base`` exactly. No date input:
+the policy is time invariant (infinite-horizon economics).
+"""
+
+from __future__ import annotations
+
+import equinox as eqx
+import interpax
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Float, PRNGKeyArray
+
+from .networks import ACTIVATIONS
+
+__all__ = ["SAVINGS_HEADS", "SavingsPolicy", "knot_matrix", "knot_points"]
+
+#: Heads of :class:`SavingsPolicy`.
+SAVINGS_HEADS = ("knots", "state")
+
+
+def knot_points(a_grid, n_knots: int) -> np.ndarray:
+    """``n_knots`` wealth knots: grid points at evenly spaced indices (dense where the grid is,
+    near the borrowing limit), the first and last grid points included."""
+    a = np.asarray(a_grid, dtype=np.float64)
+    n = a.shape[0]
+    if not 2 <= n_knots <= n:
+        raise ValueError(f"SavingsPolicy.n_knots must lie in [2, n_wealth = {n}]; got {n_knots}")
+    idx = np.unique(np.round(np.linspace(0, n - 1, n_knots)).astype(int))
+    return a[idx]
+
+
+def knot_matrix(a_grid, knots, method: str = "linear") -> np.ndarray:
+    """The matrix ``W (n_a, n_knots)`` of interpolation from knot values to the wealth grid.
+
+    Built with interpax by interpolating the unit vectors; valid for interpax methods that are
+    linear in the data (``linear``, ``cubic2``, ``catmull-rom``); ``linear`` keeps the
+    interpolant between its knot values (no overshoot).
+    """
+    k = jnp.asarray(knots)
+    eye = jnp.eye(k.shape[0], dtype=k.dtype)
+    W = jax.vmap(lambda col: interpax.interp1d(jnp.asarray(a_grid), k, col, method=method,
+                                               extrap=True), in_axes=1, out_axes=1)(eye)
+    return np.asarray(W)
+
+
+def _zero_last(layer: eqx.nn.Linear) -> eqx.nn.Linear:
+    layer = eqx.tree_at(lambda l: l.weight, layer, jnp.zeros_like(layer.weight))
+    return eqx.tree_at(lambda l: l.bias, layer, jnp.zeros_like(layer.bias))
+
+
+class SavingsPolicy(eqx.Module):
+    """Recurrent savings policy: GRU on the public history, knot or per-state head.
+
+    Args:
+        a_grid: the wealth grid ``(n_a,)``. n_income: income states. obs_ref, obs_scale: the
+            observation is fed as ``(o - obs_ref) / obs_scale`` (fixed, not trained).
+        key: initialisation. hidden: GRU width. widths: MLP widths. activation: see
+            ``ACTIVATIONS``. head: ``"knots"`` or ``"state"``. n_knots: knots per income state.
+        recurrent: ``False`` replaces the GRU by a feed-forward embedding of the current
+            observation (the memoryless SPG ablation).
+
+    Protocol: ``carry = init_carry()``; ``carry, delta = step(carry, obs)`` with ``delta``
+    ``(n_a, n_e)``; :meth:`deltas` replays a recorded observation path.
+    """
+
+    gru: eqx.nn.GRUCell | None
+    obs_in: eqx.nn.Linear | None
+    layers: tuple[eqx.nn.Linear, ...]
+    out: eqx.nn.Linear
+    state_in: eqx.nn.Linear | None
+    obs_ref: Float[Array, " n_obs"]
+    obs_scale: Float[Array, " n_obs"]
+    W: Float[Array, "n_a n_knots"]
+    state_feats: Float[Array, "n_s 2"]
+    n_income: int = eqx.field(static=True)
+    head: str = eqx.field(static=True)
+    activation: str = eqx.field(static=True)
+
+    def __init__(self, a_grid, n_income: int, obs_ref, obs_scale, *, key: PRNGKeyArray,
+                 hidden: int = 64, widths: tuple[int, ...] = (64, 64), activation: str = "tanh",
+                 head: str = "knots", n_knots: int = 24, recurrent: bool = True):
+        if head not in SAVINGS_HEADS:
+            raise ValueError(f"SavingsPolicy.head must be one of {SAVINGS_HEADS}; got {head!r}")
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"SavingsPolicy.activation must be one of {sorted(ACTIVATIONS)}; "
+                             f"got {activation!r}")
+        widths = tuple(int(w) for w in widths)
+        if not widths or min(widths) < 1:
+            raise ValueError(f"SavingsPolicy.widths must be a non-empty tuple of positive ints; "
+                             f"got {widths!r}")
+        a_grid = np.asarray(a_grid, dtype=np.float64)
+        dtype = jnp.asarray(obs_ref).dtype
+        d_obs = int(np.shape(obs_ref)[0])
+        keys = jax.random.split(key, 4 + len(widths))
+        self.gru = eqx.nn.GRUCell(d_obs, hidden, key=keys[0]) if recurrent else None
+        self.obs_in = None if recurrent else eqx.nn.Linear(d_obs, hidden, key=keys[0])
+        self.n_income, self.head, self.activation = int(n_income), head, activation
+        self.obs_ref = jnp.asarray(obs_ref)
+        self.obs_scale = jnp.asarray(obs_scale)
+        span = a_grid[-1] - a_grid[0]
+        fa = 2.0 * np.log1p(a_grid - a_grid[0]) / np.log1p(span) - 1.0
+        fe = 2.0 * np.arange(n_income) / max(n_income - 1, 1) - 1.0
+        feats = np.stack([np.repeat(fa, n_income), np.tile(fe, a_grid.shape[0])], axis=-1)
+        self.state_feats = jnp.asarray(feats, dtype=dtype)
+        if head == "knots":
+            knots = knot_points(a_grid, n_knots)
+            self.W = jnp.asarray(knot_matrix(a_grid, knots), dtype=dtype)
+            self.state_in = None
+            d_in, n_out = hidden, knots.shape[0] * n_income
+        else:
+            self.W = jnp.zeros((a_grid.shape[0], 0), dtype=dtype)
+            self.state_in = eqx.nn.Linear(2, widths[0], key=keys[1])
+            d_in, n_out = hidden, 1
+        sizes = (d_in,) + widths
+        self.layers = tuple(eqx.nn.Linear(sizes[i], sizes[i + 1], key=keys[2 + i])
+                            for i in range(len(widths)))
+        self.out = _zero_last(eqx.nn.Linear(widths[-1], n_out, key=keys[-1]))
+
+    def init_carry(self):
+        n = self.gru.hidden_size if self.gru is not None else 0
+        return jnp.zeros((n,), self.obs_ref.dtype)
+
+    def encode(self, carry, obs):
+        """The history state after observing ``obs``: ``(new carry, features)``."""
+        ref, scale = jax.lax.stop_gradient((self.obs_ref, self.obs_scale))
+        x = (obs - ref) / scale
+        if self.gru is not None:
+            h = self.gru(x, carry)
+            return h, h
+        return carry, ACTIVATIONS[self.activation](self.obs_in(x))
+
+    def delta(self, h) -> Float[Array, "n_a n_e"]:
+        """The learned logit correction on the whole grid from history features ``h``."""
+        act = ACTIVATIONS[self.activation]
+        n_a = self.state_feats.shape[0] // self.n_income
+        if self.head == "knots":
+            for layer in self.layers:
+                h = act(layer(h))
+            D = self.out(h).reshape(-1, self.n_income)  # (n_knots, n_e)
+            return jax.lax.stop_gradient(self.W) @ D
+        feats = jax.lax.stop_gradient(self.state_feats)
+        z = jax.vmap(self.state_in)(feats) + self.layers[0](h)[None, :] - self.layers[0].bias
+        z = act(z)
+        for layer in self.layers[1:]:
+            z = act(jax.vmap(layer)(z))
+        return jax.vmap(self.out)(z).reshape(n_a, self.n_income)
+
+    def step(self, carry, obs):
+        carry, h = self.encode(carry, obs)
+        return carry, self.delta(h)
+
+    def deltas(self, obs: Float[Array, "T n_obs"]) -> Float[Array, "T n_a n_e"]:
+        """``delta_t`` after the public history ``obs[0..t]`` for every date of a fixed path."""
+        def body(carry, o):
+            return self.step(carry, o)
+
+        return jax.lax.scan(body, self.init_carry(), obs)[1]
+
+
+def trainable(policy: SavingsPolicy):
+    """Filter spec of the trained leaves (every float array but the fixed normalisation data)."""
+    spec = jax.tree_util.tree_map(eqx.is_inexact_array, policy)
+    return eqx.tree_at(lambda p: (p.obs_ref, p.obs_scale, p.W, p.state_feats), spec,
+                       replace=(False, False, False, False))

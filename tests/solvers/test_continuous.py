@@ -1,0 +1,157 @@
+"""RSPG with continuous savings choices: gradient identity, EGM certificate, market clearing.
+
+Small grids and short horizons; the mathematics checked: the deterministic policy-gradient
+identity against reverse mode and central finite differences, the EGM best response against
+the steady state it must reproduce, the in-rollout bisection against the market residual.
+"""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import hank_mfg as hm
+from hank_mfg.policies.savings import knot_matrix, knot_points, trainable
+from hank_mfg.solvers import continuous as C
+from models.huggett import Huggett
+from models.krusell_smith import KrusellSmith
+
+jax.config.update("jax_enable_x64", True)
+
+
+@pytest.fixture(scope="module")
+def ks():
+    m = KrusellSmith(n_wealth=30, n_income=3, wealth_max=60.0, alpha=0.11, tfp=0.8816460975,
+                     beta=0.9819527881, sigma_z=0.02)
+    return m, hm.steady_state(m)
+
+
+def _perturbed(problem, head, key=1):
+    pol = problem.make_policy(key=jax.random.key(0), hidden=4, widths=(6,), n_knots=6, head=head)
+    w = 0.3 * jax.random.normal(jax.random.key(key), pol.out.weight.shape)
+    return eqx.tree_at(lambda p: p.out.weight, pol, w)
+
+
+@pytest.mark.parametrize("head", ["knots", "state"])
+def test_gradient_identity_equals_reverse_mode_and_finite_differences(ks, head):
+    m, ss = ks
+    P = C.savings_problem(m, ss, horizon=12)
+    pol = _perturbed(P, head)
+    params, static = eqx.partition(pol, trainable(pol))
+    eps = P.sample_noise(key=jax.random.key(2), n_paths=2)
+    loss, g, _ = C.savings_value_and_grad(params, static, P, eps)
+
+    def f(p):
+        return C.savings_loss(eqx.combine(p, static), P, eps)
+
+    loss2, g2 = jax.value_and_grad(f)(params)
+    assert abs(float(loss - loss2)) < 1e-12 * abs(float(loss))
+    for a, b in zip(jax.tree_util.tree_leaves(g), jax.tree_util.tree_leaves(g2)):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12 * float(jnp.max(jnp.abs(b)) + 1))
+    # central differences along a random direction of every parameter
+    leaves, tree = jax.tree_util.tree_flatten(params)
+    keys = jax.random.split(jax.random.key(3), len(leaves))
+    d = jax.tree_util.tree_unflatten(tree, [jax.random.normal(k, x.shape) for k, x in zip(keys, leaves)])
+    h = 1e-5
+    shift = lambda s: jax.tree_util.tree_map(lambda x, y: x + s * y, params, d)  # noqa: E731
+    fd = (f(shift(h)) - f(shift(-h))) / (2 * h)
+    an = sum(jnp.sum(x * y) for x, y in zip(jax.tree_util.tree_leaves(g), jax.tree_util.tree_leaves(d)))
+    assert abs(float(fd - an)) < 1e-5 * abs(float(an))
+    assert abs(float(an)) > 1e-6  # the direction does move the loss
+
+
+def test_untrained_policy_is_the_steady_state_and_egm_certifies_it():
+    m = KrusellSmith(n_wealth=30, n_income=3, wealth_max=60.0, alpha=0.11, tfp=0.8816460975,
+                     beta=0.9819527881, common_noise=False)
+    ss = hm.steady_state(m)
+    P = C.savings_problem(m, ss, horizon=20)
+    pol = P.make_policy(key=jax.random.key(0), hidden=4, widths=(6,), n_knots=6)
+    eps = P.sample_noise(key=jax.random.key(0), n_paths=1)
+    path = C.savings_rollout(P, pol, eps[0])
+    # savings equal EGM's up to the share clipped at 1e-6 for households at the limit
+    m0 = m.budget(dict(r=ss.r, w=ss.w)).cash_on_hand(P.a_grid)
+    np.testing.assert_allclose(path.a_next[0], P.a_ss, atol=1e-6 * float(jnp.max(m0)))
+    np.testing.assert_allclose(path.agg["K"], float(jnp.sum(P.mu_ss * P.a_grid[:, None])),
+                               rtol=1e-7)
+    # the EGM best response to the steady state is the steady state: its value is V_ss
+    V_br = C.best_response_value(P, path.budget)
+    np.testing.assert_allclose(V_br, P.V_ss, rtol=1e-9)
+    ev = C.evaluate_savings(P, pol, eps)
+    assert abs(float(ev.relative[0])) < 1e-6
+    # Euler errors along the path are the steady state's (same table, same distribution)
+    assert abs(float(ev.euler_mean[0]) - float(ss.euler_mean)) < 0.05
+
+
+def test_steady_state_value_solves_its_bellman_equation(ks):
+    m, ss = ks
+    P = C.savings_problem(m, ss, horizon=5)
+    lot = hm.lottery_weights(P.a_ss, P.a_grid)
+    rhs = m.utility(P.c_ss) + m.beta * C._expect_at(P.V_ss @ P.Pi_e.T, lot)
+    np.testing.assert_allclose(P.V_ss, rhs, rtol=1e-10)
+
+
+def test_horizon_from_beta():
+    assert C.horizon_for(0.99, 1e-2) == 459
+    assert 0.99 ** 459 <= 1e-2 < 0.99 ** 458
+
+
+def test_knot_matrix_interpolates_linearly_between_knots():
+    a = np.asarray(hm.shifted_geometric_grid(0.0, 50.0, 40))
+    k = knot_points(a, 7)
+    assert k[0] == a[0] and k[-1] == a[-1]
+    W = knot_matrix(a, k)
+    np.testing.assert_allclose(W.sum(axis=1), 1.0, atol=1e-12)
+    f = 2.0 - 0.5 * k
+    np.testing.assert_allclose(W @ f, 2.0 - 0.5 * a, atol=1e-12)
+    g = np.sin(k)
+    np.testing.assert_allclose(W @ g, np.interp(a, k, g), atol=1e-12)
+    with pytest.raises(ValueError, match="n_knots"):
+        knot_points(a, 1)
+
+
+def test_huggett_market_clears_at_every_date():
+    m = Huggett(n_wealth=40, sigma_z=0.01)
+    ss = hm.steady_state(m)
+    P = C.savings_problem(m, ss, horizon=15)
+    pol = _perturbed(P, "knots")
+    eps = P.sample_noise(key=jax.random.key(4), n_paths=2)
+    path = jax.jit(jax.vmap(lambda e: C.savings_rollout(P, pol, e)))(eps)
+    assert float(jnp.max(jnp.abs(path.residual))) < 1e-12
+    np.testing.assert_allclose(path.agg["A"], 0.0, atol=1e-12)  # zero net supply
+    # the rate is paid a date later: r_paid_t = r_{t-1}
+    np.testing.assert_allclose(path.agg["r_paid"][:, 1:], path.agg["r"][:, :-1], rtol=0, atol=0)
+    np.testing.assert_allclose(path.agg["r_paid"][:, 0], ss["r"], rtol=1e-14)
+    assert float(jnp.std(path.agg["r"])) > 1e-4  # prices do move with the shocks
+
+
+def test_huggett_without_noise_stays_at_the_steady_state_rate():
+    m = Huggett(n_wealth=40, common_noise=False)
+    ss = hm.steady_state(m)
+    P = C.savings_problem(m, ss, horizon=10)
+    pol = P.make_policy(key=jax.random.key(0), hidden=4, widths=(6,), n_knots=6)
+    path = C.savings_rollout(P, pol, P.sample_noise(key=jax.random.key(0), n_paths=1)[0])
+    np.testing.assert_allclose(path.agg["r"], ss["r"], atol=1e-9)
+
+
+def test_solve_continuous_learns_and_reports(tmp_path):
+    m = KrusellSmith(n_wealth=30, n_income=3, wealth_max=60.0, alpha=0.11, tfp=0.8816460975,
+                     beta=0.9819527881, sigma_z=0.02)
+    cfg = hm.RSPGConfig.continuous(iterations=12, eval_every=6, horizon=40, n_paths=4,
+                                   eval_paths=4, hidden=8, widths=(16,), n_knots=8, lr=3e-3)
+    sol = hm.solve(m, "rspg", cfg, progress=False, checkpoint_dir=str(tmp_path))
+    h = sol.history
+    for col in ("relative_exploitability", "euler_mean", "euler_max", "market_residual"):
+        assert col in h.columns
+    assert h["exploitability"].iloc[-1] < 0.5 * h["exploitability"].iloc[0]
+    assert sol.summary["choice"] == "continuous" and sol.summary["horizon"] == 40
+    # resume reproduces the run
+    again = hm.solve(m, "rspg", cfg, progress=False, checkpoint_dir=str(tmp_path), resume=True)
+    assert again.history["exploitability"].iloc[-1] == h["exploitability"].iloc[-1]
+
+
+def test_economies_refuse_discrete_choices():
+    with pytest.raises(ValueError, match="choice"):
+        hm.solve(Huggett(n_wealth=20), "rspg", hm.RSPGConfig(choice="discrete"))
+    with pytest.raises(ValueError, match="savings_head"):
+        hm.RSPGConfig(savings_head="mlp")
