@@ -1,4 +1,4 @@
-"""What a learned equilibrium with aggregate risk says (continuous choices, docs/theory.md §11.5).
+"""What a learned equilibrium with aggregate risk says (continuous choices, docs/theory.md §12.6).
 
 * :func:`learned_irf`: the learned economy's response to a one-time shock — the same noise paths
   with and without the shock (common random numbers), averaged (a generalized impulse

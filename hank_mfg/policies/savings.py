@@ -1,4 +1,4 @@
-"""Continuous savings policies for RSPG (docs/theory.md §11).
+"""Continuous savings policies for RSPG (docs/theory.md §12).
 
 A savings policy plays, in every individual state ``(a, e)``, the share ``x`` of disposable
 cash on hand ``m - a_min`` that is saved: ``a' = a_min + x (m - a_min)``, ``c = m - a'``, with
@@ -7,7 +7,7 @@ cash on hand ``m - a_min`` that is saved: ``a' = a_min + x (m - a_min)``, ``c = 
 
 ``base`` is a structural starting point the solver supplies each date (the logit of the
 steady-state household's savings share at today's prices, one endogenous-grid step from the
-steady-state continuation; docs/theory.md §11.2); ``delta`` is learned. A GRU reads the
+steady-state continuation; docs/theory.md §12.2); ``delta`` is learned. A GRU reads the
 normalised public history (its state is shared by every household) and an MLP maps it to
 
 * ``head="knots"``: ``delta`` at a few dozen wealth knots for every income state, interpolated to

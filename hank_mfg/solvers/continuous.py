@@ -1,4 +1,4 @@
-"""RSPG with continuous savings choices around a steady state (docs/theory.md §11).
+"""RSPG with continuous savings choices around a steady state (docs/theory.md §12).
 
 The problem is built from a model's steady state (EGM, the gold standard): the population
 starts at the steady-state distribution, the horizon ``T`` is the first with ``beta^T`` below
@@ -386,7 +386,7 @@ def savings_rollout(problem: SavingsProblem, policy: SavingsPolicy, eps, mu0=Non
     Shocks: ``z_t = rho z_{t-1} + sigma eps_t + z_shock_t`` from ``z_{-1} = 0``, so the first
     innovation hits at date 0 (the policy learns to read a shock from its first observation).
     ``z_shock (T, n_shocks)``: deterministic innovations (impulse responses). The mean field,
-    prices and observations carry a stop-gradient (docs/theory.md §11.3); the policy's choices
+    prices and observations carry a stop-gradient (docs/theory.md §12.3); the policy's choices
     stay differentiable.
     """
     mu0 = problem.mu_ss if mu0 is None else mu0
@@ -457,7 +457,7 @@ def savings_loss(policy: SavingsPolicy, problem: SavingsProblem, eps) -> Array:
 
 
 def savings_value_and_grad(params, static, problem: SavingsProblem, eps):
-    """RSPG loss and gradient by the deterministic policy-gradient identity (docs/theory.md §11.3).
+    """RSPG loss and gradient by the deterministic policy-gradient identity (docs/theory.md §12.3).
 
     A gradient-free rollout records the path, a gradient-free backward recursion gives ``V``
     and ``G = dQ/da'``, and the policy is replayed on the recorded observations with one reverse
@@ -482,7 +482,7 @@ def savings_value_and_grad(params, static, problem: SavingsProblem, eps):
 
 
 class SavingsEvaluation(eqx.Module):
-    """Certificate along sampled paths (per-path arrays ``(B,)``; docs/theory.md §11.4).
+    """Certificate along sampled paths (per-path arrays ``(B,)``; docs/theory.md §12.4).
 
     exploitability: ``sum_s mu_0(s) (V_BR,0 - V_pi,0)(s)``; relative: divided by
     ``|sum_s mu_0 V_pi,0|``. policy_return, best_response_return: the two ``mu_0``-weighted

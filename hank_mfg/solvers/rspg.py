@@ -77,7 +77,7 @@ class RSPGConfig:
             :func:`~hank_mfg.with_steady_state_initial`), else ``"symmetric"``.
         choice: ``"discrete"`` (the model's action grid, the paper's method), ``"continuous"``
             (a deterministic savings policy around the model's steady state, docs/theory.md
-            §11) or ``"auto"`` (default: continuous for an economy, else discrete). With
+            §12) or ``"auto"`` (default: continuous for an economy, else discrete). With
             continuous choices ``init``, ``head`` and ``time_input`` do not apply (the policy
             starts at the steady-state household's rule and has no date input); see
             :meth:`continuous` for its preset.
@@ -148,7 +148,7 @@ class RSPGConfig:
 
     @classmethod
     def continuous(cls, **overrides) -> "RSPGConfig":
-        """Continuous savings choices around the steady state (docs/theory.md §11): knot head
+        """Continuous savings choices around the steady state (docs/theory.md §12): knot head
         (24 knots), GRU 32 and MLP 64-64 with tanh, Adam 1e-3 annealed to 1e-4, 200
         iterations of 8 paths, exploitability on 8 paths every 25 iterations."""
         base = dict(choice="continuous", hidden=32, widths=(64, 64), activation="tanh",
@@ -636,7 +636,7 @@ class _DiscreteRun:
 
 
 class _SavingsRun:
-    """Continuous savings choices around the steady state (docs/theory.md §11)."""
+    """Continuous savings choices around the steady state (docs/theory.md §12)."""
 
     def __init__(self, model, method, config):
         from .steady_state import steady_state
@@ -726,11 +726,15 @@ def load_solution(model: AbstractHetAgentModel, checkpoint_dir: str) -> Solution
     cfg = dict(state["config"])
     cfg["widths"] = tuple(cfg["widths"])
     config = RSPGConfig(**cfg)
-    mf = compile_model(model)
-    params, static, opt_state = _init_state(mf, state["method"], config)
-    params, opt_state, state = _load_checkpoint(checkpoint_dir, params, opt_state)
+    if continuous_choices(model, config) and not jax.config.jax_enable_x64:
+        with jax.enable_x64(True):
+            return load_solution(model, checkpoint_dir)
+    run = (_SavingsRun if continuous_choices(model, config) else _DiscreteRun)(
+        model, state["method"], config)
+    params, opt_state, state = _load_checkpoint(checkpoint_dir, run.params, run.opt_state)
     hist = state["history"]
     summary = dict(method=state["method"], iterations=state["iteration"],
                    final_exploitability=hist[-1]["exploitability"] if hist else None)
     return Solution(model=model, method=state["method"], config=config,
-                    policy=eqx.combine(params, static), history=pd.DataFrame(hist), summary=summary)
+                    policy=eqx.combine(params, run.static), history=pd.DataFrame(hist),
+                    summary=summary, problem=run.problem)
