@@ -8,7 +8,9 @@ cash on hand ``m - a_min`` that is saved: ``a' = a_min + x (m - a_min)``, ``c = 
 ``base`` is a structural starting point the solver supplies each date (the logit of the
 steady-state household's savings share at today's prices, one endogenous-grid step from the
 steady-state continuation; docs/theory.md §12.2); ``delta`` is learned. A GRU reads the
-normalised public history (its state is shared by every household) and an MLP maps it to
+normalised public history (its state is shared by every household) and an MLP maps its state
+and, through a skip connection, the current observation itself (so that the response to news
+does not wait for the recurrent state to fill) to
 
 * ``head="knots"``: ``delta`` at a few dozen wealth knots for every income state, interpolated to
   the whole wealth grid by a fixed linear map built once with interpax (:func:`knot_matrix`) —
@@ -121,15 +123,16 @@ class SavingsPolicy(eqx.Module):
         fe = 2.0 * np.arange(n_income) / max(n_income - 1, 1) - 1.0
         feats = np.stack([np.repeat(fa, n_income), np.tile(fe, a_grid.shape[0])], axis=-1)
         self.state_feats = jnp.asarray(feats, dtype=dtype)
+        d_in = hidden + (d_obs if recurrent else 0)  # GRU state and the current observation
         if head == "knots":
             knots = knot_points(a_grid, n_knots)
             self.W = jnp.asarray(knot_matrix(a_grid, knots), dtype=dtype)
             self.state_in = None
-            d_in, n_out = hidden, knots.shape[0] * n_income
+            n_out = knots.shape[0] * n_income
         else:
             self.W = jnp.zeros((a_grid.shape[0], 0), dtype=dtype)
             self.state_in = eqx.nn.Linear(2, widths[0], key=keys[1])
-            d_in, n_out = hidden, 1
+            n_out = 1
         sizes = (d_in,) + widths
         self.layers = tuple(eqx.nn.Linear(sizes[i], sizes[i + 1], key=keys[2 + i])
                             for i in range(len(widths)))
@@ -145,7 +148,7 @@ class SavingsPolicy(eqx.Module):
         x = (obs - ref) / scale
         if self.gru is not None:
             h = self.gru(x, carry)
-            return h, h
+            return h, jnp.concatenate([h, x])  # the current observation also skips the GRU
         return carry, ACTIVATIONS[self.activation](self.obs_in(x))
 
     def delta(self, h) -> Float[Array, "n_a n_e"]:

@@ -51,7 +51,7 @@ __all__ = [
 #: Savings shares below this are read as "at the borrowing limit" (Euler errors skip them).
 CONSTRAINED_SHARE = 1e-4
 #: The structural starting point's shares are kept in ``[EDGE, 1 - EDGE]`` (its logit is finite).
-EDGE = 1e-6
+EDGE = 1e-9
 
 
 def horizon_for(beta: float, tol: float) -> int:
@@ -539,7 +539,8 @@ def path_euler_errors(problem: SavingsProblem, policy: SavingsPolicy, path: Savi
     share above ``CONSTRAINED_SHARE``); dates count equally in the mean.
     """
     arrays = (problem.a_grid, problem.e_grid, problem.Pi_e, None)
-    nodes, weights = shock_nodes(problem.n_shocks, n_nodes)
+    # without common noise next date's shocks are known: one node at zero
+    nodes, weights = shock_nodes(problem.n_shocks, n_nodes if problem.common_noise else 1)
     nodes = jnp.asarray(nodes, problem.a_grid.dtype)
     weights = jnp.asarray(weights, problem.a_grid.dtype)
 

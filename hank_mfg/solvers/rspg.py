@@ -174,18 +174,23 @@ class Solution:
     """A solved model: the trained ``policy`` and how it got there.
 
     Attributes:
-        model, method, config, policy: what was solved and the result.
+        model, method, config, policy: what was solved and the result (a discrete policy, an
+            :class:`~hank_mfg.policies.networks.AbstractPolicy`, or a continuous one, a
+            :class:`~hank_mfg.policies.savings.SavingsPolicy`).
         history: pandas DataFrame (iteration, seconds, loss, exploitability, policy_return,
             best_response_return, infeasible_mass) — one row per evaluation; returns count the
             utility of feasible choices, infeasible choices are in ``infeasible_mass``
-            (:class:`~hank_mfg.solvers.rollout.Evaluation`).
+            (:class:`~hank_mfg.solvers.rollout.Evaluation`). Continuous choices report
+            relative_exploitability, euler_mean, euler_max and market_residual instead of
+            infeasible_mass (docs/theory.md §12.4).
         summary: final exploitability, returns, timings (JSON-serialisable dict).
+        problem: the compiled problem (see :meth:`compiled`).
     """
 
-    model: AbstractHetAgentModel
+    model: Any
     method: str
     config: RSPGConfig
-    policy: AbstractPolicy
+    policy: Any
     history: Any
     summary: dict
     problem: Any = None
