@@ -79,12 +79,15 @@ from .solvers.rollout import (  # noqa: E402
     Trajectory, best_response_values, policy_values, rollout, rollout_batch,
 )
 from .solvers.rspg import RSPGConfig, Solution, load_solution, solve  # noqa: E402
+from .policies.savings import SavingsPolicy  # noqa: E402
+from .solvers.continuous import SavingsProblem, evaluate_savings, savings_problem  # noqa: E402
 
 __all__ += [
     "ExploitabilityResult", "exploitability", "PAPER_ARCHITECTURE", "AbstractPolicy",
     "MemorylessPolicy", "RecurrentPolicy", "TablePolicy", "TimeTablePolicy", "make_policy",
     "Trajectory", "best_response_values", "policy_values", "rollout", "rollout_batch",
     "RSPGConfig", "Solution", "load_solution", "solve",
+    "SavingsPolicy", "SavingsProblem", "evaluate_savings", "savings_problem",
 ]
 
 # --- CLI helpers --------------------------------------------------------------------------------
@@ -109,12 +112,13 @@ from .analysis import (  # noqa: E402
     wealth_stats,
 )
 from .analysis import consumption_response_by_group, news_responses, response_units  # noqa: E402
+from .analysis.aggregate_risk import ergodic_moments, irf_gap, learned_irf  # noqa: E402
 
 __all__ += [
     "QUANTILES", "LearnedEulerErrors", "Panel", "PolicyFunctions", "WealthStats",
     "generalized_irf", "learned_euler_errors", "lorenz_points", "policy_functions",
     "simulate_paths", "stationary_value", "wealth_stats", "consumption_response_by_group",
-    "news_responses", "response_units",
+    "news_responses", "response_units", "ergodic_moments", "irf_gap", "learned_irf",
 ]
 
 # --- reports: imported on first use -------------------------------------------------------------

@@ -21,6 +21,7 @@ from jaxtyping import Array, ArrayLike, Float
 from ..model.base import AbstractHetAgentModel
 from ..operators.meanfield import AggregateState, MeanField, lottery_weights
 from ..policies.networks import AbstractPolicy
+from ..solvers.continuous import stationary_policy_value
 from ..solvers.rollout import replay_tables
 from .simulation import expected_choices
 
@@ -80,29 +81,7 @@ def interpolate_in_wealth(a_grid: Float[Array, " n_a"], table: Float[Array, "n_a
     return jax.vmap(lambda col: jnp.interp(wealth, a_grid, col), in_axes=1, out_axes=1)(table)
 
 
-@eqx.filter_jit
-def _stationary_value(model, a_grid, Pi_e, c, a_pol, tol, maxiter):
-    lot = lottery_weights(a_pol, a_grid)
-    u = model.utility(c)
-    beta = model.beta
-
-    def expect(V):
-        W = V @ Pi_e.T  # W[a', e] = sum_e' Pi[e, e'] V[a', e']
-        e_idx = jnp.arange(V.shape[1])[None, :]
-        return lot.w_lo * W[lot.idx, e_idx] + (1.0 - lot.w_lo) * W[lot.idx + 1, e_idx]
-
-    def cond(st):
-        it, _, err = st
-        return (it < maxiter) & (err > tol)
-
-    def body(st):
-        it, V, _ = st
-        V_new = u + beta * expect(V)
-        return it + 1, V_new, jnp.max(jnp.abs(V_new - V)) / (1.0 + jnp.max(jnp.abs(V_new)))
-
-    V0 = u / (1.0 - beta)
-    it, V, err = jax.lax.while_loop(cond, body, (0, V0, jnp.asarray(jnp.inf, c.dtype)))
-    return V, it, err
+_stationary_value = eqx.filter_jit(stationary_policy_value)
 
 
 def stationary_value(model: AbstractHetAgentModel, c_policy: Float[Array, "n_a n_e"],
@@ -116,9 +95,8 @@ def stationary_value(model: AbstractHetAgentModel, c_policy: Float[Array, "n_a n
     Raises:
         RuntimeError: not converged within ``maxiter`` iterations (gives the residual).
     """
-    V, it, err = _stationary_value(model, jnp.asarray(model.a_grid, dtype=float),
-                                   jnp.asarray(model.income.Pi_e, dtype=float),
-                                   jnp.asarray(c_policy), jnp.asarray(a_policy), tol, maxiter)
+    V, it, err = _stationary_value(model, jnp.asarray(c_policy), jnp.asarray(a_policy), tol,
+                                   maxiter)
     if not float(err) <= tol:
         raise RuntimeError(f"stationary_value: value iteration did not converge after {int(it)} "
                            f"iterations; relative change {float(err):.6g} > tol {tol:.6g}")
