@@ -80,7 +80,8 @@ def stationary_policy_value(model, c, a_next, tol: float = 1e-12, maxiter: int =
         return it + 1, new, jnp.max(jnp.abs(new - V)) / (1.0 + jnp.max(jnp.abs(new)))
 
     V0 = u / (1.0 - model.beta)
-    return jax.lax.while_loop(cond, body, (0, V0, jnp.asarray(jnp.inf, u.dtype)))
+    it, V, err = jax.lax.while_loop(cond, body, (0, V0, jnp.asarray(jnp.inf, u.dtype)))
+    return V, it, err
 
 
 def _expect_at(W, lot):
