@@ -88,15 +88,29 @@ def info(
     typer.echo(f"n_actions = {n_k}")
 
 
-def _resume_command(model_file, method, iterations, eval_every, seed, out, horizon, n_paths, lr,
-                    lr_final, hidden, head, set_, model) -> str:
-    """The ``hank-mfg solve ... --resume`` line that continues this run."""
+#: Training presets of ``solve --preset`` (``RSPGConfig.paper`` / ``RSPGConfig.continuous``).
+PRESETS = ("paper", "continuous")
+
+
+def _resume_command(model_file, method, config, out, horizon, set_, model, *, continuous: bool,
+                    choice: str, preset: str, preset_given: bool) -> str:
+    """The ``hank-mfg solve ... --resume`` line that continues this run (every training option
+    resolved, so the line rebuilds the same configuration)."""
     import shlex
 
-    args = ["hank-mfg", "solve", model_file, "--method", method, "--iterations", str(iterations),
-            "--eval-every", str(eval_every), "--seed", str(seed), "--n-paths", str(n_paths),
-            "--lr", repr(lr), "--lr-final", repr(lr_final), "--hidden", str(hidden),
-            "--head", head]
+    args = ["hank-mfg", "solve", model_file, "--method", method, "--iterations",
+            str(config.iterations), "--eval-every", str(config.eval_every), "--seed",
+            str(config.seed), "--n-paths", str(config.n_paths), "--lr", repr(config.lr),
+            "--lr-final", repr(config.lr_final), "--hidden", str(config.hidden)]
+    if continuous:
+        args += ["--choice", "continuous", "--preset", preset, "--savings-head",
+                 config.savings_head, "--n-knots", str(config.n_knots)]
+    else:
+        args += ["--head", config.head]
+        if choice != "auto":
+            args += ["--choice", choice]
+        if preset_given:
+            args += ["--preset", preset]
     if horizon is not None:
         args += ["--horizon", str(horizon)]
     for item in set_ or []:
@@ -113,21 +127,80 @@ def _warn_quality(quality: dict, what: str) -> None:
         typer.echo(f"warning: {what}: {message}", err=True)
 
 
+def _training_config(continuous: bool, preset: str, *, choice: str, seed: int, horizon, **given):
+    """The :class:`~hank_mfg.RSPGConfig` of a ``solve`` run: the preset's values, overridden by
+    the options given (``None``: not given); :func:`fail` on an option of the other kind of
+    choice or a value the config refuses."""
+    from .solvers.rspg import RSPGConfig
+
+    given = {k: v for k, v in given.items() if v is not None}
+    if continuous and "head" in given:
+        fail("--head applies to discrete choices; this run has continuous choices (its policy's "
+             "options: --savings-head, --n-knots)")
+    for name in () if continuous else ("savings_head", "n_knots"):
+        if name in given:
+            fail(f"--{name.replace('_', '-')} applies to continuous choices; this run has "
+                 "discrete choices (give --choice continuous for continuous ones)")
+    if "n_paths" in given:
+        given["eval_paths"] = given["n_paths"]
+    given["seed"] = seed
+    if continuous:
+        given["choice"] = "continuous"
+        given["horizon"] = horizon  # the model's horizon field is not used
+    else:
+        given["choice"] = choice  # "auto" or "discrete", as given (compared on --resume)
+    try:
+        make = RSPGConfig.continuous if preset == "continuous" else RSPGConfig.paper
+        return make(**given)
+    except ValueError as err:
+        fail(str(err))
+
+
 @app.command()
 def solve(
     model_file: str = ModelFile,
     method: str = typer.Option("rspg", "--method", help="rspg (recurrent policy) or spg (memoryless)"),
-    iterations: int = typer.Option(500, "--iterations", "-n",
-                                   help="gradient steps (raise it with --resume to extend a run)"),
-    eval_every: int = typer.Option(20, "--eval-every", help="iterations between exploitability evaluations"),
+    choice: str = typer.Option(
+        "auto", "--choice",
+        help="auto, discrete or continuous: the paper's action grid, or continuous savings "
+             "around the steady state (auto: continuous for an economy or with --preset "
+             "continuous, else discrete)"),
+    preset: Optional[str] = typer.Option(
+        None, "--preset",
+        help="paper or continuous: the defaults of the training options below (default: "
+             "paper for discrete choices, continuous for continuous ones); options given "
+             "explicitly override them"),
+    iterations: Optional[int] = typer.Option(
+        None, "--iterations", "-n",
+        help="gradient steps (preset: paper 500, continuous 200; raise it with --resume to "
+             "extend a run)"),
+    eval_every: Optional[int] = typer.Option(
+        None, "--eval-every",
+        help="iterations between exploitability evaluations (preset: paper 20, continuous 25)"),
     seed: int = typer.Option(0, "--seed", help="PRNG seed (same seed, same numbers)"),
     out: str = typer.Option(..., "--out", "-o", help="output directory (history, checkpoint, summary)"),
-    horizon: Optional[int] = typer.Option(None, "--horizon", "-T", help="override the model's horizon"),
-    n_paths: int = typer.Option(8, "--n-paths", help="common-noise paths per iteration"),
-    lr: float = typer.Option(0.01, "--lr", help="initial Adam learning rate (annealed linearly)"),
-    lr_final: float = typer.Option(0.001, "--lr-final", help="final learning rate"),
-    hidden: int = typer.Option(128, "--hidden", help="GRU / observation-embedding width"),
-    head: str = typer.Option("beta", "--head", help="beta (ordered) or categorical"),
+    horizon: Optional[int] = typer.Option(
+        None, "--horizon", "-T",
+        help="discrete: override the model's horizon; continuous: the horizon T (default: the "
+             "first T with beta^T <= 0.01)"),
+    n_paths: Optional[int] = typer.Option(
+        None, "--n-paths", help="common-noise paths per iteration and per evaluation (preset: 8)"),
+    lr: Optional[float] = typer.Option(
+        None, "--lr", help="initial Adam learning rate, annealed linearly (preset: paper 0.01, "
+                           "continuous 0.001)"),
+    lr_final: Optional[float] = typer.Option(
+        None, "--lr-final", help="final learning rate (preset: paper 0.001, continuous 0.0001)"),
+    hidden: Optional[int] = typer.Option(
+        None, "--hidden", help="GRU / observation-embedding width (preset: paper 128, "
+                               "continuous 32)"),
+    head: Optional[str] = typer.Option(
+        None, "--head", help="discrete choices: beta (ordered, the preset's) or categorical"),
+    savings_head: Optional[str] = typer.Option(
+        None, "--savings-head",
+        help="continuous choices: knots (the preset's: the policy at --n-knots wealth knots "
+             "per income state) or state (an MLP per state)"),
+    n_knots: Optional[int] = typer.Option(
+        None, "--n-knots", help="continuous choices: knots per income state (preset: 24)"),
     resume: bool = typer.Option(False, "--resume", help="continue from the checkpoint in --out"),
     overwrite: bool = typer.Option(False, "--overwrite",
                                    help="replace the run already in --out (without it, refuse)"),
@@ -137,31 +210,53 @@ def solve(
 ) -> None:
     """Solve the model by RSPG/SPG and write OUT/history.csv|.parquet, checkpoint, config, summary.json.
 
+    Choices (--choice): discrete (the model's action grid, the paper's method; capital
+    economies) or continuous (a savings policy around the EGM steady state, started at the
+    steady-state household's rule, prices cleared each date; capital economies and economies
+    such as Huggett; solved in float64). auto (default) is continuous for an economy and with
+    --preset continuous, else discrete. --preset picks the defaults of the training options
+    (paper: GRU 128, Adam 0.01 -> 0.001, 500 iterations; continuous: GRU 32, MLP 64-64 tanh,
+    Adam 0.001 -> 0.0001, 200 iterations, evaluations every 25); each option given explicitly
+    overrides its preset value.
+
     An existing run in OUT is never replaced silently: continue it with --resume (raise
     --iterations to extend a finished run; the added steps use --lr-final) or start afresh
     with --overwrite. Ctrl-C keeps the last checkpoint and prints the command that resumes it.
-    summary.json carries quality verdicts (monotone consumption, Euler errors, exploitability
-    relative to the value); a failed check is printed as a warning.
+    summary.json carries quality verdicts; a failed check is printed as a warning. Discrete:
+    monotone consumption, Euler errors, exploitability relative to the value. Continuous (from
+    the run's last evaluation, with the continuous summary: horizon, initial and final relative
+    exploitability, Euler errors, market residual): relative exploitability below 1e-3, mean
+    log10 Euler error below -3, market residual below 1e-6.
 
-    Example:
+    Examples:
 
         hank-mfg solve models/rspg_macro.py --method rspg --iterations 60 --eval-every 20 --horizon 32 --seed 0 --out runs/x
+
+        hank-mfg solve models/krusell_smith.py --choice continuous --iterations 150 --out runs/ks
+
+        hank-mfg solve models/huggett.py --iterations 150 --out runs/huggett
     """
+    import contextlib
     import json
     import os
     import types
 
     import jax
 
-    from .reports.tables import quality_summary
-    from .solvers.rspg import RSPGConfig
+    from .loading import load_model_class
+    from .model.economy import AbstractEconomy
+    from .solvers.rspg import CHOICES
     from .solvers.rspg import solve as run_solve
 
-    overrides = list(set_ or [])
-    if horizon is not None:
-        overrides.append(f"horizon={horizon}")
     if method not in ("rspg", "spg"):
         fail(f"--method must be rspg or spg; got {method!r}")
+    if choice not in CHOICES:
+        fail(f"--choice must be one of {', '.join(CHOICES)}; got {choice!r}")
+    if preset is not None and preset not in PRESETS:
+        fail(f"--preset must be one of {', '.join(PRESETS)}; got {preset!r}")
+    if choice == "discrete" and preset == "continuous":
+        fail("--preset continuous is the preset of continuous choices; drop --choice discrete "
+             "or use --preset paper")
     if resume and overwrite:
         fail("--resume and --overwrite exclude each other: --resume continues the run in "
              f"{out}, --overwrite replaces it")
@@ -174,42 +269,57 @@ def solve(
     if existing and not resume and not overwrite:
         fail(f"{out} already holds a run ({', '.join(existing)}); continue it with --resume "
              "or replace it with --overwrite")
-    m = load(model_file, overrides, model)
-    from .model.economy import AbstractEconomy
-
-    if isinstance(m, AbstractEconomy):
-        fail(f"solve trains RSPG/SPG policies for capital economies only; {type(m).__name__} is "
-             f"an economy: solve it with hank-mfg steady-state {model_file} (add --shock "
-             "NAME=SIZE for perfect-foresight responses)")
     try:
-        config = RSPGConfig(iterations=iterations, eval_every=eval_every, seed=seed, n_paths=n_paths,
-                            eval_paths=n_paths, lr=lr, lr_final=lr_final, hidden=hidden, head=head)
-    except ValueError as err:
+        economy = issubclass(load_model_class(model_file, model), AbstractEconomy)
+    except ValueError as err:  # ModelLoadError is a ValueError
         fail(str(err))
-    if overwrite:
-        for f in (*run_files, "history.parquet", "checkpoint.eqx.tmp", "state.json.tmp"):
-            if os.path.isfile(os.path.join(out, f)):
-                os.remove(os.path.join(out, f))
-    os.makedirs(out, exist_ok=True)
-    try:  # a checkpoint of another run is refused before anything is written
-        sol = run_solve(m, method, config, checkpoint_dir=out, resume=resume, progress=progress)
-    except (ValueError, FloatingPointError) as err:
-        fail(str(err))
-    except KeyboardInterrupt:
-        again = _resume_command(model_file, method, iterations, eval_every, seed, out, horizon,
-                                n_paths, lr, lr_final, hidden, head, set_, model)
-        if os.path.exists(state_path):
-            with open(state_path) as f:
-                at = json.load(f)["iteration"]
-            typer.echo(f"interrupted: checkpoint at iteration {at} kept in "
-                       f"{os.path.join(out, 'checkpoint.eqx')}; resume with:\n  {again}", err=True)
-        else:
-            typer.echo(f"interrupted before the first checkpoint; nothing to resume in {out} "
-                       f"(start again with --overwrite)", err=True)
-        raise typer.Exit(130) from None
+    if economy and choice == "discrete":
+        fail(f"--choice discrete: {load_model_class(model_file, model).__name__} is an economy, "
+             "solved with continuous savings choices only; drop --choice or give --choice "
+             "continuous")
+    continuous = choice == "continuous" or (
+        choice == "auto" and (economy or preset == "continuous"))
+    preset_name = preset or ("continuous" if continuous else "paper")
+    overrides = list(set_ or [])
+    if horizon is not None and not continuous:
+        overrides.append(f"horizon={horizon}")
+    config = _training_config(continuous, preset_name, choice=choice, seed=seed, horizon=horizon,
+                              iterations=iterations, eval_every=eval_every, n_paths=n_paths,
+                              lr=lr, lr_final=lr_final, hidden=hidden, head=head,
+                              savings_head=savings_head, n_knots=n_knots)
+    # continuous choices build on the EGM steady state: the model is built in float64 as well
+    precision = jax.enable_x64(True) if continuous else contextlib.nullcontext()
+    with precision:
+        m = load(model_file, overrides, model)
+        if overwrite:
+            for f in (*run_files, "history.parquet", "checkpoint.eqx.tmp", "state.json.tmp"):
+                if os.path.isfile(os.path.join(out, f)):
+                    os.remove(os.path.join(out, f))
+        os.makedirs(out, exist_ok=True)
+        try:  # a checkpoint of another run is refused before anything is written
+            sol = run_solve(m, method, config, checkpoint_dir=out, resume=resume,
+                            progress=progress)
+        except (ValueError, FloatingPointError, NotImplementedError) as err:
+            fail(str(err))
+        except KeyboardInterrupt:
+            again = _resume_command(model_file, method, config, out, horizon, set_, model,
+                                    continuous=continuous, choice=choice, preset=preset_name,
+                                    preset_given=preset is not None)
+            if os.path.exists(state_path):
+                with open(state_path) as f:
+                    at = json.load(f)["iteration"]
+                typer.echo(f"interrupted: checkpoint at iteration {at} kept in "
+                           f"{os.path.join(out, 'checkpoint.eqx')}; resume with:\n  {again}",
+                           err=True)
+            else:
+                typer.echo(f"interrupted before the first checkpoint; nothing to resume in {out} "
+                           f"(start again with --overwrite)", err=True)
+            raise typer.Exit(130) from None
     with open(os.path.join(out, "config.json"), "w") as f:
         json.dump(dict(model_file=os.path.abspath(model_file), model_class=type(m).__name__,
-                       overrides=overrides, method=method, config=config.to_dict()), f, indent=1)
+                       overrides=overrides, method=method,
+                       choice="continuous" if continuous else "discrete", preset=preset_name,
+                       config=config.to_dict()), f, indent=1)
     sol.history.to_csv(os.path.join(out, "history.csv"), index=False)
     sol.history.to_parquet(os.path.join(out, "history.parquet"), index=False)
     summary = dict(sol.summary)
@@ -219,14 +329,25 @@ def solve(
             with open(old) as f:
                 summary["first_eval_seconds_incl_compile"] = json.load(f).get(
                     "first_eval_seconds_incl_compile")
-    # the last evaluation of the run is its exploitability; Euler errors and monotonicity here
-    evaluated = types.SimpleNamespace(
-        exploitability=summary["final_exploitability"],
-        policy_return=summary["final_policy_return"],
-        best_response_return=summary["final_best_response_return"],
-        relative=summary["final_exploitability"] / abs(summary["final_best_response_return"])
-        if summary["final_best_response_return"] else float("nan"))
-    quality = quality_summary(sol, key=jax.random.key(seed), n_paths=n_paths, evaluated=evaluated)
+    if continuous:
+        from .reports.continuous import continuous_quality
+
+        summary["preset"] = preset_name
+        quality = continuous_quality(sol.history, n_paths=config.eval_paths)
+        checked = "relative exploitability, Euler errors, market clearing"
+    else:
+        from .reports.tables import quality_summary
+
+        # the last evaluation of the run is its exploitability; Euler errors and monotonicity here
+        evaluated = types.SimpleNamespace(
+            exploitability=summary["final_exploitability"],
+            policy_return=summary["final_policy_return"],
+            best_response_return=summary["final_best_response_return"],
+            relative=summary["final_exploitability"] / abs(summary["final_best_response_return"])
+            if summary["final_best_response_return"] else float("nan"))
+        quality = quality_summary(sol, key=jax.random.key(seed), n_paths=config.n_paths,
+                                  evaluated=evaluated)
+        checked = "monotone consumption, Euler errors, exploitability"
     summary["quality"] = quality
     with open(os.path.join(out, "summary.json"), "w") as f:
         json.dump(_finite(summary), f, indent=1, allow_nan=False)
@@ -234,9 +355,14 @@ def solve(
     typer.echo(f"{method.upper()}: exploitability {s['initial_exploitability']:.4g} -> "
                f"{s['final_exploitability']:.4g} after {s['iterations']} iterations "
                f"({s['train_seconds']:.1f} s); results in {out}")
+    if continuous:
+        typer.echo(f"continuous choices (horizon {s['horizon']}): relative exploitability "
+                   f"{s['initial_relative_exploitability']:.3g} -> "
+                   f"{s['final_relative_exploitability']:.3g}, mean Euler error log10 "
+                   f"{s['final_euler_mean']:.3g}, market residual "
+                   f"{s['final_market_residual']:.3g}")
     if quality["passed"]:
-        typer.echo("quality: all checks passed (monotone consumption, Euler errors, "
-                   "exploitability)")
+        typer.echo(f"quality: all checks passed ({checked})")
     else:
         _warn_quality(quality, "solution not converged or of poor quality")
 
@@ -260,38 +386,65 @@ def _finite(obj):
 def report(
     run_dir: str = typer.Argument(..., help="directory written by hank-mfg solve --out"),
     out: str = typer.Option(..., "--out", "-o", help="output directory for tables and figures"),
-    n_paths: int = typer.Option(8, "--n-paths", help="common-noise paths for averages and IRFs"),
+    n_paths: int = typer.Option(8, "--n-paths",
+                                help="common-noise paths for averages and IRFs (continuous: "
+                                     "for the ergodic moments)"),
     seed: int = typer.Option(0, "--seed", help="PRNG seed of the report's noise paths"),
-    shock: float = typer.Option(0.01, "--shock", help="log-TFP impulse for the impulse responses"),
+    shock: float = typer.Option(0.01, "--shock",
+                                help="size of the one-time innovation of the impulse responses "
+                                     "(log TFP; continuous: each of the model's shocks)"),
     compare: Optional[str] = typer.Option(None, "--compare",
-                                          help="another run (e.g. SPG) for anticipatory consumption"),
+                                          help="another run (e.g. SPG) for anticipatory "
+                                               "consumption (discrete runs)"),
+    ergodic_T: int = typer.Option(2000, "--ergodic-T",
+                                  help="continuous runs: dates of each simulation behind the "
+                                       "ergodic moments (after a burn-in of a tenth of that)"),
 ) -> None:
     """Write the tables (CSV + Parquet) and PNG figures of a solved run.
 
-    Tables: wealth_distribution, wealth_lorenz, impulse_responses, anticipatory_consumption,
-    policy_functions, solution_quality, quality_verdicts, simulation_panel; figures: wealth
-    distribution, heatmaps, impulse responses, anticipatory consumption, policy functions; plus
-    OUT/bundle. A failed quality check (consumption falling with wealth, large Euler errors,
-    exploitability large relative to the value) is printed as a warning.
+    Discrete runs. Tables: wealth_distribution, wealth_lorenz, impulse_responses,
+    anticipatory_consumption, policy_functions, solution_quality, quality_verdicts,
+    simulation_panel; figures: wealth distribution, heatmaps, impulse responses, anticipatory
+    consumption, policy functions; plus OUT/bundle. A failed quality check (consumption falling
+    with wealth, large Euler errors, exploitability large relative to the value) is printed as a
+    warning.
 
-    Example:
+    Continuous runs (solve --choice continuous, or an economy). Tables: policy_functions (the
+    learned savings a'(a, e) and consumption c(a, e) at the steady state beside EGM's, with
+    their gap: wealth, income_state, source = learned | egm, savings, consumption),
+    impulse_responses (the learned response to a one-time innovation --shock of each of the
+    model's shocks beside the perfect-foresight transition to the same path, 40 quarters:
+    shock, date, variable, learned, perfect_foresight, gap_share_of_peak), ergodic_moments
+    (mean, sd and correlations of the aggregates over --n-paths simulations of --ergodic-T
+    dates), solution_quality, quality_verdicts and history; figures: policy_functions,
+    impulse_responses, solution_quality (the training history). A failed check (relative
+    exploitability not below 1e-3, mean log10 Euler error not below -3, market residual not
+    below 1e-6) is printed as a warning.
+
+    Examples:
 
         hank-mfg report runs/x --out runs/x_report
+
+        hank-mfg report runs/ks --shock 0.01 --out runs/ks_report
     """
     from .reports.export import write_report
 
     if n_paths < 1:
         fail(f"--n-paths must be a positive integer; got {n_paths}")
+    if ergodic_T < 2:
+        fail(f"--ergodic-T must be an integer >= 2; got {ergodic_T}")
     try:
         written = write_report(run_dir, out, n_paths=n_paths, seed=seed, shock=shock,
-                               compare=compare)
-    except (FileNotFoundError, ValueError, FloatingPointError) as err:
+                               compare=compare, ergodic_T=ergodic_T)
+    except (FileNotFoundError, ValueError, FloatingPointError, RuntimeError) as err:
         fail(str(err))
     typer.echo(f"report of {run_dir}: {len(written['tables']) // 2} tables (CSV + Parquet) and "
                f"{len(written['figures'])} figures in {out}")
     if written["quality"]["passed"]:
-        typer.echo("quality: all checks passed (monotone consumption, Euler errors, "
-                   "exploitability)")
+        checked = ("relative exploitability, Euler errors, market clearing"
+                   if written.get("choice") == "continuous" else
+                   "monotone consumption, Euler errors, exploitability")
+        typer.echo(f"quality: all checks passed ({checked})")
     else:
         _warn_quality(written["quality"], "solution not converged or of poor quality")
 

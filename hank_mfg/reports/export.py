@@ -6,7 +6,8 @@
   and scalar fields, method, training config, summary), ``policy.eqx`` (the trained leaves),
   ``history`` and any tables — loads back into an equal :class:`~hank_mfg.Solution`.
 * :func:`load_run` rebuilds the Solution of a ``hank-mfg solve`` run directory;
-  :func:`write_report` writes every table and figure of it (``hank-mfg report``).
+  :func:`write_report` writes every table and figure of it (``hank-mfg report``): a discrete
+  run's from :mod:`.tables` and :mod:`.figures`, a continuous run's from :mod:`.continuous`.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from ..loading import build_model, load_model_class
 from ..model.economy import AbstractEconomy
 from ..operators.meanfield import compile_model
 from ..policies.networks import make_policy
+from ..solvers.continuous import SavingsProblem
 from ..solvers.rspg import RSPGConfig, Solution, load_solution
 
 __all__ = ["write_table", "read_table", "save_bundle", "load_bundle", "load_run", "write_report",
@@ -134,9 +136,24 @@ def load_bundle(directory: str, model=None) -> Solution:
                     history=history, summary=meta["summary"])
 
 
+def run_choice(cfg: dict) -> str:
+    """``"continuous"`` or ``"discrete"``: how the run of a ``config.json`` (as a dict) chose.
+
+    Its recorded ``choice``, else the training config's (``"auto"``: continuous for an economy).
+    """
+    choice = cfg.get("choice") or cfg.get("config", {}).get("choice", "auto")
+    if choice == "auto":
+        cls = load_model_class(cfg["model_file"], cfg.get("model_class"))
+        choice = "continuous" if issubclass(cls, AbstractEconomy) else "discrete"
+    return choice
+
+
 def load_run(run_dir: str) -> Solution:
     """The :class:`~hank_mfg.Solution` of a ``hank-mfg solve`` run directory (``config.json``,
     ``checkpoint.eqx``, ``state.json``, ``summary.json``).
+
+    A continuous-choice run is rebuilt in float64, as it was solved (model, steady state and
+    policy): analyse it with ``jax_enable_x64`` on, or inside ``jax.enable_x64(True)``.
 
     Raises:
         FileNotFoundError: missing files. ModelLoadError: the model file cannot be rebuilt.
@@ -148,6 +165,9 @@ def load_run(run_dir: str) -> Solution:
                                     f"(write one with hank-mfg solve ... --out {run_dir})")
     with open(cfg_path) as f:
         cfg = json.load(f)
+    if run_choice(cfg) == "continuous" and not jax.config.jax_enable_x64:
+        with jax.enable_x64(True):  # built as the solve built it: parameters in float64
+            return load_run(run_dir)
     model = build_model(cfg["model_file"], cfg.get("overrides", []), name=cfg.get("model_class"))
     sol = load_solution(model, run_dir)
     summary_path = os.path.join(run_dir, "summary.json")
@@ -158,34 +178,60 @@ def load_run(run_dir: str) -> Solution:
 
 
 def write_report(run_dir: str, out: str, *, n_paths: int = 8, seed: int = 0, shock: float = 0.01,
-                 compare: str | None = None, bundle: bool = True) -> dict:
+                 compare: str | None = None, bundle: bool = True, ergodic_T: int = 2000,
+                 irf_T: int = 40) -> dict:
     """Every table (CSV + Parquet) and figure (PNG) of a solved run, written to ``out``.
 
-    Tables: ``wealth_distribution`` (dates 0, T/2, T-1 of the first sampled path, overall and by
-    income), ``wealth_lorenz`` (at T-1), ``impulse_responses`` (generalised, ``n_paths`` paths,
-    and the no-noise response), ``anticipatory_consumption`` (this run, and the ``compare`` run
-    if given, on the same paths), ``policy_functions`` (dates 0, T/2, T-2 along the first path),
-    ``solution_quality`` (exploitability beside Euler errors, with the verdicts),
-    ``quality_verdicts`` (one row per check: monotone consumption at the policy dates, mean and
-    largest Euler error, relative exploitability), ``simulation_panel``.
-    Figures: ``wealth_distribution``, ``distribution_heatmaps``, ``impulse_responses``,
-    ``anticipatory_consumption``, ``policy_functions``. With ``bundle``, also ``out/bundle``.
+    Discrete choices. Tables: ``wealth_distribution`` (dates 0, T/2, T-1 of the first sampled
+    path, overall and by income), ``wealth_lorenz`` (at T-1), ``impulse_responses``
+    (generalised, ``n_paths`` paths, and the no-noise response), ``anticipatory_consumption``
+    (this run, and the ``compare`` run if given, on the same paths), ``policy_functions``
+    (dates 0, T/2, T-2 along the first path), ``solution_quality`` (exploitability beside Euler
+    errors, with the verdicts), ``quality_verdicts`` (one row per check: monotone consumption at
+    the policy dates, mean and largest Euler error, relative exploitability),
+    ``simulation_panel``. Figures: ``wealth_distribution``, ``distribution_heatmaps``,
+    ``impulse_responses``, ``anticipatory_consumption``, ``policy_functions``. With ``bundle``,
+    also ``out/bundle``.
+
+    Continuous choices (:mod:`hank_mfg.reports.continuous`; run in float64). Tables:
+    ``policy_functions`` (learned ``a'(a, e)`` and ``c(a, e)`` at the steady state beside EGM's,
+    with their gap), ``impulse_responses`` (the learned response to a one-time innovation
+    ``shock`` of each of the model's shocks beside the perfect-foresight transition, ``irf_T``
+    dates), ``ergodic_moments`` (``n_paths`` simulations of ``ergodic_T`` dates after a burn-in
+    of a tenth of that, noise from ``seed``), ``solution_quality`` (the last evaluation, with the
+    verdicts), ``quality_verdicts`` (relative exploitability, mean Euler error, market residual)
+    and ``history``. Figures: ``policy_functions``, ``impulse_responses``, ``solution_quality``
+    (the history). No bundle, and no ``compare``.
 
     Returns:
-        ``{"tables": [paths], "figures": [paths], "quality": {...}}`` (``quality``: ``passed``,
-        ``warnings`` and ``checks`` as :func:`hank_mfg.reports.tables.quality_summary`).
+        ``{"tables": [paths], "figures": [paths], "quality": {...}, "choice": "discrete" |
+        "continuous"}`` (``quality``: ``passed``, ``warnings`` and ``checks`` as
+        :func:`hank_mfg.reports.tables.quality_summary` or, continuous,
+        :func:`hank_mfg.reports.continuous.continuous_quality`).
+
+    Raises:
+        ValueError: ``compare`` with a continuous run, or a continuous ``compare`` run.
     """
     from . import figures as fg
     from . import tables as tb
 
+    cfg_path = os.path.join(run_dir, "config.json")
+    if os.path.exists(cfg_path):
+        with open(cfg_path) as f:
+            if run_choice(json.load(f)) == "continuous":
+                if compare:
+                    raise ValueError(
+                        f"write_report: {run_dir} is a continuous-choice run; --compare sets a "
+                        "discrete run beside another (anticipatory consumption); drop --compare")
+                with jax.enable_x64(True):  # continuous choices are solved in float64
+                    return _write_continuous_report(
+                        load_run(run_dir), out, n_paths=n_paths, seed=seed, shock=shock,
+                        ergodic_T=ergodic_T, irf_T=irf_T)
     sol = load_run(run_dir)
     other = load_run(compare) if compare else None
-    for run in (sol, other):
-        if run is not None and isinstance(run.model, AbstractEconomy):
-            raise ValueError(
-                f"write_report: {type(run.model).__name__} is an economy; reports of learned "
-                "policies need a capital economy's run (hank-mfg solve). For an economy use "
-                "hank-mfg steady-state MODEL --shock NAME=SIZE --out DIR")
+    if other is not None and isinstance(other.problem, SavingsProblem):
+        raise ValueError(f"write_report: --compare {compare} is a continuous-choice run; it can "
+                         "only be set beside a discrete one")
     mf = compile_model(sol.model)
     T = mf.horizon
     k_paths, k_quality = jax.random.split(jax.random.key(seed))
@@ -207,7 +253,8 @@ def write_report(run_dir: str, out: str, *, n_paths: int = 8, seed: int = 0, sho
         "quality_verdicts": tb.verdict_table(verdicts),
         "simulation_panel": tb.simulate(sol, key=k_paths, n_paths=n_paths),
     }
-    written = {"tables": [], "figures": [], "quality": tb._quality_dict(quality, verdicts)}
+    written = {"tables": [], "figures": [], "quality": tb._quality_dict(quality, verdicts),
+               "choice": "discrete"}
     for name, df in tables.items():
         written["tables"].extend(write_table(df, out, name))
     figs = {
@@ -221,4 +268,39 @@ def write_report(run_dir: str, out: str, *, n_paths: int = 8, seed: int = 0, sho
         written["figures"].append(save_figure(fig, out, name))
     if bundle:
         save_bundle(sol, os.path.join(out, "bundle"), tables=tables)
+    return written
+
+
+def _write_continuous_report(sol: Solution, out: str, *, n_paths: int, seed: int, shock: float,
+                             ergodic_T: int, irf_T: int) -> dict:
+    """The tables and figures of a continuous-choice run (see :func:`write_report`)."""
+    from ..analysis.continuous_report import history_verdicts
+    from . import continuous as ct
+    from .tables import verdict_table
+
+    if ergodic_T < 2:
+        raise ValueError(f"write_report.ergodic_T must be at least 2; got {ergodic_T}")
+    if irf_T < 3:
+        raise ValueError(f"write_report.irf_T must be at least 3; got {irf_T}")
+    history = pd.DataFrame(sol.history)
+    quality = ct.continuous_quality(history, n_paths=sol.config.eval_paths)
+    tables = {
+        "policy_functions": ct.policy_comparison(sol),
+        "impulse_responses": ct.impulse_comparison(sol, shock, T=irf_T),
+        "ergodic_moments": ct.ergodic_moments_table(sol, T=ergodic_T, burn_in=ergodic_T // 10,
+                                                    n_paths=n_paths, seed=seed),
+        "solution_quality": ct.quality_table(sol, quality),
+        "quality_verdicts": verdict_table(history_verdicts(history)[1]),
+        "history": history,
+    }
+    written = {"tables": [], "figures": [], "quality": quality, "choice": "continuous"}
+    for name, df in tables.items():
+        written["tables"].extend(write_table(df, out, name))
+    figs = {
+        "policy_functions": ct.policy_comparison_figure(tables["policy_functions"]),
+        "impulse_responses": ct.impulse_comparison_figure(tables["impulse_responses"]),
+        "solution_quality": ct.history_figure(history),
+    }
+    for name, fig in figs.items():
+        written["figures"].append(save_figure(fig, out, name))
     return written

@@ -1,0 +1,249 @@
+"""Tables and figures of a continuous-choice solution (docs/theory.md §11), for ``hank-mfg report``.
+
+Every table is tidy (one observation per row) and built from :mod:`hank_mfg.analysis`
+(:mod:`~hank_mfg.analysis.continuous_report`, :mod:`~hank_mfg.analysis.aggregate_risk`); figures
+are matplotlib ``Figure`` objects (never pyplot). :func:`hank_mfg.reports.write_report` writes
+them for a continuous run:
+
+* :func:`policy_comparison` / :func:`policy_comparison_figure`: learned ``a'(a, e)`` and
+  ``c(a, e)`` at the steady state beside EGM's, with their gap;
+* :func:`impulse_comparison` / :func:`impulse_comparison_figure`: the learned response to a
+  one-time shock beside the perfect-foresight transition;
+* :func:`ergodic_moments_table`: means, standard deviations and correlations of the aggregates;
+* :func:`continuous_quality`, :func:`quality_table` and :func:`history_figure`: the quality
+  verdicts of the run's last evaluation and its training history.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from ..analysis.aggregate_risk import ergodic_moments
+from ..analysis.continuous_report import (
+    ContinuousThresholds, history_verdicts, irf_comparison, steady_state_policies,
+)
+from ..solvers.continuous import SavingsProblem
+from .figures import _LABELS
+
+__all__ = [
+    "continuous_quality", "ergodic_moments_table", "history_figure", "impulse_comparison",
+    "impulse_comparison_figure", "is_continuous", "policy_comparison", "policy_comparison_figure",
+    "quality_table",
+]
+
+#: Order of the headline aggregates in tables and figures (others follow as recorded).
+_HEADLINE = ("K", "Y", "C", "pi", "r", "w")
+
+
+def is_continuous(solution) -> bool:
+    """Whether ``solution`` was solved with continuous savings choices."""
+    return isinstance(getattr(solution, "problem", None), SavingsProblem)
+
+
+def _num(x):
+    x = float(np.nan if x is None else x)
+    return x if math.isfinite(x) else None
+
+
+# ---- policy functions --------------------------------------------------------------------------
+def policy_comparison(solution) -> pd.DataFrame:
+    """Learned and EGM policies at the steady state, long format.
+
+    One row per ``(wealth, income state, source)`` with ``source`` in ``{"learned", "egm"}``:
+    ``wealth, income_state, income, source, savings`` (next wealth ``a'``), ``consumption``,
+    ``cash_on_hand`` and the gaps ``savings_gap, consumption_gap`` (learned minus EGM, the same
+    on both rows of a state). The learned policy is the one played at date 0 of a noise-free
+    rollout from the steady-state distribution
+    (:func:`~hank_mfg.analysis.continuous_report.steady_state_policies`).
+    """
+    pol = steady_state_policies(solution)
+    a, e = pol["a_grid"], pol["e_grid"]
+    n_a, n_e = a.shape[0], e.shape[0]
+    wealth = np.repeat(a, n_e)
+    state = np.tile(np.arange(n_e), n_a)
+    income = np.tile(e, n_a)
+    gap_a = (pol["learned_savings"] - pol["egm_savings"]).reshape(-1)
+    gap_c = (pol["learned_consumption"] - pol["egm_consumption"]).reshape(-1)
+    frames = []
+    for source in ("learned", "egm"):
+        frames.append(pd.DataFrame(dict(
+            wealth=wealth, income_state=state, income=income, source=source,
+            savings=pol[f"{source}_savings"].reshape(-1),
+            consumption=pol[f"{source}_consumption"].reshape(-1),
+            cash_on_hand=pol["cash_on_hand"].reshape(-1),
+            savings_gap=gap_a, consumption_gap=gap_c)))
+    return pd.concat(frames, ignore_index=True)
+
+
+def policy_comparison_figure(table: pd.DataFrame) -> Figure:
+    """Net saving ``a'(a, e) - a`` and consumption against wealth, learned (solid) and EGM
+    (dashed), one colour per income state, and the consumption gap (learned minus EGM), from
+    :func:`policy_comparison`."""
+    fig = Figure(figsize=(14, 3.8), layout="constrained")
+    axes = fig.subplots(1, 3)
+    for i, g in table.groupby("income_state"):
+        label = f"e{i} = {g['income'].iloc[0]:.3g}"
+        for source, ls in (("learned", "-"), ("egm", "--")):
+            s = g[g["source"] == source]
+            axes[0].plot(s["wealth"], s["savings"] - s["wealth"], ls=ls, color=f"C{i}", lw=1.2,
+                         label=f"{label} ({source})")
+            axes[1].plot(s["wealth"], s["consumption"], ls=ls, color=f"C{i}", lw=1.2)
+        s = g[g["source"] == "learned"]
+        axes[2].plot(s["wealth"], s["consumption_gap"], color=f"C{i}", lw=1.2, label=label)
+    axes[0].set_ylabel("net saving a'(a, e) - a")
+    axes[1].set_ylabel("consumption c(a, e)")
+    axes[2].set_ylabel("c learned - c EGM")
+    axes[2].axhline(0.0, color="grey", lw=0.6)
+    for ax, title in zip(axes, ("net saving", "consumption", "consumption gap")):
+        ax.set_xlabel("wealth a")
+        ax.set_title(title)
+    axes[0].legend(fontsize=6)
+    fig.suptitle("policy at the steady state: learned (solid) and EGM (dashed)")
+    return fig
+
+
+# ---- impulse responses -------------------------------------------------------------------------
+def _ordered(names) -> list:
+    names = list(names)
+    return [v for v in _HEADLINE if v in names] + [v for v in names if v not in _HEADLINE]
+
+
+def impulse_comparison(solution, size: float = 0.01, *, T: int = 40,
+                       steady_state=None) -> pd.DataFrame:
+    """The learned response to a one-time innovation ``size`` of each of the model's shocks
+    beside the perfect-foresight transition to the same path ``size * rho^t``.
+
+    Columns ``shock, date, variable, learned, perfect_foresight, gap_share_of_peak``: level
+    deviations from the steady state over ``T`` dates, and ``|learned - perfect foresight|``
+    over the largest ``|perfect foresight|`` (:func:`~hank_mfg.analysis.continuous_report.
+    irf_comparison`: no other noise; the transition runs 300 dates so its end does not move
+    these). Variables: every aggregate both record whose perfect-foresight response is not
+    zero (above a millionth of ``size``), headline ones (``K, Y, C, pi, r, w``) first.
+    """
+    comp = irf_comparison(solution, size, T=T, steady_state=steady_state)
+    frames = []
+    for shock, by_var in comp.items():
+        for v in _ordered(by_var):
+            d = by_var[v]
+            frames.append(pd.DataFrame(dict(
+                shock=shock, date=np.arange(T), variable=v, learned=d["learned"],
+                perfect_foresight=d["perfect_foresight"],
+                gap_share_of_peak=d["gap_share_of_peak"])))
+    return pd.concat(frames, ignore_index=True)
+
+
+def impulse_comparison_figure(table: pd.DataFrame) -> Figure:
+    """One panel per shock (row) and aggregate (column), learned (solid) and perfect foresight
+    (dashed), from :func:`impulse_comparison`; the shocks' own paths are left out."""
+    shocks = list(dict.fromkeys(table["shock"]))
+    rows = [[v for v in dict.fromkeys(table.loc[table["shock"] == s, "variable"])
+             if v not in shocks] or [s] for s in shocks]
+    n_col = max(len(r) for r in rows)
+    fig = Figure(figsize=(3.2 * n_col, 3.2 * len(shocks)), layout="constrained")
+    axes = np.atleast_2d(fig.subplots(len(shocks), n_col, squeeze=False))
+    for i, (shock, names) in enumerate(zip(shocks, rows)):
+        sub = table[table["shock"] == shock]
+        for j in range(n_col):
+            ax = axes[i, j]
+            if j >= len(names):
+                ax.set_visible(False)
+                continue
+            g = sub[sub["variable"] == names[j]]
+            ax.plot(g["date"], g["learned"], "-", marker=".", ms=3, label="learned")
+            ax.plot(g["date"], g["perfect_foresight"], "--", label="perfect foresight")
+            ax.axhline(0.0, color="grey", lw=0.6)
+            ax.set_title(f"{_LABELS.get(names[j], names[j])} ({shock} shock)")
+            ax.set_xlabel("quarters after the shock")
+            ax.set_ylabel("deviation from steady state")
+        axes[i, 0].legend(fontsize=7)
+    return fig
+
+
+# ---- ergodic moments ---------------------------------------------------------------------------
+def ergodic_moments_table(solution, *, T: int = 2000, burn_in: int = 200, n_paths: int = 4,
+                          seed: int = 1, variables=None) -> pd.DataFrame:
+    """Business-cycle moments of the learned economy, tidy: ``moment`` (``mean``, ``sd``,
+    ``corr``), ``variable``, ``other`` (the second variable of a correlation, else missing),
+    ``value``; from :func:`~hank_mfg.analysis.aggregate_risk.ergodic_moments` over ``n_paths``
+    simulations of ``T`` dates after ``burn_in`` (pooled)."""
+    mom = ergodic_moments(solution, T=T, burn_in=burn_in, n_paths=n_paths, seed=seed,
+                          variables=variables)
+    rows = [dict(moment=m, variable=v, other=None, value=x)
+            for m in ("mean", "sd") for v, x in mom[m].items()]
+    rows += [dict(moment="corr", variable=x, other=y, value=c)
+             for (x, y), c in mom["corr"].items()]
+    return pd.DataFrame(rows, columns=["moment", "variable", "other", "value"])
+
+
+# ---- quality -----------------------------------------------------------------------------------
+def continuous_quality(history, *, n_paths: int | None = None,
+                       thresholds: ContinuousThresholds | None = None) -> dict:
+    """The quality verdicts of a continuous run's last evaluation, JSON-ready (``summary.json``).
+
+    Checks (:func:`~hank_mfg.analysis.continuous_report.continuous_quality_verdicts`): relative
+    exploitability below 1e-3, mean log10 Euler error below -3, largest market residual below
+    1e-6.
+
+    Returns:
+        ``{"passed", "warnings": [sentence, ...], "checks": {check: {"value", "threshold",
+        "passed", "message"}}, "iteration", "exploitability", "relative_exploitability",
+        "euler_mean_log10", "euler_max_log10", "market_residual", "n_paths"}``; non-finite
+        numbers are ``None``.
+    """
+    last, verdicts = history_verdicts(history, thresholds)
+    return dict(
+        passed=all(v.passed for v in verdicts),
+        warnings=[v.message for v in verdicts if not v.passed],
+        checks={v.check: dict(value=_num(v.value), threshold=float(v.threshold),
+                              passed=bool(v.passed), message=v.message) for v in verdicts},
+        iteration=int(last["iteration"]), exploitability=_num(last["exploitability"]),
+        relative_exploitability=_num(last["relative_exploitability"]),
+        euler_mean_log10=_num(last["euler_mean"]), euler_max_log10=_num(last["euler_max"]),
+        market_residual=_num(last["market_residual"]),
+        n_paths=None if n_paths is None else int(n_paths))
+
+
+def quality_table(solution, quality: dict | None = None) -> pd.DataFrame:
+    """One row: ``method, choice, horizon, iteration, exploitability, relative_exploitability,
+    policy_return, best_response_return, euler_mean_log10, euler_max_log10, market_residual,
+    quality_passed, quality_warnings`` (the failing checks' sentences joined by ``"; "``), from
+    the run's last evaluation."""
+    q = continuous_quality(solution.history) if quality is None else quality
+    last = solution.history.iloc[-1]
+    return pd.DataFrame([dict(
+        method=solution.method, choice="continuous", horizon=int(solution.compiled().horizon),
+        iteration=int(last["iteration"]), exploitability=float(last["exploitability"]),
+        relative_exploitability=float(last["relative_exploitability"]),
+        policy_return=float(last["policy_return"]),
+        best_response_return=float(last["best_response_return"]),
+        euler_mean_log10=float(last["euler_mean"]), euler_max_log10=float(last["euler_max"]),
+        market_residual=float(last["market_residual"]), quality_passed=bool(q["passed"]),
+        quality_warnings="; ".join(q["warnings"]))])
+
+
+def history_figure(history: pd.DataFrame, thresholds: ContinuousThresholds | None = None) -> Figure:
+    """Training history: relative exploitability (log scale), mean and largest Euler errors and
+    the market residual against the iteration, with the pass marks dotted."""
+    th = ContinuousThresholds() if thresholds is None else thresholds
+    fig = Figure(figsize=(12, 3.4), layout="constrained")
+    ax1, ax2, ax3 = fig.subplots(1, 3)
+    it = history["iteration"]
+    ax1.semilogy(it, np.abs(history["relative_exploitability"]), marker=".")
+    ax1.axhline(th.relative_exploitability, color="grey", ls=":")
+    ax1.set_title("relative exploitability")
+    ax2.plot(it, history["euler_mean"], marker=".", label="mean")
+    ax2.plot(it, history["euler_max"], marker=".", label="largest")
+    ax2.axhline(th.euler_mean_log10, color="grey", ls=":")
+    ax2.set_title("Euler errors (log10)")
+    ax2.legend(fontsize=7)
+    floor = 1e-17  # a residual of exactly zero (prices in closed form) is drawn here
+    ax3.semilogy(it, np.maximum(np.abs(history["market_residual"]), floor), marker=".")
+    ax3.axhline(th.market_residual, color="grey", ls=":")
+    ax3.set_title("largest market residual (0 drawn at 1e-17)")
+    for ax in (ax1, ax2, ax3):
+        ax.set_xlabel("iteration")
+    return fig
