@@ -9,7 +9,6 @@ the endowment ``e^z`` when the bond market clears) coincide in the learned econo
 quality verdicts are the history's last evaluation against the stated thresholds.
 """
 
-import inspect
 import json
 import shlex
 
@@ -42,14 +41,7 @@ HISTORY = {"relative_exploitability": "relative_exploitability",
 TABLES = ("policy_functions", "impulse_responses", "ergodic_moments", "solution_quality",
           "quality_verdicts", "history")
 FIGURES = ("policy_functions", "impulse_responses", "solution_quality")
-# ``load_solution`` (which ``hank-mfg report`` uses) is annotated ``model:
-# AbstractHetAgentModel``: under the suite's runtime type checker it refuses an economy's run
-_REFUSES_ECONOMIES = inspect.signature(rspg.load_solution).parameters["model"].annotation in (
-    "AbstractHetAgentModel", hm.AbstractHetAgentModel)
-CASES = ["ks", pytest.param("huggett", marks=pytest.mark.xfail(
-    _REFUSES_ECONOMIES, strict=False,
-    reason="rspg.load_solution is annotated for capital economies only (model: "
-           "AbstractHetAgentModel); the type checker refuses the Huggett run's report"))]
+CASES = ["ks", "huggett"]
 
 
 def _err(result):

@@ -1,4 +1,4 @@
-"""A continuous-choice solution beside its gold standards (docs/theory.md §11.5), for reports.
+"""A continuous-choice solution beside its gold standards (docs/theory.md §12.6), for reports.
 
 Pure NumPy/JAX (no pandas); :mod:`hank_mfg.reports.continuous` turns these into tables and
 figures.
@@ -146,6 +146,8 @@ def irf_comparison(solution, size: float, *, T: int = 40, T_transition: int = IR
     """
     problem = solution.compiled()
     model = solution.model
+    if steady_state is None:  # the one the problem was built from, else solved here
+        steady_state = problem.steady_state
     ss = solve_steady_state(model) if steady_state is None else steady_state
     out = {}
     for name in problem.shock_names:

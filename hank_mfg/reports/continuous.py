@@ -1,4 +1,4 @@
-"""Tables and figures of a continuous-choice solution (docs/theory.md §11), for ``hank-mfg report``.
+"""Tables and figures of a continuous-choice solution (docs/theory.md §12), for ``hank-mfg report``.
 
 Every table is tidy (one observation per row) and built from :mod:`hank_mfg.analysis`
 (:mod:`~hank_mfg.analysis.continuous_report`, :mod:`~hank_mfg.analysis.aggregate_risk`); figures

@@ -232,6 +232,7 @@ class SavingsProblem(eqx.Module):
         rho, sigma: the shocks' AR(1) coefficients ``(n_shocks,)``; shock_names their names.
         obs_ref, obs_scale: the observation at the steady state and its normalising scale.
         horizon: ``T``. common_noise: whether paths are sampled (else ``eps = 0``).
+        steady_state: the EGM steady state the problem was built from.
     """
 
     model: eqx.Module
@@ -253,6 +254,7 @@ class SavingsProblem(eqx.Module):
     shock_names: tuple = eqx.field(static=True)
     horizon: int = eqx.field(static=True)
     common_noise: bool = eqx.field(static=True)
+    steady_state: Any = None
 
     @property
     def n_shocks(self) -> int:
@@ -335,6 +337,7 @@ def savings_problem(model, steady_state, *, horizon: int | None = None,
         Va_ss=jnp.asarray(steady_state.Va), V_ss=V_ss, ss_values=ss_values, R_ss=budget.R,
         rho=rho, sigma=sigma, obs_ref=obs_ref, obs_scale=jnp.ones_like(obs_ref),
         shock_names=names, horizon=T, common_noise=bool(model.common_noise),
+        steady_state=steady_state,
     )
     return eqx.tree_at(lambda p: p.obs_scale, problem, observation_scale(problem))
 

@@ -580,7 +580,6 @@ def solve(
         final_exploitability=last["exploitability"],
         final_policy_return=last["policy_return"],
         final_best_response_return=last["best_response_return"],
-        final_infeasible_mass=last.get("infeasible_mass"),
         train_seconds=last["seconds"],
         # measured by the run that started from scratch (None if it was not recorded)
         first_eval_seconds_incl_compile=meta.get("first_eval_seconds_incl_compile"),
@@ -637,7 +636,7 @@ class _DiscreteRun:
         )
 
     def summary(self, first, last) -> dict:
-        return {}
+        return dict(final_infeasible_mass=last.get("infeasible_mass"))
 
 
 class _SavingsRun:
@@ -722,7 +721,7 @@ def _savings_train_chunk(params, static, opt_state, problem, config_static, star
     return params, opt_state, losses, finite, gnorms
 
 
-def load_solution(model: AbstractHetAgentModel, checkpoint_dir: str) -> Solution:
+def load_solution(model, checkpoint_dir: str) -> Solution:
     """Rebuild a :class:`Solution` from a checkpoint directory written by :func:`solve`."""
     import pandas as pd
 
