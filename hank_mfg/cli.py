@@ -291,6 +291,13 @@ def solve(
     precision = jax.enable_x64(True) if continuous else contextlib.nullcontext()
     with precision:
         m = load(model_file, overrides, model)
+        if continuous:
+            from .solvers.continuous import check_supported
+
+            try:  # refused before anything is solved or written
+                check_supported(m)
+            except (NotImplementedError, TypeError) as err:
+                fail(str(err))
         if overwrite:
             for f in (*run_files, "history.parquet", "checkpoint.eqx.tmp", "state.json.tmp"):
                 if os.path.isfile(os.path.join(out, f)):

@@ -41,7 +41,7 @@ HISTORY = {"relative_exploitability": "relative_exploitability",
 TABLES = ("policy_functions", "impulse_responses", "ergodic_moments", "solution_quality",
           "quality_verdicts", "history")
 FIGURES = ("policy_functions", "impulse_responses", "solution_quality")
-CASES = ["ks", "huggett"]
+CASES = ["ks", pytest.param("huggett", marks=pytest.mark.slow)]
 
 
 def _err(result):

@@ -277,6 +277,24 @@ class SavingsProblem(eqx.Module):
                              key=key, **arch)
 
 
+def check_supported(model) -> None:
+    """``NotImplementedError`` (naming the model and what is missing) unless continuous-choice
+    RSPG covers ``model``: a capital economy, or an economy without a labour choice whose one
+    transition unknown clears one market each date."""
+    if isinstance(model, AbstractEconomy):
+        if model.endogenous_labour:
+            raise NotImplementedError(
+                f"RSPG with continuous choices: {type(model).__name__} has a labour choice; the "
+                "savings policy covers households without one")
+        if len(model.transition_unknowns) != 1:
+            raise NotImplementedError(
+                f"RSPG with continuous choices clears one price per date; "
+                f"{type(model).__name__}.transition_unknowns is {model.transition_unknowns}")
+    elif not isinstance(model, AbstractHetAgentModel):
+        raise TypeError(f"RSPG with continuous choices expects an AbstractHetAgentModel or an "
+                        f"AbstractEconomy; got {type(model).__name__}")
+
+
 def savings_problem(model, steady_state, *, horizon: int | None = None,
                     horizon_tol: float = 1e-2) -> SavingsProblem:
     """Compile ``model`` around its ``steady_state`` for continuous-choice RSPG.
@@ -287,15 +305,8 @@ def savings_problem(model, steady_state, *, horizon: int | None = None,
         steady_state: ``hm.steady_state(model)`` (EGM).
         horizon: ``T`` (default: the first with ``beta^T <= horizon_tol``).
     """
+    check_supported(model)
     if isinstance(model, AbstractEconomy):
-        if model.endogenous_labour:
-            raise NotImplementedError(
-                f"RSPG with continuous choices: {type(model).__name__} has a labour choice; the "
-                "savings policy covers households without one")
-        if len(model.transition_unknowns) != 1:
-            raise NotImplementedError(
-                f"RSPG with continuous choices clears one price per date; "
-                f"{type(model).__name__}.transition_unknowns is {model.transition_unknowns}")
         solved = steady_state.model
         prices = ClearedPrice(unknown=model.transition_unknowns[0],
                               target=model.transition_targets[0])

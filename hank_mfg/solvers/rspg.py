@@ -645,6 +645,7 @@ class _SavingsRun:
     def __init__(self, model, method, config):
         from .steady_state import steady_state
 
+        cont.check_supported(model)  # before the steady state is solved
         with jax.enable_x64(True):
             ss = steady_state(model)
         self.steady_state = ss

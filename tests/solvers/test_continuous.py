@@ -33,29 +33,30 @@ def _perturbed(problem, head, key=1):
     return eqx.tree_at(lambda p: p.out.weight, pol, w)
 
 
-@pytest.mark.parametrize("head", ["knots", "state"])
+@pytest.mark.parametrize("head", ["knots", pytest.param("state", marks=pytest.mark.slow)])
 def test_gradient_identity_equals_reverse_mode_and_finite_differences(ks, head):
     m, ss = ks
     P = C.savings_problem(m, ss, horizon=12)
     pol = _perturbed(P, head)
     params, static = eqx.partition(pol, trainable(pol))
     eps = P.sample_noise(key=jax.random.key(2), n_paths=2)
-    loss, g, _ = C.savings_value_and_grad(params, static, P, eps)
+    loss, g, _ = eqx.filter_jit(C.savings_value_and_grad)(params, static, P, eps)
 
     def f(p):
         return C.savings_loss(eqx.combine(p, static), P, eps)
 
-    loss2, g2 = jax.value_and_grad(f)(params)
+    loss2, g2 = jax.jit(jax.value_and_grad(f))(params)
     assert abs(float(loss - loss2)) < 1e-12 * abs(float(loss))
     for a, b in zip(jax.tree_util.tree_leaves(g), jax.tree_util.tree_leaves(g2)):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12 * float(jnp.max(jnp.abs(b)) + 1))
     # central differences of the objective along the fixed path (prices, observations and the
     # structural start as recorded: price takers), along a random direction of every parameter
-    path = jax.vmap(lambda e: C.savings_rollout(P, pol, e))(eps)
+    path = jax.jit(jax.vmap(lambda e: C.savings_rollout(P, pol, e)))(eps)
     x0 = path.share
     base = jnp.log(x0) - jnp.log1p(-x0) - jax.vmap(pol.deltas)(path.obs)
     span = path.dshare / (x0 * (1.0 - x0))
 
+    @jax.jit
     def fixed(p):
         x = jax.nn.sigmoid(base + jax.vmap(eqx.combine(p, static).deltas)(path.obs))
         a_next = P.a_grid[0] + x * span
@@ -134,9 +135,9 @@ def test_knot_matrix_interpolates_linearly_between_knots():
 
 
 def test_huggett_market_clears_at_every_date():
-    m = Huggett(n_wealth=40, sigma_z=0.01)
+    m = Huggett(n_wealth=30, sigma_z=0.01)
     ss = hm.steady_state(m)
-    P = C.savings_problem(m, ss, horizon=15)
+    P = C.savings_problem(m, ss, horizon=8)
     pol = _perturbed(P, "knots")
     eps = P.sample_noise(key=jax.random.key(4), n_paths=2)
     path = jax.jit(jax.vmap(lambda e: C.savings_rollout(P, pol, e)))(eps)
@@ -148,6 +149,7 @@ def test_huggett_market_clears_at_every_date():
     assert float(jnp.std(path.agg["r"])) > 1e-4  # prices do move with the shocks
 
 
+@pytest.mark.slow
 def test_huggett_without_noise_stays_at_the_steady_state_rate():
     m = Huggett(n_wealth=40, common_noise=False)
     ss = hm.steady_state(m)
