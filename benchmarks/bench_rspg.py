@@ -126,6 +126,12 @@ def run_continuous(name: str, head: str, iterations: int, eval_every: int, seed:
     )
 
 
+def _run_json(cmd) -> dict:
+    """Run one configuration in its own process (peak memory per run); its last stdout line is JSON."""
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--continuous", choices=("ks", "huggett"), default=None,
@@ -156,8 +162,7 @@ def main():
             cmd = [sys.executable, __file__, "--continuous", name, "--head", head,
                    "--iterations", str(iters), "--eval-every", "25", "--seed", str(args.seed),
                    "--lr", repr(args.lr)]
-            out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-            res = json.loads(out.strip().splitlines()[-1])
+            res = _run_json(cmd)
             rows.append(res)
             h = res["history"]
             print(f"{name:8s} {head:6s} n_s={res['n_states']} T={res['horizon']} "
@@ -180,8 +185,7 @@ def main():
         for method in ("rspg", "spg"):
             cmd = [sys.executable, __file__, "--method", method, "--horizon", str(horizon),
                    "--iterations", str(iters), "--eval-every", str(every), "--seed", str(args.seed)]
-            out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-            res = json.loads(out.strip().splitlines()[-1])
+            res = _run_json(cmd)
             rows.append(res)
             h = res["history"]
             print(f"{method:5s} T={horizon:4d} compile {res['compile_s']:.1f}s  "
