@@ -20,11 +20,20 @@ from models.krusell_smith import KrusellSmith
 jax.config.update("jax_enable_x64", True)
 
 
+KS = dict(n_wealth=30, n_income=3, wealth_max=60.0, alpha=0.11, tfp=0.8816460975,
+          beta=0.9819527881, sigma_z=0.02)
+
+
 @pytest.fixture(scope="module")
 def ks():
-    m = KrusellSmith(n_wealth=30, n_income=3, wealth_max=60.0, alpha=0.11, tfp=0.8816460975,
-                     beta=0.9819527881, sigma_z=0.02)
+    m = KrusellSmith(**KS)
     return m, hm.steady_state(m)
+
+
+@pytest.fixture(scope="module")
+def ks_problem(ks):
+    m, ss = ks
+    return C.savings_problem(m, ss, horizon=12)
 
 
 def _perturbed(problem, head, key=1):
@@ -34,9 +43,8 @@ def _perturbed(problem, head, key=1):
 
 
 @pytest.mark.parametrize("head", ["knots", pytest.param("state", marks=pytest.mark.slow)])
-def test_gradient_identity_equals_reverse_mode_and_finite_differences(ks, head):
-    m, ss = ks
-    P = C.savings_problem(m, ss, horizon=12)
+def test_gradient_identity_equals_reverse_mode_and_finite_differences(ks_problem, head):
+    P = ks_problem
     pol = _perturbed(P, head)
     params, static = eqx.partition(pol, trainable(pol))
     eps = P.sample_noise(key=jax.random.key(2), n_paths=2)
@@ -77,10 +85,9 @@ def test_gradient_identity_equals_reverse_mode_and_finite_differences(ks, head):
     assert abs(float(an)) > 1e-6  # the direction does move the loss
 
 
-def test_untrained_policy_is_the_steady_state_and_egm_certifies_it():
-    m = KrusellSmith(n_wealth=30, n_income=3, wealth_max=60.0, alpha=0.11, tfp=0.8816460975,
-                     beta=0.9819527881, common_noise=False)
-    ss = hm.steady_state(m)
+def test_untrained_policy_is_the_steady_state_and_egm_certifies_it(ks):
+    m = KrusellSmith(**KS, common_noise=False)
+    ss = ks[1]  # the steady state does not depend on the aggregate risk
     P = C.savings_problem(m, ss, horizon=20)
     pol = P.make_policy(key=jax.random.key(0), hidden=4, widths=(6,), n_knots=6)
     eps = P.sample_noise(key=jax.random.key(0), n_paths=1)
@@ -107,9 +114,8 @@ def test_untrained_policy_is_the_steady_state_and_egm_certifies_it():
     assert abs(float(ev.euler_max[0]) - float(max_log)) < 1e-6
 
 
-def test_steady_state_value_solves_its_bellman_equation(ks):
-    m, ss = ks
-    P = C.savings_problem(m, ss, horizon=5)
+def test_steady_state_value_solves_its_bellman_equation(ks, ks_problem):
+    m, P = ks[0], ks_problem
     lot = hm.lottery_weights(P.a_ss, P.a_grid)
     rhs = m.utility(P.c_ss) + m.beta * C._expect_at(P.V_ss @ P.Pi_e.T, lot)
     np.testing.assert_allclose(P.V_ss, rhs, rtol=1e-10)
@@ -159,9 +165,9 @@ def test_huggett_without_noise_stays_at_the_steady_state_rate():
     np.testing.assert_allclose(path.agg["r"], ss["r"], atol=1e-9)  # households at the limit save 1e-9
 
 
+@pytest.mark.slow
 def test_solve_continuous_learns_and_reports(tmp_path):
-    m = KrusellSmith(n_wealth=30, n_income=3, wealth_max=60.0, alpha=0.11, tfp=0.8816460975,
-                     beta=0.9819527881, sigma_z=0.02)
+    m = KrusellSmith(**KS)
     cfg = hm.RSPGConfig.continuous(iterations=12, eval_every=6, horizon=40, n_paths=4,
                                    eval_paths=4, hidden=8, widths=(16,), n_knots=8, lr=3e-3)
     sol = hm.solve(m, "rspg", cfg, progress=False, checkpoint_dir=str(tmp_path))
