@@ -41,7 +41,8 @@ HISTORY = {"relative_exploitability": "relative_exploitability",
 TABLES = ("policy_functions", "impulse_responses", "ergodic_moments", "solution_quality",
           "quality_verdicts", "history")
 FIGURES = ("policy_functions", "impulse_responses", "solution_quality")
-CASES = ["ks", pytest.param("huggett", marks=pytest.mark.slow)]
+# the solve-and-report runs are slow tests (the default suite keeps the option checks)
+CASES = [pytest.param("ks", marks=pytest.mark.slow), pytest.param("huggett", marks=pytest.mark.slow)]
 
 
 def _err(result):
