@@ -296,7 +296,7 @@ def solve(
 
             try:  # refused before anything is solved or written
                 check_supported(m)
-            except (NotImplementedError, TypeError) as err:
+            except (ValueError, TypeError) as err:
                 fail(str(err))
         if overwrite:
             for f in (*run_files, "history.parquet", "checkpoint.eqx.tmp", "state.json.tmp"):
@@ -306,7 +306,7 @@ def solve(
         try:  # a checkpoint of another run is refused before anything is written
             sol = run_solve(m, method, config, checkpoint_dir=out, resume=resume,
                             progress=progress)
-        except (ValueError, FloatingPointError, NotImplementedError) as err:
+        except (ValueError, FloatingPointError) as err:
             fail(str(err))
         except KeyboardInterrupt:
             again = _resume_command(model_file, method, config, out, horizon, set_, model,

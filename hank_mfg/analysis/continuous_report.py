@@ -198,27 +198,20 @@ def continuous_quality_verdicts(*, relative_exploitability: float, euler_mean_lo
     ``euler_mean_log10`` and ``market_residual``, each passing when its value is finite and below
     its threshold (:class:`ContinuousThresholds`)."""
     th = ContinuousThresholds() if thresholds is None else thresholds
+    rel, em, res = (float(x) for x in (relative_exploitability, euler_mean_log10, market_residual))
+    checks = (
+        ("relative_exploitability", rel, th.relative_exploitability, "relative exploitability",
+         f" (a deviating household gains {100 * rel:.3g}% of its value)"),
+        ("euler_mean_log10", em, th.euler_mean_log10, "mean Euler error log10",
+         f" (relative consumption error {10 ** em:.3g})" if math.isfinite(em) else ""),
+        ("market_residual", res, th.market_residual, "largest market residual", ""),
+    )
     out = []
-    rel = float(relative_exploitability)
-    ok = bool(math.isfinite(rel) and rel < th.relative_exploitability)
-    out.append(Verdict(
-        "relative_exploitability", rel, th.relative_exploitability, ok,
-        f"relative exploitability {rel:.3g} is {'below' if ok else 'not below'} "
-        f"{th.relative_exploitability:.3g} (a deviating household gains {100 * rel:.3g}% of "
-        "its value)" if math.isfinite(rel) else "relative exploitability is not finite"))
-    em = float(euler_mean_log10)
-    ok = bool(math.isfinite(em) and em < th.euler_mean_log10)
-    out.append(Verdict(
-        "euler_mean_log10", em, th.euler_mean_log10, ok,
-        f"mean Euler error log10 {em:.3g} is {'below' if ok else 'not below'} "
-        f"{th.euler_mean_log10:.3g} (relative consumption error {10 ** em:.3g})"
-        if math.isfinite(em) else "mean Euler error is not finite"))
-    res = float(market_residual)
-    ok = bool(math.isfinite(res) and res < th.market_residual)
-    out.append(Verdict(
-        "market_residual", res, th.market_residual, ok,
-        f"largest market residual {res:.3g} is {'below' if ok else 'not below'} "
-        f"{th.market_residual:.3g}" if math.isfinite(res) else "market residual is not finite"))
+    for name, value, bound, label, gloss in checks:
+        ok = bool(math.isfinite(value) and value < bound)
+        text = (f"{label} {value:.3g} is {'below' if ok else 'not below'} {bound:.3g}{gloss}"
+                if math.isfinite(value) else f"{label} is not finite")
+        out.append(Verdict(name, value, bound, ok, text))
     return tuple(out)
 
 

@@ -278,16 +278,16 @@ class SavingsProblem(eqx.Module):
 
 
 def check_supported(model) -> None:
-    """``NotImplementedError`` (naming the model and what is missing) unless continuous-choice
+    """``ValueError`` (naming the model and the declaration it cannot take) unless continuous-choice
     RSPG covers ``model``: a capital economy, or an economy without a labour choice whose one
     transition unknown clears one market each date."""
     if isinstance(model, AbstractEconomy):
         if model.endogenous_labour:
-            raise NotImplementedError(
+            raise ValueError(
                 f"RSPG with continuous choices: {type(model).__name__} has a labour choice; the "
                 "savings policy covers households without one")
         if len(model.transition_unknowns) != 1:
-            raise NotImplementedError(
+            raise ValueError(
                 f"RSPG with continuous choices clears one price per date; "
                 f"{type(model).__name__}.transition_unknowns is {model.transition_unknowns}")
     elif not isinstance(model, AbstractHetAgentModel):
