@@ -67,6 +67,7 @@ class OneAssetHANK(hm.AbstractEconomy):
     transition_unknowns: ClassVar[tuple[str, ...]] = ("pi", "w", "Y")
     transition_targets: ClassVar[tuple[str, ...]] = ("nkpc_res", "asset_mkt", "labor_mkt")
     rates: ClassVar[tuple[str, ...]] = ("r", "i", "pi", "rstar")
+    observed: ClassVar[tuple[str, ...]] = ("r", "w", "pi")
 
     def __check_init__(self):
         # fields first, so that errors name them rather than the grid or chain built from them

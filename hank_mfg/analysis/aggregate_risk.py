@@ -8,6 +8,12 @@
   of the reference (the perfect-foresight or sequence-space response).
 * :func:`ergodic_moments`: mean, s.d. and correlations of the aggregates along long
   simulations of the learned economy.
+* :func:`girf_by_size`, :func:`state_dependent_girf`: generalized responses to shocks of several
+  sizes (the nonlinearity) and from recession and boom states (the state dependence).
+* :func:`learned_group_responses`: who responds — the impact consumption response by wealth
+  decile and income state in the learned economy.
+* :func:`learned_news_responses`: anticipatory responses to innovations announced ``k`` dates
+  ahead (a solution trained with ``RSPGConfig(news=K)``).
 """
 
 from __future__ import annotations
@@ -17,9 +23,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..solvers.continuous import SavingsProblem, savings_rollout_batch
+from ..solvers.continuous import savings_rollout_batch
+from .economy import group_consumption_response
 
-__all__ = ["ergodic_moments", "irf_gap", "learned_irf", "simulate_aggregates"]
+__all__ = [
+    "ergodic_moments", "girf_by_size", "irf_gap", "learned_group_responses", "learned_irf",
+    "learned_news_responses", "simulate_aggregates", "state_dependent_girf",
+]
 
 
 def _problem_policy(solution_or_problem, policy=None):
@@ -29,9 +39,32 @@ def _problem_policy(solution_or_problem, policy=None):
 
 
 @eqx.filter_jit
-def _aggregates(problem, policy, eps, z_shock):
-    path = savings_rollout_batch(problem, policy, eps, None, z_shock)
+def _aggregates(problem, policy, eps, z_shock, start=None):
+    path = savings_rollout_batch(problem, policy, eps, None, z_shock, start)
     return path.agg
+
+
+@eqx.filter_jit
+def _paths(problem, policy, eps, z_shock, start=None):
+    return savings_rollout_batch(problem, policy, eps, None, z_shock, start)
+
+
+def _noise(problem, T, n_paths, seed):
+    if n_paths == 0:
+        return jnp.zeros((1, T, problem.n_noise), problem.a_grid.dtype)
+    return problem.sample_noise(key=jax.random.key(seed), n_paths=n_paths, T=T)
+
+
+def impulse(problem, shock: dict | None, T: int):
+    """Deterministic innovations ``(T, n_noise)``: ``{name: size}`` at date 0, by noise name
+    (a shock's surprise, or an announcement ``"<shock>_news<k>"`` hitting at ``k``)."""
+    z_shock = jnp.zeros((T, problem.n_noise), problem.a_grid.dtype)
+    for name, size in (shock or {}).items():
+        if name not in problem.noise_names:
+            raise ValueError(f"shock: {name!r} is not one of the model's innovations "
+                             f"{problem.noise_names}")
+        z_shock = z_shock.at[0, problem.noise_names.index(name)].set(size)
+    return z_shock
 
 
 def simulate_aggregates(solution, policy=None, *, T: int, n_paths: int = 4, seed: int = 0,
@@ -41,21 +74,13 @@ def simulate_aggregates(solution, policy=None, *, T: int, n_paths: int = 4, seed
     Args:
         solution: a continuous-choice :class:`~hank_mfg.solvers.rspg.Solution` (or a
             :class:`SavingsProblem` with ``policy``). T: dates. n_paths: noise paths
-            (``0``: one path without noise). seed: noise key. shock: ``{shock name: size}``,
-            a one-time innovation at date 0 (in the shock's units, e.g. ``{"z": 0.01}``).
+            (``0``: one path without noise). seed: noise key. shock: ``{name: size}``, a
+            one-time innovation at date 0 (in the shock's units, e.g. ``{"z": 0.01}``; an
+            announcement ``{"rstar_news4": -0.0025}`` hits at date 4).
     """
     problem, policy = _problem_policy(solution, policy)
-    if n_paths == 0:
-        eps = jnp.zeros((1, T, problem.n_shocks), problem.a_grid.dtype)
-    else:
-        eps = problem.sample_noise(key=jax.random.key(seed), n_paths=n_paths, T=T)
-    z_shock = jnp.zeros((T, problem.n_shocks), eps.dtype)
-    for name, size in (shock or {}).items():
-        if name not in problem.shock_names:
-            raise ValueError(f"shock: {name!r} is not one of the model's shocks "
-                             f"{problem.shock_names}")
-        z_shock = z_shock.at[0, problem.shock_names.index(name)].set(size)
-    agg = _aggregates(problem, policy, eps, z_shock)
+    eps = _noise(problem, T, n_paths, seed)
+    agg = _aggregates(problem, policy, eps, impulse(problem, shock, T))
     return {k: np.asarray(v) for k, v in agg.items()}
 
 
@@ -103,3 +128,88 @@ def ergodic_moments(solution, policy=None, *, T: int = 2000, burn_in: int = 200,
         for y in variables[i + 1:]:
             corr[(x, y)] = float(np.corrcoef(series[x], series[y])[0, 1])
     return {"mean": mean, "sd": sd, "corr": corr}
+
+
+def girf_by_size(solution, shock: str, sizes, *, T: int = 40, n_paths: int = 16,
+                 seed: int = 0, policy=None) -> dict:
+    """Generalized responses to one innovation at several sizes: ``{size: {name: (T,)}}``
+    (means over ``n_paths`` noise paths with common random numbers; ``n_paths = 0``: without
+    other noise). Dividing each by its size shows the nonlinearity."""
+    return {float(a): learned_irf(solution, {shock: float(a)}, T=T, n_paths=n_paths, seed=seed,
+                                  policy=policy) for a in sizes}
+
+
+def _select(tree, idx):
+    return jax.tree_util.tree_map(lambda x: x[idx], tree)
+
+
+def state_dependent_girf(solution, shock: dict, *, T: int = 40, n_paths: int = 64,
+                         burn_in: int = 200, variable: str = "Y", quantile: float = 0.25,
+                         seed: int = 0, policy=None) -> dict:
+    """Responses from recession and boom states.
+
+    ``n_paths`` simulations run ``burn_in`` dates from the steady state; the states (distribution,
+    shocks, histories, prices) at the end where ``variable`` is in its lowest ``quantile`` are
+    "recession", in its highest "boom". From every state the same future noise runs with and
+    without ``shock`` at the branching date; the response is the mean difference over each
+    group's states. Returns ``{"recession": {name: (T,)}, "boom": {...}, "all": {...}}`` and
+    ``"level"``: the mean of ``variable`` at the branching date in each group.
+    """
+    if not 0.0 < quantile <= 0.5:
+        raise ValueError(f"state_dependent_girf.quantile must lie in (0, 0.5]; got {quantile}")
+    problem, policy = _problem_policy(solution, policy)
+    pre = _paths(problem, policy, _noise(problem, burn_in, n_paths, seed),
+                 impulse(problem, None, burn_in))
+    level = np.asarray(pre.agg[variable][:, -1])
+    lo, hi = np.quantile(level, [quantile, 1.0 - quantile])
+    groups = {"recession": np.flatnonzero(level <= lo), "boom": np.flatnonzero(level >= hi),
+              "all": np.arange(n_paths)}
+    eps = _noise(problem, T, n_paths, seed + 1)
+    base = _aggregates(problem, policy, eps, impulse(problem, None, T), pre.final)
+    hit = _aggregates(problem, policy, eps, impulse(problem, shock, T), pre.final)
+    out = {g: {k: np.mean(np.asarray(hit[k])[idx] - np.asarray(base[k])[idx], axis=0)
+               for k in base} for g, idx in groups.items()}
+    out["level"] = {g: float(np.mean(level[idx])) for g, idx in groups.items()}
+    return out
+
+
+def learned_group_responses(solution, shock: dict, *, date: int = 0, n_groups: int = 10,
+                            policy=None) -> dict:
+    """Who responds in the learned economy: the percent change of consumption of each wealth
+    ``n_groups``-tile (of the steady-state distribution) and each income state at ``date``
+    after ``shock`` at date 0, from the steady state without other noise (the dict of
+    :func:`~hank_mfg.analysis.economy.consumption_response_by_group`)."""
+    problem, policy = _problem_policy(solution, policy)
+    T = date + 1
+    eps = _noise(problem, T, 0, 0)
+    base = _paths(problem, policy, eps, impulse(problem, None, T))
+    hit = _paths(problem, policy, eps, impulse(problem, shock, T))
+    out = group_consumption_response(base.mu[0, date], base.c[0, date], hit.mu[0, date],
+                                     hit.c[0, date], n_groups=n_groups)
+    return {k: np.asarray(v) for k, v in out.items()}
+
+
+def learned_news_responses(solution, *, size: float, horizons=None, T: int = 40,
+                           variables=("C", "Y", "pi", "r"), policy=None) -> dict:
+    """Responses today to an innovation of ``size`` announced for ``k`` dates ahead, for each
+    ``k`` in ``horizons`` (default ``0..K``, ``K`` the solution's ``news``): ``{"k": (n_k,),
+    v: (n_k,) date-0 responses, "path_" + v: (n_k, T)}`` in levels' deviations, without other
+    noise. ``k = 0`` is the surprise."""
+    problem, policy = _problem_policy(solution, policy)
+    name = problem.shock_names[problem.news_index]
+    ks = list(range(problem.news + 1)) if horizons is None else [int(k) for k in horizons]
+    if not ks or min(ks) < 0 or max(ks) > problem.news:
+        raise ValueError(f"learned_news_responses.horizons must lie in [0, {problem.news}] (the "
+                         f"solution's RSPGConfig.news); got {ks}")
+    paths = {v: [] for v in variables}
+    for k in ks:
+        resp = learned_irf(solution, {name if k == 0 else f"{name}_news{k}": size}, T=T,
+                           n_paths=0, policy=policy)
+        for v in variables:
+            paths[v].append(resp[v])
+    out = {"k": np.asarray(ks)}
+    for v in variables:
+        out[v] = np.asarray([p[0] for p in paths[v]])
+        out["path_" + v] = np.stack(paths[v])
+    return out
+

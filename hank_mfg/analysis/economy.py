@@ -21,7 +21,7 @@ import numpy as np
 from ..solvers.equilibrium import EconomySteadyState, economy_jacobian, economy_transition
 from .irf import mit_deviations, response_units
 
-__all__ = ["news_responses", "consumption_response_by_group"]
+__all__ = ["consumption_response_by_group", "group_consumption_response", "news_responses"]
 
 
 def news_responses(steady_state: EconomySteadyState, *, shock: str = "rstar",
@@ -80,8 +80,19 @@ def consumption_response_by_group(path, steady_state: EconomySteadyState, *, dat
     if path.c_policy is None:
         raise ValueError("consumption_response_by_group.path needs its policies: solve it with "
                          "transition_path(..., return_distribution=True)")
-    mu_ss, c_ss = steady_state.mu, steady_state.c_policy
-    mu_t, c_t = path.mu[date], path.c_policy[date]
+    return group_consumption_response(steady_state.mu, steady_state.c_policy, path.mu[date],
+                                      path.c_policy[date], n_groups=n_groups)
+
+
+def group_consumption_response(mu_base, c_base, mu_t, c_t, *, n_groups: int = 10):
+    """Percent change of each group's consumption from ``(mu_base, c_base)`` to ``(mu_t, c_t)``.
+
+    Groups: wealth ``n_groups``-tiles of ``mu_base`` (each exactly ``1/n_groups`` of the
+    households; an atom on a grid point that straddles a boundary is split in proportion, with
+    its income mix) and income states. Returns the dict of
+    :func:`consumption_response_by_group`.
+    """
+    mu_ss, c_ss = mu_base, c_base
     p = jnp.sum(mu_ss, axis=1)  # wealth is held in atoms on the grid points
     F = jnp.cumsum(p)
     lo = jnp.arange(n_groups) / n_groups

@@ -115,6 +115,8 @@ class AbstractEconomy(AbstractHousehold):
       ``beta``, or of aggregates, e.g. ``r``, with a guess or a ``(lo, hi)`` bracket);
     * ``transition_unknowns`` / ``transition_targets``: paths solved for and residuals zeroed;
     * ``rates``: aggregates reported in basis points (the others in percent deviations);
+    * ``observed``: the public aggregates households observe under aggregate risk besides the
+      exogenous variables (default: the transition unknowns);
 
     and implement :meth:`steady_state_values` (calibrated aggregates),
     :meth:`aggregates`, :meth:`residuals` and :meth:`shocks`.
@@ -126,6 +128,7 @@ class AbstractEconomy(AbstractHousehold):
     transition_unknowns: ClassVar[tuple[str, ...]]
     transition_targets: ClassVar[tuple[str, ...]]
     rates: ClassVar[tuple[str, ...]] = ()
+    observed: ClassVar[tuple[str, ...]] = ()
     common_noise: eqx.AbstractVar[bool]
 
     @abc.abstractmethod

@@ -33,7 +33,7 @@ from jaxtyping import Array, Float, PRNGKeyArray
 
 from .networks import ACTIVATIONS
 
-__all__ = ["SAVINGS_HEADS", "SavingsPolicy", "knot_matrix", "knot_points"]
+__all__ = ["SAVINGS_HEADS", "Forecaster", "SavingsPolicy", "knot_matrix", "knot_points"]
 
 #: Heads of :class:`SavingsPolicy`.
 SAVINGS_HEADS = ("knots", "state")
@@ -96,6 +96,7 @@ class SavingsPolicy(eqx.Module):
     n_income: int = eqx.field(static=True)
     head: str = eqx.field(static=True)
     activation: str = eqx.field(static=True)
+    forecaster: Forecaster | None
 
     def __init__(self, a_grid, n_income: int, obs_ref, obs_scale, *, key: PRNGKeyArray,
                  hidden: int = 64, widths: tuple[int, ...] = (64, 64), activation: str = "tanh",
@@ -137,6 +138,13 @@ class SavingsPolicy(eqx.Module):
         self.layers = tuple(eqx.nn.Linear(sizes[i], sizes[i + 1], key=keys[2 + i])
                             for i in range(len(widths)))
         self.out = _zero_last(eqx.nn.Linear(widths[-1], n_out, key=keys[-1]))
+        self.forecaster = None
+
+    def with_forecaster(self, forecaster: Forecaster) -> SavingsPolicy:
+        """The same policy with the firms' :class:`Forecaster` attached (economies whose
+        equilibrium conditions look ahead)."""
+        return eqx.tree_at(lambda p: p.forecaster, self, forecaster,
+                           is_leaf=lambda x: x is None)
 
     def init_carry(self):
         n = self.gru.hidden_size if self.gru is not None else 0
@@ -179,8 +187,82 @@ class SavingsPolicy(eqx.Module):
         return jax.lax.scan(body, self.init_carry(), obs)[1]
 
 
+class Forecaster(eqx.Module):
+    """The firms' forecast of next date's equilibrium unknowns from the public history.
+
+    Equilibrium conditions that look ahead (a Phillips curve's expected inflation) need
+    ``E_t[U_{t+1}]`` before today's prices exist. A GRU reads the public observations of past
+    dates (the households' observation vector, normalised the same way); an MLP maps its state
+    and today's exogenous observations (shocks and announcements: the slice ``obs[n_priced:]``
+    of today's observation, known before prices form) to ``U_{t+1} = ref + scale * out``.
+    Trained by least squares on the realised ``U_{t+1}`` along simulated paths (the conditional
+    expectation is the minimiser; docs/theory.md §13.2). The last layer starts at zero: the
+    untrained forecast is the steady state.
+    """
+
+    gru: eqx.nn.GRUCell
+    layers: tuple[eqx.nn.Linear, ...]
+    out: eqx.nn.Linear
+    obs_ref: Float[Array, " n_obs"]
+    obs_scale: Float[Array, " n_obs"]
+    ref: Float[Array, " n_u"]
+    scale: Float[Array, " n_u"]
+    n_priced: int = eqx.field(static=True)
+    activation: str = eqx.field(static=True)
+
+    def __init__(self, obs_ref, obs_scale, ref, scale, n_priced: int, *, key: PRNGKeyArray,
+                 hidden: int = 32, widths: tuple[int, ...] = (64, 64), activation: str = "tanh"):
+        d_obs = int(np.shape(obs_ref)[0])
+        n_u = int(np.shape(ref)[0])
+        if not 0 <= n_priced <= d_obs:
+            raise ValueError(f"Forecaster.n_priced must lie in [0, {d_obs}]; got {n_priced}")
+        widths = tuple(int(w) for w in widths)
+        keys = jax.random.split(key, 2 + len(widths))
+        self.gru = eqx.nn.GRUCell(d_obs, hidden, key=keys[0])
+        sizes = (hidden + d_obs - n_priced,) + widths
+        self.layers = tuple(eqx.nn.Linear(sizes[i], sizes[i + 1], key=keys[1 + i])
+                            for i in range(len(widths)))
+        self.out = _zero_last(eqx.nn.Linear(widths[-1], n_u, key=keys[-1]))
+        self.obs_ref, self.obs_scale = jnp.asarray(obs_ref), jnp.asarray(obs_scale)
+        self.ref, self.scale = jnp.asarray(ref), jnp.asarray(scale)
+        self.n_priced, self.activation = int(n_priced), activation
+
+    def init_carry(self):
+        return jnp.zeros((self.gru.hidden_size,), self.obs_ref.dtype)
+
+    def _norm(self, obs):
+        ref, scale = jax.lax.stop_gradient((self.obs_ref, self.obs_scale))
+        return (obs - ref) / scale
+
+    def predict(self, carry, exo_obs) -> Float[Array, " n_u"]:
+        """``E_t[U_{t+1}]`` from the history state and today's exogenous observations."""
+        act = ACTIVATIONS[self.activation]
+        x = self._norm(jnp.concatenate([self.obs_ref[:self.n_priced], exo_obs]))
+        h = jnp.concatenate([carry, x[self.n_priced:]])
+        for layer in self.layers:
+            h = act(layer(h))
+        ref, scale = jax.lax.stop_gradient((self.ref, self.scale))
+        return ref + scale * self.out(h)
+
+    def update(self, carry, obs):
+        """The history state after today's full observation."""
+        return self.gru(self._norm(obs), carry)
+
+    def forecasts(self, obs: Float[Array, "T n_obs"]) -> Float[Array, "T n_u"]:
+        """The forecast made at every date of a recorded observation path."""
+        def body(carry, o):
+            return self.update(carry, o), self.predict(carry, o[self.n_priced:])
+
+        return jax.lax.scan(body, self.init_carry(), obs)[1]
+
+
 def trainable(policy: SavingsPolicy):
     """Filter spec of the trained leaves (every float array but the fixed normalisation data)."""
     spec = jax.tree_util.tree_map(eqx.is_inexact_array, policy)
-    return eqx.tree_at(lambda p: (p.obs_ref, p.obs_scale, p.W, p.state_feats), spec,
+    spec = eqx.tree_at(lambda p: (p.obs_ref, p.obs_scale, p.W, p.state_feats), spec,
                        replace=(False, False, False, False))
+    if policy.forecaster is not None:
+        spec = eqx.tree_at(lambda p: (p.forecaster.obs_ref, p.forecaster.obs_scale,
+                                      p.forecaster.ref, p.forecaster.scale), spec,
+                           replace=(False, False, False, False))
+    return spec

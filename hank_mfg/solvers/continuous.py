@@ -39,13 +39,33 @@ from ..model.base import AbstractHetAgentModel
 from ..model.economy import AbstractEconomy, Variables
 from ..model.household import Budget
 from ..operators.meanfield import lottery_weights
-from ..policies.savings import SavingsPolicy
-from .egm import _lottery_step, euler_error_table, euler_summary, household_arrays, household_step
+from ..policies.savings import Forecaster, SavingsPolicy
+from .egm import (
+    _lottery_step,
+    constrained_consumption,
+    euler_error_table,
+    euler_summary,
+    household_arrays,
+    household_step,
+)
 
 __all__ = [
-    "CapitalPrices", "ClearedPrice", "SavingsEvaluation", "SavingsProblem", "SavingsPath",
-    "evaluate_savings", "horizon_for", "savings_loss", "savings_problem", "savings_rollout",
-    "savings_value_and_grad", "stationary_policy_value",
+    "CapitalPrices",
+    "ClearedPrice",
+    "ForecastClearing",
+    "equilibrium_columns",
+    "initial_state",
+    "limit_consumption",
+    "SavingsEvaluation",
+    "SavingsPath",
+    "SavingsProblem",
+    "evaluate_savings",
+    "horizon_for",
+    "savings_loss",
+    "savings_problem",
+    "savings_rollout",
+    "savings_value_and_grad",
+    "stationary_policy_value",
 ]
 
 #: Savings shares below this are read as "at the borrowing limit" (Euler errors skip them).
@@ -59,15 +79,22 @@ def horizon_for(beta: float, tol: float) -> int:
     return max(2, int(math.ceil(math.log(tol) / math.log(float(beta)))))
 
 
-def stationary_policy_value(model, c, a_next, tol: float = 1e-12, maxiter: int = 100_000):
+def period_utility(model, c, n):
+    """``u(c) - v(n)``: consumption utility less the disutility of hours (zero without a
+    labour choice)."""
+    return model.utility(c) - model.labour_disutility(n)
+
+
+def stationary_policy_value(model, c, a_next, n=None, tol: float = 1e-12,
+                            maxiter: int = 100_000):
     """Value ``V(a, e)`` of a stationary savings policy, by iterating
-    ``V = u(c) + beta E[V(a', e') | e]`` with ``V`` linear in ``a'`` between grid points (the
-    lottery's interpolation) until the relative sup-norm change is below ``tol``.
+    ``V = u(c) - v(n) + beta E[V(a', e') | e]`` with ``V`` linear in ``a'`` between grid points
+    (the lottery's interpolation) until the relative sup-norm change is below ``tol``.
 
     Returns ``(V, iterations, relative change)`` (traceable; no error raised here).
     """
     a_grid, _, Pi_e, _ = household_arrays(model)
-    u = model.utility(c)
+    u = period_utility(model, c, jnp.ones_like(c) if n is None else n)
     lot = lottery_weights(a_next, a_grid)
 
     def cond(s):
@@ -137,10 +164,12 @@ class CapitalPrices(eqx.Module):
 
     names = ("K", "L", "Y", "r", "w", "z")
 
-    def initial_carry(self, problem):
+    forward_targets = ()
+
+    def initial_carry(self, problem, policy):
         return jnp.zeros((), problem.a_grid.dtype)
 
-    def clear(self, problem, mu, z, carry, act):
+    def clear(self, problem, policy, mu, z, carry, act):
         from ..operators.meanfield import AggregateState
 
         model = problem.model
@@ -179,33 +208,26 @@ class ClearedPrice(eqx.Module):
     def names(self):
         return (self.unknown,)
 
-    def initial_carry(self, problem):
+    forward_targets = ()
+
+    def initial_carry(self, problem, policy):
         ss = problem.ss_values
         return {k: ss[k] for k in (self.unknown,) + tuple(problem.model.exogenous)}
 
-    def _variables(self, problem, prev, now):
-        v = Variables({k: jnp.stack([prev[k], now[k]]) for k in now}, ss=problem.ss_values)
-        problem.model.aggregates(v)
-        return v
-
-    def clear(self, problem, mu, z, carry, act):
+    def clear(self, problem, policy, mu, z, carry, act):
         model, ss = problem.model, problem.ss_values
-        exo = {s: ss[s] + z[i] for i, s in enumerate(problem.shock_names)}
-        exo = {k: exo.get(k, ss[k]) for k in model.exogenous}
+        exo, _ = _exogenous(problem, z)
 
         def at(price):
             now = {self.unknown: price, **exo}
-            v = self._variables(problem, carry, now)
+            v = _variables(problem, [carry, now])
             budget = model.budget({k: v[k][1] for k in model.household_inputs})
-            after = self._variables(problem, now, {self.unknown: ss[self.unknown],
-                                                   **{k: ss[k] for k in model.exogenous}})
+            after = _variables(problem, [now, {k: ss[k] for k in now}])
             R_next = model.budget({k: after[k][1] for k in model.household_inputs}).R
-            obs = jnp.stack([price] + [exo[k] for k in model.exogenous])
+            obs = jnp.concatenate([jnp.stack([price] + [exo[k] for k in model.exogenous]),
+                                   _queue(problem, z)])
             out = act(budget, R_next / problem.R_ss, obs)
-            a_next, c = out[2], out[3]
-            v["A"] = jnp.full((2,), jnp.sum(mu * a_next))
-            v["C"] = jnp.full((2,), jnp.sum(mu * c))
-            v["N"] = jnp.full((2,), jnp.sum(mu * problem.e_grid[None, :]))
+            _household_aggregates(problem, v, mu, out)
             return model.residuals(v)[self.target][1], (budget, obs, out, v)
 
         lo = ss[self.unknown] - self.width
@@ -215,6 +237,183 @@ class ClearedPrice(eqx.Module):
         record = {k: v[k][1] for k in (self.unknown,) + tuple(model.household_inputs)
                   + tuple(model.exogenous)}
         return budget, obs, out, {self.unknown: price, **exo}, record, res
+
+
+def _variables(problem, dates):
+    """The economy's aggregate block on consecutive dates (a list of ``{name: value}``)."""
+    v = Variables({k: jnp.stack([d[k] for d in dates]) for k in dates[0]}, ss=problem.ss_values)
+    problem.model.aggregates(v)
+    return v
+
+
+def _household_aggregates(problem, v, mu, out):
+    """Set the households' ``A, C, N`` (today's, on every date of ``v``) from their choices."""
+    n_dates = v[next(iter(v.keys()))].shape[0]
+    a_next, c, n = out[2], out[3], out[5]
+    v["A"] = jnp.full((n_dates,), jnp.sum(mu * a_next))
+    v["C"] = jnp.full((n_dates,), jnp.sum(mu * c))
+    v["N"] = jnp.full((n_dates,), jnp.sum(mu * n * problem.e_grid[None, :]))
+
+
+def _exogenous(problem, z):
+    """Today's exogenous aggregates and their expected values tomorrow (AR(1) decay plus the
+    announced innovation that hits tomorrow) from the noise state ``z`` (shocks, then the
+    announcement queue)."""
+    model, ss = problem.model, problem.ss_values
+    k = problem.n_shocks
+    now = {s: ss[s] + z[i] for i, s in enumerate(problem.shock_names)}
+    nxt = {s: ss[s] + problem.rho[i] * z[i] for i, s in enumerate(problem.shock_names)}
+    if problem.news:
+        name = problem.shock_names[problem.news_index]
+        nxt[name] = nxt[name] + z[k]
+    return ({n: now.get(n, ss[n]) for n in model.exogenous},
+            {n: nxt.get(n, ss[n]) for n in model.exogenous})
+
+
+def _queue(problem, z):
+    """The announcements (innovations that hit at ``t + 1 .. t + K``) in the noise state."""
+    return z[problem.n_shocks:]
+
+
+class ForecastClearing(eqx.Module):
+    """Every transition unknown solved each date, with the firms' forecast for what lies ahead
+    (an :class:`AbstractEconomy` whose equilibrium conditions look one date ahead, e.g. the
+    one-asset HANK's Phillips curve; docs/theory.md §13).
+
+    At date ``t`` the forecaster (in the policy) predicts next date's unknowns ``U_{t+1}`` from the
+    public history and today's exogenous observations; the economy's aggregate block runs on
+    the dates ``(t - 1, t, t + 1)`` — yesterday's solution, today's candidate ``U_t``, the
+    forecast with the exogenous variables at their expected values — the households observe
+    ``observed`` aggregates at ``t``, the exogenous variables and the announcements, and choose;
+    Newton's method on ``U_t`` (Jacobian by forward differences at the date's starting guess,
+    yesterday's solution, then ``steps`` chord steps, re-evaluated at each ``refresh``) zeroes
+    every transition target at ``t``. The solution is a stop-gradient (price takers). The
+    structural start expects the forecast return ``R_{t+1}``.
+
+    The root find is a quasi-Newton (Broyden) iteration: ``steps`` steps a date from
+    yesterday's solution, with the Jacobian carried from date to date and updated by Broyden's
+    rank-one formula after every step, starting from ``jacobian`` (forward differences at the
+    steady state under the structural start). One household evaluation per step.
+    """
+
+    unknowns: tuple = eqx.field(static=True)
+    targets: tuple = eqx.field(static=True)
+    observed: tuple = eqx.field(static=True)
+    forward_targets: tuple = eqx.field(static=True)
+    market_names: tuple = eqx.field(static=True)
+    jacobian: Array | None = None
+    steps: int = eqx.field(static=True, default=5)
+
+    def __check_init__(self):
+        if self.steps < 1:
+            raise ValueError(f"ForecastClearing.steps must be at least 1; got {self.steps}")
+
+    @property
+    def names(self):
+        return self.unknowns
+
+    def initial_carry(self, problem, policy):
+        ss = problem.ss_values
+        carry = {k: ss[k] for k in self.unknowns + tuple(problem.model.exogenous)}
+        return dict(carry, history=policy.forecaster.init_carry(), jacobian=self.jacobian)
+
+    def forecast(self, problem, policy, z, carry):
+        """``E_t[U_{t+1}]`` (the forecaster's) and the expected exogenous variables."""
+        exo, exo_next = _exogenous(problem, z)
+        exo_obs = jnp.concatenate([jnp.stack([exo[k] for k in problem.model.exogenous]),
+                                   _queue(problem, z)])
+        U_next = policy.forecaster.predict(carry["history"], exo_obs)
+        return exo, {**{u: U_next[j] for j, u in enumerate(self.unknowns)}, **exo_next}
+
+    def evaluate(self, problem, mu, z, prev, now_exo, nxt, act, U):
+        """Today's targets at candidate unknowns ``U``, and what the households chose."""
+        model = problem.model
+        now = {**{u: U[j] for j, u in enumerate(self.unknowns)}, **now_exo}
+        keys = list(now)
+        v = _variables(problem, [{k: prev[k] for k in keys}, now, {k: nxt[k] for k in keys}])
+        budget = model.budget({k: v[k][1] for k in model.household_inputs})
+        R_next = model.budget({k: v[k][2] for k in model.household_inputs}).R
+        obs = jnp.concatenate([jnp.stack([v[k][1] for k in self.observed]
+                                         + [now_exo[k] for k in model.exogenous]),
+                               _queue(problem, z)])
+        out = act(budget, R_next / problem.R_ss, obs)
+        _household_aggregates(problem, v, mu, out)
+        res = model.residuals(v)
+        return jnp.stack([res[k][1] for k in self.targets]), (budget, obs, out, v, res)
+
+    def clear(self, problem, policy, mu, z, carry, act):
+        model = problem.model
+        exo, nxt = self.forecast(problem, policy, z, carry)
+        def F(U):
+            return self.evaluate(problem, mu, z, carry, exo, nxt, act, U)
+
+        U0 = jnp.stack([carry[u] for u in self.unknowns])
+
+        def body(_, state):
+            U, F_U, J = state
+            dx = -jnp.linalg.solve(J, F_U)
+            F_new = F(U + dx)[0]
+            return U + dx, F_new, broyden_update(J, dx, F_new - F_U)
+
+        U, F_U, J = jax.lax.fori_loop(0, self.steps - 1, body,
+                                      (U0, F(U0)[0], carry["jacobian"]))
+        # the last step outside the loop: the households' choices at the solution depend on the
+        # policy only directly (the solution is a stop-gradient: they take prices as given)
+        dx = -jnp.linalg.solve(J, F_U)
+        U = jax.lax.stop_gradient(U + dx)
+        err, (budget, obs, out, v, res) = F(U)
+        J = broyden_update(J, dx, err - F_U)
+        record = {k: v[k][1] for k in v.keys() if k not in ("A", "C")}
+        record.update({k: r[1] for k, r in res.items() if k not in self.forward_targets})
+        new_carry = {k: v[k][1] for k in self.unknowns + tuple(model.exogenous)}
+        new_carry["history"] = policy.forecaster.update(carry["history"], obs)
+        new_carry["jacobian"] = J
+        return budget, obs, out, new_carry, record, jnp.max(jnp.abs(err))
+
+    def steady_state_jacobian(self, problem, policy, step: float = 1e-7):
+        """``dF/dU`` of today's targets at the steady state (forward differences), the starting
+        Jacobian of the quasi-Newton iteration."""
+        carry = self.initial_carry(problem, policy)
+        z = jnp.zeros((problem.n_noise,), problem.a_grid.dtype)
+        exo, nxt = self.forecast(problem, policy, z, carry)
+        h0 = policy.init_carry()
+
+        def act(b, f, o):
+            return _act(problem, policy, h0, b, f, o)
+
+        def F(U):
+            return self.evaluate(problem, problem.mu_ss, z, carry, exo, nxt, act, U)[0]
+
+        U0 = jnp.stack([carry[u] for u in self.unknowns])
+        h = step * (1.0 + jnp.abs(U0))
+        cols = jax.vmap(F)(U0[None, :] + jnp.diag(h))
+        return ((cols - F(U0)[None, :]) / h[:, None]).T
+
+
+    def expected_residuals(self, problem, prev, now, hh, nodes, weights):
+        """``E_t`` of each forward-looking target at ``t`` over next date's quadrature nodes
+        (``nodes``: the carries after date ``t + 1`` at each node; ``hh``: today's ``A, C, N``)."""
+        model = problem.model
+        keys = list(self.unknowns) + list(model.exogenous)
+
+        def one(nxt):
+            v = _variables(problem, [{k: prev[k] for k in keys}, {k: now[k] for k in keys},
+                                     {k: nxt[k] for k in keys}])
+            for k, x in hh.items():
+                v[k] = jnp.full((3,), x)
+            res = model.residuals(v)
+            return jnp.stack([res[k][1] for k in self.forward_targets])
+
+        return jnp.sum(weights[:, None] * jax.vmap(one)(nodes), axis=0)
+
+
+def broyden_update(J, dx, dF):
+    """Broyden's rank-one update ``J + (dF - J dx) dx^T / (dx^T dx)`` (skipped for a
+    negligible step)."""
+    nrm = jnp.sum(dx * dx)
+    ok = nrm > 1e-28
+    upd = jnp.outer(dF - J @ dx, dx) / jnp.where(ok, nrm, 1.0)
+    return jnp.where(ok, J + upd, J)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -229,8 +428,13 @@ class SavingsProblem(eqx.Module):
         a_grid, e_grid, Pi_e: household arrays. mu_ss, a_ss, c_ss, Va_ss, V_ss: the steady
             state's distribution, policies, marginal value and value ``(n_a, n_e)``.
         ss_values: steady-state aggregates by name. R_ss: steady-state gross return.
-        rho, sigma: the shocks' AR(1) coefficients ``(n_shocks,)``; shock_names their names.
+        rho: the shocks' AR(1) coefficients ``(n_shocks,)``; shock_names their names.
+        sigma: the s.d. of every innovation ``(n_noise,)``: the shocks' surprises, then the
+            ``news`` announced innovations of the shock ``news_index`` (hitting ``1..news``
+            dates after their announcement); noise_names their names (``rstar_news4``).
         obs_ref, obs_scale: the observation at the steady state and its normalising scale.
+        forecast_scale: the normalising scale of the forecast unknowns (economies whose
+            conditions look ahead; ones otherwise).
         horizon: ``T``. common_noise: whether paths are sampled (else ``eps = 0``).
         steady_state: the EGM steady state the problem was built from.
     """
@@ -248,12 +452,15 @@ class SavingsProblem(eqx.Module):
     ss_values: dict
     R_ss: Float[Array, ""]
     rho: Float[Array, " n_shocks"]
-    sigma: Float[Array, " n_shocks"]
+    sigma: Float[Array, " n_noise"]
     obs_ref: Float[Array, " n_obs"]
     obs_scale: Float[Array, " n_obs"]
+    forecast_scale: Float[Array, " n_u"]
     shock_names: tuple = eqx.field(static=True)
     horizon: int = eqx.field(static=True)
     common_noise: bool = eqx.field(static=True)
+    news: int = eqx.field(static=True, default=0)
+    news_index: int = eqx.field(static=True, default=0)
     steady_state: Any = None
 
     @property
@@ -261,62 +468,115 @@ class SavingsProblem(eqx.Module):
         return len(self.shock_names)
 
     @property
+    def n_noise(self) -> int:
+        """Innovations per date: one surprise per shock and ``news`` announcements."""
+        return self.n_shocks + self.news
+
+    @property
+    def noise_names(self) -> tuple[str, ...]:
+        name = self.shock_names[self.news_index] if self.shock_names else ""
+        return self.shock_names + tuple(f"{name}_news{k}" for k in range(1, self.news + 1))
+
+    @property
     def beta(self):
         return self.model.beta
 
     def sample_noise(self, *, key: PRNGKeyArray, n_paths: int, T: int | None = None):
-        """Standard normal innovations ``(n_paths, T, n_shocks)`` (zeros without common noise)."""
+        """Standard normal innovations ``(n_paths, T, n_noise)`` (zeros without common noise)."""
         T = self.horizon if T is None else T
-        shape = (n_paths, T, self.n_shocks)
+        shape = (n_paths, T, self.n_noise)
         if not self.common_noise:
             return jnp.zeros(shape, self.a_grid.dtype)
         return jax.random.normal(key, shape, self.a_grid.dtype)
 
     def make_policy(self, *, key, **arch) -> SavingsPolicy:
-        return SavingsPolicy(self.a_grid, self.e_grid.shape[0], self.obs_ref, self.obs_scale,
-                             key=key, **arch)
+        """A policy for this problem (with the firms' forecaster when the economy needs one)."""
+        k_hh, k_f = jax.random.split(key)
+        policy = SavingsPolicy(self.a_grid, self.e_grid.shape[0], self.obs_ref, self.obs_scale,
+                               key=k_hh, **arch)
+        if isinstance(self.prices, ForecastClearing):
+            ss = self.ss_values
+            ref = jnp.stack([ss[u] for u in self.prices.unknowns])
+            widths = arch.get("widths", (64, 64))
+            forecaster = Forecaster(self.obs_ref, self.obs_scale, ref, self.forecast_scale,
+                                    len(self.prices.observed), key=k_f,
+                                    hidden=arch.get("hidden", 32), widths=widths,
+                                    activation=arch.get("activation", "tanh"))
+            policy = policy.with_forecaster(forecaster)
+        return policy
 
 
 def check_supported(model) -> None:
-    """``ValueError`` (naming the model and the declaration it cannot take) unless continuous-choice
-    RSPG covers ``model``: a capital economy, or an economy without a labour choice whose one
-    transition unknown clears one market each date."""
-    if isinstance(model, AbstractEconomy):
-        if model.endogenous_labour:
-            raise ValueError(
-                f"RSPG with continuous choices: {type(model).__name__} has a labour choice; the "
-                "savings policy covers households without one")
-        if len(model.transition_unknowns) != 1:
-            raise ValueError(
-                f"RSPG with continuous choices clears one price per date; "
-                f"{type(model).__name__}.transition_unknowns is {model.transition_unknowns}")
-    elif not isinstance(model, AbstractHetAgentModel):
+    """``TypeError`` unless continuous-choice RSPG covers ``model``: a capital economy
+    (:class:`AbstractHetAgentModel`) or an :class:`AbstractEconomy` (with or without a labour
+    choice; one transition unknown is cleared by bisection, several by Newton with the firms'
+    forecast of the next date)."""
+    if not isinstance(model, AbstractEconomy | AbstractHetAgentModel):
         raise TypeError(f"RSPG with continuous choices expects an AbstractHetAgentModel or an "
                         f"AbstractEconomy; got {type(model).__name__}")
 
 
+def _forward_targets(model, ss_values) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The transition targets whose date-``t`` residual moves with next date's unknowns, and
+    the names of the economy's other residuals."""
+    keys = list(model.transition_unknowns) + list(model.exogenous)
+    base = {k: jnp.asarray(ss_values[k], dtype=float) for k in keys}
+    out = []
+    for u in model.transition_unknowns:
+        nxt = dict(base, **{u: base[u] + 1e-3 * (1.0 + jnp.abs(base[u]))})
+        rows = []
+        for last in (base, nxt):
+            v = Variables({k: jnp.stack([base[k], base[k], last[k]]) for k in keys},
+                          ss=ss_values)
+            model.aggregates(v)
+            for name in ("A", "C", "N"):
+                v[name] = jnp.full((3,), jnp.asarray(ss_values[name], dtype=float))
+            res = model.residuals(v)
+            rows.append({k: float(res[k][1]) for k in res})
+        out += [k for k in rows[0] if rows[0][k] != rows[1][k] and k not in out]
+    return tuple(out), tuple(k for k in rows[0] if k not in out)
+
+
 def savings_problem(model, steady_state, *, horizon: int | None = None,
-                    horizon_tol: float = 1e-2) -> SavingsProblem:
+                    horizon_tol: float = 1e-2, news: int = 0,
+                    news_shock: str | None = None) -> SavingsProblem:
     """Compile ``model`` around its ``steady_state`` for continuous-choice RSPG.
 
     Args:
         model: an :class:`AbstractHetAgentModel` (prices in closed form) or an
-            :class:`AbstractEconomy` with one transition unknown cleared each date.
+            :class:`AbstractEconomy` (one transition unknown cleared each date by bisection;
+            several solved by Newton with the firms' forecast, :class:`ForecastClearing`).
         steady_state: ``hm.steady_state(model)`` (EGM).
         horizon: ``T`` (default: the first with ``beta^T <= horizon_tol``).
+        news: ``K``, announced innovations of ``news_shock`` (default: the first shock) that hit
+            ``1..K`` dates after they are announced. The shock's innovation variance is split
+            equally between its surprise and the ``K`` announcements, so that its unconditional
+            variance stays the calibrated one.
     """
     check_supported(model)
+    news = int(news)
+    if news < 0:
+        raise ValueError(f"RSPGConfig.news must be a non-negative number of dates; got {news}")
     if isinstance(model, AbstractEconomy):
         solved = steady_state.model
-        prices = ClearedPrice(unknown=model.transition_unknowns[0],
-                              target=model.transition_targets[0])
         ss_values = {k: jnp.asarray(v, dtype=float) for k, v in steady_state.values.items()}
+        forward, markets = _forward_targets(solved, ss_values)
+        if len(model.transition_unknowns) == 1 and not forward:
+            prices = ClearedPrice(unknown=model.transition_unknowns[0],
+                                  target=model.transition_targets[0])
+            observed = (prices.unknown,)
+        else:
+            observed = tuple(getattr(model, "observed", ())) or tuple(model.transition_unknowns)
+            prices = ForecastClearing(
+                unknowns=tuple(model.transition_unknowns),
+                targets=tuple(model.transition_targets), observed=observed,
+                forward_targets=forward, market_names=markets)
         shocks = solved.shocks()
         names = tuple(s.name for s in shocks)
         rho = jnp.asarray([s.rho for s in shocks], dtype=float)
         sigma = jnp.asarray([s.sigma for s in shocks], dtype=float)
         budget = solved.budget(ss_values)
-        obs_ref = jnp.stack([ss_values[prices.unknown]]
+        obs_ref = jnp.stack([ss_values[k] for k in observed]
                             + [ss_values[k] for k in solved.exogenous])
     elif isinstance(model, AbstractHetAgentModel):
         solved, prices = model, CapitalPrices()
@@ -330,42 +590,75 @@ def savings_problem(model, steady_state, *, horizon: int | None = None,
         agg = AggregateState(K=ss_values["K"], L=ss_values["L"], z=jnp.zeros(()),
                              Y=ss_values["Y"], r=ss_values["r"], w=ss_values["w"])
         obs_ref = model.observation(agg)
-    else:
-        raise TypeError(f"RSPG with continuous choices expects an AbstractHetAgentModel or an "
-                        f"AbstractEconomy; got {type(model).__name__}")
+    news_index = 0
+    if news:
+        if news_shock is None:
+            news_shock = names[0]
+        if news_shock not in names:
+            raise ValueError(f"RSPGConfig.news_shock must name one of the shocks {names}; got "
+                             f"{news_shock!r}")
+        news_index = names.index(news_shock)
+        part = sigma[news_index] / math.sqrt(news + 1.0)
+        sigma = jnp.concatenate([sigma.at[news_index].set(part), jnp.full((news,), part)])
+        obs_ref = jnp.concatenate([obs_ref, jnp.zeros((news,), obs_ref.dtype)])
     a_grid, e_grid, Pi_e, _ = household_arrays(solved)
     a_ss, c_ss = jnp.asarray(steady_state.a_policy), jnp.asarray(steady_state.c_policy)
-    V_ss, it, err = stationary_policy_value(solved, c_ss, a_ss)
+    n_ss = getattr(steady_state, "n_policy", None)
+    V_ss, it, err = stationary_policy_value(solved, c_ss, a_ss, n_ss)
     if not float(err) <= 1e-12:
         raise RuntimeError(f"savings_problem: the steady-state value did not converge after "
                            f"{int(it)} iterations (relative change {float(err):.3g})")
     T = horizon_for(float(solved.beta), horizon_tol) if horizon is None else int(horizon)
     if T < 2:
         raise ValueError(f"RSPGConfig.horizon must be at least 2; got {T}")
+    n_u = len(prices.unknowns) if isinstance(prices, ForecastClearing) else 0
     problem = SavingsProblem(
         model=solved, prices=prices, a_grid=a_grid, e_grid=e_grid, Pi_e=Pi_e,
         mu_ss=jnp.asarray(steady_state.mu), a_ss=a_ss, c_ss=c_ss,
         Va_ss=jnp.asarray(steady_state.Va), V_ss=V_ss, ss_values=ss_values, R_ss=budget.R,
         rho=rho, sigma=sigma, obs_ref=obs_ref, obs_scale=jnp.ones_like(obs_ref),
-        shock_names=names, horizon=T, common_noise=bool(model.common_noise),
-        steady_state=steady_state,
+        forecast_scale=jnp.ones((n_u,), obs_ref.dtype),
+        shock_names=names, horizon=T, common_noise=bool(model.common_noise), news=news,
+        news_index=news_index, steady_state=steady_state,
     )
-    return eqx.tree_at(lambda p: p.obs_scale, problem, observation_scale(problem))
+    if isinstance(prices, ForecastClearing):
+        policy = problem.make_policy(key=jax.random.key(0), hidden=1, widths=(1,), n_knots=2)
+        J = jax.jit(prices.steady_state_jacobian)(problem, policy)
+        problem = eqx.tree_at(lambda p: p.prices.jacobian, problem, J,
+                              is_leaf=lambda x: x is None)
+    obs_scale, forecast_scale = observation_scale(problem)
+    return eqx.tree_at(lambda p: (p.obs_scale, p.forecast_scale), problem,
+                       (obs_scale, forecast_scale))
 
 
 def observation_scale(problem: SavingsProblem, n_paths: int = 4, seed: int = 0):
-    """The s.d. of each observation over dates and paths under the structural start (the
-    untrained policy), so that the network reads deviations of order one. Without common
-    noise (or for an observation that does not move): 1% of its steady-state level (1e-4 at
-    zero)."""
+    """The s.d. of each observation (and of each forecast unknown) over dates and paths under
+    the structural start (the untrained policy), so that the networks read and write
+    deviations of order one. Without common noise (or for a series that does not move): 1% of
+    its steady-state level (1e-4 at zero)."""
     policy = problem.make_policy(key=jax.random.key(seed), hidden=1, widths=(1,), n_knots=2)
+    names = problem.prices.unknowns if isinstance(problem.prices, ForecastClearing) else ()
+    ref_u = jnp.stack([problem.ss_values[u] for u in names]) if names else jnp.zeros((0,))
     fallback = 1e-2 * jnp.abs(problem.obs_ref) + 1e-4
+    fallback_u = 1e-2 * jnp.abs(ref_u) + 1e-4
     if not problem.common_noise:
-        return fallback
+        return fallback, fallback_u
     eps = problem.sample_noise(key=jax.random.key(seed), n_paths=n_paths)
-    obs = jax.jit(jax.vmap(lambda e: savings_rollout(problem, policy, e).obs))(eps)
-    sd = jnp.std(obs.reshape(-1, obs.shape[-1]), axis=0)
-    return jnp.where(sd > 1e-12 * (1.0 + jnp.abs(problem.obs_ref)), sd, fallback)
+
+    def one(e):
+        path = savings_rollout(problem, policy, e)
+        U = jnp.stack([path.agg[u] for u in names], axis=-1) if names else path.obs[:, :0]
+        return path.obs, U
+
+    obs, U = jax.jit(jax.vmap(one))(eps)
+
+    def sd_of(x, ref, fb):
+        if x.shape[-1] == 0:
+            return fb
+        sd = jnp.std(x.reshape(-1, x.shape[-1]), axis=0)
+        return jnp.where(sd > 1e-12 * (1.0 + jnp.abs(ref)), sd, fb)
+
+    return sd_of(obs, problem.obs_ref, fallback), sd_of(U, ref_u, fallback_u)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -374,17 +667,21 @@ def observation_scale(problem: SavingsProblem, n_paths: int = 4, seed: int = 0):
 class SavingsPath(eqx.Module):
     """One mean-field path under a savings policy (leading axis ``T``; batched adds ``B``).
 
-    mu: distribution at the start of each date ``(T, n_a, n_e)``. a_next, c: savings and
-    consumption. share: the saved share ``x``. dshare: ``da'/d logit = x (1 - x) (m - a_min)``.
+    mu: distribution at the start of each date ``(T, n_a, n_e)``. a_next, c, n: savings,
+    consumption and hours (ones without a labour choice). share: the share ``x`` of the
+    borrowing-limit consumption that is not consumed. dshare: ``da'/d logit``.
     obs: observations ``(T, n_obs)``. budget: the :class:`Budget` of each date. agg: named
     aggregates ``(T,)`` (prices, ``C``, ``A``). residual: the cleared market's residual ``(T,)``.
-    z: the shocks' states ``(T, n_shocks)``. hidden, carry: the policy's history state and the
-    prices' carry after each date (to branch on next date's shock, :func:`path_euler_errors`).
+    z: the noise states ``(T, n_noise)`` (shocks, then announcements). hidden, carry: the
+    policy's history state and the prices' carry after each date (to branch on next date's
+    shock, :func:`path_euler_errors`). final: the rollout's state after the last date (to
+    continue from it, :func:`savings_rollout` ``start``).
     """
 
     mu: Array
     a_next: Array
     c: Array
+    n: Array
     share: Array
     dshare: Array
     obs: Array
@@ -394,67 +691,128 @@ class SavingsPath(eqx.Module):
     z: Array
     hidden: Array
     carry: Any
+    final: Any = None
+
+
+def limit_consumption(model, budget: Budget, a_grid):
+    """Consumption and hours of a household that saves the borrowing limit ``a_min``:
+    ``(m - a_min, 1)`` without a labour choice, else the root of ``c - we n(c) = R a + y -
+    a_min`` (:func:`~hank_mfg.solvers.egm.constrained_consumption`)."""
+    if not model.endogenous_labour:
+        m = budget.cash_on_hand(a_grid)
+        return m - a_grid[0], jnp.ones_like(m)
+    rhs = budget.R * a_grid[:, None] + budget.y[None, :] - a_grid[0]
+    return constrained_consumption(model, budget, rhs)
 
 
 def _act(problem: SavingsProblem, policy: SavingsPolicy, h, budget, factor, obs):
-    """The households' choices at one date: the structural start plus the learned correction."""
+    """The households' choices at one date: the structural start plus the learned correction.
+
+    Consumption is ``c = (1 - x) c_max`` with ``c_max`` the consumption of a household that
+    saves the borrowing limit; hours follow from the intratemporal condition and savings from
+    the budget, so ``a' >= a_min`` and ``c > 0`` for every ``x`` in ``(0, 1)``. Without a labour
+    choice this is ``a' = a_min + x (m - a_min)``. Returns ``(h, x, a', c, da'/d logit, n)``.
+    """
     model, a_grid = problem.model, problem.a_grid
     arrays = (a_grid, problem.e_grid, problem.Pi_e, None)
-    m = budget.cash_on_hand(a_grid)
-    span = m - a_grid[0]
-    _, a_base, _, _ = household_step(model, factor * problem.Va_ss, budget, arrays=arrays)
-    xb = jnp.clip((a_base - a_grid[0]) / span, EDGE, 1.0 - EDGE)
+    limit = limit_consumption(model, budget, a_grid)
+    c_max = limit[0]
+    _, _, c_base, _ = household_step(model, factor * problem.Va_ss, budget, arrays=arrays,
+                                     limit=limit if model.endogenous_labour else None)
+    xb = jnp.clip(1.0 - c_base / c_max, EDGE, 1.0 - EDGE)
     base = jax.lax.stop_gradient(jnp.log(xb) - jnp.log1p(-xb))
     h, delta = policy.step(h, obs)
     x = jax.nn.sigmoid(base + delta)
-    a_next = a_grid[0] + x * span
-    return h, x, a_next, m - a_next, x * (1.0 - x) * span
+    if model.endogenous_labour:
+        c = (1.0 - x) * c_max
+        n = model.hours(budget.we[None, :], model.marginal_utility(c))
+        a_next = budget.cash_on_hand(a_grid, n) - c
+        # a' = R a + y + we n(c) - c:  da'/dc = -(1 + frisch sigma we n / c)
+        dshare = x * (1.0 - x) * c_max * (1.0 + model.frisch * model.sigma
+                                          * budget.we[None, :] * n / c)
+    else:
+        a_next = a_grid[0] + x * c_max
+        c = budget.cash_on_hand(a_grid) - a_next
+        n = jnp.ones_like(c)
+        dshare = x * (1.0 - x) * c_max
+    return h, x, a_next, c, dshare, n
+
+
+def _advance(problem: SavingsProblem, z_prev, e, shock):
+    """The noise state after one date: shocks ``z_t = rho z_{t-1} + sigma eps_t + shock_t``
+    (plus the announced innovation that hits now), announcements shifted one date closer and
+    today's appended (``shock``: deterministic innovations, e.g. an impulse)."""
+    k = problem.n_shocks
+    inn = problem.sigma * e + shock
+    z = problem.rho * z_prev[:k] + inn[:k]
+    if not problem.news:
+        return z
+    queue = z_prev[k:]
+    z = z.at[problem.news_index].add(queue[0])
+    queue = jnp.concatenate([queue[1:], jnp.zeros((1,), queue.dtype)]) + inn[k:]
+    return jnp.concatenate([z, queue])
+
+
+def initial_state(problem: SavingsProblem, policy: SavingsPolicy, mu0=None):
+    """The rollout's state at the start: ``(mu, noise state, policy history, prices' carry)``
+    at the steady state (or from the distribution ``mu0``)."""
+    mu0 = problem.mu_ss if mu0 is None else mu0
+    dtype = problem.a_grid.dtype
+    return (jax.lax.stop_gradient(mu0), jnp.zeros((problem.n_noise,), dtype),
+            policy.init_carry(), problem.prices.initial_carry(problem, policy))
 
 
 def savings_rollout(problem: SavingsProblem, policy: SavingsPolicy, eps, mu0=None,
-                    z_shock=None) -> SavingsPath:
-    """Roll the population forward ``T = eps.shape[0]`` dates (``eps (T, n_shocks)``).
+                    z_shock=None, start=None) -> SavingsPath:
+    """Roll the population forward ``T = eps.shape[0]`` dates (``eps (T, n_noise)``).
 
     Shocks: ``z_t = rho z_{t-1} + sigma eps_t + z_shock_t`` from ``z_{-1} = 0``, so the first
-    innovation hits at date 0 (the policy learns to read a shock from its first observation).
-    ``z_shock (T, n_shocks)``: deterministic innovations (impulse responses). The mean field,
-    prices and observations carry a stop-gradient (docs/theory.md §12.3); the policy's choices
-    stay differentiable.
+    innovation hits at date 0 (the policy learns to read a shock from its first observation);
+    announced innovations hit ``k`` dates after their announcement (:func:`_advance`).
+    ``z_shock (T, n_noise)``: deterministic innovations (impulse responses). ``start``: the
+    state to start from (:func:`initial_state`, or the ``final`` state of another path); default
+    the steady state (distribution ``mu0``). The mean field, prices and observations carry a
+    stop-gradient (docs/theory.md §12.3); the policy's choices stay differentiable.
     """
-    mu0 = problem.mu_ss if mu0 is None else mu0
     z_shock = jnp.zeros_like(eps) if z_shock is None else jnp.asarray(z_shock, eps.dtype)
     sg = jax.lax.stop_gradient
 
     def body(state, xs):
         mu, z_prev, h, carry = state
         e, shock = xs
-        z = problem.rho * z_prev + problem.sigma * e + shock
+        z = _advance(problem, z_prev, e, shock)
 
         def act(budget, factor, obs):
             return _act(problem, policy, h, budget, sg(factor), sg(obs))
 
-        budget, obs, out, carry, record, res = problem.prices.clear(problem, mu, z, carry, act)
-        h_new, x, a_next, c, dx = out
+        budget, obs, out, carry, record, res = problem.prices.clear(problem, policy, mu, z,
+                                                                    carry, act)
+        h_new, x, a_next, c, dx, n = out
         record = dict(record, C=jnp.sum(mu * c), A=jnp.sum(mu * a_next))
         lot = lottery_weights(sg(a_next), problem.a_grid)
         mu_next = sg(_lottery_step(mu, lot, problem.Pi_e))
         carry = sg(carry)
-        return (mu_next, z, h_new, carry), (mu, a_next, c, x, dx, sg(obs),
-                                                 jax.tree_util.tree_map(sg, budget),
-                                                 jax.tree_util.tree_map(sg, record), sg(res),
-                                                 z, sg(h_new), carry)
+        return (mu_next, z, h_new, carry), (mu, a_next, c, n, x, dx, sg(obs),
+                                            jax.tree_util.tree_map(sg, budget),
+                                            jax.tree_util.tree_map(sg, record), sg(res),
+                                            z, sg(h_new), carry)
 
-    init = (sg(mu0), jnp.zeros((problem.n_shocks,), eps.dtype), policy.init_carry(),
-            problem.prices.initial_carry(problem))
-    _, (mu, a_next, c, x, dx, obs, budget, agg, res, z, hid, carry) = jax.lax.scan(
+    init = initial_state(problem, policy, mu0) if start is None else start
+    final, (mu, a_next, c, n, x, dx, obs, budget, agg, res, z, hid, carry) = jax.lax.scan(
         body, init, (eps, z_shock))
-    return SavingsPath(mu=mu, a_next=a_next, c=c, share=x, dshare=dx, obs=obs, budget=budget,
-                       agg=agg, residual=res, z=z, hidden=hid, carry=carry)
+    return SavingsPath(mu=mu, a_next=a_next, c=c, n=n, share=x, dshare=dx, obs=obs,
+                       budget=budget, agg=agg, residual=res, z=z, hidden=hid, carry=carry,
+                       final=final)
 
 
-def savings_rollout_batch(problem, policy, eps, mu0=None, z_shock=None) -> SavingsPath:
-    """:func:`savings_rollout` over ``B`` paths ``eps (B, T, n_shocks)``."""
-    return jax.vmap(lambda e: savings_rollout(problem, policy, e, mu0, z_shock))(eps)
+def savings_rollout_batch(problem, policy, eps, mu0=None, z_shock=None,
+                          start=None) -> SavingsPath:
+    """:func:`savings_rollout` over ``B`` paths ``eps (B, T, n_noise)`` (``start``: one state per
+    path, batched, or none)."""
+    if start is None:
+        return jax.vmap(lambda e: savings_rollout(problem, policy, e, mu0, z_shock))(eps)
+    return jax.vmap(lambda e, s0: savings_rollout(problem, policy, e, None, z_shock, s0))(
+        eps, start)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -463,20 +821,21 @@ def savings_rollout_batch(problem, policy, eps, mu0=None, z_shock=None) -> Savin
 def path_values(problem: SavingsProblem, path: SavingsPath):
     """Values ``V_t`` and ``G_t = dQ_t/da'`` at the chosen ``a'`` along a fixed path (``(T, n_a, n_e)``).
 
-    ``V_T = V_ss``; ``V_t = u(c_t) + beta E[V_{t+1}(a'_t, e')]`` with ``V_{t+1}`` linear in ``a'``
+    ``V_T = V_ss``; ``V_t = u(c_t) - v(n_t) + beta E[V_{t+1}(a'_t, e')]`` with ``V_{t+1}`` linear in ``a'``
     between grid points; ``G_t = -u'(c_t) + beta d/da' E[V_{t+1}(a', e')]``.
     """
     model, a_grid = problem.model, problem.a_grid
 
     def body(V_next, xs):
-        a_next, c = xs
+        a_next, c, n = xs
         W = V_next @ problem.Pi_e.T
         lot = lottery_weights(a_next, a_grid)
-        V = model.utility(c) + model.beta * _expect_at(W, lot)
+        V = period_utility(model, c, n) + model.beta * _expect_at(W, lot)
+        # the envelope: with hours at their intratemporal optimum, dQ/da' = -u'(c) + beta E V'
         G = -model.marginal_utility(c) + model.beta * _slope_at(W, lot, a_grid)
         return V, (V, G)
 
-    _, (V, G) = jax.lax.scan(body, problem.V_ss, (path.a_next, path.c), reverse=True)
+    _, (V, G) = jax.lax.scan(body, problem.V_ss, (path.a_next, path.c, path.n), reverse=True)
     return V, G
 
 
@@ -496,6 +855,10 @@ def savings_value_and_grad(params, static, problem: SavingsProblem, eps):
     sweep of the surrogate ``sum_t sum_s kappa_t(s) delta_t(s)``, ``kappa_t = -beta^t mu_t G_t
     da'/d logit / B``. Equal to differentiating :func:`savings_loss` (tested). Returns
     ``(loss, grads, max |market residual|)``.
+
+    With the firms' :class:`~hank_mfg.policies.savings.Forecaster`, its parameters descend the
+    mean squared normalised forecast error ``mean_{b,t} |(F_t - U_{t+1}) / scale|^2`` against
+    the realised unknowns of the same paths (docs/theory.md §13.2).
     """
     policy = eqx.combine(jax.lax.stop_gradient(params), static)
     path = savings_rollout_batch(problem, policy, eps)
@@ -506,21 +869,42 @@ def savings_value_and_grad(params, static, problem: SavingsProblem, eps):
 
     def surrogate(p):
         pol = eqx.combine(p, static)
-        return jnp.sum(jax.vmap(pol.deltas)(path.obs) * kappa)
+        out = jnp.sum(jax.vmap(pol.deltas)(path.obs) * kappa)
+        if pol.forecaster is not None:
+            out = out + forecast_loss(problem, pol.forecaster, path)
+        return out
 
     grads = jax.grad(surrogate)(params)
     loss = -jnp.mean(jnp.sum(V[:, 0] * problem.mu_ss, axis=(1, 2)))
     return loss, grads, jnp.max(jnp.abs(path.residual))
 
 
+def realised_unknowns(problem: SavingsProblem, path: SavingsPath):
+    """The forecast unknowns along a (batched) path, ``(..., T, n_u)``."""
+    return jnp.stack([path.agg[u] for u in problem.prices.unknowns], axis=-1)
+
+
+def forecast_loss(problem: SavingsProblem, forecaster: Forecaster, path: SavingsPath):
+    """Mean squared normalised error of the forecasts made at ``t = 0..T-2`` against the
+    realised unknowns at ``t + 1`` (the path's own, a stop-gradient), over a batch of paths."""
+    F = jax.vmap(forecaster.forecasts)(path.obs)[:, :-1]
+    U = jax.lax.stop_gradient(realised_unknowns(problem, path))[:, 1:]
+    return jnp.mean(jnp.sum(((F - U) / problem.forecast_scale) ** 2, axis=-1))
+
+
 class SavingsEvaluation(eqx.Module):
-    """Certificate along sampled paths (per-path arrays ``(B,)``; docs/theory.md §12.4).
+    """Certificate along sampled paths (per-path arrays ``(B,)``; docs/theory.md §12.4, §13.3).
 
     exploitability: ``sum_s mu_0(s) (V_BR,0 - V_pi,0)(s)``; relative: divided by
     ``|sum_s mu_0 V_pi,0|``. policy_return, best_response_return: the two ``mu_0``-weighted
     values. euler_mean, euler_max: mean (over dates, each date mass-weighted over unconstrained
     states) and max of ``log10 |1 - c_hat / c|`` of the learned policy along the path.
-    residual: ``max_t |market residual|``. finite: every price and value finite.
+    residual: ``max_t |market residual|`` of the conditions solved each date. forward: ``max_t``
+    of each forward-looking condition's expected residual ``|E_t res_t|`` (next date's shocks
+    integrated by quadrature), ``(B, n_forward)``; market: ``max_t |residual|`` of every other
+    named residual the economy reports (e.g. the goods market, cleared by Walras' law),
+    ``(B, n_market)``. forecast_error: root mean squared forecast error of each forecast
+    unknown, ``(B, n_u)``. finite: every price and value finite.
     """
 
     exploitability: Array
@@ -531,6 +915,9 @@ class SavingsEvaluation(eqx.Module):
     euler_max: Array
     residual: Array
     finite: Array
+    forward: Array
+    market: Array
+    forecast_error: Array
 
 
 def best_response_value(problem: SavingsProblem, budget: Budget):
@@ -541,9 +928,10 @@ def best_response_value(problem: SavingsProblem, budget: Budget):
 
     def body(carry, b):
         Va_next, V_next = carry
-        Va, a_pol, c_pol, _ = household_step(model, Va_next, b, arrays=arrays)
+        Va, a_pol, c_pol, n_pol = household_step(model, Va_next, b, arrays=arrays)
         lot = lottery_weights(a_pol, a_grid)
-        V = model.utility(c_pol) + model.beta * _expect_at(V_next @ problem.Pi_e.T, lot)
+        V = period_utility(model, c_pol, n_pol) + model.beta * _expect_at(
+            V_next @ problem.Pi_e.T, lot)
         return (Va, V), None
 
     (_, V0), _ = jax.lax.scan(body, (problem.Va_ss, problem.V_ss), budget, reverse=True)
@@ -561,54 +949,100 @@ def shock_nodes(n_shocks: int, n_nodes: int = 5):
 
 
 def path_euler_errors(problem: SavingsProblem, policy: SavingsPolicy, path: SavingsPath,
-                      n_nodes: int = 5):
-    """``(mean, max)`` of ``log10`` Euler errors of the policy along one path (dates ``0..T-2``).
+                      n_nodes: int | None = None):
+    """Euler errors of the policy along one path (dates ``0..T-2``) and the expected residuals
+    of the forward-looking conditions: ``(mean, max, E_t res (T-1, n_forward))``.
 
     The expectation covers idiosyncratic and aggregate risk: next date's distribution is known
-    today, its shocks take Gauss–Hermite nodes (``n_nodes`` per shock); at each node the prices
-    form (or clear) and the policy chooses after that observation, from today's history state.
-    Each date's errors are mass-weighted over households not at the borrowing limit (saved
-    share above ``CONSTRAINED_SHARE``); dates count equally in the mean.
+    today, its shocks' surprises take Gauss–Hermite nodes (``n_nodes`` per shock; default 5
+    for one shock, 3 for more; announcements at their mean, zero); at each node the prices
+    form (or clear) and the policy chooses after that observation, from today's history
+    state. Each date's errors are mass-weighted over households not at the borrowing limit
+    (saved share above ``CONSTRAINED_SHARE``); dates count equally in the mean.
     """
     arrays = (problem.a_grid, problem.e_grid, problem.Pi_e, None)
+    if n_nodes is None:
+        n_nodes = 5 if problem.n_shocks == 1 else 3
     # without common noise next date's shocks are known: one node at zero
     nodes, weights = shock_nodes(problem.n_shocks, n_nodes if problem.common_noise else 1)
+    nodes = np.concatenate([nodes, np.zeros((nodes.shape[0], problem.news))], axis=1)
     nodes = jnp.asarray(nodes, problem.a_grid.dtype)
     weights = jnp.asarray(weights, problem.a_grid.dtype)
+    forward = problem.prices.forward_targets
 
     def at_node(mu_next, z, h, carry, node):
-        z_next = problem.rho * z + problem.sigma * node
-        act = lambda b, f, o: _act(problem, policy, h, b, f, o)  # noqa: E731
-        budget, _, out, *_ = problem.prices.clear(problem, mu_next, z_next, carry, act)
-        return budget.R, out[3]
+        z_next = _advance(problem, z, node, jnp.zeros_like(node))
+        act = lambda b, f, o: _act(problem, policy, h, b, f, o)
+        budget, _, out, carry_next, *_ = problem.prices.clear(problem, policy, mu_next, z_next,
+                                                              carry, act)
+        return budget.R, out[3], carry_next
 
     def one(xs):
-        c, a_next, x, mu, mu_next, z, h, carry = xs
-        R_n, c_n = jax.vmap(lambda nd: at_node(mu_next, z, h, carry, nd))(nodes)
+        c, a_next, x, mu, mu_next, z, h, prev, carry, hh = xs
+        R_n, c_n, carry_n = jax.vmap(lambda nd: at_node(mu_next, z, h, carry, nd))(nodes)
         err, _ = euler_error_table(problem.model, c, a_next, R_n, c_n, arrays, weights=weights)
         mean_log, max_log, _ = euler_summary(err, x > CONSTRAINED_SHARE, mu)
-        return mean_log, max_log
+        if forward:
+            exp_res = problem.prices.expected_residuals(problem, prev, carry, hh, carry_n,
+                                                        weights)
+        else:
+            exp_res = jnp.zeros((0,), c.dtype)
+        return mean_log, max_log, exp_res
 
-    cut = lambda x: jax.tree_util.tree_map(lambda y: y[:-1], x)  # noqa: E731
+    cut = lambda x: jax.tree_util.tree_map(lambda y: y[:-1], x)
+    init_carry = problem.prices.initial_carry(problem, policy)
+    prev = jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a[None], b[:-2]]),
+                                  init_carry, path.carry)
+    hh = {k: path.agg[k][:-1] for k in ("A", "C")}
+    hh["N"] = jnp.sum(path.mu * path.n * problem.e_grid, axis=(1, 2))[:-1]
     xs = (path.c[:-1], path.a_next[:-1], path.share[:-1], path.mu[:-1], path.mu[1:],
-          path.z[:-1], path.hidden[:-1], cut(path.carry))
-    mean_log, max_log = jax.lax.map(one, xs)
-    return jnp.mean(mean_log), jnp.max(max_log)
+          path.z[:-1], path.hidden[:-1], prev, cut(path.carry), hh)
+    mean_log, max_log, exp_res = jax.lax.map(one, xs)
+    return jnp.mean(mean_log), jnp.max(max_log), exp_res
 
 
 def evaluate_savings(problem: SavingsProblem, policy: SavingsPolicy, eps) -> SavingsEvaluation:
-    """Roll out on every path ``eps (B, T, n_shocks)`` and certify the policy."""
+    """Roll out on every path ``eps (B, T, n_noise)`` and certify the policy."""
     mu0 = problem.mu_ss
+    prices = problem.prices
+    markets = prices.market_names if isinstance(prices, ForecastClearing) else ()
 
     def one(e):
         path = savings_rollout(problem, policy, e)
         V_pi = path_values(problem, path)[0][0]
         V_br = best_response_value(problem, path.budget)
         ret_pi, ret_br = jnp.sum(mu0 * V_pi), jnp.sum(mu0 * V_br)
-        em, ex = path_euler_errors(problem, policy, path)
+        em, ex, exp_res = path_euler_errors(problem, policy, path)
         finite = (jnp.all(jnp.isfinite(path.c)) & jnp.isfinite(ret_pi) & jnp.isfinite(ret_br)
                   & jnp.all(jnp.isfinite(path.budget.R)))
+        market = jnp.stack([jnp.max(jnp.abs(path.agg[k])) for k in markets]) if markets \
+            else jnp.zeros((0,), ret_pi.dtype)
+        if policy.forecaster is not None:
+            F = policy.forecaster.forecasts(path.obs)[:-1]
+            U = realised_unknowns(problem, path)[1:]
+            fe = jnp.sqrt(jnp.mean((F - U) ** 2, axis=0))
+        else:
+            fe = jnp.zeros((0,), ret_pi.dtype)
         return (ret_br - ret_pi, (ret_br - ret_pi) / jnp.abs(ret_pi), ret_pi, ret_br, em, ex,
-                jnp.max(jnp.abs(path.residual)), finite)
+                jnp.max(jnp.abs(path.residual)), finite, jnp.max(jnp.abs(exp_res), axis=0),
+                market, fe)
 
     return SavingsEvaluation(*jax.vmap(one)(eps))
+
+
+def equilibrium_columns(problem: SavingsProblem, ev: SavingsEvaluation) -> dict[str, float]:
+    """History columns of the equilibrium conditions that are not solved exactly each date
+    (an economy with the firms' forecast): ``<target>_expected`` (``max`` over paths and dates
+    of ``|E_t res_t|``), ``<market>_max`` (``max |residual|``) and ``forecast_rmse_<unknown>``."""
+    prices = problem.prices
+    if not isinstance(prices, ForecastClearing):
+        return {}
+    out = {f"{k}_expected": float(np.max(np.asarray(ev.forward)[:, i]))
+           for i, k in enumerate(prices.forward_targets)}
+    out.update({f"{k}_max": float(np.max(np.asarray(ev.market)[:, i]))
+                for i, k in enumerate(prices.market_names)})
+    out.update({f"forecast_rmse_{u}": float(np.sqrt(np.mean(np.asarray(ev.forecast_error)[:, i]
+                                                             ** 2)))
+                for i, u in enumerate(prices.unknowns)})
+    return out
+

@@ -227,14 +227,15 @@ def constrained_consumption(model, budget: Budget, rhs, uc_seed=None, iterations
 
 
 def household_step(model: AbstractHousehold, Va_next, budget: Budget, *, interp: str = "linear",
-                   arrays=None):
+                   arrays=None, limit=None):
     """:func:`egm_step` under a :class:`Budget`; returns ``(Va, a_policy, c_policy, n_policy)``.
 
     Without a labour choice the savings policy ``a'(m)`` is interpolated on the endogenous grid
     of cash on hand ``m = c + a'`` (hours are one). With one, consumption and hours on the
     endogenous grid come from the Euler equation and the intratemporal condition, today's
     wealth from the budget ``R a = c + a' - y - we n``, and consumption is interpolated in
-    ``R a``; households at the borrowing limit solve :func:`constrained_consumption`.
+    ``R a``; households at the borrowing limit solve :func:`constrained_consumption` (or take
+    ``limit = (c, n)``, its solution for this budget, when the caller has it).
     """
     a_grid, _, Pi_e, _ = household_arrays(model) if arrays is None else arrays
     # expected discounted marginal value at every grid a' and today's income state e
@@ -249,7 +250,7 @@ def household_step(model: AbstractHousehold, Va_next, budget: Budget, *, interp:
         a_pol = budget.cash_on_hand(a_grid, n_pol) - c_pol
         bound = a_pol < a_grid[0]
         rhs = x + budget.y[None, :] - a_grid[0]
-        c_con, n_con = constrained_consumption(model, budget, rhs)
+        c_con, n_con = constrained_consumption(model, budget, rhs) if limit is None else limit
         c_pol = jnp.where(bound, c_con, c_pol)
         n_pol = jnp.where(bound, n_con, n_pol)
         a_pol = jnp.where(bound, a_grid[0], a_pol)
