@@ -283,12 +283,13 @@ class ForecastClearing(eqx.Module):
     At date ``t`` the forecaster (in the policy) predicts next date's unknowns ``U_{t+1}`` from the
     public history and today's exogenous observations; the economy's aggregate block runs on
     the dates ``(t - 1, t, t + 1)`` — yesterday's solution, today's candidate ``U_t``, the
-    forecast with the exogenous variables at their expected values — the households observe
-    ``observed`` aggregates at ``t``, the exogenous variables and the announcements, and choose;
-    Newton's method on ``U_t`` (Jacobian by forward differences at the date's starting guess,
-    yesterday's solution, then ``steps`` chord steps, re-evaluated at each ``refresh``) zeroes
-    every transition target at ``t``. The solution is a stop-gradient (price takers). The
-    structural start expects the forecast return ``R_{t+1}``.
+    forecast with the exogenous variables at their expected values. The households' budget is
+    today's and their structural start responds to it; their learned correction reads the
+    public history — the ``observed`` aggregates up to yesterday, today's exogenous variables
+    and the announcements, everything today's equilibrium prices are a function of — so it does
+    not move with the candidate and the households' supply is smooth in it. Every transition
+    target at ``t`` is zeroed; the solution is a stop-gradient (price takers). The structural
+    start expects the forecast return ``R_{t+1}``.
 
     The root find is a quasi-Newton (Broyden) iteration: ``steps`` steps a date from
     yesterday's solution, with the Jacobian carried from date to date and updated by Broyden's
@@ -315,7 +316,9 @@ class ForecastClearing(eqx.Module):
     def initial_carry(self, problem, policy):
         ss = problem.ss_values
         carry = {k: ss[k] for k in self.unknowns + tuple(problem.model.exogenous)}
-        return dict(carry, history=policy.forecaster.init_carry(), jacobian=self.jacobian)
+        seen = jnp.stack([ss[k] for k in self.observed])
+        return dict(carry, history=policy.forecaster.init_carry(), jacobian=self.jacobian,
+                    seen=seen)
 
     def forecast(self, problem, policy, z, carry):
         """``E_t[U_{t+1}]`` (the forecaster's) and the expected exogenous variables."""
@@ -333,8 +336,9 @@ class ForecastClearing(eqx.Module):
         v = _variables(problem, [{k: prev[k] for k in keys}, now, {k: nxt[k] for k in keys}])
         budget = model.budget({k: v[k][1] for k in model.household_inputs})
         R_next = model.budget({k: v[k][2] for k in model.household_inputs}).R
-        obs = jnp.concatenate([jnp.stack([v[k][1] for k in self.observed]
-                                         + [now_exo[k] for k in model.exogenous]),
+        # yesterday's prices, not the candidates: the learned correction does not move with the
+        # candidate, so the households' supply is the structural start's, smooth in prices
+        obs = jnp.concatenate([prev["seen"], jnp.stack([now_exo[k] for k in model.exogenous]),
                                _queue(problem, z)])
         out = act(budget, R_next / problem.R_ss, obs)
         _household_aggregates(problem, v, mu, out)
@@ -368,6 +372,7 @@ class ForecastClearing(eqx.Module):
         new_carry = {k: v[k][1] for k in self.unknowns + tuple(model.exogenous)}
         new_carry["history"] = policy.forecaster.update(carry["history"], obs)
         new_carry["jacobian"] = J
+        new_carry["seen"] = jnp.stack([v[k][1] for k in self.observed])
         return budget, obs, out, new_carry, record, jnp.max(jnp.abs(err))
 
     def steady_state_jacobian(self, problem, policy, step: float = 1e-7):

@@ -1,0 +1,161 @@
+"""The one-asset HANK under aggregate risk (docs/theory.md §13): households with a labour choice,
+all unknowns solved each date with the firms' forecast, news.
+
+A small grid and a short horizon; checked against mathematics: the untrained economy at zero
+noise is the steady state, the households' choice reproduces EGM's at the steady-state budget,
+``da'/d logit`` against autodiff of the budget, the policy-gradient identity against reverse mode,
+the goods market (cleared by Walras' law, not by the solver) along noisy paths, the expected
+Phillips-curve residual at the steady state, and the timing of announced innovations.
+"""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import hank_mfg as hm
+from hank_mfg.policies.savings import trainable
+from hank_mfg.solvers import continuous as C
+from hank_mfg.solvers.egm import household_step
+from models.hank import OneAssetHANK
+
+jax.config.update("jax_enable_x64", True)
+
+
+@pytest.fixture(scope="module")
+def hank():
+    m = OneAssetHANK(n_wealth=40, n_income=3)
+    return m, hm.steady_state(m)
+
+
+@pytest.fixture(scope="module")
+def problem(hank):
+    m, ss = hank
+    return C.savings_problem(m, ss, horizon=10, news=3, news_shock="rstar")
+
+
+def _policy(problem, scale=0.0, key=1):
+    pol = problem.make_policy(key=jax.random.key(0), hidden=4, widths=(6,), n_knots=6)
+    if scale:
+        w = scale * jax.random.normal(jax.random.key(key), pol.out.weight.shape)
+        pol = eqx.tree_at(lambda p: p.out.weight, pol, w)
+    return pol
+
+
+def test_untrained_economy_at_zero_noise_is_the_steady_state(problem):
+    P = problem
+    assert isinstance(P.prices, C.ForecastClearing)
+    assert P.prices.forward_targets == ("nkpc_res",)
+    pol = _policy(P)
+    eps = jnp.zeros((P.horizon, P.n_noise))
+    path = jax.jit(lambda e: C.savings_rollout(P, pol, e))(eps)
+    for k in ("Y", "pi", "w", "r", "C", "A", "N", "Div", "Tax"):
+        np.testing.assert_allclose(path.agg[k], P.ss_values[k], atol=1e-8, err_msg=k)
+    assert float(jnp.max(path.residual)) < 1e-10
+    # the households play EGM's steady-state policies
+    np.testing.assert_allclose(path.a_next, jnp.broadcast_to(P.a_ss, path.a_next.shape), atol=1e-7)
+    np.testing.assert_allclose(path.n, jnp.broadcast_to(P.steady_state.n_policy, path.n.shape),
+                               rtol=1e-7)
+    # without aggregate risk the Phillips curve (its expectation a single node) holds exactly
+    # at the steady state, and the steady state is its own best response
+    Q = C.SavingsProblem(**{**{f: getattr(P, f) for f in P.__dataclass_fields__},
+                            "common_noise": False})
+    ev = jax.jit(lambda e: C.evaluate_savings(Q, pol, e))(eps[None])
+    assert float(jnp.max(jnp.abs(ev.forward))) < 1e-9
+    assert float(jnp.max(jnp.abs(ev.relative))) < 1e-6
+    # with risk, its expectation over next date's shocks differs at second order only
+    ev = jax.jit(lambda e: C.evaluate_savings(P, pol, e))(eps[None])
+    assert 1e-7 < float(jnp.max(jnp.abs(ev.forward))) < 1e-4
+
+
+def test_labour_choice_matches_egm_and_its_derivative(problem):
+    """At any budget the untrained choice is EGM's step; ``da'/d logit`` is the derivative of the
+    budget with hours at the intratemporal optimum (autodiff of ``a'(logit)``)."""
+    P = problem
+    m = P.model
+    budget = m.budget({"r": 0.006, "w": 0.84, "Div": 0.17, "Tax": 0.03})
+    pol = _policy(P)
+    arrays = (P.a_grid, P.e_grid, P.Pi_e, None)
+    _, x, a_next, c, dshare, n = C._act(P, pol, pol.init_carry(), budget, 1.0,
+                                        P.obs_ref)
+    _, a_egm, c_egm, n_egm = household_step(m, P.Va_ss, budget, arrays=arrays)
+    free = a_egm > P.a_grid[0] + 1e-8
+    np.testing.assert_allclose(c[free], c_egm[free], rtol=1e-10)
+    np.testing.assert_allclose(a_next, a_egm, atol=1e-7)
+    np.testing.assert_allclose(n, m.hours(budget.we[None, :], m.marginal_utility(c)), rtol=1e-12)
+    # the budget holds with hours
+    np.testing.assert_allclose(c + a_next, budget.cash_on_hand(P.a_grid, n), rtol=1e-12)
+    c_max, _ = C.limit_consumption(m, budget, P.a_grid)
+
+    def a_of(logit, i, j):
+        xx = jax.nn.sigmoid(logit)
+        cc = (1.0 - xx) * c_max[i, j]
+        nn = m.hours(budget.we[j], m.marginal_utility(cc))
+        return budget.R * P.a_grid[i] + budget.y[j] + budget.we[j] * nn - cc
+
+    logit = jnp.log(x) - jnp.log1p(-x)
+    for i, j in [(3, 0), (20, 1), (35, 2)]:
+        np.testing.assert_allclose(jax.grad(a_of)(logit[i, j], i, j), dshare[i, j], rtol=1e-9)
+
+
+def test_gradient_identity_equals_reverse_mode_with_hours(problem):
+    P = problem
+    pol = _policy(P, scale=0.01)
+    params, static = eqx.partition(pol, trainable(pol))
+    eps = P.sample_noise(key=jax.random.key(2), n_paths=2)
+    loss, g, res = eqx.filter_jit(C.savings_value_and_grad)(params, static, P, eps)
+    assert float(res) < 1e-8
+
+    def f(p):
+        return C.savings_loss(eqx.combine(p, static), P, eps)
+
+    loss2, g2 = jax.jit(jax.value_and_grad(f))(params)
+    assert abs(float(loss - loss2)) < 1e-12 * abs(float(loss))
+    # the households' parameters: the identity equals reverse mode (prices are taken as given)
+    for a, b in zip(jax.tree_util.tree_leaves(eqx.tree_at(lambda p: p.forecaster, g, None)),
+                    jax.tree_util.tree_leaves(eqx.tree_at(lambda p: p.forecaster, g2, None))):
+        np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-12 * float(jnp.max(jnp.abs(b)) + 1))
+    # the forecaster's: reverse mode gives zero (prices are a stop-gradient); the identity's
+    # surrogate gives the gradient of the forecast loss
+    path = jax.jit(lambda e: C.savings_rollout_batch(P, pol, e))(eps)
+    gf = jax.grad(lambda p: C.forecast_loss(P, eqx.combine(p, static).forecaster, path))(
+        params).forecaster
+    for a, b, z in zip(jax.tree_util.tree_leaves(g.forecaster), jax.tree_util.tree_leaves(gf),
+                       jax.tree_util.tree_leaves(g2.forecaster)):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-12)
+        assert float(jnp.max(jnp.abs(z))) == 0.0
+
+
+def test_markets_and_walras_along_noisy_paths(problem):
+    """Asset and labour markets solved each date; the goods market, which the solver never
+    looks at, clears by Walras' law — the budget, dividends and taxes add up."""
+    P = problem
+    pol = _policy(P, scale=0.01)
+    eps = 2.0 * P.sample_noise(key=jax.random.key(4), n_paths=2)
+    path = jax.jit(lambda e: C.savings_rollout_batch(P, pol, e))(eps)
+    assert float(jnp.max(path.residual)) < 1e-9
+    assert float(jnp.max(jnp.abs(path.agg["Y"] - path.agg["C"]))) < 1e-8
+    assert float(jnp.max(jnp.abs(path.agg["asset_mkt"]))) < 1e-9
+    assert float(jnp.std(path.agg["pi"])) > 1e-4  # the shocks move the economy
+
+
+def test_announced_innovations_hit_after_k_dates(problem):
+    P = problem
+    assert P.noise_names == ("rstar", "Z", "rstar_news1", "rstar_news2", "rstar_news3")
+    sd = P.sigma
+    np.testing.assert_allclose(sd[0] ** 2 + jnp.sum(sd[2:] ** 2), 0.0025**2, rtol=1e-12)
+    pol = _policy(P)
+    shock = jnp.zeros((P.horizon, P.n_noise)).at[0, 4].set(-0.01)
+    path = jax.jit(lambda s: C.savings_rollout(P, pol, jnp.zeros_like(s), z_shock=s))(shock)
+    dev = np.asarray(path.agg["rstar"] - P.ss_values["rstar"])
+    rho = float(P.rho[0])
+    expect = np.where(np.arange(P.horizon) >= 3,
+                      -0.01 * rho ** np.maximum(np.arange(P.horizon) - 3, 0), 0.0)
+    np.testing.assert_allclose(dev, expect, atol=1e-15)
+    # everyone sees the announcement from date 0: the last observation entries are the queue
+    np.testing.assert_allclose(path.obs[0, -3:], [0.0, 0.0, -0.01], atol=1e-15)
+    # the households read yesterday's prices (r, w, pi) and today's shocks
+    np.testing.assert_allclose(path.obs[1:, :3], np.stack([path.agg[k][:-1] for k in
+                                                           ("r", "w", "pi")], -1), atol=1e-15)
+    np.testing.assert_allclose(path.obs[2, -3:], [-0.01, 0.0, 0.0], atol=1e-15)
