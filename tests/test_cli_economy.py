@@ -135,11 +135,12 @@ def test_capital_economy_shock_name_is_z():
     assert result.exit_code == 1 and "shocks may hit z" in _err(result)
 
 
-def test_solve_refuses_an_economy_it_does_not_cover(tmp_path):
-    # economies are solved with continuous choices; households with a labour choice are not yet
-    result = runner.invoke(app, ["solve", HANK, "--out", str(tmp_path / "run")])
+def test_solve_refuses_discrete_choices_for_an_economy(tmp_path):
+    # economies are solved with continuous choices only: refused before anything is written
+    result = runner.invoke(app, ["solve", HANK, "--choice", "discrete",
+                                 "--out", str(tmp_path / "run")])
     assert result.exit_code == 1
     err = _err(result).strip()
     assert len(err.splitlines()) == 1
-    assert "OneAssetHANK has a labour choice" in err
+    assert "OneAssetHANK is an economy" in err and "continuous savings choices only" in err
     assert not (tmp_path / "run").exists()
