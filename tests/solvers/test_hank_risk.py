@@ -35,6 +35,11 @@ def problem(hank):
     return C.savings_problem(m, ss, horizon=10, news=3, news_shock="rstar")
 
 
+@eqx.filter_jit
+def _roll(problem, policy, eps, z_shock):
+    return C.savings_rollout_batch(problem, policy, eps, None, z_shock)
+
+
 def _policy(problem, scale=0.0, key=1):
     pol = problem.make_policy(key=jax.random.key(0), hidden=4, widths=(6,), n_knots=6)
     if scale:
@@ -48,15 +53,23 @@ def test_untrained_economy_at_zero_noise_is_the_steady_state(problem):
     assert isinstance(P.prices, C.ForecastClearing)
     assert P.prices.forward_targets == ("nkpc_res",)
     pol = _policy(P)
-    eps = jnp.zeros((P.horizon, P.n_noise))
-    path = jax.jit(lambda e: C.savings_rollout(P, pol, e))(eps)
+    eps = jnp.zeros((1, P.horizon, P.n_noise))
+    path = _roll(P, pol, eps, eps[0])
     for k in ("Y", "pi", "w", "r", "C", "A", "N", "Div", "Tax"):
-        np.testing.assert_allclose(path.agg[k], P.ss_values[k], atol=1e-8, err_msg=k)
+        np.testing.assert_allclose(path.agg[k][0], P.ss_values[k], atol=1e-8, err_msg=k)
     assert float(jnp.max(path.residual)) < 1e-10
     # the households play EGM's steady-state policies
-    np.testing.assert_allclose(path.a_next, jnp.broadcast_to(P.a_ss, path.a_next.shape), atol=1e-7)
-    np.testing.assert_allclose(path.n, jnp.broadcast_to(P.steady_state.n_policy, path.n.shape),
-                               rtol=1e-7)
+    np.testing.assert_allclose(path.a_next[0], jnp.broadcast_to(P.a_ss, path.a_next[0].shape),
+                               atol=1e-7)
+    np.testing.assert_allclose(path.n[0], jnp.broadcast_to(P.steady_state.n_policy,
+                                                           path.n[0].shape), rtol=1e-7)
+
+
+@pytest.mark.slow
+def test_certificate_at_the_steady_state(problem):
+    P = problem
+    pol = _policy(P)
+    eps = jnp.zeros((P.horizon, P.n_noise))
     # without aggregate risk the Phillips curve (its expectation a single node) holds exactly
     # at the steady state, and the steady state is its own best response
     Q = C.SavingsProblem(**{**{f: getattr(P, f) for f in P.__dataclass_fields__},
@@ -99,6 +112,7 @@ def test_labour_choice_matches_egm_and_its_derivative(problem):
         np.testing.assert_allclose(jax.grad(a_of)(logit[i, j], i, j), dshare[i, j], rtol=1e-9)
 
 
+@pytest.mark.slow
 def test_gradient_identity_equals_reverse_mode_with_hours(problem):
     P = problem
     pol = _policy(P, scale=0.01)
@@ -132,8 +146,8 @@ def test_markets_and_walras_along_noisy_paths(problem):
     looks at, clears by Walras' law — the budget, dividends and taxes add up."""
     P = problem
     pol = _policy(P, scale=0.01)
-    eps = 2.0 * P.sample_noise(key=jax.random.key(4), n_paths=2)
-    path = jax.jit(lambda e: C.savings_rollout_batch(P, pol, e))(eps)
+    eps = 2.0 * P.sample_noise(key=jax.random.key(4), n_paths=1)
+    path = _roll(P, pol, eps, jnp.zeros_like(eps[0]))
     assert float(jnp.max(path.residual)) < 1e-9
     assert float(jnp.max(jnp.abs(path.agg["Y"] - path.agg["C"]))) < 1e-8
     assert float(jnp.max(jnp.abs(path.agg["asset_mkt"]))) < 1e-9
@@ -147,7 +161,8 @@ def test_announced_innovations_hit_after_k_dates(problem):
     np.testing.assert_allclose(sd[0] ** 2 + jnp.sum(sd[2:] ** 2), 0.0025**2, rtol=1e-12)
     pol = _policy(P)
     shock = jnp.zeros((P.horizon, P.n_noise)).at[0, 4].set(-0.01)
-    path = jax.jit(lambda s: C.savings_rollout(P, pol, jnp.zeros_like(s), z_shock=s))(shock)
+    path = jax.tree_util.tree_map(lambda x: x[0], _roll(P, pol, jnp.zeros_like(shock)[None],
+                                                        shock))
     dev = np.asarray(path.agg["rstar"] - P.ss_values["rstar"])
     rho = float(P.rho[0])
     expect = np.where(np.arange(P.horizon) >= 3,
