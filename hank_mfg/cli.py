@@ -426,7 +426,10 @@ def report(
     dates), solution_quality, quality_verdicts and history; figures: policy_functions,
     impulse_responses, solution_quality (the training history). A failed check (relative
     exploitability not below 1e-3, mean log10 Euler error not below -3, market residual not
-    below 1e-6) is printed as a warning.
+    below 1e-6) is printed as a warning. An economy solved with the firms' forecast (the
+    one-asset HANK) also gets girf_by_size, state_dependent_girf, group_responses, anticipation
+    (runs with announcements) and equilibrium_conditions, with their figures (20 quarters,
+    --n-paths paths).
 
     Examples:
 
@@ -434,7 +437,7 @@ def report(
 
         hank-mfg report runs/ks --shock 0.01 --out runs/ks_report
     """
-    from .reports.export import write_report
+    from .reports import write_report
 
     if n_paths < 1:
         fail(f"--n-paths must be a positive integer; got {n_paths}")

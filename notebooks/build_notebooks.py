@@ -478,11 +478,241 @@ display(fig)
 ]
 
 
+HANK_RISK = [
+    md("""
+# The one-asset HANK economy under aggregate risk
+
+The economy of `04_hank.ipynb` (Auclert, Bardóczy, Rognlie and Straub 2021), now with monetary
+(`rstar`) and TFP (`Z`) shocks drawn every quarter, solved by RSPG with continuous savings and
+labour choices and a learned forecast of the firms (docs/theory.md §13): each quarter every
+unknown (`pi, w, Y`) is solved so that all markets clear and the Phillips curve holds with the
+firms' forecast of next quarter. The notebook reads the solution with the tables and figures of
+`hm.reports` (the same ones `hank-mfg report` writes for such a run): how far the learned
+responses are from perfect foresight, how they change with the size of the shock and the state
+of the economy, who responds, and how much households react to announced policy.
+
+Signs: a positive `rstar` innovation is a monetary tightening (`-0.0025` is a 25 bp cut); a
+positive `Z` innovation raises TFP. Rates are in basis points, quantities in percent of their
+steady-state level. In fast mode (`HANK_MFG_FAST=1`) the grid is tiny and the training a single
+iteration, so the numbers only show the mechanics; at full size the model has 100 wealth points
+and 7 productivity states and trains for 150 iterations (the measured configuration).
+"""),
+    code(SETUP),
+    code("""
+%matplotlib inline
+import dataclasses
+import time
+import numpy as np
+import pandas as pd
+import jax
+jax.config.update("jax_enable_x64", True)       # continuous choices are solved in float64
+import hank_mfg as hm
+from models.hank import OneAssetHANK
+
+if FAST:   # tiny: 30 x 3 states, one iteration, two announced innovations already
+    model = OneAssetHANK(n_wealth=30, n_income=3, wealth_max=50.0)
+    config = hm.RSPGConfig.continuous(iterations=1, eval_every=1, eval_paths=1, n_paths=2,
+                                      horizon=10, hidden=4, widths=(8,), n_knots=6, news=2)
+else:
+    model = OneAssetHANK(n_wealth=100)
+    config = hm.RSPGConfig.continuous(iterations=150)
+T = 10 if FAST else 20          # quarters of every response
+N_PATHS = 0 if FAST else 32     # noise paths of the generalized responses (0: no other noise)
+T_PF = 30 if FAST else 300      # dates of the perfect-foresight transitions
+OUTPUTS.mkdir(parents=True, exist_ok=True)
+print(f"responses over {T} quarters; generalized responses over {N_PATHS} noise paths")
+"""),
+    md("""
+## 1. Solve
+
+`hm.solve` finds the EGM steady state, builds the problem around it and trains the households'
+policies and the firms' forecast together. The cell prints the size of the problem and the
+time it took.
+"""),
+    code("""
+t0 = time.perf_counter()
+sol = hm.solve(model, method="rspg", config=config, progress=False)
+problem = sol.compiled()
+ss = problem.steady_state
+print(f"solved in {time.perf_counter() - t0:.1f} s: {len(problem.a_grid)} wealth points x "
+      f"{len(problem.e_grid)} productivity states, horizon {problem.horizon}, shocks "
+      f"{problem.shock_names}, announced innovations {problem.news}")
+"""),
+    md("""
+## 2. Training history and certificates
+
+Each evaluation records the households' certificates (exploitability: what a household gains
+by deviating; Euler errors) and the equilibrium's: the Phillips-curve residual with next
+quarter's shocks integrated (`nkpc_res_expected`, the condition the learned forecast must make
+hold), the largest residual of each market along the paths (asset and labour markets are solved
+each quarter; the goods market clears by Walras' law) and the root mean squared error of each
+forecast. The table gives the last evaluation, one row per measure.
+"""),
+    code("""
+display(sol.history)
+conditions = hm.reports.equilibrium_conditions_table(sol.history)
+v = conditions.set_index("measure")["value"]
+print(f"expected Phillips-curve residual {v['nkpc_res_expected']:.2e}; markets solved each "
+      f"quarter clear to {max(v['asset_mkt_max'], v['labor_mkt_max']):.1e}, the goods market "
+      f"(Walras) to {v['goods_mkt_max']:.1e}; relative exploitability "
+      f"{v['relative_exploitability']:.1e}, mean log10 Euler error {v['euler_mean']:.2f}")
+conditions
+"""),
+    md("""
+## 3. The learned response beside perfect foresight
+
+A 25 bp tightening (`rstar` up by 0.0025, decaying at the model's 0.61 per quarter) hits the
+learned economy at its steady state without other noise, and the same shock path is solved
+under perfect foresight (`hm.transition_path`, Newton on the sequence-space Jacobian). The gap
+at each date is `|learned - perfect foresight|` as a share of the perfect-foresight peak; the
+table gives its largest value over the first `T` quarters for each aggregate.
+"""),
+    code("""
+size = 0.0025
+learned = hm.reports.girf_table(sol, {"rstar": size}, multiples=(1,), T=T, n_paths=0)
+rho = float(ss.model.rho_rstar)
+path = hm.transition_path(sol.model, steady_state=ss,
+                          shocks={"rstar": size * rho ** np.arange(T_PF)})
+pf = hm.mit_responses(path, ss)
+pf = pf[pf["t"] < T].rename(columns={"t": "date", "response": "perfect_foresight"})
+both = learned.merge(pf[["date", "variable", "perfect_foresight"]], on=["date", "variable"])
+both["gap_share_of_peak"] = (
+    (both["response"] - both["perfect_foresight"]).abs()
+    / both.groupby("variable")["perfect_foresight"].transform(lambda x: x.abs().max()))
+summary = both.groupby("variable", sort=False).agg(
+    unit=("unit", "first"), learned_impact=("response", "first"),
+    perfect_foresight_impact=("perfect_foresight", "first"),
+    largest_gap_share_of_peak=("gap_share_of_peak", "max"))
+print(f"largest gap over {T} quarters: {summary['largest_gap_share_of_peak'].max():.3f} of the "
+      f"peak ({summary['largest_gap_share_of_peak'].idxmax()})")
+summary
+"""),
+    code("""
+import matplotlib.pyplot as plt
+
+names = list(dict.fromkeys(both["variable"]))
+fig, axes = plt.subplots(1, len(names), figsize=(3.0 * len(names), 3.0), layout="constrained")
+for ax, name in zip(axes, names):
+    g = both[both["variable"] == name]
+    ax.plot(g["date"], g["response"], "-", marker=".", label="learned")
+    ax.plot(g["date"], g["perfect_foresight"], "--", label="perfect foresight")
+    ax.axhline(0.0, color="grey", lw=0.6)
+    ax.set_title(f"{name} ({g['unit'].iloc[0]})")
+    ax.set_xlabel("quarters")
+axes[0].legend(fontsize=7)
+plt.show()
+"""),
+    md("""
+## 4. Generalized responses by size
+
+Under aggregate risk the response is a generalized impulse response: the same `N_PATHS` noise
+paths with and without the shock, averaged (fast mode: `N_PATHS = 0`, without other noise, to
+keep it quick). Shocks of 1, 4 and 8 times 25 bp (and of 0.25% of TFP) are scaled back to the
+base size: if the economy responded linearly the lines would coincide. The cell prints the
+impact response of output per base shock at each size.
+"""),
+    code("""
+girf = hm.reports.girf_table(sol, {"rstar": 0.0025, "Z": 0.0025}, multiples=(1, 4, 8), T=T,
+                             n_paths=N_PATHS)
+impact = girf[(girf["date"] == 0) & (girf["variable"] == "Y")].copy()
+impact["per_base_shock"] = impact["response"] / impact["multiple"]
+print(impact.pivot(index="multiple", columns="shock", values="per_base_shock")
+      .rename_axis(columns="output on impact (%) per base shock"))
+fig = hm.reports.girf_figure(girf)
+fig.savefig(OUTPUTS / "hank_girf_by_size.png", dpi=100)
+display(fig)
+"""),
+    md("""
+## 5. Recession against boom
+
+Simulations of the learned economy (64 of 200 quarters at full size, 4 of 10 in fast mode) run
+from the steady state; those that end with output in its lowest quarter are recessions, in its
+highest booms. From each the same future noise runs with and
+without a 25 bp tightening. The cell prints the mean output level of each group and the impact
+response of output from it.
+"""),
+    code("""
+state = hm.reports.state_girf_table(sol, {"rstar": 0.0025}, T=T, n_paths=4 if FAST else 64,
+                                    burn_in=10 if FAST else 200)
+y0 = state[(state["variable"] == "Y") & (state["date"] == 0)].set_index("state")
+for name in ("recession", "boom", "all"):
+    print(f"{name:9s}: output {y0.loc[name, 'state_level']:.4f}, impact response of output "
+          f"{y0.loc[name, 'response']:.4f}%")
+display(hm.reports.state_girf_figure(state))
+"""),
+    md("""
+## 6. Who responds
+
+A 25 bp cut at the steady state, without other noise: the percent change of consumption on
+impact by wealth decile and by productivity state, each group's share of consumption and of
+households. The consumption-share-weighted responses add up to the aggregate response; the cell
+prints it and the decile that responds most.
+"""),
+    code("""
+groups = hm.reports.group_response_table(sol, {"rstar": -0.0025})
+deciles = groups[groups["grouping"] == "wealth decile"]
+top = deciles.loc[deciles["response_pct"].idxmax()]
+aggregate = float((deciles["response_pct"] * deciles["consumption_share"]).sum())
+print(f"aggregate consumption {aggregate:.4f}%; largest response: {top['label']} "
+      f"({top['response_pct']:.4f}%), smallest: "
+      f"{deciles.loc[deciles['response_pct'].idxmin(), 'label']}")
+display(hm.reports.group_response_figure(groups))
+groups
+"""),
+    md("""
+## 7. Anticipation: announced cuts
+
+Households can only react to news they are trained to see: a solution with
+`RSPGConfig(news=K)` splits the monetary innovation into a surprise and `K` announcements of a
+cut that hits `k` quarters later (docs/theory.md §13.4). At full size this is a second solve
+with `K = 8`; in fast mode the first solution already has `K = 2`. The table sets the response
+today to a 25 bp cut announced `k` quarters ahead beside the perfect-foresight transition to the
+same path; the cell prints consumption's response at the longest horizon relative to the
+surprise in both.
+"""),
+    code("""
+if problem.news:
+    sol_news = sol
+else:
+    t0 = time.perf_counter()
+    sol_news = hm.solve(model, method="rspg", config=dataclasses.replace(config, news=8),
+                        progress=False)
+    print(f"solved with announcements in {time.perf_counter() - t0:.1f} s")
+news = hm.reports.anticipation_table(sol_news, -0.0025, T=T, T_transition=T_PF)
+c = news[news["variable"] == "C"].set_index("k")
+k = c.index.max()
+print(f"a cut announced {k} quarters ahead moves consumption today by {c.loc[k, 'learned']:.4f}% "
+      f"(learned; {c.loc[k, 'learned_relative']:.2f} of the surprise) and "
+      f"{c.loc[k, 'perfect_foresight']:.4f}% (perfect foresight; "
+      f"{c.loc[k, 'perfect_foresight_relative']:.2f})")
+display(hm.reports.anticipation_comparison_figure(news))
+news
+"""),
+    md("""
+## 8. Ergodic moments
+
+Simulations of the learned economy from the steady state (8 paths of 2000 quarters at full
+size, 2 of 40 in fast mode), a burn-in dropped: the mean and standard deviation of each
+aggregate that moves. The cell prints the standard deviation of
+output and of inflation and their correlation.
+"""),
+    code("""
+mom = hm.ergodic_moments(sol, T=40 if FAST else 2000, burn_in=10 if FAST else 200,
+                         n_paths=2 if FAST else 8)
+moments = pd.DataFrame({"mean": mom["mean"], "sd": mom["sd"]})
+print(f"sd of output {mom['sd']['Y']:.2e}, of inflation {mom['sd']['pi']:.2e}; "
+      f"corr(output, inflation) {mom['corr'].get(('Y', 'pi'), mom['corr'].get(('pi', 'Y'))):.3f}")
+moments
+"""),
+]
+
+
 NOTEBOOKS = {
     "01_quickstart.ipynb": QUICKSTART,
     "02_krusell_smith.ipynb": KRUSELL_SMITH,
     "03_rspg_macro.ipynb": RSPG_MACRO,
     "04_hank.ipynb": HANK,
+    "05_hank_aggregate_risk.ipynb": HANK_RISK,
 }
 
 
