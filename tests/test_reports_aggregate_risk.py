@@ -233,10 +233,6 @@ def test_cli_report_of_a_run_writes_the_aggregate_risk_files(solved, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(raises=TypeError, strict=False,
-                   reason="steady_state_policies (the continuous report's policy table) rolls "
-                          "out noise of n_shocks columns, not n_noise, so a run trained with "
-                          "announcements fails before the aggregate-risk files are written")
 def test_report_of_a_run_with_announcements(solved, tmp_path):
     _, run, cfg = solved
     _write_config(run, cfg)

@@ -203,7 +203,7 @@ def learned_news_responses(solution, *, size: float, horizons=None, T: int = 40,
                          f"solution's RSPGConfig.news); got {ks}")
     paths = {v: [] for v in variables}
     for k in ks:
-        resp = learned_irf(solution, {name if k == 0 else f"{name}_news{k}": size}, T=T,
+        resp = learned_irf(problem, {name if k == 0 else f"{name}_news{k}": size}, T=T,
                            n_paths=0, policy=policy)
         for v in variables:
             paths[v].append(resp[v])

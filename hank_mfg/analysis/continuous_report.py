@@ -72,7 +72,7 @@ def steady_state_policies(solution, policy=None) -> dict:
         learned ones satisfy ``a' + c = cash_on_hand`` and EGM's do at the steady-state prices.
     """
     problem, policy = _problem_policy(solution, policy)
-    eps = jnp.zeros((1, problem.n_shocks), problem.a_grid.dtype)
+    eps = jnp.zeros((1, problem.n_noise), problem.a_grid.dtype)
     a_next, c, cash = _first_date(problem, policy, eps)
     return dict(a_grid=np.asarray(problem.a_grid), e_grid=np.asarray(problem.e_grid),
                 cash_on_hand=np.asarray(cash), learned_savings=np.asarray(a_next),
