@@ -60,6 +60,7 @@ def test_the_solution_is_an_economy_with_the_firms_forecast(sol):
     assert sol.compiled().news == 2
 
 
+@pytest.mark.slow
 def test_girf_units_and_response_per_unit(sol):
     P = sol.compiled()
     tab = ar.girf_table(sol, multiples=(1, 4), variables=("Y", "C", "pi", "r", "w", "rstar",
@@ -86,6 +87,7 @@ def test_girf_units_and_response_per_unit(sol):
         assert set(g["unit"]) == {"bp" if v in ("pi", "r") else "percent"}
 
 
+@pytest.mark.slow
 def test_noise_free_girf_of_a_tiny_shock_scales_linearly(sol):
     """Without noise the response is smooth in the shock: per unit of a 1e-6 shock, doubling
     it moves the response by the second-order term only (about 2e-5 of its peak here)."""
@@ -98,6 +100,7 @@ def test_noise_free_girf_of_a_tiny_shock_scales_linearly(sol):
         np.testing.assert_allclose(two, one, atol=1e-4 * peak, err_msg=f"{shock} -> {v}")
 
 
+@pytest.mark.slow
 def test_state_dependent_responses(sol):
     P = sol.compiled()
     tab = ar.state_girf_table(sol, {"rstar": 0.0025}, variables=("Y", "C", "rstar"), **STATES)
@@ -178,6 +181,7 @@ def test_equilibrium_conditions_are_the_last_evaluation(sol):
         ar.equilibrium_conditions_table(pd.DataFrame())
 
 
+@pytest.mark.slow
 def test_report_writer_writes_the_tables_it_computes(sol, tmp_path):
     written = ar.write_aggregate_risk_report(sol, str(tmp_path), T=T, n_paths=0,
                                              multiples=(1, 4), burn_in=10, T_transition=T_PF)
