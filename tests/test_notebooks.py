@@ -52,8 +52,10 @@ def test_notebooks_use_only_the_public_api():
 
 
 # The default suite has a time budget: the quickstart and the HANK notebook run by default, the
-# longer RSPG notebooks (Krusell–Smith calibration + RSPG, RSPG against SPG) with -m slow.
-SLOW_NOTEBOOKS = ("02_krusell_smith.ipynb", "03_rspg_macro.ipynb")
+# longer RSPG notebooks (Krusell–Smith calibration + RSPG, RSPG against SPG, the HANK under
+# aggregate risk) with -m slow.
+SLOW_NOTEBOOKS = ("02_krusell_smith.ipynb", "03_rspg_macro.ipynb",
+                  "05_hank_aggregate_risk.ipynb")
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_NOTEBOOKS

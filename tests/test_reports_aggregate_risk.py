@@ -34,6 +34,10 @@ STATES = dict(T=T, n_paths=4, burn_in=10)
 T_PF = 30  # perfect-foresight transitions (both sides of a comparison use the same length)
 
 
+# one tiny RSPG solve (about 20 s of tracing) serves these tests: they run with -m slow to keep
+# the default suite within its time budget; tests/solvers/test_hank_risk.py covers the solver
+pytestmark = pytest.mark.slow
+
 @pytest.fixture(scope="module")
 def solved(tmp_path_factory):
     run = tmp_path_factory.mktemp("hank_run")

@@ -95,7 +95,7 @@ def stationary_value(model: AbstractHetAgentModel, c_policy: Float[Array, "n_a n
     Raises:
         RuntimeError: not converged within ``maxiter`` iterations (gives the residual).
     """
-    V, it, err = _stationary_value(model, jnp.asarray(c_policy), jnp.asarray(a_policy), tol,
+    V, it, err = _stationary_value(model, jnp.asarray(c_policy), jnp.asarray(a_policy), None, tol,
                                    maxiter)
     if not float(err) <= tol:
         raise RuntimeError(f"stationary_value: value iteration did not converge after {int(it)} "

@@ -64,6 +64,27 @@ def knot_matrix(a_grid, knots, method: str = "linear") -> np.ndarray:
     return np.asarray(W)
 
 
+#: GRU steps on the steady-state observation that make the starting history state.
+SETTLE_STEPS = 32
+
+
+def settled_carry(gru: eqx.nn.GRUCell, dtype):
+    """The GRU's state after ``SETTLE_STEPS`` steady-state observations from zero.
+
+    A path starts from the steady state, so its history is "at the steady state for a long time"
+    — not the zero state, which the network would otherwise see only at each path's first date
+    and learn poorly (measured: the response on impact was the one that missed). Differentiable
+    in the GRU's parameters (the same state in the rollout and in the gradient's replay).
+    """
+    x = jnp.zeros((gru.input_size,), dtype)  # the steady-state observation, normalised
+
+    def body(h, _):
+        return gru(x, h), None
+
+    h0 = jnp.zeros((gru.hidden_size,), x.dtype)
+    return jax.lax.scan(body, h0, None, length=SETTLE_STEPS)[0]
+
+
 def _zero_last(layer: eqx.nn.Linear) -> eqx.nn.Linear:
     layer = eqx.tree_at(lambda l: l.weight, layer, jnp.zeros_like(layer.weight))
     return eqx.tree_at(lambda l: l.bias, layer, jnp.zeros_like(layer.bias))
@@ -147,8 +168,12 @@ class SavingsPolicy(eqx.Module):
                            is_leaf=lambda x: x is None)
 
     def init_carry(self):
-        n = self.gru.hidden_size if self.gru is not None else 0
-        return jnp.zeros((n,), self.obs_ref.dtype)
+        """The history state of an economy that has been at its steady state: the GRU run on the
+        steady-state observation until it settles (:func:`settled_carry`), so that the state at
+        the first date is one the network trains on at every date."""
+        if self.gru is None:
+            return jnp.zeros((0,), self.obs_ref.dtype)
+        return settled_carry(self.gru, self.obs_ref.dtype)
 
     def encode(self, carry, obs):
         """The history state after observing ``obs``: ``(new carry, features)``."""
@@ -228,7 +253,8 @@ class Forecaster(eqx.Module):
         self.n_priced, self.activation = int(n_priced), activation
 
     def init_carry(self):
-        return jnp.zeros((self.gru.hidden_size,), self.obs_ref.dtype)
+        """The history state after a long stay at the steady state (:func:`settled_carry`)."""
+        return settled_carry(self.gru, self.obs_ref.dtype)
 
     def _norm(self, obs):
         ref, scale = jax.lax.stop_gradient((self.obs_ref, self.obs_scale))
