@@ -112,13 +112,17 @@ from .analysis import (  # noqa: E402
     wealth_stats,
 )
 from .analysis import consumption_response_by_group, news_responses, response_units  # noqa: E402
-from .analysis.aggregate_risk import ergodic_moments, irf_gap, learned_irf  # noqa: E402
+from .analysis.aggregate_risk import (  # noqa: E402
+    ergodic_moments, girf_by_size, irf_gap, learned_group_responses, learned_irf,
+    learned_news_responses, state_dependent_girf,
+)
 
 __all__ += [
     "QUANTILES", "LearnedEulerErrors", "Panel", "PolicyFunctions", "WealthStats",
     "generalized_irf", "learned_euler_errors", "lorenz_points", "policy_functions",
     "simulate_paths", "stationary_value", "wealth_stats", "consumption_response_by_group",
     "news_responses", "response_units", "ergodic_moments", "irf_gap", "learned_irf",
+    "girf_by_size", "learned_group_responses", "learned_news_responses", "state_dependent_girf",
 ]
 
 # --- reports: imported on first use -------------------------------------------------------------
