@@ -1,7 +1,9 @@
 """Continuous savings policies for RSPG (docs/theory.md §12).
 
 A savings policy plays, in every individual state ``(a, e)``, the share ``x`` of disposable
-cash on hand ``m - a_min`` that is saved: ``a' = a_min + x (m - a_min)``, ``c = m - a'``, with
+cash on hand ``m - a_min`` that is saved: ``a' = a_min + x (m - a_min)``, ``c = m - a'`` (with a
+labour choice, ``c = (1 - x) c_max`` with ``c_max`` the consumption of a household that saves
+the borrowing limit, hours from the intratemporal condition; docs/theory.md §13.2), with
 
     x = sigmoid(base(a, e; prices_t) + delta_theta(a, e; o_0..o_t)).
 
