@@ -265,8 +265,9 @@ class Forecaster(eqx.Module):
     def predict(self, carry, exo_obs) -> Float[Array, " n_u"]:
         """``E_t[U_{t+1}]`` from the history state and today's exogenous observations."""
         act = ACTIVATIONS[self.activation]
-        x = self._norm(jnp.concatenate([self.obs_ref[:self.n_priced], exo_obs]))
-        h = jnp.concatenate([carry, x[self.n_priced:]])
+        ref, scale = jax.lax.stop_gradient((self.obs_ref, self.obs_scale))
+        x = (exo_obs - ref[self.n_priced:]) / scale[self.n_priced:]
+        h = jnp.concatenate([carry, x])
         for layer in self.layers:
             h = act(layer(h))
         ref, scale = jax.lax.stop_gradient((self.ref, self.scale))

@@ -348,6 +348,7 @@ class ForecastClearing(eqx.Module):
     def clear(self, problem, policy, mu, z, carry, act):
         model = problem.model
         exo, nxt = self.forecast(problem, policy, z, carry)
+
         def F(U):
             return self.evaluate(problem, mu, z, carry, exo, nxt, act, U)
 
@@ -571,7 +572,7 @@ def savings_problem(model, steady_state, *, horizon: int | None = None,
                                   target=model.transition_targets[0])
             observed = (prices.unknown,)
         else:
-            observed = tuple(getattr(model, "observed", ())) or tuple(model.transition_unknowns)
+            observed = tuple(model.observed) or tuple(model.transition_unknowns)
             prices = ForecastClearing(
                 unknowns=tuple(model.transition_unknowns),
                 targets=tuple(model.transition_targets), observed=observed,
