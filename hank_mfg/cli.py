@@ -9,6 +9,8 @@ traceback). Shared options (``MODEL_FILE``, ``--set``, ``--model``) are the alia
 from __future__ import annotations
 
 import dataclasses
+import os
+import time
 from typing import NoReturn, Optional
 
 import numpy as np
@@ -30,6 +32,22 @@ ModelFile = typer.Argument(..., help="Python file defining the model, e.g. model
 SetOpt = typer.Option(None, "--set", "-s", metavar="FIELD=VALUE",
                       help="Override a model field (repeatable), e.g. --set beta=0.9")
 ModelOpt = typer.Option(None, "--model", "-m", help="Model class name, if the file has several")
+
+
+def process_started() -> float:
+    """The ``time.perf_counter()`` reading at which this process started (Linux: from
+    ``/proc``; elsewhere the first call), so that wall times count the interpreter's start and
+    every import."""
+    now = time.perf_counter()
+    try:
+        with open("/proc/self/stat") as f:
+            ticks = int(f.read().rsplit(")", 1)[1].split()[19])  # field 22: start after boot
+        with open("/proc/uptime") as f:
+            uptime = float(f.read().split()[0])
+        age = uptime - ticks / os.sysconf("SC_CLK_TCK")
+        return now - age if 0.0 <= age < 3600.0 else now
+    except (OSError, ValueError, IndexError):
+        return now
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -88,8 +106,8 @@ def info(
     typer.echo(f"n_actions = {n_k}")
 
 
-#: Training presets of ``solve --preset`` (``RSPGConfig.paper`` / ``RSPGConfig.continuous``).
-PRESETS = ("paper", "continuous")
+#: Training presets of ``solve --preset`` (``RSPGConfig.paper`` / ``.fast`` / ``.continuous``).
+PRESETS = ("paper", "fast", "continuous")
 
 
 def _resume_command(model_file, method, config, out, horizon, set_, model, *, continuous: bool,
@@ -150,7 +168,8 @@ def _training_config(continuous: bool, preset: str, *, choice: str, seed: int, h
     else:
         given["choice"] = choice  # "auto" or "discrete", as given (compared on --resume)
     try:
-        make = RSPGConfig.continuous if preset == "continuous" else RSPGConfig.paper
+        make = {"continuous": RSPGConfig.continuous, "fast": RSPGConfig.fast}.get(
+            preset, RSPGConfig.paper)
         return make(**given)
     except ValueError as err:
         fail(str(err))
@@ -257,6 +276,9 @@ def solve(
     if choice == "discrete" and preset == "continuous":
         fail("--preset continuous is the preset of continuous choices; drop --choice discrete "
              "or use --preset paper")
+    if choice == "continuous" and preset in ("paper", "fast"):
+        fail(f"--preset {preset} is a preset of discrete choices; drop --choice continuous or "
+             "use --preset continuous")
     if resume and overwrite:
         fail("--resume and --overwrite exclude each other: --resume continues the run in "
              f"{out}, --overwrite replaces it")
@@ -305,7 +327,7 @@ def solve(
         os.makedirs(out, exist_ok=True)
         try:  # a checkpoint of another run is refused before anything is written
             sol = run_solve(m, method, config, checkpoint_dir=out, resume=resume,
-                            progress=progress)
+                            progress=progress, started=process_started())
         except (ValueError, FloatingPointError) as err:
             fail(str(err))
         except KeyboardInterrupt:

@@ -17,7 +17,8 @@ from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 
 from ..model.base import INFEASIBLE_REWARD, AbstractHetAgentModel
 
-__all__ = ["AggregateState", "Lottery", "MeanField", "compile_model", "lottery_weights"]
+__all__ = ["AggregateState", "GridLocator", "Lottery", "MeanField", "compile_model", "grid_locator",
+           "lottery_weights"]
 
 
 class AggregateState(eqx.Module):
@@ -39,15 +40,75 @@ class Lottery(eqx.Module):
     w_lo: Float[Array, "..."]
 
 
-def lottery_weights(x: Float[Array, "..."], grid: Float[Array, " n_a"]) -> Lottery:
+class GridLocator(eqx.Module):
+    """Guided search of a fixed, increasing grid: the same index as a binary search, in fewer steps.
+
+    Built once from a concrete grid (:func:`grid_locator`). Uniform buckets of width ``h`` cover
+    ``[grid[0], grid[-1]]``; ``start[b]`` is the last grid index at or below the left edge of
+    bucket ``b - 1`` (one bucket of slack, so that rounding in the bucket of ``x`` never
+    starts past the answer). From there ``steps`` branch-free doubling steps find the last
+    ``i <= n - 2`` with ``grid[i] <= x``: exact whenever the two buckets hold fewer than
+    ``2^steps`` grid points, which sets the number of buckets. On the paper's 200-point
+    geometric grid it takes 2 steps where a binary search takes 8.
+    """
+
+    lo: Float[Array, ""]
+    inv_h: Float[Array, ""]
+    start: Int[Array, " n_buckets"]
+    steps: int = eqx.field(static=True)
+
+    def index(self, x, grid):
+        n = grid.shape[0]
+        b = jnp.clip(jnp.floor((x - self.lo) * self.inv_h), 0, self.start.shape[0] - 1)
+        i = self.start[b.astype(jnp.int32)]
+        for k in reversed(range(self.steps)):
+            j = jnp.minimum(i + 2**k, n - 2)
+            i = jnp.where(grid[j] <= x, j, i)
+        return i
+
+
+#: Most buckets per grid point in a :class:`GridLocator`, and its largest number of steps.
+_BUCKETS_PER_POINT, _MAX_STEPS = 64, 4
+
+
+def grid_locator(grid) -> GridLocator | None:
+    """A :class:`GridLocator` for a concrete increasing ``grid`` (``None`` for a traced grid,
+    or one so uneven that a guided search would not beat the binary search)."""
+    if isinstance(grid, jax.core.Tracer):
+        return None
+    g = np.asarray(grid, dtype=np.float64)
+    n = g.shape[0]
+    if n < 3 or not np.all(np.diff(g) > 0):
+        return None
+    for m in (4 * n, 16 * n, _BUCKETS_PER_POINT * n):
+        h = (g[-1] - g[0]) / m
+        left = g[0] + h * (np.arange(m) - 1)
+        start = np.clip(np.searchsorted(g, left, side="right") - 1, 0, n - 2)
+        end = np.clip(np.searchsorted(g, left + 3 * h, side="right") - 1, 0, n - 2)
+        steps = int(np.ceil(np.log2(np.max(end - start) + 1)))
+        if steps <= 2 or m == _BUCKETS_PER_POINT * n:
+            break
+    if steps > _MAX_STEPS:
+        return None
+    dtype = jnp.asarray(grid).dtype
+    return GridLocator(lo=jnp.asarray(g[0], dtype), inv_h=jnp.asarray(1.0 / h, dtype),
+                       start=jnp.asarray(start, jnp.int32), steps=max(steps, 1))
+
+
+def lottery_weights(x: Float[Array, "..."], grid: Float[Array, " n_a"],
+                    locator: GridLocator | None = None) -> Lottery:
     """Split each ``x`` between its two neighbouring grid points so that the mean is preserved.
 
     ``a_i <= x <= a_{i+1}`` puts ``(a_{i+1} - x) / (a_{i+1} - a_i)`` on ``i``; ``x`` below the
     grid goes wholly to ``a_0``, above it wholly to ``a_{n-1}`` (clipped at the grid ends).
+    ``locator`` (:func:`grid_locator` of ``grid``) finds the same indices in fewer steps.
     """
     n = grid.shape[0]
-    # "scan_unrolled": measured ~2x faster than the default binary search on CPU.
-    idx = jnp.clip(jnp.searchsorted(grid, x, side="right", method="scan_unrolled") - 1, 0, n - 2)
+    if locator is not None:
+        idx = locator.index(x, grid)
+    else:
+        # "scan_unrolled": measured ~2x faster than the default binary search on CPU.
+        idx = jnp.clip(jnp.searchsorted(grid, x, side="right", method="scan_unrolled") - 1, 0, n - 2)
     lo, hi = grid[idx], grid[idx + 1]
     w_lo = jnp.clip((hi - x) / (hi - lo), 0.0, 1.0)
     return Lottery(idx=idx, w_lo=w_lo)
@@ -73,6 +134,7 @@ class MeanField(eqx.Module):
     n_wealth: int = eqx.field(static=True)
     n_income: int = eqx.field(static=True)
     n_actions: int = eqx.field(static=True)
+    locator: GridLocator | None = None
 
     @property
     def n_states(self) -> int:
@@ -132,7 +194,7 @@ class MeanField(eqx.Module):
     def lottery(self, agg: AggregateState) -> Lottery:
         """Lottery of every state-action's next wealth onto the wealth grid (``n_s x n_k``)."""
         a_next, _ = self.choices(agg)
-        return lottery_weights(a_next, self.a_grid)
+        return lottery_weights(a_next, self.a_grid, self.locator)
 
     def feasible(self, agg: AggregateState, t) -> Bool[Array, "n_s n_k"]:
         """Which state-action pairs are feasible at date ``t``: consumption ``c[s, k] > 0``.
@@ -251,4 +313,5 @@ def compile_model(model: AbstractHetAgentModel) -> MeanField:
         n_wealth=int(n_a),
         n_income=int(n_e),
         n_actions=int(model.action_grid.shape[0]),
+        locator=grid_locator(a_grid),
     )

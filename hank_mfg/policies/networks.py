@@ -25,9 +25,10 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Float, PRNGKeyArray
+from jaxtyping import Array, Float, Int, PRNGKeyArray
 
 from ..operators.meanfield import MeanField
+from .knots import knot_matrix, knot_points
 
 __all__ = [
     "ACTIVATIONS",
@@ -128,7 +129,7 @@ class _Trunk(eqx.Module):
     activation: str = eqx.field(static=True)
     head_kind: str = eqx.field(static=True)
 
-    def __init__(self, d_state, d_hist, widths, n_out, activation, head_kind, *, key):
+    def __init__(self, d_state, d_hist, widths, n_out, activation, head_kind, head_scale, *, key):
         keys = jax.random.split(key, 4 + len(widths))
         w0 = widths[0]
         self.state_in = eqx.nn.Linear(d_state, w0, key=keys[0])
@@ -137,10 +138,7 @@ class _Trunk(eqx.Module):
         self.hidden_layers = tuple(
             eqx.nn.Linear(widths[i], widths[i + 1], key=keys[3 + i]) for i in range(len(widths) - 1)
         )
-        head = eqx.nn.Linear(widths[-1], n_out, key=keys[-1])
-        # Start near the uniform (categorical) or a symmetric Beta(1.7, 1.7) (share ~ 0.5).
-        head = eqx.tree_at(lambda l: l.weight, head, head.weight * 0.01)
-        self.head = eqx.tree_at(lambda l: l.bias, head, jnp.zeros_like(head.bias))
+        self.head = _head_layer(widths[-1], n_out, head_scale, keys[-1])
         self.activation = activation
         self.head_kind = head_kind
 
@@ -154,16 +152,82 @@ class _Trunk(eqx.Module):
         h = act(state_part + self.first_hist(hist)[None, :])
         for layer in self.hidden_layers:
             h = act(jax.vmap(layer)(h))
-        out = jax.vmap(self.head)(h)
-        if self.head_kind == "beta":
-            # Beta(a, b) log-density at the grid actions; log B(a, b) cancels in the softmax.
-            ab = 1.0 + jax.nn.softplus(out)
-            logits = (ab[:, :1] - 1.0) * jnp.log(action_x)[None, :] + (
-                ab[:, 1:] - 1.0
-            ) * jnp.log1p(-action_x)[None, :]
-        else:
-            logits = out
-        return jax.nn.softmax(logits, axis=-1)
+        return head_table(jax.vmap(self.head)(h), action_x, self.head_kind)
+
+
+def _head_layer(d_in, n_out, head_scale, key) -> eqx.nn.Linear:
+    """The output layer: default initialisation with its weights times ``head_scale``, zero bias.
+
+    With zero bias the start is centred on the uniform distribution (categorical) or a symmetric
+    Beta(1.7, 1.7) (share about one half); ``head_scale`` sets how much the first tables vary
+    across states and histories (0.01: nearly the same everywhere).
+    """
+    head = eqx.nn.Linear(d_in, n_out, key=key)
+    head = eqx.tree_at(lambda l: l.weight, head, head.weight * head_scale)
+    return eqx.tree_at(lambda l: l.bias, head, jnp.zeros_like(head.bias))
+
+
+def head_table(out: Float[Array, "n_s n_out"], action_x: Float[Array, " n_k"],
+               head_kind: str) -> Float[Array, "n_s n_k"]:
+    """The policy table from the head's outputs in every state.
+
+    ``beta``: ``(a, b) = 1 + softplus(out)`` and the Beta(a, b) log-density at the actions'
+    coordinates, softmaxed over the grid (``log B(a, b)`` cancels; keeps the order of the
+    actions). ``categorical``: ``out`` are the logits.
+    """
+    if head_kind == "beta":
+        ab = 1.0 + jax.nn.softplus(out)
+        logits = ((ab[:, :1] - 1.0) * jnp.log(action_x)[None, :]
+                  + (ab[:, 1:] - 1.0) * jnp.log1p(-action_x)[None, :])
+    else:
+        logits = out
+    return jax.nn.softmax(logits, axis=-1)
+
+
+class _KnotTrunk(eqx.Module):
+    """The per-state trunk evaluated only at ``n_knots`` wealth knots of every income state, its
+    head's outputs interpolated linearly in wealth to the whole grid (:mod:`.knots`).
+
+    The same network as :class:`_Trunk` (the state embedding is computed once, the history part
+    per date), on ``n_knots * n_e`` states instead of ``n_a * n_e``: the table's dependence on
+    wealth is the interpolant between the knots' Beta parameters (or logits).
+    """
+
+    trunk: _Trunk
+    knot_rows: Int[Array, " n_knot_states"]
+    W: Float[Array, "n_a n_knots"]
+    n_income: int = eqx.field(static=True)
+
+    def __init__(self, a_grid, n_income, trunk: _Trunk, n_knots: int):
+        a = np.asarray(a_grid, dtype=np.float64)
+        knots = knot_points(a, n_knots)
+        ia = np.searchsorted(a, knots)  # knots are grid points
+        self.knot_rows = jnp.asarray((ia[:, None] * n_income + np.arange(n_income)).reshape(-1))
+        self.W = jnp.asarray(knot_matrix(a, knots), dtype=jnp.asarray(a_grid).dtype)
+        self.trunk, self.n_income = trunk, int(n_income)
+
+    @property
+    def head(self):
+        return self.trunk.head
+
+    @property
+    def head_kind(self):
+        return self.trunk.head_kind
+
+    def state_part(self, feats):
+        return self.trunk.state_part(feats[self.knot_rows])
+
+    def table(self, state_part, hist, action_x):
+        t = self.trunk
+        act = ACTIVATIONS[t.activation]
+        h = act(state_part + t.first_hist(hist)[None, :])
+        for layer in t.hidden_layers:
+            h = act(jax.vmap(layer)(h))
+        out = jax.vmap(t.head)(h)                                  # (n_knots * n_e, n_out)
+        n_out = out.shape[-1]
+        out = jax.lax.stop_gradient(self.W) @ out.reshape(-1, self.n_income * n_out)
+        # states are ordered wealth-major: s = i_a * n_e + i_e
+        return head_table(out.reshape(-1, n_out), action_x, t.head_kind)
 
 
 class _Normaliser(eqx.Module):
@@ -219,9 +283,10 @@ class RecurrentPolicy(AbstractPolicy):
 
     def __init__(self, mf: MeanField, *, key: PRNGKeyArray, hidden: int = 128,
                  widths: tuple[int, ...] = (128, 128), activation: str = "relu",
-                 head: str = "beta", time_input: bool = True):
+                 head: str = "beta", time_input: bool = True, knots: int = 0,
+                 head_scale: float = 0.01):
         k_gru, self.norm, self.trunk = _build("RecurrentPolicy", mf, key, hidden, widths,
-                                              activation, head, time_input)
+                                              activation, head, time_input, knots, head_scale)
         self.gru = eqx.nn.GRUCell(self.norm.d_in, hidden, key=k_gru)
 
     def init_carry(self):
@@ -244,9 +309,10 @@ class MemorylessPolicy(AbstractPolicy):
 
     def __init__(self, mf: MeanField, *, key: PRNGKeyArray, hidden: int = 128,
                  widths: tuple[int, ...] = (128, 128), activation: str = "relu",
-                 head: str = "beta", time_input: bool = True):
+                 head: str = "beta", time_input: bool = True, knots: int = 0,
+                 head_scale: float = 0.01):
         k_obs, self.norm, self.trunk = _build("MemorylessPolicy", mf, key, hidden, widths,
-                                              activation, head, time_input)
+                                              activation, head, time_input, knots, head_scale)
         self.obs_in = eqx.nn.Linear(self.norm.d_in, hidden, key=k_obs)
 
     def prepare(self):
@@ -257,13 +323,20 @@ class MemorylessPolicy(AbstractPolicy):
         return carry, self.trunk.table(cache, h, jax.lax.stop_gradient(self.norm.action_x))
 
 
-def _build(owner, mf, key, hidden, widths, activation, head, time_input):
+def _build(owner, mf, key, hidden, widths, activation, head, time_input, knots, head_scale):
     """Shared construction: (key for the history encoder, normaliser, trunk)."""
     _check_arch(owner, widths, activation, head)
+    if not isinstance(knots, (int, np.integer)) or knots < 0 or knots == 1:
+        raise ValueError(f"{owner}.knots must be 0 (the network on every state) or an integer "
+                         f">= 2; got {knots!r}")
+    if not (np.isfinite(head_scale) and head_scale >= 0):
+        raise ValueError(f"{owner}.head_scale must be finite and >= 0; got {head_scale!r}")
     k_hist, k_trunk = jax.random.split(key)
     norm = _Normaliser.build(mf, time_input)
     n_out = 2 if head == "beta" else mf.n_actions
-    trunk = _Trunk(2, hidden, tuple(widths), n_out, activation, head, key=k_trunk)
+    trunk = _Trunk(2, hidden, tuple(widths), n_out, activation, head, head_scale, key=k_trunk)
+    if knots:
+        trunk = _KnotTrunk(mf.a_grid, mf.n_income, trunk, int(knots))
     return k_hist, norm, trunk
 
 
@@ -331,6 +404,9 @@ def head_for_mean(policy: AbstractPolicy, values, target: float) -> AbstractPoli
     else:
         logit = logits(kappa, q)
         bias = logit - logit.mean()
+    if isinstance(policy.trunk, _KnotTrunk):
+        return eqx.tree_at(lambda p: p.trunk.trunk.head.bias, policy,
+                           jnp.asarray(bias, dtype=head.bias.dtype))
     return eqx.tree_at(lambda p: p.trunk.head.bias, policy,
                        jnp.asarray(bias, dtype=head.bias.dtype))
 

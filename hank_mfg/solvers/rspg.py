@@ -47,6 +47,8 @@ METHODS = ("rspg", "spg")
 CHOICES = ("auto", "discrete", "continuous")
 #: Policy initialisations (:class:`RSPGConfig` ``init``).
 INITS = ("auto", "symmetric", "stationary")
+#: Where a discrete policy's network runs (:class:`RSPGConfig` ``table_head``).
+TABLE_HEADS = ("state", "knots")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,6 +61,8 @@ class RSPGConfig:
         clip_norm: global gradient-norm clip (1.0).
         hidden: GRU (RSPG) / observation-embedding (SPG) width (128). widths: MLP widths (128, 128).
         activation: ``relu``. head: ``beta`` (ordered Beta head) or ``categorical``.
+        head_scale: the output layer starts at its default initialisation times this, with zero
+            bias (0.01: the first policy plays nearly the same distribution in every state).
         time_input: feed the normalised date to the policy (finite horizon).
         eval_every: iterations per jitted chunk between exploitability evaluations (20).
         eval_paths: noise paths for each exploitability evaluation (8; fixed across evaluations).
@@ -84,7 +88,10 @@ class RSPGConfig:
         savings_head: continuous choices: ``"knots"`` (the policy at ``n_knots`` wealth knots
             per income state, interpolated; cost independent of the grid) or ``"state"`` (an
             MLP per individual state).
-        n_knots: knots per income state (24).
+        table_head: discrete choices: ``"state"`` (the paper's: the MLP on every individual
+            state) or ``"knots"`` (the MLP once per date, giving the head's outputs at
+            ``n_knots`` wealth knots per income state, interpolated to the grid).
+        n_knots: knots per income state (24) of either head.
         horizon: continuous choices: the horizon ``T`` (default ``None``: the first ``T`` with
             ``beta^T <= horizon_tol``, 0.01); the model's ``horizon`` field is not used.
         news: continuous choices: ``K`` announced innovations of the shock ``news_shock``
@@ -101,6 +108,7 @@ class RSPGConfig:
     widths: tuple = (128, 128)
     activation: str = "relu"
     head: str = "beta"
+    head_scale: float = 0.01
     time_input: bool = True
     eval_every: int = 20
     eval_paths: int = 8
@@ -109,6 +117,7 @@ class RSPGConfig:
     init: str = "auto"
     choice: str = "auto"
     savings_head: str = "knots"
+    table_head: str = "state"
     n_knots: int = 24
     horizon: Optional[int] = None
     horizon_tol: float = 1e-2
@@ -120,6 +129,9 @@ class RSPGConfig:
             v = getattr(self, name)
             if not isinstance(v, (int, np.integer)) or v < 1:
                 raise ValueError(f"RSPGConfig.{name} must be a positive integer; got {v!r}")
+        if not (np.isfinite(self.head_scale) and self.head_scale >= 0):
+            raise ValueError(f"RSPGConfig.head_scale must be finite and >= 0; "
+                             f"got {self.head_scale!r}")
         for name in ("lr", "lr_final", "clip_norm"):
             v = getattr(self, name)
             if not (np.isfinite(v) and v > 0):
@@ -136,6 +148,9 @@ class RSPGConfig:
         if self.savings_head not in SAVINGS_HEADS:
             raise ValueError(f"RSPGConfig.savings_head must be one of {SAVINGS_HEADS}; "
                              f"got {self.savings_head!r}")
+        if self.table_head not in TABLE_HEADS:
+            raise ValueError(f"RSPGConfig.table_head must be one of {TABLE_HEADS}; "
+                             f"got {self.table_head!r}")
         if not isinstance(self.n_knots, (int, np.integer)) or self.n_knots < 2:
             raise ValueError(f"RSPGConfig.n_knots must be an integer >= 2; got {self.n_knots!r}")
         if self.horizon is not None and (not isinstance(self.horizon, (int, np.integer))
@@ -154,6 +169,17 @@ class RSPGConfig:
         return cls(**overrides)
 
     @classmethod
+    def fast(cls, **overrides) -> "RSPGConfig":
+        """The least wall time to a given exploitability on the paper's model (docs/performance.md):
+        the paper's network evaluated at 24 wealth knots per income state and interpolated
+        (``table_head="knots"``), its output layer at the default initialisation
+        (``head_scale=1``), 4 paths per iteration at Adam 0.03 -> 0.003, 200 iterations,
+        exploitability every 10 on the same 8 evaluation paths as the paper preset."""
+        base = dict(table_head="knots", n_knots=24, head_scale=1.0, n_paths=4, lr=0.03,
+                    lr_final=0.003, iterations=200, eval_every=10, eval_paths=8)
+        return cls(**{**base, **overrides})
+
+    @classmethod
     def continuous(cls, **overrides) -> "RSPGConfig":
         """Continuous savings choices around the steady state (docs/theory.md §12): knot head
         (24 knots), GRU 32 and MLP 64-64 with tanh, Adam 3e-3 annealed to 3e-4, 150
@@ -169,7 +195,8 @@ class RSPGConfig:
 
     def architecture(self) -> dict:
         return dict(hidden=self.hidden, widths=self.widths, activation=self.activation,
-                    head=self.head, time_input=self.time_input)
+                    head=self.head, time_input=self.time_input, head_scale=self.head_scale,
+                    knots=self.n_knots if self.table_head == "knots" else 0)
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
@@ -185,8 +212,9 @@ class Solution:
         model, method, config, policy: what was solved and the result (a discrete policy, an
             :class:`~hank_mfg.policies.networks.AbstractPolicy`, or a continuous one, a
             :class:`~hank_mfg.policies.savings.SavingsPolicy`).
-        history: pandas DataFrame (iteration, seconds, loss, exploitability, policy_return,
-            best_response_return, infeasible_mass) — one row per evaluation; returns count the
+        history: pandas DataFrame (iteration, seconds, wall_seconds, loss, exploitability,
+            policy_return, best_response_return, infeasible_mass) — one row per evaluation
+            (``seconds``: training time; ``wall_seconds``: everything, see :func:`solve`); returns count the
             utility of feasible choices, infeasible choices are in ``infeasible_mass``
             (:class:`~hank_mfg.solvers.rollout.Evaluation`). Continuous choices report
             relative_exploitability, euler_mean, euler_max and market_residual instead of
@@ -436,6 +464,7 @@ def solve(
     resume: bool = False,
     progress: bool = True,
     callback: Optional[Callable[[dict], None]] = None,
+    started: Optional[float] = None,
 ) -> Solution:
     """Solve the mean-field equilibrium with aggregate risk by RSPG (or SPG).
 
@@ -450,6 +479,11 @@ def solve(
             differ from a run started with that many iterations).
         progress: show a tqdm bar with loss and latest exploitability.
         callback: called with each history row (a dict) — for custom logging.
+        started: a ``time.perf_counter()`` reading from which the history's ``wall_seconds``
+            count (default: when ``solve`` is called; the CLI passes its own start, so that
+            imports count too). ``seconds`` counts from the end of the first evaluation, that
+            is without set-up and compilation; ``wall_seconds`` counts everything a user waits
+            for, and a resumed run adds to the wall time its checkpoint recorded.
 
     Returns:
         :class:`Solution` with the trained policy, a history DataFrame and a summary.
@@ -470,6 +504,7 @@ def solve(
     """
     import pandas as pd
 
+    t_wall = time.perf_counter() if started is None else started
     if method not in METHODS:
         raise ValueError(f"solve: method must be one of {METHODS}; got {method!r}")
     config = RSPGConfig() if config is None else config
@@ -482,7 +517,7 @@ def solve(
                 lambda x: x.astype(jnp.float64) if eqx.is_array(x) and x.dtype == jnp.float32
                 else x, model)
             return solve(model, method, config, checkpoint_dir=checkpoint_dir, resume=resume,
-                         progress=progress, callback=callback)
+                         progress=progress, callback=callback, started=t_wall)
     run = (_SavingsRun if continuous_choices(model, config) else _DiscreteRun)(model, method, config)
     params, static, opt_state = run.params, run.static, run.opt_state
     meta = dict(method=method, config=config.to_dict(), model=type(model).__name__,
@@ -490,7 +525,7 @@ def solve(
 
     history: list[dict] = []
     start = 0
-    elapsed0 = 0.0
+    elapsed0 = wall0 = 0.0
     schedule_iterations = config.iterations
     if resume and os.path.exists(os.path.join(checkpoint_dir, _STATE)):
         with open(os.path.join(checkpoint_dir, _STATE)) as f:
@@ -507,6 +542,7 @@ def solve(
         start = int(state["iteration"])
         history = [_float_row(r) for r in state["history"]]
         elapsed0 = history[-1]["seconds"] if history else 0.0
+        wall0 = history[-1].get("wall_seconds", elapsed0) if history else 0.0
         # a run extended past its first iteration count keeps its learning-rate schedule
         # (annealed over the original count, then held at lr_final)
         schedule_iterations = int(state.get("lr_schedule_iterations", state["config"]["iterations"]))
@@ -522,11 +558,13 @@ def solve(
 
     def evaluate(params, iteration, seconds, loss):
         try:
-            return run.evaluate(params, iteration, seconds, loss)
+            row = run.evaluate(params, iteration, seconds, loss)
         except FloatingPointError:
             if bar is not None:
                 bar.close()
             raise
+        wall = dict(wall_seconds=float(wall0 + time.perf_counter() - t_wall))
+        return {k: v for k, v in row.items() if k in ("iteration", "seconds")} | wall | row
 
     t_compile = 0.0
     t0 = time.perf_counter() - elapsed0
@@ -589,6 +627,7 @@ def solve(
         final_policy_return=last["policy_return"],
         final_best_response_return=last["best_response_return"],
         train_seconds=last["seconds"],
+        wall_seconds=last["wall_seconds"],
         # measured by the run that started from scratch (None if it was not recorded)
         first_eval_seconds_incl_compile=meta.get("first_eval_seconds_incl_compile"),
         resumed_from_iteration=int(start),

@@ -312,3 +312,41 @@ def test_infeasible_pairs_are_exactly_those_without_positive_consumption(kind):
                                   np.repeat((m > a_min)[:, None], mf.n_actions, axis=1))
     np.testing.assert_array_equal(np.asarray(mf.rewards(agg, last))[m <= a_min],
                                   hm.INFEASIBLE_REWARD)
+
+
+@pytest.mark.parametrize("grid", [
+    np.asarray(RSPGMacro().a_grid, dtype=np.float64),                  # 200-point geometric
+    np.linspace(-1.0, 5.0, 50),                                        # uniform, negative limit
+    np.sort(np.random.default_rng(0).uniform(0.0, 3.0, 80)),           # irregular
+    np.concatenate([[0.0], np.geomspace(1e-4, 1e3, 60)]),              # very uneven
+])
+def test_grid_locator_finds_the_binary_search_index(grid):
+    """The guided search returns exactly the index of a binary search, in both precisions, for
+    points on, just beside, between and outside the grid points."""
+    from hank_mfg.operators.meanfield import grid_locator
+
+    for dtype in (np.float32, np.float64):
+        g = jnp.asarray(grid.astype(dtype))
+        loc = grid_locator(g)
+        if loc is None:  # too uneven for a guided search: the binary search is kept
+            continue
+        gn = np.asarray(g)
+        x = np.concatenate([gn, np.nextafter(gn, np.inf), np.nextafter(gn, -np.inf),
+                            np.random.default_rng(1).uniform(gn[0] - 1, gn[-1] + 1, 20_000)])
+        x = jnp.asarray(x.astype(dtype))
+        ref = np.clip(np.searchsorted(gn, np.asarray(x), side="right") - 1, 0, gn.size - 2)
+        np.testing.assert_array_equal(np.asarray(loc.index(x, g)), ref)
+        a, b = hm.lottery_weights(x, g), hm.lottery_weights(x, g, loc)
+        np.testing.assert_array_equal(np.asarray(a.idx), np.asarray(b.idx))
+        np.testing.assert_array_equal(np.asarray(a.w_lo), np.asarray(b.w_lo))
+    assert hm.compile_model(RSPGMacro()).locator.steps <= 2  # the paper's grid: 2 steps, not 8
+
+
+def test_grid_locator_is_not_built_for_a_traced_grid():
+    from hank_mfg.operators.meanfield import grid_locator
+
+    jax.jit(lambda g: (assert_none(grid_locator(g)), g)[1])(jnp.linspace(0.0, 1.0, 5))
+
+
+def assert_none(x):
+    assert x is None

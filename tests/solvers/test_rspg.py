@@ -71,8 +71,12 @@ def test_both_methods_reduce_exploitability_on_small_paper_model(method):
     ex = sol.history.exploitability.to_numpy()
     assert np.all(ex >= 0)
     assert ex[-1] < 0.5 * ex[0]
-    assert list(sol.history.columns[:6]) == [
-        "iteration", "seconds", "loss", "exploitability", "policy_return", "best_response_return"]
+    assert list(sol.history.columns[:7]) == [
+        "iteration", "seconds", "wall_seconds", "loss", "exploitability", "policy_return",
+        "best_response_return"]
+    # wall time counts set-up, compilation and the first evaluation; training time does not
+    wall, train = sol.history.wall_seconds.to_numpy(), sol.history.seconds.to_numpy()
+    assert wall[0] > 0 and np.all(np.diff(wall) > 0) and np.all(wall > train)
 
 
 def _cfg(**kw):
@@ -100,6 +104,7 @@ def test_same_seed_same_numbers_and_killed_run_resumes_exactly(tmp_path):
                  callback=kill_after_iteration_4)
     resumed = hm.solve(model, "rspg", _cfg(), checkpoint_dir=str(ckpt), resume=True, progress=False)
     np.testing.assert_array_equal(resumed.history.iteration.to_numpy(), [0, 2, 4, 6])
+    assert np.all(np.diff(resumed.history.wall_seconds.to_numpy()) > 0)  # the clock carries on
     np.testing.assert_array_equal(resumed.history.loss.to_numpy()[1:], full.history.loss.to_numpy()[1:])
     for a, b in zip(jax.tree_util.tree_leaves(eqx.filter(resumed.policy, eqx.is_array)),
                     jax.tree_util.tree_leaves(eqx.filter(full.policy, eqx.is_array))):
