@@ -172,7 +172,14 @@ class AbstractHetAgentModel(AbstractHousehold):
         except (TypeError, ValueError):
             elementwise = False
         # a price function of scalars is elementwise in K; otherwise map it over K
-        prices = self.prices if elementwise else jax.vmap(self.prices, in_axes=(0, None, None))
+        def price_fn(model, K, L, z):
+            return (model.prices(K, L, z) if elementwise
+                    else jax.vmap(model.prices, in_axes=(0, None, None))(K, L, z))
+
+        compiled = eqx.filter_jit(price_fn)  # one program, not one per operation
+
+        def prices(K, L, z):
+            return compiled(self, K, L, z)
         points = []  # (K, z, r, w) at the highest reachable interest rate, per log TFP
         for z in (-3.0 * sd, 0.0, 3.0 * sd):
             r, w = (np.broadcast_to(np.asarray(x), K.shape) for x in prices(K, L, jnp.asarray(z)))
@@ -185,11 +192,12 @@ class AbstractHetAgentModel(AbstractHousehold):
         Kp, zp, rp, wp = (jnp.asarray(x, dtype=float) for x in zip(*points))
         lowest = jnp.asarray(a[:1], dtype=float)  # cash on hand is lowest at the lowest wealth
 
-        def cash(K, z, r, w):
-            budget = self.budget(dict(K=K, L=L, z=z, Y=self.output(K, L, z), r=r, w=w))
+        def cash(model, K, z, r, w):
+            budget = model.budget(dict(K=K, L=L, z=z, Y=model.output(K, L, z), r=r, w=w))
             return jnp.min(budget.cash_on_hand(lowest)), budget.R
 
-        m_low, R = (np.asarray(x) for x in jax.vmap(cash)(Kp, zp, rp, wp))
+        lowest_cash = eqx.filter_jit(jax.vmap(cash, in_axes=(None, 0, 0, 0, 0)))
+        m_low, R = (np.asarray(x) for x in lowest_cash(self, Kp, zp, rp, wp))
         gap = np.where(np.isfinite(m_low), m_low - a_min, np.inf)
         j = int(np.argmin(gap))
         if gap[j] > 0:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+
+import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
@@ -45,7 +48,12 @@ def shifted_geometric_grid(
     lp = concrete(lo + p)
     if lp is not None and not float(lp) > 0:
         fail("shifted_geometric_grid", "pivot", "make lo + pivot positive", p)
-    u = jnp.linspace(0.0, 1.0, n)
+    return _shifted_geometric(int(n), lo, hi, jnp.asarray(p, dtype=lo.dtype))
+
+
+@functools.partial(jax.jit, static_argnums=0)  # one program, not one per operation
+def _shifted_geometric(n: int, lo, hi, p):
+    u = jnp.linspace(0.0, 1.0, n, dtype=lo.dtype)
     g = jnp.exp(jnp.log(lo + p) + u * (jnp.log(hi + p) - jnp.log(lo + p))) - p
     return g.at[0].set(lo).at[-1].set(hi)
 

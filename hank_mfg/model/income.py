@@ -8,7 +8,10 @@ effective labour is ``L = 1``. Every constructor returns an :class:`IncomeProces
 
 from __future__ import annotations
 
+import functools
+
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 import jax.scipy.stats as jss
 from jaxtyping import Array, ArrayLike, Float
@@ -45,7 +48,11 @@ def stationary_distribution(Pi: Float[Array, "n n"]) -> Float[Array, " n"]:
 
     Differentiable in ``Pi``. Solves ``(Pi^T - I + 1 1^T) pi = 1``.
     """
-    Pi = jnp.asarray(Pi, dtype=float)
+    return _stationary(jnp.asarray(Pi, dtype=float))
+
+
+@jax.jit  # one compiled program, not one per operation, when a model is built eagerly
+def _stationary(Pi):
     n = Pi.shape[0]
     A = Pi.T - jnp.eye(n, dtype=Pi.dtype) + jnp.ones((n, n), dtype=Pi.dtype)
     pi = jnp.linalg.solve(A, jnp.ones(n, dtype=Pi.dtype))
@@ -136,12 +143,17 @@ def index_walk(
     stay = 1.0 - p_down - p_up
     if concrete(stay) is not None and float(stay) < 0:
         fail("index_walk", "p_down + p_up", "be at most 1", p_down + p_up)
-    idx = jnp.arange(n)
-    Pi = jnp.zeros((n, n))
-    Pi = Pi.at[idx, idx].add(stay)
-    Pi = Pi.at[idx, jnp.clip(idx - 1, 0, n - 1)].add(p_down)
-    Pi = Pi.at[idx, jnp.clip(idx + 1, 0, n - 1)].add(p_up)
+    Pi = _walk_matrix(n, jnp.asarray(p_down, dtype=float), jnp.asarray(p_up, dtype=float))
     return IncomeProcess(e_grid=levels, Pi_e=Pi, pi_e=stationary_distribution(Pi))
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _walk_matrix(n: int, p_down, p_up):
+    idx = jnp.arange(n)
+    Pi = jnp.zeros((n, n), dtype=p_down.dtype)
+    Pi = Pi.at[idx, idx].add(1.0 - p_down - p_up)
+    Pi = Pi.at[idx, jnp.clip(idx - 1, 0, n - 1)].add(p_down)
+    return Pi.at[idx, jnp.clip(idx + 1, 0, n - 1)].add(p_up)
 
 
 def markov_chain(e_grid: ArrayLike, Pi_e: ArrayLike, normalise: bool = False) -> IncomeProcess:

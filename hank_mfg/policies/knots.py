@@ -34,6 +34,14 @@ def knot_matrix(a_grid, knots, method: str = "linear") -> np.ndarray:
     linear in the data (``linear``, ``cubic2``, ``catmull-rom``); ``linear`` keeps the
     interpolant between its knot values (no overshoot).
     """
+    if method == "linear":  # the hat functions, exactly, without compiling anything
+        a, k = np.asarray(a_grid, dtype=np.float64), np.asarray(knots, dtype=np.float64)
+        idx = np.clip(np.searchsorted(k, a, side="right") - 1, 0, k.size - 2)
+        t = (a - k[idx]) / (k[idx + 1] - k[idx])
+        W = np.zeros((a.size, k.size))
+        W[np.arange(a.size), idx] = 1.0 - t
+        W[np.arange(a.size), idx + 1] += t
+        return W
     k = jnp.asarray(knots)
     eye = jnp.eye(k.shape[0], dtype=k.dtype)
     W = jax.vmap(lambda col: interpax.interp1d(jnp.asarray(a_grid), k, col, method=method,

@@ -230,6 +230,13 @@ class _KnotTrunk(eqx.Module):
         return head_table(out.reshape(-1, n_out), action_x, t.head_kind)
 
 
+@eqx.filter_jit  # one compiled program rather than one per operation
+def _reference_inputs(mf: MeanField):
+    """The observation at the initial distribution and the normalised state features."""
+    o_ref = mf.observation(mf.aggregate_state(mf.initial_distribution(), 0.0))
+    return o_ref, _state_features(mf)
+
+
 class _Normaliser(eqx.Module):
     """Fixed (non-trained) normalisation of observations, state features and time."""
 
@@ -242,12 +249,11 @@ class _Normaliser(eqx.Module):
 
     @staticmethod
     def build(mf: MeanField, time_input: bool) -> "_Normaliser":
-        mu0 = mf.initial_distribution()
-        o_ref = mf.observation(mf.aggregate_state(mu0, 0.0))
+        o_ref, feats = _reference_inputs(mf)
         return _Normaliser(
             obs_ref=o_ref,
             obs_scale=jnp.abs(o_ref) + 1e-3,
-            state_feats=_state_features(mf),
+            state_feats=feats,
             action_x=_action_coordinates(mf),
             horizon=mf.horizon,
             time_input=time_input,
