@@ -124,7 +124,8 @@ def _resume_command(model_file, method, config, out, horizon, set_, model, *, co
         args += ["--choice", "continuous", "--preset", preset, "--savings-head",
                  config.savings_head, "--n-knots", str(config.n_knots)]
     else:
-        args += ["--head", config.head]
+        args += ["--head", config.head, "--table-head", config.table_head, "--n-knots",
+                 str(config.n_knots)]
         if choice != "auto":
             args += ["--choice", choice]
         if preset_given:
@@ -155,7 +156,10 @@ def _training_config(continuous: bool, preset: str, *, choice: str, seed: int, h
     if continuous and "head" in given:
         fail("--head applies to discrete choices; this run has continuous choices (its policy's "
              "options: --savings-head, --n-knots)")
-    for name in () if continuous else ("savings_head", "n_knots"):
+    if continuous and "table_head" in given:
+        fail("--table-head applies to discrete choices; this run has continuous choices (its "
+             "policy's options: --savings-head, --n-knots)")
+    for name in () if continuous else ("savings_head",):
         if name in given:
             fail(f"--{name.replace('_', '-')} applies to continuous choices; this run has "
                  "discrete choices (give --choice continuous for continuous ones)")
@@ -186,16 +190,18 @@ def solve(
              "continuous, else discrete)"),
     preset: Optional[str] = typer.Option(
         None, "--preset",
-        help="paper or continuous: the defaults of the training options below (default: "
-             "paper for discrete choices, continuous for continuous ones); options given "
+        help="paper, fast or continuous: the defaults of the training options below "
+             "(default: paper for discrete choices, continuous for continuous ones; fast: the "
+             "least wall time to a given exploitability with discrete choices); options given "
              "explicitly override them"),
     iterations: Optional[int] = typer.Option(
         None, "--iterations", "-n",
-        help="gradient steps (preset: paper 500, continuous 200; raise it with --resume to "
+        help="gradient steps (preset: paper 500, fast 200, continuous 150; raise it with --resume to "
              "extend a run)"),
     eval_every: Optional[int] = typer.Option(
         None, "--eval-every",
-        help="iterations between exploitability evaluations (preset: paper 20, continuous 25)"),
+        help="iterations between exploitability evaluations (preset: paper 20, fast 10, "
+             "continuous 25)"),
     seed: int = typer.Option(0, "--seed", help="PRNG seed (same seed, same numbers)"),
     out: str = typer.Option(..., "--out", "-o", help="output directory (history, checkpoint, summary)"),
     horizon: Optional[int] = typer.Option(
@@ -203,12 +209,15 @@ def solve(
         help="discrete: override the model's horizon; continuous: the horizon T (default: the "
              "first T with beta^T <= 0.01)"),
     n_paths: Optional[int] = typer.Option(
-        None, "--n-paths", help="common-noise paths per iteration and per evaluation (preset: 8)"),
+        None, "--n-paths",
+        help="common-noise paths per iteration and per evaluation (preset: 8; fast: 4 per "
+             "iteration, evaluations on the same 8 as the paper preset)"),
     lr: Optional[float] = typer.Option(
         None, "--lr", help="initial Adam learning rate, annealed linearly (preset: paper 0.01, "
-                           "continuous 0.001)"),
+                           "fast 0.03, continuous 0.003)"),
     lr_final: Optional[float] = typer.Option(
-        None, "--lr-final", help="final learning rate (preset: paper 0.001, continuous 0.0001)"),
+        None, "--lr-final", help="final learning rate (preset: paper 0.001, fast 0.003, "
+                                 "continuous 0.0003)"),
     hidden: Optional[int] = typer.Option(
         None, "--hidden", help="GRU / observation-embedding width (preset: paper 128, "
                                "continuous 32)"),
@@ -218,8 +227,13 @@ def solve(
         None, "--savings-head",
         help="continuous choices: knots (the preset's: the policy at --n-knots wealth knots "
              "per income state) or state (an MLP per state)"),
+    table_head: Optional[str] = typer.Option(
+        None, "--table-head",
+        help="discrete choices: state (the paper preset's: the network on every state) or "
+             "knots (the fast preset's: the network at --n-knots wealth knots per income "
+             "state, interpolated)"),
     n_knots: Optional[int] = typer.Option(
-        None, "--n-knots", help="continuous choices: knots per income state (preset: 24)"),
+        None, "--n-knots", help="knots per income state of a knot head (preset: 24)"),
     resume: bool = typer.Option(False, "--resume", help="continue from the checkpoint in --out"),
     overwrite: bool = typer.Option(False, "--overwrite",
                                    help="replace the run already in --out (without it, refuse)"),
@@ -234,9 +248,12 @@ def solve(
     steady-state household's rule, prices cleared each date; capital economies and economies
     such as Huggett; solved in float64). auto (default) is continuous for an economy and with
     --preset continuous, else discrete. --preset picks the defaults of the training options
-    (paper: GRU 128, Adam 0.01 -> 0.001, 500 iterations; continuous: GRU 32, MLP 64-64 tanh,
-    Adam 0.001 -> 0.0001, 200 iterations, evaluations every 25); each option given explicitly
-    overrides its preset value.
+    (paper: GRU 128, Adam 0.01 -> 0.001, 500 iterations; fast: the paper's network at 24
+    wealth knots per income state, 4 paths per iteration, Adam 0.03 -> 0.003, 200 iterations,
+    evaluations every 10 — see docs/performance.md; continuous: GRU 32, MLP 64-64 tanh, Adam
+    0.003 -> 0.0003, 150 iterations, evaluations every 25); each option given explicitly
+    overrides its preset value. history.csv has seconds (training) and wall_seconds (since
+    the command started: imports, set-up and compilation included).
 
     An existing run in OUT is never replaced silently: continue it with --resume (raise
     --iterations to extend a finished run; the added steps use --lr-final) or start afresh
@@ -308,7 +325,7 @@ def solve(
     config = _training_config(continuous, preset_name, choice=choice, seed=seed, horizon=horizon,
                               iterations=iterations, eval_every=eval_every, n_paths=n_paths,
                               lr=lr, lr_final=lr_final, hidden=hidden, head=head,
-                              savings_head=savings_head, n_knots=n_knots)
+                              savings_head=savings_head, n_knots=n_knots, table_head=table_head)
     # continuous choices build on the EGM steady state: the model is built in float64 as well
     precision = jax.enable_x64(True) if continuous else contextlib.nullcontext()
     with precision:

@@ -144,3 +144,20 @@ def test_resume_and_overwrite_exclude_each_other(tmp_path):
 def test_help_lists_the_run_flags(flag):
     result = runner.invoke(app, ["solve", "--help"])
     assert result.exit_code == 0 and flag in result.output
+
+
+def test_fast_preset_writes_the_knot_configuration_and_wall_clock(tmp_path):
+    out = tmp_path / "fast"
+    result = _solve(out, "--preset", "fast", "--iterations", "2", "--n-knots", "4")
+    assert result.exit_code == 0, _err(result)
+    config = _strict_json(out / "config.json")
+    assert config["preset"] == "fast"
+    assert config["config"]["table_head"] == "knots" and config["config"]["n_knots"] == 4
+    assert config["config"]["head_scale"] == 1.0 and config["config"]["lr"] == 0.03
+    import pandas as pd
+
+    history = pd.read_csv(out / "history.csv")
+    # the wall clock counts the command's start (imports, model, compilation): always ahead
+    assert (history.wall_seconds > history.seconds).all()
+    refused = _solve(tmp_path / "c", "--preset", "fast", "--choice", "continuous")
+    assert refused.exit_code == 1 and "--preset fast is a preset of discrete choices" in _err(refused)
