@@ -50,6 +50,22 @@ def process_started() -> float:
         return now
 
 
+def use_compilation_cache() -> str:
+    """Keep compiled XLA programs on disk: ``$HANK_MFG_CACHE`` or ``~/.cache/hank_mfg/xla``.
+
+    JAX keys each program by its computation, the JAX/XLA versions and the device, so a cached
+    program is reused only where it is the same; programs that compiled in under a second are
+    not kept. Returns the directory.
+    """
+    import jax
+
+    path = os.environ.get("HANK_MFG_CACHE") or os.path.join(
+        os.path.expanduser("~"), ".cache", "hank_mfg", "xla")
+    os.makedirs(path, exist_ok=True)
+    jax.config.update("jax_compilation_cache_dir", path)
+    return path
+
+
 def fail(message: str, code: int = 1) -> NoReturn:
     """Print a one-line error to stderr and exit with ``code``."""
     typer.echo(f"error: {' '.join(str(message).split())}", err=True)
@@ -238,6 +254,10 @@ def solve(
     overwrite: bool = typer.Option(False, "--overwrite",
                                    help="replace the run already in --out (without it, refuse)"),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="show a progress bar"),
+    compilation_cache: bool = typer.Option(
+        True, "--compilation-cache/--no-compilation-cache",
+        help="keep compiled programs on disk (HANK_MFG_CACHE, default ~/.cache/hank_mfg/xla), "
+             "so that a later run of the same configuration starts without recompiling"),
     set_: Optional[list[str]] = SetOpt,
     model: Optional[str] = ModelOpt,
 ) -> None:
@@ -283,6 +303,9 @@ def solve(
     from .model.economy import AbstractEconomy
     from .solvers.rspg import CHOICES
     from .solvers.rspg import solve as run_solve
+
+    if compilation_cache:
+        use_compilation_cache()
 
     if method not in ("rspg", "spg"):
         fail(f"--method must be rspg or spg; got {method!r}")

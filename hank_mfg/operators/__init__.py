@@ -1,5 +1,8 @@
 """Compiled mean-field operators (push-forward, adjoint expectation, rewards)."""
 
-from .meanfield import AggregateState, Lottery, MeanField, compile_model, lottery_weights
+from .meanfield import (
+    AggregateState, GridLocator, Lottery, MeanField, compile_model, grid_locator, lottery_weights,
+)
 
-__all__ = ["AggregateState", "Lottery", "MeanField", "compile_model", "lottery_weights"]
+__all__ = ["AggregateState", "GridLocator", "Lottery", "MeanField", "compile_model", "grid_locator",
+           "lottery_weights"]

@@ -214,6 +214,10 @@ class _KnotTrunk(eqx.Module):
     def head_kind(self):
         return self.trunk.head_kind
 
+    @property
+    def activation(self):
+        return self.trunk.activation
+
     def state_part(self, feats):
         return self.trunk.state_part(feats[self.knot_rows])
 

@@ -294,15 +294,42 @@ def _iteration_key(base_key, i):
     return jax.random.fold_in(base_key, i)
 
 
+def path_sharding(n_paths: int):
+    """The sharding of the noise-path axis over every device: one ``Mesh`` over
+    ``jax.devices()`` (all hosts' devices after ``jax.distributed.initialize()``) with the axis
+    ``"paths"``, and a ``NamedSharding`` splitting the leading (path) axis over it.
+
+    ``None`` on a single device, or when ``n_paths`` is not a multiple of the device count
+    (the paths then stay on one device). Every path's rollout, values and gradient are
+    independent, so XLA runs each device's paths where they are and sums the gradient once.
+    """
+    devices = jax.devices()
+    if len(devices) < 2 or n_paths % len(devices):
+        return None
+    mesh = jax.sharding.Mesh(np.asarray(devices), ("paths",))
+    return jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("paths"))
+
+
+def _placed(eps):
+    """Evaluation paths placed over the devices (see :func:`path_sharding`)."""
+    sharding = path_sharding(eps.shape[0])
+    return eps if sharding is None else jax.device_put(eps, sharding)
+
+
+def _shard_paths(eps, sharding):
+    return eps if sharding is None else jax.lax.with_sharding_constraint(eps, sharding)
+
+
 @eqx.filter_jit
 def _train_chunk(params, static, opt_state, mf: MeanField, config_static, start, n_steps_arr):
     """``len(n_steps_arr)`` RSPG iterations under one ``lax.scan`` (the whole loop jitted)."""
-    config, base_key = config_static
+    config, base_key, sharding = config_static
     optimizer = _optimizer(config)
 
     def step(carry, i):
         params, opt_state = carry
         eps = mf.sample_noise(key=_iteration_key(base_key, i), n_paths=config.n_paths)
+        eps = _shard_paths(eps, sharding)
 
         loss, grads, finite = rspg_value_and_grad(params, static, mf, eps)
         gnorm = jnp.sqrt(sum(jnp.sum(g**2) for g in jax.tree_util.tree_leaves(grads)))
@@ -656,12 +683,13 @@ class _DiscreteRun:
         self.method = method
         self.params, self.static, self.opt_state = _init_state(mf, method, config)
         _, self.k_train, k_eval = _keys(config)
-        self.eval_eps = mf.sample_noise(key=k_eval, n_paths=config.eval_paths)
+        self.eval_eps = _placed(mf.sample_noise(key=k_eval, n_paths=config.eval_paths))
         self.n_paths = config.n_paths
+        self.sharding = path_sharding(config.n_paths)
 
     def train_chunk(self, params, opt_state, config, it, steps):
-        return _train_chunk(params, self.static, opt_state, self.problem, (config, self.k_train),
-                            it, steps)
+        return _train_chunk(params, self.static, opt_state, self.problem,
+                            (config, self.k_train, self.sharding), it, steps)
 
     def explain(self, params, i):
         eps = self.problem.sample_noise(key=_iteration_key(self.k_train, i), n_paths=self.n_paths)
@@ -670,7 +698,7 @@ class _DiscreteRun:
     def evaluate(self, params, iteration, seconds, loss):
         policy = eqx.combine(params, self.static)
         ev = _evaluate(policy, self.problem, self.eval_eps)
-        if not np.all(np.asarray(ev.prices_finite)):
+        if not bool(jnp.all(ev.prices_finite)):  # reduced on the devices (paths may be sharded)
             why = explain_prices(_rollout(policy, self.problem, self.eval_eps))
             raise FloatingPointError(f"{self.method.upper()} iteration {iteration}: non-finite "
                                      f"prices in the evaluation rollout: {why}")
@@ -705,7 +733,8 @@ class _SavingsRun:
                                      **config.savings_architecture())
         self.params, self.static = eqx.partition(policy, savings_trainable(policy))
         self.opt_state = _optimizer(config).init(self.params)
-        self.eval_eps = problem.sample_noise(key=k_eval, n_paths=config.eval_paths)
+        self.eval_eps = _placed(problem.sample_noise(key=k_eval, n_paths=config.eval_paths))
+        self.sharding = path_sharding(config.n_paths)
         # the problem is closed over, not passed: its arrays and the model's parameters become
         # compile-time constants (a power with a constant exponent compiles to multiplications
         # and square roots; measured twice as fast on the HANK household)
@@ -717,7 +746,7 @@ class _SavingsRun:
             lambda params, eps: cont.evaluate_savings(problem, eqx.combine(params, static), eps))
 
     def train_chunk(self, params, opt_state, config, it, steps):
-        return self._train(params, opt_state, (config, self.k_train), it, steps)
+        return self._train(params, opt_state, (config, self.k_train, self.sharding), it, steps)
 
     def explain(self, params, i):
         return ("the savings policy left cash on hand at or below the borrowing limit, or a "
@@ -725,8 +754,8 @@ class _SavingsRun:
 
     def evaluate(self, params, iteration, seconds, loss):
         ev = self._evaluate(params, self.eval_eps)
-        if not np.all(np.asarray(ev.finite)):
-            b = int(np.argmin(np.asarray(ev.finite)))
+        if not bool(jnp.all(ev.finite)):
+            b = int(jnp.argmin(ev.finite))
             raise FloatingPointError(f"{self.method.upper()} iteration {iteration}: non-finite "
                                      f"consumption or values on evaluation path {b}")
         ret_pi = float(jnp.mean(ev.policy_return))
@@ -754,12 +783,13 @@ class _SavingsRun:
 
 def _savings_train_chunk(params, static, opt_state, problem, config_static, start, n_steps_arr):
     """``len(n_steps_arr)`` continuous-choice RSPG iterations under one ``lax.scan``."""
-    config, base_key = config_static
+    config, base_key, sharding = config_static
     optimizer = _optimizer(config)
 
     def step(carry, i):
         params, opt_state = carry
         eps = problem.sample_noise(key=_iteration_key(base_key, i), n_paths=config.n_paths)
+        eps = _shard_paths(eps, sharding)
         loss, grads, _ = cont.savings_value_and_grad(params, static, problem, eps)
         gnorm = jnp.sqrt(sum(jnp.sum(g**2) for g in jax.tree_util.tree_leaves(grads)))
         updates, new_opt = optimizer.update(grads, opt_state, params)

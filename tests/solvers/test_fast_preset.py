@@ -87,9 +87,10 @@ def test_knot_policy_starts_at_the_stationary_mean_and_trains():
     target, values = stationary_action_mean(mf)
     np.testing.assert_allclose(np.asarray(P) @ np.asarray(values), target, rtol=1e-5)
 
-    sol = hm.solve(RSPGMacro(**SMALL), "rspg",
-                   hm.RSPGConfig.fast(iterations=20, eval_every=10, hidden=8, widths=(16,),
-                                      n_knots=4), progress=False)
-    ex = sol.history.exploitability.to_numpy()
-    assert ex[-1] < 0.3 * ex[0]
-    assert sol.config.table_head == "knots" and sol.config.eval_paths == 8
+    for method in ("rspg", "spg"):
+        sol = hm.solve(RSPGMacro(**SMALL), method,
+                       hm.RSPGConfig.fast(iterations=20, eval_every=10, hidden=8, widths=(16,),
+                                          n_knots=4), progress=False)
+        ex = sol.history.exploitability.to_numpy()
+        assert ex[-1] < 0.3 * ex[0]
+        assert sol.config.table_head == "knots" and sol.config.eval_paths == 8
