@@ -255,9 +255,11 @@ def solve(
                                    help="replace the run already in --out (without it, refuse)"),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="show a progress bar"),
     compilation_cache: bool = typer.Option(
-        True, "--compilation-cache/--no-compilation-cache",
+        False, "--compilation-cache/--no-compilation-cache",
         help="keep compiled programs on disk (HANK_MFG_CACHE, default ~/.cache/hank_mfg/xla), "
-             "so that a later run of the same configuration starts without recompiling"),
+             "so that a later run of the same configuration starts without recompiling "
+             "(off by default: with it on, a process that compiles many programs was measured "
+             "to grow past 20 GB)"),
     set_: Optional[list[str]] = SetOpt,
     model: Optional[str] = ModelOpt,
 ) -> None:

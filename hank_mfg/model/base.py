@@ -172,9 +172,7 @@ class AbstractHetAgentModel(AbstractHousehold):
         except (TypeError, ValueError):
             elementwise = False
         # a price function of scalars is elementwise in K; otherwise map it over K
-        def prices(K, L, z):
-            return _prices_over_capital(self, K, L, z, elementwise)
-
+        prices = self.prices if elementwise else jax.vmap(self.prices, in_axes=(0, None, None))
         points = []  # (K, z, r, w) at the highest reachable interest rate, per log TFP
         for z in (-3.0 * sd, 0.0, 3.0 * sd):
             r, w = (np.broadcast_to(np.asarray(x), K.shape) for x in prices(K, L, jnp.asarray(z)))
@@ -187,7 +185,11 @@ class AbstractHetAgentModel(AbstractHousehold):
         Kp, zp, rp, wp = (jnp.asarray(x, dtype=float) for x in zip(*points))
         lowest = jnp.asarray(a[:1], dtype=float)  # cash on hand is lowest at the lowest wealth
 
-        m_low, R = (np.asarray(x) for x in _lowest_cash(self, Kp, zp, rp, wp, L, lowest))
+        def cash(K, z, r, w):
+            budget = self.budget(dict(K=K, L=L, z=z, Y=self.output(K, L, z), r=r, w=w))
+            return jnp.min(budget.cash_on_hand(lowest)), budget.R
+
+        m_low, R = (np.asarray(x) for x in jax.vmap(cash)(Kp, zp, rp, wp))
         gap = np.where(np.isfinite(m_low), m_low - a_min, np.inf)
         j = int(np.argmin(gap))
         if gap[j] > 0:
@@ -199,27 +201,6 @@ class AbstractHetAgentModel(AbstractHousehold):
              f"exceed {natural}, so that cash on hand at the lowest wealth and income exceeds "
              f"the borrowing limit at the prices the model can reach (at r = {r:.6g}, "
              f"w = {w:.6g}, K = {Ki:.6g}, log TFP {z:.6g} it is {m:.6g})", a_min)
-
-
-# Module-level and compiled once per model structure: building a model (and every calibration
-# trial that rebuilds one with new parameter values) reuses these programs instead of running
-# the check one operation at a time.
-@eqx.filter_jit
-def _prices_over_capital(model, K, L, z, elementwise: bool):
-    if elementwise:
-        return model.prices(K, L, z)
-    return jax.vmap(model.prices, in_axes=(0, None, None))(K, L, z)
-
-
-@eqx.filter_jit
-def _lowest_cash(model, K, z, r, w, L, lowest):
-    """Lowest cash on hand (at the lowest wealth and income) and the gross return at each price
-    point ``(K, z, r, w)``."""
-    def cash(K, z, r, w):
-        budget = model.budget(dict(K=K, L=L, z=z, Y=model.output(K, L, z), r=r, w=w))
-        return jnp.min(budget.cash_on_hand(lowest)), budget.R
-
-    return jax.vmap(cash)(K, z, r, w)
 
 
 def as_param(x: ArrayLike) -> Array:
