@@ -147,12 +147,16 @@ class _Trunk(eqx.Module):
         emb = act(jax.vmap(self.state_in)(feats))
         return jax.vmap(self.first_state)(emb)  # (n_s, w0): time-invariant, computed once
 
-    def table(self, state_part, hist, action_x):
+    def outputs(self, state_part, hist):
+        """The head's outputs in every state whose precomputed ``state_part`` is given."""
         act = ACTIVATIONS[self.activation]
         h = act(state_part + self.first_hist(hist)[None, :])
         for layer in self.hidden_layers:
             h = act(jax.vmap(layer)(h))
-        return head_table(jax.vmap(self.head)(h), action_x, self.head_kind)
+        return jax.vmap(self.head)(h)
+
+    def table(self, state_part, hist, action_x):
+        return head_table(self.outputs(state_part, hist), action_x, self.head_kind)
 
 
 def _head_layer(d_in, n_out, head_scale, key) -> eqx.nn.Linear:
@@ -222,16 +226,11 @@ class _KnotTrunk(eqx.Module):
         return self.trunk.state_part(feats[self.knot_rows])
 
     def table(self, state_part, hist, action_x):
-        t = self.trunk
-        act = ACTIVATIONS[t.activation]
-        h = act(state_part + t.first_hist(hist)[None, :])
-        for layer in t.hidden_layers:
-            h = act(jax.vmap(layer)(h))
-        out = jax.vmap(t.head)(h)                                  # (n_knots * n_e, n_out)
+        out = self.trunk.outputs(state_part, hist)                 # (n_knots * n_e, n_out)
         n_out = out.shape[-1]
         out = jax.lax.stop_gradient(self.W) @ out.reshape(-1, self.n_income * n_out)
         # states are ordered wealth-major: s = i_a * n_e + i_e
-        return head_table(out.reshape(-1, n_out), action_x, t.head_kind)
+        return head_table(out.reshape(-1, n_out), action_x, self.head_kind)
 
 
 @eqx.filter_jit  # one compiled program rather than one per operation
