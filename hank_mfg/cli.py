@@ -318,9 +318,6 @@ def solve(
     if choice == "discrete" and preset == "continuous":
         fail("--preset continuous is the preset of continuous choices; drop --choice discrete "
              "or use --preset paper")
-    if choice == "continuous" and preset in ("paper", "fast"):
-        fail(f"--preset {preset} is a preset of discrete choices; drop --choice continuous or "
-             "use --preset continuous")
     if resume and overwrite:
         fail("--resume and --overwrite exclude each other: --resume continues the run in "
              f"{out}, --overwrite replaces it")
@@ -343,6 +340,11 @@ def solve(
              "continuous")
     continuous = choice == "continuous" or (
         choice == "auto" and (economy or preset == "continuous"))
+    if continuous and preset in ("paper", "fast"):
+        why = "drop --choice continuous" if choice == "continuous" else (
+            "this economy has continuous savings choices only")
+        fail(f"--preset {preset} is a preset of discrete choices; {why}, or use --preset "
+             "continuous")
     preset_name = preset or ("continuous" if continuous else "paper")
     overrides = list(set_ or [])
     if horizon is not None and not continuous:

@@ -266,9 +266,12 @@ def test_resume_line_of_a_continuous_run_rebuilds_its_config(tmp_path, monkeypat
     (["models/krusell_smith.py", "--choice", "discrete", "--preset", "continuous"],
      "--preset continuous is the preset of continuous choices"),
     (["models/huggett.py", "--head", "categorical"], "--head applies to discrete choices"),
-    (["models/krusell_smith.py", "--n-knots", "8"], "--n-knots applies to continuous choices"),
+    (["models/krusell_smith.py", "--savings-head", "knots"],
+     "--savings-head applies to continuous choices"),
+    (["models/huggett.py", "--table-head", "knots"], "--table-head applies to discrete choices"),
     (["models/krusell_smith.py", "--choice", "sometimes"], "--choice must be one of"),
-    (["models/krusell_smith.py", "--preset", "fast"], "--preset must be one of"),
+    (["models/krusell_smith.py", "--preset", "fastest"], "--preset must be one of"),
+    (["models/huggett.py", "--preset", "fast"], "--preset fast is a preset of discrete choices"),
     (["models/huggett.py", "--horizon", "1"], "RSPGConfig.horizon must be None or an integer"),
 ])
 def test_bad_continuous_options_fail_with_one_line(tmp_path, args, reason):
