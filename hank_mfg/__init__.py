@@ -9,6 +9,7 @@ from .model import (
     ACTION_KINDS,
     INFEASIBLE_REWARD,
     TERMINAL_RULES,
+    AbstractFiniteMFG,
     AbstractHetAgentModel,
     action_grid,
     IncomeProcess,
@@ -28,7 +29,9 @@ from .model import (
     tauchen,
     uniform_grid,
 )
-from .operators import AggregateState, Lottery, MeanField, compile_model, lottery_weights
+from .operators import (
+    AggregateState, GameMeanField, Lottery, MeanField, compile_model, lottery_weights,
+)
 
 __all__ = [
     "ACTION_KINDS", "INFEASIBLE_REWARD", "TERMINAL_RULES", "AbstractHetAgentModel", "action_grid",
@@ -37,6 +40,7 @@ __all__ = [
     "markov_chain", "model_checks", "rouwenhorst", "savings_grid", "share_grid",
     "shifted_geometric_grid", "stationary_distribution", "tauchen", "uniform_grid",
     "AggregateState", "Lottery", "MeanField", "compile_model", "lottery_weights",
+    "AbstractFiniteMFG", "GameMeanField",
 ]
 
 # --- classical solvers and Euler errors ---------------------------------------------------------

@@ -145,8 +145,8 @@ class MeanField(eqx.Module):
         return self.model.horizon
 
     # ---- distribution and aggregates ---------------------------------------------------------
-    def initial_distribution(self) -> Float[Array, " n_s"]:
-        """``mu_0`` (wealth-major flat vector summing to one)."""
+    def initial_distribution(self, z0=None) -> Float[Array, " n_s"]:
+        """``mu_0`` (wealth-major flat vector summing to one; the same for every ``z0``)."""
         return self.model.initial_distribution().astype(self.a_s.dtype)
 
     def aggregate_state(self, mu: Float[Array, " n_s"], z) -> AggregateState:
@@ -161,7 +161,7 @@ class MeanField(eqx.Module):
         """The shared public observation ``o_t`` (default ``(r, w)``)."""
         return self.model.observation(agg)
 
-    def next_z(self, z, eps):
+    def next_z(self, z, eps, t=None):
         """Log-TFP law of motion ``z' = rho_z z + sigma_z eps``.
 
         Without common noise the sampled innovations are zero (:meth:`sample_noise`), so ``z``
@@ -211,7 +211,7 @@ class MeanField(eqx.Module):
             ok = jnp.where(jnp.asarray(t) == self.horizon - 1, last, ok)
         return ok
 
-    def rewards(self, agg: AggregateState, t) -> Float[Array, "n_s n_k"]:
+    def rewards(self, agg: AggregateState, t, agg_next=None) -> Float[Array, "n_s n_k"]:
         """Reward table ``R_t[s, k] = u(c[s, k])``; at ``t = horizon - 1`` the terminal rule.
 
         With ``terminal="consume_all"`` the household ends at the borrowing limit, ``a' = a_min``
@@ -223,6 +223,7 @@ class MeanField(eqx.Module):
         ``sigma > 1``. Infeasible pairs (see :meth:`feasible`) get
         ``INFEASIBLE_REWARD``; evaluations report their mass separately
         (:attr:`~hank_mfg.metrics.exploitability.ExploitabilityResult.infeasible_mass`).
+        ``agg_next`` (the next date's aggregate state, which a game's rewards may use) is unused.
         """
         _, c = self.choices(agg)
         u = self.model.utility
@@ -271,19 +272,72 @@ class MeanField(eqx.Module):
         return jnp.sum(P * self.expect_actions(v, agg, lot), axis=-1)
 
     def _check_policy(self, P) -> None:
-        shape = (self.n_states, self.n_actions)
-        if P.shape != shape:
-            raise ValueError(f"MeanField policy table P must have shape {shape} "
-                             f"(n_states, n_actions); got shape {tuple(P.shape)}")
-        if not isinstance(P, jax.core.Tracer):
-            Pn = np.asarray(P)
-            rows = Pn.sum(axis=1)
-            tol = 1e-5 if Pn.dtype == np.float32 else 1e-9
-            if Pn.min() < -tol or np.max(np.abs(rows - 1)) > tol:
-                i = int(np.argmax(np.abs(rows - 1)))
-                raise ValueError(
-                    f"MeanField policy table P must be row-stochastic (non-negative rows summing "
-                    f"to 1); got row {i} summing to {rows[i]:.6g}, min entry {Pn.min():.6g}")
+        check_policy_table(P, self.n_states, self.n_actions)
+
+    # ---- the interface that games share (hank_mfg.operators.game) --------------------------------
+    #: Rewards look at the current date only.
+    needs_next = False
+
+    @property
+    def dtype(self):
+        return self.a_s.dtype
+
+    def initial_z(self, eps, z0=0.0):
+        """Log TFP at date 0: ``z0`` (the noise enters from date 1 on)."""
+        return jnp.asarray(z0, dtype=self.a_s.dtype)
+
+    def prices_finite(self, agg: AggregateState) -> Array:
+        """Whether the prices along a path stayed finite."""
+        return jnp.all(jnp.isfinite(agg.r)) & jnp.all(jnp.isfinite(agg.w))
+
+    def reference_observation(self) -> Float[Array, " n_obs"]:
+        """The observation at the initial distribution and ``z = 0`` (input normalisation)."""
+        return self.observation(self.aggregate_state(self.initial_distribution(), 0.0))
+
+    def state_features(self) -> Float[Array, "n_s 2"]:
+        """Normalised individual state in [-1, 1]: log-scaled wealth and the income index."""
+        a = self.a_s - self.a_grid[0]
+        span = self.a_grid[-1] - self.a_grid[0]
+        fa = 2.0 * jnp.log1p(a) / jnp.log1p(span) - 1.0
+        fe = 2.0 * self.ie_s / max(self.n_income - 1, 1) - 1.0
+        return jnp.stack([fa, fe], axis=-1)
+
+    def action_coordinates(self) -> Float[Array, " n_k"]:
+        """Actions as points of (0, 1) for a Beta head: the share itself, or the normalised rank."""
+        if self.model.action_kind == "share":
+            return self.action_grid
+        return (jnp.arange(self.n_actions) + 0.5) / self.n_actions
+
+    def outcomes(self, agg: AggregateState, lot: Lottery | None = None):
+        """The transition as next-state indices and probabilities ``(n_s, n_k, 2 n_e)``: the
+        lottery's two wealth points times the next income states (for sampled populations)."""
+        from .game import Outcomes
+
+        lot = self.lottery(agg) if lot is None else lot
+        n_e = self.n_income
+        pi = self.Pi_e[self.ie_s][:, None, :]  # (n_s, 1, n_e)
+        lo = lot.idx[..., None] * n_e + jnp.arange(n_e)
+        idx = jnp.concatenate([lo, lo + n_e], axis=-1)
+        prob = jnp.concatenate([lot.w_lo[..., None] * pi, (1.0 - lot.w_lo)[..., None] * pi], -1)
+        return Outcomes(idx=idx, prob=prob)
+
+
+def check_policy_table(P, n_states: int, n_actions: int) -> None:
+    """A policy table must be ``(n_states, n_actions)`` and row-stochastic (checked on concrete
+    tables; inside jit only the shape)."""
+    shape = (n_states, n_actions)
+    if P.shape != shape:
+        raise ValueError(f"MeanField policy table P must have shape {shape} "
+                         f"(n_states, n_actions); got shape {tuple(P.shape)}")
+    if not isinstance(P, jax.core.Tracer):
+        Pn = np.asarray(P)
+        rows = Pn.sum(axis=1)
+        tol = 1e-5 if Pn.dtype == np.float32 else 1e-9
+        if Pn.min() < -tol or np.max(np.abs(rows - 1)) > tol:
+            i = int(np.argmax(np.abs(rows - 1)))
+            raise ValueError(
+                f"MeanField policy table P must be row-stochastic (non-negative rows summing "
+                f"to 1); got row {i} summing to {rows[i]:.6g}, min entry {Pn.min():.6g}")
 
 
 def compile_model(model: AbstractHetAgentModel) -> MeanField:
@@ -295,8 +349,15 @@ def compile_model(model: AbstractHetAgentModel) -> MeanField:
         >>> P = jnp.full((mf.n_states, mf.n_actions), 1 / mf.n_actions)
         >>> mu1 = mf.push_forward(mu, P, agg)
     """
+    from ..model.game import AbstractFiniteMFG
+
+    if isinstance(model, AbstractFiniteMFG):
+        from .game import compile_game
+
+        return compile_game(model)
     if not isinstance(model, AbstractHetAgentModel):
-        raise TypeError(f"compile_model expects an AbstractHetAgentModel; got {type(model).__name__}")
+        raise TypeError("compile_model expects an AbstractHetAgentModel or an AbstractFiniteMFG; "
+                        f"got {type(model).__name__}")
     a_grid = jnp.asarray(model.a_grid, dtype=float)
     inc = model.income
     e_grid = jnp.asarray(inc.e_grid, dtype=float)

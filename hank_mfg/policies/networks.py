@@ -27,7 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, Int, PRNGKeyArray
 
-from ..operators.meanfield import MeanField
+from ..operators.game import AnyMeanField
 from .knots import knot_matrix, knot_points
 
 __all__ = [
@@ -102,22 +102,6 @@ class TimeTablePolicy(AbstractPolicy):
         return carry, jax.lax.stop_gradient(self.P[t])
 
 
-def _state_features(mf: MeanField) -> Float[Array, "n_s 2"]:
-    """Normalised individual state in [-1, 1]: log-scaled wealth and the income index."""
-    a = mf.a_s - mf.a_grid[0]
-    span = mf.a_grid[-1] - mf.a_grid[0]
-    fa = 2.0 * jnp.log1p(a) / jnp.log1p(span) - 1.0
-    fe = 2.0 * mf.ie_s / max(mf.n_income - 1, 1) - 1.0
-    return jnp.stack([fa, fe], axis=-1)
-
-
-def _action_coordinates(mf: MeanField) -> Float[Array, " n_k"]:
-    """Actions as points of (0, 1) for the Beta head: the share itself, or the normalised rank."""
-    if mf.model.action_kind == "share":
-        return mf.action_grid
-    return (jnp.arange(mf.n_actions) + 0.5) / mf.n_actions
-
-
 class _Trunk(eqx.Module):
     """Shared MLP: state embedding ++ history embedding -> hidden layers -> head outputs."""
 
@@ -138,7 +122,7 @@ class _Trunk(eqx.Module):
         self.hidden_layers = tuple(
             eqx.nn.Linear(widths[i], widths[i + 1], key=keys[3 + i]) for i in range(len(widths) - 1)
         )
-        self.head = _head_layer(widths[-1], n_out, head_scale, keys[-1])
+        self.head = head_layer(widths[-1], n_out, head_scale, keys[-1])
         self.activation = activation
         self.head_kind = head_kind
 
@@ -159,7 +143,7 @@ class _Trunk(eqx.Module):
         return head_table(self.outputs(state_part, hist), action_x, self.head_kind)
 
 
-def _head_layer(d_in, n_out, head_scale, key) -> eqx.nn.Linear:
+def head_layer(d_in, n_out, head_scale, key) -> eqx.nn.Linear:
     """The output layer: default initialisation with its weights times ``head_scale``, zero bias.
 
     With zero bias the start is centred on the uniform distribution (categorical) or a symmetric
@@ -234,10 +218,9 @@ class _KnotTrunk(eqx.Module):
 
 
 @eqx.filter_jit  # one compiled program rather than one per operation
-def _reference_inputs(mf: MeanField):
+def _reference_inputs(mf: AnyMeanField):
     """The observation at the initial distribution and the normalised state features."""
-    o_ref = mf.observation(mf.aggregate_state(mf.initial_distribution(), 0.0))
-    return o_ref, _state_features(mf)
+    return mf.reference_observation(), mf.state_features()
 
 
 class _Normaliser(eqx.Module):
@@ -251,13 +234,13 @@ class _Normaliser(eqx.Module):
     time_input: bool = eqx.field(static=True)
 
     @staticmethod
-    def build(mf: MeanField, time_input: bool) -> "_Normaliser":
+    def build(mf: AnyMeanField, time_input: bool) -> "_Normaliser":
         o_ref, feats = _reference_inputs(mf)
         return _Normaliser(
             obs_ref=o_ref,
             obs_scale=jnp.abs(o_ref) + 1e-3,
             state_feats=feats,
-            action_x=_action_coordinates(mf),
+            action_x=mf.action_coordinates(),
             horizon=mf.horizon,
             time_input=time_input,
         )
@@ -290,7 +273,7 @@ class RecurrentPolicy(AbstractPolicy):
     trunk: _Trunk
     norm: _Normaliser
 
-    def __init__(self, mf: MeanField, *, key: PRNGKeyArray, hidden: int = 128,
+    def __init__(self, mf: AnyMeanField, *, key: PRNGKeyArray, hidden: int = 128,
                  widths: tuple[int, ...] = (128, 128), activation: str = "relu",
                  head: str = "beta", time_input: bool = True, knots: int = 0,
                  head_scale: float = 0.01):
@@ -304,9 +287,14 @@ class RecurrentPolicy(AbstractPolicy):
     def prepare(self):
         return self.trunk.state_part(jax.lax.stop_gradient(self.norm.state_feats))
 
-    def step(self, carry, obs, t, cache):
+    def encode(self, carry, obs, t):
+        """``(carry, h)``: the GRU's new state, which is also the history's embedding."""
         h = self.gru(self.norm.inputs(obs, t), carry)
-        return h, self.trunk.table(cache, h, jax.lax.stop_gradient(self.norm.action_x))
+        return h, h
+
+    def step(self, carry, obs, t, cache):
+        carry, h = self.encode(carry, obs, t)
+        return carry, self.trunk.table(cache, h, jax.lax.stop_gradient(self.norm.action_x))
 
 
 class MemorylessPolicy(AbstractPolicy):
@@ -316,7 +304,7 @@ class MemorylessPolicy(AbstractPolicy):
     trunk: _Trunk
     norm: _Normaliser
 
-    def __init__(self, mf: MeanField, *, key: PRNGKeyArray, hidden: int = 128,
+    def __init__(self, mf: AnyMeanField, *, key: PRNGKeyArray, hidden: int = 128,
                  widths: tuple[int, ...] = (128, 128), activation: str = "relu",
                  head: str = "beta", time_input: bool = True, knots: int = 0,
                  head_scale: float = 0.01):
@@ -327,8 +315,12 @@ class MemorylessPolicy(AbstractPolicy):
     def prepare(self):
         return self.trunk.state_part(jax.lax.stop_gradient(self.norm.state_feats))
 
+    def encode(self, carry, obs, t):
+        """``(carry, h)``: the carry unchanged and the current observation's embedding."""
+        return carry, ACTIVATIONS[self.trunk.activation](self.obs_in(self.norm.inputs(obs, t)))
+
     def step(self, carry, obs, t, cache):
-        h = ACTIVATIONS[self.trunk.activation](self.obs_in(self.norm.inputs(obs, t)))
+        carry, h = self.encode(carry, obs, t)
         return carry, self.trunk.table(cache, h, jax.lax.stop_gradient(self.norm.action_x))
 
 
@@ -343,7 +335,11 @@ def _build(owner, mf, key, hidden, widths, activation, head, time_input, knots, 
     k_hist, k_trunk = jax.random.split(key)
     norm = _Normaliser.build(mf, time_input)
     n_out = 2 if head == "beta" else mf.n_actions
-    trunk = _Trunk(2, hidden, tuple(widths), n_out, activation, head, head_scale, key=k_trunk)
+    d_state = norm.state_feats.shape[-1]
+    trunk = _Trunk(d_state, hidden, tuple(widths), n_out, activation, head, head_scale, key=k_trunk)
+    if knots and not hasattr(mf, "a_grid"):
+        raise ValueError(f"{owner}.knots interpolates along a wealth grid, which "
+                         f"{type(mf.model).__name__} does not have; use knots=0 (table_head='state')")
     if knots:
         trunk = _KnotTrunk(mf.a_grid, mf.n_income, trunk, int(knots))
     return k_hist, norm, trunk
@@ -364,7 +360,7 @@ def head_for_mean(policy: AbstractPolicy, values, target: float) -> AbstractPoli
     The head's weights start small (``_Trunk``), so an untrained policy plays nearly the same
     distribution over actions in every state: the one its bias gives. This sets the bias to the
     discretised Beta distribution ``p_k ∝ x_k^(a-1) (1 - x_k)^(b-1)`` over the action
-    coordinates ``x_k`` (:func:`_action_coordinates`), with ``(a - 1, b - 1) = kappa (q, 1 - q)``,
+    coordinates ``x_k`` (the mean field's ``action_coordinates()``), with ``(a - 1, b - 1) = kappa (q, 1 - q)``,
     whose mean ``sum_k p_k values[k]`` equals ``target`` (``q`` by bisection; the concentration
     ``kappa`` starts at 8 and doubles until ``target`` is within reach; a target beyond the
     extreme actions gets the nearest one). The categorical head gets ``log p_k``.
@@ -420,7 +416,7 @@ def head_for_mean(policy: AbstractPolicy, values, target: float) -> AbstractPoli
                        jnp.asarray(bias, dtype=head.bias.dtype))
 
 
-def make_policy(mf: MeanField, method: str, *, key: PRNGKeyArray, **arch) -> AbstractPolicy:
+def make_policy(mf: AnyMeanField, method: str, *, key: PRNGKeyArray, **arch) -> AbstractPolicy:
     """``RecurrentPolicy`` for ``method="rspg"``, ``MemorylessPolicy`` for ``"spg"``."""
     if method == "rspg":
         return RecurrentPolicy(mf, key=key, **arch)

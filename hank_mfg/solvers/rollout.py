@@ -14,7 +14,8 @@ import numpy as np
 from jaxtyping import Array, Float
 
 from ..model.base import INFEASIBLE_REWARD
-from ..operators.meanfield import AggregateState, MeanField
+from ..operators.meanfield import AggregateState
+from ..operators.game import AnyMeanField, GameAggregate
 from ..policies.networks import AbstractPolicy
 
 __all__ = [
@@ -36,14 +37,14 @@ class Trajectory(eqx.Module):
     """
 
     mu: Float[Array, "T n_s"]
-    agg: AggregateState
+    agg: AggregateState | GameAggregate
     obs: Float[Array, "T n_obs"]
     P: Float[Array, "T n_s n_k"]
     R: Float[Array, "T n_s n_k"]
-    eps: Float[Array, " T"]
+    eps: Float[Array, "T *d"]
 
 
-def rollout(mf: MeanField, policy: AbstractPolicy, eps: Float[Array, " T"],
+def rollout(mf: AnyMeanField, policy: AbstractPolicy, eps: Float[Array, "T *d"],
             mu0: Float[Array, " n_s"] | None = None, z0=0.0,
             z_shock: Float[Array, " T"] | None = None) -> Trajectory:
     """Roll the population forward ``T = len(eps)`` dates with ``policy`` from ``mu0`` and ``z0``.
@@ -55,44 +56,48 @@ def rollout(mf: MeanField, policy: AbstractPolicy, eps: Float[Array, " T"],
     the tool for impulse responses, with or without common noise. Differentiable in the policy parameters through
     ``P_t`` only: the mean-field and price path are held fixed (docs/theory.md §6.1).
     """
-    mu0 = mf.initial_distribution() if mu0 is None else mu0
+    z0 = mf.initial_z(eps, z0)
+    mu0 = mf.initial_distribution(z0) if mu0 is None else mu0
     cache = policy.prepare()
 
     def body(state, xs):
         mu, z, carry = state
         t, e, shock = xs
-        z = z + shock
+        if shock is not None:
+            z = z + shock
         agg = mf.aggregate_state(mu, z)
         obs = mf.observation(agg)
         carry, P = policy.step(carry, obs, t, cache)
         lot = mf.lottery(agg)
-        R = mf.rewards(agg, t)
         # theory §6.1: no gradient through the mean-field (hence price) path.
         mu_next = jax.lax.stop_gradient(mf.push_forward(mu, jax.lax.stop_gradient(P), agg, lot))
-        z_next = mf.next_z(z, e)
+        z_next = mf.next_z(z, e, t)
+        if mf.needs_next:  # a game's rewards may look at the next date's aggregate state
+            R = mf.rewards(agg, t, mf.aggregate_state(mu_next, z_next))
+        else:
+            R = mf.rewards(agg, t)
         return (mu_next, z_next, carry), (mu, agg, obs, P, R)
 
     T = eps.shape[0]
-    z0 = jnp.asarray(z0, dtype=mf.a_s.dtype)
-    z_shock = jnp.zeros_like(eps) if z_shock is None else jnp.asarray(z_shock, eps.dtype)
+    shocks = None if z_shock is None else jnp.asarray(z_shock, eps.dtype)
     _, (mu, agg, obs, P, R) = jax.lax.scan(
         body, (jax.lax.stop_gradient(mu0), z0, policy.init_carry()),
-        (jnp.arange(T), eps, z_shock),
+        (jnp.arange(T), eps, shocks),
     )
     return Trajectory(mu=mu, agg=agg, obs=obs, P=P, R=R, eps=eps)
 
 
-def rollout_batch(mf: MeanField, policy: AbstractPolicy, eps: Float[Array, "B T"],
+def rollout_batch(mf: AnyMeanField, policy: AbstractPolicy, eps: Float[Array, "B T *d"],
                   mu0=None, z0=0.0, z_shock=None) -> Trajectory:
     """:func:`rollout` vmapped over ``B`` noise paths (every field gains a leading ``B`` axis)."""
     return jax.vmap(lambda e: rollout(mf, policy, e, mu0, z0, z_shock))(eps)
 
 
-def _agg_at(agg: AggregateState, t):
+def _agg_at(agg: AggregateState | GameAggregate, t):
     return jax.tree_util.tree_map(lambda x: x[t], agg)
 
 
-def policy_values(mf: MeanField, traj: Trajectory) -> Float[Array, "T n_s"]:
+def policy_values(mf: AnyMeanField, traj: Trajectory) -> Float[Array, "T n_s"]:
     """Exact value of the recorded policy along the fixed path, by backward recursion.
 
     ``V_T = 0``; ``V_t(s) = sum_k P_t[s,k] (R_t[s,k] + beta Q_t[s,k](V_{t+1}))`` with
@@ -102,7 +107,7 @@ def policy_values(mf: MeanField, traj: Trajectory) -> Float[Array, "T n_s"]:
     return action_values(mf, traj)[0]
 
 
-def action_values(mf: MeanField, traj: Trajectory):
+def action_values(mf: AnyMeanField, traj: Trajectory):
     """Values ``V_t (T, n_s)`` and action values ``A_t[s,k] = R_t[s,k] + beta Q_t[s,k](V_{t+1})``
     ``(T, n_s, n_k)`` of the recorded policy along the fixed path."""
     beta = mf.model.beta
@@ -118,7 +123,7 @@ def action_values(mf: MeanField, traj: Trajectory):
     return V, A
 
 
-def best_response_values(mf: MeanField, traj: Trajectory):
+def best_response_values(mf: AnyMeanField, traj: Trajectory):
     """Best response to the fixed path by backward induction over the discrete actions.
 
     ``V*_t(s) = max_k R_t[s,k] + beta Q_t[s,k](V*_{t+1})``. The responder knows the realised
@@ -159,7 +164,7 @@ class Evaluation(eqx.Module):
     infeasible_mass: Float[Array, " B"]
 
 
-def feasible_values(mf: MeanField, traj: Trajectory):
+def feasible_values(mf: AnyMeanField, traj: Trajectory):
     """Values that keep infeasible choices out of the averages (one path).
 
     Splits each reward into the utility of feasible choices ``U = R 1[feasible]`` and the
@@ -203,17 +208,16 @@ def feasible_values(mf: MeanField, traj: Trajectory):
     return v_pi, v_br, jnp.sum(traj.mu * I_pi, axis=-1)
 
 
-def evaluate_paths(mf: MeanField, policy: AbstractPolicy, eps: Float[Array, "B T"],
+def evaluate_paths(mf: AnyMeanField, policy: AbstractPolicy, eps: Float[Array, "B T *d"],
                    mu0=None) -> Evaluation:
     """Roll out, evaluate the policy exactly and compute the best response on every path."""
-    mu0 = mf.initial_distribution() if mu0 is None else mu0
 
     def one(e):
         traj = rollout(mf, policy, e, mu0)
         v_pi, v_br, infeasible = feasible_values(mf, traj)
-        ret_pi = mu0 @ v_pi[0]
-        ret_br = mu0 @ v_br[0]
-        finite = jnp.all(jnp.isfinite(traj.agg.r)) & jnp.all(jnp.isfinite(traj.agg.w))
+        ret_pi = traj.mu[0] @ v_pi[0]
+        ret_br = traj.mu[0] @ v_br[0]
+        finite = mf.prices_finite(traj.agg)
         return ret_br - ret_pi, ret_pi, ret_br, finite, jnp.max(infeasible)
 
     ex, rp, rb, ok, bad = jax.vmap(one)(eps)

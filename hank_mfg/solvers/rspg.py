@@ -28,6 +28,7 @@ import optax
 
 from ..model.base import AbstractHetAgentModel
 from ..operators.meanfield import MeanField, compile_model
+from ..operators.game import AnyMeanField
 from ..model.economy import AbstractEconomy
 from ..policies.networks import ACTIVATIONS, HEADS, AbstractPolicy, head_for_mean, make_policy
 from ..policies.savings import SAVINGS_HEADS
@@ -225,7 +226,7 @@ class Solution:
 
     model: Any
     method: str
-    config: RSPGConfig
+    config: Any
     policy: Any
     history: Any
     summary: dict
@@ -238,21 +239,19 @@ class Solution:
 
 
 # ---- the loss ----------------------------------------------------------------------------------
-def rspg_loss(policy: AbstractPolicy, mf: MeanField, eps) -> tuple[jax.Array, jax.Array]:
+def rspg_loss(policy: AbstractPolicy, mf: AnyMeanField, eps) -> tuple[jax.Array, jax.Array]:
     """RSPG loss ``-mean_b sum_s mu_0(s) V_0(s)`` over noise paths ``eps (B, T)``.
 
     Gradients flow through the policy tables ``P_t`` only (rewards and the individual
     transition); the mean-field and price path are stop-gradient (docs/theory.md §6.1). Returns
     ``(loss, prices_finite)``.
     """
-    mu0 = mf.initial_distribution()
-    traj = rollout_batch(mf, policy, eps, mu0)
+    traj = rollout_batch(mf, policy, eps)
     v0 = jax.vmap(lambda tr: policy_values(mf, tr)[0])(traj)
-    finite = jnp.all(jnp.isfinite(traj.agg.r)) & jnp.all(jnp.isfinite(traj.agg.w))
-    return -jnp.mean(v0 @ mu0), finite
+    return -jnp.mean(jnp.sum(v0 * traj.mu[:, 0], axis=-1)), mf.prices_finite(traj.agg)
 
 
-def rspg_value_and_grad(params, static, mf: MeanField, eps):
+def rspg_value_and_grad(params, static, mf: AnyMeanField, eps):
     """RSPG loss and its gradient, without differentiating through the value recursion.
 
     Mathematically identical to differentiating :func:`rspg_loss` (tested): with the mean-field
@@ -266,11 +265,10 @@ def rspg_value_and_grad(params, static, mf: MeanField, eps):
     reverse-mode through the whole rollout (docs/performance.md). Returns
     ``(loss, grads, prices_finite)``.
     """
-    mu0 = mf.initial_distribution()
     policy = eqx.combine(jax.lax.stop_gradient(params), static)
-    traj = rollout_batch(mf, policy, eps, mu0)
+    traj = rollout_batch(mf, policy, eps)
     V, A = jax.vmap(lambda tr: action_values(mf, tr))(traj)
-    B, T = eps.shape
+    B, T = eps.shape[:2]
     disc = mf.model.beta ** jnp.arange(T, dtype=A.dtype)
     cot = jax.lax.stop_gradient(-(disc[None, :, None, None] * traj.mu[..., None] * A) / B)
 
@@ -280,9 +278,8 @@ def rspg_value_and_grad(params, static, mf: MeanField, eps):
         return jnp.sum(P * cot)
 
     grads = jax.grad(surrogate)(params)
-    loss = -jnp.mean(V[:, 0] @ mu0)
-    finite = jnp.all(jnp.isfinite(traj.agg.r)) & jnp.all(jnp.isfinite(traj.agg.w))
-    return loss, grads, finite
+    loss = -jnp.mean(jnp.sum(V[:, 0] * traj.mu[:, 0], axis=-1))
+    return loss, grads, mf.prices_finite(traj.agg)
 
 
 def _optimizer(config: RSPGConfig):
@@ -321,7 +318,7 @@ def _shard_paths(eps, sharding):
 
 
 @eqx.filter_jit
-def _train_chunk(params, static, opt_state, mf: MeanField, config_static, start, n_steps_arr):
+def _train_chunk(params, static, opt_state, mf: AnyMeanField, config_static, start, n_steps_arr):
     """``len(n_steps_arr)`` RSPG iterations under one ``lax.scan`` (the whole loop jitted)."""
     config, base_key, sharding = config_static
     optimizer = _optimizer(config)
@@ -373,7 +370,7 @@ def trainable_filter(policy: AbstractPolicy):
     return spec
 
 
-def stationary_action_mean(mf: MeanField) -> tuple[float, jax.Array]:
+def stationary_action_mean(mf: AnyMeanField) -> tuple[float, jax.Array]:
     """The mean action that keeps aggregate capital at its initial level, and the action values.
 
     With prices at the initial distribution ``mu_0`` (and ``z = 0``), cash on hand ``m`` and
@@ -401,10 +398,10 @@ def resolved_init(model: AbstractHetAgentModel, config: RSPGConfig) -> str:
     return "stationary" if model.initial_mu is not None else "symmetric"
 
 
-def _init_state(mf: MeanField, method: str, config: RSPGConfig):
+def _init_state(mf: AnyMeanField, method: str, config: RSPGConfig):
     k_init, _, _ = _keys(config)
     policy = make_policy(mf, method, key=k_init, **config.architecture())
-    if resolved_init(mf.model, config) == "stationary":
+    if isinstance(mf, MeanField) and resolved_init(mf.model, config) == "stationary":
         target, values = stationary_action_mean(mf)
         policy = head_for_mean(policy, values, target)
     params, static = eqx.partition(policy, trainable_filter(policy))
@@ -532,9 +529,15 @@ def solve(
     import pandas as pd
 
     t_wall = time.perf_counter() if started is None else started
-    if method not in METHODS:
-        raise ValueError(f"solve: method must be one of {METHODS}; got {method!r}")
-    config = RSPGConfig() if config is None else config
+    from .rl import RL_METHODS
+
+    if method not in METHODS and method not in RL_METHODS:
+        raise ValueError(f"solve: method must be one of {METHODS + tuple(RL_METHODS)}; "
+                         f"got {method!r}")
+    config = _config_class(method)() if config is None else config
+    if not isinstance(config, _config_class(method)):
+        raise ValueError(f"solve: method {method!r} takes a {_config_class(method).__name__}; "
+                         f"got a {type(config).__name__}")
     if resume and checkpoint_dir is None:
         raise ValueError("solve: resume=True needs checkpoint_dir")
     if continuous_choices(model, config) and not jax.config.jax_enable_x64:
@@ -545,7 +548,7 @@ def solve(
                 else x, model)
             return solve(model, method, config, checkpoint_dir=checkpoint_dir, resume=resume,
                          progress=progress, callback=callback, started=t_wall)
-    run = (_SavingsRun if continuous_choices(model, config) else _DiscreteRun)(model, method, config)
+    run = _run_class(model, method, config)(model, method, config)
     params, static, opt_state = run.params, run.static, run.opt_state
     meta = dict(method=method, config=config.to_dict(), model=type(model).__name__,
                 model_fields=_model_fields(model))
@@ -661,12 +664,36 @@ def solve(
     )
     summary.update(run.summary(first, last))
     return Solution(model=model, method=method, config=config,
-                    policy=eqx.combine(params, static), history=frame, summary=summary,
+                    policy=run.policy(params), history=frame, summary=summary,
                     problem=run.problem)
 
 
-def continuous_choices(model, config: RSPGConfig) -> bool:
+def _config_class(method: str):
+    """The configuration class of a method: :class:`RSPGConfig` or, for the model-free
+    baselines, :class:`~hank_mfg.solvers.rl.RLConfig`."""
+    from .rl import RL_METHODS, RLConfig
+
+    return RLConfig if method in RL_METHODS else RSPGConfig
+
+
+def _run_class(model, method: str, config):
+    """The training problem of :func:`solve`: discrete choices, continuous savings choices or a
+    model-free baseline on sampled agents."""
+    from .rl import RL_METHODS, RLRun
+
+    if method in RL_METHODS:
+        if isinstance(model, AbstractEconomy):
+            raise ValueError(f"solve: method {method!r} learns discrete choices from sampled "
+                             f"agents; {type(model).__name__} is an economy, solved with "
+                             "continuous choices only")
+        return RLRun
+    return _SavingsRun if continuous_choices(model, config) else _DiscreteRun
+
+
+def continuous_choices(model, config) -> bool:
     """Whether ``config`` solves ``model`` with continuous savings choices (see ``choice``)."""
+    if not isinstance(config, RSPGConfig):
+        return False
     if isinstance(model, AbstractEconomy):
         if config.choice == "discrete":
             raise ValueError(f"RSPGConfig.choice: {type(model).__name__} is an economy, solved "
@@ -691,12 +718,16 @@ class _DiscreteRun:
         return _train_chunk(params, self.static, opt_state, self.problem,
                             (config, self.k_train, self.sharding), it, steps)
 
+    def policy(self, params) -> AbstractPolicy:
+        """The trained policy of the parameters ``params``."""
+        return eqx.combine(params, self.static)
+
     def explain(self, params, i):
         eps = self.problem.sample_noise(key=_iteration_key(self.k_train, i), n_paths=self.n_paths)
-        return explain_prices(_rollout(eqx.combine(params, self.static), self.problem, eps))
+        return explain_prices(_rollout(self.policy(params), self.problem, eps))
 
     def evaluate(self, params, iteration, seconds, loss):
-        policy = eqx.combine(params, self.static)
+        policy = self.policy(params)
         ev = _evaluate(policy, self.problem, self.eval_eps)
         if not bool(jnp.all(ev.prices_finite)):  # reduced on the devices (paths may be sharded)
             why = explain_prices(_rollout(policy, self.problem, self.eval_eps))
@@ -747,6 +778,9 @@ class _SavingsRun:
 
     def train_chunk(self, params, opt_state, config, it, steps):
         return self._train(params, opt_state, (config, self.k_train, self.sharding), it, steps)
+
+    def policy(self, params):
+        return eqx.combine(params, self.static)
 
     def explain(self, params, i):
         return ("the savings policy left cash on hand at or below the borrowing limit, or a "
@@ -813,16 +847,15 @@ def load_solution(model, checkpoint_dir: str) -> Solution:
         state = json.load(f)
     cfg = dict(state["config"])
     cfg["widths"] = tuple(cfg["widths"])
-    config = RSPGConfig(**cfg)
+    config = _config_class(state["method"])(**cfg)
     if continuous_choices(model, config) and not jax.config.jax_enable_x64:
         with jax.enable_x64(True):
             return load_solution(model, checkpoint_dir)
-    run = (_SavingsRun if continuous_choices(model, config) else _DiscreteRun)(
-        model, state["method"], config)
+    run = _run_class(model, state["method"], config)(model, state["method"], config)
     params, opt_state, state = _load_checkpoint(checkpoint_dir, run.params, run.opt_state)
     hist = state["history"]
     summary = dict(method=state["method"], iterations=state["iteration"],
                    final_exploitability=hist[-1]["exploitability"] if hist else None)
     return Solution(model=model, method=state["method"], config=config,
-                    policy=eqx.combine(params, run.static), history=pd.DataFrame(hist),
+                    policy=run.policy(params), history=pd.DataFrame(hist),
                     summary=summary, problem=run.problem)
