@@ -83,6 +83,7 @@ from .solvers.rollout import (  # noqa: E402
     Trajectory, best_response_values, policy_values, rollout, rollout_batch,
 )
 from .solvers.rspg import RSPGConfig, Solution, load_solution, solve  # noqa: E402
+from .solvers.rl import RLConfig  # noqa: E402
 from .policies.savings import SavingsPolicy  # noqa: E402
 from .solvers.continuous import SavingsProblem, evaluate_savings, savings_problem  # noqa: E402
 
@@ -90,7 +91,7 @@ __all__ += [
     "ExploitabilityResult", "exploitability", "PAPER_ARCHITECTURE", "AbstractPolicy",
     "MemorylessPolicy", "RecurrentPolicy", "TablePolicy", "TimeTablePolicy", "make_policy",
     "Trajectory", "best_response_values", "policy_values", "rollout", "rollout_batch",
-    "RSPGConfig", "Solution", "load_solution", "solve",
+    "RSPGConfig", "RLConfig", "Solution", "load_solution", "solve",
     "SavingsPolicy", "SavingsProblem", "evaluate_savings", "savings_problem",
 ]
 

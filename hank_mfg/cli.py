@@ -112,6 +112,11 @@ def info(
     width = max(len(n) for n in names)
     for name in names:
         typer.echo(f"  {name:<{width}}  {_describe(getattr(m, name))}")
+    if not hasattr(m, "a_grid"):  # a finite-state game
+        typer.echo(f"n_states = {m.n_states}")
+        typer.echo(f"n_actions = {m.n_actions}")
+        typer.echo(f"horizon = {m.horizon}")
+        return
     n_a, n_e, n_k = int(m.a_grid.shape[0]), int(m.e_grid.shape[0]), int(m.action_grid.shape[0])
     a = np.asarray(m.a_grid)
     typer.echo("grids:")
@@ -132,11 +137,14 @@ def _resume_command(model_file, method, config, out, horizon, set_, model, *, co
     resolved, so the line rebuilds the same configuration)."""
     import shlex
 
+    n_paths = config.n_envs if hasattr(config, "n_envs") else config.n_paths
     args = ["hank-mfg", "solve", model_file, "--method", method, "--iterations",
             str(config.iterations), "--eval-every", str(config.eval_every), "--seed",
-            str(config.seed), "--n-paths", str(config.n_paths), "--lr", repr(config.lr),
+            str(config.seed), "--n-paths", str(n_paths), "--lr", repr(config.lr),
             "--lr-final", repr(config.lr_final), "--hidden", str(config.hidden)]
-    if continuous:
+    if hasattr(config, "n_envs"):
+        pass  # a model-free baseline: no policy-head options
+    elif continuous:
         args += ["--choice", "continuous", "--preset", preset, "--savings-head",
                  config.savings_head, "--n-knots", str(config.n_knots)]
     else:
@@ -154,6 +162,32 @@ def _resume_command(model_file, method, config, out, horizon, set_, model, *, co
         args += ["--model", model]
     args += ["--out", out, "--resume"]
     return shlex.join(args)
+
+
+def _rl_config(method: str, *, preset, seed: int, **given):
+    """The :class:`~hank_mfg.RLConfig` of a model-free ``solve`` run (``n_envs`` from
+    ``--n-paths``); :func:`fail` on an option of the structural methods."""
+    from .solvers.rl import RLConfig
+
+    given = {k: v for k, v in given.items() if v is not None}
+    for name in ("head", "savings_head", "n_knots", "table_head"):
+        if name in given:
+            fail(f"--{name.replace('_', '-')} sets RSPG/SPG's policy; --method {method} has its "
+                 "own networks (options: --hidden, --lr, --lr-final, --n-paths)")
+    if preset is not None:
+        fail(f"--preset sets RSPG/SPG's training; --method {method} has its own defaults")
+    try:
+        return RLConfig.for_method(method, seed=seed, **given)
+    except ValueError as err:
+        fail(str(err))
+
+
+def _game_quality(summary: dict) -> dict:
+    """A finite-state game's check: the exploitability fell over the run."""
+    first, last = summary["initial_exploitability"], summary["final_exploitability"]
+    ok = bool(np.isfinite(last) and last < first)
+    return dict(passed=ok, checks=dict(exploitability_fell=ok),
+                warnings=[] if ok else [f"exploitability did not fall ({first:.4g} -> {last:.4g})"])
 
 
 def _warn_quality(quality: dict, what: str) -> None:
@@ -198,7 +232,9 @@ def _training_config(continuous: bool, preset: str, *, choice: str, seed: int, h
 @app.command()
 def solve(
     model_file: str = ModelFile,
-    method: str = typer.Option("rspg", "--method", help="rspg (recurrent policy) or spg (memoryless)"),
+    method: str = typer.Option(
+        "rspg", "--method", help="rspg (recurrent policy) or spg (memoryless); on a finite-state "
+                                 "game also the model-free baselines ippo, rippo, m-omd"),
     choice: str = typer.Option(
         "auto", "--choice",
         help="auto, discrete or continuous: the paper's action grid, or continuous savings "
@@ -309,8 +345,11 @@ def solve(
     if compilation_cache:
         use_compilation_cache()
 
-    if method not in ("rspg", "spg"):
-        fail(f"--method must be rspg or spg; got {method!r}")
+    from .model.game import AbstractFiniteMFG
+    from .solvers.rl import RL_METHODS
+
+    if method not in ("rspg", "spg", *RL_METHODS):
+        fail(f"--method must be one of rspg, spg, {', '.join(RL_METHODS)}; got {method!r}")
     if choice not in CHOICES:
         fail(f"--choice must be one of {', '.join(CHOICES)}; got {choice!r}")
     if preset is not None and preset not in PRESETS:
@@ -332,8 +371,16 @@ def solve(
              "or replace it with --overwrite")
     try:
         economy = issubclass(load_model_class(model_file, model), AbstractEconomy)
+        game = issubclass(load_model_class(model_file, model), AbstractFiniteMFG)
     except ValueError as err:  # ModelLoadError is a ValueError
         fail(str(err))
+    if method in RL_METHODS and not game:
+        fail(f"--method {method} learns from sampled agents of a finite-state game "
+             f"(hm.AbstractFiniteMFG); {load_model_class(model_file, model).__name__} is not one: "
+             "use --method rspg or spg")
+    if game and (choice == "continuous" or preset == "continuous"):
+        fail("--choice continuous / --preset continuous: a finite-state game has discrete "
+             "actions only")
     if economy and choice == "discrete":
         fail(f"--choice discrete: {load_model_class(model_file, model).__name__} is an economy, "
              "solved with continuous savings choices only; drop --choice or give --choice "
@@ -349,10 +396,17 @@ def solve(
     overrides = list(set_ or [])
     if horizon is not None and not continuous:
         overrides.append(f"horizon={horizon}")
-    config = _training_config(continuous, preset_name, choice=choice, seed=seed, horizon=horizon,
-                              iterations=iterations, eval_every=eval_every, n_paths=n_paths,
-                              lr=lr, lr_final=lr_final, hidden=hidden, head=head,
-                              savings_head=savings_head, n_knots=n_knots, table_head=table_head)
+    if method in RL_METHODS:
+        config = _rl_config(method, preset=preset, seed=seed, iterations=iterations,
+                            eval_every=eval_every, n_envs=n_paths, lr=lr, lr_final=lr_final,
+                            hidden=hidden, head=head, savings_head=savings_head, n_knots=n_knots,
+                            table_head=table_head)
+    else:
+        config = _training_config(continuous, preset_name, choice=choice, seed=seed,
+                                  horizon=horizon, iterations=iterations, eval_every=eval_every,
+                                  n_paths=n_paths, lr=lr, lr_final=lr_final, hidden=hidden,
+                                  head=head, savings_head=savings_head, n_knots=n_knots,
+                                  table_head=table_head)
     # continuous choices build on the EGM steady state: the model is built in float64 as well
     precision = jax.enable_x64(True) if continuous else contextlib.nullcontext()
     with precision:
@@ -391,7 +445,8 @@ def solve(
     with open(os.path.join(out, "config.json"), "w") as f:
         json.dump(dict(model_file=os.path.abspath(model_file), model_class=type(m).__name__,
                        overrides=overrides, method=method,
-                       choice="continuous" if continuous else "discrete", preset=preset_name,
+                       choice="continuous" if continuous else "discrete",
+                       preset=None if method in RL_METHODS else preset_name,
                        config=config.to_dict()), f, indent=1)
     sol.history.to_csv(os.path.join(out, "history.csv"), index=False)
     sol.history.to_parquet(os.path.join(out, "history.parquet"), index=False)
@@ -402,7 +457,10 @@ def solve(
             with open(old) as f:
                 summary["first_eval_seconds_incl_compile"] = json.load(f).get(
                     "first_eval_seconds_incl_compile")
-    if continuous:
+    if game:
+        quality = _game_quality(summary)
+        checked = "exploitability fell"
+    elif continuous:
         from .reports.continuous import continuous_quality
 
         summary["preset"] = preset_name

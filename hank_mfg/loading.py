@@ -16,6 +16,7 @@ from typing import Any, Union
 
 from .model.base import AbstractHetAgentModel
 from .model.economy import AbstractEconomy
+from .model.game import AbstractFiniteMFG
 
 __all__ = ["ModelLoadError", "load_model_class", "build_model", "parse_overrides", "parse_value",
            "coerce_value"]
@@ -54,14 +55,14 @@ def _load_module(path: str):
 
 
 def _is_concrete_model(obj, module) -> bool:
-    return (inspect.isclass(obj) and issubclass(obj, (AbstractHetAgentModel, AbstractEconomy))
+    return (inspect.isclass(obj) and issubclass(obj, (AbstractHetAgentModel, AbstractEconomy, AbstractFiniteMFG))
             and obj.__module__ == module.__name__ and not inspect.isabstract(obj))
 
 
 def load_model_class(path: str, name: str | None = None
-                     ) -> type[AbstractHetAgentModel] | type[AbstractEconomy]:
-    """The concrete model class (an ``AbstractHetAgentModel`` or ``AbstractEconomy`` subclass)
-    defined in the Python file ``path``.
+                     ) -> type[AbstractHetAgentModel] | type[AbstractEconomy] | type[AbstractFiniteMFG]:
+    """The concrete model class (an ``AbstractHetAgentModel``, ``AbstractEconomy`` or
+    ``AbstractFiniteMFG`` subclass) defined in the Python file ``path``.
 
     Args:
         path: a Python file such as ``models/rspg_macro.py``.
@@ -79,8 +80,8 @@ def load_model_class(path: str, name: str | None = None
                 f"no model class {name!r} in {path}; found: {', '.join(sorted(found)) or 'none'}")
         return found[name]
     if not found:
-        raise ModelLoadError(f"no concrete subclass of hank_mfg.AbstractHetAgentModel or "
-                             f"hank_mfg.AbstractEconomy in {path}")
+        raise ModelLoadError(f"no concrete subclass of hank_mfg.AbstractHetAgentModel, "
+                             f"hank_mfg.AbstractEconomy or hank_mfg.AbstractFiniteMFG in {path}")
     if len(found) > 1:
         raise ModelLoadError(f"{path} defines several models ({', '.join(sorted(found))}); "
                              "pick one by name")
@@ -197,7 +198,7 @@ def _coerce(cls: type, kw: dict[str, Any]) -> dict[str, Any]:
 
 
 def build_model(path: str, overrides: Union[dict, list, tuple, None] = None,
-                name: str | None = None) -> AbstractHetAgentModel | AbstractEconomy:
+                name: str | None = None) -> AbstractHetAgentModel | AbstractEconomy | AbstractFiniteMFG:
     """Load the model class from ``path`` and build it with ``overrides``.
 
     Args:

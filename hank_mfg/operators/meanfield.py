@@ -9,6 +9,8 @@ is the matching gather; no ``n_s x n_s`` matrix is ever built.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -16,6 +18,10 @@ import numpy as np
 from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 
 from ..model.base import INFEASIBLE_REWARD, AbstractHetAgentModel
+from ..model.game import AbstractFiniteMFG
+
+if TYPE_CHECKING:
+    from .game import GameMeanField
 
 __all__ = ["AggregateState", "GridLocator", "Lottery", "MeanField", "compile_model", "grid_locator",
            "lottery_weights"]
@@ -340,7 +346,7 @@ def check_policy_table(P, n_states: int, n_actions: int) -> None:
                 f"to 1); got row {i} summing to {rows[i]:.6g}, min entry {Pn.min():.6g}")
 
 
-def compile_model(model: AbstractHetAgentModel) -> MeanField:
+def compile_model(model: "AbstractHetAgentModel | AbstractFiniteMFG") -> "MeanField | GameMeanField":
     """Compile a declared model into its exact mean-field operators.
 
     Example:
@@ -349,8 +355,6 @@ def compile_model(model: AbstractHetAgentModel) -> MeanField:
         >>> P = jnp.full((mf.n_states, mf.n_actions), 1 / mf.n_actions)
         >>> mu1 = mf.push_forward(mu, P, agg)
     """
-    from ..model.game import AbstractFiniteMFG
-
     if isinstance(model, AbstractFiniteMFG):
         from .game import compile_game
 

@@ -31,3 +31,9 @@ __all__ += [
     "rollout", "rollout_batch", "METHODS", "RSPGConfig", "Solution", "load_solution", "rspg_loss",
     "solve", "trainable_filter",
 ]
+
+# --- finite-state games: sampled populations and model-free baselines --------------------------
+from .population import Population, simulate_population  # noqa: E402
+from .rl import RL_METHODS, RLConfig  # noqa: E402
+
+__all__ += ["Population", "simulate_population", "RL_METHODS", "RLConfig"]

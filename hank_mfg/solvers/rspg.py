@@ -355,7 +355,7 @@ def _rollout(policy, mf, eps):
 
 
 
-def _keys(config: RSPGConfig):
+def _keys(config):
     base = jax.random.key(config.seed)
     k_init, k_train, k_eval = jax.random.split(base, 3)
     return k_init, k_train, k_eval
@@ -482,7 +482,7 @@ def _model_fields(model) -> dict:
 def solve(
     model,
     method: str = "rspg",
-    config: Optional[RSPGConfig] = None,
+    config: Optional[Any] = None,
     *,
     checkpoint_dir: Optional[str] = None,
     resume: bool = False,
@@ -534,7 +534,10 @@ def solve(
     if method not in METHODS and method not in RL_METHODS:
         raise ValueError(f"solve: method must be one of {METHODS + tuple(RL_METHODS)}; "
                          f"got {method!r}")
-    config = _config_class(method)() if config is None else config
+    if config is None:
+        from .rl import RL_METHODS, RLConfig
+
+        config = RLConfig.for_method(method) if method in RL_METHODS else RSPGConfig()
     if not isinstance(config, _config_class(method)):
         raise ValueError(f"solve: method {method!r} takes a {_config_class(method).__name__}; "
                          f"got a {type(config).__name__}")

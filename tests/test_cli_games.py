@@ -1,0 +1,53 @@
+"""``hank-mfg solve`` on a finite-state game, with a structural method and a model-free one."""
+
+import json
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from hank_mfg.cli import app
+
+runner = CliRunner()
+SMALL_BAR = ["--set", "n_states=31", "--horizon", "8", "--n-paths", "4", "--hidden", "8",
+             "--eval-every", "2", "--iterations", "4", "--no-progress"]
+RUN_FILES = {"state.json", "checkpoint.eqx", "summary.json", "history.csv", "history.parquet",
+             "config.json"}
+
+
+def _err(result):
+    return getattr(result, "stderr", "") or result.output
+
+
+@pytest.mark.parametrize("method", ["rippo", pytest.param("spg", marks=pytest.mark.slow)])
+def test_solve_a_beach_bar_writes_the_run_files_and_resumes(tmp_path, method):
+    out = tmp_path / method
+    first = runner.invoke(app, ["solve", "models/beach_bar.py", "--method", method, *SMALL_BAR,
+                                "--out", str(out)])
+    assert first.exit_code == 0, _err(first)
+    assert RUN_FILES <= {p.name for p in out.iterdir()}
+    history = pd.read_csv(out / "history.csv")
+    assert list(history["iteration"]) == [0, 2, 4]
+    assert (history["exploitability"] >= -1e-9).all()
+    config = json.loads((out / "config.json").read_text())
+    assert config["method"] == method and config["model_class"] == "BeachBar"
+    summary = json.loads((out / "summary.json").read_text())
+    assert "exploitability_fell" in summary["quality"]["checks"]
+    more = runner.invoke(app, ["solve", "models/beach_bar.py", "--method", method,
+                               *SMALL_BAR[:-3], "--iterations", "6", "--no-progress",
+                               "--out", str(out), "--resume"])
+    assert more.exit_code == 0, _err(more)
+    assert list(pd.read_csv(out / "history.csv")["iteration"]) == [0, 2, 4, 6]
+
+
+@pytest.mark.parametrize("args,reason", [
+    (["models/rspg_macro.py", "--method", "ippo"], "--method ippo learns from sampled agents"),
+    (["models/beach_bar.py", "--method", "ippo", "--head", "beta"], "--head sets RSPG/SPG's policy"),
+    (["models/beach_bar.py", "--choice", "continuous"], "a finite-state game has discrete actions"),
+    (["models/beach_bar.py", "--method", "dqn"], "--method must be one of"),
+])
+def test_bad_game_options_fail_with_one_line(tmp_path, args, reason):
+    result = runner.invoke(app, ["solve", *args, "--out", str(tmp_path / "x"), "--no-progress"])
+    assert result.exit_code == 1
+    err = _err(result).strip()
+    assert reason in err and len(err.splitlines()) == 1
