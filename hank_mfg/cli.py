@@ -374,10 +374,10 @@ def solve(
         game = issubclass(load_model_class(model_file, model), AbstractFiniteMFG)
     except ValueError as err:  # ModelLoadError is a ValueError
         fail(str(err))
-    if method in RL_METHODS and not game:
-        fail(f"--method {method} learns from sampled agents of a finite-state game "
-             f"(hm.AbstractFiniteMFG); {load_model_class(model_file, model).__name__} is not one: "
-             "use --method rspg or spg")
+    if method in RL_METHODS and (economy or choice == "continuous"):
+        fail(f"--method {method} learns discrete choices from sampled agents; "
+             f"{load_model_class(model_file, model).__name__} is solved here with continuous "
+             "savings choices: use --method rspg or spg")
     if game and (choice == "continuous" or preset == "continuous"):
         fail("--choice continuous / --preset continuous: a finite-state game has discrete "
              "actions only")
@@ -575,9 +575,9 @@ def report(
     typer.echo(f"report of {run_dir}: {len(written['tables']) // 2} tables (CSV + Parquet) and "
                f"{len(written['figures'])} figures in {out}")
     if written["quality"]["passed"]:
-        checked = ("relative exploitability, Euler errors, market clearing"
-                   if written.get("choice") == "continuous" else
-                   "monotone consumption, Euler errors, exploitability")
+        checked = {"continuous": "relative exploitability, Euler errors, market clearing",
+                   "game": "exploitability fell"}.get(
+            written.get("choice"), "monotone consumption, Euler errors, exploitability")
         typer.echo(f"quality: all checks passed ({checked})")
     else:
         _warn_quality(written["quality"], "solution not converged or of poor quality")

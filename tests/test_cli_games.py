@@ -38,10 +38,20 @@ def test_solve_a_beach_bar_writes_the_run_files_and_resumes(tmp_path, method):
                                "--out", str(out), "--resume"])
     assert more.exit_code == 0, _err(more)
     assert list(pd.read_csv(out / "history.csv")["iteration"]) == [0, 2, 4, 6]
+    rep = runner.invoke(app, ["report", str(out), "--out", str(tmp_path / "rep"), "--n-paths", "2"])
+    assert rep.exit_code == 0, _err(rep)
+    mean_field = pd.read_csv(tmp_path / "rep" / "mean_field.csv")
+    sums = mean_field.groupby(["path", "date"])["mass"].sum()
+    assert len(sums) == 2 * 8 and (sums - 1).abs().max() < 1e-5
+    bar = pd.read_csv(tmp_path / "rep" / "aggregates.csv")["obs_2"]  # the bar's position
+    on_bar = mean_field.merge(pd.read_csv(tmp_path / "rep" / "aggregates.csv"), on=["path", "date"])
+    assert on_bar.loc[on_bar.state == on_bar.obs_2, "mass"].abs().max() == 0.0  # nobody on the bar
+    assert bar.between(7, 23).all()
+    assert {"mean_field.png", "solution_quality.png"} <= {p.name for p in (tmp_path / "rep").iterdir()}
 
 
 @pytest.mark.parametrize("args,reason", [
-    (["models/rspg_macro.py", "--method", "ippo"], "--method ippo learns from sampled agents"),
+    (["models/huggett.py", "--method", "ippo"], "--method ippo learns discrete choices from sampled agents"),
     (["models/beach_bar.py", "--method", "ippo", "--head", "beta"], "--head sets RSPG/SPG's policy"),
     (["models/beach_bar.py", "--choice", "continuous"], "a finite-state game has discrete actions"),
     (["models/beach_bar.py", "--method", "dqn"], "--method must be one of"),

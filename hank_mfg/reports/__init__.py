@@ -48,6 +48,16 @@ __all__ = [
 ]
 
 
+def _is_game(cfg_path: str) -> bool:
+    """Whether the run's model is a finite-state game (docs/games.md)."""
+    from ..loading import load_model_class
+    from ..model.game import AbstractFiniteMFG
+
+    with open(cfg_path) as f:
+        cfg = json.load(f)
+    return issubclass(load_model_class(cfg["model_file"], cfg.get("model_class")), AbstractFiniteMFG)
+
+
 def write_report(run_dir: str, out: str, *, n_paths: int = 8, seed: int = 0, shock: float = 0.01,
                  compare: str | None = None, bundle: bool = True, ergodic_T: int = 2000,
                  irf_T: int = 40, risk_T: int = 20, risk_paths: int | None = None) -> dict:
@@ -55,7 +65,8 @@ def write_report(run_dir: str, out: str, *, n_paths: int = 8, seed: int = 0, sho
     (``hank-mfg report``).
 
     Discrete and continuous runs as :func:`hank_mfg.reports.export.write_report` (same
-    arguments, same files). A continuous run of an economy whose prices are solved each date
+    arguments, same files); a finite-state game's run as
+    :func:`hank_mfg.reports.games.write_game_report` (``n_paths`` and ``seed`` only). A continuous run of an economy whose prices are solved each date
     with the firms' forecast (:func:`~hank_mfg.reports.aggregate_risk.has_forecast`: the
     one-asset HANK) also gets the tables and figures of
     :func:`~hank_mfg.reports.aggregate_risk.write_aggregate_risk_report` beside them:
@@ -82,6 +93,10 @@ def write_report(run_dir: str, out: str, *, n_paths: int = 8, seed: int = 0, sho
     if compare is None and os.path.exists(cfg_path):
         with open(cfg_path) as f:
             continuous = _export.run_choice(json.load(f)) == "continuous"
+    if compare is None and os.path.exists(cfg_path) and _is_game(cfg_path):
+        from .games import write_game_report
+
+        return write_game_report(load_run(run_dir), out, n_paths=n_paths, seed=seed)
     if not continuous:  # discrete runs, and every refusal, as the export module writes them
         return _export.write_report(run_dir, out, compare=compare, bundle=bundle, **args)
     with jax.enable_x64(True):  # continuous choices are solved in float64
