@@ -14,6 +14,8 @@ OWN = dict(sigma=2.0, wealth_min=-1.0, n_income=9, n_wealth=12, n_actions=10, we
            horizon=10)
 
 
+@pytest.mark.slow  # a 40-iteration solve; the tutorial (tests/test_docs.py) keeps a steady state
+# in debt in the default suite
 def test_own_model_with_debt_solves_from_the_steady_state():
     model = KrusellSmith(**OWN)
     ss = hm.steady_state(model)

@@ -73,6 +73,7 @@ def test_head_scale_sets_how_much_the_first_tables_vary_across_states():
         hm.RSPGConfig(table_head="grid")
 
 
+@pytest.mark.slow  # the CLI's fast-preset test trains the same policy in the default suite
 def test_knot_policy_starts_at_the_stationary_mean_and_trains():
     """head_for_mean sets the knot head's bias like the per-state head's (the same start), and
     the fast preset's solve reduces exploitability on a small model."""

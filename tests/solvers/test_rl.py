@@ -45,7 +45,8 @@ class _NoExactOperators(GameMeanField):
         raise AssertionError("a model-free learner used the exact expectation")
 
 
-@pytest.mark.parametrize("method", ["ippo", pytest.param("rippo", marks=pytest.mark.slow), "m-omd"])
+@pytest.mark.parametrize("method", [pytest.param("ippo", marks=pytest.mark.slow),
+                                    pytest.param("rippo", marks=pytest.mark.slow), "m-omd"])
 def test_learners_train_on_sampled_agents_only(method):
     game = LinearQuadratic(**SMALL)
     config = RLConfig(**FAST)

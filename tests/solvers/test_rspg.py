@@ -26,11 +26,12 @@ def test_rspg_gradient_matches_finite_differences_with_fixed_mean_field():
     policy = hm.RecurrentPolicy(mf, key=jax.random.key(0), hidden=6, widths=(8, 8), activation="tanh")
     eps = mf.sample_noise(key=jax.random.key(1), n_paths=2)
     params, static = eqx.partition(policy, trainable_filter(policy))
-    grad = eqx.filter_grad(lambda p: rspg_loss(eqx.combine(p, static), mf, eps)[0])(params)
+    grad = eqx.filter_jit(eqx.filter_grad(lambda p: rspg_loss(eqx.combine(p, static), mf, eps)[0]))(params)
 
     mu0 = mf.initial_distribution()
     fixed = rollout_batch(mf, policy, eps)  # the mean-field path at theta_0, held fixed below
 
+    @eqx.filter_jit
     def loss_fixed_path(p):
         pol = eqx.combine(p, static)
         P = jax.vmap(lambda obs: replay_tables(pol, obs))(fixed.obs)
@@ -63,7 +64,7 @@ def test_rspg_solves_single_agent_control_problem():
     assert sol.history.exploitability.iloc[0] > 0.5 * abs(last.best_response_return)
 
 
-@pytest.mark.parametrize("method", ["rspg", "spg"])
+@pytest.mark.parametrize("method", ["rspg", pytest.param("spg", marks=pytest.mark.slow)])
 def test_both_methods_reduce_exploitability_on_small_paper_model(method):
     cfg = hm.RSPGConfig(iterations=40, n_paths=4, eval_paths=4, hidden=16, widths=(32, 32),
                         eval_every=20, seed=3)
@@ -167,6 +168,7 @@ def _leaves(policy):
     return [np.asarray(x) for x in jax.tree_util.tree_leaves(eqx.filter(policy, eqx.is_array))]
 
 
+@pytest.mark.slow  # the resume test checks the same determinism across chunk boundaries
 def test_training_does_not_depend_on_the_evaluation_cadence():
     """Iteration i draws its noise from fold_in(training key, i): evaluating every 2 or every 4
     iterations trains the same policy, bit for bit."""
