@@ -31,7 +31,7 @@ sys.path.insert(0, ROOT)
 GAMES = {"lq": "linear-quadratic", "beach": "beach bar", "macro": "macro (T = 32)"}
 METHODS = ("rspg", "spg", "ippo", "rippo", "m-omd")
 #: Wall-clock budget of one run, seconds, by game.
-BUDGET = {"lq": 45.0, "beach": 45.0, "macro": 90.0}
+BUDGET = {"lq": 40.0, "beach": 40.0, "macro": 75.0}
 
 
 class _OutOfTime(Exception):
@@ -164,7 +164,7 @@ def main():
     ap.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1])
     ap.add_argument("--budget", type=float, default=None,
-                    help="seconds per run (default: 45 for the toy games, 90 for the macro model)")
+                    help="seconds per run (default: 40 for the toy games, 75 for the macro model)")
     ap.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "results"))
     ap.add_argument("--one", nargs=3, metavar=("GAME", "METHOD", "SEED"), help=argparse.SUPPRESS)
     args = ap.parse_args()

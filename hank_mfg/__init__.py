@@ -11,6 +11,7 @@ from .model import (
     TERMINAL_RULES,
     AbstractFiniteMFG,
     AbstractHetAgentModel,
+    AbstractLineMFG,
     action_grid,
     IncomeProcess,
     as_param,
@@ -40,7 +41,7 @@ __all__ = [
     "markov_chain", "model_checks", "rouwenhorst", "savings_grid", "share_grid",
     "shifted_geometric_grid", "stationary_distribution", "tauchen", "uniform_grid",
     "AggregateState", "Lottery", "MeanField", "compile_model", "lottery_weights",
-    "AbstractFiniteMFG", "GameMeanField",
+    "AbstractFiniteMFG", "AbstractLineMFG", "GameMeanField",
 ]
 
 # --- classical solvers and Euler errors ---------------------------------------------------------

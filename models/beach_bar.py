@@ -32,7 +32,7 @@ import hank_mfg as hm
 SLIP = ((-2, 0.05), (-1, 0.1), (0, 0.7), (1, 0.1), (2, 0.05))
 
 
-class BeachBar(hm.AbstractFiniteMFG):
+class BeachBar(hm.AbstractLineMFG):
     """The 1-D beach bar (defaults: the paper's benchmark; see the module docstring)."""
 
     beta: Float[Array, ""] = eqx.field(converter=hm.as_param, default=0.99)
@@ -49,18 +49,6 @@ class BeachBar(hm.AbstractFiniteMFG):
         p = hm.model_checks.concrete(self.close_probability)
         if p is not None and not 0.0 <= float(p) <= 1.0:
             hm.model_checks.fail(owner, "close_probability", "lie in [0, 1]", p)
-
-    @property
-    def n_actions(self) -> int:
-        return 2 * self.max_step + 1
-
-    @property
-    def actions(self) -> Float[Array, " n_a"]:
-        return jnp.arange(-self.max_step, self.max_step + 1, dtype=float)
-
-    @property
-    def states(self) -> Float[Array, " n_s"]:
-        return jnp.arange(self.n_states, dtype=float)
 
     @property
     def bar_range(self) -> tuple[int, int]:
@@ -124,6 +112,3 @@ class BeachBar(hm.AbstractFiniteMFG):
 
     def observation(self, mu, x, t):
         return jnp.stack([mu @ self.states, x[0], x[1]])
-
-    def state_features(self):
-        return (2.0 * self.states / (self.n_states - 1) - 1.0)[:, None]

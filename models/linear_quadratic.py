@@ -29,7 +29,7 @@ from jaxtyping import Array, Float
 import hank_mfg as hm
 
 
-class LinearQuadratic(hm.AbstractFiniteMFG):
+class LinearQuadratic(hm.AbstractLineMFG):
     """The linear-quadratic game (defaults: the paper's benchmark; see the module docstring)."""
 
     beta: Float[Array, ""] = eqx.field(converter=hm.as_param, default=0.99)
@@ -55,18 +55,6 @@ class LinearQuadratic(hm.AbstractFiniteMFG):
         hm.model_checks.check_nonnegative(type(self).__name__, "kappa", self.kappa)
         hm.model_checks.check_nonnegative(type(self).__name__, "sigma", self.sigma)
         hm.model_checks.check_abs_lt_one(type(self).__name__, "rho", self.rho)
-
-    @property
-    def n_actions(self) -> int:
-        return 2 * self.max_step + 1
-
-    @property
-    def actions(self) -> Float[Array, " n_a"]:
-        return jnp.arange(-self.max_step, self.max_step + 1, dtype=float)
-
-    @property
-    def states(self) -> Float[Array, " n_s"]:
-        return jnp.arange(self.n_states, dtype=float)
 
     # ---- common noise: one sign per path ---------------------------------------------------------
     def sample_noise(self, key, n_paths, T):
@@ -119,6 +107,3 @@ class LinearQuadratic(hm.AbstractFiniteMFG):
 
     def observation(self, mu, x, t):
         return (mu @ self.states)[None]
-
-    def state_features(self):
-        return (2.0 * self.states / (self.n_states - 1) - 1.0)[:, None]

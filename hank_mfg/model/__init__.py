@@ -3,7 +3,7 @@
 from . import _checks as model_checks
 from .base import ACTION_KINDS, INFEASIBLE_REWARD, TERMINAL_RULES, AbstractHetAgentModel, as_param
 from .household import AbstractHousehold, Budget, crra_utility
-from .game import AbstractFiniteMFG
+from .game import AbstractFiniteMFG, AbstractLineMFG
 from .economy import HOUSEHOLD_OUTPUTS, AbstractEconomy, Shock, Variables
 from .grids import (
     action_grid, double_exponential_grid, savings_grid, share_grid, shifted_geometric_grid,
@@ -13,7 +13,7 @@ from .technology import cobb_douglas_output, cobb_douglas_prices
 from .income import IncomeProcess, index_walk, markov_chain, rouwenhorst, stationary_distribution, tauchen
 
 __all__ = [
-    "ACTION_KINDS", "AbstractFiniteMFG", "INFEASIBLE_REWARD", "TERMINAL_RULES", "AbstractHetAgentModel", "as_param",
+    "ACTION_KINDS", "AbstractFiniteMFG", "AbstractLineMFG", "INFEASIBLE_REWARD", "TERMINAL_RULES", "AbstractHetAgentModel", "as_param",
     "AbstractHousehold", "Budget", "HOUSEHOLD_OUTPUTS", "AbstractEconomy", "Shock", "Variables",
     "crra_utility", "action_grid", "double_exponential_grid", "savings_grid", "share_grid",
     "shifted_geometric_grid", "uniform_grid", "IncomeProcess", "index_walk", "markov_chain",

@@ -16,11 +16,12 @@ from __future__ import annotations
 import abc
 
 import equinox as eqx
+import jax.numpy as jnp
 from jaxtyping import Array, Float, Int, PRNGKeyArray
 
 from ._checks import check_int_at_least, check_open_unit, fail
 
-__all__ = ["AbstractFiniteMFG"]
+__all__ = ["AbstractFiniteMFG", "AbstractLineMFG"]
 
 
 class AbstractFiniteMFG(eqx.Module):
@@ -91,3 +92,26 @@ class AbstractFiniteMFG(eqx.Module):
         check_int_at_least(owner, "n_actions", self.n_actions, 2)
         if not isinstance(self.common_noise, bool):
             fail(owner, "common_noise", "be True or False", self.common_noise)
+
+
+class AbstractLineMFG(AbstractFiniteMFG):
+    """A game on the integer line ``0, ..., n_states - 1`` whose actions are the moves
+    ``-max_step, ..., max_step`` (the linear-quadratic game and the beach bar); the state enters
+    the networks as its position scaled to ``[-1, 1]``."""
+
+    max_step: eqx.AbstractVar[int]
+
+    @property
+    def n_actions(self) -> int:
+        return 2 * self.max_step + 1
+
+    @property
+    def actions(self) -> Float[Array, " n_a"]:
+        return jnp.arange(-self.max_step, self.max_step + 1, dtype=float)
+
+    @property
+    def states(self) -> Float[Array, " n_s"]:
+        return jnp.arange(self.n_states, dtype=float)
+
+    def state_features(self) -> Float[Array, "n_s 1"]:
+        return (2.0 * self.states / (self.n_states - 1) - 1.0)[:, None]
