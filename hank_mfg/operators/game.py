@@ -14,7 +14,6 @@ exogenous state, so that the game's dynamics, transition and rewards may depend 
 from __future__ import annotations
 
 import equinox as eqx
-import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 

@@ -4,7 +4,6 @@ sampled paths, the exact exploitability, the training history."""
 from __future__ import annotations
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 

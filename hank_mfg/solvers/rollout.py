@@ -53,7 +53,9 @@ def rollout(mf: AnyMeanField, policy: AbstractPolicy, eps: Float[Array, "T *d"],
     hidden state is reset at ``t = 0``), rewards ``R_t``, then ``mu_{t+1} = T(mu_t; P_t)`` and
     ``z_{t+1} = rho_z z_t + sigma_z eps_t``. ``z_shock[t]`` (optional) is an extra,
     deterministic innovation added to ``z_t`` at date ``t`` (it then decays at rate ``rho_z``):
-    the tool for impulse responses, with or without common noise. Differentiable in the policy parameters through
+    the tool for impulse responses, with or without common noise. For a finite-state game
+    (docs/games.md) ``z`` is ``[t, x_t]``, its dynamics and ``mu_0`` come from the path's noise,
+    and the rewards may look at the next date's aggregate state. Differentiable in the policy parameters through
     ``P_t`` only: the mean-field and price path are held fixed (docs/theory.md §6.1).
     """
     z0 = mf.initial_z(eps, z0)

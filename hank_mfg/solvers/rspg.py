@@ -552,7 +552,7 @@ def solve(
             return solve(model, method, config, checkpoint_dir=checkpoint_dir, resume=resume,
                          progress=progress, callback=callback, started=t_wall)
     run = _run_class(model, method, config)(model, method, config)
-    params, static, opt_state = run.params, run.static, run.opt_state
+    params, opt_state = run.params, run.opt_state
     meta = dict(method=method, config=config.to_dict(), model=type(model).__name__,
                 model_fields=_model_fields(model))
 
