@@ -61,6 +61,7 @@ def test_sampled_agents_follow_the_policy_and_the_transition():
     np.testing.assert_allclose(np.asarray(pop.mu).sum(axis=-1), 1.0)
 
 
+@pytest.mark.slow
 def test_an_economy_is_sampled_through_the_same_interface():
     """Krusell–Smith agents: the lottery and the income chain as sampled outcomes; the sampled
     mean wealth tracks the exact one within a few standard errors."""

@@ -53,6 +53,7 @@ def test_rspg_gradient_matches_finite_differences_with_fixed_mean_field():
     np.testing.assert_allclose(float(ad), float(fd), rtol=1e-6)
 
 
+@pytest.mark.slow  # convergence; the small paper model's RSPG reduction stays in the default suite
 def test_rspg_solves_single_agent_control_problem():
     """Prices independent of the distribution, no common noise: exploitability -> 0."""
     cfg = hm.RSPGConfig(iterations=400, n_paths=1, eval_paths=1, lr=0.05, lr_final=0.005,
