@@ -33,7 +33,7 @@ from ..policies.networks import ACTIVATIONS, AbstractPolicy, head_layer, make_po
 from ..operators.meanfield import compile_model
 from .population import simulate_population
 from .rollout import replay_tables
-from .rspg import _DiscreteRun, _keys, trainable_filter
+from .rspg import _DiscreteRun, _keys, keep_if_finite, trainable_filter
 
 __all__ = ["RL_METHODS", "RLConfig", "RLRun", "gae", "init_networks", "value_tables"]
 
@@ -181,6 +181,13 @@ def _gather(tables, states):
     return jax.vmap(jax.vmap(lambda tab, s: tab[s]))(tables, states)
 
 
+def _next_values(tables, next_states):
+    """Each agent's value of its next state at the next date, zero after the last date:
+    ``tables[b, t + 1, next_states[b, t, i]]`` from tables ``(B, T, n_s)``."""
+    v = _gather(tables[:, 1:], next_states[:, :-1])
+    return jnp.concatenate([v, jnp.zeros_like(v[:, :1])], axis=1)
+
+
 # ---- one learning update ---------------------------------------------------------------------------
 def _simulate(mf, actor, config, key):
     k_noise, k_agents = jax.random.split(key)
@@ -212,8 +219,7 @@ def _ppo_batch(mf, params, static, config, key):
     pop = _simulate(mf, actor, config, key)
     V = jax.vmap(lambda o: value_tables(critic, o))(pop.obs)          # (B, T, n_s)
     v = _gather(V, pop.states)
-    v_next = _gather(V[:, 1:], pop.next_states[:, :-1])
-    v_next = jnp.concatenate([v_next, jnp.zeros_like(v_next[:, :1])], axis=1)
+    v_next = _next_values(V, pop.next_states)
     beta = mf.model.beta
     adv, ret = jax.vmap(lambda r, v, vn: gae(r, v, vn, beta, config.gae_lambda))(
         pop.rewards, v, v_next)
@@ -236,8 +242,7 @@ def _momd_batch(mf, params, static, config, key):
     logpi = jax.nn.log_softmax(q / tau, axis=-1)
     pi = jnp.exp(logpi)
     soft_v = jnp.sum(pi * (q - tau * logpi), axis=-1)                 # (B, T, n_s)
-    v_next = _gather(soft_v[:, 1:], pop.next_states[:, :-1])
-    v_next = jnp.concatenate([v_next, jnp.zeros_like(v_next[:, :1])], axis=1)
+    v_next = _next_values(soft_v, pop.next_states)
     lp = jnp.take_along_axis(_gather(logpi, pop.states), pop.actions[..., None], axis=-1)[..., 0]
     bonus = config.alpha * tau * jnp.maximum(lp, config.log_floor)
     target = pop.rewards + bonus + mf.model.beta * v_next
@@ -288,9 +293,7 @@ def train_chunk(params, static, opt_state, mf: AnyMeanField, config_static, star
         loss, gnorm = jnp.mean(loss), jnp.max(gnorm)
         finite = mf.prices_finite(pop.agg)
         ok = jnp.isfinite(loss) & finite & jnp.isfinite(gnorm)
-        new_params = jax.tree_util.tree_map(lambda a, b: jnp.where(ok, a, b), new_params, params)
-        new_opt = jax.tree_util.tree_map(
-            lambda a, b: jnp.where(ok, a, b) if eqx.is_array(a) else a, new_opt, opt_state)
+        new_params, new_opt = keep_if_finite(ok, (new_params, new_opt), (params, opt_state))
         return (new_params, new_opt), (loss, finite, gnorm)
 
     (params, opt_state), (losses, finite, gnorms) = jax.lax.scan(

@@ -287,6 +287,13 @@ def _optimizer(config: RSPGConfig):
     return optax.chain(optax.clip_by_global_norm(config.clip_norm), optax.adam(schedule))
 
 
+def keep_if_finite(ok, new, old):
+    """``new`` where the step went well (``ok``), else ``old``: a training step that went
+    non-finite keeps the last good parameters and optimiser state (the driver then raises)."""
+    return jax.tree_util.tree_map(lambda a, b: jnp.where(ok, a, b) if eqx.is_array(a) else a,
+                                  new, old)
+
+
 def _iteration_key(base_key, i):
     return jax.random.fold_in(base_key, i)
 
@@ -334,9 +341,7 @@ def _train_chunk(params, static, opt_state, mf: AnyMeanField, config_static, sta
         new_params = eqx.apply_updates(params, updates)
         ok = jnp.isfinite(loss) & finite & jnp.isfinite(gnorm)
         # Keep the last good state if this step went non-finite; the driver raises.
-        new_params = jax.tree_util.tree_map(lambda a, b: jnp.where(ok, a, b), new_params, params)
-        new_opt = jax.tree_util.tree_map(
-            lambda a, b: jnp.where(ok, a, b) if eqx.is_array(a) else a, new_opt, opt_state)
+        new_params, new_opt = keep_if_finite(ok, (new_params, new_opt), (params, opt_state))
         return (new_params, new_opt), (loss, finite, gnorm)
 
     idx = start + n_steps_arr
@@ -832,9 +837,7 @@ def _savings_train_chunk(params, static, opt_state, problem, config_static, star
         updates, new_opt = optimizer.update(grads, opt_state, params)
         new_params = eqx.apply_updates(params, updates)
         ok = jnp.isfinite(loss) & jnp.isfinite(gnorm)
-        new_params = jax.tree_util.tree_map(lambda a, b: jnp.where(ok, a, b), new_params, params)
-        new_opt = jax.tree_util.tree_map(
-            lambda a, b: jnp.where(ok, a, b) if eqx.is_array(a) else a, new_opt, opt_state)
+        new_params, new_opt = keep_if_finite(ok, (new_params, new_opt), (params, opt_state))
         return (new_params, new_opt), (loss, jnp.isfinite(loss), gnorm)
 
     (params, opt_state), (losses, finite, gnorms) = jax.lax.scan(
