@@ -61,6 +61,7 @@ __all__ = [
     "SavingsProblem",
     "evaluate_savings",
     "horizon_for",
+    "innovation_residual",
     "savings_loss",
     "savings_problem",
     "savings_rollout",
@@ -853,7 +854,39 @@ def savings_loss(policy: SavingsPolicy, problem: SavingsProblem, eps) -> Array:
     return -jnp.mean(jnp.sum(V0 * problem.mu_ss, axis=(1, 2)))
 
 
-def savings_value_and_grad(params, static, problem: SavingsProblem, eps):
+def innovation_residual(Y, innov, lags: int):
+    """``Y`` less its least-squares projection on the innovations that follow each date: a
+    control variate with zero conditional mean (docs/theory.md §12.3).
+
+    ``Y (B, T, ...)`` is a quantity recorded at date ``t`` that also moves with what happens
+    after it (a realised continuation value); ``innov (B, T, n)``: the innovations of the first
+    date after each ``t`` (standard normal, independent of everything known at ``t``). The
+    regressors of date ``t`` are ``innov[:, t + k]`` for ``k = 0..lags-1`` (zero past the end);
+    the coefficients, one set per trailing index of ``Y``, are fitted on every path and date
+    of the batch. Every regressor is independent of the date-``t`` state, so ``E_t`` of the
+    result is ``E_t Y``, with the part of ``Y``'s noise linear in those innovations removed.
+    """
+    B, T = Y.shape[:2]
+    n = innov.shape[-1]
+    pad = jnp.concatenate([innov, jnp.zeros((B, lags, n), innov.dtype)], axis=1)
+    X = jnp.stack([pad[:, k:k + T] for k in range(lags)], axis=2).reshape(B * T, lags * n)
+    Yf = Y.reshape(B * T, -1)
+    # fitted on deviations from the batch mean: a level's sampling covariance with the
+    # regressors would otherwise enter the coefficients; a ridge of a millionth of the
+    # regressors' scale keeps the solve defined without noise (X = 0)
+    XtX = X.T @ X
+    ridge = 1e-6 * (jnp.trace(XtX) / (lags * n) + 1.0)
+    coef = jnp.linalg.solve(XtX + ridge * jnp.eye(lags * n, dtype=X.dtype),
+                            X.T @ (Yf - jnp.mean(Yf, axis=0)))
+    return (Yf - X @ coef).reshape(Y.shape)
+
+
+def _next_innovations(eps):
+    """The innovations of the date after each date ``(B, T, n)`` (zero after the last)."""
+    return jnp.concatenate([eps[:, 1:], jnp.zeros_like(eps[:, :1])], axis=1)
+
+
+def savings_value_and_grad(params, static, problem: SavingsProblem, eps, control_lags: int = 0):
     """RSPG loss and gradient by the deterministic policy-gradient identity (docs/theory.md §12.3).
 
     A gradient-free rollout records the path, a gradient-free backward recursion gives ``V``
@@ -865,11 +898,24 @@ def savings_value_and_grad(params, static, problem: SavingsProblem, eps):
     With the firms' :class:`~hank_mfg.policies.savings.Forecaster`, its parameters descend the
     mean squared normalised forecast error ``mean_{b,t} |(F_t - U_{t+1}) / scale|^2`` against
     the realised unknowns of the same paths (docs/theory.md §13.2).
+
+    ``control_lags > 0``: ``G_t`` (a single draw of the future: the realised continuation) is
+    replaced by its residual on the innovations of the ``control_lags`` dates after ``t``, and
+    the forecast target ``U_{t+1}`` by its residual on the innovations of ``t + 1``
+    (:func:`innovation_residual`): the same expected gradient, with the noise of the shocks
+    still to come taken out. ``0``: the plain estimate (equal to reverse mode).
     """
     policy = eqx.combine(jax.lax.stop_gradient(params), static)
     path = savings_rollout_batch(problem, policy, eps)
     V, G = jax.vmap(lambda p: path_values(problem, p))(path)
     B, T = eps.shape[:2]
+    target = None
+    if control_lags:
+        G = innovation_residual(G, _next_innovations(eps), control_lags)
+        if policy.forecaster is not None:
+            U = realised_unknowns(problem, path)[:, 1:]
+            # U_{t+1} is known at t + 1: only that date's innovations move it unforeseeably
+            target = innovation_residual(U, eps[:, 1:], 1)
     disc = problem.beta ** jnp.arange(T, dtype=V.dtype)
     kappa = jax.lax.stop_gradient(-disc[None, :, None, None] * path.mu * G * path.dshare / B)
 
@@ -877,7 +923,7 @@ def savings_value_and_grad(params, static, problem: SavingsProblem, eps):
         pol = eqx.combine(p, static)
         out = jnp.sum(jax.vmap(pol.deltas)(path.obs) * kappa)
         if pol.forecaster is not None:
-            out = out + forecast_loss(problem, pol.forecaster, path)
+            out = out + forecast_loss(problem, pol.forecaster, path, target)
         return out
 
     grads = jax.grad(surrogate)(params)
@@ -890,11 +936,14 @@ def realised_unknowns(problem: SavingsProblem, path: SavingsPath):
     return jnp.stack([path.agg[u] for u in problem.prices.unknowns], axis=-1)
 
 
-def forecast_loss(problem: SavingsProblem, forecaster: Forecaster, path: SavingsPath):
+def forecast_loss(problem: SavingsProblem, forecaster: Forecaster, path: SavingsPath,
+                  target=None):
     """Mean squared normalised error of the forecasts made at ``t = 0..T-2`` against the
-    realised unknowns at ``t + 1`` (the path's own, a stop-gradient), over a batch of paths."""
+    realised unknowns at ``t + 1`` (the path's own, a stop-gradient; or ``target (B, T-1,
+    n_u)``), over a batch of paths."""
     F = jax.vmap(forecaster.forecasts)(path.obs)[:, :-1]
-    U = jax.lax.stop_gradient(realised_unknowns(problem, path))[:, 1:]
+    U = realised_unknowns(problem, path)[:, 1:] if target is None else target
+    U = jax.lax.stop_gradient(U)
     return jnp.mean(jnp.sum(((F - U) / problem.forecast_scale) ** 2, axis=-1))
 
 
