@@ -243,7 +243,7 @@ def test_resume_line_of_a_continuous_run_rebuilds_its_config(tmp_path, monkeypat
 
     monkeypatch.setattr(rspg, "solve", interrupted)
     first = runner.invoke(app, ["solve", "models/huggett.py", *HUGGETT_SET, *TRAIN,
-                                "--out", str(out)])
+                                "--control-lags", "4", "--news", "2", "--out", str(out)])
     assert first.exit_code == 130
     lines = _err(first).strip().splitlines()
     assert lines[0] == (f"interrupted: checkpoint at iteration 6 kept in "
@@ -252,12 +252,14 @@ def test_resume_line_of_a_continuous_run_rebuilds_its_config(tmp_path, monkeypat
     assert command[:3] == ["hank-mfg", "solve", "models/huggett.py"]
     for flag, value in (("--choice", "continuous"), ("--preset", "continuous"),
                         ("--savings-head", "knots"), ("--n-knots", "8"), ("--horizon", "30"),
-                        ("--lr", "0.003"), ("--set", "n_wealth=40")):
+                        ("--lr", "0.003"), ("--set", "n_wealth=40"), ("--control-lags", "4"),
+                        ("--news", "2")):
         assert command[command.index(flag) + 1] == value
     assert command[-1] == "--resume" and "--head" not in command
     again = runner.invoke(app, command[1:] + ["--no-progress"])
     assert again.exit_code == 130
     assert seen[1] == seen[0] and seen[0].choice == "continuous" and seen[0].horizon == 30
+    assert seen[0].control_lags == 4 and seen[0].news == 2
 
 
 @pytest.mark.parametrize("args,reason", [
@@ -269,6 +271,10 @@ def test_resume_line_of_a_continuous_run_rebuilds_its_config(tmp_path, monkeypat
     (["models/krusell_smith.py", "--savings-head", "knots"],
      "--savings-head applies to continuous choices"),
     (["models/huggett.py", "--table-head", "knots"], "--table-head applies to discrete choices"),
+    (["models/krusell_smith.py", "--control-lags", "8"],
+     "--control-lags applies to continuous choices"),
+    (["models/krusell_smith.py", "--news", "4"], "--news applies to continuous choices"),
+    (["models/huggett.py", "--control-lags", "-1"], "RSPGConfig.control_lags must be an integer"),
     (["models/krusell_smith.py", "--choice", "sometimes"], "--choice must be one of"),
     (["models/krusell_smith.py", "--preset", "fastest"], "--preset must be one of"),
     (["models/huggett.py", "--preset", "fast"], "--preset fast is a preset of discrete choices"),

@@ -146,6 +146,7 @@ def test_help_lists_the_run_flags(flag):
     assert result.exit_code == 0 and flag in result.output
 
 
+@pytest.mark.slow
 def test_fast_preset_writes_the_knot_configuration_and_wall_clock(tmp_path):
     out = tmp_path / "fast"
     result = _solve(out, "--preset", "fast", "--iterations", "2", "--n-knots", "4")
