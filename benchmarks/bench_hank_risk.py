@@ -1,0 +1,155 @@
+"""The one-asset HANK under aggregate risk solved by RSPG: the full-size run, its certificates,
+its validation against the sequence-space response, and the gradient's control variate.
+
+    python benchmarks/bench_hank_risk.py --iterations 150 --seed 0 --out DIR
+        the solve (OneAssetHANK 100 x 7, two shocks, RSPGConfig.continuous), its history, the
+        learned responses to 1 bp / 0.01% and 25 bp / 0.25% innovations beside the perfect-
+        foresight ones (gap as a share of the peak, quarters 0-19) and ergodic moments
+    python benchmarks/bench_hank_risk.py --gradient-noise [--checkpoint DIR] --lags 0 16 48
+        the gradient with and without the control variate on the same batches: seconds per
+        gradient, variance over the squared mean (households' and forecaster's parameters) and
+        the cosine of each mean with the plain estimate's (docs/theory.md §12.3)
+
+Writes JSON under ``--out`` (default benchmarks/results) and prints a summary. CPU numbers of
+docs/performance.md and docs/validation.md were produced with these commands.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+
+def _setup():
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+
+
+def solve(args) -> dict:
+    _setup()
+    import hank_mfg as hm
+    from hank_mfg.analysis.continuous_report import irf_comparison
+    from models.hank import OneAssetHANK
+
+    t0 = time.perf_counter()
+    model = OneAssetHANK(n_wealth=args.n_wealth)
+    cfg = hm.RSPGConfig.continuous(iterations=args.iterations, eval_every=args.eval_every,
+                                   eval_paths=4, seed=args.seed, control_lags=args.control_lags)
+    ckpt = os.path.join(args.out, f"hank_risk_seed{args.seed}_lags{args.control_lags}")
+    sol = hm.solve(model, "rspg", cfg, checkpoint_dir=ckpt, progress=False)
+    solve_s = time.perf_counter() - t0
+    h = sol.history
+    secs, its = h.seconds.to_numpy(), h.iteration.to_numpy()
+    per_it = (secs[-1] - secs[1]) / max(its[-1] - its[1], 1) if len(h) > 2 else secs[-1] / its[-1]
+    gaps = {}
+    for size, tag in ((1e-4, "small"), (2.5e-3, "25bp")):
+        out = irf_comparison(sol, size, T=20, variables=["Y", "pi", "r", "i"])
+        gaps[tag] = {shock: {v: dict(gap=d["gap_share_of_peak"].tolist(),
+                                     learned=(d["learned"] / size).tolist(),
+                                     reference=(d["perfect_foresight"] / size).tolist())
+                             for v, d in res.items()} for shock, res in out.items()}
+    mom = hm.ergodic_moments(sol, T=1000, burn_in=100, n_paths=4,
+                             variables=["Y", "pi", "r", "i", "w"])
+    return dict(seed=args.seed, control_lags=args.control_lags, n_wealth=args.n_wealth,
+                iterations=args.iterations, s_per_iteration=per_it, solve_s=solve_s,
+                total_s=time.perf_counter() - t0, history=h.to_dict(orient="list"),
+                irf=gaps, moments=dict(sd=mom["sd"], corr={f"{a},{b}": c for (a, b), c
+                                                           in mom["corr"].items()}),
+                checkpoint=ckpt)
+
+
+def gradient_noise(args) -> dict:
+    _setup()
+    import equinox as eqx
+    import jax
+
+    import hank_mfg as hm
+    from hank_mfg.policies.savings import trainable
+    from hank_mfg.solvers import continuous as C
+    from models.hank import OneAssetHANK
+
+    model = OneAssetHANK(n_wealth=args.n_wealth)
+    if args.checkpoint:
+        sol = hm.load_solution(model, args.checkpoint)
+        problem, policy = sol.compiled(), sol.policy
+    else:
+        ss = hm.steady_state(model)
+        problem = C.savings_problem(model, ss)
+        policy = problem.make_policy(key=jax.random.key(0), hidden=32, widths=(64, 64),
+                                     activation="tanh", n_knots=24)
+    params, static = eqx.partition(policy, trainable(policy))
+
+    def flat(g, forecaster):
+        part = g.forecaster if forecaster else eqx.tree_at(lambda p: p.forecaster, g, None)
+        return np.concatenate([np.ravel(x) for x in jax.tree_util.tree_leaves(part)])
+
+    batches = [problem.sample_noise(key=jax.random.key(100 + i), n_paths=8)
+               for i in range(args.batches)]
+    rows, means = [], {}
+    for lags in args.lags:
+        f = eqx.filter_jit(lambda p, e, lags=lags: C.savings_value_and_grad(p, static, problem,
+                                                                             e, lags)[1])
+        jax.block_until_ready(f(params, batches[0]))  # compile
+        grads, secs = [], []
+        for eps in batches:
+            t = time.perf_counter()
+            grads.append(jax.block_until_ready(f(params, eps)))
+            secs.append(time.perf_counter() - t)
+        row = dict(lags=lags, s_per_gradient=float(np.median(secs)))
+        for part, fc in (("households", False), ("forecaster", True)):
+            G = np.stack([flat(g, fc) for g in grads])
+            mean = G.mean(0)
+            row[f"{part}_noise_to_signal"] = float(((G - mean) ** 2).sum(1).mean()
+                                                   / np.sum(mean ** 2))
+            means.setdefault(part, mean)
+            row[f"{part}_cosine_with_plain"] = float(mean @ means[part] / np.linalg.norm(mean)
+                                                     / np.linalg.norm(means[part]))
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    return dict(checkpoint=args.checkpoint, n_wealth=args.n_wealth, rows=rows)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--iterations", type=int, default=150)
+    ap.add_argument("--eval-every", type=int, default=50)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--n-wealth", type=int, default=100)
+    ap.add_argument("--control-lags", type=int, default=48)
+    ap.add_argument("--gradient-noise", action="store_true")
+    ap.add_argument("--checkpoint", default=None, help="a trained run (default: untrained)")
+    ap.add_argument("--lags", nargs="+", type=int, default=[0, 16, 48])
+    ap.add_argument("--batches", type=int, default=6)
+    ap.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "results"))
+    args = ap.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    if args.gradient_noise:
+        res = gradient_noise(args)
+        name = "bench_hank_risk_gradient_noise.json"
+    else:
+        res = solve(args)
+        name = f"bench_hank_risk_seed{args.seed}_lags{args.control_lags}.json"
+        h = res["history"]
+        print(f"seed {args.seed} lags {args.control_lags}: {res['s_per_iteration']:.2f} s/it, "
+              f"solve {res['solve_s']:.0f} s; relative exploitability "
+              f"{h['relative_exploitability'][-1]:.2e}, Euler mean {h['euler_mean'][-1]:.2f}, "
+              f"Phillips E_t residual {h['nkpc_res_expected'][-1]:.2e}")
+        for tag, shocks in res["irf"].items():
+            for shock, res_v in shocks.items():
+                print(tag, shock, {v: round(max(d["gap"]), 3) for v, d in res_v.items()})
+        print("sd", {k: round(v, 5) for k, v in res["moments"]["sd"].items()})
+    with open(os.path.join(args.out, name), "w") as f:
+        json.dump(res, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
