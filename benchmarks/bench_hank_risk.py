@@ -9,6 +9,10 @@ its validation against the sequence-space response, and the gradient's control v
         the gradient with and without the control variate on the same batches: seconds per
         gradient, variance over the squared mean (households' and forecaster's parameters) and
         the cosine of each mean with the plain estimate's (docs/theory.md §12.3)
+    python benchmarks/bench_hank_risk.py --news 12 --seed 1
+        the same solve with announced monetary innovations 1..12 quarters ahead, and the
+        anticipation table (the response today to a 25 bp cut announced k quarters ahead,
+        learned beside perfect foresight)
 
 Writes JSON under ``--out`` (default benchmarks/results) and prints a summary. CPU numbers of
 docs/performance.md and docs/validation.md were produced with these commands.
@@ -43,8 +47,9 @@ def solve(args) -> dict:
     t0 = time.perf_counter()
     model = OneAssetHANK(n_wealth=args.n_wealth)
     cfg = hm.RSPGConfig.continuous(iterations=args.iterations, eval_every=args.eval_every,
-                                   eval_paths=4, seed=args.seed, control_lags=args.control_lags)
-    ckpt = os.path.join(args.out, f"hank_risk_seed{args.seed}_lags{args.control_lags}")
+                                   eval_paths=4, seed=args.seed, control_lags=args.control_lags,
+                                   news=args.news)
+    ckpt = os.path.join(args.out, _name(args))
     sol = hm.solve(model, "rspg", cfg, checkpoint_dir=ckpt, progress=False)
     solve_s = time.perf_counter() - t0
     h = sol.history
@@ -59,12 +64,22 @@ def solve(args) -> dict:
                              for v, d in res.items()} for shock, res in out.items()}
     mom = hm.ergodic_moments(sol, T=1000, burn_in=100, n_paths=4,
                              variables=["Y", "pi", "r", "i", "w"])
-    return dict(seed=args.seed, control_lags=args.control_lags, n_wealth=args.n_wealth,
+    anticipation = None
+    if args.news:  # the response today to a 25 bp cut announced k quarters ahead
+        from hank_mfg.reports.aggregate_risk import anticipation_table
+
+        anticipation = anticipation_table(sol, -0.0025, T=20).to_dict(orient="list")
+    return dict(news=args.news, anticipation=anticipation,seed=args.seed, control_lags=args.control_lags, n_wealth=args.n_wealth,
                 iterations=args.iterations, s_per_iteration=per_it, solve_s=solve_s,
                 total_s=time.perf_counter() - t0, history=h.to_dict(orient="list"),
                 irf=gaps, moments=dict(sd=mom["sd"], corr={f"{a},{b}": c for (a, b), c
                                                            in mom["corr"].items()}),
                 checkpoint=ckpt)
+
+
+def _name(args) -> str:
+    news = f"_news{args.news}" if args.news else ""
+    return f"hank_risk_seed{args.seed}_lags{args.control_lags}{news}"
 
 
 def gradient_noise(args) -> dict:
@@ -125,6 +140,7 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--n-wealth", type=int, default=100)
     ap.add_argument("--control-lags", type=int, default=48)
+    ap.add_argument("--news", type=int, default=0, help="announced rate innovations K")
     ap.add_argument("--gradient-noise", action="store_true")
     ap.add_argument("--checkpoint", default=None, help="a trained run (default: untrained)")
     ap.add_argument("--lags", nargs="+", type=int, default=[0, 16, 48])
@@ -137,7 +153,7 @@ def main():
         name = "bench_hank_risk_gradient_noise.json"
     else:
         res = solve(args)
-        name = f"bench_hank_risk_seed{args.seed}_lags{args.control_lags}.json"
+        name = f"bench_{_name(args)}.json"
         h = res["history"]
         print(f"seed {args.seed} lags {args.control_lags}: {res['s_per_iteration']:.2f} s/it, "
               f"solve {res['solve_s']:.0f} s; relative exploitability "
@@ -147,6 +163,11 @@ def main():
             for shock, res_v in shocks.items():
                 print(tag, shock, {v: round(max(d["gap"]), 3) for v, d in res_v.items()})
         print("sd", {k: round(v, 5) for k, v in res["moments"]["sd"].items()})
+        if res["anticipation"]:
+            a = res["anticipation"]
+            for i, (k, v) in enumerate(zip(a["k"], a["variable"])):
+                print(f"announced k={k} {v}: learned {a['learned'][i]:.4f} perfect foresight "
+                      f"{a['perfect_foresight'][i]:.4f} ({a['unit'][i]})")
     with open(os.path.join(args.out, name), "w") as f:
         json.dump(res, f, indent=1)
 
