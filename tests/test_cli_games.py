@@ -24,6 +24,7 @@ def _solve(out, method, *extra):
                                "--out", str(out), *extra])
 
 
+@pytest.mark.slow
 def test_rippo_on_the_beach_bar_writes_the_run_files_and_its_report(tmp_path):
     out = tmp_path / "rippo"
     first = _solve(out, "rippo")

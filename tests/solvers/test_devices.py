@@ -11,6 +11,7 @@ import sys
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 import hank_mfg as hm
 from models.rspg_macro import RSPGMacro
@@ -42,6 +43,7 @@ print(json.dumps(out))
 """
 
 
+@pytest.mark.slow
 def test_paths_sharded_over_four_devices_match_one_device():
     env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4",
                PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
