@@ -30,6 +30,9 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from bench_rspg import seconds_per_iteration
 
 
 def _setup():
@@ -53,8 +56,7 @@ def solve(args) -> dict:
     sol = hm.solve(model, "rspg", cfg, checkpoint_dir=ckpt, progress=False)
     solve_s = time.perf_counter() - t0
     h = sol.history
-    secs, its = h.seconds.to_numpy(), h.iteration.to_numpy()
-    per_it = (secs[-1] - secs[1]) / max(its[-1] - its[1], 1) if len(h) > 2 else secs[-1] / its[-1]
+    per_it = seconds_per_iteration(h)
     gaps = {}
     for size, tag in ((1e-4, "small"), (2.5e-3, "25bp")):
         out = irf_comparison(sol, size, T=20, variables=["Y", "pi", "r", "i"])
@@ -99,8 +101,8 @@ def gradient_noise(args) -> dict:
     else:
         ss = hm.steady_state(model)
         problem = C.savings_problem(model, ss)
-        policy = problem.make_policy(key=jax.random.key(0), hidden=32, widths=(64, 64),
-                                     activation="tanh", n_knots=24)
+        policy = problem.make_policy(key=jax.random.key(0),
+                                     **hm.RSPGConfig.continuous().savings_architecture())
     params, static = eqx.partition(policy, trainable(policy))
 
     def flat(g, forecaster):

@@ -40,6 +40,15 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 
+def seconds_per_iteration(history) -> float:
+    """Seconds per iteration from a run's history, over the chunks after the first (the first
+    includes compilation); the whole run's mean when it has a single chunk."""
+    secs, its = history.seconds.to_numpy(), history.iteration.to_numpy()
+    if len(history) > 2:
+        return float((secs[-1] - secs[1]) / max(its[-1] - its[1], 1))
+    return float(secs[-1] / its[-1])
+
+
 def run_one(method: str, horizon: int, iterations: int, eval_every: int, seed: int) -> dict:
     import jax
 
@@ -57,10 +66,7 @@ def run_one(method: str, horizon: int, iterations: int, eval_every: int, seed: i
     sol = hm.solve(model, method, cfg, progress=False)
     total = time.perf_counter() - t0
     h = sol.history
-    # seconds per iteration from the chunks after the first (the first includes compilation)
-    secs = h.seconds.to_numpy()
-    its = h.iteration.to_numpy()
-    per_it = (secs[-1] - secs[1]) / max(its[-1] - its[1], 1) if len(h) > 2 else secs[-1] / its[-1]
+    per_it = seconds_per_iteration(h)
     return dict(
         method=method, horizon=horizon, iterations=iterations, compile_s=compile_s,
         s_per_iteration=per_it, total_s=total,
@@ -101,11 +107,10 @@ def run_continuous(name: str, head: str, iterations: int, eval_every: int, seed:
     sol = hm.solve(model, "rspg", cfg, progress=False)
     total = time.perf_counter() - t_start
     h = sol.history
-    secs, its = h.seconds.to_numpy(), h.iteration.to_numpy()
-    per_it = (secs[-1] - secs[1]) / max(its[-1] - its[1], 1) if len(h) > 2 else secs[-1] / its[-1]
+    per_it = seconds_per_iteration(h)
     reached = h[h.relative_exploitability < 1e-3]
     # wall time to the first evaluation below 1e-3, counting set-up and compilation
-    setup = total - secs[-1]
+    setup = total - float(h.seconds.iloc[-1])
     to_1e3 = float(setup + reached.seconds.iloc[0]) if len(reached) else None
     # validation against the perfect-foresight transition (40 quarters)
     ss = hm.steady_state(model)

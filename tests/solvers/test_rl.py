@@ -63,8 +63,7 @@ def test_learners_train_on_sampled_agents_only(method):
     assert max(float(x) for x in moved) > 0
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("method", ["ippo", "rippo"])
+@pytest.mark.parametrize("method", ["ippo", pytest.param("rippo", marks=pytest.mark.slow)])
 def test_ppo_learners_reduce_the_exact_exploitability(method):
     """Evaluated exactly, like an RSPG policy: the history's exploitability and
     ``hm.exploitability`` of the returned policy; PPO divides it by more than 2 in 30 updates
