@@ -9,6 +9,8 @@ its validation against the sequence-space response, and the gradient's control v
         the gradient with and without the control variate on the same batches: seconds per
         gradient, variance over the squared mean (households' and forecaster's parameters) and
         the cosine of each mean with the plain estimate's (docs/theory.md §12.3)
+    python benchmarks/bench_hank_risk.py --no-precondition --seed 0
+        the same with the plain policy gradient (without the relative-consumption scaling)
     python benchmarks/bench_hank_risk.py --news 12 --seed 1
         the same solve with announced monetary innovations 1..12 quarters ahead, and the
         anticipation table (the response today to a 25 bp cut announced k quarters ahead,
@@ -51,7 +53,7 @@ def solve(args) -> dict:
     model = OneAssetHANK(n_wealth=args.n_wealth)
     cfg = hm.RSPGConfig.continuous(iterations=args.iterations, eval_every=args.eval_every,
                                    eval_paths=4, seed=args.seed, control_lags=args.control_lags,
-                                   news=args.news)
+                                   news=args.news, precondition=args.precondition)
     ckpt = os.path.join(args.out, _name(args))
     sol = hm.solve(model, "rspg", cfg, checkpoint_dir=ckpt, progress=False)
     solve_s = time.perf_counter() - t0
@@ -71,7 +73,9 @@ def solve(args) -> dict:
         from hank_mfg.reports.aggregate_risk import anticipation_table
 
         anticipation = anticipation_table(sol, -0.0025, T=20).to_dict(orient="list")
-    return dict(news=args.news, anticipation=anticipation,seed=args.seed, control_lags=args.control_lags, n_wealth=args.n_wealth,
+    return dict(news=args.news, anticipation=anticipation, seed=args.seed,
+                control_lags=args.control_lags, precondition=args.precondition,
+                n_wealth=args.n_wealth,
                 iterations=args.iterations, s_per_iteration=per_it, solve_s=solve_s,
                 total_s=time.perf_counter() - t0, history=h.to_dict(orient="list"),
                 irf=gaps, moments=dict(sd=mom["sd"], corr={f"{a},{b}": c for (a, b), c
@@ -81,7 +85,8 @@ def solve(args) -> dict:
 
 def _name(args) -> str:
     news = f"_news{args.news}" if args.news else ""
-    return f"hank_risk_seed{args.seed}_lags{args.control_lags}{news}"
+    plain = "" if args.precondition else "_plain"
+    return f"hank_risk_seed{args.seed}_lags{args.control_lags}{plain}{news}"
 
 
 def gradient_noise(args) -> dict:
@@ -143,6 +148,9 @@ def main():
     ap.add_argument("--n-wealth", type=int, default=100)
     ap.add_argument("--control-lags", type=int, default=48)
     ap.add_argument("--news", type=int, default=0, help="announced rate innovations K")
+    ap.add_argument("--no-precondition", dest="precondition", action="store_false",
+                    help="the plain policy gradient (the preset scales it to relative "
+                         "consumption, docs/theory.md §12.3)")
     ap.add_argument("--gradient-noise", action="store_true")
     ap.add_argument("--checkpoint", default=None, help="a trained run (default: untrained)")
     ap.add_argument("--lags", nargs="+", type=int, default=[0, 16, 48])
@@ -157,7 +165,8 @@ def main():
         res = solve(args)
         name = f"bench_{_name(args)}.json"
         h = res["history"]
-        print(f"seed {args.seed} lags {args.control_lags}: {res['s_per_iteration']:.2f} s/it, "
+        print(f"seed {args.seed} lags {args.control_lags} precondition {args.precondition}: "
+              f"{res['s_per_iteration']:.2f} s/it, "
               f"solve {res['solve_s']:.0f} s; relative exploitability "
               f"{h['relative_exploitability'][-1]:.2e}, Euler mean {h['euler_mean'][-1]:.2f}, "
               f"Phillips E_t residual {h['nkpc_res_expected'][-1]:.2e}")

@@ -243,7 +243,8 @@ def test_resume_line_of_a_continuous_run_rebuilds_its_config(tmp_path, monkeypat
 
     monkeypatch.setattr(rspg, "solve", interrupted)
     first = runner.invoke(app, ["solve", "models/huggett.py", *HUGGETT_SET, *TRAIN,
-                                "--control-lags", "4", "--news", "2", "--out", str(out)])
+                                "--control-lags", "4", "--news", "2", "--no-precondition",
+                                "--out", str(out)])
     assert first.exit_code == 130
     lines = _err(first).strip().splitlines()
     assert lines[0] == (f"interrupted: checkpoint at iteration 6 kept in "
@@ -255,11 +256,12 @@ def test_resume_line_of_a_continuous_run_rebuilds_its_config(tmp_path, monkeypat
                         ("--lr", "0.003"), ("--set", "n_wealth=40"), ("--control-lags", "4"),
                         ("--news", "2")):
         assert command[command.index(flag) + 1] == value
+    assert "--no-precondition" in command and "--precondition" not in command
     assert command[-1] == "--resume" and "--head" not in command
     again = runner.invoke(app, command[1:] + ["--no-progress"])
     assert again.exit_code == 130
     assert seen[1] == seen[0] and seen[0].choice == "continuous" and seen[0].horizon == 30
-    assert seen[0].control_lags == 4 and seen[0].news == 2
+    assert seen[0].control_lags == 4 and seen[0].news == 2 and seen[0].precondition is False
 
 
 @pytest.mark.parametrize("args,reason", [
@@ -274,6 +276,8 @@ def test_resume_line_of_a_continuous_run_rebuilds_its_config(tmp_path, monkeypat
     (["models/krusell_smith.py", "--control-lags", "8"],
      "--control-lags applies to continuous choices"),
     (["models/krusell_smith.py", "--news", "4"], "--news applies to continuous choices"),
+    (["models/krusell_smith.py", "--precondition"],
+     "--precondition applies to continuous choices"),
     (["models/huggett.py", "--control-lags", "-1"], "RSPGConfig.control_lags must be an integer"),
     (["models/krusell_smith.py", "--choice", "sometimes"], "--choice must be one of"),
     (["models/krusell_smith.py", "--preset", "fastest"], "--preset must be one of"),

@@ -103,6 +103,10 @@ class RSPGConfig:
             ``control_lags`` dates that follow, and the firms' forecast target by its residual on
             the next date's innovations (the same expected gradient, less noise; docs/theory.md
             §12.3). ``0``: the plain single-path estimate; :meth:`continuous` uses 48.
+        precondition: continuous choices: scale each household's marginal value of saving by
+            the inverse curvature of utility in log consumption, a Gauss–Newton step in
+            relative consumption household by household (docs/theory.md §12.3). ``False``: the
+            plain policy gradient; :meth:`continuous` turns it on.
     """
 
     iterations: int = 500
@@ -130,6 +134,7 @@ class RSPGConfig:
     news: int = 0
     news_shock: Optional[str] = None
     control_lags: int = 0
+    precondition: bool = False
 
     def __post_init__(self):
         for name in ("iterations", "n_paths", "hidden", "eval_every", "eval_paths", "checkpoint_every"):
@@ -168,6 +173,9 @@ class RSPGConfig:
             v = getattr(self, name)
             if not isinstance(v, (int, np.integer)) or v < 0:
                 raise ValueError(f"RSPGConfig.{name} must be an integer >= 0; got {v!r}")
+        if not isinstance(self.precondition, (bool, np.bool_)):
+            raise ValueError(f"RSPGConfig.precondition must be True or False; "
+                             f"got {self.precondition!r}")
         if not 0.0 < self.horizon_tol < 1.0:
             raise ValueError(f"RSPGConfig.horizon_tol must lie in (0, 1); got {self.horizon_tol!r}")
         object.__setattr__(self, "widths", tuple(int(w) for w in self.widths))
@@ -193,10 +201,12 @@ class RSPGConfig:
         """Continuous savings choices around the steady state (docs/theory.md §12): knot head
         (24 knots), GRU 32 and MLP 64-64 with tanh, Adam 3e-3 annealed to 3e-4, 150
         iterations of 8 paths with the control variate over the 48 dates ahead
-        (``control_lags``), certificates on 8 paths every 25 iterations (the configuration of
-        docs/validation.md and docs/performance.md)."""
+        (``control_lags``) and the gradient scaled to relative consumption (``precondition``),
+        certificates on 8 paths every 25 iterations (the configuration of docs/validation.md
+        and docs/performance.md)."""
         base = dict(choice="continuous", hidden=32, widths=(64, 64), activation="tanh",
-                    lr=3e-3, lr_final=3e-4, iterations=150, eval_every=25, control_lags=48)
+                    lr=3e-3, lr_final=3e-4, iterations=150, eval_every=25, control_lags=48,
+                    precondition=True)
         return cls(**{**base, **overrides})
 
     def savings_architecture(self) -> dict:
@@ -842,7 +852,8 @@ def _savings_train_chunk(params, static, opt_state, problem, config_static, star
         eps = problem.sample_noise(key=_iteration_key(base_key, i), n_paths=config.n_paths)
         eps = _shard_paths(eps, sharding)
         loss, grads, _ = cont.savings_value_and_grad(params, static, problem, eps,
-                                                     config.control_lags)
+                                                     config.control_lags,
+                                                     config.precondition)
         gnorm = jnp.sqrt(sum(jnp.sum(g**2) for g in jax.tree_util.tree_leaves(grads)))
         updates, new_opt = optimizer.update(grads, opt_state, params)
         new_params = eqx.apply_updates(params, updates)

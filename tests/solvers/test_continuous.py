@@ -136,6 +136,36 @@ def test_control_variate_keeps_the_conditional_mean_of_g_with_less_noise(ks):
     assert var_plain > 1e-4 * float(jnp.sum(w * jnp.mean(G[:, t], axis=0) ** 2))
 
 
+def test_preconditioned_marginal_value_is_the_relative_consumption_step():
+    m = KrusellSmith(**KS, sigma=2.0)  # log utility would make the scale one everywhere
+    P = C.savings_problem(m, hm.steady_state(m), horizon=12)
+    # 1 / (-u''(c) c^2) is c^(sigma - 1) / sigma for CRRA utility
+    c = jnp.linspace(0.2, 4.0, 9)
+    np.testing.assert_allclose(C.relative_curvature(m, c), c ** (m.sigma - 1.0) / m.sigma,
+                               rtol=1e-12)
+    # along a path of a perturbed policy: the consumption the Euler equation asks for solves
+    # u'(c_hat) = beta E V' = u'(c) + G; the scaled G is the relative consumption gap
+    # log c - log c_hat per unit of consumption, to second order in the gap
+    pol = _perturbed(P, "knots")
+    path = jax.jit(lambda e: C.savings_rollout(P, pol, e))(
+        P.sample_noise(key=jax.random.key(4), n_paths=1)[0])
+    G = jax.jit(lambda q: C.path_values(P, q)[1])(path)
+    inside = (G + m.marginal_utility(path.c) > 0) & (path.share > 1e-3)
+    c_hat = m.inverse_marginal_utility(jnp.where(inside, G + m.marginal_utility(path.c), 1.0))
+    gap = jnp.where(inside, jnp.log(path.c) - jnp.log(c_hat), 0.0)
+    scaled = C.relative_curvature(m, path.c) * G
+    small = inside & (jnp.abs(gap) < 0.05) & (jnp.abs(gap) > 1e-4)
+    assert int(jnp.sum(small)) > 100 and float(jnp.max(jnp.abs(gap) * small)) > 1e-3
+    err = jnp.abs(scaled * path.c - gap) * small
+    assert float(jnp.max(err - (0.6 * m.sigma) * gap**2)) < 1e-12
+    # per unit of relative gap the scaled value is the same at every state (1 / c, the step's
+    # units); the plain one varies with u''(c) c^2 across the same states
+    plain = jnp.where(small, jnp.abs(G / gap), jnp.nan)
+    pre = jnp.where(small, jnp.abs(scaled * path.c / gap), jnp.nan)
+    assert float(jnp.nanmax(pre) / jnp.nanmin(pre)) < 1.2
+    assert float(jnp.nanmax(plain) / jnp.nanmin(plain)) > 20.0
+
+
 def test_untrained_policy_is_the_steady_state_and_egm_certifies_it(ks):
     m = KrusellSmith(**KS, common_noise=False)
     ss = ks[1]  # the steady state does not depend on the aggregate risk
