@@ -425,7 +425,7 @@ def solve(
                                   n_paths=n_paths, lr=lr, lr_final=lr_final, hidden=hidden,
                                   head=head, savings_head=savings_head, n_knots=n_knots,
                                   table_head=table_head, control_lags=control_lags, news=news,
-                            precondition=precondition)
+                                  precondition=precondition)
     # continuous choices build on the EGM steady state: the model is built in float64 as well
     precision = jax.enable_x64(True) if continuous else contextlib.nullcontext()
     with precision:
