@@ -5,7 +5,8 @@ its validation against the sequence-space response, and the gradient's control v
         the solve (OneAssetHANK 100 x 7, two shocks, RSPGConfig.continuous), its history, the
         learned responses to 1 bp / 0.01% and 25 bp / 0.25% innovations beside the perfect-
         foresight ones (gap as a share of the peak, quarters 0-19) and ergodic moments
-    python benchmarks/bench_hank_risk.py --gradient-noise [--checkpoint DIR] --lags 0 16 48
+    python benchmarks/bench_hank_risk.py --gradient-noise [--no-precondition] [--checkpoint DIR]
+            --lags 0 16 48
         the gradient with and without the control variate on the same batches: seconds per
         gradient, variance over the squared mean (households' and forecaster's parameters) and
         the cosine of each mean with the plain estimate's (docs/theory.md §12.3)
@@ -118,8 +119,8 @@ def gradient_noise(args) -> dict:
                for i in range(args.batches)]
     rows, means = [], {}
     for lags in args.lags:
-        f = eqx.filter_jit(lambda p, e, lags=lags: C.savings_value_and_grad(p, static, problem,
-                                                                             e, lags)[1])
+        f = eqx.filter_jit(lambda p, e, lags=lags: C.savings_value_and_grad(
+            p, static, problem, e, lags, args.precondition)[1])
         jax.block_until_ready(f(params, batches[0]))  # compile
         grads, secs = [], []
         for eps in batches:
@@ -137,7 +138,8 @@ def gradient_noise(args) -> dict:
                                                      / np.linalg.norm(means[part]))
         rows.append(row)
         print(json.dumps(row), flush=True)
-    return dict(checkpoint=args.checkpoint, n_wealth=args.n_wealth, rows=rows)
+    return dict(checkpoint=args.checkpoint, n_wealth=args.n_wealth,
+                precondition=args.precondition, rows=rows)
 
 
 def main():
