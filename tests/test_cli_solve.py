@@ -112,21 +112,37 @@ def test_ctrl_c_says_where_the_checkpoint_is_and_how_to_resume(tmp_path, monkeyp
         return real(*args, callback=ctrl_c, **kw)
 
     monkeypatch.setattr(rspg, "solve", interrupted)
-    result = _solve(out, "--iterations", "6", "--overwrite")
+    given = ["--iterations", "6", "--overwrite"]
+    result = _solve(out, *given)
     assert result.exit_code == 130
-    command = shlex.join(["hank-mfg", "solve", "models/rspg_macro.py", "--method", "rspg",
-                          "--iterations", "6", "--eval-every", "2", "--seed", "0",
-                          "--n-paths", "2", "--lr", "0.01", "--lr-final", "0.001",
-                          "--hidden", "8", "--head", "beta", "--horizon", "8",
-                          "--set", "n_wealth=12", "--set", "n_income=3", "--set", "n_actions=6",
-                          "--out", str(out), "--resume"])
-    assert _err(result).strip().splitlines() == [
-        f"interrupted: checkpoint at iteration 2 kept in {out / 'checkpoint.eqx'}; resume with:",
-        f"  {command}"]
+    head, line = _err(result).strip().splitlines()
+    assert head == (f"interrupted: checkpoint at iteration 2 kept in {out / 'checkpoint.eqx'}; "
+                    "resume with:")
+    assert line.startswith("  hank-mfg solve ")
+    command = shlex.split(line)
+    assert command[:3] == ["hank-mfg", "solve", "models/rspg_macro.py"]
+    assert command[-3:] == ["--out", str(out), "--resume"]
+
+    def options(args):  # {flag: [values]} of the options that take a value
+        found = {}
+        for flag, value in zip(args, [*args[1:], None]):
+            if flag.startswith("--") and value is not None and not value.startswith("--"):
+                found.setdefault(flag, []).append(value)
+        return found
+
+    # every option of the interrupted command is repeated with its value (the line also spells
+    # out the defaults it resolved, whichever they are)
+    resolved = options(command)
+    assert {k: resolved.get(k) for k in options([*TINY, *given])} == options([*TINY, *given])
     assert not (out / "summary.json").exists()
+    checkpointed = _strict_json(out / "state.json")
     monkeypatch.setattr(rspg, "solve", real)
-    resumed = runner.invoke(app, shlex.split(command)[1:] + ["--no-progress"])
+    # the line rebuilds the same run: a checkpoint of any other method, configuration or model
+    # is refused, and the configuration written at the end is the checkpoint's
+    resumed = runner.invoke(app, command[1:] + ["--no-progress"])
     assert resumed.exit_code == 0, _err(resumed)
+    config = _strict_json(out / "config.json")
+    assert config["config"] == checkpointed["config"] and config["method"] == "rspg"
     state = _strict_json(out / "state.json")
     assert [r["iteration"] for r in state["history"]] == [0, 2, 4, 6]
     summary = _strict_json(out / "summary.json")
