@@ -18,6 +18,7 @@ from typing import ClassVar
 
 import equinox as eqx
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Float
 
 import hank_mfg as hm
@@ -32,10 +33,12 @@ class OneAssetHANK(hm.AbstractEconomy):
     geometric grid), ``Y`` 1, ``Z`` 1, markup ``mu`` 1.2, ``kappa`` 0.1, ``rstar`` 0.005
     (quarterly), ``phi`` 1.5, bonds ``B`` 5.6. ``beta`` and ``vphi`` are the steady-state
     unknowns that clear the asset and labour markets: their field values are only the root
-    find's starting guesses (0.982 and 0.786, near their values at this calibration; any guess
-    from which Powell's method converges gives the same solution). Shocks: ``rstar`` (monetary) and
+    find's starting guesses (0.982 and 0.786, near their values at this calibration; the root
+    find keeps ``beta (1 + rstar) < 1`` and ``vphi > 0``, so far guesses converge to the same
+    solution, docs/models.md section 3). Shocks: ``rstar`` (monetary) and
     ``Z`` (TFP), each an AR(1) with persistence ``rho_rstar`` 0.61 / ``rho_Z`` 0.9 and s.d.
-    ``sigma_rstar`` 0.0025 / ``sigma_Z`` 0.007.
+    ``sigma_rstar`` 0.0025 / ``sigma_Z`` 0.007. ``phi`` must exceed 1 (the Taylor principle;
+    with ``phi <= 1`` the equilibrium is indeterminate) unless ``allow_indeterminacy=True``.
     """
 
     beta: Float[Array, ""] = eqx.field(converter=hm.as_param, default=0.982)
@@ -60,6 +63,7 @@ class OneAssetHANK(hm.AbstractEconomy):
     n_income: int = eqx.field(static=True, default=7)
     n_wealth: int = eqx.field(static=True, default=500)
     common_noise: bool = eqx.field(static=True, default=True)
+    allow_indeterminacy: bool = eqx.field(static=True, default=False)
 
     household_inputs: ClassVar[tuple[str, ...]] = ("r", "w", "Div", "Tax")
     exogenous: ClassVar[tuple[str, ...]] = ("rstar", "Z")
@@ -80,6 +84,16 @@ class OneAssetHANK(hm.AbstractEconomy):
         mu = check.concrete(self.mu)
         if mu is not None and not float(mu) > 1.0:
             check.fail("OneAssetHANK", "mu", "exceed 1 (a gross markup)", mu)
+        phi = check.concrete(self.phi)
+        if phi is not None:
+            if not (np.isfinite(phi) and float(phi) >= 0.0):
+                check.fail("OneAssetHANK", "phi", "be finite and non-negative (a rate that "
+                           "rises with inflation)", phi)
+            if not float(phi) > 1.0 and not self.allow_indeterminacy:
+                check.fail("OneAssetHANK", "phi", "exceed 1 (the Taylor principle: with phi <= 1 "
+                           "the rule does not pin down inflation and the equilibrium of this "
+                           "model is indeterminate; set allow_indeterminacy=True to solve it "
+                           "anyway)", phi)
 
     # ---- households ---------------------------------------------------------------------------
     @property
@@ -113,6 +127,11 @@ class OneAssetHANK(hm.AbstractEconomy):
 
     def steady_state_unknowns(self):
         return {"beta": float(self.beta), "vphi": float(self.vphi)}
+
+    def steady_state_bounds(self):
+        """``beta (1 + r) < 1`` (with ``r = rstar`` in the steady state: otherwise wealth grows
+        without bound and there is no stationary distribution) and ``vphi > 0``."""
+        return {"beta": (0.0, 1.0 / (1.0 + float(self.rstar))), "vphi": (0.0, None)}
 
     def steady_state_values(self):
         return {"Y": self.Y, "Z": self.Z, "pi": 0.0, "rstar": self.rstar,

@@ -484,7 +484,11 @@ def calibrate(
                 egm_iterations=hh.egm_iterations, dist_iterations=hh.dist_iterations,
             )
         else:
-            ss = steady_state(m, **ss_kw)
+            try:
+                ss = steady_state(m, **ss_kw)
+            except (RuntimeError, ValueError) as err:
+                raise _trial_failed(type(model).__name__, dict(zip(names, key)), err,
+                                    free) from None
         warm["Va"], warm["mu"] = ss.Va, ss.mu
         mom = steady_state_moments(m, ss)
         mom["A"] = float(ss.A)
@@ -572,6 +576,17 @@ def economy_targets(model: AbstractEconomy) -> tuple[dict[str, str], tuple[str, 
     return moments, residuals
 
 
+def _trial_failed(owner, trial: dict, err: Exception, free) -> RuntimeError:
+    """The error of a calibration trial whose steady state failed: the trial's free parameters,
+    the reason and what to try."""
+    at = ", ".join(f"{k} = {v:.8g}" for k, v in trial.items())
+    bounds = ", ".join(f"{k} in ({lo:.6g}, {hi:.6g})" for k, (lo, hi) in free.items())
+    return RuntimeError(
+        f"calibrate: the steady state of {owner} at the trial {at} failed: {err}. Narrow the "
+        f"free parameters' bounds ({bounds}) away from that trial, or start the economy's "
+        "steady-state unknowns from values that solve near it")
+
+
 def _calibrate_economy(model, targets, free, *, method, xtol, ftol, maxiter, residual_tol,
                        steady_state_kwargs, callback, verbose) -> Calibration:
     """:func:`calibrate` for an :class:`~hank_mfg.AbstractEconomy`: every trial is the
@@ -610,8 +625,18 @@ def _calibrate_economy(model, targets, free, *, method, xtol, ftol, maxiter, res
         steady-state unknowns start from the previous trial's solution."""
         key = tuple(float(v) for v in x)
         if key not in solved_at:
-            m = dataclasses.replace(model, **dict(zip(names, key)), **warm)
-            ss = economy_steady_state(m, **ss_kw)
+            trial = dict(zip(names, key))
+            try:
+                m = dataclasses.replace(model, **trial, **warm)
+                ss = economy_steady_state(m, **ss_kw)
+            except (RuntimeError, ValueError) as err:
+                if not warm:
+                    raise _trial_failed(owner, trial, err, free) from None
+                try:  # the neighbouring trial's solution was a poor start: the model's own
+                    m = dataclasses.replace(model, **trial)
+                    ss = economy_steady_state(m, **ss_kw)
+                except (RuntimeError, ValueError) as err2:
+                    raise _trial_failed(owner, trial, err2, free) from None
             warm.update({n: float(ss.values[n]) for n in solved})
             mom = steady_state_moments(ss.model, ss)
             mom.update({k: float(v) for k, v in ss.residuals.items()})

@@ -29,9 +29,10 @@ from typing import ClassVar
 
 import equinox as eqx
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Float
 
-from ._checks import check_abs_lt_one, check_nonnegative, fail
+from ._checks import check_abs_lt_one, check_int_at_least, check_nonnegative, concrete, fail
 from .household import AbstractHousehold
 
 __all__ = ["AbstractEconomy", "HOUSEHOLD_OUTPUTS", "Shock", "Variables"]
@@ -135,6 +136,16 @@ class AbstractEconomy(AbstractHousehold):
     def steady_state_unknowns(self) -> dict[str, float | tuple[float, float]]:
         """Steady-state unknowns: a guess or a ``(lo, hi)`` bracket (one unknown) per name."""
 
+    def steady_state_bounds(self) -> dict[str, tuple[float | None, float | None]]:
+        """Open domains ``(lo, hi)`` of steady-state unknowns (``None``: unbounded), kept by
+        the root find (a trial outside would be an undefined model, not a bad guess).
+
+        Default: a discount factor ``beta`` in ``(0, 1)``. Economies narrow it where their
+        economics says so (a stationary wealth distribution needs ``beta (1 + r) < 1``) and
+        bound scale parameters below by zero.
+        """
+        return {"beta": (0.0, 1.0)}
+
     @abc.abstractmethod
     def steady_state_values(self) -> dict[str, Array]:
         """Calibrated steady-state values of the exogenous variables and transition unknowns."""
@@ -160,6 +171,16 @@ class AbstractEconomy(AbstractHousehold):
         """
         owner = type(self).__name__
         fields = set(getattr(type(self), "__dataclass_fields__", {}))
+        # size fields are named before any grid is built from them
+        for name, lo in (("n_wealth", 2), ("n_income", 1)):
+            if name in fields:
+                check_int_at_least(owner, name, getattr(self, name), lo)
+        for name in sorted(fields):  # every numeric parameter is finite
+            value = getattr(self, name)
+            if eqx.is_array(value) and jnp.issubdtype(value.dtype, jnp.inexact):
+                v = concrete(value)
+                if v is not None and not np.all(np.isfinite(v)):
+                    fail(owner, name, "be finite", v)
         unknowns = self.steady_state_unknowns()
         values = self.steady_state_values()
         if len(unknowns) != len(self.steady_state_targets):

@@ -48,6 +48,8 @@ from .egm import (
     household_arrays,
     household_step,
 )
+from .equilibrium import economy_of_steady_state, with_economy
+from .steady_state import check_capital_steady_state
 
 __all__ = [
     "CapitalPrices",
@@ -566,7 +568,8 @@ def savings_problem(model, steady_state, *, horizon: int | None = None,
     if news < 0:
         raise ValueError(f"RSPGConfig.news must be a non-negative number of dates; got {news}")
     if isinstance(model, AbstractEconomy):
-        solved = steady_state.model
+        solved = economy_of_steady_state("savings_problem", model, steady_state)
+        steady_state = with_economy(steady_state, solved)
         ss_values = {k: jnp.asarray(v, dtype=float) for k, v in steady_state.values.items()}
         forward, markets = _forward_targets(solved, ss_values)
         if len(model.transition_unknowns) == 1 and not forward:
@@ -587,6 +590,7 @@ def savings_problem(model, steady_state, *, horizon: int | None = None,
         obs_ref = jnp.stack([ss_values[k] for k in observed]
                             + [ss_values[k] for k in solved.exogenous])
     elif isinstance(model, AbstractHetAgentModel):
+        check_capital_steady_state("savings_problem", model, steady_state)
         solved, prices = model, CapitalPrices()
         ss_values = {k: jnp.asarray(v, dtype=float) for k, v in steady_state.values.items()}
         names = ("z",)

@@ -5,8 +5,10 @@ section 7; docs/models.md, sections 3-4).
 or aggregates such as ``r``) and as many targets (market residuals). For trial unknowns the
 aggregate block defines every aggregate, the households solve by EGM under the implied budget
 and their stationary distribution gives ``A, C, N``; the targets are the named residuals. One
-unknown with a bracket: Brent's method (SciPy); several: Powell's hybrid method (SciPy's
-``hybr``). Every evaluation is one jitted call (compiled once per economy), warm-started from
+unknown with a bracket: Brent's method (SciPy); otherwise Newton's method with Broyden updates
+and backtracking, in coordinates that keep every unknown in its declared domain
+(:meth:`~hank_mfg.model.economy.AbstractEconomy.steady_state_bounds`, :mod:`.roots`), so
+that no trial leaves the region where the model is defined. Every evaluation is one jitted call (compiled once per economy), warm-started from
 the previous one.
 
 **Transition.** Given shock paths on exogenous aggregates (additive deviations from the steady
@@ -20,6 +22,7 @@ steady-state values.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Mapping
 
@@ -42,6 +45,7 @@ from .egm import (
     raise_if_not_converged,
 )
 from .household import household_block_path, household_jacobians
+from .roots import TrialFailed, newton_in_domain
 
 __all__ = [
     "EconomySteadyState", "EconomyPath", "economy_steady_state", "economy_transition",
@@ -259,8 +263,20 @@ def economy_steady_state(
         optimize.brentq(lambda x: evaluate(x)[0], lo, hi, xtol=1e-15, rtol=1e-15,
                         maxiter=maxiter)
     else:
-        x0 = np.array([float(np.mean(spec[n])) for n in names])
-        optimize.root(evaluate, x0, method="hybr", options={"xtol": 1e-13, "maxfev": maxiter})
+        def trial(x):
+            try:
+                return evaluate(x)
+            except RuntimeError as err:  # an inner solve that did not converge at this trial
+                raise TrialFailed(str(err)) from None
+
+        owner = type(model).__name__
+        guess_fields = [n for n in names if n in field_names]
+        advice = ("start from other guesses" + (
+            f" (the fields {', '.join(guess_fields)} of {owner} are the starting point)"
+            if guess_fields else "") + " or check that the calibration has a steady state")
+        newton_in_domain(trial, [float(np.mean(spec[n])) for n in names], names=names,
+                         domains=model.steady_state_bounds(), tol=tol, maxiter=maxiter,
+                         where=where, advice=advice)
     x, res, hh, values = state["best"]  # the evaluation closest to clearing every target
     err = max(abs(float(res[t])) for t in targets)
     if not err <= tol:
@@ -280,6 +296,106 @@ def economy_steady_state(
         euler_mean=hh.euler_mean, euler_max=hh.euler_max, iterations=jnp.asarray(state["n"]),
         egm_iterations=hh.egm_iterations, dist_iterations=hh.dist_iterations,
     )
+
+
+def _differing_fields(model, other, skip=()) -> list[str]:
+    """Fields (other than ``skip``) whose values differ between two models of one class."""
+    out = []
+    for f in dataclasses.fields(model):
+        if f.name in skip:
+            continue
+        a, b = getattr(model, f.name), getattr(other, f.name)
+        try:
+            same = np.array_equal(np.asarray(a), np.asarray(b))
+        except (TypeError, ValueError):
+            same = a == b
+        if not same:
+            out.append(f"{f.name} ({_show(b)} there, {_show(a)} here)")
+    return out
+
+
+def _show(x) -> str:
+    arr = np.asarray(x)
+    if arr.ndim == 0 and np.issubdtype(arr.dtype, np.number):
+        return f"{float(arr):.6g}"
+    return f"shape {arr.shape}" if arr.ndim else repr(x)
+
+
+def _grid_differences(model, other) -> list[str]:
+    """The household arrays (wealth grid, income levels, income chain) that differ."""
+    out = []
+    for name, a, b in zip(("wealth grid", "income levels", "income chain"),
+                          household_arrays(model)[:3], household_arrays(other)[:3]):
+        if a.shape != b.shape:
+            out.append(f"{name} (shape {tuple(b.shape)} in the steady state, "
+                       f"{tuple(a.shape)} in the model)")
+        elif not np.allclose(np.asarray(a), np.asarray(b), rtol=1e-12, atol=1e-12):
+            out.append(f"{name} (largest difference "
+                       f"{float(np.max(np.abs(np.asarray(a) - np.asarray(b)))):.3g})")
+    return out
+
+
+def economy_of_steady_state(where: str, model: AbstractEconomy, steady_state,
+                            *, tol: float = 1e-7, interp: str = "linear") -> AbstractEconomy:
+    """``model`` with the steady state's solved field unknowns in place, after checking that
+    ``steady_state`` is a steady state of it.
+
+    A steady state belongs to an economy when both have the same household arrays (wealth grid,
+    income levels and chain) and, with the solved unknowns (e.g. ``beta``, ``vphi``) put into
+    the economy, the steady state's policies and distribution are still a fixed point, its
+    aggregates are the economy's and every target and transition target vanishes (to ``tol``).
+    So a policy-rule change that leaves the steady state as it is (the Taylor coefficient
+    ``phi`` in the one-asset HANK) reuses it, and the economy passed, not the one the steady
+    state was solved for, is the one used.
+
+    Raises:
+        TypeError: ``steady_state`` is not an :class:`EconomySteadyState` of the same class.
+        ValueError: it belongs to another economy; the message names what differs.
+    """
+    owner = type(model).__name__
+    if not isinstance(steady_state, EconomySteadyState):
+        raise TypeError(f"{where}.steady_state must be the EconomySteadyState of the economy "
+                        f"(hm.steady_state(model)); got {type(steady_state).__name__}")
+    solved = steady_state.model
+    if type(solved) is not type(model):
+        raise ValueError(f"{where}.steady_state was solved for a {type(solved).__name__}, not "
+                         f"a {owner}; solve hm.steady_state(model) for this model")
+    names, field_names = _split_unknowns(model)
+    fix = ("solve hm.steady_state(model) for this model (or pass the model the steady state "
+           "was solved for)")
+    grids = _grid_differences(model, solved)
+    if grids:
+        raise ValueError(f"{where}: the steady state does not belong to this {owner}; these "
+                         f"differ: {'; '.join(grids)}; {fix}")
+    m = _with_fields(model, field_names, [steady_state.values[n] for n in field_names])
+    x = jnp.asarray([steady_state.values[n] for n in names], dtype=float)
+    res, values, hh = _evaluate_ss(
+        model, names, field_names, x, steady_state.Va, steady_state.mu, jnp.asarray(1e-12),
+        jnp.asarray(1e-13), 50_000, 1_000_000, interp)
+    problems = []
+    checked = dict.fromkeys((*model.steady_state_targets, *model.transition_targets))
+    for name in checked:
+        if name in res and not abs(float(res[name])) <= tol:
+            problems.append(f"residual {name} = {float(res[name]):.3g}")
+    for name, x_ss in steady_state.values.items():
+        if name in values:
+            a, b = float(values[name]), float(x_ss)
+            if not abs(a - b) <= tol * max(1.0, abs(b)):
+                problems.append(f"{name} = {a:.8g} (steady state: {b:.8g})")
+    if problems:
+        fields = _differing_fields(model, solved, skip=field_names)
+        differ = (f"; the fields that differ from the steady state's economy: "
+                  f"{', '.join(fields)}" if fields else "")
+        raise ValueError(f"{where}: the steady state is not a steady state of this {owner} "
+                         f"(with its solved {', '.join(names)}): "
+                         f"{'; '.join(problems[:6])}{differ}; {fix}")
+    return m
+
+
+def with_economy(steady_state: EconomySteadyState, model: AbstractEconomy) -> EconomySteadyState:
+    """The steady state with ``model`` (checked by :func:`economy_of_steady_state`) as its
+    economy."""
+    return dataclasses.replace(steady_state, model=model)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -413,7 +529,11 @@ def economy_transition(
     """Perfect-foresight transition of an economy after shocks announced at date 0.
 
     Args:
-        model: the economy (its solved steady-state unknowns are taken from ``steady_state``).
+        model: the economy whose path is solved; its solved steady-state unknowns (e.g.
+            ``beta``, ``vphi``) are taken from ``steady_state``, which must be a steady state
+            of it (:func:`economy_of_steady_state`: the same grids and income chain, every
+            residual zero), so a rule change that leaves the steady state unchanged (a new
+            Taylor coefficient) reuses it.
         shocks: ``{name: path}``, additive deviations of exogenous aggregates from their
             steady-state values, ``(T,)`` each (zero after the path). A shock that is zero
             before date ``k`` is news at date 0 about date ``k`` (forward guidance).
@@ -427,7 +547,8 @@ def economy_transition(
 
     Raises:
         ValueError: a shock on a name that is not an exogenous aggregate (the allowed names
-            are listed), paths of different lengths or shorter than 3 dates.
+            are listed), paths of different lengths, shorter than 3 dates or not finite, or a
+            steady state of another economy (what differs is named).
         RuntimeError: Newton did not converge (iterations and residual).
     """
     where = "transition_path"
@@ -449,7 +570,12 @@ def economy_transition(
     if any(len(s) != 1 or s[0] != T for s in lengths.values()) or T < 3:
         raise ValueError(f"{where}.shocks must be 1-d paths of one common length >= 3; got "
                          f"shapes {lengths}")
-    m = steady_state.model
+    bad_paths = [k for k, p in paths.items() if not bool(jnp.all(jnp.isfinite(p)))]
+    if bad_paths:
+        raise ValueError(f"{where}.shocks: the paths of {bad_paths} are not finite (NaN or inf "
+                         "at some date); give finite deviations from the steady state")
+    m = economy_of_steady_state(where, model, steady_state, interp=interp)
+    steady_state = with_economy(steady_state, m)
     G = economy_jacobian(steady_state, T, interp) if jacobian is None else jacobian
     exog = _exogenous_paths(m, steady_state.values, paths, T)
     path = _solve_jit(m, steady_state, exog, paths, jnp.asarray(tol, dtype=float), maxiter,

@@ -33,7 +33,7 @@ from ..model.economy import AbstractEconomy
 from .egm import check_interp, check_model, household_arrays, in_float64, price_budget
 from .equilibrium import economy_transition
 from .household import household_block_path, household_jacobians
-from .steady_state import SteadyState
+from .steady_state import SteadyState, check_capital_steady_state
 
 __all__ = [
     "TransitionPath", "transition_path", "capital_transition_path", "household_path",
@@ -121,7 +121,11 @@ def sequence_jacobian(model: AbstractHetAgentModel, ss: SteadyState, T: int,
 
     Returns ``(J_r, J_w)``, each ``(T, T)`` with ``J_x[t, s] = d A_t / d x_s`` (``A_t`` the
     end-of-period assets chosen at ``t``, ``x_s`` the price at ``s``).
+
+    Raises:
+        ValueError: ``ss`` is not the steady state of ``model`` (what differs is named).
     """
+    check_capital_steady_state("sequence_jacobian", model, ss, interp=interp)
     return _sj_jit(model, ss, T, interp)
 
 
@@ -254,8 +258,12 @@ def capital_transition_path(
     if z.ndim != 1 or z.shape[0] < 3:
         raise ValueError(f"{where}.z must be a 1-d log-TFP path with at least 3 dates; "
                          f"got shape {tuple(z.shape)}")
+    if not bool(jnp.all(jnp.isfinite(z))):
+        raise ValueError(f"{where}.z is not finite (NaN or inf at some date); give a finite "
+                         "log-TFP path")
+    check_capital_steady_state(where, model, steady_state, interp=interp)
     T = int(z.shape[0])
-    J_r, J_w = sequence_jacobian(model, steady_state, T, interp) if jacobian is None else jacobian
+    J_r, J_w = _sj_jit(model, steady_state, T, interp) if jacobian is None else jacobian
     path = _solve_jit(model, steady_state, z, jnp.asarray(tol, dtype=float), maxiter, interp,
                       J_r, J_w, bool(return_distribution))
     err = float(path.max_residual)

@@ -1,8 +1,12 @@
 """The shipped models check their own fields first, so errors name them (not grid helpers)."""
 
+import re
+
 import pytest
 
 from models.aiyagari import Aiyagari
+from models.hank import OneAssetHANK
+from models.huggett import Huggett
 from models.krusell_smith import KrusellSmith
 from models.rspg_macro import RSPGMacro
 
@@ -37,3 +41,30 @@ def test_boundary_values_are_accepted():
     assert float(KrusellSmith(n_wealth=10, n_income=2, delta=1.0).delta) == 1.0
     assert float(KrusellSmith(n_wealth=10, n_income=2, delta=0.0).delta) == 0.0
     assert float(RSPGMacro(n_wealth=10, income_p_move=0.5).income_p_move) == 0.5
+
+
+@pytest.mark.parametrize(
+    "cls, kw, message",
+    [
+        (OneAssetHANK, dict(n_wealth=-5), "OneAssetHANK.n_wealth must be an integer >= 2; got -5"),
+        (Huggett, dict(n_wealth=1), "Huggett.n_wealth must be an integer >= 2; got 1"),
+        (OneAssetHANK, dict(phi=float("nan")), "OneAssetHANK.phi must be finite"),
+        (OneAssetHANK, dict(phi=-3.0), "OneAssetHANK.phi must be finite and non-negative"),
+        (OneAssetHANK, dict(phi=0.5), "OneAssetHANK.phi must exceed 1 (the Taylor principle"),
+        (OneAssetHANK, dict(phi=1.0), "indeterminate; set allow_indeterminacy=True"),
+        (OneAssetHANK, dict(kappa=float("inf")), "OneAssetHANK.kappa must be positive and finite"),
+        (OneAssetHANK, dict(rstar=float("nan")), "OneAssetHANK.rstar must be finite; got nan"),
+        (Huggett, dict(bond_supply=float("nan")), "Huggett.bond_supply must be finite; got nan"),
+    ],
+)
+def test_economy_fields_fail_at_construction_naming_field_value_and_reason(cls, kw, message):
+    """Economies check their fields when built: the message names the field, the value and
+    the reason (the Taylor principle for a policy rule that cannot pin down inflation)."""
+    with pytest.raises(ValueError, match=re.escape(message)):
+        cls(**{"n_wealth": 10, **kw})
+
+
+def test_indeterminate_rule_only_on_request():
+    assert float(OneAssetHANK(n_wealth=10, phi=0.5, allow_indeterminacy=True).phi) == 0.5
+    with pytest.raises(ValueError, match="phi must be finite and non-negative"):
+        OneAssetHANK(n_wealth=10, phi=-3.0, allow_indeterminacy=True)
