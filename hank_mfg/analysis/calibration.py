@@ -145,6 +145,10 @@ def steady_state_moments(model, ss) -> dict[str, float]:
         out.update({k: float(v) for k, v in dist.items()})
         return out
     a_grid = jnp.asarray(model.a_grid, dtype=float)
+    if a_grid.shape[0] != ss.mu.shape[0]:
+        raise ValueError(f"steady_state_moments: the steady state's distribution is on "
+                         f"{ss.mu.shape[0]} wealth points and {type(model).__name__}'s grid has "
+                         f"{a_grid.shape[0]}; pass the model the steady state was solved for")
     out = _moments_jit(a_grid, ss.mu, ss.c_policy, ss.r, ss.w, ss.K, ss.Y, ss.C)
     return {k: float(v) for k, v in out.items()}
 

@@ -347,7 +347,7 @@ def _brent(f, a, b, fa, fb, ftol, maxiter, where, xtol=4e-16):
 
 
 def check_capital_steady_state(where: str, model: AbstractHetAgentModel, steady_state,
-                               *, tol: float = 1e-7, interp: str = "linear") -> None:
+                               *, tol: float = 1e-6, interp: str = "linear") -> None:
     """Check that ``steady_state`` is the stationary equilibrium of the capital economy
     ``model``: the same grid shapes and, at its interest rate, the model's own firm side gives
     its capital and wage and the households' policies and distribution are a fixed point whose
@@ -409,6 +409,9 @@ def with_steady_state_initial(model: AbstractHetAgentModel, ss: SteadyState | No
     Example:
         >>> model = hm.with_steady_state_initial(KrusellSmith(n_wealth=200))
     """
-    ss = steady_state(model, **steady_state_kwargs) if ss is None else ss
+    if ss is None:
+        ss = steady_state(model, **steady_state_kwargs)
+    else:
+        check_capital_steady_state("with_steady_state_initial", model, ss)
     mu = np.asarray(ss.mu_flat, dtype=float)
     return dataclasses.replace(model, initial_mu=mu / mu.sum())
