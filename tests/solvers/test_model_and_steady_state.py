@@ -103,6 +103,17 @@ def test_calibration_over_a_wide_bracket_keeps_every_trial_in_the_domain():
     assert 1.0 < cal.params["B"] < 20.0
 
 
+def test_a_calibration_trial_without_a_steady_state_is_named_with_what_to_try():
+    """B = 200 exceeds the most the wealth grid (top 50) can hold: that trial has no steady
+    state, and the error says which trial and what to try."""
+    with pytest.raises(RuntimeError, match=r"calibrate: the steady state of OneAssetHANK at the "
+                                           r"trial B = 200 failed: steady_state: the root find "
+                                           r"for \(beta, vphi\).*Narrow the free parameters' "
+                                           r"bounds \(B in \(1, 200\)\)"):
+        hm.calibrate(OneAssetHANK(**SMALL), targets={"gini": 0.6}, free={"B": (1.0, 200.0)},
+                     steady_state_kwargs={"maxiter": 15})
+
+
 # ---- the root finder ---------------------------------------------------------------------------
 def test_newton_keeps_unknowns_in_their_domain_and_backtracks_over_failed_trials():
     seen = []
