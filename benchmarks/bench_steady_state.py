@@ -211,8 +211,11 @@ def hank(args, ks_times):
     print(first[["Y", "C", "N", "w", "pi", "r", "i"]].to_string(float_format="%.5f"))
     t0 = time.perf_counter()
     fg = hm.forward_guidance_table(ss, horizons=range(21), T=args.T)
-    print(f"forward guidance k = 0..20 ({time.perf_counter() - t0:.1f} s): impact response of C")
-    c = fg[fg["variable"] == "C"].set_index("k")[["response", "relative", "ra_discount"]]
+    print(f"forward guidance k = 0..20 ({time.perf_counter() - t0:.1f} s): impact response of C, "
+          "beside the representative-agent economy with the same rules and a representative "
+          "household at the HANK's real rates")
+    c = fg[fg["variable"] == "C"].set_index("k")[["response", "relative", "ra_response",
+                                                  "ra_relative", "ra_given_rates"]]
     print(c.to_string(float_format="%.5f"))
 
 

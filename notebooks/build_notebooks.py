@@ -279,7 +279,7 @@ RSPG_MACRO = [
 # The paper's macro model: RSPG versus SPG
 
 Recurrent (history-aware) against memoryless policies on the macro model of the RSPG paper:
-exploitability against wall-clock time, the distribution over (wealth, income), consumption
+exploitability against training time, the distribution over (wealth, income), consumption
 ahead of the end of the horizon, and the policy functions. `HANK_MFG_FAST=1` runs a
 small grid and a few iterations.
 """),
@@ -298,10 +298,11 @@ config = (hm.RSPGConfig(iterations=20, eval_every=5, n_paths=4, eval_paths=4, hi
 key = jax.random.key(0)
 """),
     md("""
-## 1. Exploitability against wall time
+## 1. Exploitability against training time
 
 Same configuration, same seed, same evaluation paths; the only difference is the GRU over the
-public price history. Exploitability stays positive with common noise (the best responder is
+public price history. The horizontal axis is training time (the history's `seconds`: set-up,
+compilation and the evaluations themselves excluded; `wall_seconds` counts everything). Exploitability stays positive with common noise (the best responder is
 clairvoyant), so compare the levels and the speed of decline.
 """),
     code("""
@@ -310,7 +311,7 @@ sols = {method: hm.solve(model, method=method, config=config, progress=False)
 fig, ax = plt.subplots(figsize=(5, 3.5))
 for method, sol in sols.items():
     ax.plot(sol.history["seconds"], sol.history["exploitability"], marker="o", label=method.upper())
-ax.set_xlabel("wall time (s)"); ax.set_ylabel("exploitability"); ax.set_yscale("log"); ax.legend()
+ax.set_xlabel("training time (s)"); ax.set_ylabel("exploitability"); ax.set_yscale("log"); ax.legend()
 plt.show()
 {m: s.summary["final_exploitability"] for m, s in sols.items()}
 """),
@@ -458,10 +459,14 @@ groups
 ## 4. Forward guidance
 
 The same 25 bp cut, but for one quarter only and announced at date 0 for quarter `k`. The
-impact response of consumption, relative to the response to an immediate cut, is compared with
-`(1 + r)^(-k)`; a representative agent's Euler equation would give the same response at every
-`k` (the forward-guidance puzzle). The cell prints how much of the impact response is left
-at the longest horizon.
+table sets the impact response beside two representative-agent benchmarks: the
+representative-agent economy with the same Taylor rule, timing and Phillips curve
+(`ra_response`), and a representative household facing this economy's own equilibrium
+real-rate path (`ra_given_rates`, consumption only). A representative agent's Euler equation
+alone gives the same response to a given one-quarter real-rate cut at every `k` (the
+forward-guidance puzzle); in general equilibrium the rule answers the inflation the announced
+cut brings before it hits, so the real-rate path changes with `k` (docs/models.md, section 7).
+The cell prints consumption's impact response at the longest horizon in all three.
 """),
     code("""
 horizons = range(0, 9, 4) if FAST else range(0, 21)
@@ -469,8 +474,11 @@ fg = hm.forward_guidance_table(ss, horizons=horizons, T=T)
 c = fg[fg["variable"] == "C"].set_index("k")
 k_max = c.index.max()
 print(f"a cut announced {k_max} quarters ahead moves consumption today by "
-      f"{c.loc[k_max, 'response']:.4f}%, {100 * c.loc[k_max, 'relative']:.1f}% of the immediate "
-      f"cut's {c.loc[0, 'response']:.4f}% ((1 + r)^-k = {100 * c.loc[k_max, 'ra_discount']:.1f}%)")
+      f"{c.loc[k_max, 'response']:.4f}% ({c.loc[k_max, 'relative']:.3f} of the immediate cut's "
+      f"{c.loc[0, 'response']:.4f}%); in the representative-agent economy with the same rules "
+      f"{c.loc[k_max, 'ra_response']:.4f}% ({c.loc[k_max, 'ra_relative']:.3f}); a representative "
+      f"household at this economy's real rates {c.loc[k_max, 'ra_given_rates']:.4f}%")
+display(c[["response", "relative", "ra_response", "ra_relative", "ra_given_rates"]])
 fig = hm.forward_guidance_figure(fg)
 fig.savefig(OUTPUTS / "forward_guidance.png", dpi=100)
 display(fig)
@@ -693,13 +701,20 @@ news
 
 Simulations of the learned economy from the steady state (8 paths of 2000 quarters at full
 size, 2 of 40 in fast mode), a burn-in dropped: the mean and standard deviation of each
-aggregate that moves. The cell prints the standard deviation of
-output and of inflation and their correlation.
+aggregate that moves: a standard deviation above 1e-6 times its mean, or above 1e-6 when the
+mean is below one in size (inflation, rates). Bonds (`A`, fixed by the bond market) do not
+move, and the residuals of the markets are left out (section 2 reports them). The cell prints
+what it left out, the standard deviation of output and of inflation and their correlation.
 """),
     code("""
 mom = hm.ergodic_moments(sol, T=40 if FAST else 2000, burn_in=10 if FAST else 200,
                          n_paths=2 if FAST else 8)
 moments = pd.DataFrame({"mean": mom["mean"], "sd": mom["sd"]})
+residual_names = set(ss.residuals)                  # asset_mkt, labor_mkt, goods_mkt, ...
+moves = moments["sd"] > 1e-6 * np.maximum(moments["mean"].abs(), 1.0)
+left_out = moments.index[~moves | moments.index.isin(residual_names)]
+moments = moments[moves & ~moments.index.isin(residual_names)]
+print(f"left out: {', '.join(left_out)}")
 print(f"sd of output {mom['sd']['Y']:.2e}, of inflation {mom['sd']['pi']:.2e}; "
       f"corr(output, inflation) {mom['corr'].get(('Y', 'pi'), mom['corr'].get(('pi', 'Y'))):.3f}")
 moments

@@ -82,13 +82,21 @@ def steady_state_table(steady_state: EconomySteadyState) -> pd.DataFrame:
 def forward_guidance_table(steady_state: EconomySteadyState, *, shock: str = "rstar",
                            size: float = -0.0025, horizons=range(21), T: int = 300,
                            variables=("C", "Y", "pi", "r"), jacobian=None) -> pd.DataFrame:
-    """Impact responses to a shock announced at date 0 for date ``k`` (forward guidance).
+    """Impact responses to a shock announced at date 0 for date ``k`` (forward guidance), beside
+    the representative-agent economy with the same rules.
 
-    One row per horizon ``k`` and variable: ``response`` at date 0 (percent for quantities, bp
-    for rates), ``relative`` = the response over the one to the same shock at ``k = 0``, and
-    ``ra_discount`` = ``(1 + r)^(-k)``, the discounting of a representative agent's pure
-    income effect, to read the forward-guidance puzzle against (an RA Euler equation alone
-    would give a relative response of one at every ``k``).
+    One row per horizon ``k`` and variable: ``response`` at date 0 (``unit``: percent for
+    quantities, bp for rates) and ``relative``, the response over the one to the same shock at
+    ``k = 0``; ``ra_response`` and ``ra_relative``, the same for the representative-agent
+    version of the economy (the same aggregate block, policy rule and Phillips curve, one
+    household with the same ``eis`` and complete markets, first order:
+    :func:`~hank_mfg.analysis.economy.representative_agent_responses`); and, on consumption's
+    rows (missing on the others), ``ra_given_rates``: the representative household's date-0
+    consumption response (percent) to this economy's own equilibrium real-rate path held
+    fixed. Its Euler equation alone would give the same response to a given one-date real-rate
+    cut whatever ``k`` is (the forward-guidance puzzle), so ``ra_given_rates`` against
+    ``response`` separates what the households do from what the rate path does
+    (docs/models.md, section 7).
 
     Example:
         >>> ss = hm.steady_state(OneAssetHANK())
@@ -96,35 +104,47 @@ def forward_guidance_table(steady_state: EconomySteadyState, *, shock: str = "rs
     """
     table, units = news_responses(steady_state, shock=shock, size=size, horizons=horizons, T=T,
                                   variables=variables, jacobian=jacobian)
-    r = float(steady_state.values.get("r", 0.0))
+    k = table["k"]
+    at0 = np.flatnonzero(k == 0)
     frames = []
     for v in variables:
-        resp = table[v]
-        base = resp[table["k"] == 0][0] if np.any(table["k"] == 0) else np.nan
+        resp, ra = table[v], table["ra_" + v]
+        base = resp[at0[0]] if at0.size else np.nan
+        ra_base = ra[at0[0]] if at0.size else np.nan
+        given = table["ra_given_rates"] if v == "C" else np.full(k.shape, np.nan)
         frames.append(pd.DataFrame(dict(
-            k=table["k"], variable=v, unit=units[v], response=resp,
-            relative=resp / base, ra_discount=(1.0 + r) ** (-table["k"].astype(float)))))
+            k=k, variable=v, unit=units[v], response=resp, relative=resp / base,
+            ra_response=ra, ra_relative=ra / ra_base, ra_given_rates=given)))
     return pd.concat(frames, ignore_index=True)
 
 
 def forward_guidance_figure(table: pd.DataFrame, variable: str = "C") -> Figure:
-    """The impact response to a cut announced ``k`` quarters ahead (left) and relative to the
-    response at ``k = 0`` beside the representative agent's ``(1 + r)^(-k)`` (right)."""
+    """The impact response to a cut announced ``k`` quarters ahead, in the economy and in the
+    representative-agent economy with the same rules (left; for consumption also the
+    representative household at the economy's own real-rate path), and each relative to its
+    response at ``k = 0`` (right)."""
     sub = table[table["variable"] == variable]
     fig = Figure(figsize=(8.0, 3.4), layout="constrained")
     ax0, ax1 = fig.subplots(1, 2)
-    ax0.plot(sub["k"], sub["response"], marker="o", ms=3)
+    ax0.plot(sub["k"], sub["response"], marker="o", ms=3, label="heterogeneous agents")
+    ax0.plot(sub["k"], sub["ra_response"], ls="--", marker=".", ms=3,
+             label="representative agent, same rules")
+    if sub["ra_given_rates"].notna().any():
+        ax0.plot(sub["k"], sub["ra_given_rates"], ls=":", marker=".", ms=3,
+                 label="representative agent at these real rates")
     ax0.axhline(0.0, color="grey", lw=0.6)
     ax0.set_xlabel("quarters until the announced cut, k")
     unit = {"percent": "% deviation", "bp": "basis points", "pp": "percentage points"}
     ax0.set_ylabel(f"{variable} at date 0 ({unit.get(sub['unit'].iloc[0], '')})")
     ax0.set_title("impact response to news")
+    ax0.legend(fontsize=7)
     ax1.plot(sub["k"], sub["relative"], marker="o", ms=3, label="heterogeneous agents")
-    ax1.plot(sub["k"], sub["ra_discount"], ls="--", label="(1 + r)^(-k)")
-    ax1.axhline(1.0, color="grey", lw=0.6, ls=":", label="RA Euler equation")
+    ax1.plot(sub["k"], sub["ra_relative"], ls="--", marker=".", ms=3,
+             label="representative agent, same rules")
+    ax1.axhline(0.0, color="grey", lw=0.6)
     ax1.set_xlabel("quarters until the announced cut, k")
     ax1.set_ylabel("relative to k = 0")
-    ax1.set_title("discounting of anticipated policy")
+    ax1.set_title("decay with the horizon")
     ax1.legend(fontsize=7)
     return fig
 
