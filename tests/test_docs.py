@@ -1,8 +1,11 @@
 """Docs: the tutorial's code runs as written, the site builds strictly, the API reference covers
 every public name, and nothing cites a document that does not ship."""
 
+import contextlib
 import glob
 import importlib
+import io
+import math
 import os
 import re
 import subprocess
@@ -37,6 +40,74 @@ def test_tutorial_model_is_short_and_runs():
     debt, ss_debt = ns["debt"], ns["ss_debt"]
     assert float(debt.wealth_min) == -1.0 and float(debt.a_grid[0]) == -1.0
     assert ns["in_debt"] > 0.05 and float(ss_debt.r) > float(ss.r)
+
+
+# ---- the economy tutorial -------------------------------------------------------------------------
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+
+
+def _blocks_with_output(name):
+    """``[(code, shown)]``: each python block of the page and the text block right after it
+    (what the page says it prints), or ``None``."""
+    with open(os.path.join(DOCS, name)) as f:
+        text = f.read()
+    return [(code, shown) for code, shown in re.findall(
+        r"```python\n(.*?)```\n(?:\n```text\n(.*?)```)?", text, re.S)]
+
+
+def _same_output(printed: str, shown: str) -> bool:
+    """The same words, and numbers equal to the precision shown (one unit of the last digit
+    printed, or 1e-4 relative; values below 1e-9 are rounding noise)."""
+    if _NUMBER.sub("#", printed).split() != _NUMBER.sub("#", shown).split():
+        return False
+    for a, b in zip(_NUMBER.findall(printed), _NUMBER.findall(shown)):
+        digits = len(b.split(".")[1].split("e")[0].split("E")[0]) if "." in b else 0
+        unit = 10.0 ** (-digits) * (10.0 ** int(b.lower().split("e")[1]) if "e" in b.lower() else 1)
+        if not math.isclose(float(a), float(b), rel_tol=1e-4, abs_tol=max(1e-9, unit)):
+            return False
+    return True
+
+
+def _run_economy_tutorial(upto=None):
+    blocks = _blocks_with_output("tutorial_economy.md")
+    ns = {"__name__": "tutorial_economy"}
+    for code, shown in blocks[:upto]:
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            exec(compile(code, "docs/tutorial_economy.md", "exec"), ns)  # noqa: S102
+        if shown:
+            assert _same_output(out.getvalue(), shown), (
+                f"docs/tutorial_economy.md shows\n{shown}\nbut the block prints\n{out.getvalue()}")
+    return blocks, ns
+
+
+def test_economy_tutorial_runs_and_prints_what_it_shows():
+    """The declaration, steady state, monetary shock and calibration of the economy tutorial,
+    each block's printout against the output the page shows (the RSPG block: the slow test)."""
+    blocks, ns = _run_economy_tutorial(upto=-1)
+    assert "hm.solve(" in blocks[-1][0]
+    model, ss, cal = ns["model"], ns["ss"], ns["cal"]
+    assert isinstance(model, hm.AbstractEconomy) and model.n_states == 150
+    assert abs(float(ss.residuals["goods_mkt"])) < 1e-8  # Walras' law
+    # the output term of the rule damps the boom: smaller responses than the plain Taylor rule
+    impact = ns["impact"].set_index("variable")
+    for v in ("Y", "C", "pi"):
+        assert 0 < impact.loc[v, "response"] < impact.loc[v, "response_plain"]
+    assert cal.diagnostics["success"] and abs(cal.moments["mpc"] - 0.1) < 1e-8
+
+
+@pytest.mark.slow
+def test_economy_tutorial_runs_to_the_rspg_solve():
+    _, ns = _run_economy_tutorial()
+    last = ns["sol"].history.iloc[-1]
+    assert float(last["relative_exploitability"]) >= 0 and float(last["market_residual"]) < 1e-6
+
+
+def test_the_economy_tutorial_output_check_is_strict():
+    assert _same_output("beta = 0.98230, n 4", "beta = 0.9823, n 4")
+    assert not _same_output("beta = 0.9833", "beta = 0.9823")
+    assert not _same_output("beta = 0.9823, n 4", "vphi = 0.9823, n 4")
+    assert _same_output("residual 3.1e-13", "residual 1.0e-12")
 
 
 # ---- the MkDocs site ------------------------------------------------------------------------------
@@ -85,8 +156,9 @@ def test_api_reference_documents_every_public_name(site):
 def test_pages_are_linked_from_the_home_page():
     with open(os.path.join(DOCS, "index.md")) as f:
         index = f.read()
-    for page in ("theory.md", "concepts.md", "tutorial_custom_model.md", "api/index.md",
-                 "performance.md", "validation.md", "notebooks/README.md"):
+    for page in ("theory.md", "concepts.md", "models.md", "games.md", "tutorial_custom_model.md",
+                 "tutorial_economy.md", "api/index.md", "performance.md", "validation.md",
+                 "notebooks/README.md"):
         assert os.path.isfile(os.path.join(DOCS, page)), page
         assert f"({page})" in index, page
 
