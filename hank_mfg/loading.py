@@ -84,7 +84,8 @@ def load_model_class(path: str, name: str | None = None
                              f"hank_mfg.AbstractEconomy or hank_mfg.AbstractFiniteMFG in {path}")
     if len(found) > 1:
         raise ModelLoadError(f"{path} defines several models ({', '.join(sorted(found))}); "
-                             "pick one by name")
+                             "pick one with --model NAME on the command line (name=NAME in "
+                             "hm.build_model / hm.load_model_class)")
     return next(iter(found.values()))
 
 
