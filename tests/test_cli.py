@@ -190,3 +190,20 @@ def test_info_keeps_a_string_field_none():
     assert result.exit_code == 0, _err(result)
     assert [line.split() for line in result.output.splitlines()
             if line.strip().startswith("terminal ")] == [["terminal", "'none'"]]
+
+
+def test_a_file_with_several_models_names_the_option_that_picks_one(tmp_path):
+    path = tmp_path / "two.py"
+    path.write_text(textwrap.dedent("""
+        from models.huggett import Huggett
+
+        class Annual(Huggett):
+            pass
+
+        class Quarterly(Huggett):
+            pass
+    """))
+    result = runner.invoke(app, ["info", str(path)])
+    assert result.exit_code == 1
+    assert "defines several models (Annual, Quarterly); pick one with --model NAME" in result.output
+    assert runner.invoke(app, ["info", str(path), "--model", "Quarterly"]).exit_code == 0
