@@ -16,7 +16,15 @@ Wealth is discrete: the mass ``p_i >= 0`` (normalised to sum to one) sits exactl
 * **top x share** (x = 10%, 1%) ``= 1 - L(1 - x)`` and **bottom 50% share** ``= L(0.5)`` with the
   piecewise-linear Lorenz curve: the atom that straddles the cut-off is split, so a fraction
   ``x`` of households is counted exactly;
-* **mass at the borrowing limit** ``= p_0``; **mean** ``= sum_i p_i a_i``.
+* **mass at the borrowing limit** ``= p_0``; **mean** ``= sum_i p_i a_i``;
+* **negative wealth** (a borrowing limit below zero, e.g. Huggett's): the Gini and the top and
+  bottom shares are shares of total wealth, defined only for nonnegative wealth — with debtors
+  the Lorenz curve dips below zero, the "shares" can exceed one or fall below zero and the
+  Gini can exceed one (``0.4`` of the mass at ``-1``, ``0.3`` at ``0`` and ``0.3`` at ``2``:
+  Gini 3.3; in zero net supply total wealth is zero). They are NaN wherever more than ``64``
+  machine epsilons of mass sit at negative wealth (:func:`negative_wealth_mass` tells how much
+  does); the mean, quantiles and the mass at the limit stay defined, and
+  :func:`lorenz_points` still returns the curve.
 
 All functions are pure JAX (jit/vmap-able); tables and figures are in :mod:`hank_mfg.reports`.
 """
@@ -30,7 +38,7 @@ from jaxtyping import Array, Float
 
 __all__ = [
     "QUANTILES", "WealthStats", "wealth_stats", "wealth_quantile", "lorenz_points", "top_share",
-    "gini", "wealth_marginal", "income_conditional",
+    "gini", "wealth_marginal", "income_conditional", "negative_wealth_mass",
 ]
 
 #: Quantiles reported in wealth tables (p10, p25, p50, p75, p90, p99).
@@ -45,6 +53,8 @@ class WealthStats(eqx.Module):
         quantiles: wealth at :data:`QUANTILES` (``(..., 6)``: p10, p25, p50, p75, p90, p99).
         gini: Gini coefficient. top10, top1: wealth shares of the richest 10% and 1%.
         bottom50: wealth share of the poorest 50%. at_limit: mass at the borrowing limit ``a_0``.
+        gini, top10, top1 and bottom50 are NaN when mass sits at negative wealth (shares of
+        total wealth are defined for nonnegative wealth only; module docstring).
     """
 
     mass: Array
@@ -93,16 +103,31 @@ def wealth_quantile(a_grid: Float[Array, " n_a"], p: Float[Array, " n_a"], q) ->
     return a_grid[idx].reshape(q.shape)
 
 
+def negative_wealth_mass(a_grid: Float[Array, " n_a"], p: Float[Array, " n_a"]) -> Array:
+    """Share of the (normalised) mass ``p`` at negative wealth, ``sum_{a_i < 0} p_i``."""
+    p, _ = _normalise(jnp.asarray(p, jnp.asarray(a_grid).dtype))
+    return jnp.sum(jnp.where(jnp.asarray(a_grid) < 0, p, 0.0))
+
+
+def _only_nonnegative(a_grid, p, x):
+    """``x`` where no more than round-off of ``p`` sits at negative wealth, else NaN."""
+    pn, _ = _normalise(jnp.asarray(p, jnp.asarray(a_grid).dtype))
+    debtors = negative_wealth_mass(a_grid, pn) > _tol(pn.dtype)
+    return jnp.where(debtors, jnp.nan, x)
+
+
 def top_share(a_grid: Float[Array, " n_a"], p: Float[Array, " n_a"], x) -> Array:
-    """Wealth share of the richest fraction ``x`` of households, ``1 - L(1 - x)``."""
+    """Wealth share of the richest fraction ``x`` of households, ``1 - L(1 - x)`` (NaN with
+    mass at negative wealth: module docstring)."""
     F, L = lorenz_points(a_grid, p)
-    return 1.0 - jnp.interp(1.0 - jnp.asarray(x, F.dtype), F, L)
+    return _only_nonnegative(a_grid, p, 1.0 - jnp.interp(1.0 - jnp.asarray(x, F.dtype), F, L))
 
 
 def gini(a_grid: Float[Array, " n_a"], p: Float[Array, " n_a"]) -> Array:
-    """Gini ``= 1 - sum_i p_i (L_{i-1} + L_i)`` (exact for atoms)."""
+    """Gini ``= 1 - sum_i p_i (L_{i-1} + L_i)`` (exact for atoms; NaN with mass at negative
+    wealth: module docstring)."""
     F, L = lorenz_points(a_grid, p)
-    return 1.0 - jnp.sum((F[1:] - F[:-1]) * (L[1:] + L[:-1]))
+    return _only_nonnegative(a_grid, p, 1.0 - jnp.sum((F[1:] - F[:-1]) * (L[1:] + L[:-1])))
 
 
 def wealth_stats(a_grid: Float[Array, " n_a"], p: Float[Array, " n_a"]) -> WealthStats:
@@ -114,7 +139,8 @@ def wealth_stats(a_grid: Float[Array, " n_a"], p: Float[Array, " n_a"]) -> Wealt
             distribution); normalised internally, the total is returned as ``mass``.
 
     Returns:
-        :class:`WealthStats`. Definitions in the module docstring.
+        :class:`WealthStats`. Definitions in the module docstring; with mass at negative
+        wealth the Gini and the shares are NaN.
 
     Example:
         >>> s = wealth_stats(jnp.array([0.0, 1.0, 3.0]), jnp.array([0.5, 0.25, 0.25]))
@@ -125,14 +151,15 @@ def wealth_stats(a_grid: Float[Array, " n_a"], p: Float[Array, " n_a"]) -> Wealt
     F, L = lorenz_points(a_grid, pn)
     g = 1.0 - jnp.sum((F[1:] - F[:-1]) * (L[1:] + L[:-1]))
     lor = lambda u: jnp.interp(jnp.asarray(u, F.dtype), F, L)  # noqa: E731
+    share = lambda x: _only_nonnegative(a_grid, pn, x)  # noqa: E731
     return WealthStats(
         mass=tot,
         mean=pn @ a_grid,
         quantiles=wealth_quantile(a_grid, pn, jnp.asarray(QUANTILES, a_grid.dtype)),
-        gini=g,
-        top10=1.0 - lor(0.9),
-        top1=1.0 - lor(0.99),
-        bottom50=lor(0.5),
+        gini=share(g),
+        top10=share(1.0 - lor(0.9)),
+        top1=share(1.0 - lor(0.99)),
+        bottom50=share(lor(0.5)),
         at_limit=pn[0],
     )
 

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from hank_mfg import analysis as an
+from hank_mfg.analysis.distribution import negative_wealth_mass
 
 A = jnp.array([0.0, 1.0, 3.0])
 P = jnp.array([0.5, 0.25, 0.25])
@@ -75,3 +76,20 @@ def test_by_income_conditional():
     np.testing.assert_allclose(np.asarray(sb.mass), [0.3, 0.7])
     np.testing.assert_allclose(np.asarray(sb.mean), [1 / 3, (0.3 + 0.8) / 0.7])
     np.testing.assert_allclose(np.asarray(sb.at_limit), [2 / 3, 0.0])
+
+
+def test_shares_of_wealth_with_debtors_are_nan():
+    """With mass at negative wealth the Lorenz curve dips below zero and the formulas give a
+    Gini of 3.3 and a bottom 50% "holding" -200% here: NaN instead; the rest stays."""
+    a, p = jnp.array([-1.0, 0.0, 2.0]), jnp.array([0.4, 0.3, 0.3])
+    F, L = an.lorenz_points(a, p)
+    np.testing.assert_allclose(np.asarray(L), [0, -2, -2, 1], atol=1e-12)  # still returned
+    s = an.wealth_stats(a, p)
+    for x in (s.gini, s.top10, s.top1, s.bottom50, an.gini(a, p), an.top_share(a, p, 0.1)):
+        assert np.isnan(float(x))
+    assert float(s.mean) == pytest.approx(0.2) and float(s.at_limit) == pytest.approx(0.4)
+    np.testing.assert_allclose(np.asarray(s.quantiles), [-1, -1, 0, 2, 2, 2])
+    assert float(negative_wealth_mass(a, p)) == pytest.approx(0.4)
+    # round-off below zero is not a debtor, nor is wealth at zero
+    s = an.wealth_stats(a, jnp.array([1e-17, 0.5, 0.5]))
+    assert float(s.gini) == pytest.approx(0.5, abs=1e-12)
