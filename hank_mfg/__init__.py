@@ -140,7 +140,7 @@ _REPORTS = (
     "policy_figure", "policy_table", "read_table", "save_bundle", "save_figure", "simulate",
     "solution_quality", "wealth_distribution", "wealth_figure", "write_report", "write_table",
     "steady_state_table", "forward_guidance_table", "forward_guidance_figure",
-    "consumption_response_table",
+    "consumption_response_table", "distribution_table",
 )
 __all__ += list(_REPORTS)
 

@@ -85,6 +85,8 @@ def _describe(value) -> str:
         return "None"
     if isinstance(value, (bool, int, float, str)):
         return repr(value) if isinstance(value, str) else str(value)
+    if isinstance(value, tuple) and all(isinstance(x, (bool, int, float, str)) for x in value):
+        return "(" + ", ".join(_describe(x) for x in value) + ")"
     shape = getattr(value, "shape", None)
     if shape is not None:
         if len(shape) == 0:
@@ -104,7 +106,15 @@ def info(
     set_: Optional[list[str]] = SetOpt,
     model: Optional[str] = ModelOpt,
 ) -> None:
-    """Print the model's fields, grid sizes, number of states and actions."""
+    """Print the model's fields, grids and number of states.
+
+    A capital economy or a finite-state game: its actions too. An economy (Huggett, the
+    one-asset HANK, your own hm.AbstractEconomy): the aggregates its households read, its
+    exogenous variables and shocks, and the unknowns and targets of its steady state and of its
+    transitions.
+    """
+    from .model.economy import AbstractEconomy
+
     m = load(model_file, set_, model)
     typer.echo(f"model: {type(m).__name__}  ({model_file})")
     typer.echo("fields:")
@@ -117,14 +127,47 @@ def info(
         typer.echo(f"n_actions = {m.n_actions}")
         typer.echo(f"horizon = {m.horizon}")
         return
-    n_a, n_e, n_k = int(m.a_grid.shape[0]), int(m.e_grid.shape[0]), int(m.action_grid.shape[0])
-    a = np.asarray(m.a_grid)
+    a, e = np.asarray(m.a_grid), np.asarray(m.e_grid)
     typer.echo("grids:")
-    typer.echo(f"  wealth  n_a = {n_a}  [{a[0]:.6g}, {a[-1]:.6g}]")
-    typer.echo(f"  income  n_e = {n_e}")
+    typer.echo(f"  wealth  n_a = {a.shape[0]}  [{a[0]:.6g}, {a[-1]:.6g}]  (borrowing limit "
+               f"{a[0]:.6g})")
+    typer.echo(f"  income  n_e = {e.shape[0]}  [{e.min():.6g}, {e.max():.6g}]")
+    if isinstance(m, AbstractEconomy):
+        _info_economy(m)
+        typer.echo(f"n_states = {m.n_states}")
+        return
+    n_k = int(m.action_grid.shape[0])
     typer.echo(f"  actions n_k = {n_k}  ({m.action_kind})")
     typer.echo(f"n_states = {m.n_states}")
     typer.echo(f"n_actions = {n_k}")
+
+
+def _info_economy(m) -> None:
+    """The declaration of an economy, as ``info`` prints it."""
+
+    def names(xs) -> str:
+        return ", ".join(xs) if xs else "(none)"
+
+    def guess(x) -> str:
+        if isinstance(x, (tuple, list)):
+            return f"in [{float(x[0]):.6g}, {float(x[1]):.6g}]"
+        return f"guess {float(x):.6g}"
+
+    labour = "hours chosen" if m.endogenous_labour else "no labour choice"
+    typer.echo(f"households: read {names(m.household_inputs)}; {labour}")
+    typer.echo(f"exogenous: {names(m.exogenous)}")
+    shocks = [f"{s.name} (rho {float(s.rho):.6g}, sigma {float(s.sigma):.6g})" for s in m.shocks()]
+    off = "" if m.common_noise else "  (common_noise=False: switched off under aggregate risk)"
+    typer.echo(f"shocks: {names(shocks)}{off}")
+    values = ", ".join(f"{k} = {float(v):.6g}" for k, v in m.steady_state_values().items())
+    typer.echo(f"calibrated steady state: {values or '(none)'}")
+    unknowns = ", ".join(f"{k} ({guess(v)})" for k, v in m.steady_state_unknowns().items())
+    typer.echo(f"steady state: unknowns {unknowns or '(none)'} clear targets "
+               f"{names(m.steady_state_targets)}")
+    typer.echo(f"transitions: unknowns {names(m.transition_unknowns)} clear targets "
+               f"{names(m.transition_targets)}")
+    if m.rates:
+        typer.echo(f"rates (responses in basis points): {names(m.rates)}")
 
 
 #: Training presets of ``solve --preset`` (``RSPGConfig.paper`` / ``.fast`` / ``.continuous``).
@@ -195,10 +238,44 @@ def _game_quality(summary: dict) -> dict:
                 warnings=[] if ok else [f"exploitability did not fall ({first:.4g} -> {last:.4g})"])
 
 
-def _warn_quality(quality: dict, what: str) -> None:
-    """One ``warning:`` line on stderr per failed quality check."""
-    for message in quality.get("warnings", []):
-        typer.echo(f"warning: {what}: {message}", err=True)
+def _warn_quality(quality: dict, what: str, remedy=None, then: Optional[str] = None) -> None:
+    """One ``warning:`` line on stderr per failed quality check, each ending with its remedy
+    (``remedy``: one sentence for every check, or ``{check: sentence}`` with the default under
+    ``None``), and the line ``then`` (e.g. the command that applies it) after them."""
+    checks = quality.get("checks", {})
+    failed = [(name, c["message"]) for name, c in checks.items()
+              if isinstance(c, dict) and not c.get("passed", True)]
+    if not failed:
+        failed = [(None, message) for message in quality.get("warnings", [])]
+    for name, message in failed:
+        fix = remedy.get(name, remedy.get(None)) if isinstance(remedy, dict) else remedy
+        typer.echo(f"warning: {what}: {message}" + (f"; remedy: {fix}" if fix else ""),
+                   err=True)
+    if failed and then:
+        typer.echo(then, err=True)
+
+
+def _solve_remedy(*, game: bool, continuous: bool, method: str, preset: Optional[str], config,
+                  again: str) -> tuple[dict, str]:
+    """``({check: remedy}, then)`` of a solve run that failed quality checks: train longer from
+    its checkpoint (``again``: the resume command with twice the iterations), another preset,
+    or continuous choices."""
+    longer = "train longer: rerun with a larger --iterations and --resume (command below)"
+    if game:
+        remedy = {None: f"{longer}, or try another --method or a smaller --lr"}
+    elif continuous:
+        remedy = {None: longer}
+    else:
+        fast = (", or start over with --preset fast (the paper's network at 24 wealth knots "
+                "per income state: lower exploitability in less time)"
+                if method in ("rspg", "spg") and preset == "paper" else "")
+        grid = (f"{longer}; if it persists, solve with --choice continuous (savings on a "
+                "continuum instead of the grid of actions)")
+        remedy = {None: longer + fast, "monotone_consumption": grid,
+                  "euler_mean_log10": grid, "euler_max_log10": grid}
+    then = (f"to continue this run to {2 * config.iterations} iterations from its "
+            f"checkpoint:\n  {again}")
+    return remedy, then
 
 
 def _training_config(continuous: bool, preset: str, *, choice: str, seed: int, horizon, **given):
@@ -333,7 +410,8 @@ def solve(
     An existing run in OUT is never replaced silently: continue it with --resume (raise
     --iterations to extend a finished run; the added steps use --lr-final) or start afresh
     with --overwrite. Ctrl-C keeps the last checkpoint and prints the command that resumes it.
-    summary.json carries quality verdicts; a failed check is printed as a warning. Discrete:
+    summary.json carries quality verdicts; a failed check is printed as a warning with its
+    remedy, followed by the --resume command that trains the run twice as long. Discrete:
     monotone consumption, Euler errors, exploitability relative to the value. Continuous (from
     the run's last evaluation, with the continuous summary: horizon, initial and final relative
     exploitability, Euler errors, market residual): relative exploitability below 1e-3, mean
@@ -442,11 +520,19 @@ def solve(
                 if os.path.isfile(os.path.join(out, f)):
                     os.remove(os.path.join(out, f))
         os.makedirs(out, exist_ok=True)
+        if resume:
+            unreadable = _unreadable_run_state(out)
+            if unreadable:
+                fail(unreadable)
         try:  # a checkpoint of another run is refused before anything is written
             sol = run_solve(m, method, config, checkpoint_dir=out, resume=resume,
                             progress=progress, started=process_started())
-        except (ValueError, FloatingPointError) as err:
-            fail(str(err))
+        except Exception as err:
+            if resume and _raised_reading_checkpoint(err):
+                fail(_unreadable_checkpoint_message(out, err))
+            if isinstance(err, (ValueError, FloatingPointError)):
+                fail(str(err))
+            raise
         except KeyboardInterrupt:
             again = _resume_command(model_file, method, config, out, horizon, set_, model,
                                     continuous=continuous, choice=choice, preset=preset_name,
@@ -514,7 +600,57 @@ def solve(
     if quality["passed"]:
         typer.echo(f"quality: all checks passed ({checked})")
     else:
-        _warn_quality(quality, "solution not converged or of poor quality")
+        longer = dataclasses.replace(config, iterations=2 * config.iterations)
+        again = _resume_command(model_file, method, longer, out, horizon, set_, model,
+                                continuous=continuous, choice=choice, preset=preset_name,
+                                preset_given=preset is not None)
+        remedy, then = _solve_remedy(game=game, continuous=continuous, method=method,
+                                     preset=preset_name, config=config, again=again)
+        _warn_quality(quality, "solution not converged or of poor quality", remedy, then)
+
+
+def _unreadable_run_state(out: str) -> Optional[str]:
+    """Why ``out/state.json`` cannot be resumed from (unreadable, not a run's state, or no
+    ``checkpoint.eqx`` beside it), or ``None``."""
+    import json
+    import os
+
+    path = os.path.join(out, "state.json")
+    try:
+        with open(path) as f:
+            state = json.load(f)
+        ok = (isinstance(state, dict) and isinstance(state.get("iteration"), int)
+              and isinstance(state.get("history"), list))
+        why = None if ok else "it is valid JSON but not a run's state (no iteration and history)"
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        why = f"{type(err).__name__}: {' '.join(str(err).split())}"
+    if why is None:
+        ckpt = os.path.join(out, "checkpoint.eqx")
+        if not os.path.isfile(ckpt) or os.path.getsize(ckpt) == 0:
+            return (f"--resume: {ckpt} is missing or empty, so the run in {out} cannot "
+                    "continue; start it over with --overwrite (replaces the run there)")
+        return None
+    return (f"--resume: {path} is unreadable ({why}), so the run in {out} cannot continue; "
+            "start it over with --overwrite (replaces the run there)")
+
+
+def _raised_reading_checkpoint(err: BaseException) -> bool:
+    """Whether ``err`` was raised while a checkpoint's leaves were read (equinox's
+    deserialisation inside the solver's checkpoint loader)."""
+    tb = err.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if code.co_name == "_load_checkpoint" or "_serialis" in os.path.basename(code.co_filename):
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def _unreadable_checkpoint_message(out: str, err: BaseException) -> str:
+    first = " ".join(str(err).split())[:160]
+    return (f"--resume: {os.path.join(out, 'checkpoint.eqx')} is unreadable (truncated or "
+            f"corrupted: {type(err).__name__}{': ' + first if first else ''}), so the run in "
+            f"{out} cannot continue; start it over with --overwrite (replaces the run there)")
 
 
 def _finite(obj):
@@ -563,8 +699,10 @@ def report(
     learned savings a'(a, e) and consumption c(a, e) at the steady state beside EGM's, with
     their gap: wealth, income_state, source = learned | egm, savings, consumption),
     impulse_responses (the learned response to a one-time innovation --shock of each of the
-    model's shocks beside the perfect-foresight transition to the same path, 40 quarters:
-    shock, date, variable, learned, perfect_foresight, gap_share_of_peak), ergodic_moments
+    model's shocks beside the perfect-foresight transition to the same path, 40 periods:
+    shock, date, variable, unit, learned, perfect_foresight, gap_share_of_peak; percent
+    deviations for quantities, basis points for rates, as steady-state --shock; the figure
+    shows the headline aggregates, one row per shock), ergodic_moments
     (mean, sd and correlations of the aggregates over --n-paths simulations of --ergodic-T
     dates), solution_quality, quality_verdicts and history; figures: policy_functions,
     impulse_responses, solution_quality (the training history). A failed check (relative
@@ -589,8 +727,13 @@ def report(
     try:
         written = write_report(run_dir, out, n_paths=n_paths, seed=seed, shock=shock,
                                compare=compare, ergodic_T=ergodic_T)
-    except (FileNotFoundError, ValueError, FloatingPointError, RuntimeError) as err:
-        fail(str(err))
+    except Exception as err:
+        if _raised_reading_checkpoint(err):
+            fail(f"the checkpoint of {run_dir} (or of --compare) is unreadable (truncated or "
+                 f"corrupted: {type(err).__name__}); solve the run again with --overwrite")
+        if isinstance(err, (FileNotFoundError, ValueError, FloatingPointError, RuntimeError)):
+            fail(str(err))
+        raise
     typer.echo(f"report of {run_dir}: {len(written['tables']) // 2} tables (CSV + Parquet) and "
                f"{len(written['figures'])} figures in {out}")
     if written["quality"]["passed"]:
@@ -599,7 +742,9 @@ def report(
             written.get("choice"), "monotone consumption, Euler errors, exploitability")
         typer.echo(f"quality: all checks passed ({checked})")
     else:
-        _warn_quality(written["quality"], "solution not converged or of poor quality")
+        _warn_quality(written["quality"], "solution not converged or of poor quality",
+                      f"train longer: rerun the hank-mfg solve command of {run_dir} with a "
+                      "larger --iterations and --resume (solve prints it), then report again")
 
 
 # ---- steady state and calibration ------------------------------------------------------------
@@ -683,6 +828,11 @@ def steady_state_cmd(
     rho: Optional[float] = typer.Option(
         None, "--rho", help="persistence of the shock paths (default: the model's, per shock)"),
     T: int = typer.Option(300, "--T", help="length of the transition path (with --shock)"),
+    plot_horizon: Optional[int] = typer.Option(
+        None, "--plot-horizon",
+        help="periods shown in impulse_responses.png (default: until every plotted response "
+             "has fallen below 1% of its peak, at least 12 and at most 60; the table keeps "
+             "all --T)"),
     variables: Optional[str] = typer.Option(
         None, "--variables", metavar="X,Y,...",
         help="aggregates printed and plotted (default: the model's headline ones)"),
@@ -719,6 +869,7 @@ def steady_state_cmd(
     import time
 
     from .analysis.calibration import steady_state_moments
+    from .analysis.distribution import negative_wealth_mass
     from .model.economy import AbstractEconomy
     from .solvers.steady_state import steady_state as solve_ss
 
@@ -729,8 +880,11 @@ def steady_state_cmd(
     rhos = _persistence(m, shocks, rho) if shocks else {}
     if shocks and T < 3:
         fail(f"--T must be at least 3; got {T}")
-    if (rho is not None or variables is not None) and not shocks:
-        fail("--rho and --variables describe responses: give --shock NAME=SIZE too")
+    if (rho is not None or variables is not None or plot_horizon is not None) and not shocks:
+        fail("--rho, --variables and --plot-horizon describe responses: give --shock "
+             "NAME=SIZE too")
+    if plot_horizon is not None and not 2 <= plot_horizon <= T:
+        fail(f"--plot-horizon must lie in [2, --T = {T}]; got {plot_horizon}")
     typer.echo(f"steady state of {type(m).__name__} ({m.n_states} states) ...", err=True)
     t0 = time.perf_counter()
     try:
@@ -761,17 +915,22 @@ def steady_state_cmd(
                    f"Y = {summary['Y']:.6g}  C = {summary['C']:.6g}  K/Y = {summary['K_Y']:.6g}")
     typer.echo(f"Euler errors (log10, unconstrained, mass-weighted): mean "
                f"{summary['euler_mean_log10']:.3f}  max {summary['euler_max_log10']:.3f}")
-    if not mom["mean"] > 1e-8:  # zero net supply: shares of total wealth are undefined
+    debtors = float(negative_wealth_mass(m.a_grid, ss.mu.sum(axis=1)))
+    if not mom["mean"] > 1e-8 or not np.isfinite(mom["gini"]):
+        # shares of total wealth: undefined in zero net supply or with debtors
         for k in ("gini", "top10", "top1"):
             summary[k] = None
-        shares = f"mean {mom['mean']:.3g} (Gini and top shares undefined)"
+        why = (f"{100 * debtors:.3g}% of households hold negative wealth" if debtors > 0
+               else "total wealth is zero")
+        shares = f"mean {mom['mean']:.3g} (Gini and top shares undefined: {why})"
     else:
         shares = f"Gini {summary['gini']:.3f}  top 10% {summary['top10']:.3f}"
     typer.echo(f"wealth: {shares}  at the limit {summary['mass_at_limit']:.3f}; "
                f"{summary['iterations']} evaluations in {seconds:.1f} s")
     irf = None
     if shocks:
-        irf, figure = _mit_responses(m, ss, shocks, rhos, T, variables, summary, economy)
+        irf, figure = _mit_responses(m, ss, shocks, rhos, T, variables, summary, economy,
+                                     plot_horizon)
     if out is None:
         return
     from .reports.economy import distribution_table, steady_state_table
@@ -800,13 +959,15 @@ def steady_state_cmd(
     typer.echo(f"wrote {out}/" + ", ".join(files))
 
 
-def _mit_responses(m, ss, shocks, rhos, T, variables, summary, economy: bool):
-    """Perfect-foresight responses to ``size * rho^t`` paths: the tidy table and its figure;
-    adds ``responses`` to ``summary`` and prints the impact responses."""
+def _mit_responses(m, ss, shocks, rhos, T, variables, summary, economy: bool,
+                   plot_horizon: Optional[int] = None):
+    """Perfect-foresight responses to ``size * rho^t`` paths: the tidy table and its figure
+    (``plot_horizon`` quarters, default where the responses have died out); adds
+    ``responses`` to ``summary`` and prints the impact responses."""
     import time
 
     from .reports.economy import response_variables
-    from .reports.figures import impulse_figure
+    from .reports.figures import impulse_figure, response_horizon
     from .reports.tables import mit_responses
     from .solvers.transition import transition_path
 
@@ -842,7 +1003,11 @@ def _mit_responses(m, ss, shocks, rhos, T, variables, summary, economy: bool):
     typer.echo("impact responses: " + "  ".join(
         f"{v} {impact.loc[v, 'response']:+.4g} {unit.get(impact.loc[v, 'unit'], '')}"
         for v in names) + f" ({seconds:.1f} s)")
-    return table, impulse_figure(table, variables=names)
+    horizon = response_horizon(table, names) if plot_horizon is None else plot_horizon
+    summary["responses"]["plot_horizon"] = int(horizon)
+    title = (f"{type(m).__name__}: perfect-foresight responses to {desc}, announced at "
+             f"date 0 (first {horizon} of {T} periods)")
+    return table, impulse_figure(table, variables=names, horizon=horizon, title=title)
 
 
 @app.command()

@@ -112,8 +112,11 @@ def test_summary_quality_and_files(case, request):
     assert quality["passed"] == (not failed) and quality["warnings"] == failed
     for result in (c["solved"], c["reported"]):
         warnings = [line for line in _err(result).splitlines() if line.startswith("warning: ")]
-        assert warnings == [f"warning: solution not converged or of poor quality: {m}"
-                            for m in failed]
+        assert [w.split("; remedy: ")[0] for w in warnings] == [
+            f"warning: solution not converged or of poor quality: {m}" for m in failed]
+        # each names its remedy: train longer from the checkpoint (no discrete preset here)
+        assert all("; remedy: train longer: rerun " in w and "--resume" in w
+                   and "--preset fast" not in w for w in warnings)
     assert quality["checks"]["market_residual"]["passed"]  # prices clear (closed form / bisection)
     for name in TABLES:
         assert (rep / f"{name}.csv").exists() and (rep / f"{name}.parquet").exists()
@@ -159,7 +162,12 @@ def test_policy_table_at_the_steady_state_against_egm(case, request):
         assert np.all(np.diff(shape(rows["consumption"]), axis=0) > 0)
 
 
+#: Response units of the report's table: bp for rates, percent for quantities.
+RATES = ("r", "r_paid")
+
+
 def _pf_deviations(case, c, size=0.01, T=40):
+    """The perfect-foresight responses in the table's units: ``(response, unit)`` by name."""
     m, ss = c["model"], c["ss"]
     if case == "ks":
         path = hm.transition_path(m, steady_state=ss, z=size * float(m.rho_z) ** np.arange(300))
@@ -168,25 +176,30 @@ def _pf_deviations(case, c, size=0.01, T=40):
         path = hm.transition_path(m, steady_state=ss,
                                   shocks={"z": size * float(m.rho_z) ** np.arange(300)})
         levels = {k: float(ss[k]) for k in ("C", "r", "r_paid")}
-    return {k: np.asarray(path[k][:T]) - v for k, v in levels.items()}
+    out = {}
+    for k, v in levels.items():
+        dev = np.asarray(path[k][:T]) - v
+        out[k] = (1e4 * dev, "bp") if k in RATES else (100 * dev / v, "percent")
+    return out
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_impulse_responses_beside_the_perfect_foresight_transition(case, request):
     c = request.getfixturevalue(case)
     table = _table(c, "impulse_responses")
-    assert list(table.columns) == ["shock", "date", "variable", "learned", "perfect_foresight",
-                                   "gap_share_of_peak"]
+    assert list(table.columns) == ["shock", "date", "variable", "unit", "learned",
+                                   "perfect_foresight", "gap_share_of_peak"]
     assert set(table["shock"]) == {"z"}
     by = {v: g.sort_values("date") for v, g in table.groupby("variable")}
     rho = float(c["model"].rho_z)
-    np.testing.assert_allclose(by["z"]["learned"], 0.01 * rho ** np.arange(40), rtol=1e-12)
-    np.testing.assert_allclose(by["z"]["perfect_foresight"], 0.01 * rho ** np.arange(40),
-                               rtol=1e-12)
-    for v, dev in _pf_deviations(case, c).items():
+    # log TFP / endowment z is zero in the steady state: percentage points
+    assert set(by["z"]["unit"]) == {"pp"}
+    np.testing.assert_allclose(by["z"]["learned"], rho ** np.arange(40), rtol=1e-12)
+    np.testing.assert_allclose(by["z"]["perfect_foresight"], rho ** np.arange(40), rtol=1e-12)
+    for v, (dev, unit) in _pf_deviations(case, c).items():
         g = by[v]
-        assert list(g["date"]) == list(range(40))
-        np.testing.assert_allclose(g["perfect_foresight"], dev, rtol=1e-9, atol=1e-13)
+        assert list(g["date"]) == list(range(40)) and set(g["unit"]) == {unit}
+        np.testing.assert_allclose(g["perfect_foresight"], dev, rtol=1e-9, atol=1e-9)
         peak = np.max(np.abs(dev))
         np.testing.assert_allclose(g["gap_share_of_peak"],
                                    np.abs(g["learned"] - g["perfect_foresight"]) / peak,
@@ -202,7 +215,7 @@ def test_impulse_responses_beside_the_perfect_foresight_transition(case, request
     else:
         # the bond market clears, so consumption is the endowment e^z on both paths (to the
         # rounding of the in-rollout clearing; to the transition solver's tolerance)
-        endowment = np.expm1(0.01 * rho ** np.arange(40))
+        endowment = 100 * np.expm1(0.01 * rho ** np.arange(40)) / float(c["ss"]["C"])
         np.testing.assert_allclose(by["C"]["learned"], endowment, rtol=1e-9)
         np.testing.assert_allclose(by["C"]["perfect_foresight"], endowment, rtol=1e-6)
         assert "A" not in by  # zero net supply: no response, left out
@@ -238,7 +251,10 @@ def test_resume_line_of_a_continuous_run_rebuilds_its_config(tmp_path, monkeypat
 
     def interrupted(model, method, config, *, checkpoint_dir, **kw):
         seen.append(config)
-        (tmp_path / "run" / "state.json").write_text(json.dumps({"iteration": 6}))
+        # a checkpoint as solve writes it (its leaves are never read: solve is replaced)
+        (tmp_path / "run" / "state.json").write_text(json.dumps({"iteration": 6,
+                                                                 "history": []}))
+        (tmp_path / "run" / "checkpoint.eqx").write_bytes(b"leaves")
         raise KeyboardInterrupt
 
     monkeypatch.setattr(rspg, "solve", interrupted)

@@ -3,6 +3,7 @@ summaries and MIT responses taken from the model."""
 
 import csv
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -79,7 +80,9 @@ def test_hank_steady_state_prints_and_writes(hank_run):
 def test_huggett_steady_state_and_mit_responses(huggett_run):
     result, out = huggett_run
     assert "solved unknowns: r = 0.03" in result.output
-    assert "Gini and top shares undefined" in result.output  # zero net supply: mean wealth 0
+    # zero net supply, households in debt: shares of total wealth are undefined, and it says why
+    assert re.search(r"Gini and top shares undefined: [\d.]+% of households hold negative "
+                     r"wealth\)", result.output), result.output
     summary = json.loads((out / "summary.json").read_text())
     assert list(summary["unknowns"]) == ["r"] and summary["gini"] is None
     assert abs(summary["residuals"]["asset_mkt"]) < 1e-9
@@ -110,6 +113,7 @@ def test_huggett_steady_state_and_mit_responses(huggett_run):
     assert resp["max_residual"] < 1e-9 and resp["impact"]["r"]["unit"] == "bp"
     np.testing.assert_allclose(resp["impact"]["C"]["response"], c["response"])
     assert (out / "impulse_responses.png").stat().st_size > 10_000
+    assert 12 <= resp["plot_horizon"] <= 60
     assert pd.read_parquet(out / "impulse_responses.parquet").shape == irf.shape
 
 
@@ -119,6 +123,9 @@ def test_huggett_steady_state_and_mit_responses(huggett_run):
     (["--shock", "rstar=-0.0025", "--rho", "1.2"], r"--rho must lie in \(-1, 1\)"),
     (["--shock", "rstar=-0.0025", "--T", "2"], "--T must be at least 3"),
     (["--rho", "0.5"], "give --shock"),
+    (["--plot-horizon", "20"], "give --shock"),
+    (["--shock", "rstar=-0.0025", "--T", "30", "--plot-horizon", "40"],
+     r"--plot-horizon must lie in \[2, --T = 30\]; got 40"),
 ])
 def test_shock_options_fail_before_solving(args, match):
     import re
@@ -127,6 +134,22 @@ def test_shock_options_fail_before_solving(args, match):
     assert result.exit_code == 1
     err = _err(result).strip()
     assert len(err.splitlines()) == 1 and re.search(match, err), err
+
+
+def test_hank_shock_figure_shows_the_quarters_where_the_responses_live(tmp_path):
+    import struct
+
+    result = runner.invoke(app, ["steady-state", HANK, *HANK_SMALL, "--no-progress", "--shock",
+                                 "rstar=-0.0025", "--out", str(tmp_path)])
+    assert result.exit_code == 0, _err(result)
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    # 300 quarters solved and tabulated; the figure stops where the responses have died out
+    assert summary["responses"]["T"] == 300
+    assert 12 <= summary["responses"]["plot_horizon"] <= 60
+    assert pd.read_csv(tmp_path / "impulse_responses.csv")["t"].max() == 299
+    with open(tmp_path / "impulse_responses.png", "rb") as f:
+        width, height = struct.unpack(">II", f.read(24)[16:24])
+    assert width <= 1400 and height <= 800  # a grid of panels, not one row of them
 
 
 def test_capital_economy_shock_name_is_z():

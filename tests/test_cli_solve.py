@@ -58,8 +58,23 @@ def test_solve_refuse_resume_extend_and_report_quality(tmp_path):
     failed = [c["message"] for c in quality["checks"].values() if not c["passed"]]
     assert quality["passed"] == (not failed) and quality["warnings"] == failed
     warnings = [line for line in _err(first).splitlines() if line.startswith("warning: ")]
-    assert warnings == [f"warning: solution not converged or of poor quality: {m}" for m in failed]
-    if not failed:
+    longer = "train longer: rerun with a larger --iterations and --resume (command below)"
+    remedy = dict(
+        relative_exploitability=f"{longer}, or start over with --preset fast (the paper's "
+        "network at 24 wealth knots per income state: lower exploitability in less time)")
+    for check in ("monotone_consumption", "euler_mean_log10", "euler_max_log10"):
+        remedy[check] = (f"{longer}; if it persists, solve with --choice continuous (savings on "
+                         "a continuum instead of the grid of actions)")
+    assert warnings == [f"warning: solution not converged or of poor quality: {c['message']}; "
+                        f"remedy: {remedy[name]}"
+                        for name, c in quality["checks"].items() if not c["passed"]]
+    if failed:  # the command that trains longer, from the checkpoint
+        lines = _err(first).splitlines()
+        at = lines.index("to continue this run to 4 iterations from its checkpoint:")
+        command = shlex.split(lines[at + 1])
+        assert command[:3] == ["hank-mfg", "solve", "models/rspg_macro.py"]
+        assert command[command.index("--iterations") + 1] == "4" and command[-1] == "--resume"
+    else:
         assert "quality: all checks passed" in first.output
 
     # an existing run is not replaced silently
@@ -148,6 +163,49 @@ def test_ctrl_c_says_where_the_checkpoint_is_and_how_to_resume(tmp_path, monkeyp
     summary = _strict_json(out / "summary.json")
     assert summary["resumed_from_iteration"] == 2
     assert summary["first_eval_seconds_incl_compile"] > 0
+
+
+def test_resume_from_a_corrupted_checkpoint_says_so_in_one_line(tmp_path):
+    import shutil
+
+    run = tmp_path / "run"
+    first = _solve(run, "--iterations", "2")
+    assert first.exit_code == 0, _err(first)
+    ckpt = (run / "checkpoint.eqx").read_bytes()
+
+    def truncated(d):
+        (d / "checkpoint.eqx").write_bytes(ckpt[: len(ckpt) // 2])
+
+    def garbled(d):
+        (d / "checkpoint.eqx").write_bytes(bytes(range(256)) * 4)
+
+    def emptied(d):
+        (d / "checkpoint.eqx").write_bytes(b"")
+
+    def bad_state(d):
+        (d / "state.json").write_text('{"iteration": 2, "histo')
+
+    def not_a_state(d):
+        (d / "state.json").write_text("[1, 2, 3]")
+
+    for damage, file, why in [(truncated, "checkpoint.eqx", "is unreadable (truncated or "),
+                              (garbled, "checkpoint.eqx", "is unreadable (truncated or "),
+                              (emptied, "checkpoint.eqx", "is missing or empty"),
+                              (bad_state, "state.json", "is unreadable (JSONDecodeError"),
+                              (not_a_state, "state.json", "is unreadable (it is valid JSON")]:
+        out = tmp_path / damage.__name__
+        shutil.copytree(run, out)
+        damage(out)
+        result = _solve(out, "--iterations", "4", "--resume")
+        assert result.exit_code == 1, damage.__name__
+        err = _err(result).strip()
+        assert len(err.splitlines()) == 1 and "Traceback" not in result.output, err
+        assert err.startswith(f"error: --resume: {out / file} {why}"), err
+        assert err.endswith(f"so the run in {out} cannot continue; start it over with "
+                            "--overwrite (replaces the run there)"), err
+    # starting over works
+    again = _solve(tmp_path / "truncated", "--iterations", "2", "--overwrite")
+    assert again.exit_code == 0, _err(again)
 
 
 def test_resume_and_overwrite_exclude_each_other(tmp_path):

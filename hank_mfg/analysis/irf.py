@@ -22,11 +22,13 @@ from jaxtyping import Array, Float
 from ..operators.meanfield import MeanField
 from ..policies.networks import AbstractPolicy
 from ..solvers.equilibrium import EconomyPath, EconomySteadyState
+from ..solvers.steady_state import SteadyState
+from ..solvers.transition import TransitionPath
 from .simulation import Panel, simulate_paths
 
 __all__ = [
     "IRF_UNITS", "IRF_VARIABLES", "generalized_irf", "deviations", "mit_deviations",
-    "response_units",
+    "response_units", "check_mit_arguments",
 ]
 
 #: Unit of each response variable (see the module docstring).
@@ -101,13 +103,33 @@ def generalized_irf(
     return base, shocked, deviations(_as_dict(base), _as_dict(shocked))
 
 
+def check_mit_arguments(path, steady_state, where: str) -> None:
+    """A ``TypeError`` unless ``path`` is a transition path and ``steady_state`` its kind of
+    steady state (an economy's :class:`EconomyPath` with an :class:`EconomySteadyState`, a
+    capital economy's :class:`~hank_mfg.TransitionPath` with a :class:`~hank_mfg.SteadyState`)."""
+    pairs = ((EconomyPath, EconomySteadyState), (TransitionPath, SteadyState))
+    if any(isinstance(path, p) and isinstance(steady_state, s) for p, s in pairs):
+        return
+    raise TypeError(
+        f"{where}(transition_path, steady_state) expected a perfect-foresight path "
+        "(hm.transition_path(model, ..., steady_state=ss)) and the steady state it starts "
+        "from (hm.steady_state(model)): an EconomyPath with an EconomySteadyState, or a "
+        f"TransitionPath with a SteadyState; got {type(path).__name__} and "
+        f"{type(steady_state).__name__}")
+
+
 def mit_deviations(path, steady_state) -> tuple[dict, dict]:
     """Responses of a perfect-foresight transition path to its shocks, against the steady state.
 
     Returns ``(levels, response)``: dicts ``variable -> (T,)`` of the path's levels and of the
     responses in :func:`response_units` (baseline: the steady state). A capital economy's path
     gives ``z, K, Y, C, r, w``; an economy's path every aggregate it defines.
+
+    Raises:
+        TypeError: ``path`` is not a transition path or ``steady_state`` not a steady state
+            (of the same kind of model).
     """
+    check_mit_arguments(path, steady_state, "mit_deviations")
     ss = steady_state
     if isinstance(path, EconomyPath):
         levels = {k: path[k] for k in path.values if k in ss.values}

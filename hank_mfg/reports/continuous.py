@@ -26,8 +26,10 @@ from ..analysis.aggregate_risk import ergodic_moments
 from ..analysis.continuous_report import (
     ContinuousThresholds, history_verdicts, irf_comparison, steady_state_policies,
 )
+from ..analysis.irf import response_units
 from ..solvers.continuous import SavingsProblem
-from .figures import _LABELS
+from ..solvers.steady_state import steady_state as solve_steady_state
+from .figures import _LABELS, _UNIT_LABELS
 
 __all__ = [
     "continuous_quality", "ergodic_moments_table", "history_figure", "impulse_comparison",
@@ -112,54 +114,108 @@ def _ordered(names) -> list:
     return [v for v in _HEADLINE if v in names] + [v for v in names if v not in _HEADLINE]
 
 
+def _response_scales(steady_state) -> tuple[dict, dict]:
+    """``(units, factor)`` of every steady-state aggregate: its response unit
+    (:func:`~hank_mfg.analysis.irf.response_units`: bp for rates, percent for quantities,
+    percentage points where the steady state is zero) and the factor that turns a level
+    deviation into it."""
+    values = {k: float(v) for k, v in steady_state.values.items()}
+    declared = response_units(steady_state)
+    units, factor = {}, {}
+    for k in dict.fromkeys([*values, *declared]):
+        unit = declared.get(k, "percent")
+        if unit == "bp":
+            units[k], factor[k] = "bp", 1e4
+        elif unit == "percent" and abs(values.get(k, 0.0)) > 1e-8:
+            units[k], factor[k] = "percent", 100.0 / values[k]
+        else:
+            units[k], factor[k] = "pp", 100.0
+    return units, factor
+
+
 def impulse_comparison(solution, size: float = 0.01, *, T: int = 40,
                        steady_state=None) -> pd.DataFrame:
     """The learned response to a one-time innovation ``size`` of each of the model's shocks
     beside the perfect-foresight transition to the same path ``size * rho^t``.
 
-    Columns ``shock, date, variable, learned, perfect_foresight, gap_share_of_peak``: level
-    deviations from the steady state over ``T`` dates, and ``|learned - perfect foresight|``
-    over the largest ``|perfect foresight|`` (:func:`~hank_mfg.analysis.continuous_report.
-    irf_comparison`: no other noise; the transition runs 300 dates so its end does not move
-    these). Variables: every aggregate both record whose perfect-foresight response is not
-    zero (above a millionth of ``size``), headline ones (``K, Y, C, pi, r, w``) first.
+    Columns ``shock, date, variable, unit, learned, perfect_foresight, gap_share_of_peak``:
+    responses over ``T`` dates in the units of :func:`hank_mfg.mit_responses` (``unit``:
+    ``percent`` deviation from the steady state for quantities, ``bp`` for rates, ``pp``
+    (percentage points) for an aggregate whose steady state is zero, such as log TFP ``z``),
+    and ``|learned - perfect foresight|`` over the largest ``|perfect foresight|``
+    (:func:`~hank_mfg.analysis.continuous_report.irf_comparison`: no other noise; the
+    transition runs 300 dates so its end does not move these). Variables: every aggregate
+    both record whose perfect-foresight response is not zero (above a millionth of ``size``
+    in levels), headline ones (``K, Y, C, pi, r, w``) first.
+
+    Args:
+        steady_state: the model's steady state (default: the one the solution was built
+            from, else solved here).
     """
+    if steady_state is None:
+        steady_state = getattr(solution.compiled(), "steady_state", None)
+    if steady_state is None:
+        steady_state = solve_steady_state(solution.model)
     comp = irf_comparison(solution, size, T=T, steady_state=steady_state)
+    units, factor = _response_scales(steady_state)
     frames = []
     for shock, by_var in comp.items():
         for v in _ordered(by_var):
             d = by_var[v]
+            f = factor.get(v, 100.0)
             frames.append(pd.DataFrame(dict(
-                shock=shock, date=np.arange(T), variable=v, learned=d["learned"],
-                perfect_foresight=d["perfect_foresight"],
+                shock=shock, date=np.arange(T), variable=v, unit=units.get(v, "pp"),
+                learned=f * np.asarray(d["learned"], dtype=float),
+                perfect_foresight=f * np.asarray(d["perfect_foresight"], dtype=float),
                 gap_share_of_peak=d["gap_share_of_peak"])))
     return pd.concat(frames, ignore_index=True)
 
 
-def impulse_comparison_figure(table: pd.DataFrame) -> Figure:
-    """One panel per shock (row) and aggregate (column), learned (solid) and perfect foresight
-    (dashed), from :func:`impulse_comparison`; the shocks' own paths are left out."""
+def impulse_comparison_figure(table: pd.DataFrame, *, size: float | None = None,
+                              variables=None, n_cols: int = 5) -> Figure:
+    """Learned (solid) and perfect-foresight (dashed) responses from
+    :func:`impulse_comparison`: one row of panels per shock, in the table's units.
+
+    ``variables``: the panels of each row (default: the headline aggregates ``K, Y, C, pi,
+    r, w`` that respond, else the first ``n_cols`` that do; the shocks' own paths are left
+    out). ``size``: the innovation, named in the title with the shocks.
+    """
     shocks = list(dict.fromkeys(table["shock"]))
-    rows = [[v for v in dict.fromkeys(table.loc[table["shock"] == s, "variable"])
-             if v not in shocks] or [s] for s in shocks]
+    rows = []
+    for s in shocks:
+        have = [v for v in dict.fromkeys(table.loc[table["shock"] == s, "variable"])
+                if v not in shocks]
+        if variables is not None:
+            names = [v for v in variables if v in have]
+        else:
+            names = [v for v in _HEADLINE if v in have] or have[:n_cols]
+        rows.append(names or [s])
     n_col = max(len(r) for r in rows)
-    fig = Figure(figsize=(3.2 * n_col, 3.2 * len(shocks)), layout="constrained")
+    fig = Figure(figsize=(2.9 * n_col, 2.5 * len(shocks) + 0.4), layout="constrained")
     axes = np.atleast_2d(fig.subplots(len(shocks), n_col, squeeze=False))
     for i, (shock, names) in enumerate(zip(shocks, rows)):
         sub = table[table["shock"] == shock]
         for j in range(n_col):
             ax = axes[i, j]
             if j >= len(names):
-                ax.set_visible(False)
+                ax.remove()
                 continue
             g = sub[sub["variable"] == names[j]]
             ax.plot(g["date"], g["learned"], "-", marker=".", ms=3, label="learned")
             ax.plot(g["date"], g["perfect_foresight"], "--", label="perfect foresight")
             ax.axhline(0.0, color="grey", lw=0.6)
-            ax.set_title(f"{_LABELS.get(names[j], names[j])} ({shock} shock)")
-            ax.set_xlabel("quarters after the shock")
-            ax.set_ylabel("deviation from steady state")
+            ax.set_title(f"{_LABELS.get(names[j], names[j])} ({shock} shock)", fontsize=10)
+            ax.set_xlabel("periods after the shock")
+            unit = g["unit"].iloc[0] if "unit" in g and len(g) else None
+            ax.set_ylabel(_UNIT_LABELS.get(unit, "deviation from steady state"))
         axes[i, 0].legend(fontsize=7)
+    what = ", ".join(shocks)
+    innovation = "a one-time innovation" if size is None else f"a one-time innovation of {size:.4g}"
+    import textwrap
+
+    title = (f"responses to {innovation} to {what} at date 0 (each decaying at its rho): "
+             "learned (solid), perfect foresight (dashed)")
+    fig.suptitle("\n".join(textwrap.wrap(title, int(13 * 2.9 * n_col))), fontsize=10)
     return fig
 
 

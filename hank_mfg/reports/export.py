@@ -197,7 +197,7 @@ def write_report(run_dir: str, out: str, *, n_paths: int = 8, seed: int = 0, sho
     ``policy_functions`` (learned ``a'(a, e)`` and ``c(a, e)`` at the steady state beside EGM's,
     with their gap), ``impulse_responses`` (the learned response to a one-time innovation
     ``shock`` of each of the model's shocks beside the perfect-foresight transition, ``irf_T``
-    dates), ``ergodic_moments`` (``n_paths`` simulations of ``ergodic_T`` dates after a burn-in
+    dates, percent for quantities and bp for rates; the figure shows the headline aggregates), ``ergodic_moments`` (``n_paths`` simulations of ``ergodic_T`` dates after a burn-in
     of a tenth of that, noise from ``seed``), ``solution_quality`` (the last evaluation, with the
     verdicts), ``quality_verdicts`` (relative exploitability, mean Euler error, market residual)
     and ``history``. Figures: ``policy_functions``, ``impulse_responses``, ``solution_quality``
@@ -260,7 +260,12 @@ def write_report(run_dir: str, out: str, *, n_paths: int = 8, seed: int = 0, sho
     figs = {
         "wealth_distribution": fg.wealth_figure(sol, date=T - 1, key=k_paths),
         "distribution_heatmaps": fg.distribution_heatmaps(sol, key=k_paths),
-        "impulse_responses": fg.impulse_figure(tables["impulse_responses"]),
+        "impulse_responses": fg.impulse_figure(
+            tables["impulse_responses"],
+            title=f"{type(sol.model).__name__}: responses to a log-TFP innovation of "
+                  f"{shock:.4g} at date 0 (decaying at rho_z "
+                  f"{float(getattr(sol.model, 'rho_z', np.nan)):.4g}; mean of {n_paths} noise "
+                  "paths, and the no-noise path)"),
         "anticipatory_consumption": fg.anticipation_figure(tables["anticipatory_consumption"]),
         "policy_functions": fg.policy_figure(tables["policy_functions"], date=0),
     }
@@ -298,7 +303,8 @@ def _write_continuous_report(sol: Solution, out: str, *, n_paths: int, seed: int
         written["tables"].extend(write_table(df, out, name))
     figs = {
         "policy_functions": ct.policy_comparison_figure(tables["policy_functions"]),
-        "impulse_responses": ct.impulse_comparison_figure(tables["impulse_responses"]),
+        "impulse_responses": ct.impulse_comparison_figure(tables["impulse_responses"],
+                                                          size=shock),
         "solution_quality": ct.history_figure(history),
     }
     for name, fig in figs.items():

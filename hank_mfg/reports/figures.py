@@ -16,7 +16,7 @@ from ..solvers.steady_state import SteadyState
 from .tables import _distributions, _eps, resolve
 
 __all__ = ["wealth_figure", "distribution_heatmaps", "impulse_figure", "anticipation_figure",
-           "policy_figure"]
+           "policy_figure", "response_horizon"]
 
 _LABELS = dict(z="log TFP z", K="capital K", L="labour L", Y="output Y", C="consumption C",
                r="interest rate r", w="wage w", share="consumption share", gini="wealth Gini",
@@ -57,7 +57,9 @@ def wealth_figure(source, policy=None, *, model=None, date=None, key=None) -> Fi
     F, L = an.lorenz_points(a, an.wealth_marginal(jnp.asarray(mu)))
     s = an.wealth_stats(a, an.wealth_marginal(jnp.asarray(mu)))
     ax2.plot([0, 1], [0, 1], color="grey", lw=0.8, ls="--", label="equality")
-    ax2.plot(np.asarray(F), np.asarray(L), lw=1.5, label=f"Lorenz (Gini {float(s.gini):.3f})")
+    gini = (f"Gini {float(s.gini):.3f}" if np.isfinite(float(s.gini))
+            else "Gini undefined: negative wealth")
+    ax2.plot(np.asarray(F), np.asarray(L), lw=1.5, label=f"Lorenz ({gini})")
     ax2.set_xlabel("population share (poorest first)")
     ax2.set_ylabel("wealth share")
     ax2.set_title("Lorenz curve")
@@ -107,15 +109,43 @@ def distribution_heatmaps(source, policy=None, *, key=None, path: int = 0) -> Fi
     return fig
 
 
+def response_horizon(responses: pd.DataFrame, variables=None, *, tol: float = 0.01,
+                     at_least: int = 12, at_most: int = 60, value: str = "response",
+                     date: str = "t") -> int:
+    """Dates worth plotting of impulse responses: through the last date at which some
+    response still exceeds ``tol`` of its own peak (the responses have died out after it),
+    at least ``at_least`` and at most ``at_most`` dates, and no more than the table has.
+
+    ``responses``: a tidy table with ``variable``, ``date`` (default ``t``) and ``value``
+    (default ``response``) columns (:func:`hank_mfg.mit_responses`,
+    :func:`hank_mfg.impulse_responses`); ``variables``: those considered (default all).
+    """
+    df = responses if variables is None else responses[responses["variable"].isin(variables)]
+    n_dates = int(df[date].max()) + 1 if len(df) else 0
+    last = 0
+    for _, g in df.groupby(["variable", "kind"] if "kind" in df else "variable", sort=False):
+        x = np.abs(np.asarray(g.sort_values(date)[value], dtype=float))
+        x = np.where(np.isfinite(x), x, 0.0)
+        peak = float(np.max(x)) if x.size else 0.0
+        if peak > 0.0:
+            last = max(last, int(np.flatnonzero(x > tol * peak)[-1]) + 1)
+    return int(min(n_dates, max(at_least, min(at_most, last + 1))))
+
+
 def impulse_figure(responses: pd.DataFrame, other: pd.DataFrame | None = None,
-                   variables=None) -> Figure:
+                   variables=None, *, horizon: int | None = None, title: str | None = None,
+                   n_cols: int = 3) -> Figure:
     """Overlay of impulse responses: every ``kind`` in ``responses`` (e.g. generalised,
-    no-noise) and in ``other`` (e.g. :func:`hank_mfg.mit_responses`), one panel per variable.
+    no-noise) and in ``other`` (e.g. :func:`hank_mfg.mit_responses`), one panel per variable,
+    at most ``n_cols`` panels a row.
 
     ``variables``: the panels, in order (those missing from the tables are skipped); default
     ``K, Y, C, pi, r, w`` as far as the tables have them. A model's headline variables are
     :func:`hank_mfg.reports.response_variables` (HANK: ``Y, C, pi, r, w``; Huggett:
-    ``C, r``)."""
+    ``C, r``). ``horizon``: the dates shown, ``0..horizon-1`` (default all;
+    :func:`response_horizon` finds where the responses have died out). ``title``: the
+    figure's title; name the shock and its size there (e.g. ``"rstar = -0.0025 x 0.61^t"``).
+    """
     df = responses if other is None else pd.concat([responses, other], ignore_index=True)
     if variables is None:
         variables = ("K", "Y", "C", "pi", "r", "w")
@@ -123,18 +153,36 @@ def impulse_figure(responses: pd.DataFrame, other: pd.DataFrame | None = None,
     if not variables:
         raise ValueError(f"impulse_figure.variables: none of them is in the table; it has "
                          f"{sorted(set(df['variable']))}")
-    fig = Figure(figsize=(3.2 * len(variables), 3.4), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(1, len(variables)))
+    if horizon is not None:
+        if int(horizon) < 2:
+            raise ValueError(f"impulse_figure.horizon must be at least 2; got {horizon}")
+        df = df[df["t"] < int(horizon)]
+    n_cols = max(1, min(int(n_cols), len(variables)))
+    n_rows = -(-len(variables) // n_cols)
+    fig = Figure(figsize=(3.3 * n_cols, 2.7 * n_rows + (0.5 if title else 0.0)),
+                 layout="constrained")
+    axes = np.atleast_1d(fig.subplots(n_rows, n_cols, squeeze=False)).reshape(-1)
     styles = dict(generalized="-", no_noise="--", mit=":")
-    for ax, v in zip(axes, variables):
+    single = len(set(df["kind"])) == 1  # one kind of response: a solid line
+    for ax in axes[len(variables):]:
+        ax.remove()
+    for i, (ax, v) in enumerate(zip(axes, variables)):
         sub = df[df["variable"] == v]
+        kinds = list(dict.fromkeys(sub["kind"]))
         for kind, g in sub.groupby("kind", sort=False):
-            ax.plot(g["t"], g["response"], ls=styles.get(kind, "-"), marker=".", ms=3, label=kind)
+            ax.plot(g["t"], g["response"], ls="-" if single else styles.get(kind, "-"),
+                    marker=".", ms=3, label=kind)
         ax.axhline(0.0, color="grey", lw=0.6)
         ax.set_title(_LABELS.get(v, v))
-        ax.set_xlabel("quarters after the shock" if "mit" in set(sub["kind"]) else "date t")
+        ax.set_xlabel("periods after the shock" if "mit" in kinds else "date t")
         ax.set_ylabel(_UNIT_LABELS[sub["unit"].iloc[0]])
-        ax.legend(fontsize=7)
+        if not single and i == 0:
+            ax.legend(fontsize=7)
+    if title:
+        import textwrap
+
+        # about 13 characters of a 10-point title per inch of figure
+        fig.suptitle("\n".join(textwrap.wrap(title, int(13 * 3.3 * n_cols))), fontsize=10)
     return fig
 
 

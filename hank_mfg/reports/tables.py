@@ -19,10 +19,13 @@ import numpy as np
 import pandas as pd
 
 from .. import analysis as an
+from ..analysis.irf import check_mit_arguments
 from ..analysis.policy import quality_verdicts
 from ..metrics.exploitability import as_policy, exploitability
 from ..model.base import AbstractHetAgentModel
+from ..model.economy import AbstractEconomy
 from ..operators.meanfield import MeanField, compile_model
+from ..solvers.continuous import SavingsProblem, stationary_policy_value
 from ..solvers.rollout import Trajectory, policy_values, rollout
 from ..solvers.rspg import Solution
 from ..solvers.equilibrium import EconomyPath, EconomySteadyState
@@ -31,6 +34,7 @@ from ..solvers.transition import TransitionPath
 
 _rollout = eqx.filter_jit(rollout)
 _policy_values = eqx.filter_jit(policy_values)
+_stationary_policy_value = eqx.filter_jit(stationary_policy_value)
 
 __all__ = [
     "simulate", "wealth_distribution", "lorenz_curve", "impulse_responses", "mit_responses",
@@ -43,12 +47,22 @@ __all__ = [
 def resolve(source, policy=None, *, where: str = "report"):
     """``(mf, policy)`` from a Solution, or a model / MeanField plus ``policy``."""
     if isinstance(source, Solution):
+        if isinstance(source.model, AbstractEconomy) or isinstance(source.problem, SavingsProblem):
+            raise TypeError(f"{where}: {type(source.model).__name__} was solved with continuous "
+                            "savings choices; its learned policy beside EGM's is "
+                            "hank_mfg.reports.continuous.policy_comparison(solution), and "
+                            "hank-mfg report writes its tables")
         mf = compile_model(source.model)
         return mf, as_policy(source.policy if policy is None else policy, mf)
     if isinstance(source, MeanField):
         mf = source
     elif isinstance(source, AbstractHetAgentModel):
         mf = compile_model(source)
+    elif isinstance(source, AbstractEconomy):
+        raise TypeError(f"{where}: {type(source).__name__} is an economy, whose households "
+                        "choose savings continuously: give its steady state "
+                        "(hm.steady_state(model)) or a transition path with "
+                        "return_distribution=True (with model=)")
     else:
         raise TypeError(f"{where}: expected a Solution, a model or a MeanField; "
                         f"got {type(source).__name__}")
@@ -166,6 +180,9 @@ def wealth_distribution(source, policy=None, *, model=None, dates=None, key=None
         p75, p90, p99, gini, top10_share, top1_share, bottom50_share, at_limit``. Quantiles are
         grid points ``min{a_i : F_i >= q}``; shares split the straddling atom; Gini is exact for
         atoms (definitions in :mod:`hank_mfg.analysis.distribution` and docs/validation.md).
+        A group with households at negative wealth (a borrowing limit below zero, e.g.
+        Huggett's) has NaN Gini and shares: shares of total wealth are defined for nonnegative
+        wealth only (with debtors they can exceed one); a ``UserWarning`` says which groups.
     """
     a, e, items = _distributions(source, policy, model, dates, key, n_paths, "wealth_distribution")
     rows = []
@@ -180,7 +197,26 @@ def wealth_distribution(source, policy=None, *, model=None, dates=None, key=None
                 si = jax.tree_util.tree_map(lambda x: x[i], sb)
                 rows.append(dict(labels, group=f"e{i}", income=float(e[i]),
                                  population=float(si.mass), **_stat_row(si)))
-    return pd.DataFrame(rows)
+    df = pd.DataFrame(rows)
+    _note_negative_wealth(df, a, "wealth_distribution")
+    return df
+
+
+def _note_negative_wealth(df: pd.DataFrame, a_grid, where: str) -> None:
+    """Warn that the Gini and the shares of the groups with debtors are NaN, and why."""
+    if float(np.asarray(a_grid)[0]) >= 0.0:
+        return
+    undefined = df[df["gini"].isna() & (df["population"] > 0)]
+    if len(undefined):
+        import warnings
+
+        groups = ", ".join(dict.fromkeys(undefined["group"]))
+        warnings.warn(
+            f"{where}: gini, top10_share, top1_share and bottom50_share are NaN for {groups}: "
+            f"these households hold negative wealth (borrowing limit {float(a_grid[0]):.6g}), "
+            "and shares of total wealth are defined for nonnegative wealth only (with debtors "
+            "they can exceed one); mean, quantiles and at_limit are unaffected",
+            UserWarning, stacklevel=3)
 
 
 def lorenz_curve(source, policy=None, *, model=None, date=None, key=None) -> pd.DataFrame:
@@ -273,7 +309,11 @@ def mit_responses(transition_path, steady_state) -> pd.DataFrame:
         >>> ss = hm.steady_state(OneAssetHANK())
         >>> path = hm.transition_path(OneAssetHANK(), shocks={"rstar": -0.0025 * 0.61 ** np.arange(300)}, steady_state=ss)
         >>> hm.mit_responses(path, ss).query("t == 0")
+
+    Raises:
+        TypeError: the arguments are not a transition path and its steady state.
     """
+    check_mit_arguments(transition_path, steady_state, "mit_responses")
     levels, resp = an.mit_deviations(transition_path, steady_state)
     base = {k: steady_state.values.get(k, 0.0) for k in levels}
     return _irf_frame(base, levels, resp, "mit", an.response_units(steady_state))
@@ -354,8 +394,13 @@ def policy_table(source, policy=None, *, model=None, date: int = 0, history=None
     Args:
         source: :class:`~hank_mfg.SteadyState` (with ``model=``; stationary: ``date`` is missing,
             ``<NA>`` in an integer column; the value comes from
-            :func:`hank_mfg.analysis.stationary_value`), or a Solution / model +
-            ``policy`` (a learned policy: its table after the history ``o_0..o_date``).
+            :func:`hank_mfg.analysis.stationary_value`); an economy's
+            :class:`~hank_mfg.EconomySteadyState` (its own model; cash on hand from the
+            model's budget at the steady-state aggregates, ``expected_action`` = next wealth,
+            ``reward = u(c) - v(n)``, an ``hours`` column with a labour choice); an economy
+            (:class:`~hank_mfg.AbstractEconomy`, no ``policy``: its steady state, solved here
+            in float64 by :func:`hank_mfg.steady_state`); or a Solution / model + ``policy``
+            (a learned policy: its table after the history ``o_0..o_date``).
         date: the date ``t``. history: for learned policies, a :class:`~hank_mfg.Trajectory`
             (one path; prices and values are taken from it), an observation array
             ``(>= date+1, n_obs)`` (then ``r=, w=`` unless the observation is the default
@@ -371,8 +416,49 @@ def policy_table(source, policy=None, *, model=None, date: int = 0, history=None
         share of cash on hand above the borrowing limit; ``expected_action`` = mean action value:
         the same share for ``action_kind="share"``, next wealth for ``"savings"``; ``reward`` =
         expected period reward). ``date`` is an integer column.
+
+    Raises:
+        TypeError: a source of another kind (the message says which it takes), an economy
+            with a ``policy``, or a continuous-choice Solution (its table is
+            ``hank_mfg.reports.continuous.policy_comparison``).
+
+    Example:
+        >>> ss = hm.steady_state(OneAssetHANK(n_wealth=50, n_income=3))
+        >>> hm.policy_table(ss).query("income_state == 0")[["wealth", "consumption", "hours"]]
     """
-    if isinstance(source, SteadyState):
+    if isinstance(source, AbstractEconomy):
+        if policy is not None:
+            raise TypeError(f"policy_table: {type(source).__name__} is an economy, whose "
+                            "households choose savings continuously: its policy is its steady "
+                            "state's (give no policy=), or a continuous Solution's "
+                            "(hank_mfg.reports.continuous.policy_comparison)")
+        from ..solvers.steady_state import steady_state as solve_steady_state
+
+        source = solve_steady_state(source)
+    extra = {}
+    if isinstance(source, EconomySteadyState):
+        model = source.model if model is None else model
+        a = jnp.asarray(model.a_grid, dtype=float)
+        e = jnp.asarray(model.e_grid, dtype=float)
+        c, ap = jnp.asarray(source.c_policy), jnp.asarray(source.a_policy)
+        labour = bool(model.endogenous_labour) and source.n_policy is not None
+        n = jnp.asarray(source.n_policy) if labour else jnp.ones_like(c)
+        m = model.budget(source.values).cash_on_hand(a, n)
+        room = m - a[0]
+        share = jnp.where(room > 0, c / jnp.where(room > 0, room, 1.0), 1.0)
+        if value:
+            V, it, err = _stationary_policy_value(model, c, ap, n if labour else None)
+            if not float(err) <= 1e-10:
+                raise RuntimeError(f"policy_table: value iteration did not converge after "
+                                   f"{int(it)} iterations; relative change {float(err):.6g}")
+        else:
+            V = jnp.full(c.shape, jnp.nan)
+        tabs = dict(cash=m, consumption=c, savings=ap, share=share, expected_action=ap,
+                    reward=model.utility(c) - model.labour_disutility(n), value=V)
+        if labour:
+            extra = dict(hours=n)
+        d = None
+    elif isinstance(source, SteadyState):
         if model is None:
             raise ValueError("policy_table: a SteadyState needs model=")
         a = jnp.asarray(model.a_grid, dtype=float)
@@ -405,6 +491,7 @@ def policy_table(source, policy=None, *, model=None, date: int = 0, history=None
                      income_state=np.tile(np.arange(n_e), n_a),
                      income=np.tile(np.asarray(e, float), n_a), date=_dates(d, n_a * n_e),
                      on_grid=True)
+    tabs.update(extra)
     cols = {k: np.asarray(v, dtype=float).reshape(-1) for k, v in tabs.items()}
     df = pd.DataFrame(dict(grid_rows, **cols))
     if wealth is not None:

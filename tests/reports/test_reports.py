@@ -192,7 +192,9 @@ def test_report_cli_end_to_end(tmp_path):
     assert v["value"].iloc[-1] == pytest.approx(q["relative_exploitability"].iloc[0], rel=1e-12)
     warned = [line for line in (getattr(res, "stderr", "") or res.output).splitlines()
               if line.startswith("warning: ")]
-    assert warned == [f"warning: solution not converged or of poor quality: {m}"
+    remedy = (f"; remedy: train longer: rerun the hank-mfg solve command of {run} with a "
+              "larger --iterations and --resume (solve prints it), then report again")
+    assert warned == [f"warning: solution not converged or of poor quality: {m}{remedy}"
                       for m in v.loc[~v["passed"], "message"]]
     pf = hm.read_table(os.path.join(rep, "policy_functions.csv"))
     assert pf["date"].dtype == np.int64 and sorted(set(pf["date"])) == [0, 4, 6]
