@@ -34,6 +34,14 @@ __all__ = [
 
 def _problem_policy(solution_or_problem, policy=None):
     if policy is None:
+        if not (hasattr(solution_or_problem, "compiled")
+                and hasattr(solution_or_problem, "policy")):
+            raise TypeError(
+                "expected a Solution of hm.solve(..., config=hm.RSPGConfig.continuous()) (or a "
+                "SavingsProblem with policy=); got a "
+                f"{type(solution_or_problem).__name__} — a steady state or a transition path "
+                "has no learned policy: compare the learned responses with "
+                "hm.transition_path(model, shocks=..., steady_state=ss) instead")
         return solution_or_problem.compiled(), solution_or_problem.policy
     return solution_or_problem, policy
 

@@ -73,6 +73,11 @@ def test_mit_responses_of_a_steady_state_is_a_type_error(hank):
                                         r"expected a perfect-foresight path.*got "
                                         r"EconomySteadyState and EconomySteadyState"):
         hm.mit_responses(ss, ss)
+    for call in (lambda: hm.learned_irf(ss, {"rstar": 1e-4}),
+                 lambda: hm.ergodic_moments(ss)):
+        with pytest.raises(TypeError, match=r"expected a Solution of hm.solve.*got a "
+                                            r"EconomySteadyState"):
+            call()
 
 
 def test_wealth_statistics_with_debtors_are_nan_with_a_warning(huggett):
