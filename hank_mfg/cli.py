@@ -435,6 +435,7 @@ def solve(
     from .loading import load_model_class
     from .model.economy import AbstractEconomy
     from .solvers.rspg import CHOICES
+    from .solvers.rspg import CheckpointError
     from .solvers.rspg import solve as run_solve
 
     if compilation_cache:
@@ -528,8 +529,8 @@ def solve(
             sol = run_solve(m, method, config, checkpoint_dir=out, resume=resume,
                             progress=progress, started=process_started())
         except Exception as err:
-            if resume and _raised_reading_checkpoint(err):
-                fail(_unreadable_checkpoint_message(out, err))
+            if resume and isinstance(err, CheckpointError):
+                fail(_unreadable_checkpoint_message(out, err.__cause__ or err))
             if isinstance(err, (ValueError, FloatingPointError)):
                 fail(str(err))
             raise
@@ -634,18 +635,6 @@ def _unreadable_run_state(out: str) -> Optional[str]:
             "start it over with --overwrite (replaces the run there)")
 
 
-def _raised_reading_checkpoint(err: BaseException) -> bool:
-    """Whether ``err`` was raised while a checkpoint's leaves were read (equinox's
-    deserialisation inside the solver's checkpoint loader)."""
-    tb = err.__traceback__
-    while tb is not None:
-        code = tb.tb_frame.f_code
-        if code.co_name == "_load_checkpoint" or "_serialis" in os.path.basename(code.co_filename):
-            return True
-        tb = tb.tb_next
-    return False
-
-
 def _unreadable_checkpoint_message(out: str, err: BaseException) -> str:
     first = " ".join(str(err).split())[:160]
     return (f"--resume: {os.path.join(out, 'checkpoint.eqx')} is unreadable (truncated or "
@@ -719,6 +708,7 @@ def report(
         hank-mfg report runs/ks --shock 0.01 --out runs/ks_report
     """
     from .reports import write_report
+    from .solvers.rspg import CheckpointError
 
     if n_paths < 1:
         fail(f"--n-paths must be a positive integer; got {n_paths}")
@@ -728,7 +718,7 @@ def report(
         written = write_report(run_dir, out, n_paths=n_paths, seed=seed, shock=shock,
                                compare=compare, ergodic_T=ergodic_T)
     except Exception as err:
-        if _raised_reading_checkpoint(err):
+        if isinstance(err, CheckpointError):
             fail(f"the checkpoint of {run_dir} (or of --compare) is unreadable (truncated or "
                  f"corrupted: {type(err).__name__}); solve the run again with --overwrite")
         if isinstance(err, (FileNotFoundError, ValueError, FloatingPointError, RuntimeError)):

@@ -19,7 +19,7 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
 from ..model.base import AbstractHetAgentModel
-from ..operators.meanfield import AggregateState, MeanField, lottery_weights
+from ..operators.meanfield import AggregateState, MeanField
 from ..policies.networks import AbstractPolicy
 from ..solvers.continuous import stationary_policy_value
 from ..solvers.rollout import replay_tables

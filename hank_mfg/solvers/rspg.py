@@ -482,10 +482,22 @@ def checkpoint_mismatch(state: dict, meta: dict) -> dict:
     return diff
 
 
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be read (truncated or corrupted files)."""
+
+
 def _load_checkpoint(directory, params, opt_state):
-    with open(os.path.join(directory, _STATE)) as f:
-        state = json.load(f)
-    params, opt_state = eqx.tree_deserialise_leaves(os.path.join(directory, _CKPT), (params, opt_state))
+    try:
+        with open(os.path.join(directory, _STATE)) as f:
+            state = json.load(f)
+        params, opt_state = eqx.tree_deserialise_leaves(os.path.join(directory, _CKPT),
+                                                        (params, opt_state))
+    except Exception as err:  # any failure to read the files: they are damaged
+        first = " ".join(str(err).split())[:160]
+        raise CheckpointError(
+            f"the checkpoint in {directory} is unreadable (truncated or corrupted: "
+            f"{type(err).__name__}{': ' + first if first else ''}); start the run over "
+            "(without resume)") from err
     return params, opt_state, state
 
 
