@@ -81,6 +81,7 @@ def _run_economy_tutorial(upto=None):
     return blocks, ns
 
 
+@pytest.mark.slow  # 35 s from a cold compilation cache; the default suite has a time budget
 def test_economy_tutorial_runs_and_prints_what_it_shows():
     """The declaration, steady state, monetary shock and calibration of the economy tutorial,
     each block's printout against the output the page shows (the RSPG block: the slow test)."""

@@ -13,6 +13,8 @@ import sys
 import venv
 import zipfile
 
+import pytest
+
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
@@ -116,7 +118,8 @@ def _venv_with_wheel(tmp_path, wheel) -> tuple[str, str]:
     return python, purelib
 
 
-def test_the_wheel_ships_the_models_inside_the_namespace(tmp_path):  # about 13 s on 2 cores
+@pytest.mark.slow  # builds a wheel and a virtual environment: 13-19 s on 2 cores
+def test_the_wheel_ships_the_models_inside_the_namespace(tmp_path):
     wheel = _wheel(tmp_path)
     with zipfile.ZipFile(wheel) as z:
         files = set(z.namelist())

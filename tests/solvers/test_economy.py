@@ -19,9 +19,13 @@ from models.krusell_smith import KrusellSmith
 T = 40
 
 
+HANK_SMALL = dict(n_wealth=30, n_income=3, wealth_max=50.0)
+RSTAR_CUT = {"rstar": -0.0025 * 0.61 ** np.arange(T)}
+
+
 @pytest.fixture(scope="module")
 def hank():
-    model = OneAssetHANK(n_wealth=30, n_income=3, wealth_max=50.0)
+    model = OneAssetHANK(**HANK_SMALL)
     return model, hm.steady_state(model)
 
 
@@ -263,3 +267,78 @@ def test_who_responds_adds_up_and_news_matches_its_transition(hank, hank_path):
                                rtol=1e-9)
     np.testing.assert_allclose(table["pi"][1], 1e4 * float(news["pi"][0]), rtol=1e-9)
     assert 0 < table["C"][1] < table["C"][0]  # a cut three quarters ahead moves C less today
+
+
+# ---- a steady state passed with a model; far starting guesses ------------------------------
+def test_a_rule_change_reuses_the_steady_state_and_solves_the_model_passed(hank):
+    """phi leaves the steady state unchanged (pi = 0), so phi = 3 may reuse phi = 1.5's: the
+    path must be phi = 3's (the one solved from phi = 3's own steady state), not phi = 1.5's."""
+    model, ss = hank
+    tight = OneAssetHANK(**HANK_SMALL, phi=3.0)
+    reused = hm.transition_path(tight, shocks=RSTAR_CUT, steady_state=ss)
+    own = hm.transition_path(tight, shocks=RSTAR_CUT, steady_state=hm.steady_state(tight))
+    base = hm.transition_path(model, shocks=RSTAR_CUT, steady_state=ss)
+    for name in ("pi", "Y", "r", "i"):
+        np.testing.assert_allclose(reused[name], own[name], rtol=0, atol=1e-11)
+    # the Taylor rule of the model passed holds along the path
+    np.testing.assert_allclose(reused["i"], reused["rstar"] + 3.0 * reused["pi"], atol=1e-14)
+    # and the answer differs from phi = 1.5's: a tighter rule halves inflation's response
+    ratio = float(reused["pi"][0] / base["pi"][0])
+    assert 0.3 < ratio < 0.7, ratio
+
+
+@pytest.mark.parametrize("kw, differs", [
+    (dict(n_wealth=25), r"wealth grid \(shape \(30,\) in the steady state, \(25,\) in the model\)"),
+    (dict(income_sd=0.6), "income levels"),
+    (dict(B=6.0), r"residual asset_mkt = -0\.4.*B \(5\.6 there, 6 here\)"),
+    (dict(eis=1.0), r"residual asset_mkt.*eis \(0\.5 there, 1 here\)"),
+])
+def test_a_steady_state_of_another_economy_is_refused_naming_what_differs(hank, kw, differs):
+    _, ss = hank
+    other = OneAssetHANK(**{**HANK_SMALL, **kw})
+    with pytest.raises(ValueError, match="transition_path: the steady state .*" + differs):
+        hm.transition_path(other, shocks=RSTAR_CUT, steady_state=ss)
+    with pytest.raises(ValueError, match="savings_problem: the steady state"):
+        hm.savings_problem(other, ss)
+
+
+def test_a_non_finite_shock_path_is_refused_before_solving(hank):
+    model, ss = hank
+    bad = -0.0025 * 0.61 ** np.arange(T)
+    bad[7] = np.nan
+    with pytest.raises(ValueError, match=r"transition_path.shocks: the paths of \['rstar'\] are "
+                                         "not finite"):
+        hm.transition_path(model, shocks={"rstar": bad}, steady_state=ss)
+
+
+@pytest.mark.parametrize("beta", [0.95, 0.9, 0.999])
+def test_hank_steady_state_from_far_starting_guesses(hank, beta):
+    """beta and vphi are starting guesses: far ones (beta 0.9 has every household at the
+    borrowing limit; 0.999 is outside beta (1 + r) < 1 and is moved inside) give the same
+    equilibrium, and no trial leaves the domain."""
+    _, ss = hank
+    far = hm.steady_state(OneAssetHANK(**HANK_SMALL, beta=beta))
+    np.testing.assert_allclose(far["beta"], ss["beta"], rtol=1e-9)
+    np.testing.assert_allclose(far["vphi"], ss["vphi"], rtol=1e-8)
+    assert max(abs(float(far.residuals[t])) for t in ("asset_mkt", "labor_mkt")) < 1e-9
+
+
+def test_calibration_over_a_wide_bracket_keeps_every_trial_in_the_domain():
+    """B over (1, 20): the trials' neighbouring solutions are poor starts for the next; every
+    trial still solves and the target is met."""
+    cal = hm.calibrate(OneAssetHANK(n_wealth=30, n_income=3), targets={"gini": 0.6},
+                       free={"B": (1.0, 20.0)})
+    assert cal.diagnostics["success"], cal.diagnostics["message"]
+    assert abs(cal.moments["gini"] - 0.6) < 1e-6
+    assert 1.0 < cal.params["B"] < 20.0
+
+
+def test_a_calibration_trial_without_a_steady_state_is_named_with_what_to_try():
+    """B = 200 exceeds the most the wealth grid (top 50) can hold: that trial has no steady
+    state, and the error says which trial and what to try."""
+    with pytest.raises(RuntimeError, match=r"calibrate: the steady state of OneAssetHANK at the "
+                                           r"trial B = 200 failed: steady_state: the root find "
+                                           r"for \(beta, vphi\).*Narrow the free parameters' "
+                                           r"bounds \(B in \(1, 200\)\)"):
+        hm.calibrate(OneAssetHANK(**HANK_SMALL), targets={"gini": 0.6}, free={"B": (1.0, 200.0)},
+                     steady_state_kwargs={"maxiter": 15})
