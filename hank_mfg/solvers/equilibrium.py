@@ -8,8 +8,8 @@ and their stationary distribution gives ``A, C, N``; the targets are the named r
 unknown with a bracket: Brent's method (SciPy); otherwise Newton's method with Broyden updates
 and backtracking, in coordinates that keep every unknown in its declared domain
 (:meth:`~hank_mfg.model.economy.AbstractEconomy.steady_state_bounds`, :mod:`.roots`), so
-that no trial leaves the region where the model is defined. Every evaluation is one jitted call (compiled once per economy), warm-started from
-the previous one.
+that no trial leaves the region where the model is defined. Every evaluation is one jitted call
+(compiled once per economy), warm-started from the previous successful one.
 
 **Transition.** Given shock paths on exogenous aggregates (additive deviations from the steady
 state, known at date 0, zero after the path), Newton's method on the paths of the transition
