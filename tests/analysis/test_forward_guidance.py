@@ -9,7 +9,7 @@ import hank_mfg as hm
 from hank_mfg.analysis.economy import representative_agent_responses, representative_consumption
 from models.hank import OneAssetHANK
 
-T = 60
+T = 40  # as tests/solvers/test_economy.py: the same compiled Jacobian (persistent cache)
 
 
 @pytest.fixture(scope="module")
@@ -100,6 +100,7 @@ def test_representative_agent_economy_is_the_textbook_new_keynesian_model(hank, 
     np.testing.assert_allclose(ra["N"][0], ra["L"][0], atol=1e-12)
 
 
+@pytest.mark.slow  # 15-40 s of compilation; the default suite has a time budget
 def test_with_rigid_prices_the_representative_agent_shows_the_puzzle():
     """kappa -> 0: no inflation, the real rate is the rule's rstar, and the impact response of
     consumption to a one-quarter cut is -eis dr/(1 + r) whatever k is; the heterogeneous
@@ -139,6 +140,7 @@ def test_forward_guidance_table_columns_and_the_given_rates(hank):
     assert len(fig.axes) == 2
 
 
+@pytest.mark.slow  # 15-40 s of compilation; the default suite has a time budget
 def test_representative_agent_of_a_bond_economy_without_labour():
     """Huggett: no labour choice, the endowment shock; the bond market A = 0 makes the
     representative household consume its endowment, C = e^z, at every date."""
