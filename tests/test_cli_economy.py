@@ -136,6 +136,7 @@ def test_shock_options_fail_before_solving(args, match):
     assert len(err.splitlines()) == 1 and re.search(match, err), err
 
 
+@pytest.mark.slow  # a 300-quarter HANK transition from the command line: 30 s cold
 def test_hank_shock_figure_shows_the_quarters_where_the_responses_live(tmp_path):
     import struct
 

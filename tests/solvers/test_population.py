@@ -30,7 +30,8 @@ def _gap(mf, policy, eps, n_agents, n_keys=16):
 
 
 @pytest.mark.parametrize("make", [
-    pytest.param(lambda: LinearQuadratic(n_states=31, horizon=8), id="linear_quadratic"),
+    pytest.param(lambda: LinearQuadratic(n_states=31, horizon=8), id="linear_quadratic",
+                 marks=pytest.mark.slow),
     pytest.param(lambda: BeachBar(n_states=41, horizon=8), id="beach_bar", marks=pytest.mark.slow)])
 def test_sampled_distribution_gap_shrinks_like_one_over_sqrt_n(make):
     """Quadrupling the population halves the gap; 16x divides it by 4 (within 20%)."""

@@ -46,7 +46,8 @@ class _NoExactOperators(GameMeanField):
 
 
 @pytest.mark.parametrize("method", [pytest.param("ippo", marks=pytest.mark.slow),
-                                    pytest.param("rippo", marks=pytest.mark.slow), "m-omd"])
+                                    pytest.param("rippo", marks=pytest.mark.slow),
+                                    pytest.param("m-omd", marks=pytest.mark.slow)])
 def test_learners_train_on_sampled_agents_only(method):
     game = LinearQuadratic(**SMALL)
     config = RLConfig(**FAST)
