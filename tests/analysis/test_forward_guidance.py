@@ -84,6 +84,7 @@ def _textbook_nk(model, ss, k, size=-0.0025, n=T):
     return c, pi, dr_pi @ pi + dr_0
 
 
+@pytest.mark.slow  # 20-25 s of compilation from a cold cache; the default suite has a time budget
 @pytest.mark.parametrize("k", [0, 3, 7])
 def test_representative_agent_economy_is_the_textbook_new_keynesian_model(hank, k):
     _, ss = hank
@@ -118,6 +119,7 @@ def test_with_rigid_prices_the_representative_agent_shows_the_puzzle():
     assert c.loc[8, "relative"] < c.loc[4, "relative"] < 1.0
 
 
+@pytest.mark.slow  # 20-25 s of compilation from a cold cache; the default suite has a time budget
 def test_forward_guidance_table_columns_and_the_given_rates(hank):
     model, ss = hank
     horizons = (0, 2, 5)
