@@ -18,14 +18,18 @@ distribution) or income states.
 
 from __future__ import annotations
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
-from ..model.economy import HOUSEHOLD_OUTPUTS, Variables
+from ..model.economy import HOUSEHOLD_OUTPUTS
 from ..solvers.egm import in_float64
-from ..solvers.equilibrium import EconomySteadyState, economy_jacobian, economy_transition
+from ..solvers.equilibrium import (
+    EconomySteadyState, economy_jacobian, economy_transition, path_inputs, path_variables,
+    stack_targets,
+)
 from .irf import mit_deviations, response_units
 
 __all__ = ["consumption_response_by_group", "group_consumption_response", "news_responses",
@@ -90,13 +94,8 @@ def _representative_block(model, ss_values, base, U, exog, T):
     As in :func:`hank_mfg.solvers.equilibrium.economy_transition`, the aggregates are computed on
     dates ``0..T`` with everything back at the steady state at ``T``, so that a rate set at
     ``T - 1`` and paid at ``T`` reaches the household."""
-    ext = lambda x, k: jnp.concatenate([x, jnp.full((1,), ss_values[k], x.dtype)])  # noqa: E731
-    values = {**{k: ext(x, k) for k, x in exog.items()},
-              **{u: ext(x, u) for u, x in zip(model.transition_unknowns, U)}}
-    v = Variables(values, ss=ss_values)
-    model.aggregates(v)
-    inputs = {k: jnp.broadcast_to(v[k], (T + 1,)) for k in model.household_inputs}
-    b = jax.vmap(model.budget)(inputs)
+    v = path_variables(model, ss_values, exog, U, T)
+    b = jax.vmap(model.budget)(path_inputs(model, v, T))
     pi_e = base["pi_e"]
     R = jnp.broadcast_to(b.R, (T + 1,))
     y = jnp.broadcast_to(b.y, (T + 1,) + pi_e.shape) @ pi_e
@@ -120,9 +119,7 @@ def _representative_block(model, ss_values, base, U, exog, T):
     _, dA = jax.lax.scan(step, jnp.zeros((), dtype=flow.dtype), flow)
     for name, d in zip(HOUSEHOLD_OUTPUTS, (dA, dC, dN)):
         v[name] = base[name] + d
-    res = model.residuals(v)
-    targets = jnp.stack([jnp.broadcast_to(res[t], (T + 1,))[:T]
-                         for t in model.transition_targets]).reshape(-1)
+    targets = stack_targets(model, model.residuals(v), T).reshape(-1)
     out = {k: jnp.broadcast_to(x, (T + 1,))[:T] for k, x in v.as_dict().items()
            if k in ss_values}
     return out, targets
@@ -166,6 +163,14 @@ def representative_agent_responses(steady_state: EconomySteadyState,
         raise ValueError(f"representative_agent_responses.shocks must name exogenous aggregates "
                          f"of {type(m).__name__} {tuple(m.exogenous)}; got {sorted(shocks)}")
     dZ = {k: jnp.atleast_2d(jnp.asarray(x, dtype=float)) for k, x in shocks.items()}
+    return _representative_jit(steady_state, dZ)
+
+
+@eqx.filter_jit
+def _representative_jit(steady_state, dZ):
+    """:func:`representative_agent_responses` after its checks (one compiled program per
+    economy and shape)."""
+    m = steady_state.model
     n, T = next(iter(dZ.values())).shape
     base = _representative_setup(steady_state)
     vals = {k: jnp.asarray(x, dtype=float) for k, x in steady_state.values.items()}

@@ -401,7 +401,7 @@ def with_economy(steady_state: EconomySteadyState, model: AbstractEconomy) -> Ec
 # ---------------------------------------------------------------------------------------------
 # transition
 # ---------------------------------------------------------------------------------------------
-def _path_variables(model, ss_values, exog, U, T):
+def path_variables(model, ss_values, exog, U, T):
     """Aggregates on dates ``0..T``: the path of length ``T`` plus one date at which unknowns
     and exogenous variables are back at the steady state. The extra date gives the households'
     budget after the path (a rate set at ``T - 1`` and paid at ``T``, say), so that the last
@@ -414,12 +414,12 @@ def _path_variables(model, ss_values, exog, U, T):
     return v
 
 
-def _inputs(model, v, T):
+def path_inputs(model, v, T):
     """Household inputs on dates ``0..T`` (``T + 1`` values each)."""
     return {k: jnp.broadcast_to(v[k], (T + 1,)) for k in model.household_inputs}
 
 
-def _stack_targets(model, res, T):
+def stack_targets(model, res, T):
     return jnp.stack([jnp.broadcast_to(res[t], (T + 1,))[:T] for t in model.transition_targets])
 
 
@@ -440,11 +440,11 @@ def _jacobian_core(model, ss, T, interp):
     U0 = _unknowns_ss(model, vals, T)
 
     def linear_targets(U, exog):
-        v = _path_variables(model, vals, exog, U, T)
-        x = _inputs(model, v, T)
+        v = path_variables(model, vals, exog, U, T)
+        x = path_inputs(model, v, T)
         for o in HOUSEHOLD_OUTPUTS:
             v[o] = vals[o] + sum(J[o][k] @ (x[k] - x_ss[k]) for k in x_ss)
-        return _stack_targets(model, model.residuals(v), T).reshape(-1)
+        return stack_targets(model, model.residuals(v), T).reshape(-1)
 
     G_U, G_Z = jax.jacfwd(linear_targets, argnums=(0, 1))(U0, exog0)
     return {"unknowns": G_U.reshape(U0.size, U0.size), **G_Z}
@@ -474,12 +474,12 @@ def economy_jacobian(steady_state: EconomySteadyState, T: int, interp: str = "li
 
 
 def _evaluate_path(model, ss, exog, U, T, interp):
-    v = _path_variables(model, ss.values, exog, U, T)
-    budgets = jax.vmap(model.budget)(_inputs(model, v, T))
+    v = path_variables(model, ss.values, exog, U, T)
+    budgets = jax.vmap(model.budget)(path_inputs(model, v, T))
     hp = household_block_path(model, budgets, ss.Va, ss.mu, interp)
     v["A"], v["C"], v["N"] = hp.A, hp.C, hp.N
     res = model.residuals(v)
-    return _stack_targets(model, res, T), v, res, hp
+    return stack_targets(model, res, T), v, res, hp
 
 
 def _solve_core(model, ss, exog, shocks, tol, maxiter, interp, G, want_paths: bool):
