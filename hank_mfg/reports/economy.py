@@ -50,9 +50,13 @@ def distribution_table(steady_state, model=None) -> pd.DataFrame:
         steady_state: an economy's :class:`~hank_mfg.EconomySteadyState`, or a capital
             economy's :class:`~hank_mfg.SteadyState` with ``model=`` (for the grids).
     """
-    if isinstance(steady_state, EconomySteadyState):
-        model = steady_state.model if model is None else model
-    if model is None:
+    if model is not None:  # the model given must be the steady state's
+        from ..solvers.steady_state import model_of_steady_state
+
+        model = model_of_steady_state("distribution_table", model, steady_state)
+    elif isinstance(steady_state, EconomySteadyState):
+        model = steady_state.model
+    else:
         raise ValueError("distribution_table: a SteadyState needs model= (for the grids)")
     a = np.asarray(model.a_grid, dtype=float)
     e = np.asarray(model.e_grid, dtype=float)

@@ -437,7 +437,12 @@ def policy_table(source, policy=None, *, model=None, date: int = 0, history=None
         source = solve_steady_state(source)
     extra = {}
     if isinstance(source, EconomySteadyState):
-        model = source.model if model is None else model
+        if model is None:
+            model = source.model
+        else:  # the model given must be the steady state's
+            from ..solvers.steady_state import model_of_steady_state
+
+            model = model_of_steady_state("policy_table", model, source)
         a = jnp.asarray(model.a_grid, dtype=float)
         e = jnp.asarray(model.e_grid, dtype=float)
         c, ap = jnp.asarray(source.c_policy), jnp.asarray(source.a_policy)

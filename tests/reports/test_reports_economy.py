@@ -60,6 +60,17 @@ def test_policy_table_of_an_economy_model_solves_its_steady_state(huggett):
         hm.policy_table(model, policy=np.ones((60, 5)) / 5)
 
 
+def test_tables_refuse_a_model_that_is_not_the_steady_states(hank):
+    model, ss = hank
+    other = OneAssetHANK(**{**HANK, "B": 6.0})
+    for call in (hm.policy_table, hm.distribution_table):
+        with pytest.raises(ValueError, match=r"the steady state is not a steady state of this "
+                                             r"OneAssetHANK.*B \(5\.6 there, 6 here\)"):
+            call(ss, model=other)
+    # the model it was solved from (its beta, vphi only guesses) is accepted
+    assert len(hm.distribution_table(ss, model=model)) == model.n_states
+
+
 def test_distribution_table_is_exported():
     import hank_mfg.reports
 
