@@ -614,7 +614,6 @@ def _unreadable_run_state(out: str) -> Optional[str]:
     """Why ``out/state.json`` cannot be resumed from (unreadable, not a run's state, or no
     ``checkpoint.eqx`` beside it), or ``None``."""
     import json
-    import os
 
     path = os.path.join(out, "state.json")
     try:
