@@ -1,9 +1,12 @@
 """Compiled mean-field operators (push-forward, adjoint expectation, rewards)."""
 
-from .meanfield import (
-    AggregateState, GridLocator, Lottery, MeanField, compile_model, grid_locator, lottery_weights,
-)
-from .game import AnyMeanField, GameAggregate, GameMeanField, Outcomes, compile_game
+from .core import AbstractMeanField, Outcomes, check_policy_table
+from .lottery import GridLocator, Lottery, expect, grid_locator, lottery_weights, push_forward
+from .meanfield import AggregateState, MeanField, compile_economy
+from .game import GameAggregate, GameMeanField, compile_game
+from .compile import AnyMeanField, compile_model
 
-__all__ = ["AggregateState", "GridLocator", "Lottery", "MeanField", "compile_model", "grid_locator",
-           "lottery_weights", "AnyMeanField", "GameAggregate", "GameMeanField", "Outcomes", "compile_game"]
+__all__ = ["AbstractMeanField", "AggregateState", "AnyMeanField", "GameAggregate", "GameMeanField",
+           "GridLocator", "Lottery", "MeanField", "Outcomes", "check_policy_table", "compile_economy",
+           "compile_game", "compile_model", "expect", "grid_locator", "lottery_weights",
+           "push_forward"]

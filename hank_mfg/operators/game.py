@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import equinox as eqx
 import jax.numpy as jnp
-from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
+from jaxtyping import Array, Bool, Float, PRNGKeyArray
 
 from ..model.game import AbstractFiniteMFG
-from .meanfield import MeanField, check_policy_table
+from .core import AbstractMeanField, Outcomes, check_policy_table
 
-__all__ = ["AnyMeanField", "GameAggregate", "GameMeanField", "Outcomes", "compile_game"]
+__all__ = ["GameAggregate", "GameMeanField", "compile_game"]
 
 
 class GameAggregate(eqx.Module):
@@ -31,14 +31,7 @@ class GameAggregate(eqx.Module):
     t: Array
 
 
-class Outcomes(eqx.Module):
-    """Next states ``idx[s, a, j]`` with probabilities ``prob[s, a, j]`` (summing to one over ``j``)."""
-
-    idx: Int[Array, "n_s n_a J"]
-    prob: Float[Array, "n_s n_a J"]
-
-
-class GameMeanField(eqx.Module):
+class GameMeanField(AbstractMeanField):
     """Exact mean-field operators of a finite-state game (built by :func:`hank_mfg.compile_model`).
 
     Attributes:
@@ -125,7 +118,7 @@ class GameMeanField(eqx.Module):
     # ---- the operators ---------------------------------------------------------------------------
     def push_forward(self, mu, P, agg: GameAggregate, lot: Outcomes | None = None):
         """``mu'(s') = sum_{s, a, j} mu(s) P[s, a] prob[s, a, j] 1[idx[s, a, j] = s']``."""
-        self._check_policy(P)
+        check_policy_table(P, self.n_states, self.n_actions)
         lot = self.lottery(agg) if lot is None else lot
         mass = (mu[:, None] * P)[..., None] * lot.prob
         return jnp.zeros(self.n_states, mass.dtype).at[lot.idx].add(mass)
@@ -134,11 +127,6 @@ class GameMeanField(eqx.Module):
         """``Q[s, a] = sum_j prob[s, a, j] v(idx[s, a, j])`` (the adjoint's gather)."""
         lot = self.lottery(agg) if lot is None else lot
         return jnp.sum(lot.prob * v[lot.idx], axis=-1)
-
-    def expect(self, v, P, agg: GameAggregate, lot: Outcomes | None = None):
-        """Adjoint of :meth:`push_forward`: ``(E v)(s) = sum_a P[s, a] Q[s, a]``."""
-        self._check_policy(P)
-        return jnp.sum(P * self.expect_actions(v, agg, lot), axis=-1)
 
     # ---- policy inputs ---------------------------------------------------------------------------
     def state_features(self) -> Float[Array, "n_s d"]:
@@ -149,14 +137,7 @@ class GameMeanField(eqx.Module):
         n = self.n_actions
         return (jnp.arange(n, dtype=self.dtype) + 0.5) / n
 
-    def _check_policy(self, P) -> None:
-        check_policy_table(P, self.n_states, self.n_actions)
-
 
 def compile_game(model: AbstractFiniteMFG) -> GameMeanField:
     """The exact mean-field operators of a declared game."""
     return GameMeanField(model=model, dtype=jnp.asarray(0.0).dtype)
-
-
-#: Either kind of compiled mean field (an economy's or a game's): what the solvers accept.
-AnyMeanField = MeanField | GameMeanField

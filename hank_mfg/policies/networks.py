@@ -27,7 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, Int, PRNGKeyArray
 
-from ..operators.game import AnyMeanField
+from ..operators.compile import AnyMeanField
 from .knots import knot_matrix, knot_points
 
 __all__ = [

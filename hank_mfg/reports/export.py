@@ -24,7 +24,7 @@ import pandas as pd
 
 from ..loading import build_model, load_model_class
 from ..model.economy import AbstractEconomy
-from ..operators.meanfield import compile_model
+from ..operators.compile import compile_model
 from ..policies.networks import make_policy
 from ..solvers.continuous import SavingsProblem
 from ..solvers.rspg import RSPGConfig, Solution, load_solution

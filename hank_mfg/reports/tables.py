@@ -24,7 +24,8 @@ from ..analysis.policy import quality_verdicts
 from ..metrics.exploitability import as_policy, exploitability
 from ..model.base import AbstractHetAgentModel
 from ..model.economy import AbstractEconomy
-from ..operators.meanfield import MeanField, compile_model
+from ..operators.compile import compile_model
+from ..operators.meanfield import MeanField
 from ..solvers.continuous import SavingsProblem, stationary_policy_value
 from ..solvers.rollout import Trajectory, policy_values, rollout
 from ..solvers.rspg import Solution

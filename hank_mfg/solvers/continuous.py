@@ -38,10 +38,9 @@ from jaxtyping import Array, Float, PRNGKeyArray
 from ..model.base import AbstractHetAgentModel
 from ..model.economy import AbstractEconomy, Variables
 from ..model.household import Budget
-from ..operators.meanfield import lottery_weights
+from ..operators.lottery import expect, lottery_weights, push_forward
 from ..policies.savings import Forecaster, SavingsPolicy
 from .egm import (
-    _lottery_step,
     constrained_consumption,
     euler_error_table,
     euler_summary,
@@ -107,7 +106,7 @@ def stationary_policy_value(model, c, a_next, n=None, tol: float = 1e-12,
 
     def body(s):
         it, V, _ = s
-        new = u + model.beta * _expect_at(V @ Pi_e.T, lot)
+        new = u + model.beta * expect(V, lot, Pi_e)
         return it + 1, new, jnp.max(jnp.abs(new - V)) / (1.0 + jnp.max(jnp.abs(new)))
 
     V0 = u / (1.0 - model.beta)
@@ -115,18 +114,6 @@ def stationary_policy_value(model, c, a_next, n=None, tol: float = 1e-12,
     return V, it, err
 
 
-def _expect_at(W, lot):
-    """``W`` (``(n_a, n_e)``, a function of next wealth per today's income) at each state's
-    lottery: ``w_lo W[idx] + (1 - w_lo) W[idx + 1]`` column by column."""
-    cols = jnp.arange(W.shape[1])[None, :]
-    return lot.w_lo * W[lot.idx, cols] + (1.0 - lot.w_lo) * W[lot.idx + 1, cols]
-
-
-def _slope_at(W, lot, a_grid):
-    """``d/da'`` of :func:`_expect_at` (zero where the lottery is clipped at a grid end)."""
-    cols = jnp.arange(W.shape[1])[None, :]
-    slope = (W[lot.idx + 1, cols] - W[lot.idx, cols]) / (a_grid[lot.idx + 1] - a_grid[lot.idx])
-    return jnp.where((lot.w_lo > 0) & (lot.w_lo < 1), slope, 0.0)
 
 
 def _bracketed_root(f, lo, hi, steps: int):
@@ -802,7 +789,7 @@ def savings_rollout(problem: SavingsProblem, policy: SavingsPolicy, eps, mu0=Non
         h_new, x, a_next, c, dx, n = out
         record = dict(record, C=jnp.sum(mu * c), A=jnp.sum(mu * a_next))
         lot = lottery_weights(sg(a_next), problem.a_grid)
-        mu_next = sg(_lottery_step(mu, lot, problem.Pi_e))
+        mu_next = sg(push_forward(mu, lot, problem.Pi_e))
         carry = sg(carry)
         return (mu_next, z, h_new, carry), (mu, a_next, c, n, x, dx, sg(obs),
                                             jax.tree_util.tree_map(sg, budget),
@@ -842,9 +829,9 @@ def path_values(problem: SavingsProblem, path: SavingsPath):
         a_next, c, n = xs
         W = V_next @ problem.Pi_e.T
         lot = lottery_weights(a_next, a_grid)
-        V = period_utility(model, c, n) + model.beta * _expect_at(W, lot)
+        V = period_utility(model, c, n) + model.beta * lot.gather(W)
         # the envelope: with hours at their intratemporal optimum, dQ/da' = -u'(c) + beta E V'
-        G = -model.marginal_utility(c) + model.beta * _slope_at(W, lot, a_grid)
+        G = -model.marginal_utility(c) + model.beta * lot.slope(W, a_grid)
         return V, (V, G)
 
     _, (V, G) = jax.lax.scan(body, problem.V_ss, (path.a_next, path.c, path.n), reverse=True)
@@ -1008,8 +995,8 @@ def best_response_value(problem: SavingsProblem, budget: Budget):
         Va_next, V_next = carry
         Va, a_pol, c_pol, n_pol = household_step(model, Va_next, b, arrays=arrays)
         lot = lottery_weights(a_pol, a_grid)
-        V = period_utility(model, c_pol, n_pol) + model.beta * _expect_at(
-            V_next @ problem.Pi_e.T, lot)
+        V = period_utility(model, c_pol, n_pol) + model.beta * expect(V_next, lot,
+                                                                         problem.Pi_e)
         return (Va, V), None
 
     (_, V0), _ = jax.lax.scan(body, (problem.Va_ss, problem.V_ss), budget, reverse=True)

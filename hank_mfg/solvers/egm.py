@@ -32,7 +32,7 @@ from jaxtyping import Array, ArrayLike, Float, Int
 
 from ..model.base import AbstractHetAgentModel
 from ..model.household import AbstractHousehold, Budget
-from ..operators.meanfield import lottery_weights
+from ..operators.lottery import lottery_weights, push_forward
 
 __all__ = [
     "HouseholdSteadyState",
@@ -283,23 +283,13 @@ def policy_push_forward(
     to reuse the lottery across many steps.
     """
     lot = lottery_weights(a_policy, a_grid) if lot is None else lot
-    return _lottery_step(mu, lot, Pi_e)
-
-
-def _lottery_step(mu, lot, Pi_e):
-    """One forward step with a precomputed lottery: scatter along wealth, then ``Pi_e``."""
-    n_a, n_e = mu.shape
-    cols = jnp.broadcast_to(jnp.arange(n_e)[None, :], (n_a, n_e))
-    out = jnp.zeros_like(mu)
-    out = out.at[lot.idx, cols].add(mu * lot.w_lo)
-    out = out.at[lot.idx + 1, cols].add(mu * (1.0 - lot.w_lo))
-    return out @ Pi_e
+    return push_forward(mu, lot, Pi_e)
 
 
 def _stationary_loop(mu0, lot, Pi_e, tol, maxiter, check_every: int = 10):
     """Forward iteration to ``sup|mu_{k+1} - mu_k| < tol``; checks every ``check_every`` steps."""
     def step(mu):
-        return _lottery_step(mu, lot, Pi_e)
+        return push_forward(mu, lot, Pi_e)
 
     def cond(state):
         it, _, err = state

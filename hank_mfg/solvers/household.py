@@ -23,7 +23,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from ..model.economy import HOUSEHOLD_OUTPUTS
-from ..operators.meanfield import lottery_weights
+from ..operators.lottery import expect, lottery_weights
 from .egm import household_arrays, household_step, policy_push_forward
 
 __all__ = ["HouseholdPath", "household_block_path", "household_jacobians"]
@@ -96,24 +96,16 @@ def household_jacobians(model, budget_of, inputs_ss: dict, Va_ss, mu_ss, T: int,
 
     _, pol_ss = step(Va_ss, inputs_ss)
     lot = lottery_weights(pol_ss["A"], a_grid)
-    idx, w_lo = lot.idx, lot.w_lo
-    h = a_grid[idx + 1] - a_grid[idx]
-    n_a, n_e = mu_ss.shape
-    cols = jnp.broadcast_to(jnp.arange(n_e)[None, :], (n_a, n_e))
+    h = a_grid[lot.idx + 1] - a_grid[lot.idx]
 
     def dist_change(da):
         # derivative of the lottery push-forward of mu_ss with respect to the savings policy
         dm = -mu_ss * da / h  # change in the mass put on idx (the rest moves to idx + 1)
-        out = jnp.zeros_like(mu_ss).at[idx, cols].add(dm).at[idx + 1, cols].add(-dm)
-        return out @ Pi_e
-
-    def expect(v):
-        W = v @ Pi_e.T
-        return w_lo * W[idx, cols] + (1.0 - w_lo) * W[idx + 1, cols]
+        return lot.scatter(dm, -dm) @ Pi_e
 
     def expectation_vectors(v0):
         def body(v, _):
-            return expect(v), v
+            return expect(v, lot, Pi_e), v
         return jax.lax.scan(body, v0, None, length=T - 1)[1]  # E[k] = E_t[o_{t+k}]
 
     E = {o: expectation_vectors(pol_ss[o]) for o in outputs}

@@ -16,7 +16,8 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, Int, PRNGKeyArray
 
-from ..operators.game import AnyMeanField, GameAggregate
+from ..operators.compile import AnyMeanField
+from ..operators.game import GameAggregate
 from ..operators.meanfield import AggregateState
 from ..policies.networks import AbstractPolicy
 

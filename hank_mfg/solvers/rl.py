@@ -28,9 +28,9 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from ..operators.game import AnyMeanField
+from ..operators.compile import AnyMeanField
 from ..policies.networks import ACTIVATIONS, AbstractPolicy, head_layer, make_policy
-from ..operators.meanfield import compile_model
+from ..operators.compile import compile_model
 from .population import simulate_population
 from .rollout import replay_tables
 from .rspg import _DiscreteRun, _keys, keep_if_finite, trainable_filter

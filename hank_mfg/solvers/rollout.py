@@ -15,7 +15,8 @@ from jaxtyping import Array, Float
 
 from ..model.base import INFEASIBLE_REWARD
 from ..operators.meanfield import AggregateState
-from ..operators.game import AnyMeanField, GameAggregate
+from ..operators.compile import AnyMeanField
+from ..operators.game import GameAggregate
 from ..policies.networks import AbstractPolicy
 
 __all__ = [

@@ -323,7 +323,7 @@ def test_infeasible_pairs_are_exactly_those_without_positive_consumption(kind):
 def test_grid_locator_finds_the_binary_search_index(grid):
     """The guided search returns exactly the index of a binary search, in both precisions, for
     points on, just beside, between and outside the grid points."""
-    from hank_mfg.operators.meanfield import grid_locator
+    from hank_mfg.operators.lottery import grid_locator
 
     for dtype in (np.float32, np.float64):
         g = jnp.asarray(grid.astype(dtype))
@@ -343,7 +343,7 @@ def test_grid_locator_finds_the_binary_search_index(grid):
 
 
 def test_grid_locator_is_not_built_for_a_traced_grid():
-    from hank_mfg.operators.meanfield import grid_locator
+    from hank_mfg.operators.lottery import grid_locator
 
     jax.jit(lambda g: (assert_none(grid_locator(g)), g)[1])(jnp.linspace(0.0, 1.0, 5))
 

@@ -198,7 +198,7 @@ def test_untrained_policy_is_the_steady_state_and_egm_certifies_it(ks):
 def test_steady_state_value_solves_its_bellman_equation(ks, ks_problem):
     m, P = ks[0], ks_problem
     lot = hm.lottery_weights(P.a_ss, P.a_grid)
-    rhs = m.utility(P.c_ss) + m.beta * C._expect_at(P.V_ss @ P.Pi_e.T, lot)
+    rhs = m.utility(P.c_ss) + m.beta * hm.operators.expect(P.V_ss, lot, P.Pi_e)
     np.testing.assert_allclose(P.V_ss, rhs, rtol=1e-10)
 
 

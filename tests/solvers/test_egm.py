@@ -59,8 +59,8 @@ def test_policy_push_forward_is_the_operators_lottery():
     # the compiled operator with a one-hot policy on action 0 whose lottery is a'(s)
     lot = hm.lottery_weights(a_pol.reshape(-1), mf.a_grid)
     k = mf.n_actions
-    lot_k = hm.Lottery(idx=jnp.repeat(lot.idx[:, None], k, 1),
-                       w_lo=jnp.repeat(lot.w_lo[:, None], k, 1))
+    lot_k = hm.Lottery(idx=jnp.repeat(lot.idx[:, None], k, 1).reshape(10, 2, k),
+                       w_lo=jnp.repeat(lot.w_lo[:, None], k, 1).reshape(10, 2, k))
     P = jnp.zeros((mf.n_states, k)).at[:, 0].set(1.0)
     agg = mf.aggregate_state(mu.reshape(-1), 0.0)
     ref = mf.push_forward(mu.reshape(-1), P, agg, lot=lot_k)
