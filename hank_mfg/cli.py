@@ -435,7 +435,7 @@ def solve(
     from .loading import load_model_class
     from .model.economy import AbstractEconomy
     from .solvers.rspg import CHOICES
-    from .solvers.rspg import CheckpointError
+    from .solvers.training import CheckpointError
     from .solvers.rspg import solve as run_solve
 
     if compilation_cache:
@@ -707,7 +707,7 @@ def report(
         hank-mfg report runs/ks --shock 0.01 --out runs/ks_report
     """
     from .reports import write_report
-    from .solvers.rspg import CheckpointError
+    from .solvers.training import CheckpointError
 
     if n_paths < 1:
         fail(f"--n-paths must be a positive integer; got {n_paths}")

@@ -33,7 +33,7 @@ from ..policies.networks import ACTIVATIONS, AbstractPolicy, head_layer, make_po
 from ..operators.compile import compile_model
 from .population import simulate_population
 from .rollout import replay_tables
-from .rspg import _DiscreteRun, _keys, keep_if_finite, trainable_filter
+from .training import DiscreteEvaluation, keep_if_finite, run_keys, trainable_filter
 
 __all__ = ["RL_METHODS", "RLConfig", "RLRun", "gae", "init_networks", "value_tables"]
 
@@ -301,14 +301,14 @@ def train_chunk(params, static, opt_state, mf: AnyMeanField, config_static, star
     return params, opt_state, losses, finite, gnorms
 
 
-class RLRun(_DiscreteRun):
+class RLRun(DiscreteEvaluation):
     """A model-free baseline for the training loop of :func:`~hank_mfg.solvers.rspg.solve`:
     the same evaluations (exact exploitability on fixed paths), checkpoints and history."""
 
     def __init__(self, model, method, config: RLConfig):
         self.problem = mf = compile_model(model)
         self.method = method
-        k_init, self.k_train, k_eval = _keys(config)
+        k_init, self.k_train, k_eval = run_keys(config)
         nets = tuple(n for n in init_networks(mf, method, config, k_init) if n is not None)
         self.params, self.static = eqx.partition(nets, tuple(trainable_filter(n) for n in nets))
         self.opt_state = optimizer(config, config.iterations).init(self.params)

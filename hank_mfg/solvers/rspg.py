@@ -35,8 +35,12 @@ from ..policies.networks import ACTIVATIONS, HEADS, AbstractPolicy, head_for_mea
 from ..policies.savings import SAVINGS_HEADS
 from ..policies.savings import trainable as savings_trainable
 from . import continuous as cont
-from .rollout import (
-    action_values, evaluate_paths, explain_prices, policy_values, replay_tables, rollout_batch,
+from .rl import RL_METHODS, RLConfig, RLRun
+from .rollout import action_values, policy_values, replay_tables, rollout_batch
+from .training import (
+    STATE_FILE, DiscreteEvaluation, default_optimizer, iteration_key,
+    keep_if_finite, load_checkpoint, model_fields, path_sharding, placed, run_keys, shard_paths,
+    train, trainable_filter,
 )
 
 __all__ = [
@@ -302,58 +306,16 @@ def rspg_value_and_grad(params, static, mf: AnyMeanField, eps):
     return loss, grads, mf.prices_finite(traj.agg)
 
 
-def _optimizer(config: RSPGConfig):
-    schedule = optax.linear_schedule(config.lr, config.lr_final, config.iterations)
-    return optax.chain(optax.clip_by_global_norm(config.clip_norm), optax.adam(schedule))
-
-
-def keep_if_finite(ok, new, old):
-    """``new`` where the step went well (``ok``), else ``old``: a training step that went
-    non-finite keeps the last good parameters and optimiser state (the driver then raises)."""
-    return jax.tree_util.tree_map(lambda a, b: jnp.where(ok, a, b) if eqx.is_array(a) else a,
-                                  new, old)
-
-
-def _iteration_key(base_key, i):
-    return jax.random.fold_in(base_key, i)
-
-
-def path_sharding(n_paths: int):
-    """The sharding of the noise-path axis over every device: one ``Mesh`` over
-    ``jax.devices()`` (all hosts' devices after ``jax.distributed.initialize()``) with the axis
-    ``"paths"``, and a ``NamedSharding`` splitting the leading (path) axis over it.
-
-    ``None`` on a single device, or when ``n_paths`` is not a multiple of the device count
-    (the paths then stay on one device). Every path's rollout, values and gradient are
-    independent, so XLA runs each device's paths where they are and sums the gradient once.
-    """
-    devices = jax.devices()
-    if len(devices) < 2 or n_paths % len(devices):
-        return None
-    mesh = jax.sharding.Mesh(np.asarray(devices), ("paths",))
-    return jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("paths"))
-
-
-def _placed(eps):
-    """Evaluation paths placed over the devices (see :func:`path_sharding`)."""
-    sharding = path_sharding(eps.shape[0])
-    return eps if sharding is None else jax.device_put(eps, sharding)
-
-
-def _shard_paths(eps, sharding):
-    return eps if sharding is None else jax.lax.with_sharding_constraint(eps, sharding)
-
-
 @eqx.filter_jit
 def _train_chunk(params, static, opt_state, mf: AnyMeanField, config_static, start, n_steps_arr):
     """``len(n_steps_arr)`` RSPG iterations under one ``lax.scan`` (the whole loop jitted)."""
-    config, base_key, sharding = config_static
-    optimizer = _optimizer(config)
+    config, make_optimizer, base_key, sharding = config_static
+    optimizer = make_optimizer(config)
 
     def step(carry, i):
         params, opt_state = carry
-        eps = mf.sample_noise(key=_iteration_key(base_key, i), n_paths=config.n_paths)
-        eps = _shard_paths(eps, sharding)
+        eps = mf.sample_noise(key=iteration_key(base_key, i), n_paths=config.n_paths)
+        eps = shard_paths(eps, sharding)
 
         loss, grads, finite = rspg_value_and_grad(params, static, mf, eps)
         gnorm = jnp.sqrt(sum(jnp.sum(g**2) for g in jax.tree_util.tree_leaves(grads)))
@@ -367,32 +329,6 @@ def _train_chunk(params, static, opt_state, mf: AnyMeanField, config_static, sta
     idx = start + n_steps_arr
     (params, opt_state), (losses, finite, gnorms) = jax.lax.scan(step, (params, opt_state), idx)
     return params, opt_state, losses, finite, gnorms
-
-
-@eqx.filter_jit
-def _evaluate(policy, mf, eps):
-    return evaluate_paths(mf, policy, eps)
-
-
-@eqx.filter_jit
-def _rollout(policy, mf, eps):
-    return rollout_batch(mf, policy, eps)
-
-
-
-def _keys(config):
-    base = jax.random.key(config.seed)
-    k_init, k_train, k_eval = jax.random.split(base, 3)
-    return k_init, k_train, k_eval
-
-
-def trainable_filter(policy: AbstractPolicy):
-    """Filter spec of the trained leaves: every float array except the fixed normaliser."""
-    spec = jax.tree_util.tree_map(eqx.is_inexact_array, policy)
-    if hasattr(policy, "norm"):
-        frozen = jax.tree_util.tree_map(lambda _: False, policy.norm)
-        spec = eqx.tree_at(lambda p: p.norm, spec, replace=frozen)
-    return spec
 
 
 def stationary_action_mean(mf: AnyMeanField) -> tuple[float, jax.Array]:
@@ -423,96 +359,16 @@ def resolved_init(model: AbstractHetAgentModel, config: RSPGConfig) -> str:
     return "stationary" if model.initial_mu is not None else "symmetric"
 
 
-def _init_state(mf: AnyMeanField, method: str, config: RSPGConfig):
-    k_init, _, _ = _keys(config)
+def _init_state(mf: AnyMeanField, method: str, config: RSPGConfig,
+                make_optimizer=default_optimizer):
+    k_init, _, _ = run_keys(config)
     policy = make_policy(mf, method, key=k_init, **config.architecture())
     if isinstance(mf, MeanField) and resolved_init(mf.model, config) == "stationary":
         target, values = stationary_action_mean(mf)
         policy = head_for_mean(policy, values, target)
     params, static = eqx.partition(policy, trainable_filter(policy))
-    opt_state = _optimizer(config).init(params)
+    opt_state = make_optimizer(config).init(params)
     return params, static, opt_state
-
-
-# ---- checkpoints ---------------------------------------------------------------------------------
-_CKPT = "checkpoint.eqx"
-_STATE = "state.json"
-
-
-def _save_checkpoint(directory, params, opt_state, iteration, history, meta):
-    os.makedirs(directory, exist_ok=True)
-    tmp = os.path.join(directory, _CKPT + ".tmp")
-    eqx.tree_serialise_leaves(tmp, (params, opt_state))
-    os.replace(tmp, os.path.join(directory, _CKPT))  # atomic: a killed run keeps the last good one
-    state = dict(meta, iteration=int(iteration), history=[_json_row(r) for r in history])
-    tmp = os.path.join(directory, _STATE + ".tmp")
-    with open(tmp, "w") as f:
-        json.dump(state, f, indent=1, allow_nan=False)
-    os.replace(tmp, os.path.join(directory, _STATE))
-
-
-def _json_row(row: dict) -> dict:
-    """A history row with non-finite floats as ``None`` (``null``: JSON has no NaN)."""
-    return {k: None if isinstance(v, float) and not np.isfinite(v) else v for k, v in row.items()}
-
-
-def _float_row(row: dict) -> dict:
-    """Inverse of :func:`_json_row` for the float columns (``None`` back to NaN)."""
-    return {k: float("nan") if v is None else v for k, v in row.items()}
-
-
-def checkpoint_mismatch(state: dict, meta: dict) -> dict:
-    """``{key: (checkpoint value, requested value)}`` for every differing method/config/model key.
-
-    ``config.iterations`` is not compared: raising it on resume extends the run.
-    """
-    diff = {}
-    # a config key newer than the checkpoint compares as its default
-    defaults = {f.name: f.default for f in dataclasses.fields(RSPGConfig)}
-    for group in ("method", "config", "model_fields"):
-        old, new = state.get(group), json.loads(json.dumps(meta[group]))
-        if isinstance(old, dict) and isinstance(new, dict):
-            for k in sorted(set(old) | set(new)):
-                if group == "config" and k == "iterations":
-                    continue
-                missing = defaults.get(k, "<missing>") if group == "config" else "<missing>"
-                if old.get(k, missing) != new.get(k, "<missing>"):
-                    diff[f"{group}.{k}"] = (old.get(k, missing), new.get(k, "<missing>"))
-        elif old != new:
-            diff[group] = (old, new)
-    return diff
-
-
-class CheckpointError(ValueError):
-    """A checkpoint that cannot be read (truncated or corrupted files)."""
-
-
-def _load_checkpoint(directory, params, opt_state):
-    try:
-        with open(os.path.join(directory, _STATE)) as f:
-            state = json.load(f)
-        params, opt_state = eqx.tree_deserialise_leaves(os.path.join(directory, _CKPT),
-                                                        (params, opt_state))
-    except Exception as err:  # any failure to read the files: they are damaged
-        first = " ".join(str(err).split())[:160]
-        raise CheckpointError(
-            f"the checkpoint in {directory} is unreadable (truncated or corrupted: "
-            f"{type(err).__name__}{': ' + first if first else ''}); start the run over "
-            "(without resume)") from err
-    return params, opt_state, state
-
-
-def _model_fields(model) -> dict:
-    out = {}
-    for f in dataclasses.fields(model):
-        v = getattr(model, f.name)
-        if v is None or isinstance(v, (bool, int, float, str)):
-            out[f.name] = v
-        elif np.ndim(v) == 0:
-            out[f.name] = float(v)
-        else:
-            out[f.name] = f"array{tuple(np.shape(v))}"
-    return out
 
 
 # ---- the driver ----------------------------------------------------------------------------------
@@ -526,6 +382,7 @@ def solve(
     progress: bool = True,
     callback: Optional[Callable[[dict], None]] = None,
     started: Optional[float] = None,
+    optimizer: Optional[optax.GradientTransformation] = None,
 ) -> Solution:
     """Solve the mean-field equilibrium with aggregate risk by RSPG (or SPG).
 
@@ -545,6 +402,10 @@ def solve(
             imports count too). ``seconds`` counts from the end of the first evaluation, that
             is without set-up and compilation; ``wall_seconds`` counts everything a user waits
             for, and a resumed run adds to the wall time its checkpoint recorded.
+        optimizer: any Optax ``GradientTransformation`` for RSPG/SPG (default: global-norm
+            clipping at ``clip_norm`` and Adam annealed linearly from ``lr`` to ``lr_final``,
+            :func:`~hank_mfg.solvers.training.default_optimizer`). A checkpoint records whether
+            a custom one was used; resume with the same one.
 
     Returns:
         :class:`Solution` with the trained policy, a history DataFrame and a summary.
@@ -566,14 +427,10 @@ def solve(
     import pandas as pd
 
     t_wall = time.perf_counter() if started is None else started
-    from .rl import RL_METHODS
-
     if method not in METHODS and method not in RL_METHODS:
         raise ValueError(f"solve: method must be one of {METHODS + tuple(RL_METHODS)}; "
                          f"got {method!r}")
     if config is None:
-        from .rl import RL_METHODS, RLConfig
-
         config = RLConfig.for_method(method) if method in RL_METHODS else RSPGConfig()
     if not isinstance(config, _config_class(method)):
         raise ValueError(f"solve: method {method!r} takes a {_config_class(method).__name__}; "
@@ -587,105 +444,22 @@ def solve(
                 lambda x: x.astype(jnp.float64) if eqx.is_array(x) and x.dtype == jnp.float32
                 else x, model)
             return solve(model, method, config, checkpoint_dir=checkpoint_dir, resume=resume,
-                         progress=progress, callback=callback, started=t_wall)
-    run = _run_class(model, method, config)(model, method, config)
-    params, opt_state = run.params, run.opt_state
-    meta = dict(method=method, config=config.to_dict(), model=type(model).__name__,
-                model_fields=_model_fields(model))
+                         progress=progress, callback=callback, started=t_wall,
+                         optimizer=optimizer)
+    if optimizer is None:
+        run = _run_class(model, method, config)(model, method, config)
+    elif method in RL_METHODS:
+        raise ValueError(f"solve: optimizer is for RSPG/SPG; method {method!r} builds its own "
+                         "from its RLConfig (lr, clip_norm)")
+    else:
+        run = _run_class(model, method, config)(model, method, config, lambda _: optimizer)
+    meta = dict(method=method, optimizer="default" if optimizer is None else "custom",
+                config=config.to_dict(), model=type(model).__name__,
+                model_fields=model_fields(model))
 
-    history: list[dict] = []
-    start = 0
-    elapsed0 = wall0 = 0.0
-    schedule_iterations = config.iterations
-    if resume and os.path.exists(os.path.join(checkpoint_dir, _STATE)):
-        with open(os.path.join(checkpoint_dir, _STATE)) as f:
-            state = json.load(f)
-        diff = checkpoint_mismatch(state, meta)  # before loading leaves of another shape
-        if diff:
-            raise ValueError(f"solve: checkpoint in {checkpoint_dir} was written for a different "
-                             "run: " + "; ".join(f"{k} {a!r} -> {b!r}" for k, (a, b) in diff.items()))
-        if int(state["iteration"]) > config.iterations:
-            raise ValueError(f"solve: checkpoint in {checkpoint_dir} is at iteration "
-                             f"{state['iteration']}; iterations must be at least that to resume; "
-                             f"got {config.iterations}")
-        params, opt_state, state = _load_checkpoint(checkpoint_dir, params, opt_state)
-        start = int(state["iteration"])
-        history = [_float_row(r) for r in state["history"]]
-        elapsed0 = history[-1]["seconds"] if history else 0.0
-        wall0 = history[-1].get("wall_seconds", elapsed0) if history else 0.0
-        # a run extended past its first iteration count keeps its learning-rate schedule
-        # (annealed over the original count, then held at lr_final)
-        schedule_iterations = int(state.get("lr_schedule_iterations", state["config"]["iterations"]))
-        meta["first_eval_seconds_incl_compile"] = state.get("first_eval_seconds_incl_compile")
-    meta["lr_schedule_iterations"] = schedule_iterations
-    train_config = dataclasses.replace(config, iterations=schedule_iterations)
-
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=config.iterations, initial=start, desc=method.upper(), leave=True)
-
-    def evaluate(params, iteration, seconds, loss):
-        try:
-            row = run.evaluate(params, iteration, seconds, loss)
-        except FloatingPointError:
-            if bar is not None:
-                bar.close()
-            raise
-        wall = dict(wall_seconds=float(wall0 + time.perf_counter() - t_wall))
-        return {k: v for k, v in row.items() if k in ("iteration", "seconds")} | wall | row
-
-    t_compile = 0.0
-    t0 = time.perf_counter() - elapsed0
-    if start == 0:
-        tc = time.perf_counter()
-        row = evaluate(params, 0, 0.0, float("nan"))
-        t_compile += time.perf_counter() - tc
-        meta["first_eval_seconds_incl_compile"] = t_compile
-        t0 = time.perf_counter()
-        history.append(row)
-        if callback:
-            callback(row)
-    n_evals_done = 0
-    it = start
-    while it < config.iterations:
-        n = min(config.eval_every, config.iterations - it)
-        steps = jnp.arange(n)
-        new_params, new_opt, losses, finite, gnorms = run.train_chunk(
-            params, opt_state, train_config, jnp.asarray(it), steps)
-        losses = np.asarray(losses)
-        bad = ~(np.isfinite(losses) & np.asarray(finite) & np.isfinite(np.asarray(gnorms)))
-        if bad.any():
-            j = int(np.argmax(bad))
-            what = ("non-finite prices" if not bool(np.asarray(finite)[j])
-                    else "non-finite loss" if not np.isfinite(losses[j]) else "non-finite gradient")
-            if not bool(np.asarray(finite)[j]):
-                # replay the chunk up to the failing step (deterministic) and locate the failure
-                p_j = params
-                if j > 0:
-                    p_j = run.train_chunk(params, opt_state, train_config, jnp.asarray(it),
-                                          jnp.arange(j))[0]
-                what += ": " + run.explain(p_j, it + j)
-            kept = (f"; last good checkpoint kept in {checkpoint_dir} (iteration {it})"
-                    if checkpoint_dir else "")
-            if bar is not None:
-                bar.close()
-            raise FloatingPointError(f"{method.upper()} stopped at iteration {it + j + 1}: {what}{kept}")
-        params, opt_state = new_params, new_opt
-        it += n
-        row = evaluate(params, it, time.perf_counter() - t0, losses[-1])
-        history.append(row)
-        n_evals_done += 1
-        if callback:
-            callback(row)
-        if bar is not None:
-            bar.update(n)
-            bar.set_postfix(loss=f"{losses[-1]:.4g}", expl=f"{row['exploitability']:.4g}")
-        if checkpoint_dir and (n_evals_done % config.checkpoint_every == 0 or it >= config.iterations):
-            _save_checkpoint(checkpoint_dir, params, opt_state, it, history, meta)
-    if bar is not None:
-        bar.close()
+    params, history, start, it = train(
+        run, config, meta, checkpoint_dir=checkpoint_dir, resume=resume, progress=progress,
+        callback=callback, started=t_wall)
 
     frame = pd.DataFrame(history)
     first, last = history[0], history[-1]
@@ -711,7 +485,6 @@ def solve(
 def _config_class(method: str):
     """The configuration class of a method: :class:`RSPGConfig` or, for the model-free
     baselines, :class:`~hank_mfg.solvers.rl.RLConfig`."""
-    from .rl import RL_METHODS, RLConfig
 
     return RLConfig if method in RL_METHODS else RSPGConfig
 
@@ -719,7 +492,6 @@ def _config_class(method: str):
 def _run_class(model, method: str, config):
     """The training problem of :func:`solve`: discrete choices, continuous savings choices or a
     model-free baseline on sampled agents."""
-    from .rl import RL_METHODS, RLRun
 
     if method in RL_METHODS:
         if isinstance(model, AbstractEconomy):
@@ -742,53 +514,28 @@ def continuous_choices(model, config) -> bool:
     return config.choice == "continuous"
 
 
-class _DiscreteRun:
-    """The discrete-choice problem (the paper's method) for the training loop of :func:`solve`."""
+class _DiscreteRun(DiscreteEvaluation):
+    """The discrete-choice problem (the paper's method) for :func:`~.training.train`."""
 
-    def __init__(self, model, method, config):
+    def __init__(self, model, method, config, make_optimizer=default_optimizer):
         self.problem = mf = compile_model(model)
         self.method = method
-        self.params, self.static, self.opt_state = _init_state(mf, method, config)
-        _, self.k_train, k_eval = _keys(config)
-        self.eval_eps = _placed(mf.sample_noise(key=k_eval, n_paths=config.eval_paths))
+        self.make_optimizer = make_optimizer
+        self.params, self.static, self.opt_state = _init_state(mf, method, config, make_optimizer)
+        _, self.k_train, k_eval = run_keys(config)
+        self.eval_eps = placed(mf.sample_noise(key=k_eval, n_paths=config.eval_paths))
         self.n_paths = config.n_paths
         self.sharding = path_sharding(config.n_paths)
 
     def train_chunk(self, params, opt_state, config, it, steps):
         return _train_chunk(params, self.static, opt_state, self.problem,
-                            (config, self.k_train, self.sharding), it, steps)
-
-    def policy(self, params) -> AbstractPolicy:
-        """The trained policy of the parameters ``params``."""
-        return eqx.combine(params, self.static)
-
-    def explain(self, params, i):
-        eps = self.problem.sample_noise(key=_iteration_key(self.k_train, i), n_paths=self.n_paths)
-        return explain_prices(_rollout(self.policy(params), self.problem, eps))
-
-    def evaluate(self, params, iteration, seconds, loss):
-        policy = self.policy(params)
-        ev = _evaluate(policy, self.problem, self.eval_eps)
-        if not bool(jnp.all(ev.prices_finite)):  # reduced on the devices (paths may be sharded)
-            why = explain_prices(_rollout(policy, self.problem, self.eval_eps))
-            raise FloatingPointError(f"{self.method.upper()} iteration {iteration}: non-finite "
-                                     f"prices in the evaluation rollout: {why}")
-        return dict(
-            iteration=int(iteration), seconds=float(seconds), loss=float(loss),
-            exploitability=float(jnp.mean(ev.exploitability)),
-            policy_return=float(jnp.mean(ev.policy_return)),
-            best_response_return=float(jnp.mean(ev.best_response_return)),
-            infeasible_mass=float(jnp.max(ev.infeasible_mass)),
-        )
-
-    def summary(self, first, last) -> dict:
-        return dict(final_infeasible_mass=last.get("infeasible_mass"))
+                            (config, self.make_optimizer, self.k_train, self.sharding), it, steps)
 
 
 class _SavingsRun:
     """Continuous savings choices around the steady state (docs/theory.md §12)."""
 
-    def __init__(self, model, method, config):
+    def __init__(self, model, method, config, make_optimizer=default_optimizer):
         from .steady_state import steady_state
 
         cont.check_supported(model)  # before the steady state is solved
@@ -799,12 +546,13 @@ class _SavingsRun:
             model, ss, horizon=config.horizon, horizon_tol=config.horizon_tol,
             news=config.news, news_shock=config.news_shock)
         self.method = method
-        k_init, self.k_train, k_eval = _keys(config)
+        k_init, self.k_train, k_eval = run_keys(config)
         policy = problem.make_policy(key=k_init, recurrent=(method == "rspg"),
                                      **config.savings_architecture())
         self.params, self.static = eqx.partition(policy, savings_trainable(policy))
-        self.opt_state = _optimizer(config).init(self.params)
-        self.eval_eps = _placed(problem.sample_noise(key=k_eval, n_paths=config.eval_paths))
+        self.make_optimizer = make_optimizer
+        self.opt_state = make_optimizer(config).init(self.params)
+        self.eval_eps = placed(problem.sample_noise(key=k_eval, n_paths=config.eval_paths))
         self.sharding = path_sharding(config.n_paths)
         # the problem is closed over, not passed: its arrays and the model's parameters become
         # compile-time constants (a power with a constant exponent compiles to multiplications
@@ -817,7 +565,8 @@ class _SavingsRun:
             lambda params, eps: cont.evaluate_savings(problem, eqx.combine(params, static), eps))
 
     def train_chunk(self, params, opt_state, config, it, steps):
-        return self._train(params, opt_state, (config, self.k_train, self.sharding), it, steps)
+        return self._train(params, opt_state,
+                           (config, self.make_optimizer, self.k_train, self.sharding), it, steps)
 
     def policy(self, params):
         return eqx.combine(params, self.static)
@@ -857,13 +606,13 @@ class _SavingsRun:
 
 def _savings_train_chunk(params, static, opt_state, problem, config_static, start, n_steps_arr):
     """``len(n_steps_arr)`` continuous-choice RSPG iterations under one ``lax.scan``."""
-    config, base_key, sharding = config_static
-    optimizer = _optimizer(config)
+    config, make_optimizer, base_key, sharding = config_static
+    optimizer = make_optimizer(config)
 
     def step(carry, i):
         params, opt_state = carry
-        eps = problem.sample_noise(key=_iteration_key(base_key, i), n_paths=config.n_paths)
-        eps = _shard_paths(eps, sharding)
+        eps = problem.sample_noise(key=iteration_key(base_key, i), n_paths=config.n_paths)
+        eps = shard_paths(eps, sharding)
         loss, grads, _ = cont.savings_value_and_grad(params, static, problem, eps,
                                                      config.control_lags,
                                                      config.precondition)
@@ -883,7 +632,7 @@ def load_solution(model, checkpoint_dir: str) -> Solution:
     """Rebuild a :class:`Solution` from a checkpoint directory written by :func:`solve`."""
     import pandas as pd
 
-    with open(os.path.join(checkpoint_dir, _STATE)) as f:
+    with open(os.path.join(checkpoint_dir, STATE_FILE)) as f:
         state = json.load(f)
     cfg = dict(state["config"])
     cfg["widths"] = tuple(cfg["widths"])
@@ -892,7 +641,7 @@ def load_solution(model, checkpoint_dir: str) -> Solution:
         with jax.enable_x64(True):
             return load_solution(model, checkpoint_dir)
     run = _run_class(model, state["method"], config)(model, state["method"], config)
-    params, opt_state, state = _load_checkpoint(checkpoint_dir, run.params, run.opt_state)
+    params, opt_state, state = load_checkpoint(checkpoint_dir, run.params, run.opt_state)
     hist = state["history"]
     summary = dict(method=state["method"], iterations=state["iteration"],
                    final_exploitability=hist[-1]["exploitability"] if hist else None)

@@ -23,6 +23,7 @@ import json, sys
 import equinox as eqx, jax, numpy as np
 import hank_mfg as hm
 import hank_mfg.solvers.rspg as rspg
+import hank_mfg.solvers.training as training
 from models.rspg_macro import RSPGMacro
 
 model = RSPGMacro(n_wealth=12, n_income=3, n_actions=6, horizon=6)
@@ -35,9 +36,9 @@ def run():
     return dict(loss=sol.history.loss.tolist()[1:], expl=sol.history.exploitability.tolist(),
                 leaves=[np.asarray(x, dtype=float).ravel().tolist() for x in leaves])
 
-sharding = rspg.path_sharding(4)
+sharding = training.path_sharding(4)
 out = dict(devices=jax.device_count(), mesh=int(sharding.mesh.size), sharded=run())
-rspg.path_sharding = lambda n: None   # every path on the first device
+rspg.path_sharding = training.path_sharding = lambda n: None   # every path on the first device
 out["single"] = run()
 print(json.dumps(out))
 """

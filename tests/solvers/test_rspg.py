@@ -124,6 +124,29 @@ def test_resume_refuses_a_checkpoint_of_another_run(tmp_path):
                  resume=True, progress=False)
 
 
+def test_any_optax_transformation_trains_and_a_checkpoint_remembers_it(tmp_path):
+    import optax
+
+    model = RSPGMacro(**SMALL_MACRO)
+    cfg = _cfg(iterations=4)
+    default = hm.solve(model, "rspg", cfg, progress=False)
+    # the default written out by hand: the same numbers bit for bit
+    by_hand = optax.chain(optax.clip_by_global_norm(cfg.clip_norm),
+                          optax.adam(optax.linear_schedule(cfg.lr, cfg.lr_final, cfg.iterations)))
+    same = hm.solve(model, "rspg", cfg, progress=False, optimizer=by_hand)
+    np.testing.assert_array_equal(same.history.loss.to_numpy()[1:],
+                                  default.history.loss.to_numpy()[1:])
+    # a zero step leaves the policy where it started: every evaluation is the first one
+    frozen = hm.solve(model, "rspg", cfg, progress=False, optimizer=optax.sgd(0.0),
+                      checkpoint_dir=str(tmp_path))
+    expl = frozen.history.exploitability.to_numpy()
+    np.testing.assert_array_equal(expl, np.full_like(expl, expl[0]))
+    assert expl[0] == default.history.exploitability.iloc[0]
+    with pytest.raises(ValueError, match="optimizer"):
+        hm.solve(model, "rspg", _cfg(iterations=6), checkpoint_dir=str(tmp_path), resume=True,
+                 progress=False)
+
+
 def test_non_finite_prices_stop_training_with_the_iteration_named():
     model = FixedPriceModel(r_fixed=float("nan"))
     with pytest.raises(FloatingPointError, match=r"iteration 0: non-finite prices in the "

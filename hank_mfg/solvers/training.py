@@ -1,0 +1,331 @@
+"""The training driver every policy-gradient method shares (docs/theory.md §6).
+
+:func:`train` runs a *run* — an object with ``params``, ``opt_state``, ``train_chunk``,
+``evaluate``, ``explain`` and ``policy`` — for ``config.iterations`` steps: ``eval_every``
+steps at a time inside one jitted ``lax.scan``, an evaluation on fixed paths after each chunk
+(a history row), a progress bar, a callback, atomic checkpoints every ``checkpoint_every``
+evaluations and a bit-for-bit resume. A step that goes non-finite keeps the last good state and
+the driver raises with what went wrong. The optimiser is any Optax ``GradientTransformation``
+(:func:`default_optimizer` unless one is given). RSPG/SPG with discrete or continuous choices
+and the model-free learners are runs of this one driver.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import time
+from collections.abc import Callable
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from ..policies.networks import AbstractPolicy
+from .rollout import evaluate_paths, explain_prices, rollout_batch
+
+__all__ = ["CheckpointError", "DiscreteEvaluation", "checkpoint_mismatch", "default_optimizer",
+           "keep_if_finite", "path_sharding", "train", "trainable_filter"]
+
+
+def default_optimizer(config) -> optax.GradientTransformation:
+    """Global-norm clipping at ``config.clip_norm``, then Adam with the learning rate annealed
+    linearly from ``config.lr`` to ``config.lr_final`` over ``config.iterations``."""
+    schedule = optax.linear_schedule(config.lr, config.lr_final, config.iterations)
+    return optax.chain(optax.clip_by_global_norm(config.clip_norm), optax.adam(schedule))
+
+
+def keep_if_finite(ok, new, old):
+    """``new`` where the step went well (``ok``), else ``old``: a training step that went
+    non-finite keeps the last good parameters and optimiser state (the driver then raises)."""
+    return jax.tree_util.tree_map(lambda a, b: jnp.where(ok, a, b) if eqx.is_array(a) else a,
+                                  new, old)
+
+
+def iteration_key(base_key, i):
+    """The training key of iteration ``i`` (the same at every resume)."""
+    return jax.random.fold_in(base_key, i)
+
+
+
+def path_sharding(n_paths: int):
+    """The sharding of the noise-path axis over every device: one ``Mesh`` over
+    ``jax.devices()`` (all hosts' devices after ``jax.distributed.initialize()``) with the axis
+    ``"paths"``, and a ``NamedSharding`` splitting the leading (path) axis over it.
+
+    ``None`` on a single device, or when ``n_paths`` is not a multiple of the device count
+    (the paths then stay on one device). Every path's rollout, values and gradient are
+    independent, so XLA runs each device's paths where they are and sums the gradient once.
+    """
+    devices = jax.devices()
+    if len(devices) < 2 or n_paths % len(devices):
+        return None
+    mesh = jax.sharding.Mesh(np.asarray(devices), ("paths",))
+    return jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("paths"))
+
+
+def placed(eps):
+    """Evaluation paths placed over the devices (see :func:`path_sharding`)."""
+    sharding = path_sharding(eps.shape[0])
+    return eps if sharding is None else jax.device_put(eps, sharding)
+
+
+def shard_paths(eps, sharding):
+    return eps if sharding is None else jax.lax.with_sharding_constraint(eps, sharding)
+
+
+
+@eqx.filter_jit
+def evaluate_discrete(policy, mf, eps):
+    return evaluate_paths(mf, policy, eps)
+
+
+@eqx.filter_jit
+def rollout_discrete(policy, mf, eps):
+    return rollout_batch(mf, policy, eps)
+
+
+
+def run_keys(config):
+    """The run's three keys from ``config.seed``: initialisation, training, evaluation."""
+    base = jax.random.key(config.seed)
+    k_init, k_train, k_eval = jax.random.split(base, 3)
+    return k_init, k_train, k_eval
+
+
+def trainable_filter(policy: AbstractPolicy):
+    """Filter spec of the trained leaves: every float array except the fixed normaliser."""
+    spec = jax.tree_util.tree_map(eqx.is_inexact_array, policy)
+    if hasattr(policy, "norm"):
+        frozen = jax.tree_util.tree_map(lambda _: False, policy.norm)
+        spec = eqx.tree_at(lambda p: p.norm, spec, replace=frozen)
+    return spec
+
+
+CHECKPOINT_FILE = "checkpoint.eqx"
+STATE_FILE = "state.json"
+
+
+def save_checkpoint(directory, params, opt_state, iteration, history, meta):
+    os.makedirs(directory, exist_ok=True)
+    tmp = os.path.join(directory, CHECKPOINT_FILE + ".tmp")
+    eqx.tree_serialise_leaves(tmp, (params, opt_state))
+    os.replace(tmp, os.path.join(directory, CHECKPOINT_FILE))  # atomic: a killed run keeps the last good one
+    state = dict(meta, iteration=int(iteration), history=[_json_row(r) for r in history])
+    tmp = os.path.join(directory, STATE_FILE + ".tmp")
+    with open(tmp, "w") as f:
+        json.dump(state, f, indent=1, allow_nan=False)
+    os.replace(tmp, os.path.join(directory, STATE_FILE))
+
+
+def _json_row(row: dict) -> dict:
+    """A history row with non-finite floats as ``None`` (``null``: JSON has no NaN)."""
+    return {k: None if isinstance(v, float) and not np.isfinite(v) else v for k, v in row.items()}
+
+
+def _float_row(row: dict) -> dict:
+    """Inverse of :func:`_json_row` for the float columns (``None`` back to NaN)."""
+    return {k: float("nan") if v is None else v for k, v in row.items()}
+
+
+def checkpoint_mismatch(state: dict, meta: dict, config_class) -> dict:
+    """``{key: (checkpoint value, requested value)}`` for every differing method/config/model key.
+
+    ``config.iterations`` is not compared: raising it on resume extends the run.
+    """
+    diff = {}
+    # a config key newer than the checkpoint compares as its default
+    defaults = {f.name: f.default for f in dataclasses.fields(config_class)}
+    for group in ("method", "optimizer", "config", "model_fields"):
+        # a checkpoint from before optimisers could be chosen used the default one
+        old = state.get(group, "default" if group == "optimizer" else None)
+        new = json.loads(json.dumps(meta[group]))
+        if isinstance(old, dict) and isinstance(new, dict):
+            for k in sorted(set(old) | set(new)):
+                if group == "config" and k == "iterations":
+                    continue
+                missing = defaults.get(k, "<missing>") if group == "config" else "<missing>"
+                if old.get(k, missing) != new.get(k, "<missing>"):
+                    diff[f"{group}.{k}"] = (old.get(k, missing), new.get(k, "<missing>"))
+        elif old != new:
+            diff[group] = (old, new)
+    return diff
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be read (truncated or corrupted files)."""
+
+
+def load_checkpoint(directory, params, opt_state):
+    try:
+        with open(os.path.join(directory, STATE_FILE)) as f:
+            state = json.load(f)
+        params, opt_state = eqx.tree_deserialise_leaves(os.path.join(directory, CHECKPOINT_FILE),
+                                                        (params, opt_state))
+    except Exception as err:  # any failure to read the files: they are damaged
+        first = " ".join(str(err).split())[:160]
+        raise CheckpointError(
+            f"the checkpoint in {directory} is unreadable (truncated or corrupted: "
+            f"{type(err).__name__}{': ' + first if first else ''}); start the run over "
+            "(without resume)") from err
+    return params, opt_state, state
+
+
+def model_fields(model) -> dict:
+    out = {}
+    for f in dataclasses.fields(model):
+        v = getattr(model, f.name)
+        if v is None or isinstance(v, (bool, int, float, str)):
+            out[f.name] = v
+        elif np.ndim(v) == 0:
+            out[f.name] = float(v)
+        else:
+            out[f.name] = f"array{tuple(np.shape(v))}"
+    return out
+
+
+class DiscreteEvaluation:
+    """What every run with discrete choices shares: its policy, the exact evaluation on fixed
+    paths (exploitability against the best response), and where prices went non-finite.
+
+    A subclass sets ``problem`` (the compiled mean field), ``static`` (the policy's fixed part),
+    ``method``, ``k_train``, ``n_paths`` and ``eval_eps``, and adds ``train_chunk``.
+    """
+
+    def policy(self, params) -> AbstractPolicy:
+        """The trained policy of the parameters ``params``."""
+        return eqx.combine(params, self.static)
+
+    def explain(self, params, i):
+        eps = self.problem.sample_noise(key=iteration_key(self.k_train, i), n_paths=self.n_paths)
+        return explain_prices(rollout_discrete(self.policy(params), self.problem, eps))
+
+    def evaluate(self, params, iteration, seconds, loss):
+        policy = self.policy(params)
+        ev = evaluate_discrete(policy, self.problem, self.eval_eps)
+        if not bool(jnp.all(ev.prices_finite)):  # reduced on the devices (paths may be sharded)
+            why = explain_prices(rollout_discrete(policy, self.problem, self.eval_eps))
+            raise FloatingPointError(f"{self.method.upper()} iteration {iteration}: non-finite "
+                                     f"prices in the evaluation rollout: {why}")
+        return dict(
+            iteration=int(iteration), seconds=float(seconds), loss=float(loss),
+            exploitability=float(jnp.mean(ev.exploitability)),
+            policy_return=float(jnp.mean(ev.policy_return)),
+            best_response_return=float(jnp.mean(ev.best_response_return)),
+            infeasible_mass=float(jnp.max(ev.infeasible_mass)),
+        )
+
+    def summary(self, first, last) -> dict:
+        return dict(final_infeasible_mass=last.get("infeasible_mass"))
+
+
+def train(run, config, meta: dict, *, checkpoint_dir: str | None = None, resume: bool = False,
+          progress: bool = True, callback: Callable[[dict], None] | None = None,
+          started: float | None = None):
+    """Train ``run`` to ``config.iterations`` (see the module docstring).
+
+    ``meta`` (method, optimizer, config and model fields, JSON-serialisable) is written with every
+    checkpoint and compared on resume. Returns ``(params, history, start, iterations)``:
+    the final parameters, the history rows, the iteration the run resumed from and the last one.
+    """
+    t_wall = time.perf_counter() if started is None else started
+    params, opt_state = run.params, run.opt_state
+    name = meta["method"].upper()
+    history: list[dict] = []
+    start = 0
+    elapsed0 = wall0 = 0.0
+    schedule_iterations = config.iterations
+    if resume and os.path.exists(os.path.join(checkpoint_dir, STATE_FILE)):
+        with open(os.path.join(checkpoint_dir, STATE_FILE)) as f:
+            state = json.load(f)
+        diff = checkpoint_mismatch(state, meta, type(config))  # before loading leaves of another shape
+        if diff:
+            raise ValueError(f"solve: checkpoint in {checkpoint_dir} was written for a different "
+                             "run: " + "; ".join(f"{k} {a!r} -> {b!r}" for k, (a, b) in diff.items()))
+        if int(state["iteration"]) > config.iterations:
+            raise ValueError(f"solve: checkpoint in {checkpoint_dir} is at iteration "
+                             f"{state['iteration']}; iterations must be at least that to resume; "
+                             f"got {config.iterations}")
+        params, opt_state, state = load_checkpoint(checkpoint_dir, params, opt_state)
+        start = int(state["iteration"])
+        history = [_float_row(r) for r in state["history"]]
+        elapsed0 = history[-1]["seconds"] if history else 0.0
+        wall0 = history[-1].get("wall_seconds", elapsed0) if history else 0.0
+        # a run extended past its first iteration count keeps its learning-rate schedule
+        # (annealed over the original count, then held at lr_final)
+        schedule_iterations = int(state.get("lr_schedule_iterations", state["config"]["iterations"]))
+        meta["first_eval_seconds_incl_compile"] = state.get("first_eval_seconds_incl_compile")
+    meta["lr_schedule_iterations"] = schedule_iterations
+    train_config = dataclasses.replace(config, iterations=schedule_iterations)
+
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=config.iterations, initial=start, desc=name, leave=True)
+
+    def evaluate(params, iteration, seconds, loss):
+        try:
+            row = run.evaluate(params, iteration, seconds, loss)
+        except FloatingPointError:
+            if bar is not None:
+                bar.close()
+            raise
+        wall = dict(wall_seconds=float(wall0 + time.perf_counter() - t_wall))
+        return {k: v for k, v in row.items() if k in ("iteration", "seconds")} | wall | row
+
+    t_compile = 0.0
+    t0 = time.perf_counter() - elapsed0
+    if start == 0:
+        tc = time.perf_counter()
+        row = evaluate(params, 0, 0.0, float("nan"))
+        t_compile += time.perf_counter() - tc
+        meta["first_eval_seconds_incl_compile"] = t_compile
+        t0 = time.perf_counter()
+        history.append(row)
+        if callback:
+            callback(row)
+    n_evals_done = 0
+    it = start
+    while it < config.iterations:
+        n = min(config.eval_every, config.iterations - it)
+        steps = jnp.arange(n)
+        new_params, new_opt, losses, finite, gnorms = run.train_chunk(
+            params, opt_state, train_config, jnp.asarray(it), steps)
+        losses = np.asarray(losses)
+        bad = ~(np.isfinite(losses) & np.asarray(finite) & np.isfinite(np.asarray(gnorms)))
+        if bad.any():
+            j = int(np.argmax(bad))
+            what = ("non-finite prices" if not bool(np.asarray(finite)[j])
+                    else "non-finite loss" if not np.isfinite(losses[j]) else "non-finite gradient")
+            if not bool(np.asarray(finite)[j]):
+                # replay the chunk up to the failing step (deterministic) and locate the failure
+                p_j = params
+                if j > 0:
+                    p_j = run.train_chunk(params, opt_state, train_config, jnp.asarray(it),
+                                          jnp.arange(j))[0]
+                what += ": " + run.explain(p_j, it + j)
+            kept = (f"; last good checkpoint kept in {checkpoint_dir} (iteration {it})"
+                    if checkpoint_dir else "")
+            if bar is not None:
+                bar.close()
+            raise FloatingPointError(f"{name} stopped at iteration {it + j + 1}: {what}{kept}")
+        params, opt_state = new_params, new_opt
+        it += n
+        row = evaluate(params, it, time.perf_counter() - t0, losses[-1])
+        history.append(row)
+        n_evals_done += 1
+        if callback:
+            callback(row)
+        if bar is not None:
+            bar.update(n)
+            bar.set_postfix(loss=f"{losses[-1]:.4g}", expl=f"{row['exploitability']:.4g}")
+        if checkpoint_dir and (n_evals_done % config.checkpoint_every == 0 or it >= config.iterations):
+            save_checkpoint(checkpoint_dir, params, opt_state, it, history, meta)
+    if bar is not None:
+        bar.close()
+
+    return params, history, start, it
