@@ -65,12 +65,14 @@ __all__ += [
 
 # --- general-equilibrium economies --------------------------------------------------------------
 from .model import (  # noqa: E402
-    HOUSEHOLD_OUTPUTS, AbstractEconomy, AbstractHousehold, Budget, Shock, Variables,
+    AR1, HOUSEHOLD_OUTPUTS, AbstractEconomy, AbstractExogenous, AbstractHousehold,
+    AggregateIdiosyncraticChain, Budget, MarkovChain, News, Shock, Variables,
 )
 from .solvers.equilibrium import EconomyPath, EconomySteadyState, economy_jacobian  # noqa: E402
 
 __all__ += [
     "HOUSEHOLD_OUTPUTS", "AbstractEconomy", "AbstractHousehold", "Budget", "Shock", "Variables",
+    "AR1", "AbstractExogenous", "AggregateIdiosyncraticChain", "MarkovChain", "News",
     "EconomyPath", "EconomySteadyState", "economy_jacobian",
 ]
 

@@ -29,6 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
+from ..model.exogenous import gauss_hermite
 from ..operators.meanfield import MeanField
 from ..policies.networks import AbstractPolicy
 from .simulation import expected_choices
@@ -130,8 +131,7 @@ def learned_euler_errors(
         raise ValueError(f"learned_euler_errors.n_nodes must be at least 1; got {n_nodes}")
     dtype = mf.a_s.dtype
     if mf.model.common_noise:
-        x, w = np.polynomial.hermite_e.hermegauss(int(n_nodes))
-        w = w / w.sum()
+        x, w = gauss_hermite(n_nodes)
     else:
         x, w = np.zeros(1), np.ones(1)
     mu0 = mf.initial_distribution() if mu0 is None else jnp.asarray(mu0, dtype)

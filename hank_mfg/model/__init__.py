@@ -5,6 +5,7 @@ from .base import ACTION_KINDS, INFEASIBLE_REWARD, TERMINAL_RULES, AbstractHetAg
 from .household import AbstractHousehold, Budget, crra_utility
 from .game import AbstractFiniteMFG, AbstractLineMFG
 from .economy import HOUSEHOLD_OUTPUTS, AbstractEconomy, Shock, Variables
+from .exogenous import AR1, AbstractExogenous, AggregateIdiosyncraticChain, MarkovChain, News, gauss_hermite
 from .grids import (
     action_grid, double_exponential_grid, savings_grid, share_grid, shifted_geometric_grid,
     uniform_grid,
@@ -19,4 +20,5 @@ __all__ = [
     "shifted_geometric_grid", "uniform_grid", "IncomeProcess", "index_walk", "markov_chain",
     "rouwenhorst", "stationary_distribution", "tauchen", "model_checks",
     "cobb_douglas_output", "cobb_douglas_prices",
+    "AR1", "AbstractExogenous", "AggregateIdiosyncraticChain", "MarkovChain", "News", "gauss_hermite",
 ]

@@ -30,9 +30,10 @@ from typing import ClassVar
 import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Float
+from jaxtyping import Array
 
 from ._checks import check_abs_lt_one, check_int_at_least, check_nonnegative, concrete, fail
+from .exogenous import AR1
 from .household import AbstractHousehold
 
 __all__ = ["AbstractEconomy", "HOUSEHOLD_OUTPUTS", "Shock", "Variables"]
@@ -42,13 +43,9 @@ __all__ = ["AbstractEconomy", "HOUSEHOLD_OUTPUTS", "Shock", "Variables"]
 HOUSEHOLD_OUTPUTS = ("A", "C", "N")
 
 
-class Shock(eqx.Module):
-    """An AR(1) aggregate shock ``x_t - x_ss = rho (x_{t-1} - x_ss) + sigma eps_t`` on the
-    exogenous variable ``name``."""
-
-    name: str = eqx.field(static=True)
-    rho: Float[Array, ""]
-    sigma: Float[Array, ""]
+#: An AR(1) aggregate shock ``x_t - x_ss = rho (x_{t-1} - x_ss) + sigma eps_t`` on the exogenous
+#: variable ``name`` (:class:`~hank_mfg.model.exogenous.AR1`).
+Shock = AR1
 
 
 class Variables:

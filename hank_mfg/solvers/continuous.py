@@ -37,6 +37,7 @@ from jaxtyping import Array, Float, PRNGKeyArray
 
 from ..model.base import AbstractHetAgentModel
 from ..model.economy import AbstractEconomy, Variables
+from ..model.exogenous import gauss_hermite
 from ..model.household import Budget
 from ..operators.lottery import expect, lottery_weights, push_forward
 from ..policies.savings import Forecaster, SavingsPolicy
@@ -1006,8 +1007,7 @@ def best_response_value(problem: SavingsProblem, budget: Budget):
 def shock_nodes(n_shocks: int, n_nodes: int = 5):
     """Gauss–Hermite nodes ``(n_nodes^n_shocks, n_shocks)`` and weights of standard normal
     innovations (tensor product over shocks)."""
-    x, w = np.polynomial.hermite_e.hermegauss(n_nodes)
-    w = w / w.sum()
+    x, w = gauss_hermite(n_nodes)
     grids = np.meshgrid(*([x] * n_shocks), indexing="ij")
     wgt = np.prod(np.meshgrid(*([w] * n_shocks), indexing="ij"), axis=0)
     return np.stack([g.reshape(-1) for g in grids], axis=-1), wgt.reshape(-1)
