@@ -54,6 +54,8 @@ def test_boundary_values_are_accepted():
         (OneAssetHANK, dict(phi=1.0), "indeterminate; set allow_indeterminacy=True"),
         (OneAssetHANK, dict(kappa=float("inf")), "OneAssetHANK.kappa must be positive and finite"),
         (OneAssetHANK, dict(rstar=float("nan")), "OneAssetHANK.rstar must be finite; got nan"),
+        (OneAssetHANK, dict(price_adjustment_costs="rebated"),
+         "OneAssetHANK.price_adjustment_costs must be one of ('resource', 'none'); got 'rebated'"),
         (Huggett, dict(bond_supply=float("nan")), "Huggett.bond_supply must be finite; got nan"),
     ],
 )

@@ -1,6 +1,7 @@
 """Economies in general equilibrium: the one budget, EGM with a labour choice, steady states with
 unknowns and targets, Newton transitions, sequence-space Jacobians, bad declarations."""
 
+import dataclasses
 from typing import ClassVar
 
 import equinox as eqx
@@ -113,7 +114,7 @@ def test_hank_monetary_shock_clears_every_market_every_period(hank, hank_path):
     path = hank_path
     for name in ("nkpc_res", "asset_mkt", "labor_mkt"):
         assert np.max(np.abs(path.residuals[name])) < 1e-9, name
-    assert np.max(np.abs(path["Y"] - path["C"])) < 1e-8  # goods market (Walras)
+    assert np.max(np.abs(path.residuals["goods_mkt"])) < 1e-8  # goods market (Walras)
     # the rule and the Fisher equation hold on the path
     i = path["rstar"] + model.phi * path["pi"]
     np.testing.assert_allclose(path["i"], i, atol=1e-15)
@@ -121,6 +122,47 @@ def test_hank_monetary_shock_clears_every_market_every_period(hank, hank_path):
     np.testing.assert_allclose(path["r"], r, atol=1e-15)
     # a rate cut is expansionary and inflationary on impact
     assert path["Y"][0] > ss["Y"] and path["pi"][0] > 0 and path["r"][0] < ss["r"]
+
+
+def _rotemberg_cost(model, pi, Y):
+    """The price-adjustment cost by hand: ``mu/(mu-1)/(2 kappa) log(1+pi)^2 Y``."""
+    mu, kappa = float(model.mu), float(model.kappa)
+    return mu / (mu - 1.0) / (2.0 * kappa) * np.log1p(pi) ** 2 * Y
+
+
+def test_hank_price_adjustment_costs_are_a_resource_cost(hank, hank_path):
+    """By default the Rotemberg cost is deducted from dividends and uses up output: along the
+    path ``Y - C`` is the cost (the goods market by Walras' law) and ``Div = Y - w L - cost``."""
+    model, ss = hank
+    assert model.price_adjustment_costs == "resource"
+    Y, C, pi, w, L, Div = (np.asarray(hank_path[k]) for k in ("Y", "C", "pi", "w", "L", "Div"))
+    cost = _rotemberg_cost(model, pi, Y)
+    assert cost[0] > 5e-5  # 17 bp of inflation on impact: far above the tolerance below
+    np.testing.assert_allclose(Y - C, cost, atol=1e-9)
+    np.testing.assert_allclose(Div, Y - w * L - cost, atol=1e-15)
+    np.testing.assert_allclose(model.price_adjustment_cost(pi, Y), cost, rtol=1e-13)
+    # zero at pi = 0: the steady state is the same with or without the cost
+    assert float(ss["Div"]) == pytest.approx(float(ss["Y"] - ss["w"] * ss["L"]), abs=1e-15)
+
+
+def test_hank_without_price_adjustment_costs_keeps_the_earlier_dividends(hank, hank_path):
+    """``price_adjustment_costs="none"``: ``Div = Y - w L`` and ``C = Y`` at every date, and
+    the path is the one this grid gave before the cost was added (first dates stored from that
+    version); the steady state is shared (the cost is zero at ``pi = 0``)."""
+    model, ss = hank
+    plain = dataclasses.replace(model, price_adjustment_costs="none")
+    path = hm.transition_path(plain, shocks=RSTAR_CUT, steady_state=ss)
+    Y, C, pi, w, L, Div = (np.asarray(path[k]) for k in ("Y", "C", "pi", "w", "L", "Div"))
+    np.testing.assert_allclose(Div, Y - w * L, atol=1e-15)
+    assert np.max(np.abs(Y - C)) < 1e-8
+    assert np.max(np.abs(path.residuals["goods_mkt"])) < 1e-8
+    np.testing.assert_allclose(Y[:3], [1.0018081944141333, 1.0011109401981875,
+                                       1.0006727657576762], rtol=1e-10)
+    np.testing.assert_allclose(pi[:3], [0.0016580748567801837, 0.0010449749496193633,
+                                        0.0006653107147717669], rtol=1e-7)
+    # with the cost, output and inflation rise more on impact (consumption slightly less)
+    assert hank_path["Y"][0] > Y[0] and hank_path["pi"][0] > pi[0]
+    assert hank_path["C"][0] < C[0]
 
 
 def test_hank_small_shock_matches_the_linear_response(hank):

@@ -149,7 +149,12 @@ def test_markets_and_walras_along_noisy_paths(problem):
     eps = 2.0 * P.sample_noise(key=jax.random.key(4), n_paths=1)
     path = _roll(P, pol, eps, jnp.zeros_like(eps[0]))
     assert float(jnp.max(path.residual)) < 1e-9
-    assert float(jnp.max(jnp.abs(path.agg["Y"] - path.agg["C"]))) < 1e-8
+    assert float(jnp.max(jnp.abs(path.agg["goods_mkt"]))) < 1e-8
+    # Y = C + the firms' price-adjustment cost mu/(mu-1)/(2 kappa) log(1+pi)^2 Y
+    m = P.model
+    cost = m.mu / (m.mu - 1) / (2 * m.kappa) * jnp.log1p(path.agg["pi"]) ** 2 * path.agg["Y"]
+    assert float(jnp.max(cost)) > 1e-6
+    assert float(jnp.max(jnp.abs(path.agg["Y"] - path.agg["C"] - cost))) < 1e-8
     assert float(jnp.max(jnp.abs(path.agg["asset_mkt"]))) < 1e-9
     assert float(jnp.std(path.agg["pi"])) > 1e-4  # the shocks move the economy
 
