@@ -16,6 +16,10 @@ its validation against the sequence-space response, and the gradient's control v
         the same solve with announced monetary innovations 1..12 quarters ahead, and the
         anticipation table (the response today to a 25 bp cut announced k quarters ahead,
         learned beside perfect foresight)
+    python benchmarks/bench_hank_risk.py --price-adjustment-costs none ...
+        any of the above with the firms' price-adjustment costs left out of dividends and the
+        goods market (``OneAssetHANK(price_adjustment_costs="none")``): the model with which
+        the aggregate-risk numbers of docs/validation.md and docs/performance.md were measured
 
 Writes JSON under ``--out`` (default benchmarks/results) and prints a summary. CPU numbers of
 docs/performance.md and docs/validation.md were produced with these commands.
@@ -51,7 +55,8 @@ def solve(args) -> dict:
     from models.hank import OneAssetHANK
 
     t0 = time.perf_counter()
-    model = OneAssetHANK(n_wealth=args.n_wealth)
+    model = OneAssetHANK(n_wealth=args.n_wealth,
+                         price_adjustment_costs=args.price_adjustment_costs)
     cfg = hm.RSPGConfig.continuous(iterations=args.iterations, eval_every=args.eval_every,
                                    eval_paths=4, seed=args.seed, control_lags=args.control_lags,
                                    news=args.news, precondition=args.precondition)
@@ -87,7 +92,8 @@ def solve(args) -> dict:
 def _name(args) -> str:
     news = f"_news{args.news}" if args.news else ""
     plain = "" if args.precondition else "_plain"
-    return f"hank_risk_seed{args.seed}_lags{args.control_lags}{plain}{news}"
+    costs = "" if args.price_adjustment_costs == "resource" else "_costs_none"
+    return f"hank_risk_seed{args.seed}_lags{args.control_lags}{plain}{news}{costs}"
 
 
 def gradient_noise(args) -> dict:
@@ -100,7 +106,8 @@ def gradient_noise(args) -> dict:
     from hank_mfg.solvers import continuous as C
     from models.hank import OneAssetHANK
 
-    model = OneAssetHANK(n_wealth=args.n_wealth)
+    model = OneAssetHANK(n_wealth=args.n_wealth,
+                         price_adjustment_costs=args.price_adjustment_costs)
     if args.checkpoint:
         sol = hm.load_solution(model, args.checkpoint)
         problem, policy = sol.compiled(), sol.policy
@@ -153,6 +160,8 @@ def main():
     ap.add_argument("--no-precondition", dest="precondition", action="store_false",
                     help="the plain policy gradient (the preset scales it to relative "
                          "consumption, docs/theory.md §12.3)")
+    ap.add_argument("--price-adjustment-costs", choices=("resource", "none"), default="resource",
+                    help="OneAssetHANK.price_adjustment_costs ('none': the earlier dividends)")
     ap.add_argument("--gradient-noise", action="store_true")
     ap.add_argument("--checkpoint", default=None, help="a trained run (default: untrained)")
     ap.add_argument("--lags", nargs="+", type=int, default=[0, 16, 48])

@@ -194,8 +194,8 @@ def _economy_timings(name, model, shocks, args, ks_times):
         print(f"wealth Gini {gini:.4f}   top-10% share {top10:.4f}   mass at the limit "
               f"{mass0:.4f}")
     print(f"transition T = {T}: Newton iterations {int(path.iterations)}, max |target residual| "
-          f"{float(path.max_residual):.2e}, max |Y - C| "
-          f"{float(np.max(np.abs(np.asarray(path['Y']) - np.asarray(path['C'])))):.2e}")
+          f"{float(path.max_residual):.2e}, max |goods market| (Walras) "
+          f"{float(np.max(np.abs(np.asarray(path.residuals['goods_mkt'])))):.2e}")
     return ss, path
 
 
