@@ -377,9 +377,10 @@ HANK = [
 The canonical one-asset HANK model of the sequence-space Jacobian paper (Auclert, Bardóczy,
 Rognlie and Straub 2021): households with idiosyncratic productivity risk, a borrowing limit at
 zero and a labour choice; sticky prices (a Phillips curve); a Taylor rule; government bonds in
-fixed supply whose interest is paid by taxes. `docs/models.md` writes out every equation and its
-timing. In fast mode (`HANK_MFG_FAST=1`) the grids are small and the paths short; at full size
-the model has 500 wealth points and 7 productivity states.
+fixed supply whose interest is paid by taxes; the firms' price-adjustment costs are a resource
+cost, as in that paper's example. `docs/models.md` writes out every equation and its timing.
+In fast mode (`HANK_MFG_FAST=1`) the grids are small and the paths short; at full size the
+model has 500 wealth points and 7 productivity states.
 """),
     code(SETUP),
     code("""
@@ -425,7 +426,11 @@ wealth
 A cut of the policy-rate intercept `rstar` by 25 bp on impact, decaying at rate 0.61 per
 quarter, announced at date 0. Newton's method on the paths of inflation, the wage and output
 (with the sequence-space Jacobian of the whole model at the steady state) clears every market
-at every date; the residuals are printed.
+at every date; the residuals are printed. Output rises by more than consumption: the cut brings
+inflation, and firms pay the Rotemberg cost of changing prices,
+`mu/(mu-1)/(2 kappa) log(1+pi)^2 Y`, out of their profits and in goods (the goods market
+reads `Y = C +` that cost; `OneAssetHANK(price_adjustment_costs="none")` leaves it out, and
+then `C = Y`).
 """),
     code("""
 shock = -0.0025 * 0.61 ** np.arange(T)
