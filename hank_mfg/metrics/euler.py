@@ -13,9 +13,11 @@ import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Bool, Float
 
 from ..model.base import AbstractHetAgentModel
+from ..model.economy import AbstractEconomy
 from ..solvers.egm import (
     HouseholdSteadyState, euler_error_table, euler_summary, household_arrays, price_budget,
 )
+from ..solvers.equilibrium import EconomySteadyState
 from ..solvers.steady_state import SteadyState
 from ..solvers.transition import TransitionPath
 
@@ -52,8 +54,9 @@ def _one(model, c, budget, n, c_next, R_next, mu, interp):
 
 
 def euler_errors(
-    model: AbstractHetAgentModel,
-    policy: SteadyState | HouseholdSteadyState | TransitionPath | Float[Array, "n_a n_e"],
+    model: AbstractHetAgentModel | AbstractEconomy,
+    policy: (SteadyState | HouseholdSteadyState | EconomySteadyState | TransitionPath
+             | Float[Array, "n_a n_e"]),
     *,
     r: Float[ArrayLike, ""] | None = None,
     w: Float[ArrayLike, ""] | None = None,
@@ -64,11 +67,14 @@ def euler_errors(
 
     Args:
         model: the declared model (grid, income chain, ``beta``, marginal utility).
-        policy: a :class:`SteadyState` / :class:`HouseholdSteadyState` (uses its prices,
-            distribution and ``c_policy``), a :class:`TransitionPath` solved with
-            ``return_distribution=True`` (errors at dates ``0..T-2``, using ``c_{t+1}`` and
-            ``r_{t+1}``), or a stationary consumption table ``c(a, e)`` ``(n_a, n_e)`` with
-            prices ``r, w`` (and optionally ``mu``; default: uniform) given.
+        policy: a :class:`SteadyState` / :class:`HouseholdSteadyState` /
+            :class:`~hank_mfg.solvers.equilibrium.EconomySteadyState` (uses its prices or
+            budget, distribution, ``c_policy`` and hours; the economy with its solved
+            unknowns is the steady state's own, ``model`` is not read), a
+            :class:`TransitionPath` solved with ``return_distribution=True`` (errors at dates
+            ``0..T-2``, using ``c_{t+1}`` and ``r_{t+1}``), or a stationary consumption table ``c(a, e)``
+            ``(n_a, n_e)`` of a capital economy with prices ``r, w`` (and optionally ``mu``;
+            default: uniform) given.
         interp: interpolation of next period's consumption in wealth (linear default).
 
     Returns:
@@ -78,6 +84,10 @@ def euler_errors(
         >>> ee = hm.euler_errors(model, hm.steady_state(model))
         >>> float(ee.mean), float(ee.max)
     """
+    if isinstance(policy, EconomySteadyState):
+        budget = policy.model.budget(policy.values)
+        return _one(policy.model, policy.c_policy, budget, policy.n_policy, policy.c_policy,
+                    budget.R, policy.mu, interp)
     if isinstance(policy, (SteadyState, HouseholdSteadyState)):
         c, mu = policy.c_policy, policy.mu
         budget = price_budget(model, policy.r, policy.w)
@@ -92,12 +102,21 @@ def euler_errors(
                  policy.mu[t], interp)
             for t in range(policy.K.shape[0] - 1)
         ]
-        return EulerErrors(*(jnp.stack([getattr(o, f) for o in out]) for f in
-                             ("errors", "unconstrained", "mean", "max", "log10_mean")))
+        return _stack(out)
     c = jnp.asarray(policy, dtype=float)
+    if not isinstance(model, AbstractHetAgentModel):
+        raise ValueError(f"euler_errors.policy: give {type(model).__name__}'s steady state "
+                         "(hm.steady_state) or a path solved with return_distribution=True; a "
+                         "bare consumption table needs a capital economy's prices r and w")
     if r is None or w is None:
         raise ValueError("euler_errors: a consumption table needs the prices r and w")
     if mu is None:
         mu = jnp.full(c.shape, 1.0 / c.size)
     budget = price_budget(model, r, w)
     return _one(model, c, budget, 1.0, c, budget.R, mu, interp)
+
+
+def _stack(out: list[EulerErrors]) -> EulerErrors:
+    """Per-date errors stacked along a leading date axis."""
+    return EulerErrors(*(jnp.stack([getattr(o, f) for o in out]) for f in
+                         ("errors", "unconstrained", "mean", "max", "log10_mean")))

@@ -49,6 +49,7 @@ from .egm import (
     household_step,
 )
 from .equilibrium import economy_of_steady_state, with_economy
+from .rollout import relative_exploitability
 from .steady_state import check_capital_steady_state
 
 __all__ = [
@@ -1088,7 +1089,8 @@ def evaluate_savings(problem: SavingsProblem, policy: SavingsPolicy, eps) -> Sav
             fe = jnp.sqrt(jnp.mean((F - U) ** 2, axis=0))
         else:
             fe = jnp.zeros((0,), ret_pi.dtype)
-        return (ret_br - ret_pi, (ret_br - ret_pi) / jnp.abs(ret_pi), ret_pi, ret_br, em, ex,
+        return (ret_br - ret_pi, relative_exploitability(ret_br - ret_pi, ret_pi), ret_pi, ret_br,
+                em, ex,
                 jnp.max(jnp.abs(path.residual)), finite, jnp.max(jnp.abs(exp_res), axis=0),
                 market, fe)
 

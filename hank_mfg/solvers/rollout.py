@@ -145,6 +145,12 @@ def best_response_values(mf: AnyMeanField, traj: Trajectory):
     return V, A
 
 
+def relative_exploitability(exploitability, policy_return):
+    """Exploitability relative to the policy's own value, ``|sum_s mu_0 V^pi_0|``: the one
+    definition every certificate uses (discrete and continuous choices)."""
+    return exploitability / abs(policy_return)
+
+
 class Evaluation(eqx.Module):
     """Exploitability certificate along sampled paths (docs/theory.md §7); per-path arrays ``(B,)``.
 

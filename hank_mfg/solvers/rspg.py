@@ -36,7 +36,9 @@ from ..policies.savings import SAVINGS_HEADS
 from ..policies.savings import trainable as savings_trainable
 from . import continuous as cont
 from .rl import RL_METHODS, RLConfig, RLRun
-from .rollout import action_values, policy_values, replay_tables, rollout_batch
+from .rollout import (
+    action_values, policy_values, relative_exploitability, replay_tables, rollout_batch,
+)
 from .training import (
     STATE_FILE, DiscreteEvaluation, default_optimizer, iteration_key,
     keep_if_finite, load_checkpoint, model_fields, path_sharding, placed, run_keys, shard_paths,
@@ -585,7 +587,7 @@ class _SavingsRun:
         ex = float(jnp.mean(ev.exploitability))
         row = dict(
             iteration=int(iteration), seconds=float(seconds), loss=float(loss),
-            exploitability=ex, relative_exploitability=ex / abs(ret_pi),
+            exploitability=ex, relative_exploitability=relative_exploitability(ex, ret_pi),
             policy_return=ret_pi, best_response_return=float(jnp.mean(ev.best_response_return)),
             euler_mean=float(jnp.mean(ev.euler_mean)), euler_max=float(jnp.max(ev.euler_max)),
             market_residual=float(jnp.max(ev.residual)),

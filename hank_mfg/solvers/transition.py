@@ -34,6 +34,7 @@ from .egm import check_interp, check_model, household_arrays, in_float64, price_
 from .equilibrium import economy_transition
 from .household import household_block_path, household_jacobians
 from .steady_state import SteadyState, check_capital_steady_state
+from .steady_state import steady_state as solve_steady_state
 
 __all__ = [
     "TransitionPath", "transition_path", "capital_transition_path", "household_path",
@@ -177,35 +178,42 @@ def _solve_core(model, ss, z, tol, maxiter, interp, J_r, J_w, want_paths: bool):
 _solve_jit = eqx.filter_jit(_solve_core)
 
 
-def transition_path(model, *, steady_state, z=None, shocks=None, **kwargs):
+def transition_path(model, steady_state=None, *, shocks=None, **kwargs):
     """Perfect-foresight transition after shocks announced at date 0 (MIT shocks, news).
 
-    A capital economy (:class:`AbstractHetAgentModel`) takes its log-TFP path as ``z=`` (or
-    ``shocks={"z": path}``) and is solved by :func:`capital_transition_path`; an
-    :class:`~hank_mfg.model.economy.AbstractEconomy` takes ``shocks={name: path}`` on its
-    exogenous aggregates and is solved by
-    :func:`~hank_mfg.solvers.equilibrium.economy_transition`. Keyword arguments go to the solver.
+    Shocks are paths of deviations from the steady state, named as the model names its
+    exogenous variables, given either as keywords (``z=path``, ``rstar=path``) or as
+    ``shocks={name: path}``: log TFP ``z`` for a capital economy
+    (:class:`AbstractHetAgentModel`, solved by :func:`capital_transition_path`), any of
+    ``model.exogenous`` for an :class:`~hank_mfg.model.economy.AbstractEconomy` (solved by
+    :func:`~hank_mfg.solvers.equilibrium.economy_transition`). ``steady_state`` defaults to
+    ``hm.steady_state(model)``. Other keyword arguments go to the solver.
 
     Example:
-        >>> path = hm.transition_path(KrusellSmith(), z=0.01 * 0.9 ** jnp.arange(300), steady_state=ss)
-        >>> path = hm.transition_path(OneAssetHANK(), shocks={"rstar": -0.0025 * 0.61 ** jnp.arange(300)},
-        ...                           steady_state=hank_ss)
+        >>> path = hm.transition_path(KrusellSmith(), ss, z=0.01 * 0.9 ** jnp.arange(300))
+        >>> path = hm.transition_path(OneAssetHANK(), hank_ss, rstar=-0.0025 * 0.61 ** jnp.arange(300))
         >>> path["Y"], path["pi"]
     """
+    names = tuple(model.exogenous) if isinstance(model, AbstractEconomy) else ("z",)
+    named = {k: kwargs.pop(k) for k in names if k in kwargs}
+    shocks = {} if shocks is None else dict(shocks)
+    both = sorted(set(named) & set(shocks))
+    if both:
+        raise ValueError(f"transition_path: {both} given both as a keyword and in shocks=")
+    shocks.update(named)
+    unknown = sorted(set(shocks) - set(names))
+    if unknown:
+        raise ValueError(f"transition_path.shocks: {type(model).__name__}'s shocks are named "
+                         f"{names}; got {unknown}")
+    if not shocks:
+        raise ValueError(f"transition_path: give at least one shock path, named as "
+                         f"{type(model).__name__}'s exogenous variables {names} (e.g. "
+                         f"{names[0]}=path)")
+    if steady_state is None:
+        steady_state = solve_steady_state(model)
     if isinstance(model, AbstractEconomy):
-        if z is not None:
-            raise ValueError(f"transition_path: {type(model).__name__} takes shocks={{name: "
-                             f"path}} on {tuple(model.exogenous)}, not z=")
         return economy_transition(model, shocks=shocks, steady_state=steady_state, **kwargs)
-    if shocks is not None:
-        if z is not None or set(shocks) != {"z"}:
-            raise ValueError(f"transition_path.shocks: {type(model).__name__} has one shock, "
-                             f"log TFP 'z'; got {sorted(shocks)}" + (" and z=" if z is not None
-                                                                     else ""))
-        z = shocks["z"]
-    if z is None:
-        raise ValueError("transition_path: give the log-TFP path z= (or shocks={'z': path})")
-    return capital_transition_path(model, z=z, steady_state=steady_state, **kwargs)
+    return capital_transition_path(model, z=shocks["z"], steady_state=steady_state, **kwargs)
 
 
 @in_float64

@@ -35,3 +35,26 @@ def test_table_input_and_bad_policy():
     assert bool(jnp.all(ee.unconstrained == (hh.a_policy > m.a_grid[0] + 1e-10)))
     with pytest.raises(ValueError, match="r and w"):
         hm.euler_errors(m, hh.c_policy)
+
+
+@pytest.mark.parametrize("which", ["huggett", "hank"])
+def test_economy_steady_states_have_euler_errors(which):
+    """An economy's steady state is accepted as a capital economy's is; with a labour choice the
+    budget includes the hours worked (with hours of one the same policy would look wrong)."""
+    import dataclasses
+
+    import jax
+
+    from models.hank import OneAssetHANK
+    from models.huggett import Huggett
+
+    with jax.enable_x64(True):
+        model = Huggett(n_wealth=30) if which == "huggett" else OneAssetHANK(n_wealth=30, n_income=3)
+        ss = hm.steady_state(model)
+        ee = hm.euler_errors(model, ss)
+        assert float(ee.mean) == pytest.approx(float(ss.euler_mean), abs=1e-9)
+        assert float(ee.max) == pytest.approx(float(ss.euler_max), abs=1e-9)
+        assert float(ee.mean) < -4.0 and ee.errors.shape == ss.c_policy.shape
+        if which == "hank":
+            wrong = dataclasses.replace(ss, n_policy=jnp.ones_like(ss.n_policy))
+            assert float(hm.euler_errors(model, wrong).mean) > float(ee.mean) + 1.0

@@ -282,6 +282,23 @@ def test_bad_declarations_name_the_field():
         unknown_path()
 
 
+def test_every_shock_is_a_keyword_by_its_name_and_the_steady_state_is_optional(huggett, hank):
+    model, ss = huggett
+    z = -0.02 * 0.9 ** np.arange(20)
+    by_name = hm.transition_path(model, z=z)            # the steady state solved on the way
+    given = hm.transition_path(model, ss, shocks={"z": z})
+    np.testing.assert_allclose(by_name["r"], given["r"], atol=1e-12)
+    hmodel, hss = hank
+    shock = -1e-4 * 0.61 ** np.arange(20)
+    a = hm.transition_path(hmodel, hss, rstar=shock)
+    b = hm.transition_path(hmodel, shocks={"rstar": shock}, steady_state=hss)
+    np.testing.assert_array_equal(a["pi"], b["pi"])
+    with pytest.raises(ValueError, match="both as a keyword and in shocks"):
+        hm.transition_path(model, ss, z=z, shocks={"z": z})
+    with pytest.raises(ValueError, match="at least one shock"):
+        hm.transition_path(model, ss)
+
+
 def test_shock_on_a_non_exogenous_variable_is_refused(huggett):
     model, ss = huggett
     with pytest.raises(ValueError, match="shocks.*'w'"):
