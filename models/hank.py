@@ -9,7 +9,8 @@ Firms: ``Y = Z L``, Rotemberg price-adjustment costs
 ``Adj_t = mu/(mu-1)/(2 kappa) log(1+pi_t)^2 Y_t`` (a resource cost, as in the ``hank``
 example), ``Div = Y - w L - Adj``, Phillips curve
 ``kappa (w_t/Z_t - 1/mu) + (Y_{t+1}/Y_t) log(1+pi_{t+1})/(1+r_{t+1}) - log(1+pi_t) = 0``.
-Monetary policy ``i_t = rstar_t + phi pi_t``; the ex-post real rate on assets carried into
+Monetary policy ``i_t = rstar_t + phi pi_t``, or with interest-rate smoothing
+``i_t = rho_i i_{t-1} + (1 - rho_i)(rstar_t + phi pi_t)``; the ex-post real rate on assets carried into
 ``t`` is ``r_t = (1 + i_{t-1})/(1 + pi_t) - 1``. Fiscal policy ``Tax_t = r_t B``. Markets:
 assets ``A_t = B``, effective labour ``sum mu e n = L``, goods ``Y = C + Adj`` (Walras).
 ``price_adjustment_costs="none"`` leaves ``Adj`` out of dividends and the goods market
@@ -57,6 +58,11 @@ class OneAssetHANK(hm.AbstractEconomy):
     order in inflation, so only nonlinear transitions and solutions under aggregate risk
     differ (a 25 bp cut in ``rstar``, persistence 0.61, default grid: output +0.199% on
     impact with the cost, +0.190% without; docs/validation.md).
+
+    ``rho_i`` (default 0): interest-rate smoothing, ``i_t = rho_i i_{t-1} + (1 - rho_i)(rstar_t
+    + phi pi_t)``. With ``rho_i > 0`` the nominal rate carries the past, so it becomes a
+    transition unknown and the rule a target, ``taylor_res`` (static: it changes which
+    variables are solved for).
     """
 
     beta: Float[Array, ""] = eqx.field(converter=hm.as_param, default=0.982)
@@ -83,18 +89,20 @@ class OneAssetHANK(hm.AbstractEconomy):
     common_noise: bool = eqx.field(static=True, default=True)
     allow_indeterminacy: bool = eqx.field(static=True, default=False)
     price_adjustment_costs: str = eqx.field(static=True, default="resource")
+    rho_i: float = eqx.field(static=True, default=0.0)
 
     household_inputs: ClassVar[tuple[str, ...]] = ("r", "w", "Div", "Tax")
     exogenous: ClassVar[tuple[str, ...]] = ("rstar", "Z")
     steady_state_targets: ClassVar[tuple[str, ...]] = ("asset_mkt", "labor_mkt")
-    transition_unknowns: ClassVar[tuple[str, ...]] = ("pi", "w", "Y")
-    transition_targets: ClassVar[tuple[str, ...]] = ("nkpc_res", "asset_mkt", "labor_mkt")
     rates: ClassVar[tuple[str, ...]] = ("r", "i", "pi", "rstar")
     observed: ClassVar[tuple[str, ...]] = ("r", "w", "pi")
 
     def __check_init__(self):
         # fields first, so that errors name them rather than the grid or chain built from them
         check = hm.model_checks
+        if not (isinstance(self.rho_i, (int, float)) and 0.0 <= self.rho_i < 1.0):
+            check.fail("OneAssetHANK", "rho_i", "lie in [0, 1) (the weight of last quarter's "
+                       "rate in the Taylor rule)", self.rho_i)
         if self.price_adjustment_costs not in PRICE_ADJUSTMENT_COSTS:
             check.fail("OneAssetHANK", "price_adjustment_costs",
                        f"be one of {PRICE_ADJUSTMENT_COSTS}", self.price_adjustment_costs)
@@ -155,9 +163,27 @@ class OneAssetHANK(hm.AbstractEconomy):
         without bound and there is no stationary distribution) and ``vphi > 0``."""
         return {"beta": (0.0, 1.0 / (1.0 + float(self.rstar))), "vphi": (0.0, None)}
 
+    @property
+    def transition_unknowns(self) -> tuple[str, ...]:
+        """``pi, w, Y``, and the nominal rate ``i`` when the Taylor rule is inertial (a
+        variable that reads its own past is a transition unknown whose law of motion is a
+        target: docs/models.md section 6)."""
+        return ("pi", "w", "Y") + (("i",) if self.rho_i else ())
+
+    @property
+    def transition_targets(self) -> tuple[str, ...]:
+        """The Phillips curve, the asset and labour markets, and the inertial Taylor rule."""
+        return ("nkpc_res", "asset_mkt", "labor_mkt") + (("taylor_res",) if self.rho_i else ())
+
     def steady_state_values(self):
-        return {"Y": self.Y, "Z": self.Z, "pi": 0.0, "rstar": self.rstar,
-                "w": self.Z / self.mu}
+        out = {"Y": self.Y, "Z": self.Z, "pi": 0.0, "rstar": self.rstar, "w": self.Z / self.mu}
+        if self.rho_i:
+            out["i"] = self.rstar
+        return out
+
+    def taylor_rule(self, v):
+        """The rate the rule prescribes today, ``rstar_t + phi pi_t``."""
+        return v["rstar"] + self.phi * v["pi"]
 
     def price_adjustment_cost(self, pi, Y):
         """Rotemberg cost of changing prices, in units of output:
@@ -175,7 +201,8 @@ class OneAssetHANK(hm.AbstractEconomy):
     def aggregates(self, v):
         v["L"] = v["Y"] / v["Z"]
         v["Div"] = v["Y"] - v["w"] * v["L"] - self.price_adjustment_cost(v["pi"], v["Y"])
-        v["i"] = v["rstar"] + self.phi * v["pi"]
+        if not self.rho_i:
+            v["i"] = self.taylor_rule(v)
         v["r"] = (1.0 + v.lag("i")) / (1.0 + v["pi"]) - 1.0
         v["Tax"] = v["r"] * self.B
 
@@ -183,5 +210,9 @@ class OneAssetHANK(hm.AbstractEconomy):
         nkpc = (self.kappa * (v["w"] / v["Z"] - 1.0 / self.mu)
                 + v.lead("Y") / v["Y"] * jnp.log1p(v.lead("pi")) / (1.0 + v.lead("r"))
                 - jnp.log1p(v["pi"]))
-        return {"nkpc_res": nkpc, "asset_mkt": v["A"] - self.B, "labor_mkt": v["N"] - v["L"],
-                "goods_mkt": v["Y"] - v["C"] - self.price_adjustment_cost(v["pi"], v["Y"])}
+        out = {"nkpc_res": nkpc, "asset_mkt": v["A"] - self.B, "labor_mkt": v["N"] - v["L"],
+               "goods_mkt": v["Y"] - v["C"] - self.price_adjustment_cost(v["pi"], v["Y"])}
+        if self.rho_i:
+            out["taylor_res"] = v["i"] - (self.rho_i * v.lag("i")
+                                          + (1.0 - self.rho_i) * self.taylor_rule(v))
+        return out

@@ -536,6 +536,53 @@ def _forward_targets(model, ss_values) -> tuple[tuple[str, ...], tuple[str, ...]
     return tuple(out), tuple(k for k in rows[0] if k not in out)
 
 
+def check_timing(model, ss_values, forward: bool) -> None:
+    """Refuse an economy whose date-``t`` conditions read dates the rollout does not hold.
+
+    Under aggregate risk the aggregate block runs date by date on a short window: yesterday's
+    solution (the transition unknowns and exogenous variables it carried), today's, and —
+    with the firms' forecast (``forward``) — tomorrow's forecast; the households' ``A, C, N``
+    exist for today only. A lead of a lead, a lag of a variable that itself reads a lag, or a
+    lag of the households' aggregates would silently read the steady state there. The check
+    differentiates today's targets, household inputs and observed aggregates on a 7-date path
+    around a perturbed steady state and names every input read outside the window.
+    """
+    T, t = 7, 3
+    window = (-1, 0, 1) if forward else (-1, 0)
+    keys = tuple(model.transition_unknowns) + tuple(model.exogenous)
+    house = ("A", "C", "N")
+    rng = np.random.default_rng(0)
+    base = {k: jnp.asarray(ss_values[k], float)
+            * (1.0 + 1e-3 * jnp.asarray(rng.standard_normal(T)))
+            + 1e-4 * jnp.asarray(rng.standard_normal(T)) for k in keys + house}
+    outputs = tuple(dict.fromkeys(tuple(model.transition_targets) + tuple(model.household_inputs)
+                                  + tuple(model.observed)))
+
+    def today(paths):
+        v = Variables({k: paths[k] for k in keys}, ss=ss_values)
+        model.aggregates(v)
+        for k in house:
+            v[k] = paths[k]
+        res = model.residuals(v)
+        return {o: (res[o] if o in res else v[o])[t] for o in outputs}
+
+    J = jax.jacobian(today)(base)
+    bad = []
+    for o in outputs:
+        for k in keys + house:
+            allowed = (0,) if k in house else window
+            for d in np.flatnonzero(np.asarray(J[o][k]) != 0.0):
+                if int(d) - t not in allowed:
+                    bad.append(f"{o} reads {k} at t{int(d) - t:+d}")
+    if bad:
+        raise ValueError(
+            f"{type(model).__name__}: under aggregate risk each date is solved from yesterday's "
+            f"solution{', today and the forecast of tomorrow' if forward else ' and today'}, "
+            f"but {'; '.join(bad)}. Write a variable that carries its own past (an inertial "
+            "rule, debt) as a transition unknown with its law of motion as a transition target "
+            "(docs/models.md, section 6)")
+
+
 def savings_problem(model, steady_state, *, horizon: int | None = None,
                     horizon_tol: float = 1e-2, news: int = 0,
                     news_shock: str | None = None) -> SavingsProblem:
@@ -561,6 +608,8 @@ def savings_problem(model, steady_state, *, horizon: int | None = None,
         steady_state = with_economy(steady_state, solved)
         ss_values = {k: jnp.asarray(v, dtype=float) for k, v in steady_state.values.items()}
         forward, markets = _forward_targets(solved, ss_values)
+        check_timing(solved, ss_values, forward=bool(forward) or
+                     len(model.transition_unknowns) > 1)
         if len(model.transition_unknowns) == 1 and not forward:
             prices = ClearedPrice(unknown=model.transition_unknowns[0],
                                   target=model.transition_targets[0])

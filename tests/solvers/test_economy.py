@@ -401,3 +401,114 @@ def test_a_calibration_trial_without_a_steady_state_is_named_with_what_to_try():
                                            r"bounds \(B in \(1, 200\)\)"):
         hm.calibrate(OneAssetHANK(**HANK_SMALL), targets={"gini": 0.6}, free={"B": (1.0, 200.0)},
                      steady_state_kwargs={"maxiter": 15})
+
+
+def test_inertial_taylor_rule_equals_the_rule_composed_by_hand_with_the_plain_economy(hank):
+    """Interest-rate smoothing ``i_t = rho i_{t-1} + (1 - rho)(rstar_t + phi pi_t)`` solved as a
+    transition unknown. By hand: the plain economy (``i = x + phi pi`` for an effective rate
+    ``x``) responds linearly to ``x`` with ``dpi = P x``; the smoothed rule then reads
+    ``(I - rho L)(x + phi P x) = (1 - rho)(drstar + phi P x)``, a linear system for ``x``. The
+    smoothed economy's own first-order response, and its nonlinear path to a small shock,
+    equal that hand-solved one."""
+    model, ss = hank
+    rho, phi, T = 0.7, 1.5, 40
+    smooth = OneAssetHANK(**HANK_SMALL, rho_i=rho)
+    ss1 = hm.steady_state(smooth)
+    assert float(ss1["beta"]) == pytest.approx(float(ss["beta"]), abs=1e-12)
+    G = hm.economy_jacobian(ss, T)
+    Gx = hm.economy_jacobian(ss, T, wrt="rstar")
+    dU = -np.linalg.solve(np.asarray(G), np.asarray(Gx))          # (3T, T): pi, w, Y per x
+    P, PY = dU[:T], dU[2 * T:]
+    L = np.eye(T, k=-1)
+    I = np.eye(T)
+    drstar = 1e-5 * 0.61 ** np.arange(T)
+    A = (I - rho * L) @ (I + phi * P) - (1 - rho) * phi * P
+    x = np.linalg.solve(A, (1 - rho) * drstar)
+    dpi, dY = P @ x, PY @ x
+    # the smoothed economy's own Jacobians (4 unknowns: pi, w, Y, i)
+    G1 = hm.economy_jacobian(ss1, T)
+    G1x = hm.economy_jacobian(ss1, T, wrt="rstar")
+    dU1 = -np.linalg.solve(np.asarray(G1), np.asarray(G1x) @ drstar)
+    np.testing.assert_allclose(dU1[:T], dpi, atol=1e-12 * 1e4 * np.max(np.abs(dpi)))
+    np.testing.assert_allclose(dU1[2 * T:3 * T], dY, atol=1e-8 * np.max(np.abs(dY)))
+    np.testing.assert_allclose(dU1[3 * T:], x + phi * dpi, atol=1e-8 * np.max(np.abs(x)))
+    # the nonlinear path to this small shock: equal up to second-order terms
+    path = hm.transition_path(smooth, ss1, rstar=drstar, jacobian=G1)
+    np.testing.assert_allclose(np.asarray(path["pi"]), dpi, atol=1e-3 * np.max(np.abs(dpi)))
+
+
+class _DebtHuggett(hm.AbstractEconomy):
+    """Huggett with government debt that carries over: ``B_t = (1 + r_paid_t) B_{t-1} + G_t -
+    Tax_t``, taxes ``Tax_t = r_paid_t B_{t-1} + G_ss + phi_B (B_{t-1} - B_ss)`` levied lump sum,
+    households hold the debt (``A_t = B_t``). ``B`` reads its own past: a transition unknown
+    with its law of motion as a target. Then ``B_t - B_ss = (1 - phi_B)(B_{t-1} - B_ss) + dG_t``
+    whatever the households do."""
+
+    beta: jax.Array = eqx.field(converter=hm.as_param, default=0.96)
+    sigma: jax.Array = eqx.field(converter=hm.as_param, default=2.0)
+    B_ss: jax.Array = eqx.field(converter=hm.as_param, default=0.3)
+    G_ss: jax.Array = eqx.field(converter=hm.as_param, default=0.05)
+    phi_B: jax.Array = eqx.field(converter=hm.as_param, default=0.2)
+    common_noise: bool = eqx.field(static=True, default=True)
+
+    household_inputs = ("r_paid", "Tax")
+    exogenous = ("G",)
+    steady_state_targets = ("asset_mkt",)
+    transition_unknowns = ("r", "B")
+    transition_targets = ("asset_mkt", "debt_res")
+
+    @property
+    def a_grid(self):
+        return hm.shifted_geometric_grid(-0.5, 20.0, 25)
+
+    @property
+    def income(self):
+        return hm.rouwenhorst(0.6, 0.2, 2)
+
+    def budget(self, p):
+        e = jnp.asarray(self.income.e_grid, dtype=float)
+        return hm.Budget(R=1.0 + p["r_paid"], y=e - p["Tax"], we=jnp.zeros_like(e))
+
+    def shocks(self):
+        return (hm.Shock("G", jnp.asarray(0.8), jnp.asarray(0.01)),)
+
+    def steady_state_unknowns(self):
+        return {"r": (-0.03, 0.035)}
+
+    def steady_state_values(self):
+        return {"G": self.G_ss, "B": self.B_ss}
+
+    def aggregates(self, v):
+        v["r_paid"] = v.lag("r")
+        v["Tax"] = v["r_paid"] * v.lag("B") + self.G_ss + self.phi_B * (v.lag("B") - self.B_ss)
+
+    def residuals(self, v):
+        return {"asset_mkt": v["A"] - v["B"],
+                "debt_res": v["B"] - ((1.0 + v["r_paid"]) * v.lag("B") + v["G"] - v["Tax"]),
+                "goods_mkt": 1.0 - v["C"] - v["G"]}
+
+
+def test_debt_that_carries_over_in_steady_state_transition_and_under_risk():
+    from hank_mfg.solvers import continuous as C
+
+    model = _DebtHuggett()
+    ss = hm.steady_state(model)
+    assert float(ss["B"]) == pytest.approx(0.3) and abs(float(ss.residuals["asset_mkt"])) < 1e-8
+    T = 30
+    dG = 0.01 * 0.8 ** np.arange(T)
+    path = hm.transition_path(model, ss, G=dG)
+    dB = np.zeros(T)
+    for t in range(T):   # by hand
+        dB[t] = (0.8 * dB[t - 1] if t else 0.0) + dG[t]
+    np.testing.assert_allclose(np.asarray(path["B"]) - 0.3, dB, atol=1e-10)
+    assert float(path.max_residual) < 1e-8
+    assert float(np.max(np.abs(np.asarray(path.residuals["goods_mkt"])))) < 1e-6  # Walras
+    # under aggregate risk debt is carried date by date (the timing check accepts it)
+    P = C.savings_problem(model, ss, horizon=6)
+    assert P.prices.unknowns == ("r", "B")
+    pol = P.make_policy(key=jax.random.key(0), hidden=2, widths=(4,), n_knots=4)
+    eps = P.sample_noise(key=jax.random.key(1), n_paths=1)[0]
+    roll = C.savings_rollout(P, pol, eps)
+    B, G = np.asarray(roll.agg["B"]) - 0.3, np.asarray(roll.agg["G"]) - 0.05
+    np.testing.assert_allclose(B, 0.8 * np.concatenate([[0.0], B[:-1]]) + G, atol=1e-10)
+    assert float(np.std(G)) > 1e-3

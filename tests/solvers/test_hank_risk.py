@@ -179,3 +179,32 @@ def test_announced_innovations_hit_after_k_dates(problem):
     np.testing.assert_allclose(path.obs[1:, :3], np.stack([path.agg[k][:-1] for k in
                                                            ("r", "w", "pi")], -1), atol=1e-15)
     np.testing.assert_allclose(path.obs[2, -3:], [-0.01, 0.0, 0.0], atol=1e-15)
+
+
+def test_an_inertial_taylor_rule_is_carried_date_by_date():
+    """With interest-rate smoothing the nominal rate is an unknown solved each date from
+    yesterday's rate (carried): along a noisy path the rule holds exactly, and the untrained
+    economy at zero noise stays at the steady state."""
+    m = OneAssetHANK(n_wealth=20, n_income=3, rho_i=0.8)
+    P = C.savings_problem(m, hm.steady_state(m), horizon=8)
+    assert P.prices.unknowns == ("pi", "w", "Y", "i")
+    pol = _policy(P, scale=0.01)
+    eps = 2.0 * P.sample_noise(key=jax.random.key(5), n_paths=1)
+    path = jax.tree_util.tree_map(lambda x: x[0], _roll(P, pol, eps, jnp.zeros_like(eps[0])))
+    i, pi, rstar = (np.asarray(path.agg[k]) for k in ("i", "pi", "rstar"))
+    prev = np.concatenate([[float(P.ss_values["i"])], i[:-1]])
+    np.testing.assert_allclose(i, 0.8 * prev + 0.2 * (rstar + 1.5 * pi), atol=1e-12)
+    assert float(np.std(i)) > 1e-4 and float(jnp.max(path.residual)) < 1e-7
+
+
+def test_a_condition_that_reads_two_dates_back_is_refused_by_name():
+    from models.huggett import Huggett
+
+    class TwoBack(Huggett):  # the rate paid on bonds bought two dates ago
+        def aggregates(self, v):
+            Huggett.aggregates(self, v)
+            v["r_paid"] = v.lag("r", 2)
+
+    ss = hm.steady_state(Huggett(n_wealth=20))
+    with pytest.raises(ValueError, match="r_paid reads r at t-2"):
+        C.check_timing(TwoBack(n_wealth=20), dict(ss.values), forward=False)
