@@ -145,6 +145,7 @@ def test_hank_price_adjustment_costs_are_a_resource_cost(hank, hank_path):
     assert float(ss["Div"]) == pytest.approx(float(ss["Y"] - ss["w"] * ss["L"]), abs=1e-15)
 
 
+@pytest.mark.slow  # long; run with -m slow (the default suite has a time budget)
 def test_hank_without_price_adjustment_costs_keeps_the_earlier_dividends(hank, hank_path):
     """``price_adjustment_costs="none"``: ``Div = Y - w L`` and ``C = Y`` at every date, and
     the path is the one this grid gave before the cost was added (first dates stored from that
@@ -284,12 +285,12 @@ def test_bad_declarations_name_the_field():
 
 def test_every_shock_is_a_keyword_by_its_name_and_the_steady_state_is_optional(huggett, hank):
     model, ss = huggett
-    z = -0.02 * 0.9 ** np.arange(20)
+    z = -0.02 * 0.9 ** np.arange(T)
     by_name = hm.transition_path(model, z=z)            # the steady state solved on the way
     given = hm.transition_path(model, ss, shocks={"z": z})
     np.testing.assert_allclose(by_name["r"], given["r"], atol=1e-12)
     hmodel, hss = hank
-    shock = -1e-4 * 0.61 ** np.arange(20)
+    shock = -0.0025 * 0.61 ** np.arange(T)
     a = hm.transition_path(hmodel, hss, rstar=shock)
     b = hm.transition_path(hmodel, shocks={"rstar": shock}, steady_state=hss)
     np.testing.assert_array_equal(a["pi"], b["pi"])
@@ -488,6 +489,7 @@ class _DebtHuggett(hm.AbstractEconomy):
                 "goods_mkt": 1.0 - v["C"] - v["G"]}
 
 
+@pytest.mark.slow  # long; run with -m slow (the default suite has a time budget)
 def test_debt_that_carries_over_in_steady_state_transition_and_under_risk():
     from hank_mfg.solvers import continuous as C
 

@@ -181,6 +181,7 @@ def test_announced_innovations_hit_after_k_dates(problem):
     np.testing.assert_allclose(path.obs[2, -3:], [-0.01, 0.0, 0.0], atol=1e-15)
 
 
+@pytest.mark.slow  # long; run with -m slow (the default suite has a time budget)
 def test_an_inertial_taylor_rule_is_carried_date_by_date():
     """With interest-rate smoothing the nominal rate is an unknown solved each date from
     yesterday's rate (carried): along a noisy path the rule holds exactly, and the untrained
