@@ -69,11 +69,17 @@ from .model import (  # noqa: E402
     AggregateIdiosyncraticChain, Budget, MarkovChain, News, Shock, Variables,
 )
 from .solvers.equilibrium import EconomyPath, EconomySteadyState, economy_jacobian  # noqa: E402
+from .solvers.krusell_smith import (  # noqa: E402
+    KrusellSmithConfig, KrusellSmithSolution, LawOfMotion, krusell_smith,
+)
+from .metrics.den_haan import DenHaanErrors, den_haan_errors  # noqa: E402
 
 __all__ += [
     "HOUSEHOLD_OUTPUTS", "AbstractEconomy", "AbstractHousehold", "Budget", "Shock", "Variables",
     "AR1", "AbstractExogenous", "AggregateIdiosyncraticChain", "MarkovChain", "News",
     "EconomyPath", "EconomySteadyState", "economy_jacobian",
+    "KrusellSmithConfig", "KrusellSmithSolution", "LawOfMotion", "krusell_smith",
+    "DenHaanErrors", "den_haan_errors",
 ]
 
 # --- RSPG / SPG, exploitability -----------------------------------------------------------------

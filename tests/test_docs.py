@@ -24,6 +24,7 @@ def _python_blocks(name):
         return re.findall(r"```python\n(.*?)```", f.read(), re.S)
 
 
+@pytest.mark.slow  # long; run with -m slow (the default suite has a time budget)
 def test_tutorial_model_is_short_and_runs():
     blocks = _python_blocks("tutorial_custom_model.md")
     assert len(blocks) >= 3

@@ -11,3 +11,8 @@ __all__ += ["EulerErrors", "euler_errors"]
 from .exploitability import ExploitabilityResult, as_policy, exploitability  # noqa: E402
 
 __all__ += ["ExploitabilityResult", "as_policy", "exploitability"]
+
+# --- den Haan's accuracy statistics --------------------------------------------------------------
+from .den_haan import DenHaanErrors, den_haan_errors, den_haan_statistic, stress_path  # noqa: E402
+
+__all__ += ["DenHaanErrors", "den_haan_errors", "den_haan_statistic", "stress_path"]

@@ -240,6 +240,13 @@ def household_step(model: AbstractHousehold, Va_next, budget: Budget, *, interp:
     a_grid, _, Pi_e, _ = household_arrays(model) if arrays is None else arrays
     # expected discounted marginal value at every grid a' and today's income state e
     W = model.beta * (Va_next @ Pi_e.T)
+    return invert_euler(model, W, budget, a_grid, interp=interp, limit=limit)
+
+
+def invert_euler(model, W, budget: Budget, a_grid, *, interp: str = "linear", limit=None):
+    """The endogenous-grid step from ``W[a', e] = beta E[V_a(a', e') | e]`` (the expected
+    discounted marginal value of each grid ``a'`` for today's income state ``e``, however
+    the expectation was taken): ``(Va, a_policy, c_policy, n_policy)`` under ``budget``."""
     c_endo = model.inverse_marginal_utility(W)
     if model.endogenous_labour:
         n_endo = model.hours(budget.we[None, :], W)

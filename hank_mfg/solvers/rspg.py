@@ -35,6 +35,7 @@ from ..policies.networks import ACTIVATIONS, HEADS, AbstractPolicy, head_for_mea
 from ..policies.savings import SAVINGS_HEADS
 from ..policies.savings import trainable as savings_trainable
 from . import continuous as cont
+from .krusell_smith import KrusellSmithConfig, krusell_smith
 from .rl import RL_METHODS, RLConfig, RLRun
 from .rollout import (
     action_values, policy_values, relative_exploitability, replay_tables, rollout_batch,
@@ -390,7 +391,11 @@ def solve(
 
     Args:
         model: a declared model (e.g. ``RSPGMacro(horizon=32)``).
-        method: ``"rspg"`` (recurrent, history-aware policy) or ``"spg"`` (memoryless ablation).
+        method: ``"rspg"`` (recurrent, history-aware policy), ``"spg"`` (memoryless ablation),
+            a model-free learner, or ``"krusell-smith"`` (the Krusell–Smith algorithm for an
+            economy with a joint aggregate/idiosyncratic chain such as
+            ``KrusellSmithUnemployment``; returns a
+            :class:`~hank_mfg.solvers.krusell_smith.KrusellSmithSolution`).
         config: :class:`RSPGConfig` (paper defaults when omitted).
         checkpoint_dir: where to write ``checkpoint.eqx`` and ``state.json`` at evaluations.
         resume: continue from the checkpoint in ``checkpoint_dir`` (same model/method/config),
@@ -429,9 +434,14 @@ def solve(
     import pandas as pd
 
     t_wall = time.perf_counter() if started is None else started
+    if method == "krusell-smith":
+        if not (config is None or isinstance(config, KrusellSmithConfig)):
+            raise ValueError(f"solve: method 'krusell-smith' takes a KrusellSmithConfig; got a "
+                             f"{type(config).__name__}")
+        return krusell_smith(model, config, progress=progress)
     if method not in METHODS and method not in RL_METHODS:
-        raise ValueError(f"solve: method must be one of {METHODS + tuple(RL_METHODS)}; "
-                         f"got {method!r}")
+        raise ValueError(f"solve: method must be one of "
+                         f"{METHODS + tuple(RL_METHODS) + ('krusell-smith',)}; got {method!r}")
     if config is None:
         config = RLConfig.for_method(method) if method in RL_METHODS else RSPGConfig()
     if not isinstance(config, _config_class(method)):

@@ -404,6 +404,7 @@ def test_a_calibration_trial_without_a_steady_state_is_named_with_what_to_try():
                      steady_state_kwargs={"maxiter": 15})
 
 
+@pytest.mark.slow  # long; run with -m slow (the default suite has a time budget)
 def test_inertial_taylor_rule_equals_the_rule_composed_by_hand_with_the_plain_economy(hank):
     """Interest-rate smoothing ``i_t = rho i_{t-1} + (1 - rho)(rstar_t + phi pi_t)`` solved as a
     transition unknown. By hand: the plain economy (``i = x + phi pi`` for an effective rate

@@ -64,7 +64,8 @@ def test_learners_train_on_sampled_agents_only(method):
     assert max(float(x) for x in moved) > 0
 
 
-@pytest.mark.parametrize("method", ["ippo", pytest.param("rippo", marks=pytest.mark.slow)])
+@pytest.mark.slow  # long; run with -m slow (the default suite has a time budget)
+@pytest.mark.parametrize("method", ["ippo", "rippo"])
 def test_ppo_learners_reduce_the_exact_exploitability(method):
     """Evaluated exactly, like an RSPG policy: the history's exploitability and
     ``hm.exploitability`` of the returned policy; PPO divides it by more than 2 in 30 updates

@@ -124,6 +124,7 @@ def test_resume_refuses_a_checkpoint_of_another_run(tmp_path):
                  resume=True, progress=False)
 
 
+@pytest.mark.slow  # long; run with -m slow (the default suite has a time budget)
 def test_any_optax_transformation_trains_and_a_checkpoint_remembers_it(tmp_path):
     import optax
 

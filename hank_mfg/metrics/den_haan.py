@@ -1,0 +1,164 @@
+"""den Haan's accuracy statistics for a law of motion of aggregate capital (docs/krusell_smith.md).
+
+den Haan (2010, *Assessing the accuracy of the aggregate law of motion in models with
+heterogeneous agents*, JEDC 34(1)): iterate the law on its own forecasts,
+``Khat_{t+1} = exp(a_z + b_z log Khat_t)`` from ``Khat_0 = K_0``, along the same aggregate
+shocks as a simulation of the cross-section, and report the percentage gap
+``100 |log Khat_t - log K_t|`` (mean and maximum). Unlike the regression's R^2, which judges
+one-step forecasts, errors accumulate here as they would for a household planning ahead.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..solvers.krusell_smith import (
+    KrusellSmithSolution, LawOfMotion, _interp_in_K, simulate_cross_section,
+)
+
+__all__ = ["DenHaanErrors", "den_haan_errors", "den_haan_statistic", "stress_path"]
+
+
+@dataclasses.dataclass(frozen=True)
+class DenHaanErrors:
+    """den Haan's statistics on one aggregate-shock path.
+
+    mean, max: of ``100 |log Khat_t - log K_t|`` (percent). K_mean, K_std: mean and s.d. of
+    the simulated ``K``; Khat_mean, Khat_std: the same for the law's own path. euler_mean,
+    euler_max: individual Euler-equation errors ``100 |1 - c_hat / c|`` (percent of
+    consumption; mass-weighted mean and maximum over unconstrained households with positive
+    mass, at every ``euler_every``-th date); euler_log10_mean, euler_log10_max: the same in
+    ``log10 |1 - c_hat / c|``. K, Khat, z: the paths (NumPy).
+    """
+
+    mean: float
+    max: float
+    K_mean: float
+    K_std: float
+    Khat_mean: float
+    Khat_std: float
+    euler_mean: float | None
+    euler_max: float | None
+    euler_log10_mean: float | None
+    euler_log10_max: float | None
+    K: np.ndarray
+    Khat: np.ndarray
+    z: np.ndarray
+
+
+def den_haan_statistic(law: LawOfMotion, K, z):
+    """``(mean, max, Khat)``: the law iterated on its own forecasts from ``K[0]`` along the
+    aggregate states ``z`` (``z[t]`` moves ``K_t`` to ``K_{t+1}``), against ``K``."""
+    K = jnp.asarray(K, dtype=float)
+
+    def step(Kh, zt):
+        nxt = law(Kh, zt)
+        return nxt, nxt
+
+    _, rest = jax.lax.scan(step, K[0], jnp.asarray(z)[:-1])
+    Khat = jnp.concatenate([K[:1], rest])
+    err = 100.0 * jnp.abs(jnp.log(Khat) - jnp.log(K))
+    return float(jnp.mean(err)), float(jnp.max(err)), np.asarray(Khat)
+
+
+def stress_path(n_bad: int = 100, n_good: int = 100):
+    """den Haan's stress test: ``n_bad`` bad quarters, then ``n_good`` good ones."""
+    return np.concatenate([np.zeros(n_bad, int), np.ones(n_good, int)])
+
+
+def den_haan_errors(solution: KrusellSmithSolution, *, T: int = 10_000, seed: int = 1,
+                    z_path=None, burn_in: int = 1_000, euler_every: int = 10) -> DenHaanErrors:
+    """den Haan's statistics of a Krusell–Smith solution on a fresh aggregate-shock path.
+
+    Args:
+        solution: from ``hm.solve(model, method="krusell-smith")``.
+        T: quarters compared. seed: the path's key (the solution was estimated on
+            ``config.seed``; a different one tests out of sample). z_path: the aggregate
+            states instead (e.g. :func:`stress_path`); the cross-section first runs
+            ``burn_in`` quarters of a sampled path, so that it starts from the ergodic set.
+        euler_every: the Euler errors are computed at every ``euler_every``-th date.
+    """
+    model = solution.model
+    with jax.enable_x64(True):
+        chain = model.chain
+        agg = chain.aggregate
+        n = burn_in + (T if z_path is None else len(z_path)) + 1
+        draws = agg.sample(key=jax.random.key(seed), n_paths=1, T=n)[0]
+        z = np.asarray(agg.simulate(draws))
+        if z_path is not None:
+            z[burn_in:burn_in + len(z_path)] = np.asarray(z_path)
+            z[-1] = z[-2]
+        a_grid = model.a_grid
+        shares = chain.conditional_shares()[z[0]]
+        mu0 = jnp.outer(jnp.zeros(a_grid.shape[0]).at[
+            jnp.argmin(jnp.abs(a_grid - model.K_grid.mean()))].set(1.0), shares)
+        _, mu_b = simulate_cross_section(model, chain, solution.a_policy,
+                                         jnp.asarray(z[:burn_in + 1]), mu0)
+        zz = jnp.asarray(z[burn_in:])
+        K, mus = _simulate_with_distributions(model, chain, solution.a_policy, zz, mu_b)
+        K = np.asarray(K)
+        mean, mx, Khat = den_haan_statistic(solution.law, K, z[burn_in:-1])
+        e = _path_euler_errors(model, chain, solution, mus[::euler_every], K[::euler_every],
+                               zz[:-1][::euler_every])
+    return DenHaanErrors(mean=mean, max=mx, K_mean=float(K.mean()), K_std=float(K.std()),
+                         Khat_mean=float(Khat.mean()), Khat_std=float(Khat.std()),
+                         euler_mean=e[0], euler_max=e[1], euler_log10_mean=e[2],
+                         euler_log10_max=e[3], K=K, Khat=Khat, z=np.asarray(z[burn_in:-1]))
+
+
+@eqx.filter_jit
+def _simulate_with_distributions(model, chain, a_policy, z_path, mu0):
+    K_grid, a_grid = model.K_grid, model.a_grid
+    from ..operators.lottery import lottery_weights, push_forward
+
+    def step(mu, zz):
+        z, z_next = zz
+        K = jnp.sum(mu * a_grid[:, None])
+        lot = lottery_weights(_interp_in_K(a_policy[z], K_grid, K), a_grid)
+        return push_forward(mu, lot, chain.idiosyncratic(z, z_next)), (K, mu)
+
+    _, (K, mus) = jax.lax.scan(step, mu0, (z_path[:-1], z_path[1:]))
+    return K, mus
+
+
+@eqx.filter_jit
+def _euler_table(model, chain, solution_law, a_policy, c_policy, K, z):
+    """``|1 - c_hat / c|`` on the grid at aggregate ``(K, z)``, expectations by the law."""
+    K_grid, a_grid = model.K_grid, model.a_grid
+    a_next = _interp_in_K(a_policy[z], K_grid, K)
+    c = _interp_in_K(c_policy[z], K_grid, K)
+    K_next = solution_law(K, z)
+    n_z = chain.n_aggregate
+
+    def next_marginal(zn):
+        c_n = _interp_in_K(c_policy[zn], K_grid, K_next)           # (n_a, n_e') on the grid
+        R_n, _ = model.income(K_next, zn)
+        # c'(a'(a, e), e') for every today's (a, e) and tomorrow's e'
+        c_at = jax.vmap(lambda col: jnp.interp(a_next, a_grid, col), in_axes=1, out_axes=-1)(c_n)
+        return R_n * model.marginal_utility(c_at)                   # (n_a, n_e, n_e')
+
+    M = jax.vmap(next_marginal)(jnp.arange(n_z))                    # (n_z', n_a, n_e, n_e')
+    EV = jnp.einsum("w,wef,waef->ae", chain.aggregate.Pi[z], chain.Pi_e[z], M)
+    c_hat = model.inverse_marginal_utility(model.beta * EV)
+    return jnp.abs(1.0 - c_hat / c), a_next > a_grid[0] + 1e-12
+
+
+def _path_euler_errors(model, chain, solution, mus, K, z):
+    errs, masses = [], []
+    for mu, Kt, zt in zip(mus, K, np.asarray(z)):
+        err, unc = _euler_table(model, chain, solution.law, solution.a_policy,
+                                solution.c_policy, jnp.asarray(Kt), jnp.asarray(int(zt)))
+        keep = np.asarray(unc) & (np.asarray(mu) > 1e-10)
+        errs.append(np.asarray(err)[keep])
+        masses.append(np.asarray(mu)[keep])
+    e, m = np.concatenate(errs), np.concatenate(masses)
+    if e.size == 0:
+        return None, None, None, None
+    mean = float(np.sum(e * m) / np.sum(m))
+    logs = np.log10(np.maximum(e, 1e-17))
+    return 100.0 * mean, 100.0 * float(e.max()), float(np.sum(logs * m) / np.sum(m)), float(logs.max())

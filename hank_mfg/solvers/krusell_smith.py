@@ -1,0 +1,242 @@
+"""The Krusell–Smith algorithm (docs/krusell_smith.md): households who forecast aggregate capital
+with a log-linear law of motion, the cross-section simulated exactly, the law updated by
+regression until it stops moving.
+
+1. Given ``log K' = a_z + b_z log K``, households solve by EGM on ``(k, eps)`` for every point
+   of an aggregate-capital grid and every aggregate state ``z``: next period's marginal value is
+   interpolated linearly in ``K`` at the forecast ``K'`` and its expectation over ``(z', eps')``
+   is exact (the joint chain).
+2. The cross-section (a distribution on the wealth grid, no sampled households) moves along a
+   long path of aggregate states: at date ``t`` the policy at the actual ``K_t`` (linear in
+   ``K`` between grid points), the wealth lottery, then ``Pi_e[z_t, z_{t+1}]``.
+3. On the dates after a burn-in, ``log K_{t+1}`` is regressed on ``log K_t`` separately in each
+   aggregate state; the law moves part of the way to the estimate; stop when no coefficient
+   moves more than ``tol``.
+"""
+
+from __future__ import annotations
+
+import time
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Float, Int
+
+from ..model.household import Budget
+from ..operators.lottery import lottery_weights, push_forward
+from .egm import invert_euler
+
+__all__ = ["KrusellSmithConfig", "KrusellSmithSolution", "LawOfMotion", "krusell_smith"]
+
+
+class LawOfMotion(eqx.Module):
+    """The households' forecast ``log K' = a[z] + b[z] log K``."""
+
+    a: Float[Array, " n_z"]
+    b: Float[Array, " n_z"]
+
+    def __call__(self, K, z):
+        return jnp.exp(self.a[z] + self.b[z] * jnp.log(K))
+
+
+class KrusellSmithConfig(eqx.Module):
+    """Settings of :func:`krusell_smith`.
+
+    T: simulated dates (after ``burn_in``); seed: the key of the aggregate-state path.
+    damping: the share of the way the law moves to each new estimate. tol: stop when no
+    coefficient moves more than this. max_iterations: outer iterations. egm_tol, egm_maxiter:
+    the households' fixed point (sup-norm change of the savings policy).
+    """
+
+    T: int = eqx.field(static=True, default=10_000)
+    burn_in: int = eqx.field(static=True, default=1_000)
+    seed: int = eqx.field(static=True, default=0)
+    damping: float = eqx.field(static=True, default=0.5)
+    tol: float = eqx.field(static=True, default=1e-6)
+    max_iterations: int = eqx.field(static=True, default=60)
+    egm_tol: float = eqx.field(static=True, default=1e-9)
+    egm_maxiter: int = eqx.field(static=True, default=20_000)
+
+
+class KrusellSmithSolution(eqx.Module):
+    """What the Krusell–Smith algorithm found.
+
+    law: the converged law of motion. r2, se: the regression's R^2 and standard error per
+    aggregate state. a_policy, c_policy: savings and consumption ``(n_z, n_K, n_a, n_e)``.
+    Va: marginal value of wealth, same shape. z: the simulated aggregate states ``(T,)`` and
+    K: aggregate capital ``(T,)`` on them (after the burn-in). mu: the cross-section at the end.
+    iterations: outer iterations. history: the coefficients ``(iterations, 4)``
+    (``a_bad, b_bad, a_good, b_good``). seconds: wall time.
+    """
+
+    model: eqx.Module
+    config: KrusellSmithConfig
+    law: LawOfMotion
+    r2: Float[Array, " n_z"]
+    se: Float[Array, " n_z"]
+    a_policy: Float[Array, "n_z n_K n_a n_e"]
+    c_policy: Float[Array, "n_z n_K n_a n_e"]
+    Va: Float[Array, "n_z n_K n_a n_e"]
+    z: Int[Array, " T"]
+    K: Float[Array, " T"]
+    mu: Float[Array, "n_a n_e"]
+    iterations: int
+    history: Float[Array, "n 4"]
+    seconds: float
+
+
+def _interp_in_K(values, K_grid, K):
+    """``values[..., iK, ...]`` on the grid of aggregate capital (axis 0), linear at ``K``
+    (extrapolated linearly past the ends)."""
+    n = K_grid.shape[0]
+    i = jnp.clip(jnp.searchsorted(K_grid, K, side="right") - 1, 0, n - 2)
+    w = (K - K_grid[i]) / (K_grid[i + 1] - K_grid[i])
+    return (1.0 - w) * values[i] + w * values[i + 1]
+
+
+def expected_marginal_value(chain, law, Va, K_grid, z, K):
+    """``E[V_a(a', e', K', z') | e, z]`` at every grid ``a'`` (``(n_a, n_e)``, today's ``e`` in
+    columns) for aggregate state ``z`` and capital ``K``: next period's marginal value at the
+    forecast ``K' = law(K, z)`` (linear in ``K``), weighted by the joint chain,
+    ``Pi_z[z, z'] Pi_e[z, z', e, e']``."""
+    K_next = law(K, z)
+    W_next = jax.vmap(lambda zn: _interp_in_K(Va[zn], K_grid, K_next))(
+        jnp.arange(chain.n_aggregate))
+    return jnp.einsum("w,wef,waf->ae", chain.aggregate.Pi[z], chain.Pi_e[z], W_next)
+
+
+def _egm_step(model, chain, law, Va):
+    """One EGM step on every ``(z, K)``: ``Va (n_z, n_K, n_a, n_e)`` of next period."""
+    K_grid, a_grid = model.K_grid, model.a_grid
+    n_z = chain.n_aggregate
+
+    def one(z, K):
+        EV = expected_marginal_value(chain, law, Va, K_grid, z, K)
+        R, y = model.income(K, z)
+        budget = Budget(R=R, y=y, we=jnp.zeros_like(y))
+        return invert_euler(model, model.beta * EV, budget, a_grid)
+
+    zs = jnp.repeat(jnp.arange(n_z), K_grid.shape[0])
+    Ks = jnp.tile(K_grid, n_z)
+    out = jax.vmap(one)(zs, Ks)
+    return jax.tree_util.tree_map(lambda x: x.reshape((n_z, K_grid.shape[0]) + x.shape[1:]), out)
+
+
+@eqx.filter_jit
+def _solve_households(model, chain, law, Va0, tol, maxiter):
+    """EGM to the fixed point given the law of motion (warm-started from ``Va0``)."""
+    def cond(s):
+        it, _, _, err = s
+        return (err > tol) & (it < maxiter)
+
+    def body(s):
+        it, Va, a_old, _ = s
+        Va_new, a_pol, _, _ = _egm_step(model, chain, law, Va)
+        return it + 1, Va_new, a_pol, jnp.max(jnp.abs(a_pol - a_old))
+
+    a0 = jnp.full(Va0.shape, jnp.inf)
+    it, Va, a_pol, err = jax.lax.while_loop(cond, body, (0, Va0, a0, jnp.asarray(jnp.inf)))
+    _, a_pol, c_pol, _ = _egm_step(model, chain, law, Va)
+    return Va, a_pol, c_pol, it, err
+
+
+@eqx.filter_jit
+def simulate_cross_section(model, chain, a_policy, z_path, mu0):
+    """Aggregate capital along ``z_path`` (``(T + 1,)`` states; the last only moves the
+    distribution): the cross-section on the wealth grid, the policy at the actual ``K_t``."""
+    K_grid, a_grid = model.K_grid, model.a_grid
+
+    def step(mu, zz):
+        z, z_next = zz
+        K = jnp.sum(mu * a_grid[:, None])
+        a_next = _interp_in_K(a_policy[z], K_grid, K)
+        lot = lottery_weights(a_next, a_grid)
+        return push_forward(mu, lot, chain.idiosyncratic(z, z_next)), K
+
+    mu, K = jax.lax.scan(step, mu0, (z_path[:-1], z_path[1:]))
+    return K, mu
+
+
+def regress(K, z, n_z: int):
+    """Per aggregate state: OLS of ``log K_{t+1}`` on ``log K_t`` over the dates in that state.
+    Returns ``(a, b, r2, se)`` as NumPy arrays."""
+    x, y, zz = np.log(K[:-1]), np.log(K[1:]), np.asarray(z[:-1])
+    a, b, r2, se = (np.zeros(n_z) for _ in range(4))
+    for s in range(n_z):
+        xs, ys = x[zz == s], y[zz == s]
+        X = np.stack([np.ones_like(xs), xs], axis=1)
+        coef, *_ = np.linalg.lstsq(X, ys, rcond=None)
+        resid = ys - X @ coef
+        a[s], b[s] = coef
+        r2[s] = 1.0 - resid.var() / ys.var()
+        se[s] = np.sqrt(np.sum(resid**2) / max(len(ys) - 2, 1))
+    return a, b, r2, se
+
+
+def krusell_smith(model, config: KrusellSmithConfig | None = None, *, law: LawOfMotion | None = None,
+                  progress: bool = False) -> KrusellSmithSolution:
+    """Solve ``model`` (e.g. ``KrusellSmithUnemployment()``) by the Krusell–Smith algorithm.
+
+    Args:
+        model: an economy with a joint aggregate/idiosyncratic ``chain``, grids ``a_grid``
+            and ``K_grid``, ``income(K, z)`` and CRRA marginal utility.
+        config: :class:`KrusellSmithConfig`. law: the starting law of motion (default:
+            capital constant at the middle of the capital grid, ``b = 1``).
+        progress: print each iteration's coefficients.
+
+    Returns:
+        :class:`KrusellSmithSolution`.
+
+    Raises:
+        RuntimeError: the households' fixed point or the law of motion did not converge.
+    """
+    config = KrusellSmithConfig() if config is None else config
+    t0 = time.perf_counter()
+    with jax.enable_x64(True):
+        chain = model.chain
+        n_z, n_a = chain.n_aggregate, model.a_grid.shape[0]
+        if law is None:
+            law = LawOfMotion(a=jnp.zeros(n_z), b=jnp.ones(n_z))
+        # a sure start: every household consumes its income and a twentieth of its wealth
+        R, y = jax.vmap(jax.vmap(model.income, (0, None)), (None, 0))(model.K_grid, jnp.arange(n_z))
+        c0 = y[:, :, None, :] + (R[:, :, None, None] - 1.0 + 0.05) * model.a_grid[None, None, :, None]
+        Va = R[:, :, None, None] * model.marginal_utility(c0)
+        key = jax.random.key(config.seed)
+        agg = chain.aggregate
+        draws = agg.sample(key=key, n_paths=1, T=config.burn_in + config.T + 1)[0]
+        z_path = agg.simulate(draws)
+        shares = chain.conditional_shares()[z_path[0]]
+        mu0 = jnp.outer(jnp.full(n_a, 0.0).at[jnp.argmin(jnp.abs(model.a_grid - model.K_grid.mean()))]
+                        .set(1.0), shares)
+        history = []
+        for it in range(1, config.max_iterations + 1):
+            Va, a_pol, c_pol, n_it, err = _solve_households(model, chain, law, Va,
+                                                             config.egm_tol, config.egm_maxiter)
+            if not float(err) <= config.egm_tol:
+                raise RuntimeError(f"krusell_smith: EGM did not converge in {int(n_it)} "
+                                   f"iterations (change {float(err):.3g}) at iteration {it}")
+            K, mu = simulate_cross_section(model, chain, a_pol, z_path, mu0)
+            K, zs = np.asarray(K)[config.burn_in:], np.asarray(z_path)[config.burn_in:-1]
+            a, b, r2, se = regress(K, zs, n_z)
+            old = np.concatenate([np.asarray(law.a), np.asarray(law.b)])
+            move = np.max(np.abs(np.concatenate([a, b]) - old))
+            history.append([a[0], b[0], a[1], b[1]] if n_z == 2 else list(np.r_[a, b]))
+            if progress:
+                print(f"krusell_smith {it}: a {a}, b {b}, R2 {r2}, move {move:.2e}, "
+                      f"EGM {int(n_it)} steps, {time.perf_counter() - t0:.1f}s")
+            law = LawOfMotion(a=jnp.asarray((1 - config.damping) * np.asarray(law.a)
+                                            + config.damping * a),
+                              b=jnp.asarray((1 - config.damping) * np.asarray(law.b)
+                                            + config.damping * b))
+            if move < config.tol:
+                break
+        else:
+            raise RuntimeError(f"krusell_smith: the law of motion still moved {move:.3g} after "
+                               f"{config.max_iterations} iterations (tol {config.tol:.3g})")
+        law = LawOfMotion(a=jnp.asarray(a), b=jnp.asarray(b))
+        return KrusellSmithSolution(
+            model=model, config=config, law=law, r2=jnp.asarray(r2), se=jnp.asarray(se),
+            a_policy=a_pol, c_policy=c_pol, Va=Va, z=jnp.asarray(zs), K=jnp.asarray(K), mu=mu,
+            iterations=it, history=jnp.asarray(history), seconds=time.perf_counter() - t0)

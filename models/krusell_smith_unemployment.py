@@ -1,0 +1,180 @@
+"""Krusell and Smith (1998) with good and bad times and unemployment risk that moves with
+them, in the calibration that den Haan, Judd and Juillard (2010, *Computational suite of models
+with heterogeneous agents: incomplete markets and aggregate uncertainty*, JEDC 34(1), 1-3) gave
+to every algorithm of their comparison project (docs/krusell_smith.md).
+
+Households: ``c + k' = (1 + r_t - delta) k + [(1 - tau_t) lbar eps + mu (1 - eps)] w_t``,
+``k' >= 0``, log utility, ``eps`` 1 employed / 0 unemployed. Firms:
+``Y = z K^alpha (lbar L)^(1-alpha)``, ``r = alpha z (K / lbar L)^(alpha-1)``,
+``w = (1 - alpha) z (K / lbar L)^alpha``. Government: unemployment benefits ``mu w`` financed
+by a labour-income tax with ``tau_t lbar L_t = mu (1 - L_t)``. Aggregate states ``z`` (bad,
+good) and employment ``eps`` move jointly (:func:`employment_chain`).
+"""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Float
+
+import hank_mfg as hm
+
+#: The published joint transition of den Haan, Judd and Juillard (2010), rows today, columns
+#: tomorrow, order (bad, unemployed), (bad, employed), (good, unemployed), (good, employed).
+DJJ_TRANSITION = np.array([
+    [0.525, 0.35, 0.03125, 0.09375],
+    [0.038889, 0.836111, 0.002083, 0.122917],
+    [0.09375, 0.03125, 0.291667, 0.583333],
+    [0.009115, 0.115885, 0.024306, 0.850694],
+])
+
+
+def employment_chain(duration_z=8.0, duration_u=(2.5, 1.5), u=(0.10, 0.04),
+                     into_bad=1.25, into_good=0.75) -> np.ndarray:
+    """The joint transition of (z, eps) from Krusell and Smith's conditions.
+
+    Args:
+        duration_z: mean length of good and bad times (quarters): ``Pi_z[z, z] = 1 - 1/d``.
+        duration_u: mean unemployment spell in bad and in good times when times stay:
+            ``P(u -> u | z -> z) = 1 - 1/d_u(z)``.
+        u: unemployment rates in bad and good times.
+        into_bad, into_good: the unemployed's chance of staying unemployed when times turn
+            bad (good), relative to its value when they stay bad (good).
+
+    The employed's job-loss probabilities follow from the unemployment rates: for every move
+    ``z -> z'`` the unemployment rate must go from ``u_z`` to ``u_z'``,
+    ``u_z P(u -> u | z, z') + (1 - u_z) P(e -> u | z, z') = u_z'``.
+    Returns the ``4 x 4`` matrix in the order (bad, u), (bad, e), (good, u), (good, e).
+    """
+    p_stay = 1.0 - 1.0 / duration_z
+    Pz = np.array([[p_stay, 1 - p_stay], [1 - p_stay, p_stay]])
+    uu = np.empty((2, 2))
+    uu[0, 0] = 1.0 - 1.0 / duration_u[0]
+    uu[1, 1] = 1.0 - 1.0 / duration_u[1]
+    uu[1, 0] = into_bad * uu[0, 0]            # good -> bad
+    uu[0, 1] = into_good * uu[1, 1]           # bad -> good
+    P = np.zeros((4, 4))
+    for z in range(2):
+        for zn in range(2):
+            eu = (u[zn] - u[z] * uu[z, zn]) / (1.0 - u[z])
+            block = np.array([[uu[z, zn], 1 - uu[z, zn]], [eu, 1 - eu]])
+            P[2 * z:2 * z + 2, 2 * zn:2 * zn + 2] = Pz[z, zn] * block
+    return P
+
+
+class KrusellSmithUnemployment(eqx.Module):
+    """Krusell–Smith with unemployment risk (den Haan, Judd and Juillard 2010 calibration).
+
+    Defaults (quarterly): ``beta`` 0.99, log utility, ``alpha`` 0.36, ``delta`` 0.025, TFP
+    ``z`` 0.99 in bad and 1.01 in good times, unemployment 10% and 4%, time endowment ``lbar``
+    ``1/0.9``, benefit ``mu`` 0.15 of the wage; good and bad times last 8 quarters, unemployment
+    2.5 quarters in bad and 1.5 in good times (:func:`employment_chain`; equal to the published
+    table to its six digits). Individual capital on ``n_wealth`` points of a shifted geometric
+    grid on ``[0, wealth_max]``; aggregate capital on ``n_capital`` points of
+    ``[capital_min, capital_max]``.
+    """
+
+    beta: Float[Array, ""] = eqx.field(converter=hm.as_param, default=0.99)
+    alpha: Float[Array, ""] = eqx.field(converter=hm.as_param, default=0.36)
+    delta: Float[Array, ""] = eqx.field(converter=hm.as_param, default=0.025)
+    z_bad: Float[Array, ""] = eqx.field(converter=hm.as_param, default=0.99)
+    z_good: Float[Array, ""] = eqx.field(converter=hm.as_param, default=1.01)
+    u_bad: Float[Array, ""] = eqx.field(converter=hm.as_param, default=0.10)
+    u_good: Float[Array, ""] = eqx.field(converter=hm.as_param, default=0.04)
+    lbar: Float[Array, ""] = eqx.field(converter=hm.as_param, default=1.0 / 0.9)
+    mu: Float[Array, ""] = eqx.field(converter=hm.as_param, default=0.15)
+    duration_z: float = eqx.field(static=True, default=8.0)
+    duration_u: tuple = eqx.field(static=True, default=(2.5, 1.5))
+    wealth_max: float = eqx.field(static=True, default=300.0)
+    n_wealth: int = eqx.field(static=True, default=150)
+    capital_min: float = eqx.field(static=True, default=30.0)
+    capital_max: float = eqx.field(static=True, default=50.0)
+    n_capital: int = eqx.field(static=True, default=8)
+
+    def __check_init__(self):
+        check = hm.model_checks
+        name = "KrusellSmithUnemployment"
+        check.check_open_unit(name, "beta", self.beta)
+        check.check_open_unit(name, "alpha", self.alpha)
+        check.check_open_unit(name, "delta", self.delta)
+        for f in ("z_bad", "z_good", "lbar"):
+            check.check_positive(name, f, getattr(self, f))
+        for f in ("u_bad", "u_good"):
+            check.check_open_unit(name, f, getattr(self, f))
+        mu = check.concrete(self.mu)
+        if mu is not None and not 0.0 <= float(mu) < 1.0:
+            check.fail(name, "mu", "lie in [0, 1) (a replacement rate)", mu)
+        if not 0.0 < self.capital_min < self.capital_max:
+            check.fail(name, "capital_min", "satisfy 0 < capital_min < capital_max",
+                       (self.capital_min, self.capital_max))
+        if self.n_capital < 2:
+            check.fail(name, "n_capital", "be at least 2", self.n_capital)
+        if self.n_wealth < 4:
+            check.fail(name, "n_wealth", "be at least 4", self.n_wealth)
+
+    @classmethod
+    def original(cls, **kw) -> "KrusellSmithUnemployment":
+        """Closer to Krusell and Smith's (1998) own economy, which has no unemployment
+        insurance: a token benefit (``mu`` 0.01 of the wage, our choice, so that an unemployed
+        household without wealth can still consume under log utility), no tax to pay for more,
+        and the time endowment normalised to one (``lbar`` 1); the rest as above."""
+        return cls(**{"mu": 0.01, "lbar": 1.0, **kw})
+
+    # ---- the exogenous states ------------------------------------------------------------------
+    @property
+    def chain(self) -> hm.AggregateIdiosyncraticChain:
+        """Good/bad times and employment: aggregate state 0 bad, 1 good; ``e_grid`` (0, 1)."""
+        P = employment_chain(self.duration_z, self.duration_u,
+                             (float(self.u_bad), float(self.u_good)))
+        return hm.AggregateIdiosyncraticChain.from_joint(
+            "z", [float(self.z_bad), float(self.z_good)], [0.0, 1.0], P)
+
+    @property
+    def z_values(self) -> Float[Array, " n_z"]:
+        return jnp.stack([self.z_bad, self.z_good])
+
+    @property
+    def employment(self) -> Float[Array, " n_z"]:
+        """Aggregate employment ``L_z = 1 - u_z`` in bad and good times."""
+        return 1.0 - jnp.stack([self.u_bad, self.u_good])
+
+    # ---- grids ----------------------------------------------------------------------------------
+    @property
+    def a_grid(self) -> Float[Array, " n_a"]:
+        return hm.shifted_geometric_grid(0.0, self.wealth_max, self.n_wealth)
+
+    @property
+    def K_grid(self) -> Float[Array, " n_K"]:
+        return jnp.linspace(self.capital_min, self.capital_max, self.n_capital)
+
+    # ---- the aggregate block ----------------------------------------------------------------------
+    def prices(self, K, z_index):
+        """``(r, w, tau)`` at aggregate capital ``K`` in aggregate state ``z_index``."""
+        z = self.z_values[z_index]
+        L = self.employment[z_index]
+        KL = K / (self.lbar * L)
+        r = self.alpha * z * KL ** (self.alpha - 1.0)
+        w = (1.0 - self.alpha) * z * KL ** self.alpha
+        tau = self.mu * (1.0 - L) / (self.lbar * L)
+        return r, w, tau
+
+    def income(self, K, z_index) -> tuple[Array, Array]:
+        """Gross return ``R = 1 + r - delta`` and labour income of the unemployed and the
+        employed, ``[mu w, (1 - tau) lbar w]``."""
+        r, w, tau = self.prices(K, z_index)
+        y = jnp.stack([self.mu * w, (1.0 - tau) * self.lbar * w], axis=-1)
+        return 1.0 + r - self.delta, y
+
+    @property
+    def endogenous_labour(self) -> bool:
+        return False
+
+    def utility(self, c):
+        return jnp.log(c)
+
+    def marginal_utility(self, c):
+        return 1.0 / c
+
+    def inverse_marginal_utility(self, m):
+        return 1.0 / m

@@ -1,0 +1,98 @@
+"""Krusell–Smith with unemployment risk and the Krusell–Smith algorithm (docs/krusell_smith.md):
+the chain against the published table and its conditions, the tax rule's budget balance, the
+exact expectation over (z', eps') against dense loops, den Haan's statistic on a hand-built
+case, and (slow) the algorithm against the comparison project's published numbers."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from hank_mfg.metrics.den_haan import den_haan_statistic, stress_path
+from hank_mfg.solvers.krusell_smith import LawOfMotion, expected_marginal_value
+from models.krusell_smith_unemployment import (
+    DJJ_TRANSITION, KrusellSmithUnemployment, employment_chain,
+)
+
+
+def test_the_chain_derived_from_krusell_and_smiths_conditions_is_the_published_table():
+    P = employment_chain()
+    np.testing.assert_allclose(P, DJJ_TRANSITION, atol=5e-7)   # the table has six digits
+    np.testing.assert_allclose(P.sum(axis=1), 1.0, atol=1e-15)
+    ch = KrusellSmithUnemployment().chain
+    np.testing.assert_allclose(ch.aggregate.mean_duration(), [8.0, 8.0], rtol=1e-12)
+    np.testing.assert_allclose(ch.conditional_shares()[:, 0], [0.10, 0.04], atol=1e-12)
+    assert float(ch.share_consistency()) < 1e-14
+    # unemployment spells: 2.5 quarters in bad times, 1.5 in good (times unchanged)
+    np.testing.assert_allclose([1 / (1 - ch.Pi_e[0, 0, 0, 0]), 1 / (1 - ch.Pi_e[1, 1, 0, 0])],
+                               [2.5, 1.5], rtol=1e-12)
+    # staying unemployed when times change: 1.25 and 0.75 times the odds when they stay
+    assert float(ch.Pi_e[1, 0, 0, 0]) == pytest.approx(1.25 * float(ch.Pi_e[0, 0, 0, 0]))
+    assert float(ch.Pi_e[0, 1, 0, 0]) == pytest.approx(0.75 * float(ch.Pi_e[1, 1, 0, 0]))
+
+
+@pytest.mark.parametrize("z", [0, 1])
+def test_benefits_are_paid_by_the_labour_tax_in_both_states(z):
+    with jax.enable_x64(True):
+        m = KrusellSmithUnemployment()
+        K = 39.0
+        r, w, tau = m.prices(jnp.asarray(K), z)
+        L = float(m.employment[z])
+        assert float(tau * m.lbar * L * w) == pytest.approx(float(m.mu * (1 - L) * w), rel=1e-14)
+        # factor payments exhaust output: r K + w lbar L = Y
+        Y = float(m.z_values[z]) * K ** 0.36 * (float(m.lbar) * L) ** 0.64
+        assert float(r * K + w * m.lbar * L) == pytest.approx(Y, rel=1e-13)
+        # households' labour income adds up to the wage bill
+        R, y = m.income(jnp.asarray(K), z)
+        assert float((1 - L) * y[0] + L * y[1]) == pytest.approx(float(w * m.lbar * L), rel=1e-14)
+        assert float(R) == pytest.approx(1 + float(r) - 0.025)
+
+
+def test_expected_marginal_value_equals_dense_loops_over_the_joint_table():
+    with jax.enable_x64(True):
+        m = KrusellSmithUnemployment(n_wealth=6, n_capital=3)
+        ch = m.chain
+        rng = np.random.default_rng(0)
+        Va = jnp.asarray(rng.uniform(0.5, 2.0, (2, 3, 6, 2)))
+        law = LawOfMotion(a=jnp.array([0.1, 0.12]), b=jnp.array([0.96, 0.967]))
+        Kg = np.asarray(m.K_grid)
+        P = employment_chain()
+        for z in range(2):
+            for K in (31.0, 40.0, 49.0):
+                got = np.asarray(expected_marginal_value(ch, law, Va, m.K_grid, z, jnp.asarray(K)))
+                Kn = float(np.exp([0.1, 0.12][z] + [0.96, 0.967][z] * np.log(K)))
+                i = min(max(np.searchsorted(Kg, Kn, side="right") - 1, 0), 1)
+                w = (Kn - Kg[i]) / (Kg[i + 1] - Kg[i])
+                ref = np.zeros((6, 2))
+                for a in range(6):
+                    for e in range(2):
+                        for zn in range(2):
+                            for en in range(2):
+                                v = (1 - w) * Va[zn, i, a, en] + w * Va[zn, i + 1, a, en]
+                                ref[a, e] += P[2 * z + e, 2 * zn + en] * float(v)
+                np.testing.assert_allclose(got, ref, rtol=1e-13)
+
+
+def test_den_haan_statistic_by_hand():
+    """A law that forecasts 0.1% growth a quarter against capital that stays put: the error
+    after t quarters is t log(1.001), the mean over T quarters (T - 1)/2 times it."""
+    T = 201
+    law = LawOfMotion(a=jnp.full(2, np.log(1.001)), b=jnp.ones(2))
+    K = np.full(T, 40.0)
+    z = np.asarray(stress_path(100, 101))
+    mean, mx, Khat = den_haan_statistic(law, K, z)
+    step = 100 * np.log(1.001)
+    assert mx == pytest.approx((T - 1) * step, rel=1e-12)
+    assert mean == pytest.approx((T - 1) / 2 * step, rel=1e-12)
+    np.testing.assert_allclose(Khat, 40.0 * 1.001 ** np.arange(T), rtol=1e-12)
+
+
+def test_bad_calibrations_are_refused_naming_the_field():
+    with pytest.raises(ValueError, match="mu"):
+        KrusellSmithUnemployment(mu=1.2)
+    with pytest.raises(ValueError, match="capital_min"):
+        KrusellSmithUnemployment(capital_min=60.0)
+    with pytest.raises(ValueError, match="u_bad"):
+        KrusellSmithUnemployment(u_bad=1.5)
