@@ -89,7 +89,7 @@ def den_haan_errors(solution: KrusellSmithSolution, *, T: int = 10_000, seed: in
         agg = chain.aggregate
         n = burn_in + (T if z_path is None else len(z_path)) + 1
         draws = agg.sample(key=jax.random.key(seed), n_paths=1, T=n)[0]
-        z = np.asarray(agg.simulate(draws))
+        z = np.array(agg.simulate(draws))
         if z_path is not None:
             z[burn_in:burn_in + len(z_path)] = np.asarray(z_path)
             z[-1] = z[-2]

@@ -53,7 +53,7 @@ class KrusellSmithConfig(eqx.Module):
     T: int = eqx.field(static=True, default=10_000)
     burn_in: int = eqx.field(static=True, default=1_000)
     seed: int = eqx.field(static=True, default=0)
-    damping: float = eqx.field(static=True, default=0.5)
+    damping: float = eqx.field(static=True, default=0.3)
     tol: float = eqx.field(static=True, default=1e-6)
     max_iterations: int = eqx.field(static=True, default=60)
     egm_tol: float = eqx.field(static=True, default=1e-9)

@@ -35,7 +35,7 @@ from ..policies.networks import ACTIVATIONS, HEADS, AbstractPolicy, head_for_mea
 from ..policies.savings import SAVINGS_HEADS
 from ..policies.savings import trainable as savings_trainable
 from . import continuous as cont
-from .krusell_smith import KrusellSmithConfig, krusell_smith
+from .krusell_smith import KrusellSmithConfig, KrusellSmithSolution, krusell_smith
 from .rl import RL_METHODS, RLConfig, RLRun
 from .rollout import (
     action_values, policy_values, relative_exploitability, replay_tables, rollout_batch,
@@ -386,7 +386,7 @@ def solve(
     callback: Optional[Callable[[dict], None]] = None,
     started: Optional[float] = None,
     optimizer: Optional[optax.GradientTransformation] = None,
-) -> Solution:
+) -> "Solution | KrusellSmithSolution":
     """Solve the mean-field equilibrium with aggregate risk by RSPG (or SPG).
 
     Args:

@@ -96,3 +96,41 @@ def test_bad_calibrations_are_refused_naming_the_field():
         KrusellSmithUnemployment(capital_min=60.0)
     with pytest.raises(ValueError, match="u_bad"):
         KrusellSmithUnemployment(u_bad=1.5)
+
+
+def test_the_algorithm_reaches_its_own_fixed_point_on_a_small_economy():
+    """The returned law is the regression of the simulated capital on itself (the fixed point
+    the algorithm looks for), the one-quarter forecasts are nearly exact, and the households'
+    policy keeps unemployment at its rate in each state."""
+    import hank_mfg as hm
+    from hank_mfg.solvers.krusell_smith import regress
+
+    m = KrusellSmithUnemployment(n_wealth=40, n_capital=4)
+    sol = hm.solve(m, method="krusell-smith",
+                   config=hm.KrusellSmithConfig(T=600, burn_in=200, tol=1e-7), progress=False)
+    a, b, r2, _ = regress(np.asarray(sol.K), np.asarray(sol.z), 2)
+    np.testing.assert_allclose(a, sol.law.a, atol=1e-12)
+    np.testing.assert_allclose(b, sol.law.b, atol=1e-12)
+    assert np.all(r2 > 0.9999) and np.all(np.asarray(sol.law.b) < 1.0)
+    assert 35.0 < float(np.mean(sol.K)) < 45.0
+    # the last coefficients moved less than tol from the ones before them
+    assert float(np.max(np.abs(np.diff(np.asarray(sol.history)[-2:], axis=0)))) < 2e-7
+    # the cross-section keeps the unemployment rate of the last state
+    share = float(sol.mu[:, 0].sum())
+    assert share == pytest.approx([0.10, 0.04][int(sol.z[-1])], abs=1e-9) or \
+        share == pytest.approx([0.10, 0.04][1 - int(sol.z[-1])], abs=1e-9)
+
+
+@pytest.mark.slow
+def test_the_algorithm_meets_the_comparison_projects_numbers():
+    """Default calibration and grids: mean capital in the range the comparison project's
+    algorithms report, den Haan's mean error as published for this algorithm (about 0.05%),
+    Euler errors below 0.01% of consumption on average."""
+    import hank_mfg as hm
+
+    sol = hm.solve(KrusellSmithUnemployment(), method="krusell-smith", progress=False)
+    dh = hm.den_haan_errors(sol)
+    assert 39.0 <= dh.K_mean <= 39.5
+    assert dh.mean < 0.06 and dh.max < 0.5
+    assert dh.euler_mean < 0.01
+    assert np.all(np.asarray(sol.r2) > 0.99999)
