@@ -38,8 +38,14 @@ SECTION = "## Mean-field operators"
 
 # ---- the naive baseline: one scatter update per (s, k, lottery node, e') ---------------------
 
-def naive_push_forward(mf: hm.MeanField, mu, P, agg):
+def _flat_lottery(mf, agg):
+    """The lottery with one row per state: ``(n_s, n_k)``."""
     lot = mf.lottery(agg)
+    return hm.Lottery(idx=lot.idx.reshape(mf.n_states, -1), w_lo=lot.w_lo.reshape(mf.n_states, -1))
+
+
+def naive_push_forward(mf: hm.MeanField, mu, P, agg):
+    lot = _flat_lottery(mf, agg)
     n_e = mf.n_income
     mass = (mu[:, None] * P)[:, :, None]                      # (n_s, n_k, 1)
     pi_rows = mf.Pi_e[mf.ie_s][:, None, :]                    # (n_s, 1, n_e): Pi[e(s), e']
@@ -53,7 +59,7 @@ def naive_push_forward(mf: hm.MeanField, mu, P, agg):
 
 
 def naive_expect(mf: hm.MeanField, v, P, agg):
-    lot = mf.lottery(agg)
+    lot = _flat_lottery(mf, agg)
     n_e = mf.n_income
     pi_rows = mf.Pi_e[mf.ie_s][:, None, :]
     tgt_lo = lot.idx[:, :, None] * n_e + jnp.arange(n_e)[None, None, :]
