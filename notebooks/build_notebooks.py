@@ -727,12 +727,130 @@ moments
 ]
 
 
+KS_UNEMPLOYMENT = [
+    md("""
+# Krusell–Smith with unemployment risk: the Krusell–Smith algorithm and den Haan's test
+
+The canonical test of global methods for heterogeneous-agent economies with aggregate risk:
+Krusell and Smith (1998) with good and bad times and unemployment risk that moves with them, in
+the calibration den Haan, Judd and Juillard (2010) gave every algorithm of their comparison
+project (docs/krusell_smith.md). Households forecast aggregate capital with a log-linear law;
+the algorithm simulates the cross-section exactly and updates the law by regression until it
+stops moving; den Haan's statistic then iterates the law on its own forecasts. `HANK_MFG_FAST=1`
+runs a small grid and a short simulation.
+"""),
+    code(SETUP),
+    code("""
+%matplotlib inline
+import time
+import jax
+jax.config.update("jax_enable_x64", True)   # before any array is built
+import numpy as np
+import pandas as pd
+import matplotlib.pyplot as plt
+import hank_mfg as hm
+from models.krusell_smith_unemployment import KrusellSmithUnemployment, employment_chain
+
+model = KrusellSmithUnemployment(n_wealth=60, n_capital=6) if FAST else KrusellSmithUnemployment()
+T, BURN = (2000, 300) if FAST else (10_000, 1_000)
+"""),
+    md("""
+## 1. Good and bad times, jobs found and lost
+
+The joint transition of times and employment, built from Krusell and Smith's conditions (spells
+of good and bad times, unemployment spells, unemployment rates); the cell prints it beside its
+durations and the unemployment rate it keeps in each state.
+"""),
+    code("""
+names = ["bad, unemployed", "bad, employed", "good, unemployed", "good, employed"]
+display(pd.DataFrame(employment_chain(), index=names, columns=names).round(6))
+chain = model.chain
+print("mean length of bad and good times:", np.asarray(chain.aggregate.mean_duration()))
+print("unemployment rate kept in bad and good times:", np.asarray(chain.conditional_shares()[:, 0]))
+"""),
+    md("""
+## 2. The Krusell–Smith algorithm
+"""),
+    code("""
+t0 = time.perf_counter()
+sol = hm.solve(model, method="krusell-smith", config=hm.KrusellSmithConfig(T=T, burn_in=BURN),
+               progress=False)
+print(f"{sol.iterations} iterations of the law of motion, {time.perf_counter() - t0:.1f} s")
+display(pd.DataFrame({"a": np.asarray(sol.law.a), "b": np.asarray(sol.law.b),
+                      "R2": np.asarray(sol.r2), "s.e.": np.asarray(sol.se)},
+                     index=["bad times", "good times"]))
+"""),
+    md("""
+The law of motion in each state against the simulated capital: next quarter's capital against
+this quarter's, by the state of this quarter.
+"""),
+    code("""
+K, z = np.asarray(sol.K), np.asarray(sol.z)
+fig, ax = plt.subplots(figsize=(5.5, 4))
+for s, label in enumerate(["bad", "good"]):
+    keep = z[:-1] == s
+    ax.scatter(K[:-1][keep], K[1:][keep], s=2, alpha=0.3, label=f"simulated, {label} times")
+    grid = np.linspace(K.min(), K.max(), 50)
+    ax.plot(grid, np.exp(float(sol.law.a[s]) + float(sol.law.b[s]) * np.log(grid)), lw=1.2,
+            label=f"law of motion, {label} times")
+ax.set_xlabel("K_t"); ax.set_ylabel("K_{t+1}"); ax.legend(fontsize=7)
+"""),
+    md("""
+## 3. den Haan's statistics
+
+The law iterated on its own forecasts along a fresh path of shocks, against the simulated
+cross-section's capital; then the stress path of 100 bad quarters followed by 100 good ones.
+"""),
+    code("""
+dh = hm.den_haan_errors(sol, T=T, burn_in=BURN)
+stress = hm.den_haan_errors(sol, z_path=np.r_[np.zeros(100, int), np.ones(100, int)], burn_in=BURN)
+rows = {name: {"mean error (%)": d.mean, "max error (%)": d.max, "mean K": d.K_mean, "s.d. K": d.K_std,
+               "Euler mean (% of c)": d.euler_mean, "Euler max (% of c)": d.euler_max}
+        for name, d in [(f"{T} quarters", dh), ("stress path", stress)]}
+display(pd.DataFrame(rows).T)
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
+for ax, d, n in [(axes[0], dh, 400), (axes[1], stress, 200)]:
+    t = np.arange(n)
+    ax.fill_between(t, d.K[:n].min(), d.K[:n].max(), where=d.z[:n] == 0, color="grey", alpha=0.2,
+                    label="bad times")
+    ax.plot(t, d.K[:n], lw=1.2, label="simulated cross-section")
+    ax.plot(t, d.Khat[:n], lw=1.0, ls="--", label="law of motion, own forecasts")
+    ax.set_xlabel("quarter"); ax.set_ylabel("aggregate capital")
+axes[0].legend(fontsize=7); axes[0].set_title("first quarters of the path"); axes[1].set_title("stress path")
+"""),
+    md("""
+## 4. Households: consumption and wealth
+
+Consumption of the employed and the unemployed at the aggregate capital nearest its mean, in
+good and bad times; then the wealth distribution averaged over the simulated bad and good
+quarters.
+"""),
+    code("""
+a = np.asarray(model.a_grid)
+iK = int(np.argmin(np.abs(np.asarray(model.K_grid) - K.mean())))
+keep = a <= 60
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
+for s, label in enumerate(["bad", "good"]):
+    for e, who in enumerate(["unemployed", "employed"]):
+        axes[0].plot(a[keep], np.asarray(sol.c_policy[s, iK, :, e])[keep], lw=1.2,
+                     ls="-" if s else "--", label=f"{who}, {label} times")
+    mass = np.asarray(sol.mu_by_state[s]).sum(axis=1)
+    axes[1].plot(a[keep], (mass / np.gradient(a))[keep], lw=1.2, label=f"{label} times")
+axes[0].set_xlabel("wealth"); axes[0].set_ylabel("consumption"); axes[0].legend(fontsize=7)
+axes[1].set_xlabel("wealth"); axes[1].set_ylabel("density"); axes[1].legend(fontsize=7)
+print("mean wealth in bad and good times:",
+      [round(float((np.asarray(sol.mu_by_state[s]).sum(axis=1) * a).sum()), 3) for s in (0, 1)])
+"""),
+]
+
+
 NOTEBOOKS = {
     "01_quickstart.ipynb": QUICKSTART,
     "02_krusell_smith.ipynb": KRUSELL_SMITH,
     "03_rspg_macro.ipynb": RSPG_MACRO,
     "04_hank.ipynb": HANK,
     "05_hank_aggregate_risk.ipynb": HANK_RISK,
+    "06_krusell_smith_unemployment.ipynb": KS_UNEMPLOYMENT,
 }
 
 

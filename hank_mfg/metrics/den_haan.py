@@ -100,7 +100,7 @@ def den_haan_errors(solution: KrusellSmithSolution, *, T: int = 10_000, seed: in
         _, mu_b = simulate_cross_section(model, chain, solution.a_policy,
                                          jnp.asarray(z[:burn_in + 1]), mu0)
         zz = jnp.asarray(z[burn_in:])
-        K, mus = _simulate_with_distributions(model, chain, solution.a_policy, zz, mu_b)
+        K, mus = simulate_cross_section(model, chain, solution.a_policy, zz, mu_b, keep=True)
         K = np.asarray(K)
         mean, mx, Khat = den_haan_statistic(solution.law, K, z[burn_in:-1])
         e = _path_euler_errors(model, chain, solution, mus[::euler_every], K[::euler_every],
@@ -109,21 +109,6 @@ def den_haan_errors(solution: KrusellSmithSolution, *, T: int = 10_000, seed: in
                          Khat_mean=float(Khat.mean()), Khat_std=float(Khat.std()),
                          euler_mean=e[0], euler_max=e[1], euler_log10_mean=e[2],
                          euler_log10_max=e[3], K=K, Khat=Khat, z=np.asarray(z[burn_in:-1]))
-
-
-@eqx.filter_jit
-def _simulate_with_distributions(model, chain, a_policy, z_path, mu0):
-    K_grid, a_grid = model.K_grid, model.a_grid
-    from ..operators.lottery import lottery_weights, push_forward
-
-    def step(mu, zz):
-        z, z_next = zz
-        K = jnp.sum(mu * a_grid[:, None])
-        lot = lottery_weights(_interp_in_K(a_policy[z], K_grid, K), a_grid)
-        return push_forward(mu, lot, chain.idiosyncratic(z, z_next)), (K, mu)
-
-    _, (K, mus) = jax.lax.scan(step, mu0, (z_path[:-1], z_path[1:]))
-    return K, mus
 
 
 @eqx.filter_jit
@@ -137,7 +122,7 @@ def _euler_table(model, chain, solution_law, a_policy, c_policy, K, z):
 
     def next_marginal(zn):
         c_n = _interp_in_K(c_policy[zn], K_grid, K_next)           # (n_a, n_e') on the grid
-        R_n, _ = model.income(K_next, zn)
+        R_n, _ = model.factor_incomes(K_next, zn)
         # c'(a'(a, e), e') for every today's (a, e) and tomorrow's e'
         c_at = jax.vmap(lambda col: jnp.interp(a_next, a_grid, col), in_axes=1, out_axes=-1)(c_n)
         return R_n * model.marginal_utility(c_at)                   # (n_a, n_e, n_e')

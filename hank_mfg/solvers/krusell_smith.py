@@ -67,6 +67,7 @@ class KrusellSmithSolution(eqx.Module):
     aggregate state. a_policy, c_policy: savings and consumption ``(n_z, n_K, n_a, n_e)``.
     Va: marginal value of wealth, same shape. z: the simulated aggregate states ``(T,)`` and
     K: aggregate capital ``(T,)`` on them (after the burn-in). mu: the cross-section at the end.
+    mu_by_state: the mean cross-section over the simulated dates in each aggregate state.
     iterations: outer iterations. history: the coefficients ``(iterations, 4)``
     (``a_bad, b_bad, a_good, b_good``). seconds: wall time.
     """
@@ -82,6 +83,7 @@ class KrusellSmithSolution(eqx.Module):
     z: Int[Array, " T"]
     K: Float[Array, " T"]
     mu: Float[Array, "n_a n_e"]
+    mu_by_state: Float[Array, "n_z n_a n_e"]
     iterations: int
     history: Float[Array, "n 4"]
     seconds: float
@@ -114,7 +116,7 @@ def _egm_step(model, chain, law, Va):
 
     def one(z, K):
         EV = expected_marginal_value(chain, law, Va, K_grid, z, K)
-        R, y = model.income(K, z)
+        R, y = model.factor_incomes(K, z)
         budget = Budget(R=R, y=y, we=jnp.zeros_like(y))
         return invert_euler(model, model.beta * EV, budget, a_grid)
 
@@ -143,9 +145,11 @@ def _solve_households(model, chain, law, Va0, tol, maxiter):
 
 
 @eqx.filter_jit
-def simulate_cross_section(model, chain, a_policy, z_path, mu0):
+def simulate_cross_section(model, chain, a_policy, z_path, mu0, keep: bool = False):
     """Aggregate capital along ``z_path`` (``(T + 1,)`` states; the last only moves the
-    distribution): the cross-section on the wealth grid, the policy at the actual ``K_t``."""
+    distribution): the cross-section on the wealth grid, the policy at the actual ``K_t``.
+    Returns ``(K (T,), mu)``: the distribution after the last date, or with ``keep`` the one at
+    the start of every date ``(T, n_a, n_e)``."""
     K_grid, a_grid = model.K_grid, model.a_grid
 
     def step(mu, zz):
@@ -153,10 +157,10 @@ def simulate_cross_section(model, chain, a_policy, z_path, mu0):
         K = jnp.sum(mu * a_grid[:, None])
         a_next = _interp_in_K(a_policy[z], K_grid, K)
         lot = lottery_weights(a_next, a_grid)
-        return push_forward(mu, lot, chain.idiosyncratic(z, z_next)), K
+        return push_forward(mu, lot, chain.idiosyncratic(z, z_next)), (K, mu) if keep else K
 
-    mu, K = jax.lax.scan(step, mu0, (z_path[:-1], z_path[1:]))
-    return K, mu
+    mu, out = jax.lax.scan(step, mu0, (z_path[:-1], z_path[1:]))
+    return out if keep else (out, mu)
 
 
 def regress(K, z, n_z: int):
@@ -181,7 +185,7 @@ def krusell_smith(model, config: KrusellSmithConfig | None = None, *, law: LawOf
 
     Args:
         model: an economy with a joint aggregate/idiosyncratic ``chain``, grids ``a_grid``
-            and ``K_grid``, ``income(K, z)`` and CRRA marginal utility.
+            and ``K_grid``, ``factor_incomes(K, z)`` and CRRA marginal utility.
         config: :class:`KrusellSmithConfig`. law: the starting law of motion (default:
             capital constant at the middle of the capital grid, ``b = 1``).
         progress: print each iteration's coefficients.
@@ -200,7 +204,7 @@ def krusell_smith(model, config: KrusellSmithConfig | None = None, *, law: LawOf
         if law is None:
             law = LawOfMotion(a=jnp.zeros(n_z), b=jnp.ones(n_z))
         # a sure start: every household consumes its income and a twentieth of its wealth
-        R, y = jax.vmap(jax.vmap(model.income, (0, None)), (None, 0))(model.K_grid, jnp.arange(n_z))
+        R, y = jax.vmap(jax.vmap(model.factor_incomes, (0, None)), (None, 0))(model.K_grid, jnp.arange(n_z))
         c0 = y[:, :, None, :] + (R[:, :, None, None] - 1.0 + 0.05) * model.a_grid[None, None, :, None]
         Va = R[:, :, None, None] * model.marginal_utility(c0)
         key = jax.random.key(config.seed)
@@ -236,7 +240,11 @@ def krusell_smith(model, config: KrusellSmithConfig | None = None, *, law: LawOf
             raise RuntimeError(f"krusell_smith: the law of motion still moved {move:.3g} after "
                                f"{config.max_iterations} iterations (tol {config.tol:.3g})")
         law = LawOfMotion(a=jnp.asarray(a), b=jnp.asarray(b))
+        _, mus = simulate_cross_section(model, chain, a_pol, z_path, mu0, keep=True)
+        mus, zs_all = mus[config.burn_in:], np.asarray(z_path)[config.burn_in:-1]
+        mu_by_state = jnp.stack([jnp.mean(mus[np.flatnonzero(zs_all == s)], axis=0)
+                                 for s in range(n_z)])
         return KrusellSmithSolution(
             model=model, config=config, law=law, r2=jnp.asarray(r2), se=jnp.asarray(se),
             a_policy=a_pol, c_policy=c_pol, Va=Va, z=jnp.asarray(zs), K=jnp.asarray(K), mu=mu,
-            iterations=it, history=jnp.asarray(history), seconds=time.perf_counter() - t0)
+            mu_by_state=mu_by_state, iterations=it, history=jnp.asarray(history), seconds=time.perf_counter() - t0)

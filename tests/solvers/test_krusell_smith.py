@@ -45,7 +45,7 @@ def test_benefits_are_paid_by_the_labour_tax_in_both_states(z):
         Y = float(m.z_values[z]) * K ** 0.36 * (float(m.lbar) * L) ** 0.64
         assert float(r * K + w * m.lbar * L) == pytest.approx(Y, rel=1e-13)
         # households' labour income adds up to the wage bill
-        R, y = m.income(jnp.asarray(K), z)
+        R, y = m.factor_incomes(jnp.asarray(K), z)
         assert float((1 - L) * y[0] + L * y[1]) == pytest.approx(float(w * m.lbar * L), rel=1e-14)
         assert float(R) == pytest.approx(1 + float(r) - 0.025)
 
@@ -134,3 +134,20 @@ def test_the_algorithm_meets_the_comparison_projects_numbers():
     assert dh.mean < 0.06 and dh.max < 0.5
     assert dh.euler_mean < 0.01
     assert np.all(np.asarray(sol.r2) > 0.99999)
+
+
+def test_declared_as_an_economy_its_steady_state_without_aggregate_risk():
+    """``z = 1`` and employment moving by the chain averaged over times (7% unemployed): the
+    economy's steady state clears the asset market with prices from its firm block."""
+    import hank_mfg as hm
+
+    with jax.enable_x64(True):
+        m = KrusellSmithUnemployment(n_wealth=50)
+        assert isinstance(m, hm.AbstractEconomy)
+        np.testing.assert_allclose(m.income.pi_e, [0.07, 0.93], atol=1e-12)
+        ss = hm.steady_state(m)
+        assert abs(float(ss.residuals["asset_mkt"])) < 1e-8
+        r, w, tau = m.factor_prices(ss["K"], 1.0, 0.93)
+        assert float(ss["r"]) == pytest.approx(float(r), rel=1e-12)
+        # without aggregate risk, patience is bounded by the interest rate: beta R < 1
+        assert 0.99 * (1 + float(ss["r"]) - 0.025) < 1.0
