@@ -28,9 +28,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from ..operators.compile import AnyMeanField
+from ..operators.compile import AnyMeanField, compile_model
 from ..policies.networks import ACTIVATIONS, AbstractPolicy, head_layer, make_policy
-from ..operators.compile import compile_model
 from .population import simulate_population
 from .rollout import replay_tables
 from .training import DiscreteEvaluation, keep_if_finite, run_keys, trainable_filter

@@ -27,9 +27,8 @@ import numpy as np
 import optax
 
 from ..model.base import AbstractHetAgentModel
-from ..operators.compile import compile_model
+from ..operators.compile import AnyMeanField, compile_model
 from ..operators.meanfield import MeanField
-from ..operators.compile import AnyMeanField
 from ..model.economy import AbstractEconomy
 from ..policies.networks import ACTIVATIONS, HEADS, AbstractPolicy, head_for_mean, make_policy
 from ..policies.savings import SAVINGS_HEADS
