@@ -574,14 +574,16 @@ def solve(
         checked = "relative exploitability, Euler errors, market clearing"
     else:
         from .reports.tables import quality_summary
+        from .solvers.rollout import relative_exploitability
 
         # the last evaluation of the run is its exploitability; Euler errors and monotonicity here
         evaluated = types.SimpleNamespace(
             exploitability=summary["final_exploitability"],
             policy_return=summary["final_policy_return"],
             best_response_return=summary["final_best_response_return"],
-            relative=summary["final_exploitability"] / abs(summary["final_best_response_return"])
-            if summary["final_best_response_return"] else float("nan"))
+            relative=relative_exploitability(summary["final_exploitability"],
+                                             summary["final_policy_return"])
+            if summary["final_policy_return"] else float("nan"))
         quality = quality_summary(sol, key=jax.random.key(seed), n_paths=config.n_paths,
                                   evaluated=evaluated)
         checked = "monotone consumption, Euler errors, exploitability"
@@ -770,16 +772,12 @@ def _parse_shocks(items: Optional[list[str]], m) -> dict[str, float]:
 
 def _persistence(m, shocks: dict, rho: Optional[float]) -> dict[str, float]:
     """The AR(1) persistence of each shock path: ``--rho`` or the model's declared one."""
-    from .model.economy import AbstractEconomy
 
     if rho is not None:
         if not -1.0 < rho < 1.0:
             fail(f"--rho must lie in (-1, 1); got {rho:.6g}")
         return {k: float(rho) for k in shocks}
-    if isinstance(m, AbstractEconomy):
-        declared = {s.name: float(s.rho) for s in m.shocks()}
-    else:
-        declared = {"z": float(m.rho_z)}
+    declared = {s.name: float(s.rho) for s in m.shocks()}
     missing = [k for k in shocks if k not in declared]
     if missing:
         fail(f"--rho: {type(m).__name__} declares no persistence for {', '.join(missing)}; "

@@ -81,11 +81,9 @@ def steady_state_policies(solution, policy=None) -> dict:
 
 
 def shock_persistence(model) -> dict[str, float]:
-    """``{shock name: rho}``: ``model.rho_z`` for a capital economy (its log TFP ``z``), each
-    :class:`~hank_mfg.model.economy.Shock` of ``model.shocks()`` for an economy."""
-    if isinstance(model, AbstractEconomy):
-        return {s.name: float(s.rho) for s in model.shocks()}
-    return {"z": float(model.rho_z)}
+    """``{shock name: rho}`` of every AR(1) shock the model declares (``model.shocks()``: a
+    capital economy's log TFP ``z``, an economy's named shocks)."""
+    return {s.name: float(s.rho) for s in model.shocks()}
 
 
 def perfect_foresight_irf(model, shock: str, size: float, *, T: int = 40,

@@ -82,7 +82,7 @@ def _errors(mf: MeanField, policy: AbstractPolicy, eps, mu0, nodes, weights):
             mu_next = mf.push_forward(mu, P, agg, lot)
 
             def node(x):
-                agg1 = mf.aggregate_state(mu_next, model.rho_z * z + model.sigma_z * x)
+                agg1 = mf.aggregate_state(mu_next, model.shocks()[0].step(z, x))
                 _, P1 = policy.step(carry, mf.observation(agg1), t + 1, cache)
                 c1, _ = cons(P1, agg1, t + 1)
                 return mf.expect((1.0 + agg1.r) * model.marginal_utility(c1), P, agg, lot)

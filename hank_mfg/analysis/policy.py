@@ -112,8 +112,9 @@ class QualityThresholds:
         euler_mean_log10: the mass-weighted mean Euler error ``log10|1 - c_hat / c|`` must not
             exceed this (-1: errors of 10% of consumption on average).
         euler_max_log10: nor may the largest one (0: no error of 100% or more).
-        relative_exploitability: exploitability over ``|value|`` (the best response's expected
-            return) must not exceed this (0.05: a deviating household gains 5% of its value).
+        relative_exploitability: exploitability over ``|value|`` (the policy's own expected
+            return, the one definition of every certificate) must not exceed this (0.05: a
+            deviating household gains 5% of its value).
         monotone_rtol: a fall of consumption between neighbouring wealth points smaller than
             ``monotone_rtol * max|c|`` counts as round-off, not as a fall.
     """
@@ -189,7 +190,7 @@ def quality_verdicts(
         euler_mean_log10, euler_max_log10: mean and largest Euler error (log10, see
             :func:`hank_mfg.analysis.learned_euler_errors`).
         exploitability: best-response gain. value: the expected return it is compared with
-            (``|value|``; the best response's return).
+            (``|value|``; the policy's own return).
         thresholds: :class:`QualityThresholds` (defaults when ``None``).
 
     Returns:

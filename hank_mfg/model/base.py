@@ -29,6 +29,7 @@ from ._checks import (
     concrete,
     fail,
 )
+from .exogenous import AR1
 from .household import AbstractHousehold, Budget, crra_utility
 
 __all__ = ["AbstractHetAgentModel", "crra_utility", "ACTION_KINDS", "TERMINAL_RULES"]
@@ -95,6 +96,10 @@ class AbstractHetAgentModel(AbstractHousehold):
     def observation(self, agg) -> Float[Array, " n_obs"]:
         """The shared public signal ``o_t``; by default the prices ``(r, w)`` (docs/theory.md §2)."""
         return jnp.stack([agg.r, agg.w])
+
+    def shocks(self) -> tuple[AR1, ...]:
+        """The aggregate shock: log TFP ``z' = rho_z z + sigma_z eps`` (docs/exogenous.md)."""
+        return (AR1("z", self.rho_z, self.sigma_z),)
 
     def initial_distribution(self) -> Float[Array, " n_s"]:
         """``mu_0`` over states (wealth-major): ``initial_mu`` if given, else uniform."""

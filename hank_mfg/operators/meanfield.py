@@ -88,7 +88,7 @@ class MeanField(AbstractMeanField):
         Without common noise the sampled innovations are zero (:meth:`sample_noise`), so ``z``
         stays 0 for ever unless a deterministic shock is fed to the rollout (MIT shock).
         """
-        return self.model.rho_z * z + self.model.sigma_z * eps
+        return self.model.shocks()[0].step(z, eps)
 
     def sample_noise(self, *, key: PRNGKeyArray, n_paths: int, T: int | None = None):
         """Standard normal innovations ``eps[b, t]`` (zeros without common noise)."""

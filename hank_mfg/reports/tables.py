@@ -541,7 +541,7 @@ def _quality(source, policy, *, key, n_paths, n_nodes, dates, history, threshold
     verdicts = quality_verdicts(
         consumption=_consumption_at(mf, pol, dates, history), a_grid=mf.a_grid, dates=dates,
         euler_mean_log10=float(ee.mean_log10), euler_max_log10=float(ee.max_log10),
-        exploitability=ex.exploitability, value=ex.best_response_return, thresholds=thresholds)
+        exploitability=ex.exploitability, value=ex.policy_return, thresholds=thresholds)
     row = dict(
         method=getattr(source, "method", "policy"), exploitability=ex.exploitability,
         relative_exploitability=ex.relative, policy_return=ex.policy_return,

@@ -620,10 +620,6 @@ def savings_problem(model, steady_state, *, horizon: int | None = None,
                 unknowns=tuple(model.transition_unknowns),
                 targets=tuple(model.transition_targets), observed=observed,
                 forward_targets=forward, market_names=markets)
-        shocks = solved.shocks()
-        names = tuple(s.name for s in shocks)
-        rho = jnp.asarray([s.rho for s in shocks], dtype=float)
-        sigma = jnp.asarray([s.sigma for s in shocks], dtype=float)
         budget = solved.budget(ss_values)
         obs_ref = jnp.stack([ss_values[k] for k in observed]
                             + [ss_values[k] for k in solved.exogenous])
@@ -631,15 +627,16 @@ def savings_problem(model, steady_state, *, horizon: int | None = None,
         check_capital_steady_state("savings_problem", model, steady_state)
         solved, prices = model, CapitalPrices()
         ss_values = {k: jnp.asarray(v, dtype=float) for k, v in steady_state.values.items()}
-        names = ("z",)
-        rho = jnp.asarray([model.rho_z], dtype=float)
-        sigma = jnp.asarray([model.sigma_z], dtype=float)
         budget = solved.budget(ss_values)
         from ..operators.meanfield import AggregateState
 
         agg = AggregateState(K=ss_values["K"], L=ss_values["L"], z=jnp.zeros(()),
                              Y=ss_values["Y"], r=ss_values["r"], w=ss_values["w"])
         obs_ref = model.observation(agg)
+    shocks = solved.shocks()    # AR(1) modules, one per shock (docs/exogenous.md)
+    names = tuple(s.name for s in shocks)
+    rho = jnp.asarray([s.rho for s in shocks], dtype=float)
+    sigma = jnp.asarray([s.sigma for s in shocks], dtype=float)
     news_index = 0
     if news:
         if news_shock is None:
