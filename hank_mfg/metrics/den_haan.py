@@ -18,7 +18,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..solvers.krusell_smith import (
-    KrusellSmithSolution, LawOfMotion, _interp_in_K, simulate_cross_section,
+    KrusellSmithSolution, LawOfMotion, _interp_in_K, aggregate_path, initial_cross_section,
+    simulate_cross_section,
 )
 
 __all__ = ["DenHaanErrors", "den_haan_errors", "den_haan_statistic", "stress_path"]
@@ -86,17 +87,12 @@ def den_haan_errors(solution: KrusellSmithSolution, *, T: int = 10_000, seed: in
     model = solution.model
     with jax.enable_x64(True):
         chain = model.chain
-        agg = chain.aggregate
         n = burn_in + (T if z_path is None else len(z_path)) + 1
-        draws = agg.sample(key=jax.random.key(seed), n_paths=1, T=n)[0]
-        z = np.array(agg.simulate(draws))
+        z = np.array(aggregate_path(chain, seed, n))
         if z_path is not None:
             z[burn_in:burn_in + len(z_path)] = np.asarray(z_path)
             z[-1] = z[-2]
-        a_grid = model.a_grid
-        shares = chain.conditional_shares()[z[0]]
-        mu0 = jnp.outer(jnp.zeros(a_grid.shape[0]).at[
-            jnp.argmin(jnp.abs(a_grid - model.K_grid.mean()))].set(1.0), shares)
+        mu0 = initial_cross_section(model, chain, z[0])
         _, mu_b = simulate_cross_section(model, chain, solution.a_policy,
                                          jnp.asarray(z[:burn_in + 1]), mu0)
         zz = jnp.asarray(z[burn_in:])
@@ -111,7 +107,6 @@ def den_haan_errors(solution: KrusellSmithSolution, *, T: int = 10_000, seed: in
                          euler_log10_max=e[3], K=K, Khat=Khat, z=np.asarray(z[burn_in:-1]))
 
 
-@eqx.filter_jit
 def _euler_table(model, chain, solution_law, a_policy, c_policy, K, z):
     """``|1 - c_hat / c|`` on the grid at aggregate ``(K, z)``, expectations by the law."""
     K_grid, a_grid = model.K_grid, model.a_grid
@@ -133,15 +128,19 @@ def _euler_table(model, chain, solution_law, a_policy, c_policy, K, z):
     return jnp.abs(1.0 - c_hat / c), a_next > a_grid[0] + 1e-12
 
 
+@eqx.filter_jit
+def _euler_tables(model, chain, solution_law, a_policy, c_policy, K, z):
+    """:func:`_euler_table` at every date of ``(K, z)`` at once."""
+    return jax.vmap(lambda Kt, zt: _euler_table(model, chain, solution_law, a_policy, c_policy,
+                                                Kt, zt))(K, z)
+
+
 def _path_euler_errors(model, chain, solution, mus, K, z):
-    errs, masses = [], []
-    for mu, Kt, zt in zip(mus, K, np.asarray(z)):
-        err, unc = _euler_table(model, chain, solution.law, solution.a_policy,
-                                solution.c_policy, jnp.asarray(Kt), jnp.asarray(int(zt)))
-        keep = np.asarray(unc) & (np.asarray(mu) > 1e-10)
-        errs.append(np.asarray(err)[keep])
-        masses.append(np.asarray(mu)[keep])
-    e, m = np.concatenate(errs), np.concatenate(masses)
+    err, unc = _euler_tables(model, chain, solution.law, solution.a_policy, solution.c_policy,
+                             jnp.asarray(K), jnp.asarray(z, jnp.int32))
+    mus = np.asarray(mus)
+    keep = np.asarray(unc) & (mus > 1e-10)
+    e, m = np.asarray(err)[keep], mus[keep]
     if e.size == 0:
         return None, None, None, None
     mean = float(np.sum(e * m) / np.sum(m))

@@ -163,6 +163,21 @@ def simulate_cross_section(model, chain, a_policy, z_path, mu0, keep: bool = Fal
     return out if keep else (out, mu)
 
 
+def aggregate_path(chain, seed: int, n: int) -> Int[Array, " n"]:
+    """``n`` aggregate states of the chain drawn with the key ``seed`` (from its initial state)."""
+    agg = chain.aggregate
+    return agg.simulate(agg.sample(key=jax.random.key(seed), n_paths=1, T=n)[0])
+
+
+def initial_cross_section(model, chain, z0) -> Float[Array, "n_a n_e"]:
+    """A start for the simulated cross-section: everyone at the wealth grid point nearest the
+    middle of the capital grid, with the employment shares of aggregate state ``z0`` (a
+    burn-in then takes it to the ergodic set)."""
+    a_grid = model.a_grid
+    at = jnp.zeros(a_grid.shape[0]).at[jnp.argmin(jnp.abs(a_grid - model.K_grid.mean()))].set(1.0)
+    return jnp.outer(at, chain.conditional_shares()[z0])
+
+
 def regress(K, z, n_z: int):
     """Per aggregate state: OLS of ``log K_{t+1}`` on ``log K_t`` over the dates in that state.
     Returns ``(a, b, r2, se)`` as NumPy arrays."""
@@ -200,20 +215,15 @@ def krusell_smith(model, config: KrusellSmithConfig | None = None, *, law: LawOf
     t0 = time.perf_counter()
     with jax.enable_x64(True):
         chain = model.chain
-        n_z, n_a = chain.n_aggregate, model.a_grid.shape[0]
+        n_z = chain.n_aggregate
         if law is None:
             law = LawOfMotion(a=jnp.zeros(n_z), b=jnp.ones(n_z))
         # a sure start: every household consumes its income and a twentieth of its wealth
         R, y = jax.vmap(jax.vmap(model.factor_incomes, (0, None)), (None, 0))(model.K_grid, jnp.arange(n_z))
         c0 = y[:, :, None, :] + (R[:, :, None, None] - 1.0 + 0.05) * model.a_grid[None, None, :, None]
         Va = R[:, :, None, None] * model.marginal_utility(c0)
-        key = jax.random.key(config.seed)
-        agg = chain.aggregate
-        draws = agg.sample(key=key, n_paths=1, T=config.burn_in + config.T + 1)[0]
-        z_path = agg.simulate(draws)
-        shares = chain.conditional_shares()[z_path[0]]
-        mu0 = jnp.outer(jnp.full(n_a, 0.0).at[jnp.argmin(jnp.abs(model.a_grid - model.K_grid.mean()))]
-                        .set(1.0), shares)
+        z_path = aggregate_path(chain, config.seed, config.burn_in + config.T + 1)
+        mu0 = initial_cross_section(model, chain, z_path[0])
         history = []
         for it in range(1, config.max_iterations + 1):
             Va, a_pol, c_pol, n_it, err = _solve_households(model, chain, law, Va,
