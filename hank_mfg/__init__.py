@@ -72,14 +72,16 @@ from .solvers.equilibrium import EconomyPath, EconomySteadyState, economy_jacobi
 from .solvers.krusell_smith import (  # noqa: E402
     KrusellSmithConfig, KrusellSmithSolution, LawOfMotion, krusell_smith,
 )
-from .metrics.den_haan import DenHaanErrors, den_haan_errors  # noqa: E402
+from .metrics.den_haan import (  # noqa: E402
+    CapitalPathGap, DenHaanErrors, capital_path_gap, den_haan_errors,
+)
 
 __all__ += [
     "HOUSEHOLD_OUTPUTS", "AbstractEconomy", "AbstractHousehold", "Budget", "Shock", "Variables",
     "AR1", "AbstractExogenous", "AggregateIdiosyncraticChain", "MarkovChain", "News",
     "EconomyPath", "EconomySteadyState", "economy_jacobian",
     "KrusellSmithConfig", "KrusellSmithSolution", "LawOfMotion", "krusell_smith",
-    "DenHaanErrors", "den_haan_errors",
+    "CapitalPathGap", "DenHaanErrors", "capital_path_gap", "den_haan_errors",
 ]
 
 # --- RSPG / SPG, exploitability -----------------------------------------------------------------

@@ -13,6 +13,10 @@ from .exploitability import ExploitabilityResult, as_policy, exploitability  # n
 __all__ += ["ExploitabilityResult", "as_policy", "exploitability"]
 
 # --- den Haan's accuracy statistics --------------------------------------------------------------
-from .den_haan import DenHaanErrors, den_haan_errors, den_haan_statistic, stress_path  # noqa: E402
+from .den_haan import (  # noqa: E402
+    CapitalPathGap, DenHaanErrors, capital_path_gap, den_haan_errors, den_haan_statistic,
+    stress_path,
+)
 
-__all__ += ["DenHaanErrors", "den_haan_errors", "den_haan_statistic", "stress_path"]
+__all__ += ["CapitalPathGap", "DenHaanErrors", "capital_path_gap", "den_haan_errors",
+            "den_haan_statistic", "stress_path"]

@@ -17,12 +17,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..solvers.egm import euler_error_table
 from ..solvers.krusell_smith import (
     KrusellSmithSolution, LawOfMotion, _interp_in_K, aggregate_path, initial_cross_section,
     simulate_cross_section,
 )
 
-__all__ = ["DenHaanErrors", "den_haan_errors", "den_haan_statistic", "stress_path"]
+__all__ = ["CapitalPathGap", "DenHaanErrors", "capital_path_gap", "den_haan_errors",
+           "den_haan_statistic", "stress_path"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,24 +110,19 @@ def den_haan_errors(solution: KrusellSmithSolution, *, T: int = 10_000, seed: in
 
 
 def _euler_table(model, chain, solution_law, a_policy, c_policy, K, z):
-    """``|1 - c_hat / c|`` on the grid at aggregate ``(K, z)``, expectations by the law."""
+    """``|1 - c_hat / c|`` on the grid at aggregate ``(K, z)``, expectations by the law: the
+    toolkit's one Euler residual (:func:`~hank_mfg.solvers.egm.euler_error_table`) with the
+    next aggregate states as nodes, weighted ``Pi_z[z, z']``, each with its income matrix
+    ``Pi_e[z, z']``."""
     K_grid, a_grid = model.K_grid, model.a_grid
     a_next = _interp_in_K(a_policy[z], K_grid, K)
     c = _interp_in_K(c_policy[z], K_grid, K)
     K_next = solution_law(K, z)
-    n_z = chain.n_aggregate
-
-    def next_marginal(zn):
-        c_n = _interp_in_K(c_policy[zn], K_grid, K_next)           # (n_a, n_e') on the grid
-        R_n, _ = model.factor_incomes(K_next, zn)
-        # c'(a'(a, e), e') for every today's (a, e) and tomorrow's e'
-        c_at = jax.vmap(lambda col: jnp.interp(a_next, a_grid, col), in_axes=1, out_axes=-1)(c_n)
-        return R_n * model.marginal_utility(c_at)                   # (n_a, n_e, n_e')
-
-    M = jax.vmap(next_marginal)(jnp.arange(n_z))                    # (n_z', n_a, n_e, n_e')
-    EV = jnp.einsum("w,wef,waef->ae", chain.aggregate.Pi[z], chain.Pi_e[z], M)
-    c_hat = model.inverse_marginal_utility(model.beta * EV)
-    return jnp.abs(1.0 - c_hat / c), a_next > a_grid[0] + 1e-12
+    states = jnp.arange(chain.n_aggregate)
+    c_n = jax.vmap(lambda zn: _interp_in_K(c_policy[zn], K_grid, K_next))(states)
+    R_n = jax.vmap(lambda zn: model.factor_incomes(K_next, zn)[0])(states)
+    arrays = (a_grid, chain.e_grid, chain.Pi_e[z], None)
+    return euler_error_table(model, c, a_next, R_n, c_n, arrays, weights=chain.aggregate.Pi[z])
 
 
 @eqx.filter_jit
@@ -146,3 +143,75 @@ def _path_euler_errors(model, chain, solution, mus, K, z):
     mean = float(np.sum(e * m) / np.sum(m))
     logs = np.log10(np.maximum(e, 1e-17))
     return 100.0 * mean, 100.0 * float(e.max()), float(np.sum(logs * m) / np.sum(m)), float(logs.max())
+
+
+@dataclasses.dataclass(frozen=True)
+class CapitalPathGap:
+    """A learned solution's aggregate capital against the Krusell–Smith algorithm's on the same
+    aggregate-shock path (the learned households face the exact mean field and hold no law of
+    motion, so den Haan's statistic does not apply; the gap of the two paths does).
+
+    mean, max: ``100 |log K_t - log K_ref,t|`` over the compared quarters. K_mean, K_std,
+    reference_mean, reference_std: mean and s.d. of each path. euler_mean, euler_max: the
+    learned policy's Euler-equation errors along its own path in percent of consumption
+    (mass-weighted mean over households off the borrowing limit, dates equally weighted; the
+    largest), and in log10 (euler_log10_mean, euler_log10_max); the expectation over next
+    quarter's aggregate state is exact. K, K_reference, z: the paths.
+    """
+
+    mean: float
+    max: float
+    K_mean: float
+    K_std: float
+    reference_mean: float
+    reference_std: float
+    euler_mean: float
+    euler_max: float
+    euler_log10_mean: float
+    euler_log10_max: float
+    K: np.ndarray = dataclasses.field(repr=False)
+    K_reference: np.ndarray = dataclasses.field(repr=False)
+    z: np.ndarray = dataclasses.field(repr=False)
+
+
+def capital_path_gap(solution, reference: KrusellSmithSolution, *, T: int = 10_000,
+                     seed: int = 1, burn_in: int = 1_000) -> CapitalPathGap:
+    """Run a learned solution (``hm.solve(model, method="rspg")`` on an economy with an
+    aggregate Markov chain) and the Krusell–Smith algorithm's ``reference`` on the same
+    aggregate-shock path (:func:`den_haan_errors`'s, from ``seed``) and compare their capital
+    over ``T`` quarters after ``burn_in``. The learned economy starts from its steady state,
+    the reference's cross-section as in :func:`den_haan_errors`; both run the burn-in first.
+    """
+    from ..solvers import continuous as cont
+
+    problem, policy = solution.problem, solution.policy
+    if getattr(problem, "chain", None) is None:
+        raise ValueError("capital_path_gap: the solution's economy has no aggregate Markov chain "
+                         "(its model declares no AggregateIdiosyncraticChain `chain`)")
+    model = reference.model
+    with jax.enable_x64(True):
+        chain = model.chain
+        z = np.asarray(aggregate_path(chain, seed, burn_in + T + 1))
+        mu0 = initial_cross_section(model, chain, z[0])
+        K_ref, _ = simulate_cross_section(model, chain, reference.a_policy, jnp.asarray(z), mu0)
+        eps = cont.chain_innovations(problem, z[:-1])
+
+        @eqx.filter_jit
+        def run(policy, eps):
+            path = cont.savings_rollout(problem, policy, eps)
+            dated = eqx.tree_at(lambda p: p.final, path, None)   # every leaf has the date axis
+            keep = jax.tree_util.tree_map(lambda y: y[burn_in:], dated)
+            return path.agg["K"], cont.path_euler_errors(problem, policy, keep, by_date=True)
+
+        K, (mean_log, max_log, log_mean, _) = run(policy, eps)
+    K, K_ref = np.asarray(K)[burn_in:], np.asarray(K_ref)[burn_in:]
+    gap = 100.0 * np.abs(np.log(K) - np.log(K_ref))
+    return CapitalPathGap(
+        mean=float(gap.mean()), max=float(gap.max()), K_mean=float(K.mean()),
+        K_std=float(K.std()), reference_mean=float(K_ref.mean()),
+        reference_std=float(K_ref.std()),
+        euler_mean=float(100.0 * np.mean(10.0 ** np.asarray(log_mean))),
+        euler_max=float(100.0 * 10.0 ** np.max(np.asarray(max_log))),
+        euler_log10_mean=float(np.mean(np.asarray(mean_log))),
+        euler_log10_max=float(np.max(np.asarray(max_log))),
+        K=K, K_reference=K_ref, z=z[burn_in:-1])

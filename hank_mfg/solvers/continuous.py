@@ -37,7 +37,7 @@ from jaxtyping import Array, Float, PRNGKeyArray
 
 from ..model.base import AbstractHetAgentModel
 from ..model.economy import AbstractEconomy, Variables
-from ..model.exogenous import gauss_hermite
+from ..model.exogenous import AggregateIdiosyncraticChain, gauss_hermite
 from ..model.household import Budget
 from ..operators.lottery import expect, lottery_weights, push_forward
 from ..policies.savings import Forecaster, SavingsPolicy
@@ -174,6 +174,33 @@ class CapitalPrices(eqx.Module):
         obs = model.observation(agg)
         out = act(budget, jnp.ones((), K.dtype), obs)
         record = dict(K=K, L=L, Y=agg.Y, r=r, w=w, z=z[0])
+        return budget, obs, out, carry, record, jnp.zeros((), K.dtype)
+
+
+class ChainCapitalPrices(eqx.Module):
+    """Prices in closed form from capital in place, for an economy whose aggregate state is a
+    Markov chain (its ``chain``, an :class:`~hank_mfg.model.exogenous.AggregateIdiosyncraticChain`;
+    e.g. Krusell–Smith with unemployment). At each date ``K_t = sum mu_t a`` (what the
+    households saved the date before) and the economy's ``prices(K, z_index)`` give its
+    household inputs (e.g. ``(r, w, tau)``) and budget. The households observe those prices and
+    the value of the aggregate state (the public history of ``z`` and of the prices); the
+    structural start expects steady-state returns (``factor = 1``)."""
+
+    forward_targets = ()
+
+    def initial_carry(self, problem, policy):
+        return jnp.zeros((), problem.a_grid.dtype)
+
+    def clear(self, problem, policy, mu, z, carry, act):
+        model = problem.model
+        K = jnp.sum(mu * problem.a_grid[:, None])
+        i = problem.chain_index(z)
+        prices = dict(zip(model.household_inputs, model.prices(K, i)))
+        z_value = problem.chain.aggregate.values[i]
+        budget = model.budget(prices)
+        obs = jnp.stack([prices[k] for k in model.household_inputs] + [z_value])
+        out = act(budget, jnp.ones((), K.dtype), obs)
+        record = dict(prices, K=K, z=z_value, z_index=i.astype(K.dtype))
         return budget, obs, out, carry, record, jnp.zeros((), K.dtype)
 
 
@@ -436,6 +463,11 @@ class SavingsProblem(eqx.Module):
             conditions look ahead; ones otherwise).
         horizon: ``T``. common_noise: whether paths are sampled (else ``eps = 0``).
         steady_state: the EGM steady state the problem was built from.
+        chain: the aggregate Markov chain with its idiosyncratic transitions ``Pi_e[z, z']``
+            (an :class:`~hank_mfg.model.exogenous.AggregateIdiosyncraticChain`), or ``None``
+            for AR(1) shocks. With a chain the noise state holds the aggregate state's index
+            and each standard normal innovation draws the next state through its cumulative
+            probability (:func:`_advance`); ``Pi_e`` is then the steady state's averaged matrix.
     """
 
     model: eqx.Module
@@ -461,6 +493,26 @@ class SavingsProblem(eqx.Module):
     news: int = eqx.field(static=True, default=0)
     news_index: int = eqx.field(static=True, default=0)
     steady_state: Any = None
+    chain: Any = None
+
+    def chain_index(self, z) -> Array:
+        """The aggregate chain's state index held in the noise state ``z``."""
+        return z[0].astype(jnp.int32)
+
+    def transition(self, z_prev, z) -> Float[Array, "n_e n_e"]:
+        """The households' income matrix between the dates with noise states ``z_prev`` and
+        ``z``: ``Pi_e[z_prev, z]`` of the chain (else the constant ``Pi_e``)."""
+        if self.chain is None:
+            return self.Pi_e
+        return self.chain.idiosyncratic(self.chain_index(z_prev), self.chain_index(z))
+
+    def expected_transition(self, z) -> Float[Array, "n_e n_e"]:
+        """The income matrix a household expects today in noise state ``z``: with a chain,
+        ``sum_z' Pi_z[z, z'] Pi_e[z, z']`` (else ``Pi_e``)."""
+        if self.chain is None:
+            return self.Pi_e
+        i = self.chain_index(z)
+        return jnp.einsum("w,wef->ef", self.chain.aggregate.Pi[i], self.chain.Pi_e[i])
 
     @property
     def n_shocks(self) -> int:
@@ -503,6 +555,14 @@ class SavingsProblem(eqx.Module):
                                     activation=arch.get("activation", "tanh"))
             policy = policy.with_forecaster(forecaster)
         return policy
+
+
+def aggregate_chain(model) -> AggregateIdiosyncraticChain | None:
+    """The economy's aggregate Markov chain (its ``chain``, an
+    :class:`~hank_mfg.model.exogenous.AggregateIdiosyncraticChain`, with ``prices(K, z_index)``
+    returning its household inputs), or ``None`` for an economy driven by AR(1) shocks."""
+    chain = getattr(model, "chain", None)
+    return chain if isinstance(chain, AggregateIdiosyncraticChain) else None
 
 
 def check_supported(model) -> None:
@@ -607,10 +667,17 @@ def savings_problem(model, steady_state, *, horizon: int | None = None,
         solved = economy_of_steady_state("savings_problem", model, steady_state)
         steady_state = with_economy(steady_state, solved)
         ss_values = {k: jnp.asarray(v, dtype=float) for k, v in steady_state.values.items()}
+        chain = aggregate_chain(solved)
         forward, markets = _forward_targets(solved, ss_values)
-        check_timing(solved, ss_values, forward=bool(forward) or
-                     len(model.transition_unknowns) > 1)
-        if len(model.transition_unknowns) == 1 and not forward:
+        if chain is None:
+            check_timing(solved, ss_values, forward=bool(forward) or
+                         len(model.transition_unknowns) > 1)
+        if chain is not None:
+            if news:
+                raise ValueError(f"RSPGConfig.news: {type(model).__name__}'s aggregate state is "
+                                 f"a Markov chain, which has no announced innovations; got {news}")
+            prices, observed = ChainCapitalPrices(), tuple(model.household_inputs)
+        elif len(model.transition_unknowns) == 1 and not forward:
             prices = ClearedPrice(unknown=model.transition_unknowns[0],
                                   target=model.transition_targets[0])
             observed = (prices.unknown,)
@@ -621,8 +688,8 @@ def savings_problem(model, steady_state, *, horizon: int | None = None,
                 targets=tuple(model.transition_targets), observed=observed,
                 forward_targets=forward, market_names=markets)
         budget = solved.budget(ss_values)
-        obs_ref = jnp.stack([ss_values[k] for k in observed]
-                            + [ss_values[k] for k in solved.exogenous])
+        shown = (chain.aggregate.name,) if chain is not None else solved.exogenous
+        obs_ref = jnp.stack([ss_values[k] for k in observed] + [ss_values[k] for k in shown])
     elif isinstance(model, AbstractHetAgentModel):
         check_capital_steady_state("savings_problem", model, steady_state)
         solved, prices = model, CapitalPrices()
@@ -633,10 +700,13 @@ def savings_problem(model, steady_state, *, horizon: int | None = None,
         agg = AggregateState(K=ss_values["K"], L=ss_values["L"], z=jnp.zeros(()),
                              Y=ss_values["Y"], r=ss_values["r"], w=ss_values["w"])
         obs_ref = model.observation(agg)
+    chain = aggregate_chain(solved)
     shocks = solved.shocks()    # AR(1) modules, one per shock (docs/exogenous.md)
     names = tuple(s.name for s in shocks)
     rho = jnp.asarray([s.rho for s in shocks], dtype=float)
     sigma = jnp.asarray([s.sigma for s in shocks], dtype=float)
+    if chain is not None:       # one standard normal draw per date picks the next state
+        names, rho, sigma = (chain.aggregate.name,), jnp.zeros((1,)), jnp.ones((1,))
     news_index = 0
     if news:
         if news_shock is None:
@@ -666,7 +736,7 @@ def savings_problem(model, steady_state, *, horizon: int | None = None,
         rho=rho, sigma=sigma, obs_ref=obs_ref, obs_scale=jnp.ones_like(obs_ref),
         forecast_scale=jnp.ones((n_u,), obs_ref.dtype),
         shock_names=names, horizon=T, common_noise=bool(model.common_noise), news=news,
-        news_index=news_index, steady_state=steady_state,
+        news_index=news_index, steady_state=steady_state, chain=chain,
     )
     if isinstance(prices, ForecastClearing):
         policy = problem.make_policy(key=jax.random.key(0), hidden=1, widths=(1,), n_knots=2)
@@ -752,8 +822,11 @@ def limit_consumption(model, budget: Budget, a_grid):
     return constrained_consumption(model, budget, rhs)
 
 
-def _act(problem: SavingsProblem, policy: SavingsPolicy, h, budget, factor, obs):
+def _act(problem: SavingsProblem, policy: SavingsPolicy, h, budget, factor, obs, Pi=None):
     """The households' choices at one date: the structural start plus the learned correction.
+
+    The start is one EGM step from the steady-state marginal value (scaled by ``factor``)
+    with the income matrix ``Pi`` the households expect today (default ``problem.Pi_e``).
 
     Consumption is ``c = (1 - x) c_max`` with ``c_max`` the consumption of a household that
     saves the borrowing limit; hours follow from the intratemporal condition and savings from
@@ -761,7 +834,7 @@ def _act(problem: SavingsProblem, policy: SavingsPolicy, h, budget, factor, obs)
     choice this is ``a' = a_min + x (m - a_min)``. Returns ``(h, x, a', c, da'/d logit, n)``.
     """
     model, a_grid = problem.model, problem.a_grid
-    arrays = (a_grid, problem.e_grid, problem.Pi_e, None)
+    arrays = (a_grid, problem.e_grid, problem.Pi_e if Pi is None else Pi, None)
     limit = limit_consumption(model, budget, a_grid)
     c_max = limit[0]
     _, _, c_base, _ = household_step(model, factor * problem.Va_ss, budget, arrays=arrays,
@@ -788,7 +861,15 @@ def _act(problem: SavingsProblem, policy: SavingsPolicy, h, budget, factor, obs)
 def _advance(problem: SavingsProblem, z_prev, e, shock):
     """The noise state after one date: shocks ``z_t = rho z_{t-1} + sigma eps_t + shock_t``
     (plus the announced innovation that hits now), announcements shifted one date closer and
-    today's appended (``shock``: deterministic innovations, e.g. an impulse)."""
+    today's appended (``shock``: deterministic innovations, e.g. an impulse).
+
+    With an aggregate Markov chain the state is its index: the innovation (plus ``shock``)
+    is a standard normal draw whose probability ``Phi(e)`` picks the next index by the
+    cumulative transition probabilities of today's."""
+    if problem.chain is not None:
+        u = jax.scipy.special.ndtr(e[0] + shock[0])
+        nxt = problem.chain.aggregate.step(problem.chain_index(z_prev), u)
+        return jnp.stack([nxt.astype(z_prev.dtype)])
     k = problem.n_shocks
     inn = problem.sigma * e + shock
     z = problem.rho * z_prev[:k] + inn[:k]
@@ -802,10 +883,20 @@ def _advance(problem: SavingsProblem, z_prev, e, shock):
 
 def initial_state(problem: SavingsProblem, policy: SavingsPolicy, mu0=None):
     """The rollout's state at the start: ``(mu, noise state, policy history, prices' carry)``
-    at the steady state (or from the distribution ``mu0``)."""
+    at the steady state (or from the distribution ``mu0``).
+
+    With an aggregate chain the state's distribution is the one before the income draw that
+    comes with the first date's aggregate state (:func:`savings_rollout`); the default is the
+    steady state's wealth with the income shares of the chain's initial state."""
+    if mu0 is None and problem.chain is not None:
+        shares = problem.chain.conditional_shares()[problem.chain.aggregate.initial]
+        mu0 = problem.mu_ss / jnp.sum(problem.mu_ss, axis=0) * shares
     mu0 = problem.mu_ss if mu0 is None else mu0
     dtype = problem.a_grid.dtype
-    return (jax.lax.stop_gradient(mu0), jnp.zeros((problem.n_noise,), dtype),
+    z0 = jnp.zeros((problem.n_noise,), dtype)
+    if problem.chain is not None:
+        z0 = z0.at[0].set(problem.chain.aggregate.initial)
+    return (jax.lax.stop_gradient(mu0), z0,
             policy.init_carry(), problem.prices.initial_carry(problem, policy))
 
 
@@ -820,24 +911,32 @@ def savings_rollout(problem: SavingsProblem, policy: SavingsPolicy, eps, mu0=Non
     state to start from (:func:`initial_state`, or the ``final`` state of another path); default
     the steady state (distribution ``mu0``). The mean field, prices and observations carry a
     stop-gradient (docs/theory.md §12.3); the policy's choices stay differentiable.
+
+    With an aggregate Markov chain the households' income moves with the aggregate
+    transition: the state carries the distribution after the wealth lottery, and each date
+    first draws its aggregate state and then moves incomes by ``Pi_e[z_{t-1}, z_t]``.
     """
     z_shock = jnp.zeros_like(eps) if z_shock is None else jnp.asarray(z_shock, eps.dtype)
     sg = jax.lax.stop_gradient
+    chain = problem.chain is not None
 
     def body(state, xs):
         mu, z_prev, h, carry = state
         e, shock = xs
         z = _advance(problem, z_prev, e, shock)
+        if chain:
+            mu = mu @ problem.transition(z_prev, z)
+        Pi = problem.expected_transition(z)
 
         def act(budget, factor, obs):
-            return _act(problem, policy, h, budget, sg(factor), sg(obs))
+            return _act(problem, policy, h, budget, sg(factor), sg(obs), Pi)
 
         budget, obs, out, carry, record, res = problem.prices.clear(problem, policy, mu, z,
                                                                     carry, act)
         h_new, x, a_next, c, dx, n = out
         record = dict(record, C=jnp.sum(mu * c), A=jnp.sum(mu * a_next))
         lot = lottery_weights(sg(a_next), problem.a_grid)
-        mu_next = sg(push_forward(mu, lot, problem.Pi_e))
+        mu_next = sg(lot.push(mu) if chain else push_forward(mu, lot, problem.Pi_e))
         carry = sg(carry)
         return (mu_next, z, h_new, carry), (mu, a_next, c, n, x, dx, sg(obs),
                                             jax.tree_util.tree_map(sg, budget),
@@ -850,6 +949,26 @@ def savings_rollout(problem: SavingsProblem, policy: SavingsPolicy, eps, mu0=Non
     return SavingsPath(mu=mu, a_next=a_next, c=c, n=n, share=x, dshare=dx, obs=obs,
                        budget=budget, agg=agg, residual=res, z=z, hidden=hid, carry=carry,
                        final=final)
+
+
+def chain_innovations(problem: SavingsProblem, z_path, z_prev=None) -> Float[Array, "T 1"]:
+    """Innovations ``(T, 1)`` under which the rollout visits the aggregate chain's states
+    ``z_path`` (indices, from ``z_prev``, default the chain's initial state): each is the
+    normal quantile of the middle of the next state's slice of today's cumulative transition
+    probabilities (:func:`_advance`), so that the learned solution can be run on a given
+    aggregate-shock path (e.g. the one another algorithm was simulated on)."""
+    if problem.chain is None:
+        raise ValueError("chain_innovations: the problem's aggregate state is not a Markov "
+                         "chain")
+    agg = problem.chain.aggregate
+    z_path = jnp.asarray(z_path, jnp.int32)
+    z_prev = agg.initial if z_prev is None else z_prev
+    prev = jnp.concatenate([jnp.asarray([z_prev], jnp.int32), z_path[:-1]])
+    cum = jnp.cumsum(agg.Pi[prev], axis=1)                       # (T, n_z)
+    hi = jnp.take_along_axis(cum, z_path[:, None], axis=1)[:, 0]
+    lo = hi - agg.Pi[prev, z_path]
+    u = 0.5 * (lo + hi)
+    return jax.scipy.special.ndtri(u)[:, None].astype(problem.a_grid.dtype)
 
 
 def savings_rollout_batch(problem, policy, eps, mu0=None, z_shock=None,
@@ -869,21 +988,35 @@ def path_values(problem: SavingsProblem, path: SavingsPath):
     """Values ``V_t`` and ``G_t = dQ_t/da'`` at the chosen ``a'`` along a fixed path (``(T, n_a, n_e)``).
 
     ``V_T = V_ss``; ``V_t = u(c_t) - v(n_t) + beta E[V_{t+1}(a'_t, e')]`` with ``V_{t+1}`` linear in ``a'``
-    between grid points; ``G_t = -u'(c_t) + beta d/da' E[V_{t+1}(a', e')]``.
+    between grid points; ``G_t = -u'(c_t) + beta d/da' E[V_{t+1}(a', e')]``. The income
+    expectation uses the path's own transitions (:func:`path_transitions`).
     """
     model, a_grid = problem.model, problem.a_grid
 
     def body(V_next, xs):
-        a_next, c, n = xs
-        W = V_next @ problem.Pi_e.T
+        a_next, c, n, Pi = xs
+        W = V_next @ Pi.T
         lot = lottery_weights(a_next, a_grid)
         V = period_utility(model, c, n) + model.beta * lot.gather(W)
         # the envelope: with hours at their intratemporal optimum, dQ/da' = -u'(c) + beta E V'
         G = -model.marginal_utility(c) + model.beta * lot.slope(W, a_grid)
         return V, (V, G)
 
-    _, (V, G) = jax.lax.scan(body, problem.V_ss, (path.a_next, path.c, path.n), reverse=True)
+    _, (V, G) = jax.lax.scan(body, problem.V_ss, (path.a_next, path.c, path.n,
+                                                  path_transitions(problem, path)),
+                             reverse=True)
     return V, G
+
+
+def path_transitions(problem: SavingsProblem, path: SavingsPath):
+    """The income matrix from each date of a path to the next, ``(T, n_e, n_e)``: with an
+    aggregate chain ``Pi_e[z_t, z_{t+1}]`` of the path's own states (at the last date, whose
+    successor the path does not draw, the matrix expected given ``z_{T-1}``); else ``Pi_e``."""
+    T = path.z.shape[0]
+    if problem.chain is None:
+        return jnp.broadcast_to(problem.Pi_e, (T,) + problem.Pi_e.shape)
+    moved = jax.vmap(problem.transition)(path.z[:-1], path.z[1:])
+    return jnp.concatenate([moved, problem.expected_transition(path.z[-1])[None]])
 
 
 def savings_loss(policy: SavingsPolicy, problem: SavingsProblem, eps) -> Array:
@@ -891,7 +1024,7 @@ def savings_loss(policy: SavingsPolicy, problem: SavingsProblem, eps) -> Array:
     and prices stop-gradient)."""
     path = savings_rollout_batch(problem, policy, eps)
     V0 = jax.vmap(lambda p: path_values(problem, p)[0][0])(path)
-    return -jnp.mean(jnp.sum(V0 * problem.mu_ss, axis=(1, 2)))
+    return -jnp.mean(jnp.sum(V0 * path.mu[:, 0], axis=(1, 2)))
 
 
 def innovation_residual(Y, innov, lags: int):
@@ -985,7 +1118,7 @@ def savings_value_and_grad(params, static, problem: SavingsProblem, eps, control
         return out
 
     grads = jax.grad(surrogate)(params)
-    loss = -jnp.mean(jnp.sum(V[:, 0] * problem.mu_ss, axis=(1, 2)))
+    loss = -jnp.mean(jnp.sum(V[:, 0] * path.mu[:, 0], axis=(1, 2)))
     return loss, grads, jnp.max(jnp.abs(path.residual))
 
 
@@ -1033,21 +1166,25 @@ class SavingsEvaluation(eqx.Module):
     forecast_error: Array
 
 
-def best_response_value(problem: SavingsProblem, budget: Budget):
+def best_response_value(problem: SavingsProblem, budget: Budget, Pis=None):
     """``V_BR,0`` of the perfect-information best response to a known budget path (EGM backward
-    from ``(Va_ss, V_ss)``; the value under the lottery's interpolation, as the policy's)."""
+    from ``(Va_ss, V_ss)``; the value under the lottery's interpolation, as the policy's).
+    ``Pis (T, n_e, n_e)``: the income matrix from each date to the next (default ``Pi_e``;
+    :func:`path_transitions` with an aggregate chain)."""
     model, a_grid = problem.model, problem.a_grid
-    arrays = (a_grid, problem.e_grid, problem.Pi_e, None)
+    if Pis is None:
+        Pis = jnp.broadcast_to(problem.Pi_e, (budget.R.shape[0],) + problem.Pi_e.shape)
 
-    def body(carry, b):
+    def body(carry, xs):
+        b, Pi = xs
         Va_next, V_next = carry
-        Va, a_pol, c_pol, n_pol = household_step(model, Va_next, b, arrays=arrays)
+        Va, a_pol, c_pol, n_pol = household_step(model, Va_next, b,
+                                                 arrays=(a_grid, problem.e_grid, Pi, None))
         lot = lottery_weights(a_pol, a_grid)
-        V = period_utility(model, c_pol, n_pol) + model.beta * expect(V_next, lot,
-                                                                         problem.Pi_e)
+        V = period_utility(model, c_pol, n_pol) + model.beta * expect(V_next, lot, Pi)
         return (Va, V), None
 
-    (_, V0), _ = jax.lax.scan(body, (problem.Va_ss, problem.V_ss), budget, reverse=True)
+    (_, V0), _ = jax.lax.scan(body, (problem.Va_ss, problem.V_ss), (budget, Pis), reverse=True)
     return V0
 
 
@@ -1061,7 +1198,7 @@ def shock_nodes(n_shocks: int, n_nodes: int = 5):
 
 
 def path_euler_errors(problem: SavingsProblem, policy: SavingsPolicy, path: SavingsPath,
-                      n_nodes: int | None = None):
+                      n_nodes: int | None = None, by_date: bool = False):
     """Euler errors of the policy along one path (dates ``0..T-2``) and the expected residuals
     of the forward-looking conditions: ``(mean, max, E_t res (T-1, n_forward))``.
 
@@ -1070,9 +1207,13 @@ def path_euler_errors(problem: SavingsProblem, policy: SavingsPolicy, path: Savi
     for one shock, 3 for more; announcements at their mean, zero); at each node the prices
     form (or clear) and the policy chooses after that observation, from today's history
     state. Each date's errors are mass-weighted over households not at the borrowing limit
-    (saved share above ``CONSTRAINED_SHARE``); dates count equally in the mean.
+    (saved share above ``CONSTRAINED_SHARE``); dates count equally in the mean. ``by_date``:
+    each date's ``(mean log10, max log10, log10 of the mean error, E_t res)`` instead. With an
+    aggregate Markov chain the expectation is exact: every next aggregate state with its
+    probability, next date's distribution and incomes moved by that state's ``Pi_e[z, z']``.
     """
-    arrays = (problem.a_grid, problem.e_grid, problem.Pi_e, None)
+    a_grid, e_grid = problem.a_grid, problem.e_grid
+    chain = problem.chain is not None
     if n_nodes is None:
         n_nodes = 5 if problem.n_shocks == 1 else 3
     # without common noise next date's shocks are known: one node at zero
@@ -1082,24 +1223,35 @@ def path_euler_errors(problem: SavingsProblem, policy: SavingsPolicy, path: Savi
     weights = jnp.asarray(weights, problem.a_grid.dtype)
     forward = problem.prices.forward_targets
 
-    def at_node(mu_next, z, h, carry, node):
-        z_next = _advance(problem, z, node, jnp.zeros_like(node))
-        act = lambda b, f, o: _act(problem, policy, h, b, f, o)
+    def at_state(mu_next, z_next, h, carry):
+        Pi = problem.expected_transition(z_next)
+        act = lambda b, f, o: _act(problem, policy, h, b, f, o, Pi)
         budget, _, out, carry_next, *_ = problem.prices.clear(problem, policy, mu_next, z_next,
                                                               carry, act)
         return budget.R, out[3], carry_next
 
     def one(xs):
         c, a_next, x, mu, mu_next, z, h, prev, carry, hh = xs
-        R_n, c_n, carry_n = jax.vmap(lambda nd: at_node(mu_next, z, h, carry, nd))(nodes)
-        err, _ = euler_error_table(problem.model, c, a_next, R_n, c_n, arrays, weights=weights)
-        mean_log, max_log, _ = euler_summary(err, x > CONSTRAINED_SHARE, mu)
+        if chain:
+            i = problem.chain_index(z)
+            after = lottery_weights(a_next, a_grid).push(mu)
+            states = jnp.arange(problem.chain.aggregate.n_states, dtype=z.dtype)[:, None]
+            R_n, c_n, carry_n = jax.vmap(lambda zn: at_state(
+                after @ problem.transition(z, zn), zn, h, carry))(states)
+            wgt, Pis = problem.chain.aggregate.Pi[i], problem.chain.Pi_e[i]
+        else:
+            R_n, c_n, carry_n = jax.vmap(lambda nd: at_state(
+                mu_next, _advance(problem, z, nd, jnp.zeros_like(nd)), h, carry))(nodes)
+            wgt, Pis = weights, problem.Pi_e
+        err, _ = euler_error_table(problem.model, c, a_next, R_n, c_n,
+                                   (a_grid, e_grid, Pis, None), weights=wgt)
+        mean_log, max_log, log_mean = euler_summary(err, x > CONSTRAINED_SHARE, mu)
         if forward:
             exp_res = problem.prices.expected_residuals(problem, prev, carry, hh, carry_n,
                                                         weights)
         else:
             exp_res = jnp.zeros((0,), c.dtype)
-        return mean_log, max_log, exp_res
+        return mean_log, max_log, log_mean, exp_res
 
     cut = lambda x: jax.tree_util.tree_map(lambda y: y[:-1], x)
     init_carry = problem.prices.initial_carry(problem, policy)
@@ -1109,20 +1261,22 @@ def path_euler_errors(problem: SavingsProblem, policy: SavingsPolicy, path: Savi
     hh["N"] = jnp.sum(path.mu * path.n * problem.e_grid, axis=(1, 2))[:-1]
     xs = (path.c[:-1], path.a_next[:-1], path.share[:-1], path.mu[:-1], path.mu[1:],
           path.z[:-1], path.hidden[:-1], prev, cut(path.carry), hh)
-    mean_log, max_log, exp_res = jax.lax.map(one, xs)
+    mean_log, max_log, log_mean, exp_res = jax.lax.map(one, xs)
+    if by_date:
+        return mean_log, max_log, log_mean, exp_res
     return jnp.mean(mean_log), jnp.max(max_log), exp_res
 
 
 def evaluate_savings(problem: SavingsProblem, policy: SavingsPolicy, eps) -> SavingsEvaluation:
     """Roll out on every path ``eps (B, T, n_noise)`` and certify the policy."""
-    mu0 = problem.mu_ss
     prices = problem.prices
     markets = prices.market_names if isinstance(prices, ForecastClearing) else ()
 
     def one(e):
         path = savings_rollout(problem, policy, e)
+        mu0 = path.mu[0]
         V_pi = path_values(problem, path)[0][0]
-        V_br = best_response_value(problem, path.budget)
+        V_br = best_response_value(problem, path.budget, path_transitions(problem, path))
         ret_pi, ret_br = jnp.sum(mu0 * V_pi), jnp.sum(mu0 * V_br)
         em, ex, exp_res = path_euler_errors(problem, policy, path)
         finite = (jnp.all(jnp.isfinite(path.c)) & jnp.isfinite(ret_pi) & jnp.isfinite(ret_br)

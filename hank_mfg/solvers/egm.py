@@ -376,21 +376,25 @@ def euler_error_table(model, c_policy, a_policy, R_next, c_next, arrays=None,
 
     With aggregate risk, ``weights (n_nodes,)`` integrates over next period's aggregate states:
     ``R_next (n_nodes,)`` and ``c_next (n_nodes, n_a, n_e)`` are given at each node (e.g.
-    Gauss–Hermite nodes of the next shock) and the expectation is their weighted sum.
+    Gauss–Hermite nodes of the next shock, or the states of an aggregate Markov chain) and the
+    expectation is their weighted sum. The income matrix of ``arrays`` may then be one per
+    node, ``(n_nodes, n_e, n_e)`` (an idiosyncratic chain that moves with the aggregate one).
     """
     a_grid, _, Pi_e, _ = household_arrays(model) if arrays is None else arrays
     n_a, n_e = c_policy.shape
     if weights is None:
         weights, R_next, c_next = jnp.ones((1,), c_policy.dtype), jnp.reshape(R_next, (1,)), c_next[None]
+    Pi_nodes = Pi_e if jnp.ndim(Pi_e) == 3 else jnp.broadcast_to(Pi_e, (weights.shape[0],)
+                                                                 + jnp.shape(Pi_e))
     # c'(a'(a, e), e') for every e': interpolate each next-income column at all a'
     q = a_policy.reshape(-1)
     fn = lambda col: interpax.interp1d(q, a_grid, col, method=interp, extrap=True)  # noqa: E731
 
-    def marginal(R, c):
+    def marginal(R, c, Pi):
         c_at = jax.vmap(fn, in_axes=1, out_axes=1)(c).reshape(n_a, n_e, n_e)  # [a, e, e']
-        return jnp.einsum("aef,ef->ae", R * model.marginal_utility(c_at), Pi_e)
+        return jnp.einsum("aef,ef->ae", R * model.marginal_utility(c_at), Pi)
 
-    expect = jnp.einsum("k,kae->ae", weights, jax.vmap(marginal)(R_next, c_next))
+    expect = jnp.einsum("k,kae->ae", weights, jax.vmap(marginal)(R_next, c_next, Pi_nodes))
     c_hat = model.inverse_marginal_utility(model.beta * expect)
     err = jnp.abs(1.0 - c_hat / c_policy)
     scale = 1e-10 * (1.0 + jnp.abs(a_grid[0]))
