@@ -1,13 +1,16 @@
 """The Krusell–Smith algorithm on Krusell–Smith with unemployment risk (den Haan, Judd and
 Juillard 2010 calibration): wall time of the first and a second solve, the law of motion, and
 den Haan's statistics on a fresh 10,000-quarter path, on the estimation path and on the stress
-path (docs/validation.md, docs/performance.md).
+path (docs/validation.md, docs/performance.md). With ``--rspg SEED [SEED ...]``, RSPG on the
+same economy (``RSPGConfig.continuous()``) for each seed: its wall time, certificates and the
+gap of its capital path to the Krusell–Smith algorithm's on den Haan's fresh path.
 
-Usage (from the repository root):  python benchmarks/bench_krusell_smith.py
+Usage (from the repository root):  python benchmarks/bench_krusell_smith.py [--rspg 0 1 2]
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import time
@@ -26,6 +29,10 @@ from models.krusell_smith_unemployment import KrusellSmithUnemployment  # noqa: 
 
 
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rspg", type=int, nargs="*", default=[],
+                        help="RSPG seeds to solve and compare (none by default)")
+    args = parser.parse_args()
     model = KrusellSmithUnemployment()
     for label in ("first call (with compilation)", "second call"):
         t0 = time.perf_counter()
@@ -42,6 +49,19 @@ def main():
               f"s.d. {dh.K_std:.3f}; Euler mean {dh.euler_mean:.5f}% max {dh.euler_max:.4f}% "
               f"(log10 {dh.euler_log10_mean:.3f} / {dh.euler_log10_max:.3f}); "
               f"{time.perf_counter() - t0:.1f} s")
+    for seed in args.rspg:
+        t0 = time.perf_counter()
+        rspg = hm.solve(model, method="rspg", config=hm.RSPGConfig.continuous(seed=seed),
+                        progress=False)
+        seconds = time.perf_counter() - t0
+        last = rspg.history.iloc[-1]
+        gap = hm.capital_path_gap(rspg, sol)
+        print(f"RSPG seed {seed}: {seconds:.1f} s; relative exploitability "
+              f"{last['relative_exploitability']:.2e}; gap to the Krusell-Smith path mean "
+              f"{gap.mean:.3f}% max {gap.max:.3f}%; K mean {gap.K_mean:.3f} s.d. {gap.K_std:.3f} "
+              f"(Krusell-Smith {gap.reference_mean:.3f} / {gap.reference_std:.3f}); Euler mean "
+              f"{gap.euler_mean:.4f}% max {gap.euler_max:.3f}% (log10 "
+              f"{gap.euler_log10_mean:.3f} / {gap.euler_log10_max:.3f})")
 
 
 if __name__ == "__main__":

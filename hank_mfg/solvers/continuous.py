@@ -54,7 +54,11 @@ from .steady_state import check_capital_steady_state
 
 __all__ = [
     "CapitalPrices",
+    "ChainCapitalPrices",
     "ClearedPrice",
+    "aggregate_chain",
+    "chain_innovations",
+    "path_transitions",
     "ForecastClearing",
     "equilibrium_columns",
     "initial_state",
