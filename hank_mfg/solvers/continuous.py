@@ -47,8 +47,11 @@ from .egm import (
     euler_summary,
     household_arrays,
     household_step,
+    price_budget,
 )
-from .equilibrium import economy_of_steady_state, with_economy
+from .equilibrium import (
+    economy_jacobian, economy_of_steady_state, economy_transition, with_economy,
+)
 from .rollout import relative_exploitability
 from .steady_state import check_capital_steady_state
 
@@ -56,8 +59,10 @@ __all__ = [
     "CapitalPrices",
     "ChainCapitalPrices",
     "ClearedPrice",
+    "FirstOrderStart",
     "aggregate_chain",
     "chain_innovations",
+    "first_order_start",
     "path_transitions",
     "ForecastClearing",
     "equilibrium_columns",
@@ -296,7 +301,14 @@ def _exogenous(problem, z):
 
 def _queue(problem, z):
     """The announcements (innovations that hit at ``t + 1 .. t + K``) in the noise state."""
-    return z[problem.n_shocks:]
+    return z[problem.n_shocks:problem.n_noise]
+
+
+def _history(problem, z) -> Float[Array, "H n_noise"]:
+    """The innovations (surprises and announcements) of today and the ``H - 1`` dates before
+    (row ``j``: ``j`` dates ago) held in the noise state when the problem has a first-order
+    start."""
+    return z[problem.n_noise:].reshape(problem.history_length, problem.n_noise)
 
 
 class ForecastClearing(eqx.Module):
@@ -349,7 +361,8 @@ class ForecastClearing(eqx.Module):
         exo, exo_next = _exogenous(problem, z)
         exo_obs = jnp.concatenate([jnp.stack([exo[k] for k in problem.model.exogenous]),
                                    _queue(problem, z)])
-        U_next = policy.forecaster.predict(carry["history"], exo_obs)
+        U_next = policy.forecaster.predict(carry["history"], exo_obs) + \
+            problem.linear_forecast(z)
         return exo, {**{u: U_next[j] for j, u in enumerate(self.unknowns)}, **exo_next}
 
     def evaluate(self, problem, mu, z, prev, now_exo, nxt, act, U):
@@ -404,7 +417,7 @@ class ForecastClearing(eqx.Module):
         """``dF/dU`` of today's targets at the steady state (forward differences), the starting
         Jacobian of the quasi-Newton iteration."""
         carry = self.initial_carry(problem, policy)
-        z = jnp.zeros((problem.n_noise,), problem.a_grid.dtype)
+        z = jnp.zeros((problem.n_state,), problem.a_grid.dtype)
         exo, nxt = self.forecast(problem, policy, z, carry)
         h0 = policy.init_carry()
 
@@ -498,6 +511,35 @@ class SavingsProblem(eqx.Module):
     news_index: int = eqx.field(static=True, default=0)
     steady_state: Any = None
     chain: Any = None
+    first_order: Any = None
+
+    @property
+    def history_length(self) -> int:
+        """``H``: the dates of surprises the first-order start reads (0 without one)."""
+        return 0 if self.first_order is None else self.first_order.households.shape[0]
+
+    @property
+    def n_state(self) -> int:
+        """Length of the noise state: shocks, announcements, then (with a first-order start)
+        the last ``H`` dates of innovations."""
+        return self.n_noise * (1 + self.history_length)
+
+    def continuation(self, z) -> Float[Array, "n_a n_e"]:
+        """The marginal value of saving the households expect before today's return factor:
+        the steady state's ``Va_ss``, plus with a first-order start its first-order response
+        to the surprises held in ``z`` (:class:`FirstOrderStart`)."""
+        if self.first_order is None:
+            return self.Va_ss
+        return self.Va_ss + jnp.einsum("jsae,js->ae", self.first_order.households,
+                                       _history(self, z))
+
+    def linear_forecast(self, z) -> Float[Array, " n_u"]:
+        """With a first-order start, the first-order response of the forecast unknowns
+        ``E_t U_{t+1} - U_ss`` to the surprises held in ``z`` (else zeros)."""
+        n_u = self.forecast_scale.shape[0]
+        if self.first_order is None or self.first_order.forecast is None:
+            return jnp.zeros((n_u,), self.a_grid.dtype)
+        return jnp.einsum("jsu,js->u", self.first_order.forecast, _history(self, z))
 
     def chain_index(self, z) -> Array:
         """The aggregate chain's state index held in the noise state ``z``."""
@@ -649,7 +691,7 @@ def check_timing(model, ss_values, forward: bool) -> None:
 
 def savings_problem(model, steady_state, *, horizon: int | None = None,
                     horizon_tol: float = 1e-2, news: int = 0,
-                    news_shock: str | None = None) -> SavingsProblem:
+                    news_shock: str | None = None, start: str = "steady-state") -> SavingsProblem:
     """Compile ``model`` around its ``steady_state`` for continuous-choice RSPG.
 
     Args:
@@ -662,6 +704,9 @@ def savings_problem(model, steady_state, *, horizon: int | None = None,
             ``1..K`` dates after they are announced. The shock's innovation variance is split
             equally between its surprise and the ``K`` announcements, so that its unconditional
             variance stays the calibrated one.
+        start: ``"steady-state"`` or ``"first-order"`` (:func:`first_order_start`; an economy
+            with a Markov aggregate state, or without common noise, keeps the steady-state
+            start).
     """
     check_supported(model)
     news = int(news)
@@ -747,9 +792,108 @@ def savings_problem(model, steady_state, *, horizon: int | None = None,
         J = jax.jit(prices.steady_state_jacobian)(problem, policy)
         problem = eqx.tree_at(lambda p: p.prices.jacobian, problem, J,
                               is_leaf=lambda x: x is None)
+    if start not in ("steady-state", "first-order"):
+        raise ValueError(f"RSPGConfig.start must be 'steady-state' or 'first-order'; got "
+                         f"{start!r}")
+    if start == "first-order" and chain is None:
+        problem = first_order_start(problem)
     obs_scale, forecast_scale = observation_scale(problem)
     return eqx.tree_at(lambda p: (p.obs_scale, p.forecast_scale), problem,
                        (obs_scale, forecast_scale))
+
+
+class FirstOrderStart(eqx.Module):
+    """The first-order (certainty-equivalent) solution the structural start reads.
+
+    households: ``M[j, i] (H, n_noise, n_a, n_e)``, the response of the households' expected
+        continuation ``E_t Lambda_{t+1}`` to a unit innovation ``i`` (a shock's surprise, or an
+        announcement of one that hits ``k`` dates later) ``j`` dates ago
+        (``Lambda = Va`` for prices in closed form; ``Lambda = Va R_ss / R`` where the start
+        scales by the expected return factor, so that the factor still reacts to today's
+        prices). forecast: ``N[j, i] (H, n_noise, n_u)``, the same for the firms' forecast of
+        next date's unknowns, or ``None``. size: the surprise (in s.d.) of the perfect-foresight
+        paths they were measured on. horizon: the perfect-foresight paths' length; ``H`` is
+        where every later response is below ``tol`` of the largest.
+    """
+
+    households: Float[Array, "H k n_a n_e"]
+    forecast: Float[Array, "H k n_u"] | None
+    size: float = eqx.field(static=True)
+    tol: float = eqx.field(static=True)
+    horizon: int = eqx.field(static=True)
+
+
+def first_order_start(problem: SavingsProblem, *, size: float = 1e-2, tol: float = 1e-4,
+                      horizon: int | None = None) -> SavingsProblem:
+    """``problem`` with a first-order structural start (docs/theory.md §12.5).
+
+    Under certainty equivalence the linear solution is linear in the history of innovations:
+    an innovation ``eps`` at date ``t - j`` (a surprise, or an announcement of a shock that
+    hits ``k`` dates after it is made) moves what households expect at ``t``,
+    ``E_t Lambda_{t+1}``, by what the perfect-foresight response to that innovation made at
+    date 0 shows at date ``j + 1``. Those responses are measured by central differences of two
+    perfect-foresight transitions, ``±size`` s.d. of each innovation (``hm.transition_path``,
+    the steady state's own Jacobian), and the households' start becomes one EGM step at
+    today's actual budget from ``Lambda_ss + sum_j M_j eps_{t-j}``; the firms' forecaster
+    (economies that clear with a forecast) starts at ``U_ss + sum_j N_j eps_{t-j}``. The
+    history is cut at ``H`` dates, after which every response is below ``tol`` of its
+    largest. Markov aggregate states have no first-order start here.
+    """
+    from .transition import capital_transition_path
+
+    if problem.chain is not None:
+        raise ValueError("first_order_start: the aggregate state is a Markov chain, which has "
+                         "no linear (certainty-equivalent) solution in this form")
+    if problem.n_shocks == 0 or not problem.common_noise:
+        return problem
+    model, ss = problem.model, problem.steady_state
+    T = int(horizon) if horizon is not None else problem.horizon + 50
+    closed = isinstance(problem.prices, CapitalPrices)
+    forecasting = isinstance(problem.prices, ForecastClearing)
+    R_ss = problem.R_ss
+    if isinstance(model, AbstractEconomy):
+        G = economy_jacobian(ss, T)
+    else:
+        from .transition import sequence_jacobian
+        G = sequence_jacobian(model, ss, T)
+
+    def paths(i, sign):
+        # innovation i: a shock's surprise (hits now) or the announcement news_m (hits at m)
+        s, lag = (i, 0) if i < problem.n_shocks else (problem.news_index, i - problem.n_shocks + 1)
+        t = jnp.arange(T, dtype=float)
+        dz = jnp.where(t >= lag, problem.rho[s] ** jnp.maximum(t - lag, 0.0), 0.0)
+        dz = sign * size * problem.sigma[i] * dz
+        if isinstance(model, AbstractEconomy):
+            path = economy_transition(model, shocks={problem.shock_names[s]: dz},
+                                      steady_state=ss, return_distribution=True, jacobian=G)
+            R = jax.vmap(lambda v: model.budget(v).R)(
+                {k: path.values[k] for k in model.household_inputs})
+            U = (jnp.stack([path.values[u] for u in problem.prices.unknowns], axis=-1)
+                 if forecasting else None)
+        else:
+            path = capital_transition_path(model, z=dz, steady_state=ss,
+                                           return_distribution=True, jacobian=G)
+            R = jax.vmap(lambda r, w: price_budget(model, r, w).R)(path.r, path.w)
+            U = None
+        mu_prime = model.marginal_utility(path.c_policy)
+        lam = (R[:, None, None] if closed else R_ss) * mu_prime
+        return lam, U
+
+    M, N = [], []
+    for i in range(problem.n_noise):
+        (lp, Up), (lm, Um) = paths(i, 1.0), paths(i, -1.0)
+        unit = 2.0 * size * problem.sigma[i]
+        M.append((lp - lm)[1:] / unit)
+        if forecasting:
+            N.append((Up - Um)[1:] / unit)
+    M = jnp.stack(M, axis=1)                                  # (T - 1, n_noise, n_a, n_e)
+    peak = jnp.max(jnp.abs(M), axis=(1, 2, 3))
+    alive = np.flatnonzero(np.asarray(peak) > tol * float(jnp.max(peak)))
+    H = int(alive[-1]) + 1 if alive.size else 1
+    forecast = jnp.stack(N, axis=1)[:H] if forecasting else None
+    start = FirstOrderStart(households=M[:H], forecast=forecast, size=float(size),
+                            tol=float(tol), horizon=T)
+    return eqx.tree_at(lambda p: p.first_order, problem, start, is_leaf=lambda x: x is None)
 
 
 def observation_scale(problem: SavingsProblem, n_paths: int = 4, seed: int = 0):
@@ -826,11 +970,14 @@ def limit_consumption(model, budget: Budget, a_grid):
     return constrained_consumption(model, budget, rhs)
 
 
-def _act(problem: SavingsProblem, policy: SavingsPolicy, h, budget, factor, obs, Pi=None):
+def _act(problem: SavingsProblem, policy: SavingsPolicy, h, budget, factor, obs, Pi=None,
+         Va_next=None):
     """The households' choices at one date: the structural start plus the learned correction.
 
-    The start is one EGM step from the steady-state marginal value (scaled by ``factor``)
-    with the income matrix ``Pi`` the households expect today (default ``problem.Pi_e``).
+    The start is one EGM step at today's budget from the marginal value ``Va_next`` the
+    households expect (default the steady state's; :meth:`SavingsProblem.continuation`),
+    scaled by ``factor``, with the income matrix ``Pi`` the households expect today (default
+    ``problem.Pi_e``).
 
     Consumption is ``c = (1 - x) c_max`` with ``c_max`` the consumption of a household that
     saves the borrowing limit; hours follow from the intratemporal condition and savings from
@@ -841,7 +988,8 @@ def _act(problem: SavingsProblem, policy: SavingsPolicy, h, budget, factor, obs,
     arrays = (a_grid, problem.e_grid, problem.Pi_e if Pi is None else Pi, None)
     limit = limit_consumption(model, budget, a_grid)
     c_max = limit[0]
-    _, _, c_base, _ = household_step(model, factor * problem.Va_ss, budget, arrays=arrays,
+    Va_next = problem.Va_ss if Va_next is None else Va_next
+    _, _, c_base, _ = household_step(model, factor * Va_next, budget, arrays=arrays,
                                      limit=limit if model.endogenous_labour else None)
     xb = jnp.clip(1.0 - c_base / c_max, EDGE, 1.0 - EDGE)
     base = jax.lax.stop_gradient(jnp.log(xb) - jnp.log1p(-xb))
@@ -877,12 +1025,15 @@ def _advance(problem: SavingsProblem, z_prev, e, shock):
     k = problem.n_shocks
     inn = problem.sigma * e + shock
     z = problem.rho * z_prev[:k] + inn[:k]
-    if not problem.news:
-        return z
-    queue = z_prev[k:]
-    z = z.at[problem.news_index].add(queue[0])
-    queue = jnp.concatenate([queue[1:], jnp.zeros((1,), queue.dtype)]) + inn[k:]
-    return jnp.concatenate([z, queue])
+    if problem.news:
+        queue = z_prev[k:problem.n_noise]
+        z = z.at[problem.news_index].add(queue[0])
+        queue = jnp.concatenate([queue[1:], jnp.zeros((1,), queue.dtype)]) + inn[k:]
+        z = jnp.concatenate([z, queue])
+    if problem.history_length:
+        past = _history(problem, z_prev)
+        z = jnp.concatenate([z, inn, past[:-1].reshape(-1)])
+    return z
 
 
 def initial_state(problem: SavingsProblem, policy: SavingsPolicy, mu0=None):
@@ -897,7 +1048,7 @@ def initial_state(problem: SavingsProblem, policy: SavingsPolicy, mu0=None):
         mu0 = problem.mu_ss / jnp.sum(problem.mu_ss, axis=0) * shares
     mu0 = problem.mu_ss if mu0 is None else mu0
     dtype = problem.a_grid.dtype
-    z0 = jnp.zeros((problem.n_noise,), dtype)
+    z0 = jnp.zeros((problem.n_state,), dtype)
     if problem.chain is not None:
         z0 = z0.at[0].set(problem.chain.aggregate.initial)
     return (jax.lax.stop_gradient(mu0), z0,
@@ -931,9 +1082,10 @@ def savings_rollout(problem: SavingsProblem, policy: SavingsPolicy, eps, mu0=Non
         if chain:
             mu = mu @ problem.transition(z_prev, z)
         Pi = problem.expected_transition(z)
+        Va_next = problem.continuation(z)
 
         def act(budget, factor, obs):
-            return _act(problem, policy, h, budget, sg(factor), sg(obs), Pi)
+            return _act(problem, policy, h, budget, sg(factor), sg(obs), Pi, Va_next)
 
         budget, obs, out, carry, record, res = problem.prices.clear(problem, policy, mu, z,
                                                                     carry, act)
@@ -1136,7 +1288,9 @@ def forecast_loss(problem: SavingsProblem, forecaster: Forecaster, path: Savings
     """Mean squared normalised error of the forecasts made at ``t = 0..T-2`` against the
     realised unknowns at ``t + 1`` (the path's own, a stop-gradient; or ``target (B, T-1,
     n_u)``), over a batch of paths."""
-    F = jax.vmap(forecaster.forecasts)(path.obs)[:, :-1]
+    F = jax.vmap(forecaster.forecasts)(path.obs) + jax.vmap(jax.vmap(problem.linear_forecast))(
+        path.z)
+    F = F[:, :-1]
     U = realised_unknowns(problem, path)[:, 1:] if target is None else target
     U = jax.lax.stop_gradient(U)
     return jnp.mean(jnp.sum(((F - U) / problem.forecast_scale) ** 2, axis=-1))
@@ -1229,7 +1383,8 @@ def path_euler_errors(problem: SavingsProblem, policy: SavingsPolicy, path: Savi
 
     def at_state(mu_next, z_next, h, carry):
         Pi = problem.expected_transition(z_next)
-        act = lambda b, f, o: _act(problem, policy, h, b, f, o, Pi)
+        Va_next = problem.continuation(z_next)
+        act = lambda b, f, o: _act(problem, policy, h, b, f, o, Pi, Va_next)
         budget, _, out, carry_next, *_ = problem.prices.clear(problem, policy, mu_next, z_next,
                                                               carry, act)
         return budget.R, out[3], carry_next
@@ -1288,7 +1443,8 @@ def evaluate_savings(problem: SavingsProblem, policy: SavingsPolicy, eps) -> Sav
         market = jnp.stack([jnp.max(jnp.abs(path.agg[k])) for k in markets]) if markets \
             else jnp.zeros((0,), ret_pi.dtype)
         if policy.forecaster is not None:
-            F = policy.forecaster.forecasts(path.obs)[:-1]
+            F = (policy.forecaster.forecasts(path.obs)
+                 + jax.vmap(problem.linear_forecast)(path.z))[:-1]
             U = realised_unknowns(problem, path)[1:]
             fe = jnp.sqrt(jnp.mean((F - U) ** 2, axis=0))
         else:

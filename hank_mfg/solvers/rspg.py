@@ -55,6 +55,8 @@ METHODS = ("rspg", "spg")
 CHOICES = ("auto", "discrete", "continuous")
 #: Policy initialisations (:class:`RSPGConfig` ``init``).
 INITS = ("auto", "symmetric", "stationary")
+#: Structural starts of continuous-choice RSPG (docs/theory.md §12.5).
+STARTS = ("steady-state", "first-order")
 #: Where a discrete policy's network runs (:class:`RSPGConfig` ``table_head``).
 TABLE_HEADS = ("state", "knots")
 
@@ -114,6 +116,13 @@ class RSPGConfig:
             the inverse curvature of utility in log consumption, a Gauss–Newton step in
             relative consumption household by household (docs/theory.md §12.3). ``False``: the
             plain policy gradient; :meth:`continuous` turns it on.
+        start: continuous choices: the structural start the learned correction is added to.
+            ``"steady-state"`` (default): one EGM step at today's budget from the steady
+            state's marginal value, scaled by the expected return. ``"first-order"``: from the
+            first-order (certainty-equivalent) solution instead — the households' expected
+            marginal value and the firms' forecast move with the history of surprises as the
+            perfect-foresight responses show, so that the untrained solution equals the
+            sequence-space one at first order (docs/theory.md §12.5).
     """
 
     iterations: int = 500
@@ -142,6 +151,7 @@ class RSPGConfig:
     news_shock: Optional[str] = None
     control_lags: int = 0
     precondition: bool = False
+    start: str = "steady-state"
 
     def __post_init__(self):
         for name in ("iterations", "n_paths", "hidden", "eval_every", "eval_paths", "checkpoint_every"):
@@ -170,6 +180,8 @@ class RSPGConfig:
         if self.table_head not in TABLE_HEADS:
             raise ValueError(f"RSPGConfig.table_head must be one of {TABLE_HEADS}; "
                              f"got {self.table_head!r}")
+        if self.start not in STARTS:
+            raise ValueError(f"RSPGConfig.start must be one of {STARTS}; got {self.start!r}")
         if not isinstance(self.n_knots, (int, np.integer)) or self.n_knots < 2:
             raise ValueError(f"RSPGConfig.n_knots must be an integer >= 2; got {self.n_knots!r}")
         if self.horizon is not None and (not isinstance(self.horizon, (int, np.integer))
@@ -555,7 +567,7 @@ class _SavingsRun:
         self.steady_state = ss
         self.problem = problem = cont.savings_problem(
             model, ss, horizon=config.horizon, horizon_tol=config.horizon_tol,
-            news=config.news, news_shock=config.news_shock)
+            news=config.news, news_shock=config.news_shock, start=config.start)
         self.method = method
         k_init, self.k_train, k_eval = run_keys(config)
         policy = problem.make_policy(key=k_init, recurrent=(method == "rspg"),

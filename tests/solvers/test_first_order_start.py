@@ -1,0 +1,84 @@
+"""The first-order structural start of continuous-choice RSPG (docs/theory.md §12.5).
+
+Gold standard: the perfect-foresight (sequence-space) responses of the same economy. With the
+learned correction at zero, the noise-free response of the rollout to a small surprise, or to
+a small announcement, must equal the perfect-foresight response to the same innovation at
+first order; the steady-state start misses it by tens of percent of its peak.
+"""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+import pytest
+
+import hank_mfg as hm
+from hank_mfg.analysis.aggregate_risk import irf_gap, learned_irf
+from hank_mfg.solvers import continuous as C
+from models.hank import OneAssetHANK
+from models.huggett import Huggett
+from models.krusell_smith import KrusellSmith
+
+jax.config.update("jax_enable_x64", True)
+
+KS = dict(n_wealth=30, n_income=3, wealth_max=60.0, alpha=0.11, tfp=0.8816460975,
+          beta=0.9819527881, sigma_z=0.02)
+
+
+def _gaps(model, ss, problem, name, variables, T=40):
+    """Largest gap over the first 20 dates, as a share of the peak, between the untrained
+    rollout's response to an innovation of 0.2% of its s.d. and the perfect-foresight one."""
+    i = problem.noise_names.index(name)
+    s = i if i < problem.n_shocks else problem.news_index
+    lag = 0 if i < problem.n_shocks else i - problem.n_shocks + 1
+    size = 2e-3 * float(problem.sigma[i])
+    t = np.arange(300)
+    dz = np.where(t >= lag, size * float(problem.rho[s]) ** np.maximum(t - lag, 0), 0.0)
+    ref = hm.transition_path(model, ss, **{problem.shock_names[s]: dz})
+    policy = problem.make_policy(key=jax.random.key(0))
+    got = learned_irf(problem, {name: size}, T=T, policy=policy)
+    want = {v: np.asarray(ref.values[v][:T]) - float(ss.values[v]) for v in variables}
+    g = irf_gap(got, want, variables, T=20)
+    return {v: float(g[v]) for v in variables}
+
+
+@pytest.mark.parametrize("case", ["krusell_smith", "huggett"])
+def test_the_untrained_start_is_the_sequence_space_solution_at_first_order(case):
+    if case == "krusell_smith":
+        m, variables = KrusellSmith(**KS), ("K", "C", "r")
+    else:
+        m, variables = Huggett(n_wealth=40), ("r",)
+    ss = hm.steady_state(m)
+    first = C.savings_problem(m, ss, start="first-order")
+    plain = C.savings_problem(m, ss)
+    start = first.first_order
+    assert isinstance(start, C.FirstOrderStart)
+    # the history is cut where the responses die out, before the perfect-foresight horizon
+    M = np.asarray(start.households)
+    assert 2 <= M.shape[0] < start.horizon - 1
+    assert np.abs(M[-1]).max() <= 1e-3 * np.abs(M).max()
+    g = _gaps(m, ss, first, "z", variables)
+    assert max(g.values()) < 1e-3, g                     # measured: below 1e-4
+    g0 = _gaps(m, ss, plain, "z", variables)
+    assert max(g0.values()) > 0.3, g0                    # measured: 1.3-8 times the peak
+
+
+@pytest.mark.slow
+def test_hank_start_with_news_is_the_sequence_space_solution_at_first_order():
+    """The one-asset HANK: households and the firms' forecast start at the linear solution,
+    for both shocks' surprises and for announcements two and four quarters ahead."""
+    m = OneAssetHANK(n_wealth=40, n_income=3)
+    ss = hm.steady_state(m)
+    P = C.savings_problem(m, ss, news=4, start="first-order")
+    assert P.first_order.forecast.shape[1:] == (P.n_noise, len(P.prices.unknowns))
+    for name in ("rstar", "Z", "rstar_news2", "rstar_news4"):
+        g = _gaps(m, ss, P, name, ("Y", "C", "pi", "r", "w"))
+        assert max(g.values()) < 1e-3, (name, g)        # measured: below 1.1e-4
+
+
+def test_start_is_checked_and_chains_keep_the_steady_state_start():
+    with pytest.raises(ValueError, match="RSPGConfig.start"):
+        hm.RSPGConfig.continuous(start="linear")
+    m = Huggett(n_wealth=40)
+    with pytest.raises(ValueError, match="start"):
+        C.savings_problem(m, hm.steady_state(m), horizon=10, start="linear")
