@@ -16,6 +16,9 @@ its validation against the sequence-space response, and the gradient's control v
         the same solve with announced monetary innovations 1..12 quarters ahead, and the
         anticipation table (the response today to a 25 bp cut announced k quarters ahead,
         learned beside perfect foresight)
+    python benchmarks/bench_hank_risk.py --start first-order --iterations 150 --seed 0
+        the same from the first-order structural start (docs/theory.md §12.7); with
+        ``--iterations 0`` the untrained start itself (responses and certificates, no training)
     python benchmarks/bench_hank_risk.py --price-adjustment-costs none ...
         any of the above with the firms' price-adjustment costs left out of dividends and the
         goods market (``OneAssetHANK(price_adjustment_costs="none")``): the model with which
@@ -57,14 +60,18 @@ def solve(args) -> dict:
     t0 = time.perf_counter()
     model = OneAssetHANK(n_wealth=args.n_wealth,
                          price_adjustment_costs=args.price_adjustment_costs)
-    cfg = hm.RSPGConfig.continuous(iterations=args.iterations, eval_every=args.eval_every,
-                                   eval_paths=4, seed=args.seed, control_lags=args.control_lags,
-                                   news=args.news, precondition=args.precondition)
+    cfg = hm.RSPGConfig.continuous(iterations=max(args.iterations, 1),
+                                   eval_every=args.eval_every, eval_paths=4, seed=args.seed,
+                                   control_lags=args.control_lags, news=args.news,
+                                   precondition=args.precondition, start=args.start)
     ckpt = os.path.join(args.out, _name(args))
-    sol = hm.solve(model, "rspg", cfg, checkpoint_dir=ckpt, progress=False)
+    if args.iterations == 0:
+        sol = untrained(model, cfg)
+    else:
+        sol = hm.solve(model, "rspg", cfg, checkpoint_dir=ckpt, progress=False)
     solve_s = time.perf_counter() - t0
     h = sol.history
-    per_it = seconds_per_iteration(h)
+    per_it = seconds_per_iteration(h) if args.iterations else float("nan")
     gaps = {}
     for size, tag in ((1e-4, "small"), (2.5e-3, "25bp")):
         out = irf_comparison(sol, size, T=20, variables=["Y", "pi", "r", "i"])
@@ -89,11 +96,27 @@ def solve(args) -> dict:
                 checkpoint=ckpt)
 
 
+def untrained(model, cfg):
+    """The solution at iteration 0 (the structural start, the learned correction at zero) with
+    its certificates as the only row of its history."""
+    import pandas as pd
+
+    from hank_mfg.solvers import rspg
+
+    run = rspg._SavingsRun(model, "rspg", cfg)
+    row = run.evaluate(run.params, 0, 0.0, float("nan"))
+    return rspg.Solution(model=model, method="rspg", config=cfg, policy=run.policy(run.params),
+                         history=pd.DataFrame([row]), summary={}, problem=run.problem)
+
+
 def _name(args) -> str:
     news = f"_news{args.news}" if args.news else ""
     plain = "" if args.precondition else "_plain"
     costs = "" if args.price_adjustment_costs == "resource" else "_costs_none"
-    return f"hank_risk_seed{args.seed}_lags{args.control_lags}{plain}{news}{costs}"
+    start = "" if args.start == "steady-state" else "_first_order"
+    its = "_untrained" if args.iterations == 0 else ""
+    return (f"hank_risk_seed{args.seed}_lags{args.control_lags}{plain}{news}{costs}{start}"
+            f"{its}")
 
 
 def gradient_noise(args) -> dict:
@@ -151,7 +174,9 @@ def gradient_noise(args) -> dict:
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--iterations", type=int, default=150)
+    ap.add_argument("--iterations", type=int, default=150,
+                    help="training iterations (0: the untrained start)")
+    ap.add_argument("--start", choices=("steady-state", "first-order"), default="steady-state")
     ap.add_argument("--eval-every", type=int, default=50)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--n-wealth", type=int, default=100)

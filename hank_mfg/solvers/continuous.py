@@ -825,7 +825,7 @@ class FirstOrderStart(eqx.Module):
 
 def first_order_start(problem: SavingsProblem, *, size: float = 1e-2, tol: float = 1e-4,
                       horizon: int | None = None) -> SavingsProblem:
-    """``problem`` with a first-order structural start (docs/theory.md §12.5).
+    """``problem`` with a first-order structural start (docs/theory.md §12.7).
 
     Under certainty equivalence the linear solution is linear in the history of innovations:
     an innovation ``eps`` at date ``t - j`` (a surprise, or an announcement of a shock that

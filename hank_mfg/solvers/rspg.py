@@ -55,7 +55,7 @@ METHODS = ("rspg", "spg")
 CHOICES = ("auto", "discrete", "continuous")
 #: Policy initialisations (:class:`RSPGConfig` ``init``).
 INITS = ("auto", "symmetric", "stationary")
-#: Structural starts of continuous-choice RSPG (docs/theory.md §12.5).
+#: Structural starts of continuous-choice RSPG (docs/theory.md §12.7).
 STARTS = ("steady-state", "first-order")
 #: Where a discrete policy's network runs (:class:`RSPGConfig` ``table_head``).
 TABLE_HEADS = ("state", "knots")
@@ -122,7 +122,7 @@ class RSPGConfig:
             first-order (certainty-equivalent) solution instead — the households' expected
             marginal value and the firms' forecast move with the history of surprises as the
             perfect-foresight responses show, so that the untrained solution equals the
-            sequence-space one at first order (docs/theory.md §12.5).
+            sequence-space one at first order (docs/theory.md §12.7).
     """
 
     iterations: int = 500

@@ -1,4 +1,4 @@
-"""The first-order structural start of continuous-choice RSPG (docs/theory.md §12.5).
+"""The first-order structural start of continuous-choice RSPG (docs/theory.md §12.7).
 
 Gold standard: the perfect-foresight (sequence-space) responses of the same economy. With the
 learned correction at zero, the noise-free response of the rollout to a small surprise, or to
@@ -42,15 +42,16 @@ def _gaps(model, ss, problem, name, variables, T=40):
     return {v: float(g[v]) for v in variables}
 
 
-@pytest.mark.parametrize("case", ["krusell_smith", "huggett"])
+@pytest.mark.parametrize("case", [pytest.param("krusell_smith", marks=pytest.mark.slow),
+                                  "huggett"])
 def test_the_untrained_start_is_the_sequence_space_solution_at_first_order(case):
     if case == "krusell_smith":
-        m, variables = KrusellSmith(**KS), ("K", "C", "r")
+        m, variables, horizon = KrusellSmith(**KS), ("K", "C", "r"), None
     else:
-        m, variables = Huggett(n_wealth=40), ("r",)
+        m, variables, horizon = Huggett(n_wealth=40), ("r",), 80
     ss = hm.steady_state(m)
-    first = C.savings_problem(m, ss, start="first-order")
-    plain = C.savings_problem(m, ss)
+    first = C.savings_problem(m, ss, start="first-order", horizon=horizon)
+    plain = C.savings_problem(m, ss, horizon=horizon)
     start = first.first_order
     assert isinstance(start, C.FirstOrderStart)
     # the history is cut where the responses die out, before the perfect-foresight horizon
