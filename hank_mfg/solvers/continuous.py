@@ -54,6 +54,7 @@ from .equilibrium import (
 )
 from .rollout import relative_exploitability
 from .steady_state import check_capital_steady_state
+from .transition import capital_transition_path, sequence_jacobian
 
 __all__ = [
     "CapitalPrices",
@@ -515,7 +516,7 @@ class SavingsProblem(eqx.Module):
 
     @property
     def history_length(self) -> int:
-        """``H``: the dates of surprises the first-order start reads (0 without one)."""
+        """``H``: the dates of innovations the first-order start reads (0 without one)."""
         return 0 if self.first_order is None else self.first_order.households.shape[0]
 
     @property
@@ -709,33 +710,36 @@ def savings_problem(model, steady_state, *, horizon: int | None = None,
             start).
     """
     check_supported(model)
+    if start not in ("steady-state", "first-order"):
+        raise ValueError(f"RSPGConfig.start must be 'steady-state' or 'first-order'; got "
+                         f"{start!r}")
+    chain = aggregate_chain(model)
     news = int(news)
     if news < 0:
         raise ValueError(f"RSPGConfig.news must be a non-negative number of dates; got {news}")
+    if news and chain is not None:
+        raise ValueError(f"RSPGConfig.news: {type(model).__name__}'s aggregate state is a Markov "
+                         f"chain, which has no announced innovations; got {news}")
     if isinstance(model, AbstractEconomy):
         solved = economy_of_steady_state("savings_problem", model, steady_state)
         steady_state = with_economy(steady_state, solved)
         ss_values = {k: jnp.asarray(v, dtype=float) for k, v in steady_state.values.items()}
-        chain = aggregate_chain(solved)
         forward, markets = _forward_targets(solved, ss_values)
-        if chain is None:
+        if chain is not None:
+            prices, observed = ChainCapitalPrices(), tuple(model.household_inputs)
+        else:
             check_timing(solved, ss_values, forward=bool(forward) or
                          len(model.transition_unknowns) > 1)
-        if chain is not None:
-            if news:
-                raise ValueError(f"RSPGConfig.news: {type(model).__name__}'s aggregate state is "
-                                 f"a Markov chain, which has no announced innovations; got {news}")
-            prices, observed = ChainCapitalPrices(), tuple(model.household_inputs)
-        elif len(model.transition_unknowns) == 1 and not forward:
-            prices = ClearedPrice(unknown=model.transition_unknowns[0],
-                                  target=model.transition_targets[0])
-            observed = (prices.unknown,)
-        else:
-            observed = tuple(model.observed) or tuple(model.transition_unknowns)
-            prices = ForecastClearing(
-                unknowns=tuple(model.transition_unknowns),
-                targets=tuple(model.transition_targets), observed=observed,
-                forward_targets=forward, market_names=markets)
+            if len(model.transition_unknowns) == 1 and not forward:
+                prices = ClearedPrice(unknown=model.transition_unknowns[0],
+                                      target=model.transition_targets[0])
+                observed = (prices.unknown,)
+            else:
+                observed = tuple(model.observed) or tuple(model.transition_unknowns)
+                prices = ForecastClearing(
+                    unknowns=tuple(model.transition_unknowns),
+                    targets=tuple(model.transition_targets), observed=observed,
+                    forward_targets=forward, market_names=markets)
         budget = solved.budget(ss_values)
         shown = (chain.aggregate.name,) if chain is not None else solved.exogenous
         obs_ref = jnp.stack([ss_values[k] for k in observed] + [ss_values[k] for k in shown])
@@ -749,7 +753,6 @@ def savings_problem(model, steady_state, *, horizon: int | None = None,
         agg = AggregateState(K=ss_values["K"], L=ss_values["L"], z=jnp.zeros(()),
                              Y=ss_values["Y"], r=ss_values["r"], w=ss_values["w"])
         obs_ref = model.observation(agg)
-    chain = aggregate_chain(solved)
     shocks = solved.shocks()    # AR(1) modules, one per shock (docs/exogenous.md)
     names = tuple(s.name for s in shocks)
     rho = jnp.asarray([s.rho for s in shocks], dtype=float)
@@ -792,9 +795,6 @@ def savings_problem(model, steady_state, *, horizon: int | None = None,
         J = jax.jit(prices.steady_state_jacobian)(problem, policy)
         problem = eqx.tree_at(lambda p: p.prices.jacobian, problem, J,
                               is_leaf=lambda x: x is None)
-    if start not in ("steady-state", "first-order"):
-        raise ValueError(f"RSPGConfig.start must be 'steady-state' or 'first-order'; got "
-                         f"{start!r}")
     if start == "first-order" and chain is None:
         problem = first_order_start(problem)
     obs_scale, forecast_scale = observation_scale(problem)
@@ -816,8 +816,8 @@ class FirstOrderStart(eqx.Module):
         where every later response is below ``tol`` of the largest.
     """
 
-    households: Float[Array, "H k n_a n_e"]
-    forecast: Float[Array, "H k n_u"] | None
+    households: Float[Array, "H n_noise n_a n_e"]
+    forecast: Float[Array, "H n_noise n_u"] | None
     size: float = eqx.field(static=True)
     tol: float = eqx.field(static=True)
     horizon: int = eqx.field(static=True)
@@ -839,8 +839,6 @@ def first_order_start(problem: SavingsProblem, *, size: float = 1e-2, tol: float
     history is cut at ``H`` dates, after which every response is below ``tol`` of its
     largest. Markov aggregate states have no first-order start here.
     """
-    from .transition import capital_transition_path
-
     if problem.chain is not None:
         raise ValueError("first_order_start: the aggregate state is a Markov chain, which has "
                          "no linear (certainty-equivalent) solution in this form")
@@ -854,7 +852,6 @@ def first_order_start(problem: SavingsProblem, *, size: float = 1e-2, tol: float
     if isinstance(model, AbstractEconomy):
         G = economy_jacobian(ss, T)
     else:
-        from .transition import sequence_jacobian
         G = sequence_jacobian(model, ss, T)
 
     def paths(i, sign):

@@ -77,7 +77,7 @@ def test_hank_start_with_news_is_the_sequence_space_solution_at_first_order():
         assert max(g.values()) < 1e-3, (name, g)        # measured: below 1.1e-4
 
 
-def test_start_is_checked_and_chains_keep_the_steady_state_start():
+def test_a_start_that_does_not_exist_is_refused_naming_the_field():
     with pytest.raises(ValueError, match="RSPGConfig.start"):
         hm.RSPGConfig.continuous(start="linear")
     m = Huggett(n_wealth=40)
