@@ -169,32 +169,21 @@ class AbstractHetAgentModel(AbstractHousehold):
         field = "wealth_min" if "wealth_min" in fields else "a_grid"
         a_min, L = float(a[0]), jnp.asarray(float(pi @ e))
         sd = float(sz) / np.sqrt(1.0 - float(rho) ** 2) if self.common_noise else 0.0
-        # Fixed shapes (128 capital levels, 3 price points) so that eager ops compile once.
+        # Fixed shapes (128 capital levels, 3 price points) so that the check compiles once.
         K = jnp.asarray(np.geomspace(1e-4 * float(a[-1]), float(a[-1]), 128))
         try:
             shapes = jax.eval_shape(self.prices, K, L, jnp.asarray(0.0))
             elementwise = all(np.broadcast_shapes(np.shape(x), K.shape) == K.shape for x in shapes)
         except (TypeError, ValueError):
             elementwise = False
-        # a price function of scalars is elementwise in K; otherwise map it over K
-        prices = self.prices if elementwise else jax.vmap(self.prices, in_axes=(0, None, None))
-        points = []  # (K, z, r, w) at the highest reachable interest rate, per log TFP
-        for z in (-3.0 * sd, 0.0, 3.0 * sd):
-            r, w = (np.broadcast_to(np.asarray(x), K.shape) for x in prices(K, L, jnp.asarray(z)))
-            ok = np.isfinite(r) & np.isfinite(w) & (r < 1.0 / float(beta) - 1.0)
-            if ok.any():  # where -y_min / r binds
-                i = int(np.argmax(np.where(ok, r, -np.inf)))
-                points.append((float(K[i]), z, float(r[i]), float(w[i])))
+        zs = (-3.0 * sd, 0.0, 3.0 * sd)
+        found, Kp, rp, wp, m_low, R = (np.asarray(x) for x in _cash_at_the_highest_rate(
+            self, K, L, jnp.asarray(zs), jnp.asarray(a[:1], dtype=float), elementwise))
+        # (K, z, r, w) at the highest reachable interest rate, per log TFP
+        points = [(float(Kp[i]), zs[i], float(rp[i]), float(wp[i])) for i in range(3) if found[i]]
         if not points:
             return
-        Kp, zp, rp, wp = (jnp.asarray(x, dtype=float) for x in zip(*points))
-        lowest = jnp.asarray(a[:1], dtype=float)  # cash on hand is lowest at the lowest wealth
-
-        def cash(K, z, r, w):
-            budget = self.budget(dict(K=K, L=L, z=z, Y=self.output(K, L, z), r=r, w=w))
-            return jnp.min(budget.cash_on_hand(lowest)), budget.R
-
-        m_low, R = (np.asarray(x) for x in jax.vmap(cash)(Kp, zp, rp, wp))
+        m_low, R = m_low[found], R[found]
         gap = np.where(np.isfinite(m_low), m_low - a_min, np.inf)
         j = int(np.argmin(gap))
         if gap[j] > 0:
@@ -206,6 +195,23 @@ class AbstractHetAgentModel(AbstractHousehold):
              f"exceed {natural}, so that cash on hand at the lowest wealth and income exceeds "
              f"the borrowing limit at the prices the model can reach (at r = {r:.6g}, "
              f"w = {w:.6g}, K = {Ki:.6g}, log TFP {z:.6g} it is {m:.6g})", a_min)
+
+
+@eqx.filter_jit  # one program for the whole check, not one per operation
+def _cash_at_the_highest_rate(model, K, L, zs, lowest, elementwise: bool):
+    """Per log TFP in ``zs``: whether some capital in ``K`` gives finite prices with ``r`` below
+    the rate of time preference, the capital and prices where ``r`` is highest there, the lowest
+    cash on hand at the wealth ``lowest`` at those prices, and the return factor ``R``."""
+    prices = model.prices if elementwise else jax.vmap(model.prices, in_axes=(0, None, None))
+    out = []
+    for z in zs:
+        r, w = (jnp.broadcast_to(x, K.shape) for x in prices(K, L, z))
+        ok = jnp.isfinite(r) & jnp.isfinite(w) & (r < 1.0 / model.beta - 1.0)
+        i = jnp.argmax(jnp.where(ok, r, -jnp.inf))
+        Ki, ri, wi = K[i], r[i], w[i]
+        budget = model.budget(dict(K=Ki, L=L, z=z, Y=model.output(Ki, L, z), r=ri, w=wi))
+        out.append((ok.any(), Ki, ri, wi, jnp.min(budget.cash_on_hand(lowest)), budget.R))
+    return tuple(jnp.stack(x) for x in zip(*out))
 
 
 def as_param(x: ArrayLike) -> Array:

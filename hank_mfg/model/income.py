@@ -77,7 +77,7 @@ def _rouwenhorst_matrix(p, n: int):
 def _binomial_half(n: int):
     from math import comb
 
-    return jnp.array([comb(n - 1, k) for k in range(n)], dtype=float) / 2.0 ** (n - 1)
+    return jnp.asarray([comb(n - 1, k) / 2.0 ** (n - 1) for k in range(n)], dtype=float)
 
 
 def rouwenhorst(rho: ArrayLike, sd: ArrayLike, n: int) -> IncomeProcess:
@@ -94,13 +94,17 @@ def rouwenhorst(rho: ArrayLike, sd: ArrayLike, n: int) -> IncomeProcess:
     check_int_at_least("rouwenhorst", "n", n, 2)
     check_abs_lt_one("rouwenhorst", "rho", rho)
     check_nonnegative("rouwenhorst", "sd", sd)
-    rho = jnp.asarray(rho, dtype=float)
-    sd = jnp.asarray(sd, dtype=float)
+    return IncomeProcess(*_rouwenhorst(int(n), jnp.asarray(rho, dtype=float),
+                                       jnp.asarray(sd, dtype=float)))
+
+
+@functools.partial(jax.jit, static_argnums=0)  # one program per size, not one per operation
+def _rouwenhorst(n: int, rho, sd):
     Pi = _rouwenhorst_matrix((1.0 + rho) / 2.0, n)
     pi = _binomial_half(n)
     y = jnp.linspace(-1.0, 1.0, n) * sd * jnp.sqrt(n - 1.0)
     e = jnp.exp(y) / jnp.sum(pi * jnp.exp(y))
-    return IncomeProcess(e_grid=e, Pi_e=Pi, pi_e=pi)
+    return e, Pi, pi
 
 
 def tauchen(rho: ArrayLike, sd: ArrayLike, n: int, width: float = 3.0) -> IncomeProcess:
