@@ -177,8 +177,12 @@ class AbstractHetAgentModel(AbstractHousehold):
         except (TypeError, ValueError):
             elementwise = False
         zs = (-3.0 * sd, 0.0, 3.0 * sd)
+        # Parameters given as Python floats (a calibration trial's dataclasses.replace) enter
+        # as traced arrays, so that a new value reuses the compiled check.
+        model = jax.tree.map(lambda x: jnp.asarray(x, dtype=float) if isinstance(x, float) else x,
+                             self)
         found, Kp, rp, wp, m_low, R = (np.asarray(x) for x in _cash_at_the_highest_rate(
-            self, K, L, jnp.asarray(zs), jnp.asarray(a[:1], dtype=float), elementwise))
+            model, K, L, jnp.asarray(zs), jnp.asarray(a[:1], dtype=float), elementwise))
         # (K, z, r, w) at the highest reachable interest rate, per log TFP
         points = [(float(Kp[i]), zs[i], float(rp[i]), float(wp[i])) for i in range(3) if found[i]]
         if not points:
