@@ -43,6 +43,7 @@ def test_resume_without_a_checkpoint_fails_and_writes_nothing(tmp_path):
     assert list(out.iterdir()) == []
 
 
+@pytest.mark.slow  # long; run with -m slow (the default suite has a time budget)
 def test_solve_refuse_resume_extend_and_report_quality(tmp_path):
     out = tmp_path / "run"
     first = _solve(out, "--iterations", "2")
@@ -165,6 +166,7 @@ def test_ctrl_c_says_where_the_checkpoint_is_and_how_to_resume(tmp_path, monkeyp
     assert summary["first_eval_seconds_incl_compile"] > 0
 
 
+@pytest.mark.slow  # long; run with -m slow (the default suite has a time budget)
 def test_resume_from_a_corrupted_checkpoint_says_so_in_one_line(tmp_path):
     import shutil
 

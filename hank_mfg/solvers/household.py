@@ -116,10 +116,7 @@ def household_jacobians(model, budget_of, inputs_ss: dict, Va_ss, mu_ss, T: int,
             return cur, cur
         return jax.lax.scan(acc, jnp.zeros(T, F.dtype), F)[1]
 
-    J = {o: {} for o in outputs}
-    for name in inputs_ss:
-        tangent = {k: jnp.zeros_like(v) if k != name else jnp.ones_like(v)
-                   for k, v in inputs_ss.items()}
+    def columns(tangent):
         # u = 0: the input moves today; then it moves u periods ahead (only through Va')
         dVa0, dpol0 = jax.jvp(lambda x: step(Va_ss, x), (inputs_ss,), (tangent,))[1]
 
@@ -130,8 +127,16 @@ def household_jacobians(model, budget_of, inputs_ss: dict, Va_ss, mu_ss, T: int,
         _, dpol_rest = jax.lax.scan(back, dVa0, None, length=T - 1)
         dpol = {o: jnp.concatenate([dpol0[o][None], dpol_rest[o]]) for o in dpol0}
         D = jax.vmap(dist_change)(dpol["A"])  # (T, n_a, n_e)
+        out = {}
         for o in outputs:
             Y = jnp.einsum("uae,ae->u", dpol[o], mu_ss)
             F = jnp.concatenate([Y[None, :], jnp.einsum("kae,sae->ks", E[o], D)], axis=0)
-            J[o][name] = accumulate(F)
-    return J
+            out[o] = accumulate(F)
+        return out
+
+    # every input's direction through one program (vmapped), not one backward scan per input
+    names = list(inputs_ss)
+    tangents = {k: jnp.stack([jnp.ones_like(v) if k == name else jnp.zeros_like(v)
+                              for name in names]) for k, v in inputs_ss.items()}
+    cols = jax.vmap(columns)(tangents)
+    return {o: {name: cols[o][i] for i, name in enumerate(names)} for o in outputs}

@@ -44,6 +44,7 @@ def test_steady_state_moments(small):
 
 
 # ---- calibration ---------------------------------------------------------------------------------
+@pytest.mark.slow  # long; run with -m slow (the default suite has a time budget)
 def test_acceptance_sequence_jacobian_beta():
     """Issue 6 acceptance: sequence-jacobian's KS calibration gives beta = 0.98195."""
     t0 = time.perf_counter()

@@ -182,6 +182,7 @@ def test_krusell_smith_defaults_and_prices():
     assert (defaults["n_wealth"], defaults["n_income"], defaults["n_actions"]) == (500, 7, 100)
 
 
+@pytest.mark.slow  # long; run with -m slow (the default suite has a time budget)
 def test_aiyagari_builds_compiles_and_conserves_mass():
     m = Aiyagari(n_wealth=20, n_income=3, n_actions=8)
     assert not m.common_noise

@@ -181,6 +181,7 @@ def test_push_forward_preserves_mean_wealth_inside_grid():
     assert lhs == pytest.approx(rhs, rel=1e-12)
 
 
+@pytest.mark.slow  # long; run with -m slow (the default suite has a time budget)
 def test_vmap_over_noise_paths_equals_loop():
     mf = hm.compile_model(RSPGMacro(n_wealth=12, n_income=3, n_actions=5))
     rng = np.random.default_rng(7)
@@ -239,6 +240,7 @@ def test_policy_table_errors():
         mf.expect(v, Pneg, agg)
 
 
+@pytest.mark.slow  # long; run with -m slow (the default suite has a time budget)
 def test_float32_by_default():
     code = (
         "import jax, jax.numpy as jnp, hank_mfg as hm\n"

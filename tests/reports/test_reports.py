@@ -47,6 +47,7 @@ def _roundtrip(df, tmp_path, name):
         pd.testing.assert_frame_equal(back, df, check_exact=True)
 
 
+@pytest.mark.slow  # long; run with -m slow (the default suite has a time budget)
 def test_tables_roundtrip_exactly(sols, tmp_path):
     rspg, spg = sols
     key = jax.random.key(0)

@@ -112,6 +112,7 @@ def test_innovation_residual_removes_the_noise_of_later_innovations():
     np.testing.assert_array_equal(C.innovation_residual(keep, jnp.zeros_like(nxt), lags), keep)
 
 
+@pytest.mark.slow  # long; run with -m slow (the default suite has a time budget)
 def test_control_variate_keeps_the_conditional_mean_of_g_with_less_noise(ks):
     # paths that share every innovation up to date t and differ after it: across them G_t
     # varies only with the future; its residual on the coming innovations keeps the mean
@@ -221,6 +222,7 @@ def test_knot_matrix_interpolates_linearly_between_knots():
         knot_points(a, 1)
 
 
+@pytest.mark.slow  # long; run with -m slow (the default suite has a time budget)
 def test_huggett_market_clears_at_every_date():
     m = Huggett(n_wealth=30, sigma_z=0.01)
     ss = hm.steady_state(m)

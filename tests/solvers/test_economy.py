@@ -212,6 +212,7 @@ def test_huggett_endowment_shock_clears_the_bond_market(huggett):
     np.testing.assert_allclose(path["r_paid"][1:], path["r"][:-1], atol=0)
 
 
+@pytest.mark.slow  # long; run with -m slow (the default suite has a time budget)
 def test_capital_economy_keeps_z_and_gains_names():
     model = KrusellSmith(n_wealth=20, n_income=2)
     ss = hm.steady_state(model)
