@@ -126,6 +126,7 @@ def site(tmp_path_factory):
     return proc, out
 
 
+@pytest.mark.slow  # long; run with -m slow (the default suite has a time budget)
 def test_site_builds_strictly(site):
     """Broken links or anchors, pages missing from the nav and unresolved references fail."""
     proc, out = site
@@ -136,6 +137,7 @@ def test_site_builds_strictly(site):
         assert os.path.isfile(os.path.join(out, f"{name}.html")), name
 
 
+@pytest.mark.slow  # long; run with -m slow (the default suite has a time budget)
 def test_api_reference_documents_every_public_name(site):
     """Each ``hm.NAME`` is rendered (from its docstring) on one of the API pages."""
     proc, out = site

@@ -94,6 +94,7 @@ def _check_labelled(fig):
     assert n >= 1
 
 
+@pytest.mark.slow  # long; run with -m slow (the default suite has a time budget)
 def test_figures_have_labelled_axes(sols, ks, tmp_path):
     rspg, spg = sols
     model, ss, path = ks

@@ -105,6 +105,7 @@ def test_path_values_equal_the_dense_recursion(problem):
             np.testing.assert_allclose(np.asarray(V[t]).reshape(-1), V_next, rtol=1e-11)
 
 
+@pytest.mark.slow  # long; run with -m slow (the default suite has a time budget)
 def test_gradient_identity_equals_reverse_mode(problem):
     pol = _policy(problem)
     params, static = eqx.partition(pol, trainable(pol))

@@ -85,6 +85,7 @@ def test_gradient_identity_equals_reverse_mode_and_finite_differences(ks_problem
     assert abs(float(an)) > 1e-6  # the direction does move the loss
 
 
+@pytest.mark.slow  # long; run with -m slow (the default suite has a time budget)
 def test_innovation_residual_removes_the_noise_of_later_innovations():
     # Y_t = c + a s_t + sum_k b_k eps_{t+1+k}: s_t an AR(1) of innovations up to t (known at t),
     # the rest noise still to come; the residual keeps c + a s_t and drops the noise
@@ -137,6 +138,7 @@ def test_control_variate_keeps_the_conditional_mean_of_g_with_less_noise(ks):
     assert var_plain > 1e-4 * float(jnp.sum(w * jnp.mean(G[:, t], axis=0) ** 2))
 
 
+@pytest.mark.slow  # long; run with -m slow (the default suite has a time budget)
 def test_preconditioned_marginal_value_is_the_relative_consumption_step():
     m = KrusellSmith(**KS, sigma=2.0)  # log utility would make the scale one everywhere
     P = C.savings_problem(m, hm.steady_state(m), horizon=12)

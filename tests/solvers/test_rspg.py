@@ -65,6 +65,7 @@ def test_rspg_solves_single_agent_control_problem():
     assert sol.history.exploitability.iloc[0] > 0.5 * abs(last.best_response_return)
 
 
+@pytest.mark.slow  # long; run with -m slow (the default suite has a time budget)
 @pytest.mark.parametrize("method", ["rspg", pytest.param("spg", marks=pytest.mark.slow)])
 def test_both_methods_reduce_exploitability_on_small_paper_model(method):
     cfg = hm.RSPGConfig(iterations=40, n_paths=4, eval_paths=4, hidden=16, widths=(32, 32),

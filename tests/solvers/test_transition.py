@@ -15,6 +15,7 @@ def economy():
     return model, hm.steady_state(model)
 
 
+@pytest.mark.slow  # long; run with -m slow (the default suite has a time budget)
 def test_tfp_shock_clears_markets_and_returns(economy):
     model, ss = economy
     T = 120
