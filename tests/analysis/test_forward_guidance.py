@@ -9,7 +9,7 @@ import hank_mfg as hm
 from hank_mfg.analysis.economy import representative_agent_responses, representative_consumption
 from models.hank import OneAssetHANK
 
-T = 40  # as tests/solvers/test_economy.py: the same compiled Jacobian (persistent cache)
+T = 40  # as tests/solvers/test_economy.py: the same shapes, so the same compiled Jacobian
 
 
 @pytest.fixture(scope="module")
