@@ -3,9 +3,14 @@ Juillard 2010 calibration): wall time of the first and a second solve, the law o
 den Haan's statistics on a fresh 10,000-quarter path, on the estimation path and on the stress
 path (docs/validation.md, docs/performance.md). With ``--rspg SEED [SEED ...]``, RSPG on the
 same economy (``RSPGConfig.continuous()``) for each seed: its wall time, certificates and the
-gap of its capital path to the Krusell–Smith algorithm's on den Haan's fresh path.
+gap of its capital path to the Krusell–Smith algorithm's on den Haan's fresh path. With
+``--series FILE``, den Haan's statistics also on the comparison project's own 10,000-quarter
+aggregate-shock series: the MATLAB file ``Inputs_for_test.mat`` distributed with the project's
+test code (and with Maliar, Maliar and Valli's 2010 programs), whose ``agshock`` holds 1 (bad)
+and 2 (good); the file is not shipped here.
 
-Usage (from the repository root):  python benchmarks/bench_krusell_smith.py [--rspg 0 1 2]
+Usage (from the repository root):
+    python benchmarks/bench_krusell_smith.py [--rspg 0 1 2] [--series Inputs_for_test.mat]
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rspg", type=int, nargs="*", default=[],
                         help="RSPG seeds to solve and compare (none by default)")
+    parser.add_argument("--series", default=None,
+                        help="the comparison project's Inputs_for_test.mat (its agshock series)")
     args = parser.parse_args()
     model = KrusellSmithUnemployment()
     for label in ("first call (with compilation)", "second call"):
@@ -42,6 +49,11 @@ def main():
     print("R^2", np.asarray(sol.r2), "s.e.", np.asarray(sol.se))
     paths = [("fresh 10,000 quarters (key 1)", {}), ("estimation path (key 0)", dict(seed=0)),
              ("stress: 100 bad, 100 good", dict(z_path=stress_path()))]
+    if args.series:
+        from scipy.io import loadmat
+
+        agshock = np.asarray(loadmat(args.series)["agshock"]).ravel().astype(int) - 1
+        paths.append(("the comparison project's series", dict(z_path=agshock)))
     for name, kw in paths:
         t0 = time.perf_counter()
         dh = hm.den_haan_errors(sol, **kw)

@@ -25,7 +25,7 @@ import numpy as np
 from jaxtyping import Array, Float, Int
 
 from ..model.household import Budget
-from ..operators.lottery import lottery_weights, push_forward
+from ..operators.lottery import grid_locator, lottery_weights, push_forward
 from .egm import invert_euler
 
 __all__ = ["KrusellSmithConfig", "KrusellSmithSolution", "LawOfMotion", "krusell_smith"]
@@ -45,7 +45,8 @@ class KrusellSmithConfig(eqx.Module):
     """Settings of :func:`krusell_smith`.
 
     T: simulated dates (after ``burn_in``); seed: the key of the aggregate-state path.
-    damping: the share of the way the law moves to each new estimate. tol: stop when no
+    damping: the share of the way the law moves to each new estimate; memory: the laws
+    mixed with it (Anderson mixing; 1 is plain damping). tol: stop when no
     coefficient moves more than this. max_iterations: outer iterations. egm_tol, egm_maxiter:
     the households' fixed point (sup-norm change of the savings policy).
     """
@@ -54,6 +55,7 @@ class KrusellSmithConfig(eqx.Module):
     burn_in: int = eqx.field(static=True, default=1_000)
     seed: int = eqx.field(static=True, default=0)
     damping: float = eqx.field(static=True, default=0.3)
+    memory: int = eqx.field(static=True, default=4)
     tol: float = eqx.field(static=True, default=1e-6)
     max_iterations: int = eqx.field(static=True, default=60)
     egm_tol: float = eqx.field(static=True, default=1e-9)
@@ -144,23 +146,56 @@ def _solve_households(model, chain, law, Va0, tol, maxiter):
     return Va, a_pol, c_pol, it, err
 
 
-@eqx.filter_jit
+def _cross_section_step(model, chain, a_policy, mu, z, z_next, locator=None):
+    """One date: aggregate capital of ``mu``, the policy at it, the lottery, the employment move
+    (``locator``: :func:`~hank_mfg.operators.lottery.grid_locator` of the wealth grid)."""
+    K = jnp.sum(mu * model.a_grid[:, None])
+    a_next = _interp_in_K(a_policy[z], model.K_grid, K)
+    lot = lottery_weights(a_next, model.a_grid, locator)
+    return K, push_forward(mu, lot, chain.idiosyncratic(z, z_next))
+
+
 def simulate_cross_section(model, chain, a_policy, z_path, mu0, keep: bool = False):
     """Aggregate capital along ``z_path`` (``(T + 1,)`` states; the last only moves the
     distribution): the cross-section on the wealth grid, the policy at the actual ``K_t``.
     Returns ``(K (T,), mu)``: the distribution after the last date, or with ``keep`` the one at
     the start of every date ``(T, n_a, n_e)``."""
-    K_grid, a_grid = model.K_grid, model.a_grid
+    return _simulate(model, chain, a_policy, z_path, mu0, keep, grid_locator(model.a_grid))
 
+
+@eqx.filter_jit
+def _simulate(model, chain, a_policy, z_path, mu0, keep, locator):
     def step(mu, zz):
-        z, z_next = zz
-        K = jnp.sum(mu * a_grid[:, None])
-        a_next = _interp_in_K(a_policy[z], K_grid, K)
-        lot = lottery_weights(a_next, a_grid)
-        return push_forward(mu, lot, chain.idiosyncratic(z, z_next)), (K, mu) if keep else K
+        K, mu_next = _cross_section_step(model, chain, a_policy, mu, *zz, locator)
+        return mu_next, (K, mu) if keep else K
 
     mu, out = jax.lax.scan(step, mu0, (z_path[:-1], z_path[1:]))
     return out if keep else (out, mu)
+
+
+def _simulate_with_state_means(model, chain, a_policy, z_path, mu0, burn_in):
+    return _simulate_state_means(model, chain, a_policy, z_path, mu0, jnp.asarray(burn_in),
+                                 grid_locator(model.a_grid))
+
+
+@eqx.filter_jit
+def _simulate_state_means(model, chain, a_policy, z_path, mu0, burn_in, locator):
+    """:func:`simulate_cross_section` that also averages the cross-section over the dates from
+    ``burn_in`` on in each aggregate state (without keeping every date's distribution).
+    Returns ``(K (T,), mu, means (n_z, n_a, n_e))``."""
+    n_z = chain.n_aggregate
+
+    def step(carry, tz):
+        mu, sums, counts = carry
+        t, z, z_next = tz
+        K, mu_next = _cross_section_step(model, chain, a_policy, mu, z, z_next, locator)
+        w = (t >= burn_in) * jax.nn.one_hot(z, n_z, dtype=mu.dtype)
+        return (mu_next, sums + w[:, None, None] * mu, counts + w), K
+
+    T = z_path.shape[0] - 1
+    init = (mu0, jnp.zeros((n_z,) + mu0.shape, mu0.dtype), jnp.zeros(n_z, mu0.dtype))
+    (mu, sums, counts), K = jax.lax.scan(step, init, (jnp.arange(T), z_path[:-1], z_path[1:]))
+    return K, mu, sums / jnp.maximum(counts, 1.0)[:, None, None]
 
 
 def aggregate_path(chain, seed: int, n: int) -> Int[Array, " n"]:
@@ -194,6 +229,24 @@ def regress(K, z, n_z: int):
     return a, b, r2, se
 
 
+def _anderson(xs, ds, damping):
+    """The next law by Anderson mixing of the last few laws ``xs`` and their regression steps
+    ``ds`` (each estimate minus the law it came from).
+
+    The regression map answers slowly in one direction of the coefficients and overshoots in
+    another (measured: slopes about -0.2 and -2.5), so no single share of the way converges
+    fast in both. Anderson mixing takes the combination of the recent steps with the smallest
+    step (a least-squares fit over their differences, as GMRES would on a linear map) and moves
+    ``damping`` of the way from it; with one pair it is plain damping."""
+    x, d = xs[-1], ds[-1]
+    if len(xs) < 2:
+        return x + damping * d
+    dX = np.stack([xs[i + 1] - xs[i] for i in range(len(xs) - 1)], axis=1)
+    dD = np.stack([ds[i + 1] - ds[i] for i in range(len(ds) - 1)], axis=1)
+    gamma, *_ = np.linalg.lstsq(dD, d, rcond=None)
+    return x + damping * d - (dX + damping * dD) @ gamma
+
+
 def krusell_smith(model, config: KrusellSmithConfig | None = None, *, law: LawOfMotion | None = None,
                   progress: bool = False) -> KrusellSmithSolution:
     """Solve ``model`` (e.g. ``KrusellSmithUnemployment()``) by the Krusell–Smith algorithm.
@@ -224,36 +277,39 @@ def krusell_smith(model, config: KrusellSmithConfig | None = None, *, law: LawOf
         Va = R[:, :, None, None] * model.marginal_utility(c0)
         z_path = aggregate_path(chain, config.seed, config.burn_in + config.T + 1)
         mu0 = initial_cross_section(model, chain, z_path[0])
-        history = []
+        history, move = [], 1e-2  # the first fixed point to 1e-5
+        xs, ds = [], []
         for it in range(1, config.max_iterations + 1):
+            # the households' fixed point only as precise as the law it answers: a thousandth
+            # of the law's last move (the final iterations run at egm_tol)
+            tol = max(config.egm_tol, 1e-3 * move)
             Va, a_pol, c_pol, n_it, err = _solve_households(model, chain, law, Va,
-                                                             config.egm_tol, config.egm_maxiter)
-            if not float(err) <= config.egm_tol:
+                                                             jnp.asarray(tol, float),
+                                                             jnp.asarray(config.egm_maxiter, int))
+            if not float(err) <= tol:
                 raise RuntimeError(f"krusell_smith: EGM did not converge in {int(n_it)} "
                                    f"iterations (change {float(err):.3g}) at iteration {it}")
-            K, mu = simulate_cross_section(model, chain, a_pol, z_path, mu0)
+            K, mu, mu_by_state = _simulate_with_state_means(model, chain, a_pol, z_path, mu0,
+                                                            config.burn_in)
             K, zs = np.asarray(K)[config.burn_in:], np.asarray(z_path)[config.burn_in:-1]
             a, b, r2, se = regress(K, zs, n_z)
             old = np.concatenate([np.asarray(law.a), np.asarray(law.b)])
-            move = np.max(np.abs(np.concatenate([a, b]) - old))
+            step = np.concatenate([a, b]) - old
+            move = np.max(np.abs(step))
             history.append([a[0], b[0], a[1], b[1]] if n_z == 2 else list(np.r_[a, b]))
             if progress:
                 print(f"krusell_smith {it}: a {a}, b {b}, R2 {r2}, move {move:.2e}, "
                       f"EGM {int(n_it)} steps, {time.perf_counter() - t0:.1f}s")
-            law = LawOfMotion(a=jnp.asarray((1 - config.damping) * np.asarray(law.a)
-                                            + config.damping * a),
-                              b=jnp.asarray((1 - config.damping) * np.asarray(law.b)
-                                            + config.damping * b))
+            if it > 1:  # the first estimate answers the flat start law: no slope to learn from
+                xs, ds = (xs + [old])[-config.memory:], (ds + [step])[-config.memory:]
+            nxt = _anderson(xs, ds, config.damping) if xs else old + config.damping * step
+            law = LawOfMotion(a=jnp.asarray(nxt[:n_z]), b=jnp.asarray(nxt[n_z:]))
             if move < config.tol:
                 break
         else:
             raise RuntimeError(f"krusell_smith: the law of motion still moved {move:.3g} after "
                                f"{config.max_iterations} iterations (tol {config.tol:.3g})")
         law = LawOfMotion(a=jnp.asarray(a), b=jnp.asarray(b))
-        _, mus = simulate_cross_section(model, chain, a_pol, z_path, mu0, keep=True)
-        mus, zs_all = mus[config.burn_in:], np.asarray(z_path)[config.burn_in:-1]
-        mu_by_state = jnp.stack([jnp.mean(mus[np.flatnonzero(zs_all == s)], axis=0)
-                                 for s in range(n_z)])
         return KrusellSmithSolution(
             model=model, config=config, law=law, r2=jnp.asarray(r2), se=jnp.asarray(se),
             a_policy=a_pol, c_policy=c_pol, Va=Va, z=jnp.asarray(zs), K=jnp.asarray(K), mu=mu,

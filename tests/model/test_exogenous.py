@@ -142,3 +142,16 @@ def test_bad_chains_are_refused_naming_the_field():
     P[0] = [0.5, 0.4, 0.05, 0.05]   # the aggregate move would depend on employment
     with pytest.raises(ValueError, match="same for every e"):
         hm.AggregateIdiosyncraticChain.from_joint("z", [0.99, 1.01], [0.0, 1.0], P, tol=2e-6)
+
+
+def test_a_chain_built_in_float32_is_checked_to_float32_precision():
+    """Without x64 a derived chain sums to one only to about 1e-7: that is accepted (the model
+    can be built), while a row that is off by more than rounding is still refused."""
+    from models.krusell_smith_unemployment import KrusellSmithUnemployment
+
+    with jax.enable_x64(False):
+        P = KrusellSmithUnemployment().chain.Pi_e
+        assert P.dtype == jnp.float32
+        with pytest.raises(ValueError, match="Pi rows must sum to 1"):
+            hm.MarkovChain("z", jnp.array([0.0, 1.0]),
+                           jnp.array([[0.9, 0.1001], [0.1, 0.9]], jnp.float32))
