@@ -1,4 +1,4 @@
-"""Tiny models for solver tests (not collected: no ``test_`` prefix)."""
+"""Tiny models and shared checks for solver tests (not collected: no ``test_`` prefix)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Optional
 
 import equinox as eqx
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Float
 
 import hank_mfg as hm
@@ -89,3 +90,17 @@ class ArrayModel(hm.AbstractHetAgentModel):
 
     def output(self, K, L, z):
         return hm.cobb_douglas_output(K, L, z, self.alpha)
+
+
+def learned_gap(model, sol, shock_path, variables, T=40):
+    """The largest gap of a learned noise-free response to the perfect-foresight path of the
+    same one-time shock over ``T`` quarters, as a share of the perfect-foresight peak
+    (``hm.irf_gap``)."""
+    ss = hm.steady_state(model)
+    if isinstance(model, hm.AbstractEconomy):
+        pf = hm.transition_path(model, steady_state=ss, shocks={"z": shock_path})
+    else:
+        pf = hm.transition_path(model, steady_state=ss, z=shock_path)
+    ref = {v: np.asarray(pf[v][:T]) - float(ss[v]) for v in variables}
+    irf = hm.learned_irf(sol, {"z": float(shock_path[0])}, T=T)
+    return hm.irf_gap(irf, ref, variables)

@@ -14,6 +14,9 @@
   decile and income state in the learned economy.
 * :func:`learned_news_responses`: anticipatory responses to innovations announced ``k`` dates
   ahead (a solution trained with ``RSPGConfig(news=K)``).
+
+The first-order certificate of a learned solution (the households' own best response to the
+learned response of prices) is :func:`hank_mfg.metrics.first_order.best_response_irf`.
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..metrics.first_order import impulse
+from ..metrics.first_order import problem_and_policy as _problem_policy
+from ..metrics.first_order import rollout_aggregates as _aggregates
 from ..solvers.continuous import savings_rollout_batch
 from .economy import group_consumption_response
 
@@ -32,24 +38,6 @@ __all__ = [
 ]
 
 
-def _problem_policy(solution_or_problem, policy=None):
-    if policy is None:
-        if not (hasattr(solution_or_problem, "compiled")
-                and hasattr(solution_or_problem, "policy")):
-            raise TypeError(
-                "expected a Solution of hm.solve(..., config=hm.RSPGConfig.continuous()) (or a "
-                "SavingsProblem with policy=); got a "
-                f"{type(solution_or_problem).__name__} — a steady state or a transition path "
-                "has no learned policy: compare the learned responses with "
-                "hm.transition_path(model, shocks=..., steady_state=ss) instead")
-        return solution_or_problem.compiled(), solution_or_problem.policy
-    return solution_or_problem, policy
-
-
-@eqx.filter_jit
-def _aggregates(problem, policy, eps, z_shock, start=None):
-    path = savings_rollout_batch(problem, policy, eps, None, z_shock, start)
-    return path.agg
 
 
 @eqx.filter_jit
@@ -61,18 +49,6 @@ def _noise(problem, T, n_paths, seed):
     if n_paths == 0:
         return jnp.zeros((1, T, problem.n_noise), problem.a_grid.dtype)
     return problem.sample_noise(key=jax.random.key(seed), n_paths=n_paths, T=T)
-
-
-def impulse(problem, shock: dict | None, T: int):
-    """Deterministic innovations ``(T, n_noise)``: ``{name: size}`` at date 0, by noise name
-    (a shock's surprise, or an announcement ``"<shock>_news<k>"`` hitting at ``k``)."""
-    z_shock = jnp.zeros((T, problem.n_noise), problem.a_grid.dtype)
-    for name, size in (shock or {}).items():
-        if name not in problem.noise_names:
-            raise ValueError(f"shock: {name!r} is not one of the model's innovations "
-                             f"{problem.noise_names}")
-        z_shock = z_shock.at[0, problem.noise_names.index(name)].set(size)
-    return z_shock
 
 
 def simulate_aggregates(solution, policy=None, *, T: int, n_paths: int = 4, seed: int = 0,
@@ -220,4 +196,3 @@ def learned_news_responses(solution, *, size: float, horizons=None, T: int = 40,
         out[v] = np.asarray([p[0] for p in paths[v]])
         out["path_" + v] = np.stack(paths[v])
     return out
-

@@ -24,6 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..metrics.first_order import problem_and_policy as _problem_policy
 from ..model.economy import AbstractEconomy
 from ..solvers.continuous import savings_rollout
 from ..solvers.steady_state import steady_state as solve_steady_state
@@ -39,12 +40,6 @@ __all__ = [
 #: Length of the perfect-foresight transition behind :func:`perfect_foresight_irf`: long enough
 #: that the economy's return to the steady state at its end does not move the first dates.
 IRF_TRANSITION_T = 300
-
-
-def _problem_policy(solution, policy=None):
-    if policy is None:
-        return solution.compiled(), solution.policy
-    return solution, policy
 
 
 @eqx.filter_jit

@@ -20,3 +20,8 @@ from .den_haan import (  # noqa: E402
 
 __all__ += ["CapitalPathGap", "DenHaanErrors", "capital_path_gap", "den_haan_errors",
             "den_haan_statistic", "stress_path"]
+
+# --- the first-order certificate ----------------------------------------------------------------
+from .first_order import best_response_irf, first_order_certificate  # noqa: E402
+
+__all__ += ["best_response_irf", "first_order_certificate"]

@@ -42,15 +42,23 @@ def _gaps(model, ss, problem, name, variables, T=40):
     return {v: float(g[v]) for v in variables}
 
 
+@pytest.fixture(scope="module")
+def huggett():
+    """Huggett on 30 wealth points, its steady state and its first-order start (horizon 80)."""
+    m = Huggett(n_wealth=30)
+    ss = hm.steady_state(m)
+    return m, ss, C.savings_problem(m, ss, start="first-order", horizon=80)
+
+
 @pytest.mark.parametrize("case", [pytest.param("krusell_smith", marks=pytest.mark.slow),
                                   "huggett"])
-def test_the_untrained_start_is_the_sequence_space_solution_at_first_order(case):
+def test_the_untrained_start_is_the_sequence_space_solution_at_first_order(case, request):
     if case == "krusell_smith":
         m, variables, horizon = KrusellSmith(**KS), ("K", "C", "r"), None
+        ss = hm.steady_state(m)
+        first = C.savings_problem(m, ss, start="first-order", horizon=horizon)
     else:
-        m, variables, horizon = Huggett(n_wealth=30), ("r",), 80
-    ss = hm.steady_state(m)
-    first = C.savings_problem(m, ss, start="first-order", horizon=horizon)
+        (m, ss, first), variables, horizon = request.getfixturevalue("huggett"), ("r",), 80
     start = first.first_order
     assert isinstance(start, C.FirstOrderStart)
     # the history is cut where the responses die out, before the perfect-foresight horizon
@@ -83,3 +91,44 @@ def test_a_start_that_does_not_exist_is_refused_naming_the_field():
     m = Huggett(n_wealth=40)
     with pytest.raises(ValueError, match="start"):
         C.savings_problem(m, hm.steady_state(m), horizon=10, start="linear")
+
+
+def test_the_first_order_certificate_passes_the_first_order_start_and_fails_the_steady_state_one(
+        huggett):
+    """The certificate (hm.best_response_irf, docs/theory.md §12.8): the households' own best
+    response to the learned response of prices against the learned households' response. The
+    first-order start already best-responds to its prices at first order (the test above), so
+    it must read zero up to second-order terms; the steady-state start ignores future prices,
+    and the certificate must say so by tens of percent of the peak (kept here, beside the
+    start it certifies, to build that start once)."""
+    m, ss, right = huggett
+    wrong = C.savings_problem(m, ss, horizon=80)
+    size = 2e-3 * float(right.sigma[0])
+    got = {}
+    for name, P in (("right", right), ("wrong", wrong)):
+        policy = P.make_policy(key=jax.random.key(0))
+        got[name] = hm.best_response_irf(P, {"z": size}, policy=policy)
+    g = got["right"]["gap"]
+    assert set(g) == {"A", "C"}
+    assert g["C"] < 1e-3 and g["A"] < 1e-3, g          # measured 6e-5 and 1.4e-4
+    # the market clears bonds in zero net supply: the learned A stays at zero, and the best
+    # response's asset demand then stays at zero too, at first order
+    np.testing.assert_allclose(got["right"]["learned"]["A"], 0.0, atol=1e-12)
+    np.testing.assert_allclose(got["right"]["best_response"]["C"],
+                               got["right"]["learned"]["C"], atol=1e-3 * size)
+    w = got["wrong"]["gap"]
+    assert w["C"] > 0.3 and w["A"] > 0.3, w             # measured 0.73 and 1.0
+    # the learned consumption is the same endowment path in both (the market clears goods):
+    # only the best response tells the two apart
+    np.testing.assert_allclose(got["wrong"]["learned"]["C"], got["right"]["learned"]["C"],
+                               atol=1e-3 * size)
+
+
+def test_the_certificate_covers_every_innovation_and_refuses_unknown_ones(huggett):
+    m, ss, P = huggett
+    policy = P.make_policy(key=jax.random.key(0))
+    cert = hm.first_order_certificate(P, size=0.002, policy=policy)
+    assert set(cert["by_innovation"]) == set(P.noise_names)
+    assert cert["max"] == max(cert["gap"].values()) < 1e-3, cert
+    with pytest.raises(ValueError, match="not one of the model's innovations"):
+        hm.best_response_irf(P, {"tfp": 0.01}, policy=policy)
