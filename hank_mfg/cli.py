@@ -567,11 +567,13 @@ def solve(
         quality = _game_quality(summary)
         checked = "exploitability fell"
     elif continuous:
-        from .reports.continuous import continuous_quality
+        from .reports.continuous import continuous_quality, first_order_gap
 
         summary["preset"] = preset_name
-        quality = continuous_quality(sol.history, n_paths=config.eval_paths)
-        checked = "relative exploitability, Euler errors, market clearing"
+        quality = continuous_quality(sol.history, n_paths=config.eval_paths,
+                                     first_order=first_order_gap(sol))
+        checked = ("the first-order certificate, relative exploitability, Euler errors, "
+                   "market clearing")
     else:
         from .reports.tables import quality_summary
         from .solvers.rollout import relative_exploitability
@@ -728,7 +730,8 @@ def report(
     typer.echo(f"report of {run_dir}: {len(written['tables']) // 2} tables (CSV + Parquet) and "
                f"{len(written['figures'])} figures in {out}")
     if written["quality"]["passed"]:
-        checked = {"continuous": "relative exploitability, Euler errors, market clearing",
+        checked = {"continuous": ("the first-order certificate, relative exploitability, "
+                                  "Euler errors, market clearing"),
                    "game": "exploitability fell"}.get(
             written.get("choice"), "monotone consumption, Euler errors, exploitability")
         typer.echo(f"quality: all checks passed ({checked})")

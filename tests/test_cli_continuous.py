@@ -35,7 +35,8 @@ HUGGETT_SET = ["--set", "n_wealth=40"]
 TRAIN = ["--iterations", "12", "--eval-every", "6", "--horizon", "30", "--n-paths", "2",
          "--hidden", "8", "--n-knots", "8", "--lr", "0.003", "--no-progress"]
 REPORT = ["--n-paths", "2", "--ergodic-T", "100", "--shock", "0.01"]
-CHECKS = {"relative_exploitability": 1e-3, "euler_mean_log10": -3.0, "market_residual": 1e-6}
+CHECKS = {"first_order_gap": 0.1, "relative_exploitability": 1e-3, "euler_mean_log10": -3.0,
+          "market_residual": 1e-6}
 HISTORY = {"relative_exploitability": "relative_exploitability",
            "euler_mean_log10": "euler_mean", "market_residual": "market_residual"}
 TABLES = ("policy_functions", "impulse_responses", "ergodic_moments", "solution_quality",
@@ -103,10 +104,16 @@ def test_summary_quality_and_files(case, request):
     # the quality block: the last evaluation against the thresholds, strictly below
     quality = summary["quality"]
     assert list(quality["checks"]) == list(CHECKS)
+    # the first-order certificate first: the largest gap over the innovations and variables
+    first = quality["first_order"]
+    assert quality["checks"]["first_order_gap"]["value"] == pytest.approx(
+        max(max(g.values()) for g in first["by_innovation"].values()), rel=1e-12)
+    assert set(first["gap"]) >= {"A", "C"}
     for name, threshold in CHECKS.items():
         check = quality["checks"][name]
         assert check["threshold"] == threshold
-        assert check["value"] == pytest.approx(last[HISTORY[name]], rel=1e-12, abs=1e-300)
+        if name in HISTORY:
+            assert check["value"] == pytest.approx(last[HISTORY[name]], rel=1e-12, abs=1e-300)
         assert check["passed"] == (check["value"] < threshold)
     failed = [ch["message"] for ch in quality["checks"].values() if not ch["passed"]]
     assert quality["passed"] == (not failed) and quality["warnings"] == failed

@@ -176,8 +176,12 @@ class ContinuousThresholds:
         euler_mean_log10: mean Euler error ``log10|1 - c_hat / c|`` along the evaluation paths
             (-3: consumption errors of a tenth of a percent on average).
         market_residual: largest ``|market residual|`` of a cleared price (1e-6).
+        first_order_gap: the first-order certificate (``hm.first_order_certificate``): the
+            largest gap between the learned and the best-response impulse responses, as a
+            share of the peak (0.1: the households' response is right to 10%).
     """
 
+    first_order_gap: float = 0.1
     relative_exploitability: float = 1e-3
     euler_mean_log10: float = -3.0
     market_residual: float = 1e-6
@@ -185,14 +189,19 @@ class ContinuousThresholds:
 
 def continuous_quality_verdicts(*, relative_exploitability: float, euler_mean_log10: float,
                                 market_residual: float,
-                                thresholds: ContinuousThresholds | None = None
-                                ) -> tuple[Verdict, ...]:
-    """Three :class:`~hank_mfg.analysis.policy.Verdict`: ``relative_exploitability``,
-    ``euler_mean_log10`` and ``market_residual``, each passing when its value is finite and below
-    its threshold (:class:`ContinuousThresholds`)."""
+                                thresholds: ContinuousThresholds | None = None,
+                                first_order_gap: float | None = None) -> tuple[Verdict, ...]:
+    """:class:`~hank_mfg.analysis.policy.Verdict` s: ``first_order_gap`` first when it is given
+    (the first-order certificate, ``hm.first_order_certificate(solution)["max"]``), then
+    ``relative_exploitability``, ``euler_mean_log10`` and ``market_residual``, each passing when
+    its value is finite and below its threshold (:class:`ContinuousThresholds`)."""
     th = ContinuousThresholds() if thresholds is None else thresholds
     rel, em, res = (float(x) for x in (relative_exploitability, euler_mean_log10, market_residual))
-    checks = (
+    checks = (() if first_order_gap is None else (
+        ("first_order_gap", float(first_order_gap), th.first_order_gap,
+         "first-order certificate gap",
+         " of the peak response (the households' best response to the learned prices against "
+         "their learned response)"),)) + (
         ("relative_exploitability", rel, th.relative_exploitability, "relative exploitability",
          f" (a deviating household gains {100 * rel:.3g}% of its value)"),
         ("euler_mean_log10", em, th.euler_mean_log10, "mean Euler error log10",
@@ -208,11 +217,12 @@ def continuous_quality_verdicts(*, relative_exploitability: float, euler_mean_lo
     return tuple(out)
 
 
-def history_verdicts(history, thresholds: ContinuousThresholds | None = None
-                     ) -> tuple[dict, tuple[Verdict, ...]]:
+def history_verdicts(history, thresholds: ContinuousThresholds | None = None,
+                     first_order_gap: float | None = None) -> tuple[dict, tuple[Verdict, ...]]:
     """The last evaluation of a continuous run's ``history`` (a DataFrame or a list of rows
     with ``relative_exploitability, euler_mean, market_residual``) and its verdicts
-    (:func:`continuous_quality_verdicts`)."""
+    (:func:`continuous_quality_verdicts`, with the first-order certificate's gap first when
+    given)."""
     rows = history.to_dict("records") if hasattr(history, "to_dict") else list(history)
     if not rows:
         raise ValueError("history_verdicts.history is empty: the run has no evaluation")
@@ -220,5 +230,5 @@ def history_verdicts(history, thresholds: ContinuousThresholds | None = None
     verdicts = continuous_quality_verdicts(
         relative_exploitability=last["relative_exploitability"],
         euler_mean_log10=last["euler_mean"], market_residual=last["market_residual"],
-        thresholds=thresholds)
+        thresholds=thresholds, first_order_gap=first_order_gap)
     return last, verdicts

@@ -142,6 +142,9 @@ def first_order_certificate(solution, *, size: float = 1.0, T: int = 40, policy=
         :func:`best_response_irf`).
     """
     problem, policy = problem_and_policy(solution, policy)
+    if not problem.noise_names:
+        raise ValueError("first_order_certificate: the economy has no aggregate innovations, so "
+                         "no response to certify")
     by = {}
     for i, name in enumerate(problem.noise_names):
         s = float(size) * float(problem.sigma[i])

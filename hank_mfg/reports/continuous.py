@@ -236,22 +236,42 @@ def ergodic_moments_table(solution, *, T: int = 2000, burn_in: int = 200, n_path
 
 
 # ---- quality -----------------------------------------------------------------------------------
+def first_order_gap(solution) -> dict | None:
+    """``hm.first_order_certificate(solution)`` for a solution whose shocks are innovations
+    (``None`` for an economy whose aggregate state is a Markov chain, whose impulses are not a
+    small innovation, or one without aggregate shocks)."""
+    from ..metrics.first_order import first_order_certificate
+
+    problem = solution.compiled()
+    if problem.chain is not None or not problem.noise_names:
+        return None
+    return first_order_certificate(solution)
+
+
 def continuous_quality(history, *, n_paths: int | None = None,
-                       thresholds: ContinuousThresholds | None = None) -> dict:
+                       thresholds: ContinuousThresholds | None = None,
+                       first_order: dict | None = None) -> dict:
     """The quality verdicts of a continuous run's last evaluation, JSON-ready (``summary.json``).
 
-    Checks (:func:`~hank_mfg.analysis.continuous_report.continuous_quality_verdicts`): relative
-    exploitability below 1e-3, mean log10 Euler error below -3, largest market residual below
-    1e-6.
+    Checks (:func:`~hank_mfg.analysis.continuous_report.continuous_quality_verdicts`): first,
+    when ``first_order`` (:func:`first_order_gap`) is given, the first-order certificate below
+    0.1 of the peak response; then relative exploitability below 1e-3, mean log10 Euler error
+    below -3, largest market residual below 1e-6.
 
     Returns:
         ``{"passed", "warnings": [sentence, ...], "checks": {check: {"value", "threshold",
         "passed", "message"}}, "iteration", "exploitability", "relative_exploitability",
-        "euler_mean_log10", "euler_max_log10", "market_residual", "n_paths"}``; non-finite
-        numbers are ``None``.
+        "euler_mean_log10", "euler_max_log10", "market_residual", "n_paths"}``, and with
+        ``first_order`` its ``"first_order": {"gap": {variable: gap}, "by_innovation":
+        {innovation: {variable: gap}}}``; non-finite numbers are ``None``.
     """
-    last, verdicts = history_verdicts(history, thresholds)
-    return dict(
+    gap = None if first_order is None else first_order["max"]
+    last, verdicts = history_verdicts(history, thresholds, first_order_gap=gap)
+    extra = {} if first_order is None else {"first_order": dict(
+        gap={k: _num(v) for k, v in first_order["gap"].items()},
+        by_innovation={n: {k: _num(v) for k, v in g.items()}
+                       for n, g in first_order["by_innovation"].items()})}
+    return dict(**extra,
         passed=all(v.passed for v in verdicts),
         warnings=[v.message for v in verdicts if not v.passed],
         checks={v.check: dict(value=_num(v.value), threshold=float(v.threshold),

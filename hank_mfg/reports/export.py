@@ -288,14 +288,17 @@ def _write_continuous_report(sol: Solution, out: str, *, n_paths: int, seed: int
     if irf_T < 3:
         raise ValueError(f"write_report.irf_T must be at least 3; got {irf_T}")
     history = pd.DataFrame(sol.history)
-    quality = ct.continuous_quality(history, n_paths=sol.config.eval_paths)
+    first_order = ct.first_order_gap(sol)
+    quality = ct.continuous_quality(history, n_paths=sol.config.eval_paths,
+                                    first_order=first_order)
     tables = {
         "policy_functions": ct.policy_comparison(sol),
         "impulse_responses": ct.impulse_comparison(sol, shock, T=irf_T),
         "ergodic_moments": ct.ergodic_moments_table(sol, T=ergodic_T, burn_in=ergodic_T // 10,
                                                     n_paths=n_paths, seed=seed),
         "solution_quality": ct.quality_table(sol, quality),
-        "quality_verdicts": verdict_table(history_verdicts(history)[1]),
+        "quality_verdicts": verdict_table(history_verdicts(
+            history, first_order_gap=None if first_order is None else first_order["max"])[1]),
         "history": history,
     }
     written = {"tables": [], "figures": [], "quality": quality, "choice": "continuous"}
