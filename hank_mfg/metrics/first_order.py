@@ -114,13 +114,14 @@ def best_response_irf(solution, shock: dict, *, T: int = 40, policy=None,
         supply keeps the learned ``A`` constant, and the best response's asset demand is then
         read in units of the consumption response).
     """
-    problem, policy = problem_and_policy(solution, policy)
-    model, ss = problem.model, problem.steady_state
-    n = T + int(problem.horizon if extra is None else extra)
-    base = _noise_free(problem, policy, impulse(problem, None, n))
-    hit = _noise_free(problem, policy, impulse(problem, shock, n))
-    out_base = _household_outputs(model, _budgets(model, base), ss.Va, ss.mu)
-    out_hit = _household_outputs(model, _budgets(model, hit), ss.Va, ss.mu)
+    with jax.enable_x64(True):  # as the solution was built (continuous choices are float64)
+        problem, policy = problem_and_policy(solution, policy)
+        model, ss = problem.model, problem.steady_state
+        n = T + int(problem.horizon if extra is None else extra)
+        base = _noise_free(problem, policy, impulse(problem, None, n))
+        hit = _noise_free(problem, policy, impulse(problem, shock, n))
+        out_base = _household_outputs(model, _budgets(model, base), ss.Va, ss.mu)
+        out_hit = _household_outputs(model, _budgets(model, hit), ss.Va, ss.mu)
     names = [o for o in ("A", "C", "N") if o in hit]
     learned = {o: np.asarray(hit[o][0, :T] - base[o][0, :T]) for o in names}
     best = {o: np.asarray(out_hit[o][:T] - out_base[o][:T]) for o in names}
@@ -141,7 +142,8 @@ def first_order_certificate(solution, *, size: float = 1.0, T: int = 40, policy=
         "max": the largest of all}``; gaps as shares of the best response's peak (see
         :func:`best_response_irf`).
     """
-    problem, policy = problem_and_policy(solution, policy)
+    with jax.enable_x64(True):
+        problem, policy = problem_and_policy(solution, policy)
     if not problem.noise_names:
         raise ValueError("first_order_certificate: the economy has no aggregate innovations, so "
                          "no response to certify")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 
+import jax
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -242,7 +243,8 @@ def first_order_gap(solution) -> dict | None:
     small innovation, or one without aggregate shocks)."""
     from ..metrics.first_order import first_order_certificate
 
-    problem = solution.compiled()
+    with jax.enable_x64(True):
+        problem = solution.compiled()
     if problem.chain is not None or not problem.noise_names:
         return None
     return first_order_certificate(solution)

@@ -61,6 +61,16 @@ class KrusellSmithConfig(eqx.Module):
     egm_tol: float = eqx.field(static=True, default=1e-9)
     egm_maxiter: int = eqx.field(static=True, default=20_000)
 
+    def __check_init__(self):
+        for name in ("T", "burn_in", "max_iterations", "egm_maxiter", "memory"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < (0 if name == "burn_in" else 1):
+                raise ValueError(f"KrusellSmithConfig.{name} must be a "
+                                 f"{'non-negative' if name == 'burn_in' else 'positive'} "
+                                 f"integer; got {value!r}")
+        if not 0.0 < self.damping <= 1.0:
+            raise ValueError(f"KrusellSmithConfig.damping must lie in (0, 1]; got {self.damping!r}")
+
 
 class KrusellSmithSolution(eqx.Module):
     """What the Krusell–Smith algorithm found.

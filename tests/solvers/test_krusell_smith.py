@@ -96,6 +96,12 @@ def test_bad_calibrations_are_refused_naming_the_field():
         KrusellSmithUnemployment(capital_min=60.0)
     with pytest.raises(ValueError, match="u_bad"):
         KrusellSmithUnemployment(u_bad=1.5)
+    import hank_mfg as hm
+
+    with pytest.raises(ValueError, match=r"KrusellSmithConfig\.memory .* got 0"):
+        hm.KrusellSmithConfig(memory=0)
+    with pytest.raises(ValueError, match=r"KrusellSmithConfig\.damping"):
+        hm.KrusellSmithConfig(damping=1.5)
 
 
 def test_the_algorithm_reaches_its_own_fixed_point_on_a_small_economy():
