@@ -116,6 +116,11 @@ def best_response_irf(solution, shock: dict, *, T: int = 40, policy=None,
     """
     with jax.enable_x64(True):  # as the solution was built (continuous choices are float64)
         problem, policy = problem_and_policy(solution, policy)
+        if problem.chain is not None:
+            raise ValueError(
+                "best_response_irf: the aggregate state is a Markov chain, so an innovation "
+                "moves it by a whole state, not by a small amount; compare the learned capital "
+                "path with the Krusell–Smith algorithm's instead (hm.capital_path_gap)")
         model, ss = problem.model, problem.steady_state
         n = T + int(problem.horizon if extra is None else extra)
         base = _noise_free(problem, policy, impulse(problem, None, n))
@@ -129,7 +134,6 @@ def best_response_irf(solution, shock: dict, *, T: int = 40, policy=None,
     gap = {o: peak(learned[o] - best[o]) / max(peak(best[o]), peak(best["C"]), 1e-300)
            for o in names}
     return {"learned": learned, "best_response": best, "gap": gap}
-
 
 
 def first_order_certificate(solution, *, size: float = 1.0, T: int = 40, policy=None) -> dict:
