@@ -149,6 +149,9 @@ def test_innovations_replay_a_given_aggregate_path(problem):
     with pytest.raises(ValueError, match="news"):
         m = problem.model
         C.savings_problem(m, problem.steady_state, horizon=10, news=2)
+    # an innovation moves a chain by a whole state: the first-order certificate says so
+    with pytest.raises(ValueError, match="Markov chain.*capital_path_gap"):
+        hm.best_response_irf(problem, {problem.noise_names[0]: 0.01}, policy=_policy(problem))
 
 
 @pytest.mark.slow
