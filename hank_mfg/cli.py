@@ -567,11 +567,11 @@ def solve(
         quality = _game_quality(summary)
         checked = "exploitability fell"
     elif continuous:
-        from .reports.continuous import continuous_quality, first_order_gap
+        from .reports.continuous import certify_first_order, continuous_quality
 
         summary["preset"] = preset_name
         quality = continuous_quality(sol.history, n_paths=config.eval_paths,
-                                     first_order=first_order_gap(sol))
+                                     first_order=certify_first_order(sol))
         checked = ("the first-order certificate, relative exploitability, Euler errors, "
                    "market clearing")
     else:

@@ -38,8 +38,6 @@ __all__ = [
 ]
 
 
-
-
 @eqx.filter_jit
 def _paths(problem, policy, eps, z_shock, start=None):
     return savings_rollout_batch(problem, policy, eps, None, z_shock, start)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 
-import jax
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -237,14 +236,13 @@ def ergodic_moments_table(solution, *, T: int = 2000, burn_in: int = 200, n_path
 
 
 # ---- quality -----------------------------------------------------------------------------------
-def first_order_gap(solution) -> dict | None:
+def certify_first_order(solution) -> dict | None:
     """``hm.first_order_certificate(solution)`` for a solution whose shocks are innovations
     (``None`` for an economy whose aggregate state is a Markov chain, whose impulses are not a
     small innovation, or one without aggregate shocks)."""
     from ..metrics.first_order import first_order_certificate
 
-    with jax.enable_x64(True):
-        problem = solution.compiled()
+    problem = solution.compiled()
     if problem.chain is not None or not problem.noise_names:
         return None
     return first_order_certificate(solution)
@@ -256,7 +254,7 @@ def continuous_quality(history, *, n_paths: int | None = None,
     """The quality verdicts of a continuous run's last evaluation, JSON-ready (``summary.json``).
 
     Checks (:func:`~hank_mfg.analysis.continuous_report.continuous_quality_verdicts`): first,
-    when ``first_order`` (:func:`first_order_gap`) is given, the first-order certificate below
+    when ``first_order`` (:func:`certify_first_order`) is given, the first-order certificate below
     0.1 of the peak response; then relative exploitability below 1e-3, mean log10 Euler error
     below -3, largest market residual below 1e-6.
 

@@ -288,7 +288,7 @@ def _write_continuous_report(sol: Solution, out: str, *, n_paths: int, seed: int
     if irf_T < 3:
         raise ValueError(f"write_report.irf_T must be at least 3; got {irf_T}")
     history = pd.DataFrame(sol.history)
-    first_order = ct.first_order_gap(sol)
+    first_order = ct.certify_first_order(sol)
     quality = ct.continuous_quality(history, n_paths=sol.config.eval_paths,
                                     first_order=first_order)
     tables = {
