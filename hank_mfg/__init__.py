@@ -87,6 +87,7 @@ __all__ += [
 # --- RSPG / SPG, exploitability -----------------------------------------------------------------
 from .metrics.exploitability import ExploitabilityResult, exploitability  # noqa: E402
 from .metrics.first_order import best_response_irf, first_order_certificate  # noqa: E402
+from .metrics.forecast import forecast_tests  # noqa: E402
 from .policies import (  # noqa: E402
     PAPER_ARCHITECTURE, AbstractPolicy, MemorylessPolicy, RecurrentPolicy, TablePolicy,
     TimeTablePolicy, make_policy,
@@ -101,7 +102,7 @@ from .solvers.continuous import SavingsProblem, evaluate_savings, savings_proble
 
 __all__ += [
     "ExploitabilityResult", "exploitability", "best_response_irf", "first_order_certificate",
-    "PAPER_ARCHITECTURE", "AbstractPolicy",
+    "forecast_tests", "PAPER_ARCHITECTURE", "AbstractPolicy",
     "MemorylessPolicy", "RecurrentPolicy", "TablePolicy", "TimeTablePolicy", "make_policy",
     "Trajectory", "best_response_values", "policy_values", "rollout", "rollout_batch",
     "RSPGConfig", "RLConfig", "Solution", "load_solution", "solve",

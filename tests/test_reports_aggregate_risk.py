@@ -193,11 +193,22 @@ def test_report_writer_writes_the_tables_it_computes(sol, tmp_path):
     for name in names:
         assert os.path.getsize(tmp_path / f"{name}.png") > 0
     assert sorted(written["figures"]) == sorted(str(tmp_path / f"{n}.png") for n in names)
-    assert len(written["tables"]) == 2 * (len(names) + 1)
+    assert len(written["tables"]) == 2 * (len(names) + 2)
     pd.testing.assert_frame_equal(read_table(str(tmp_path / "girf_by_size.csv")),
                                   ar.girf_table(sol, multiples=(1, 4), **TINY))
     pd.testing.assert_frame_equal(read_table(str(tmp_path / "equilibrium_conditions.parquet")),
                                   ar.equilibrium_conditions_table(sol.history))
+    # the forecast tests: max(n_paths, 2) paths of max(4 T, 40) dates, the report's seed
+    tab = read_table(str(tmp_path / "forecast_tests.parquet"))
+    pd.testing.assert_frame_equal(tab, ar.forecast_table(sol, n_paths=2, T=40, seed=0))
+    ft = hm.forecast_tests(sol, n_paths=2, T=40, seed=0)
+    row = lambda test, v: float(tab.query("test == @test and variable == @v")["value"].iloc[0])
+    for j, u in enumerate(ft["unknowns"]):
+        assert row("rmse", u) == ft["rmse"][j]
+        assert row("orthogonality_high", u) == ft["orthogonality"]["high"][j]
+        assert row("dynamic_max", u) == ft["dynamic"]["max"][j]
+    assert row("nkpc_res_rms", "nkpc_res") == ft["forward"]["rms"][0]
+    assert tab["description"].notna().all()
 
 
 def _write_config(run, cfg):
@@ -228,7 +239,8 @@ def test_cli_report_of_a_run_writes_the_aggregate_risk_files(solved, tmp_path):
                                       "--ergodic-T", "20"])
     assert result.exit_code == 0, result.output
     for name in ("policy_functions", "impulse_responses", "ergodic_moments", "girf_by_size",
-                 "state_dependent_girf", "group_responses", "equilibrium_conditions"):
+                 "state_dependent_girf", "group_responses", "equilibrium_conditions",
+                 "forecast_tests"):
         assert (out / f"{name}.csv").exists() and (out / f"{name}.parquet").exists(), name
     for name in ("impulse_responses", "girf_by_size", "state_dependent_girf", "group_responses"):
         assert (out / f"{name}.png").exists(), name

@@ -25,3 +25,8 @@ __all__ += ["CapitalPathGap", "DenHaanErrors", "capital_path_gap", "den_haan_err
 from .first_order import best_response_irf, first_order_certificate  # noqa: E402
 
 __all__ += ["best_response_irf", "first_order_certificate"]
+
+# --- tests of the firms' forecast ---------------------------------------------------------------
+from .forecast import forecast_tests  # noqa: E402
+
+__all__ += ["forecast_tests"]

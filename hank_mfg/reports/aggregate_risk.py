@@ -23,6 +23,8 @@ cut); a positive ``Z`` raises TFP (``0.0025``: a quarter percent of its steady-s
 * :func:`anticipation_table` / :func:`anticipation_comparison_figure`: the response today to a
   cut announced ``k`` quarters ahead, learned beside perfect foresight;
 * :func:`equilibrium_conditions_table`: the certificates of the last evaluation;
+* :func:`forecast_table`: the firms' forecast tested (accuracy, orthogonality, the dynamic
+  forecast, the integrated forward-looking residual);
 * :func:`write_aggregate_risk_report`: all of them, as CSV/Parquet and PNG files.
 """
 
@@ -37,6 +39,7 @@ from ..analysis.aggregate_risk import (
     girf_by_size, learned_group_responses, learned_news_responses, state_dependent_girf,
 )
 from ..analysis.irf import mit_deviations, response_units
+from ..metrics.forecast import forecast_tests
 from ..solvers.continuous import ForecastClearing
 from ..solvers.equilibrium import economy_jacobian, economy_transition
 from .export import save_figure, write_table
@@ -44,8 +47,8 @@ from .figures import _LABELS, _UNIT_LABELS
 
 __all__ = [
     "RESPONSE_VARIABLES", "anticipation_comparison_figure", "anticipation_table",
-    "equilibrium_conditions_table", "girf_figure", "girf_table", "group_response_figure",
-    "group_response_table", "has_forecast", "state_girf_figure", "state_girf_table",
+    "equilibrium_conditions_table", "forecast_table", "girf_figure", "girf_table",
+    "group_response_figure", "group_response_table", "has_forecast", "state_girf_figure", "state_girf_table",
     "write_aggregate_risk_report",
 ]
 
@@ -461,6 +464,49 @@ def equilibrium_conditions_table(history) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["iteration", "measure", "value", "description"])
 
 
+def forecast_table(solution, *, n_paths: int = 16, T: int | None = None,
+                   seed: int = 7) -> pd.DataFrame:
+    """The firms' forecast tested (``hm.forecast_tests``, docs/theory.md §13.5), one row per
+    test and variable.
+
+    Rows: ``rmse`` (one-step error; benchmark: the steady-state forecast's), ``sd_expectation``
+    and ``sd_realised``; ``orthogonality_high`` and ``orthogonality_low`` (den Haan–Marcet: the
+    shares of paths above the 97.5% and below the 2.5% quantile of ``chi^2``; benchmark 0.025
+    each); ``dynamic_mean`` and ``dynamic_max`` (the forecaster iterated on its own forecasts,
+    in realised s.d.); ``<condition>_rms`` and ``<condition>_max`` (the integrated
+    forward-looking residual over the s.d. of inflation).
+
+    Returns:
+        Columns ``test, variable, value, benchmark, description``.
+    """
+    ft = forecast_tests(solution, n_paths=n_paths, T=T, seed=seed)
+    o, d, f = ft["orthogonality"], ft["dynamic"], ft["forward"]
+    rows = []
+    for j, u in enumerate(ft["unknowns"]):
+        rows += [
+            ("rmse", u, ft["rmse"][j], ft["rmse_steady_state"][j],
+             "root-mean-square one-step forecast error (benchmark: always the steady state)"),
+            ("sd_expectation", u, ft["sd_expectation"][j], np.nan, "s.d. of the forecast"),
+            ("sd_realised", u, ft["sd_realised"][j], np.nan, "s.d. of the realised value"),
+            ("orthogonality_high", u, o["high"][j], 0.025,
+             f"share of paths with J above the 97.5% quantile of chi2({o['dof']})"),
+            ("orthogonality_low", u, o["low"][j], 0.025,
+             f"share of paths with J below the 2.5% quantile of chi2({o['dof']})"),
+            ("dynamic_mean", u, d["mean"][j], np.nan,
+             "mean |error| of the forecast iterated on itself, in realised s.d."),
+            ("dynamic_max", u, d["max"][j], np.nan,
+             "largest |error| of the forecast iterated on itself, in realised s.d."),
+        ]
+    for j, c in enumerate(f["names"]):
+        rows += [(f"{c}_rms", c, f["rms"][j], np.nan,
+                  f"root mean square of E_t {c}, over the s.d. of {f['scale_variable']}"),
+                 (f"{c}_max", c, f["max"][j], np.nan,
+                  f"largest |E_t {c}|, over the s.d. of {f['scale_variable']}")]
+    return pd.DataFrame([dict(test=t, variable=v, value=float(x), benchmark=float(b),
+                              description=s) for t, v, x, b, s in rows],
+                        columns=["test", "variable", "value", "benchmark", "description"])
+
+
 # ---- all of them -------------------------------------------------------------------------------
 def write_aggregate_risk_report(solution, out: str, *, T: int = 20, n_paths: int = 8,
                                 seed: int = 0, multiples=(1, 4, 8), burn_in: int = 100,
@@ -475,7 +521,8 @@ def write_aggregate_risk_report(solution, out: str, *, T: int = 20, n_paths: int
     ``Y``), ``group_responses`` (:func:`group_response_table`: ``-0.0025`` of the first shock,
     a 25 bp cut), ``anticipation`` (:func:`anticipation_table`: a 25 bp cut, perfect-foresight
     transitions of ``T_transition`` dates; only for a solution trained with announcements)
-    and ``equilibrium_conditions`` (:func:`equilibrium_conditions_table`); a figure of the
+    ``equilibrium_conditions`` (:func:`equilibrium_conditions_table`) and ``forecast_tests``
+    (:func:`forecast_table`, ``max(n_paths, 2)`` paths of ``max(4 T, 40)`` dates); a figure of the
     same name for each of the first four. ``T`` dates throughout; noise from ``seed``.
 
     Returns:
@@ -495,6 +542,8 @@ def write_aggregate_risk_report(solution, out: str, *, T: int = 20, n_paths: int
         tables["anticipation"] = anticipation_table(solution, -0.0025, T=T,
                                                     T_transition=T_transition)
     tables["equilibrium_conditions"] = equilibrium_conditions_table(solution.history)
+    tables["forecast_tests"] = forecast_table(solution, n_paths=max(n_paths, 2),
+                                              T=max(4 * T, 40), seed=seed)
     drawers = {"girf_by_size": girf_figure, "state_dependent_girf": state_girf_figure,
                "group_responses": group_response_figure,
                "anticipation": anticipation_comparison_figure}

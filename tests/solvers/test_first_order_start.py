@@ -132,3 +132,11 @@ def test_the_certificate_covers_every_innovation_and_refuses_unknown_ones(hugget
     assert cert["max"] == max(cert["gap"].values()) < 1e-3, cert
     with pytest.raises(ValueError, match="not one of the model's innovations"):
         hm.best_response_irf(P, {"tfp": 0.01}, policy=policy)
+
+
+def test_the_forecast_tests_refuse_an_economy_without_a_forecast(huggett):
+    """Huggett's rate clears its market each date without a forecast: hm.forecast_tests
+    (tests/metrics/test_forecast.py) has nothing to test and says which certificates apply."""
+    m, ss, P = huggett
+    with pytest.raises(ValueError, match="need no forecast.*first_order_certificate"):
+        hm.forecast_tests(P, policy=P.make_policy(key=jax.random.key(0)))
