@@ -95,7 +95,8 @@ from .policies import (  # noqa: E402
 from .solvers.rollout import (  # noqa: E402
     Trajectory, best_response_values, policy_values, rollout, rollout_batch,
 )
-from .solvers.rspg import RSPGConfig, Solution, load_solution, solve  # noqa: E402
+from .solvers.rspg import RSPGConfig, Solution, load_solution  # noqa: E402
+from .api import solve  # noqa: E402  (the solvers' solve; its summary answers "quality")
 from .solvers.rl import RLConfig  # noqa: E402
 from .policies.savings import SavingsPolicy  # noqa: E402
 from .solvers.continuous import SavingsProblem, evaluate_savings, savings_problem  # noqa: E402

@@ -230,14 +230,6 @@ def _rl_config(method: str, *, preset, seed: int, **given):
         fail(str(err))
 
 
-def _game_quality(summary: dict) -> dict:
-    """A finite-state game's check: the exploitability fell over the run."""
-    first, last = summary["initial_exploitability"], summary["final_exploitability"]
-    ok = bool(np.isfinite(last) and last < first)
-    return dict(passed=ok, checks=dict(exploitability_fell=ok),
-                warnings=[] if ok else [f"exploitability did not fall ({first:.4g} -> {last:.4g})"])
-
-
 def _warn_quality(quality: dict, what: str, remedy=None, then: Optional[str] = None) -> None:
     """One ``warning:`` line on stderr per failed quality check, each ending with its remedy
     (``remedy``: one sentence for every check, or ``{check: sentence}`` with the default under
@@ -428,7 +420,6 @@ def solve(
     import contextlib
     import json
     import os
-    import types
 
     import jax
 
@@ -563,31 +554,17 @@ def solve(
             with open(old) as f:
                 summary["first_eval_seconds_incl_compile"] = json.load(f).get(
                     "first_eval_seconds_incl_compile")
+    from .reports.verdicts import run_quality
+
+    if continuous:
+        summary["preset"] = preset_name
+    quality = run_quality(dataclasses.replace(sol, summary=summary))
     if game:
-        quality = _game_quality(summary)
         checked = "exploitability fell"
     elif continuous:
-        from .reports.continuous import certify_first_order, continuous_quality
-
-        summary["preset"] = preset_name
-        quality = continuous_quality(sol.history, n_paths=config.eval_paths,
-                                     first_order=certify_first_order(sol))
         checked = ("the first-order certificate, relative exploitability, Euler errors, "
                    "market clearing")
     else:
-        from .reports.tables import quality_summary
-        from .solvers.rollout import relative_exploitability
-
-        # the last evaluation of the run is its exploitability; Euler errors and monotonicity here
-        evaluated = types.SimpleNamespace(
-            exploitability=summary["final_exploitability"],
-            policy_return=summary["final_policy_return"],
-            best_response_return=summary["final_best_response_return"],
-            relative=relative_exploitability(summary["final_exploitability"],
-                                             summary["final_policy_return"])
-            if summary["final_policy_return"] else float("nan"))
-        quality = quality_summary(sol, key=jax.random.key(seed), n_paths=config.n_paths,
-                                  evaluated=evaluated)
         checked = "monotone consumption, Euler errors, exploitability"
     summary["quality"] = quality
     with open(os.path.join(out, "summary.json"), "w") as f:

@@ -186,9 +186,11 @@ def write_report(run_dir: str, out: str, *, n_paths: int = 8, seed: int = 0, sho
     path, overall and by income), ``wealth_lorenz`` (at T-1), ``impulse_responses``
     (generalised, ``n_paths`` paths, and the no-noise response), ``anticipatory_consumption``
     (this run, and the ``compare`` run if given, on the same paths), ``policy_functions``
-    (dates 0, T/2, T-2 along the first path), ``solution_quality`` (exploitability beside Euler
-    errors, with the verdicts), ``quality_verdicts`` (one row per check: monotone consumption at
-    the policy dates, mean and largest Euler error, relative exploitability),
+    (dates 0, T/2, T-2 along the first path), ``solution_quality`` (the run's last evaluated
+    exploitability beside Euler errors on its own evaluation paths, with the verdicts: the
+    numbers ``hank-mfg solve`` stated, :func:`hank_mfg.reports.verdicts.run_quality`),
+    ``quality_verdicts`` (one row per check: monotone consumption at the policy dates along
+    the no-noise path, mean and largest Euler error, relative exploitability),
     ``simulation_panel``. Figures: ``wealth_distribution``, ``distribution_heatmaps``,
     ``impulse_responses``, ``anticipatory_consumption``, ``policy_functions``. With ``bundle``,
     also ``out/bundle``.
@@ -214,6 +216,7 @@ def write_report(run_dir: str, out: str, *, n_paths: int = 8, seed: int = 0, sho
     """
     from . import figures as fg
     from . import tables as tb
+    from .verdicts import discrete_quality
 
     cfg_path = os.path.join(run_dir, "config.json")
     if os.path.exists(cfg_path):
@@ -234,12 +237,12 @@ def write_report(run_dir: str, out: str, *, n_paths: int = 8, seed: int = 0, sho
                          "only be set beside a discrete one")
     mf = compile_model(sol.model)
     T = mf.horizon
-    k_paths, k_quality = jax.random.split(jax.random.key(seed))
+    k_paths = jax.random.split(jax.random.key(seed))[0]
     eps1 = mf.sample_noise(key=k_paths, n_paths=1)
     traj = tb._rollout(mf, sol.policy, eps1[0])
     dates = tb.policy_dates(T)
-    quality, verdicts = tb._quality(sol, None, key=k_quality, n_paths=n_paths, n_nodes=7,
-                                    dates=dates, history=traj, thresholds=None)
+    # the verdicts of the run itself, as `hank-mfg solve` stated them (run_quality)
+    quality, verdicts = discrete_quality(sol)
     tables = {
         "wealth_distribution": tb.wealth_distribution(sol, dates=(0, T // 2, T - 1), key=k_paths),
         "wealth_lorenz": tb.lorenz_curve(sol, date=T - 1, key=k_paths),
@@ -287,18 +290,18 @@ def _write_continuous_report(sol: Solution, out: str, *, n_paths: int, seed: int
         raise ValueError(f"write_report.ergodic_T must be at least 2; got {ergodic_T}")
     if irf_T < 3:
         raise ValueError(f"write_report.irf_T must be at least 3; got {irf_T}")
+    from .verdicts import run_quality
+
     history = pd.DataFrame(sol.history)
-    first_order = ct.certify_first_order(sol)
-    quality = ct.continuous_quality(history, n_paths=sol.config.eval_paths,
-                                    first_order=first_order)
+    quality = run_quality(sol)
+    gap = quality["checks"].get("first_order_gap", {}).get("value")
     tables = {
         "policy_functions": ct.policy_comparison(sol),
         "impulse_responses": ct.impulse_comparison(sol, shock, T=irf_T),
         "ergodic_moments": ct.ergodic_moments_table(sol, T=ergodic_T, burn_in=ergodic_T // 10,
                                                     n_paths=n_paths, seed=seed),
         "solution_quality": ct.quality_table(sol, quality),
-        "quality_verdicts": verdict_table(history_verdicts(
-            history, first_order_gap=None if first_order is None else first_order["max"])[1]),
+        "quality_verdicts": verdict_table(history_verdicts(history, first_order_gap=gap)[1]),
         "history": history,
     }
     written = {"tables": [], "figures": [], "quality": quality, "choice": "continuous"}

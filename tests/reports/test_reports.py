@@ -198,6 +198,16 @@ def test_report_cli_end_to_end(tmp_path):
               "larger --iterations and --resume (solve prints it), then report again")
     assert warned == [f"warning: solution not converged or of poor quality: {m}{remedy}"
                       for m in v.loc[~v["passed"], "message"]]
+    # the report states the numbers solve stated for the same run: the last evaluation's
+    # exploitability, Euler errors on the run's own evaluation paths
+    import json
+
+    with open(os.path.join(run, "summary.json")) as f:
+        stated = json.load(f)["quality"]
+    for check in v["check"]:
+        assert v.set_index("check").loc[check, "value"] == pytest.approx(
+            stated["checks"][check]["value"], rel=1e-12, abs=1e-15), check
+        assert bool(v.set_index("check").loc[check, "passed"]) == stated["checks"][check]["passed"]
     pf = hm.read_table(os.path.join(rep, "policy_functions.csv"))
     assert pf["date"].dtype == np.int64 and sorted(set(pf["date"])) == [0, 4, 6]
     lor = hm.read_table(os.path.join(rep, "wealth_lorenz.csv"))

@@ -72,13 +72,20 @@ def test_the_untrained_start_is_the_sequence_space_solution_at_first_order(case,
         assert max(g0.values()) > 0.3, g0                # measured with Huggett: 1.3-8 times the peak
 
 
-@pytest.mark.slow
-def test_hank_start_with_news_is_the_sequence_space_solution_at_first_order():
-    """The one-asset HANK: households and the firms' forecast start at the linear solution,
-    for both shocks' surprises and for announcements two and four quarters ahead."""
+@pytest.fixture(scope="module")
+def hank_news():
+    """The one-asset HANK on 40 x 3 states with announcements up to four quarters ahead, its
+    steady state and its first-order start (about a minute to build)."""
     m = OneAssetHANK(n_wealth=40, n_income=3)
     ss = hm.steady_state(m)
-    P = C.savings_problem(m, ss, news=4, start="first-order")
+    return m, ss, C.savings_problem(m, ss, news=4, start="first-order")
+
+
+@pytest.mark.slow
+def test_hank_start_with_news_is_the_sequence_space_solution_at_first_order(hank_news):
+    """The one-asset HANK: households and the firms' forecast start at the linear solution,
+    for both shocks' surprises and for announcements two and four quarters ahead."""
+    m, ss, P = hank_news
     assert P.first_order.forecast.shape[1:] == (P.n_noise, len(P.prices.unknowns))
     for name in ("rstar", "Z", "rstar_news2", "rstar_news4"):
         g = _gaps(m, ss, P, name, ("Y", "C", "pi", "r", "w"))
@@ -140,3 +147,39 @@ def test_the_forecast_tests_refuse_an_economy_without_a_forecast(huggett):
     m, ss, P = huggett
     with pytest.raises(ValueError, match="need no forecast.*first_order_certificate"):
         hm.forecast_tests(P, policy=P.make_policy(key=jax.random.key(0)))
+
+
+@pytest.mark.slow
+def test_the_linear_forecast_passes_the_forecast_tests_and_the_steady_state_one_fails(hank_news):
+    """hm.forecast_tests (docs/theory.md §13.5). The untrained first-order start forecasts with
+    the linear solution: its one-step errors are the surprise (at first order), unpredictable
+    from yesterday's prices, today's shocks and the announcements; iterated on its own
+    forecasts it reads no prices, so its dynamic forecast is its one-step forecast. The
+    steady-state start predicts the steady state whatever the state: its errors are the
+    persistent deviations themselves, predictable on almost every path."""
+    m, ss, first = hank_news
+    arch = dict(hidden=4, widths=(8,), n_knots=6)
+    out = {}
+    for name, P in (("good", first), ("bad", C.savings_problem(m, ss, news=4))):
+        policy = P.make_policy(key=jax.random.key(0), **arch)
+        out[name] = hm.forecast_tests(P, policy=policy, n_paths=8, T=120)
+    good, bad = out["good"], out["bad"]
+    assert good["unknowns"] == bad["unknowns"] == ("pi", "w", "Y")
+    # the steady-state forecast is the benchmark's own forecast
+    np.testing.assert_allclose(bad["rmse"], bad["rmse_steady_state"], rtol=1e-12)
+    np.testing.assert_allclose(bad["sd_expectation"], 0.0, atol=1e-14)
+    # measured: 0.41-0.57 of the steady-state forecast's error (the rest is the surprise)
+    assert np.all(good["rmse"] < 0.7 * good["rmse_steady_state"]), good
+    o_good, o_bad = good["orthogonality"], bad["orthogonality"]
+    # a constant, r w pi yesterday, rstar Z today, four announcements
+    assert o_good["dof"] == o_bad["dof"] == 1 + 3 + 2 + 4
+    assert np.all(o_bad["high"] >= 0.75), o_bad["high"]     # measured: every path
+    assert np.all(o_good["high"] <= 0.25), o_good["high"]   # measured: none
+    # the integrated Phillips-curve residual, the forecast's bias: measured 0.034 and 0.87 of
+    # the s.d. of inflation
+    assert good["forward"]["names"] == ("nkpc_res",)
+    assert good["forward"]["rms"][0] < 0.2 * bad["forward"]["rms"][0], (good["forward"],
+                                                                      bad["forward"])
+    # a forecaster that reads no prices: iterated on itself it is the one-step forecast
+    paths = good["paths"]
+    np.testing.assert_allclose(paths["iterated"], paths["forecast"][:, :-1], rtol=0, atol=1e-13)

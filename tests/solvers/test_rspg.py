@@ -93,6 +93,17 @@ def test_same_seed_same_numbers_and_killed_run_resumes_exactly(tmp_path):
     full = hm.solve(model, "rspg", _cfg(), progress=False)
     again = hm.solve(model, "rspg", _cfg(), progress=False)
     np.testing.assert_array_equal(full.history.loss.to_numpy(), again.history.loss.to_numpy())
+    # the summary answers "quality" when first asked: the verdicts `hank-mfg solve` states,
+    # on the run's last evaluation
+    assert "quality" not in full.summary
+    q = full.summary["quality"]
+    assert full.summary["quality"] is q and "quality" in full.summary
+    assert list(q["checks"]) == ["monotone_consumption", "euler_mean_log10", "euler_max_log10",
+                                 "relative_exploitability"]
+    last = full.history.iloc[-1]
+    assert q["checks"]["relative_exploitability"]["value"] == pytest.approx(
+        last.exploitability / abs(last.policy_return), rel=1e-12)
+    assert q["passed"] == all(c["passed"] for c in q["checks"].values())
 
     class Killed(Exception):
         pass
