@@ -10,6 +10,10 @@ response, and a policy error of ``x`` percent shows as a gap of about ``x`` perc
 * :func:`best_response_irf`: for one shock, the learned and the best-response impulse
   responses of assets, consumption and hours, and their gap as a share of the peak.
 * :func:`first_order_certificate`: the gaps for every innovation of the solution.
+
+Both also follow the households of each wealth group (:func:`wealth_groups`) as a cohort and
+compare the group's learned consumption response with its best response: an aggregate that
+is right on average can hide the poor under-reacting and the rich over-reacting.
 """
 
 from __future__ import annotations
@@ -20,12 +24,13 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..model.economy import AbstractEconomy
+from ..operators.lottery import lottery_weights, push_forward
 from ..solvers.continuous import savings_rollout_batch
 from ..solvers.egm import price_budget
 from ..solvers.household import household_block_path
 
-__all__ = ["best_response_irf", "first_order_certificate", "impulse", "problem_and_policy",
-           "rollout_aggregates"]
+__all__ = ["best_response_irf", "cohort_consumption", "first_order_certificate", "impulse",
+           "problem_and_policy", "rollout_aggregates", "wealth_groups"]
 
 
 def problem_and_policy(solution_or_problem, policy=None):
@@ -63,28 +68,60 @@ def rollout_aggregates(problem, policy, eps, z_shock, start=None):
     return savings_rollout_batch(problem, policy, eps, None, z_shock, start).agg
 
 
+@eqx.filter_jit
 def _noise_free(problem, policy, z_shock):
+    """The learned economy's noise-free path under the innovations ``z_shock`` (one path)."""
     eps = jnp.zeros((1,) + z_shock.shape, z_shock.dtype)
-    return rollout_aggregates(problem, policy, eps, z_shock)
+    path = savings_rollout_batch(problem, policy, eps, None, z_shock)
+    return jax.tree_util.tree_map(lambda x: x[0], path)
+
+
+def wealth_groups(mu, n_groups: int):
+    """Weights ``(n_groups, n_a)`` that split the distribution ``mu (n_a, n_e)`` into groups of
+    equal mass by wealth (poorest first); a grid point whose mass straddles a boundary is
+    shared between the two groups in proportion. The weights add up to one at every point that
+    holds mass."""
+    m = jnp.sum(mu, axis=1)
+    hi = jnp.cumsum(m) / jnp.sum(m)
+    lo = hi - m / jnp.sum(m)
+    edges = jnp.arange(n_groups + 1, dtype=mu.dtype) / n_groups
+    overlap = (jnp.minimum(hi[None, :], edges[1:, None])
+               - jnp.maximum(lo[None, :], edges[:-1, None]))
+    return jnp.maximum(overlap, 0.0) / jnp.maximum(hi - lo, 1e-300)[None, :]
+
+
+@eqx.filter_jit
+def cohort_consumption(a_policy, c_policy, mu0s, a_grid, Pi_e):
+    """Mean consumption ``(n_cohorts, T)`` of cohorts followed from their date-0 distributions
+    ``mu0s (n_cohorts, n_a, n_e)`` under the savings and consumption policies ``(T, n_a, n_e)``
+    of a path (the wealth lottery, then the income chain ``Pi_e``)."""
+    def one(mu0):
+        def step(mu, pols):
+            a_pol, c_pol = pols
+            return push_forward(mu, lottery_weights(a_pol, a_grid), Pi_e), jnp.sum(mu * c_pol)
+
+        return jax.lax.scan(step, mu0, (a_policy, c_policy))[1] / jnp.sum(mu0)
+
+    return jax.vmap(one)(mu0s)
 
 
 def _budgets(model, agg):
-    """The households' budgets along a noise-free learned path (``agg``: aggregates ``(1, T)``)."""
+    """The households' budgets along a noise-free learned path (``agg``: aggregates ``(T,)``)."""
     if isinstance(model, AbstractEconomy):
-        inputs = {k: jnp.asarray(agg[k][0]) for k in model.household_inputs}
+        inputs = {k: jnp.asarray(agg[k]) for k in model.household_inputs}
         return jax.vmap(model.budget)(inputs)
-    return jax.vmap(lambda r, w: price_budget(model, r, w))(jnp.asarray(agg["r"][0]),
-                                                            jnp.asarray(agg["w"][0]))
+    return jax.vmap(lambda r, w: price_budget(model, r, w))(jnp.asarray(agg["r"]),
+                                                            jnp.asarray(agg["w"]))
 
 
 @eqx.filter_jit
 def _household_outputs(model, budgets, Va, mu):
     hp = household_block_path(model, budgets, Va, mu)
-    return {"A": hp.A, "C": hp.C, "N": hp.N}
+    return {"A": hp.A, "C": hp.C, "N": hp.N}, (hp.a_policy, hp.c_policy)
 
 
 def best_response_irf(solution, shock: dict, *, T: int = 40, policy=None,
-                      extra: int | None = None) -> dict:
+                      extra: int | None = None, groups: int = 5) -> dict:
     """The first-order certificate of a learned equilibrium: the households' own best response
     to the learned response of prices, against the learned households' response.
 
@@ -105,14 +142,21 @@ def best_response_irf(solution, shock: dict, *, T: int = 40, policy=None,
         T: dates compared. extra: dates simulated after ``T`` before the households' terminal
             steady-state value (default: the problem's horizon), so that the end of the path
             does not move the first ``T`` dates.
+        groups: wealth groups of equal mass in the steady state (:func:`wealth_groups`).
 
     Returns:
-        ``{"learned": {o: (T,)}, "best_response": {o: (T,)}, "gap": {o: float}}`` for ``o`` in
+        ``{"learned": {o: (T,)}, "best_response": {o: (T,)}, "gap": {o: float}, "groups"}`` for
+        ``o`` in
         ``A, C`` (and ``N`` with an hours choice): deviations from the unshocked path, and
         ``max_t |learned - best response| / max_t |best response|`` (over the larger of that
         variable's and consumption's best-response peak: a market that holds assets in fixed
         supply keeps the learned ``A`` constant, and the best response's asset demand is then
-        read in units of the consumption response).
+        read in units of the consumption response). ``groups``: the households of each wealth
+        group at date 0 followed as a cohort, ``{"learned": (groups, T), "best_response":
+        (groups, T)}`` (mean consumption, deviations from the unshocked path), ``"gap"
+        (groups,)`` (``max_t |learned - best response|`` over the largest group's best-response
+        peak) and ``"mass"`` (each group's share of households); the groups' responses
+        weighted by their masses add up to the aggregate ``C``.
     """
     with jax.enable_x64(True):  # as the solution was built (continuous choices are float64)
         problem, policy = problem_and_policy(solution, policy)
@@ -125,15 +169,25 @@ def best_response_irf(solution, shock: dict, *, T: int = 40, policy=None,
         n = T + int(problem.horizon if extra is None else extra)
         base = _noise_free(problem, policy, impulse(problem, None, n))
         hit = _noise_free(problem, policy, impulse(problem, shock, n))
-        out_base = _household_outputs(model, _budgets(model, base), ss.Va, ss.mu)
-        out_hit = _household_outputs(model, _budgets(model, hit), ss.Va, ss.mu)
-    names = [o for o in ("A", "C", "N") if o in hit]
-    learned = {o: np.asarray(hit[o][0, :T] - base[o][0, :T]) for o in names}
-    best = {o: np.asarray(out_hit[o][:T] - out_base[o][:T]) for o in names}
+        out_base, pol_base = _household_outputs(model, _budgets(model, base.agg), ss.Va, ss.mu)
+        out_hit, pol_hit = _household_outputs(model, _budgets(model, hit.agg), ss.Va, ss.mu)
+        names = [o for o in ("A", "C", "N") if o in hit.agg]
+        learned = {o: np.asarray(hit.agg[o][:T] - base.agg[o][:T]) for o in names}
+        best = {o: np.asarray(out_hit[o][:T] - out_base[o][:T]) for o in names}
+        # the households of each wealth group at date 0, followed as a cohort
+        weights = wealth_groups(ss.mu, groups)
+        mu0s = weights[:, :, None] * ss.mu[None]
+        follow = lambda a, c: np.asarray(cohort_consumption(a, c, mu0s, problem.a_grid,  # noqa
+                                                            problem.Pi_e))[:, :T]
+        g_learned = follow(hit.a_next, hit.c) - follow(base.a_next, base.c)
+        g_best = follow(*pol_hit[:2]) - follow(*pol_base[:2])
     peak = lambda x: float(np.max(np.abs(x)))  # noqa: E731
     gap = {o: peak(learned[o] - best[o]) / max(peak(best[o]), peak(best["C"]), 1e-300)
            for o in names}
-    return {"learned": learned, "best_response": best, "gap": gap}
+    g_gap = np.max(np.abs(g_learned - g_best), axis=1) / max(peak(g_best), 1e-300)
+    groups_out = {"learned": g_learned, "best_response": g_best, "gap": g_gap,
+                  "mass": np.asarray(jnp.sum(mu0s, axis=(1, 2)))}
+    return {"learned": learned, "best_response": best, "gap": gap, "groups": groups_out}
 
 
 def first_order_certificate(solution, *, size: float = 1.0, T: int = 40, policy=None) -> dict:
@@ -143,7 +197,8 @@ def first_order_certificate(solution, *, size: float = 1.0, T: int = 40, policy=
 
     Returns:
         ``{"gap": {o: largest gap over the innovations}, "by_innovation": {name: {o: gap}},
-        "max": the largest of all}``; gaps as shares of the best response's peak (see
+        "max": the largest of all, "groups": {name: largest gap of a wealth group's
+        consumption}}``; gaps as shares of the best response's peak (see
         :func:`best_response_irf`).
     """
     with jax.enable_x64(True):
@@ -151,10 +206,11 @@ def first_order_certificate(solution, *, size: float = 1.0, T: int = 40, policy=
     if not problem.noise_names:
         raise ValueError("first_order_certificate: the economy has no aggregate innovations, so "
                          "no response to certify")
-    by = {}
+    by, groups = {}, {}
     for i, name in enumerate(problem.noise_names):
         s = float(size) * float(problem.sigma[i])
-        by[name] = best_response_irf(problem, {name: s}, T=T, policy=policy)["gap"]
+        br = best_response_irf(problem, {name: s}, T=T, policy=policy)
+        by[name], groups[name] = br["gap"], float(np.max(br["groups"]["gap"]))
     names = next(iter(by.values())).keys()
     gap = {o: max(g[o] for g in by.values()) for o in names}
-    return {"gap": gap, "by_innovation": by, "max": max(gap.values())}
+    return {"gap": gap, "by_innovation": by, "max": max(gap.values()), "groups": groups}

@@ -146,6 +146,8 @@ def forecast_tests(solution, *, n_paths: int = 16, T: int | None = None, seed: i
         T = problem.horizon if T is None else int(T)
         if T < 10:
             raise ValueError(f"forecast_tests: T must be at least 10 dates; got {T}")
+        if int(n_paths) < 1:
+            raise ValueError(f"forecast_tests: n_paths must be at least 1; got {n_paths}")
         eps = problem.sample_noise(key=jax.random.key(seed), n_paths=int(n_paths), T=T)
         path, F, U_hat, exp_res = _evaluate(problem, policy, eps)
         F, U_hat, exp_res = np.asarray(F), np.asarray(U_hat), np.asarray(exp_res)

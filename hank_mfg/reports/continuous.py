@@ -263,14 +263,16 @@ def continuous_quality(history, *, n_paths: int | None = None,
         "passed", "message"}}, "iteration", "exploitability", "relative_exploitability",
         "euler_mean_log10", "euler_max_log10", "market_residual", "n_paths"}``, and with
         ``first_order`` its ``"first_order": {"gap": {variable: gap}, "by_innovation":
-        {innovation: {variable: gap}}}``; non-finite numbers are ``None``.
+        {innovation: {variable: gap}}, "wealth_groups": {innovation: largest gap of a wealth
+        group's consumption}}``; non-finite numbers are ``None``.
     """
     gap = None if first_order is None else first_order["max"]
     last, verdicts = history_verdicts(history, thresholds, first_order_gap=gap)
     extra = {} if first_order is None else {"first_order": dict(
         gap={k: _num(v) for k, v in first_order["gap"].items()},
         by_innovation={n: {k: _num(v) for k, v in g.items()}
-                       for n, g in first_order["by_innovation"].items()})}
+                       for n, g in first_order["by_innovation"].items()},
+        wealth_groups={n: _num(v) for n, v in first_order.get("groups", {}).items()})}
     return dict(**extra,
         passed=all(v.passed for v in verdicts),
         warnings=[v.message for v in verdicts if not v.passed],

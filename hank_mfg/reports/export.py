@@ -294,7 +294,10 @@ def _write_continuous_report(sol: Solution, out: str, *, n_paths: int, seed: int
 
     history = pd.DataFrame(sol.history)
     quality = run_quality(sol)
-    gap = quality["checks"].get("first_order_gap", {}).get("value")
+    gap = None  # the certificate's verdict, when it was given (a non-finite gap fails)
+    if "first_order_gap" in quality["checks"]:
+        value = quality["checks"]["first_order_gap"]["value"]
+        gap = float("nan") if value is None else value
     tables = {
         "policy_functions": ct.policy_comparison(sol),
         "impulse_responses": ct.impulse_comparison(sol, shock, T=irf_T),

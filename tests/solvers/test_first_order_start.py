@@ -9,6 +9,7 @@ first order; the steady-state start misses it by tens of percent of its peak.
 from __future__ import annotations
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -129,6 +130,17 @@ def test_the_first_order_certificate_passes_the_first_order_start_and_fails_the_
     # only the best response tells the two apart
     np.testing.assert_allclose(got["wrong"]["learned"]["C"], got["right"]["learned"]["C"],
                                atol=1e-3 * size)
+    # by wealth group: five cohorts of equal mass, followed from date 0; their responses add up
+    # to the aggregate, and the certificate tells the starts apart within every group
+    for name in ("right", "wrong"):
+        g = got[name]["groups"]
+        np.testing.assert_allclose(g["mass"], 0.2, rtol=1e-12)
+        for which in ("learned", "best_response"):
+            np.testing.assert_allclose(g["mass"] @ g[which], got[name][which]["C"],
+                                       rtol=0, atol=1e-9 * size)
+    # measured: 5.5e-5 to 7.4e-5, and 0.41 (the poorest fifth) to 0.74 (the richest)
+    assert np.max(got["right"]["groups"]["gap"]) < 1e-3, got["right"]["groups"]["gap"]
+    assert np.min(got["wrong"]["groups"]["gap"]) > 0.3, got["wrong"]["groups"]["gap"]
 
 
 def test_the_certificate_covers_every_innovation_and_refuses_unknown_ones(huggett):
@@ -137,6 +149,7 @@ def test_the_certificate_covers_every_innovation_and_refuses_unknown_ones(hugget
     cert = hm.first_order_certificate(P, size=0.002, policy=policy)
     assert set(cert["by_innovation"]) == set(P.noise_names)
     assert cert["max"] == max(cert["gap"].values()) < 1e-3, cert
+    assert set(cert["groups"]) == set(P.noise_names) and max(cert["groups"].values()) < 1e-3
     with pytest.raises(ValueError, match="not one of the model's innovations"):
         hm.best_response_irf(P, {"tfp": 0.01}, policy=policy)
 
@@ -183,3 +196,14 @@ def test_the_linear_forecast_passes_the_forecast_tests_and_the_steady_state_one_
     # a forecaster that reads no prices: iterated on itself it is the one-step forecast
     paths = good["paths"]
     np.testing.assert_allclose(paths["iterated"], paths["forecast"][:, :-1], rtol=0, atol=1e-13)
+
+
+def test_wealth_groups_split_the_mass_at_the_boundaries():
+    """Masses 0.1, 0.3, 0.2, 0.4 on four wealth points (two income states) into two halves:
+    the third point straddles the median and is shared equally."""
+    from hank_mfg.metrics.first_order import wealth_groups
+
+    mu = jnp.array([[0.05, 0.05], [0.1, 0.2], [0.15, 0.05], [0.3, 0.1]])
+    w = np.asarray(wealth_groups(mu, 2))
+    np.testing.assert_allclose(w, [[1.0, 1.0, 0.5, 0.0], [0.0, 0.0, 0.5, 1.0]], atol=1e-15)
+    np.testing.assert_allclose(w @ np.asarray(mu).sum(axis=1), [0.5, 0.5], rtol=1e-14)
