@@ -158,6 +158,8 @@ def best_response_irf(solution, shock: dict, *, T: int = 40, policy=None,
         peak) and ``"mass"`` (each group's share of households); the groups' responses
         weighted by their masses add up to the aggregate ``C``.
     """
+    if int(groups) < 1:
+        raise ValueError(f"best_response_irf: groups must be at least 1; got {groups}")
     with jax.enable_x64(True):  # as the solution was built (continuous choices are float64)
         problem, policy = problem_and_policy(solution, policy)
         if problem.chain is not None:
@@ -177,10 +179,13 @@ def best_response_irf(solution, shock: dict, *, T: int = 40, policy=None,
         # the households of each wealth group at date 0, followed as a cohort
         weights = wealth_groups(ss.mu, groups)
         mu0s = weights[:, :, None] * ss.mu[None]
-        follow = lambda a, c: np.asarray(cohort_consumption(a, c, mu0s, problem.a_grid,  # noqa
-                                                            problem.Pi_e))[:, :T]
+
+        def follow(a_policy, c_policy):
+            return np.asarray(cohort_consumption(a_policy, c_policy, mu0s, problem.a_grid,
+                                                 problem.Pi_e))[:, :T]
+
         g_learned = follow(hit.a_next, hit.c) - follow(base.a_next, base.c)
-        g_best = follow(*pol_hit[:2]) - follow(*pol_base[:2])
+        g_best = follow(*pol_hit) - follow(*pol_base)
     peak = lambda x: float(np.max(np.abs(x)))  # noqa: E731
     gap = {o: peak(learned[o] - best[o]) / max(peak(best[o]), peak(best["C"]), 1e-300)
            for o in names}
