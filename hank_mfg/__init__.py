@@ -85,7 +85,9 @@ __all__ += [
 ]
 
 # --- RSPG / SPG, exploitability -----------------------------------------------------------------
-from .metrics.exploitability import ExploitabilityResult, exploitability  # noqa: E402
+from .metrics.exploitability import (  # noqa: E402
+    ExploitabilityResult, exploitability, exploitability_floor,
+)
 from .metrics.first_order import best_response_irf, first_order_certificate  # noqa: E402
 from .metrics.forecast import forecast_tests  # noqa: E402
 from .policies import (  # noqa: E402
@@ -102,7 +104,8 @@ from .policies.savings import SavingsPolicy  # noqa: E402
 from .solvers.continuous import SavingsProblem, evaluate_savings, savings_problem  # noqa: E402
 
 __all__ += [
-    "ExploitabilityResult", "exploitability", "best_response_irf", "first_order_certificate",
+    "ExploitabilityResult", "exploitability", "exploitability_floor", "best_response_irf",
+    "first_order_certificate",
     "forecast_tests", "PAPER_ARCHITECTURE", "AbstractPolicy",
     "MemorylessPolicy", "RecurrentPolicy", "TablePolicy", "TimeTablePolicy", "make_policy",
     "Trajectory", "best_response_values", "policy_values", "rollout", "rollout_batch",

@@ -8,9 +8,11 @@ from .euler import EulerErrors, euler_errors  # noqa: E402
 __all__ += ["EulerErrors", "euler_errors"]
 
 # --- exploitability ----------------------------------------------------------------------------
-from .exploitability import ExploitabilityResult, as_policy, exploitability  # noqa: E402
+from .exploitability import (  # noqa: E402
+    ExploitabilityResult, as_policy, exploitability, exploitability_floor,
+)
 
-__all__ += ["ExploitabilityResult", "as_policy", "exploitability"]
+__all__ += ["ExploitabilityResult", "as_policy", "exploitability", "exploitability_floor"]
 
 # --- den Haan's accuracy statistics --------------------------------------------------------------
 from .den_haan import (  # noqa: E402

@@ -406,6 +406,8 @@ def anticipation_comparison_figure(table: pd.DataFrame) -> Figure:
 _DESCRIPTIONS = {
     "relative_exploitability": "what a household gains by deviating, as a share of its value",
     "exploitability": "what a household gains by deviating (best response minus policy value)",
+    "consumption_equivalent": "what a household would pay, as a permanent share of its "
+                              "consumption, to switch to the best response",
     "euler_mean": "mean log10 Euler error |1 - c_hat / c| along the evaluation paths",
     "euler_max": "largest log10 Euler error along the evaluation paths",
     "market_residual": "largest residual of the conditions solved each date",
@@ -437,7 +439,8 @@ def equilibrium_conditions_table(history) -> pd.DataFrame:
     Measures, those the history records: the expected forward-looking conditions
     (``nkpc_res_expected``), the market residuals (``asset_mkt_max``, ``labor_mkt_max``,
     ``goods_mkt_max``), the forecast errors (``forecast_rmse_pi``, ...), then the households'
-    ``relative_exploitability``, ``euler_mean`` and ``euler_max`` (log10).
+    ``consumption_equivalent``, ``relative_exploitability``, ``euler_mean`` and ``euler_max``
+    (log10).
 
     Args:
         history: ``solution.history`` (a DataFrame, or a list of rows).
@@ -457,7 +460,8 @@ def equilibrium_conditions_table(history) -> pd.DataFrame:
     order = ([c for c in cols if c.endswith("_expected")]
              + [c for c in cols if c.endswith("_mkt_max")]
              + [c for c in cols if c.startswith("forecast_rmse_")]
-             + [c for c in ("relative_exploitability", "euler_mean", "euler_max") if c in cols])
+             + [c for c in ("consumption_equivalent", "relative_exploitability", "euler_mean",
+                            "euler_max") if c in cols])
     rows = [dict(iteration=int(last["iteration"]), measure=c,
                  value=float(np.nan if last[c] is None else last[c]), description=_describe(c))
             for c in order]

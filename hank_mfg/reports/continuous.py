@@ -261,7 +261,7 @@ def continuous_quality(history, *, n_paths: int | None = None,
     Returns:
         ``{"passed", "warnings": [sentence, ...], "checks": {check: {"value", "threshold",
         "passed", "message"}}, "iteration", "exploitability", "relative_exploitability",
-        "euler_mean_log10", "euler_max_log10", "market_residual", "n_paths"}``, and with
+        "consumption_equivalent", "euler_mean_log10", "euler_max_log10", "market_residual", "n_paths"}``, and with
         ``first_order`` its ``"first_order": {"gap": {variable: gap}, "by_innovation":
         {innovation: {variable: gap}}, "wealth_groups": {innovation: largest gap of a wealth
         group's consumption}}``; non-finite numbers are ``None``.
@@ -280,6 +280,7 @@ def continuous_quality(history, *, n_paths: int | None = None,
                               passed=bool(v.passed), message=v.message) for v in verdicts},
         iteration=int(last["iteration"]), exploitability=_num(last["exploitability"]),
         relative_exploitability=_num(last["relative_exploitability"]),
+        consumption_equivalent=_num(last.get("consumption_equivalent")),
         euler_mean_log10=_num(last["euler_mean"]), euler_max_log10=_num(last["euler_max"]),
         market_residual=_num(last["market_residual"]),
         n_paths=None if n_paths is None else int(n_paths))
@@ -287,7 +288,7 @@ def continuous_quality(history, *, n_paths: int | None = None,
 
 def quality_table(solution, quality: dict | None = None) -> pd.DataFrame:
     """One row: ``method, choice, horizon, iteration, exploitability, relative_exploitability,
-    policy_return, best_response_return, euler_mean_log10, euler_max_log10, market_residual,
+    consumption_equivalent, policy_return, best_response_return, euler_mean_log10, euler_max_log10, market_residual,
     quality_passed, quality_warnings`` (the failing checks' sentences joined by ``"; "``), from
     the run's last evaluation."""
     q = continuous_quality(solution.history) if quality is None else quality
@@ -296,6 +297,7 @@ def quality_table(solution, quality: dict | None = None) -> pd.DataFrame:
         method=solution.method, choice="continuous", horizon=int(solution.compiled().horizon),
         iteration=int(last["iteration"]), exploitability=float(last["exploitability"]),
         relative_exploitability=float(last["relative_exploitability"]),
+        consumption_equivalent=float(last.get("consumption_equivalent", np.nan)),
         policy_return=float(last["policy_return"]),
         best_response_return=float(last["best_response_return"]),
         euler_mean_log10=float(last["euler_mean"]), euler_max_log10=float(last["euler_max"]),

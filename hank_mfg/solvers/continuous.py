@@ -101,15 +101,18 @@ def period_utility(model, c, n):
 
 
 def stationary_policy_value(model, c, a_next, n=None, tol: float = 1e-12,
-                            maxiter: int = 100_000):
+                            maxiter: int = 100_000, *, hours: bool = True):
     """Value ``V(a, e)`` of a stationary savings policy, by iterating
     ``V = u(c) - v(n) + beta E[V(a', e') | e]`` with ``V`` linear in ``a'`` between grid points
     (the lottery's interpolation) until the relative sup-norm change is below ``tol``.
+    ``hours=False``: the value of consumption alone (``u(c)``; the disutility of hours left
+    out).
 
     Returns ``(V, iterations, relative change)`` (traceable; no error raised here).
     """
     a_grid, _, Pi_e, _ = household_arrays(model)
-    u = period_utility(model, c, jnp.ones_like(c) if n is None else n)
+    u = (period_utility(model, c, jnp.ones_like(c) if n is None else n) if hours
+         else model.utility(c))
     lot = lottery_weights(a_next, a_grid)
 
     def cond(s):
@@ -470,7 +473,8 @@ class SavingsProblem(eqx.Module):
         model: the model (an economy with its solved steady-state fields in place).
         prices: :class:`CapitalPrices` or :class:`ClearedPrice`.
         a_grid, e_grid, Pi_e: household arrays. mu_ss, a_ss, c_ss, Va_ss, V_ss: the steady
-            state's distribution, policies, marginal value and value ``(n_a, n_e)``.
+            state's distribution, policies, marginal value and value ``(n_a, n_e)``; Vc_ss:
+            the value of its consumption alone (``V_ss`` without hours).
         ss_values: steady-state aggregates by name. R_ss: steady-state gross return.
         rho: the shocks' AR(1) coefficients ``(n_shocks,)``; shock_names their names.
         sigma: the s.d. of every innovation ``(n_noise,)``: the shocks' surprises, then the
@@ -498,6 +502,7 @@ class SavingsProblem(eqx.Module):
     c_ss: Float[Array, "n_a n_e"]
     Va_ss: Float[Array, "n_a n_e"]
     V_ss: Float[Array, "n_a n_e"]
+    Vc_ss: Float[Array, "n_a n_e"]
     ss_values: dict
     R_ss: Float[Array, ""]
     rho: Float[Array, " n_shocks"]
@@ -777,6 +782,13 @@ def savings_problem(model, steady_state, *, horizon: int | None = None,
     if not float(err) <= 1e-12:
         raise RuntimeError(f"savings_problem: the steady-state value did not converge after "
                            f"{int(it)} iterations (relative change {float(err):.3g})")
+    Vc_ss = V_ss
+    if solved.endogenous_labour:
+        Vc_ss, it, err = stationary_policy_value(solved, c_ss, a_ss, hours=False)
+        if not float(err) <= 1e-12:
+            raise RuntimeError(f"savings_problem: the steady-state value of consumption did "
+                               f"not converge after {int(it)} iterations (relative change "
+                               f"{float(err):.3g})")
     T = horizon_for(float(solved.beta), horizon_tol) if horizon is None else int(horizon)
     if T < 2:
         raise ValueError(f"RSPGConfig.horizon must be at least 2; got {T}")
@@ -784,7 +796,7 @@ def savings_problem(model, steady_state, *, horizon: int | None = None,
     problem = SavingsProblem(
         model=solved, prices=prices, a_grid=a_grid, e_grid=e_grid, Pi_e=Pi_e,
         mu_ss=jnp.asarray(steady_state.mu), a_ss=a_ss, c_ss=c_ss,
-        Va_ss=jnp.asarray(steady_state.Va), V_ss=V_ss, ss_values=ss_values, R_ss=budget.R,
+        Va_ss=jnp.asarray(steady_state.Va), V_ss=V_ss, Vc_ss=Vc_ss, ss_values=ss_values, R_ss=budget.R,
         rho=rho, sigma=sigma, obs_ref=obs_ref, obs_scale=jnp.ones_like(obs_ref),
         forecast_scale=jnp.ones((n_u,), obs_ref.dtype),
         shock_names=names, horizon=T, common_noise=bool(model.common_noise), news=news,
@@ -1137,25 +1149,28 @@ def savings_rollout_batch(problem, policy, eps, mu0=None, z_shock=None,
 # ---------------------------------------------------------------------------------------------
 # values, gradient, certificate
 # ---------------------------------------------------------------------------------------------
-def path_values(problem: SavingsProblem, path: SavingsPath):
+def path_values(problem: SavingsProblem, path: SavingsPath, *, hours: bool = True):
     """Values ``V_t`` and ``G_t = dQ_t/da'`` at the chosen ``a'`` along a fixed path (``(T, n_a, n_e)``).
 
     ``V_T = V_ss``; ``V_t = u(c_t) - v(n_t) + beta E[V_{t+1}(a'_t, e')]`` with ``V_{t+1}`` linear in ``a'``
     between grid points; ``G_t = -u'(c_t) + beta d/da' E[V_{t+1}(a', e')]``. The income
-    expectation uses the path's own transitions (:func:`path_transitions`).
+    expectation uses the path's own transitions (:func:`path_transitions`). ``hours=False``:
+    the value of consumption alone (``u(c_t)``, from ``V_T = Vc_ss``).
     """
     model, a_grid = problem.model, problem.a_grid
+    flow = (lambda c, n: period_utility(model, c, n)) if hours else (lambda c, n: model.utility(c))
 
     def body(V_next, xs):
         a_next, c, n, Pi = xs
         W = V_next @ Pi.T
         lot = lottery_weights(a_next, a_grid)
-        V = period_utility(model, c, n) + model.beta * lot.gather(W)
+        V = flow(c, n) + model.beta * lot.gather(W)
         # the envelope: with hours at their intratemporal optimum, dQ/da' = -u'(c) + beta E V'
         G = -model.marginal_utility(c) + model.beta * lot.slope(W, a_grid)
         return V, (V, G)
 
-    _, (V, G) = jax.lax.scan(body, problem.V_ss, (path.a_next, path.c, path.n,
+    V_T = problem.V_ss if hours else problem.Vc_ss
+    _, (V, G) = jax.lax.scan(body, V_T, (path.a_next, path.c, path.n,
                                                   path_transitions(problem, path)),
                              reverse=True)
     return V, G
@@ -1298,7 +1313,8 @@ class SavingsEvaluation(eqx.Module):
 
     exploitability: ``sum_s mu_0(s) (V_BR,0 - V_pi,0)(s)``; relative: divided by
     ``|sum_s mu_0 V_pi,0|``. policy_return, best_response_return: the two ``mu_0``-weighted
-    values. euler_mean, euler_max: mean (over dates, each date mass-weighted over unconstrained
+    values; consumption_return: the policy's ``mu_0``-weighted value of consumption alone (the
+    consumption-equivalent exploitability's denominator, :func:`consumption_equivalent`). euler_mean, euler_max: mean (over dates, each date mass-weighted over unconstrained
     states) and max of ``log10 |1 - c_hat / c|`` of the learned policy along the path.
     residual: ``max_t |market residual|`` of the conditions solved each date. forward: ``max_t``
     of each forward-looking condition's expected residual ``|E_t res_t|`` (next date's shocks
@@ -1312,6 +1328,7 @@ class SavingsEvaluation(eqx.Module):
     relative: Array
     policy_return: Array
     best_response_return: Array
+    consumption_return: Array
     euler_mean: Array
     euler_max: Array
     residual: Array
@@ -1434,6 +1451,8 @@ def evaluate_savings(problem: SavingsProblem, policy: SavingsPolicy, eps) -> Sav
         V_pi = path_values(problem, path)[0][0]
         V_br = best_response_value(problem, path.budget, path_transitions(problem, path))
         ret_pi, ret_br = jnp.sum(mu0 * V_pi), jnp.sum(mu0 * V_br)
+        ret_c = (jnp.sum(mu0 * path_values(problem, path, hours=False)[0][0])
+                 if problem.model.endogenous_labour else ret_pi)
         em, ex, exp_res = path_euler_errors(problem, policy, path)
         finite = (jnp.all(jnp.isfinite(path.c)) & jnp.isfinite(ret_pi) & jnp.isfinite(ret_br)
                   & jnp.all(jnp.isfinite(path.budget.R)))
@@ -1447,7 +1466,7 @@ def evaluate_savings(problem: SavingsProblem, policy: SavingsPolicy, eps) -> Sav
         else:
             fe = jnp.zeros((0,), ret_pi.dtype)
         return (ret_br - ret_pi, relative_exploitability(ret_br - ret_pi, ret_pi), ret_pi, ret_br,
-                em, ex,
+                ret_c, em, ex,
                 jnp.max(jnp.abs(path.residual)), finite, jnp.max(jnp.abs(exp_res), axis=0),
                 market, fe)
 

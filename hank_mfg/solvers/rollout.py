@@ -151,6 +151,40 @@ def relative_exploitability(exploitability, policy_return):
     return exploitability / abs(policy_return)
 
 
+def consumption_equivalent(exploitability, consumption_return, sigma, discount_sum):
+    """Exploitability in consumption units: the permanent share ``lambda`` of consumption by
+    which the policy's consumption at every date would have to grow for its population value to
+    equal the best response's (docs/theory.md §7.1) — what a household would pay, as a share of
+    its consumption forever, to be allowed to switch.
+
+    With CRRA utility the consumption part of the value scales exactly, so ``lambda`` is closed
+    form: ``exp(exploitability / discount_sum) - 1`` with log utility (``sigma == 1``;
+    ``discount_sum`` the discounted number of dates the scaling covers, ``1/(1 - beta)`` when
+    it runs forever), else ``(1 + exploitability / consumption_return)^(1/(1 - sigma)) - 1``
+    (``consumption_return`` the ``mu_0``-weighted value of consumption alone, so that hours'
+    disutility, which the scaling leaves unchanged, does not enter). Traceable.
+    """
+    sigma = jnp.asarray(sigma)
+    one = sigma == 1.0
+    s = jnp.where(one, 2.0, sigma)  # keep the unused branch finite
+    crra = (1.0 + exploitability / consumption_return) ** (1.0 / (1.0 - s)) - 1.0
+    return jnp.where(one, jnp.expm1(exploitability / discount_sum), crra)
+
+
+def model_consumption_equivalent(model, exploitability, consumption_return,
+                                 horizon: int | None = None) -> float:
+    """:func:`consumption_equivalent` for a model whose payoff is CRRA utility of consumption
+    (``model.sigma``, ``model.beta``), the scaling covering ``horizon`` dates (values with a
+    zero terminal value) or every date (``None``: values continued by a stationary value).
+    ``nan`` for a model without consumption utility (a game)."""
+    sigma = getattr(model, "sigma", None)
+    if sigma is None or not hasattr(model, "utility"):
+        return float("nan")
+    beta = float(model.beta)
+    dates = 1.0 / (1.0 - beta) if horizon is None else (1.0 - beta ** horizon) / (1.0 - beta)
+    return float(consumption_equivalent(exploitability, consumption_return, float(sigma), dates))
+
+
 class Evaluation(eqx.Module):
     """Exploitability certificate along sampled paths (docs/theory.md §7); per-path arrays ``(B,)``.
 

@@ -37,7 +37,8 @@ from . import continuous as cont
 from .krusell_smith import KrusellSmithConfig, KrusellSmithSolution, krusell_smith
 from .rl import RL_METHODS, RLConfig, RLRun
 from .rollout import (
-    action_values, policy_values, relative_exploitability, replay_tables, rollout_batch,
+    action_values, model_consumption_equivalent, policy_values, relative_exploitability,
+    replay_tables, rollout_batch,
 )
 from .training import (
     STATE_FILE, DiscreteEvaluation, default_optimizer, iteration_key,
@@ -609,6 +610,8 @@ class _SavingsRun:
         row = dict(
             iteration=int(iteration), seconds=float(seconds), loss=float(loss),
             exploitability=ex, relative_exploitability=relative_exploitability(ex, ret_pi),
+            consumption_equivalent=model_consumption_equivalent(
+                self.problem.model, ex, float(jnp.mean(ev.consumption_return))),
             policy_return=ret_pi, best_response_return=float(jnp.mean(ev.best_response_return)),
             euler_mean=float(jnp.mean(ev.euler_mean)), euler_max=float(jnp.max(ev.euler_max)),
             market_residual=float(jnp.max(ev.residual)),
@@ -622,6 +625,8 @@ class _SavingsRun:
             choice="continuous", horizon=self.problem.horizon,
             initial_relative_exploitability=first["relative_exploitability"],
             final_relative_exploitability=last["relative_exploitability"],
+            initial_consumption_equivalent=first["consumption_equivalent"],
+            final_consumption_equivalent=last["consumption_equivalent"],
             final_euler_mean=last["euler_mean"], final_euler_max=last["euler_max"],
             final_market_residual=last["market_residual"],
         )

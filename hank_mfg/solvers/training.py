@@ -25,7 +25,7 @@ import numpy as np
 import optax
 
 from ..policies.networks import AbstractPolicy
-from .rollout import evaluate_paths, explain_prices, rollout_batch
+from .rollout import evaluate_paths, explain_prices, model_consumption_equivalent, rollout_batch
 
 __all__ = ["CheckpointError", "DiscreteEvaluation", "checkpoint_mismatch", "default_optimizer",
            "keep_if_finite", "path_sharding", "train", "trainable_filter"]
@@ -210,10 +210,13 @@ class DiscreteEvaluation:
             why = explain_prices(rollout_discrete(policy, self.problem, self.eval_eps))
             raise FloatingPointError(f"{self.method.upper()} iteration {iteration}: non-finite "
                                      f"prices in the evaluation rollout: {why}")
+        ex, ret_pi = float(jnp.mean(ev.exploitability)), float(jnp.mean(ev.policy_return))
         return dict(
             iteration=int(iteration), seconds=float(seconds), loss=float(loss),
-            exploitability=float(jnp.mean(ev.exploitability)),
-            policy_return=float(jnp.mean(ev.policy_return)),
+            exploitability=ex,
+            consumption_equivalent=model_consumption_equivalent(
+                self.problem.model, ex, ret_pi, horizon=self.problem.horizon),
+            policy_return=ret_pi,
             best_response_return=float(jnp.mean(ev.best_response_return)),
             infeasible_mass=float(jnp.max(ev.infeasible_mass)),
         )

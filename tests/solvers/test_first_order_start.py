@@ -207,3 +207,30 @@ def test_wealth_groups_split_the_mass_at_the_boundaries():
     w = np.asarray(wealth_groups(mu, 2))
     np.testing.assert_allclose(w, [[1.0, 1.0, 0.5, 0.0], [0.0, 0.0, 0.5, 1.0]], atol=1e-15)
     np.testing.assert_allclose(w @ np.asarray(mu).sum(axis=1), [0.5, 0.5], rtol=1e-14)
+
+
+@pytest.mark.slow
+def test_the_exploitability_floor_is_the_linear_solutions_and_tells_the_steady_state_start(
+        huggett):
+    """hm.exploitability_floor (docs/theory.md §7.1): the certificate of the untrained
+    first-order start on the solution's own evaluation paths. For the steady-state start,
+    which ignores every future price, the consumption the households leave on the table is
+    many times the floor; the floor is the same number as certifying the first-order start
+    directly on those paths."""
+    m, ss, right = huggett
+    config = hm.RSPGConfig.continuous(horizon=80, eval_paths=3, seed=2)
+    wrong = C.savings_problem(m, ss, horizon=80)
+    k_init = hm.solvers.training.run_keys(config)[0]
+    policy = wrong.make_policy(key=k_init, recurrent=True, **config.savings_architecture())
+    sol = hm.Solution(model=m, method="rspg", config=config, policy=policy, history=None,
+                      summary={}, problem=wrong)
+    floor = hm.exploitability_floor(sol)
+    own = hm.exploitability(sol)
+    assert own.per_path["exploitability"].shape == floor.per_path["exploitability"].shape == (3,)
+    assert 0 < floor.consumption_equivalent < own.consumption_equivalent / 5
+    direct = hm.exploitability(
+        right, right.make_policy(key=k_init, recurrent=True, **config.savings_architecture()),
+        key=hm.solvers.training.run_keys(config)[2], n_paths=3)
+    assert floor.exploitability == pytest.approx(direct.exploitability, rel=1e-12)
+    with pytest.raises(ValueError, match="continuous-choice"):
+        hm.exploitability_floor(m)

@@ -18,6 +18,7 @@ import hank_mfg as hm
 from hank_mfg.policies.savings import trainable
 from hank_mfg.solvers import continuous as C
 from hank_mfg.solvers.egm import household_step
+from hank_mfg.solvers.rollout import model_consumption_equivalent
 from models.hank import OneAssetHANK
 
 jax.config.update("jax_enable_x64", True)
@@ -209,3 +210,32 @@ def test_a_condition_that_reads_two_dates_back_is_refused_by_name():
     ss = hm.steady_state(Huggett(n_wealth=20))
     with pytest.raises(ValueError, match="r_paid reads r at t-2"):
         C.check_timing(TwoBack(n_wealth=20), dict(ss.values), forward=False)
+
+
+def test_consumption_equivalent_is_the_permanent_consumption_gain_with_hours(problem):
+    """``lambda`` of the certificate solves its definition: raising the policy's consumption by
+    ``1 + lambda`` at every date — hours and savings held, the stationary value after the
+    horizon recomputed for the raised consumption — gives the population the best response's
+    value (docs/theory.md §7.1). Checked by the value recursion itself, not the closed form,
+    on a perturbed policy of the HANK, whose value mixes consumption with hours."""
+    P = problem
+    m = P.model
+    pol = _policy(P, scale=0.05)
+    eps = P.sample_noise(key=jax.random.key(4), n_paths=1)
+    ev = jax.jit(lambda e: C.evaluate_savings(P, pol, e))(eps)
+    assert float(ev.exploitability[0]) > 1e-6          # the perturbed policy is exploitable
+    lam = model_consumption_equivalent(
+        m, float(ev.exploitability[0]), float(ev.consumption_return[0]))
+    assert lam > 0
+    path = jax.tree_util.tree_map(lambda x: x[0], _roll(P, pol, eps, jnp.zeros_like(eps[0])))
+    ss = P.steady_state
+    V_T, it, err = C.stationary_policy_value(m, (1.0 + lam) * P.c_ss, P.a_ss, ss.n_policy)
+    raised = eqx.tree_at(lambda q: q.V_ss, P, V_T)
+    V0 = C.path_values(raised, eqx.tree_at(lambda p: p.c, path, (1.0 + lam) * path.c))[0][0]
+    np.testing.assert_allclose(float(jnp.sum(path.mu[0] * V0)),
+                               float(ev.best_response_return[0]), rtol=1e-11)
+    # the value of consumption alone is the recursion with u(c) as the flow
+    Vc = C.path_values(P, path, hours=False)[0][0]
+    np.testing.assert_allclose(float(jnp.sum(path.mu[0] * Vc)), float(ev.consumption_return[0]),
+                               rtol=1e-13)
+    assert float(ev.consumption_return[0]) != pytest.approx(float(ev.policy_return[0]), rel=1e-3)
