@@ -19,6 +19,13 @@ its validation against the sequence-space response, and the gradient's control v
     python benchmarks/bench_hank_risk.py --start first-order --iterations 150 --seed 0
         the same from the first-order structural start (docs/theory.md §12.7); with
         ``--iterations 0`` the untrained start itself (responses and certificates, no training)
+    python benchmarks/bench_hank_risk.py --seed 1 --nonlinear
+        the solve, then every nonlinear claim beside its benchmark: generalized responses to
+        1, 4 and 8 times 25 bp / 0.25% beside the nonlinear perfect-foresight responses to the
+        same innovations (sizes beyond two training s.d. flagged), responses from recession and
+        boom states beside perfect foresight from the same states, ergodic moments with Monte
+        Carlo standard errors beside the first-order moments, and the exploitability in
+        consumption units beside its floor (the linear solution on the same paths)
     python benchmarks/bench_hank_risk.py --price-adjustment-costs none ...
         any of the above with the firms' price-adjustment costs left out of dividends and the
         goods market (``OneAssetHANK(price_adjustment_costs="none")``): the model with which
@@ -81,12 +88,13 @@ def solve(args) -> dict:
                              for v, d in res.items()} for shock, res in out.items()}
     mom = hm.ergodic_moments(sol, T=1000, burn_in=100, n_paths=4,
                              variables=["Y", "pi", "r", "i", "w"])
+    nonlinear = nonlinear_claims(sol) if args.nonlinear else None
     anticipation = None
     if args.news:  # the response today to a 25 bp cut announced k quarters ahead
         from hank_mfg.reports.aggregate_risk import anticipation_table
 
         anticipation = anticipation_table(sol, -0.0025, T=20).to_dict(orient="list")
-    return dict(news=args.news, anticipation=anticipation, seed=args.seed,
+    return dict(news=args.news, anticipation=anticipation, nonlinear=nonlinear, seed=args.seed,
                 control_lags=args.control_lags, precondition=args.precondition,
                 n_wealth=args.n_wealth,
                 iterations=args.iterations, s_per_iteration=per_it, solve_s=solve_s,
@@ -94,6 +102,52 @@ def solve(args) -> dict:
                 irf=gaps, moments=dict(sd=mom["sd"], corr={f"{a},{b}": c for (a, b), c
                                                            in mom["corr"].items()}),
                 checkpoint=ckpt)
+
+
+def nonlinear_claims(sol) -> dict:
+    """Every nonlinear statement about ``sol`` beside the benchmark it is read against."""
+    import hank_mfg as hm
+    from hank_mfg.reports.aggregate_risk import girf_table, state_girf_table
+    from hank_mfg.reports.continuous import ergodic_moments_table
+
+    t0 = time.perf_counter()
+    girf = girf_table(sol, {"rstar": 0.0025, "Z": 0.0025}, multiples=(0.04, 1, 4, 8), T=20,
+                      n_paths=16, variables=["Y", "C", "pi", "r"])
+    impact = girf[girf["date"] == 0]
+    size_rows = [dict(shock=r.shock, multiple=r.multiple, variable=r.variable,
+                      learned_per_unit=r.response_per_unit,
+                      perfect_foresight_per_unit=r.perfect_foresight_per_unit,
+                      extrapolation=bool(r.extrapolation)) for r in impact.itertuples()]
+    state = state_girf_table(sol, {"rstar": 0.0025}, T=20, n_paths=32, burn_in=100,
+                             variables=["Y", "C", "pi", "r"])
+    s0 = state[state["date"] == 0]
+    state_rows = [dict(state=r.state, variable=r.variable, learned=r.response,
+                       perfect_foresight=r.perfect_foresight, state_level=r.state_level)
+                  for r in s0.itertuples()]
+    mom = ergodic_moments_table(sol, T=1000, burn_in=100, n_paths=8,
+                                variables=["Y", "C", "pi", "r", "i", "w"])
+    ex = hm.exploitability(sol)
+    floor = hm.exploitability_floor(sol)
+    out = dict(sizes=size_rows, states=state_rows,
+               moments=mom.replace({np.nan: None}).to_dict(orient="records"),
+               consumption_equivalent=ex.consumption_equivalent,
+               relative_exploitability=ex.relative,
+               floor_consumption_equivalent=floor.consumption_equivalent,
+               floor_relative_exploitability=floor.relative,
+               seconds=time.perf_counter() - t0)
+    for r in size_rows:
+        print(f"{r['shock']} x{r['multiple']:g} {r['variable']}: learned "
+              f"{r['learned_per_unit']:.4g} perfect foresight "
+              f"{r['perfect_foresight_per_unit']:.4g} per unit"
+              f"{' (extrapolated)' if r['extrapolation'] else ''}", flush=True)
+    for r in state_rows:
+        print(f"{r['state']} ({r['state_level']:.4f}) {r['variable']}: learned "
+              f"{r['learned']:.4g} perfect foresight {r['perfect_foresight']:.4g}", flush=True)
+    print(mom.to_string(), flush=True)
+    print(f"consumption equivalent {ex.consumption_equivalent:.3g} (floor "
+          f"{floor.consumption_equivalent:.3g}); relative {ex.relative:.3g} (floor "
+          f"{floor.relative:.3g}); {out['seconds']:.0f} s", flush=True)
+    return out
 
 
 def untrained(model, cfg):
@@ -187,6 +241,8 @@ def main():
                          "consumption, docs/theory.md §12.3)")
     ap.add_argument("--price-adjustment-costs", choices=("resource", "none"), default="resource",
                     help="OneAssetHANK.price_adjustment_costs ('none': the earlier dividends)")
+    ap.add_argument("--nonlinear", action="store_true",
+                    help="every nonlinear claim beside its benchmark (after the solve)")
     ap.add_argument("--gradient-noise", action="store_true")
     ap.add_argument("--checkpoint", default=None, help="a trained run (default: untrained)")
     ap.add_argument("--lags", nargs="+", type=int, default=[0, 16, 48])

@@ -19,7 +19,9 @@ import pandas as pd
 import pytest
 
 import hank_mfg as hm
-from hank_mfg.analysis.aggregate_risk import learned_irf, simulate_aggregates
+from hank_mfg.analysis.aggregate_risk import (
+    learned_irf, perfect_foresight_from_states, simulate_aggregates,
+)
 from hank_mfg.analysis.continuous_report import perfect_foresight_irf
 from hank_mfg.reports import aggregate_risk as ar
 from hank_mfg.reports.export import read_table
@@ -89,6 +91,24 @@ def test_girf_units_and_response_per_unit(sol):
         np.testing.assert_allclose(g["response"], _factor(sol, v) * irf[v], rtol=1e-12,
                                    atol=1e-14)
         assert set(g["unit"]) == {"bp" if v in ("pi", "r") else "percent"}
+    # beside each, the nonlinear perfect-foresight response to the same innovation's path
+    for m in (1.0, 4.0):
+        pf = perfect_foresight_irf(P.model, "rstar", 0.0025 * m, T=T, T_transition=300,
+                                   steady_state=P.steady_state)
+        for v in ("Y", "pi", "r"):
+            g = tab.query("shock == 'rstar' and multiple == @m and variable == @v")
+            np.testing.assert_allclose(g["perfect_foresight"], _factor(sol, v) * pf[v],
+                                       rtol=1e-12, atol=1e-14)
+            np.testing.assert_allclose(g["perfect_foresight_per_unit"],
+                                       g["perfect_foresight"] / (0.0025 * m), rtol=1e-14)
+    # innovations beyond two s.d. of the training ones are marked as extrapolation
+    sd = {k: float(np.unique(tab.query("shock == @k")["innovation_sd"])[0]) for k in rho}
+    np.testing.assert_allclose(sd["Z"], float(P.sigma[P.shock_names.index("Z")]), rtol=1e-14)
+    # the monetary innovation's variance is shared by the surprise and two announcements
+    np.testing.assert_allclose(sd["rstar"] ** 2, float(np.sum(P.sigma[P.n_shocks:] ** 2)
+                                                       + P.sigma[P.news_index] ** 2), rtol=1e-12)
+    for (shock, size), g in tab.groupby(["shock", "size"]):
+        assert set(g["extrapolation"]) == {abs(size) > 2 * sd[shock]}
 
 
 @pytest.mark.slow
@@ -117,6 +137,50 @@ def test_state_dependent_responses(sol):
         np.testing.assert_allclose(g["response"], 25.0 * rho ** np.arange(T), rtol=1e-8,
                                    err_msg=state)
     assert level["recession"] < level["boom"]  # different states
+    # beside each group, perfect foresight from the same states: the tightening's path is the
+    # same, the economy's responses differ from the learned ones by less than their size
+    for state, g in tab[tab["variable"] == "rstar"].groupby("state"):
+        np.testing.assert_allclose(g["perfect_foresight"], 25.0 * rho ** np.arange(T),
+                                   rtol=1e-8, err_msg=state)
+    y = tab.query("variable == 'Y' and state == 'all'")
+    assert np.all(np.isfinite(y["perfect_foresight"])) and y["perfect_foresight"].iloc[0] < 0
+
+
+@pytest.mark.slow
+def test_perfect_foresight_from_the_steady_state_is_the_impulse_response(sol):
+    """From the steady state (its distribution, no shock, no announcement, the steady state's
+    aggregates the date before) the benchmark of the state-dependent responses is the
+    ordinary perfect-foresight response to the innovation's path."""
+    P = sol.compiled()
+    state = (P.mu_ss[None], np.zeros((1, P.n_state)))
+    got = perfect_foresight_from_states(P, state, {"i": np.array([float(P.ss_values["i"])])},
+                                        {"rstar": 0.0025}, T=T, T_transition=T_PF)
+    want = perfect_foresight_irf(P.model, "rstar", 0.0025, T=T, T_transition=T_PF,
+                                 steady_state=P.steady_state)
+    for v in ("Y", "C", "pi", "r", "w", "rstar"):
+        # both are Newton solutions to max |residual| 1e-10 (the benchmark a difference of two)
+        np.testing.assert_allclose(got[v][0], want[v], rtol=0, atol=1e-9, err_msg=v)
+
+
+def test_ergodic_moments_beside_the_first_order_ones_with_their_standard_errors(sol):
+    """The exogenous policy-rate intercept is an AR(1) whose innovation is split between a
+    surprise and two announcements: at first order its s.d. is ``sigma / sqrt(1 - rho^2)``
+    exactly, uncorrelated with TFP; the simulated s.d. lies within a few Monte Carlo
+    standard errors of it (paths are independent)."""
+    from hank_mfg.reports.continuous import ergodic_moments_table
+    P = sol.compiled()
+    tab = ergodic_moments_table(sol, T=400, burn_in=40, n_paths=6, seed=3)
+    i = P.shock_names.index("rstar")
+    var = float(P.sigma[i] ** 2 + np.sum(P.sigma[P.n_shocks:] ** 2))
+    exact = np.sqrt(var / (1.0 - float(P.rho[i]) ** 2))
+    row = tab.query("moment == 'sd' and variable == 'rstar'").iloc[0]
+    np.testing.assert_allclose(row["first_order"], exact, rtol=1e-9)
+    assert row["se"] > 0 and abs(row["value"] - exact) < 4 * row["se"], row
+    c = tab.query("moment == 'corr' and ((variable == 'rstar' and other == 'Z') or "
+                  "(variable == 'Z' and other == 'rstar'))").iloc[0]
+    assert abs(c["first_order"]) < 1e-10
+    mean = tab.query("moment == 'mean' and variable == 'Y'").iloc[0]
+    assert mean["first_order"] == pytest.approx(float(P.ss_values["Y"]), rel=1e-12)
 
 
 def test_group_responses_add_up_to_the_aggregate(sol):

@@ -7,9 +7,12 @@
 * :func:`irf_gap`: the largest gap between two responses at each date as a share of the peak
   of the reference (the perfect-foresight or sequence-space response).
 * :func:`ergodic_moments`: mean, s.d. and correlations of the aggregates along long
-  simulations of the learned economy.
+  simulations of the learned economy, with Monte Carlo standard errors;
+  :func:`first_order_moments`: the same moments of the first-order (sequence-space) solution.
 * :func:`girf_by_size`, :func:`state_dependent_girf`: generalized responses to shocks of several
-  sizes (the nonlinearity) and from recession and boom states (the state dependence).
+  sizes (the nonlinearity) and from recession and boom states (the state dependence), the
+  latter beside the perfect-foresight responses from the same states
+  (:func:`perfect_foresight_from_states`).
 * :func:`learned_group_responses`: who responds — the impact consumption response by wealth
   decile and income state in the learned economy.
 * :func:`learned_news_responses`: anticipatory responses to innovations announced ``k`` dates
@@ -29,12 +32,17 @@ import numpy as np
 from ..metrics.first_order import impulse
 from ..metrics.first_order import problem_and_policy as _problem_policy
 from ..metrics.first_order import rollout_aggregates as _aggregates
-from ..solvers.continuous import savings_rollout_batch
+from ..model.economy import AbstractEconomy
+from ..solvers.continuous import expected_shock_path, savings_rollout_batch
+from ..solvers.equilibrium import economy_jacobian, economy_transition
+from ..solvers.transition import transition_path
+from .irf import mit_deviations
 from .economy import group_consumption_response
 
 __all__ = [
-    "ergodic_moments", "girf_by_size", "irf_gap", "learned_group_responses", "learned_irf",
-    "learned_news_responses", "simulate_aggregates", "state_dependent_girf",
+    "ergodic_moments", "first_order_moments", "girf_by_size", "irf_gap", "learned_group_responses", "learned_irf",
+    "learned_news_responses", "perfect_foresight_from_states", "simulate_aggregates",
+    "state_dependent_girf",
 ]
 
 
@@ -98,18 +106,78 @@ def ergodic_moments(solution, policy=None, *, T: int = 2000, burn_in: int = 200,
                     n_paths: int = 4, seed: int = 1, variables=None) -> dict:
     """Business-cycle moments of the learned economy: ``{"mean": {...}, "sd": {...},
     "corr": {(x, y): ...}}`` over ``n_paths`` simulations of ``T`` dates after ``burn_in``
-    (pooled), for ``variables`` (default: every recorded aggregate that moves)."""
+    (pooled), for ``variables`` (default: every recorded aggregate that moves), and their
+    Monte Carlo standard errors ``"se": {"mean": ..., "sd": ..., "corr": ...}``: the s.d. of
+    the same moment across the independent paths over ``sqrt(n_paths)`` (``nan`` with one
+    path)."""
     agg = simulate_aggregates(solution, policy, T=T + burn_in, n_paths=n_paths, seed=seed)
-    series = {k: v[:, burn_in:].reshape(-1) for k, v in agg.items()}
+    paths = {k: np.asarray(v[:, burn_in:]) for k, v in agg.items()}
+    series = {k: v.reshape(-1) for k, v in paths.items()}
     if variables is None:
         variables = [k for k, v in series.items() if np.std(v) > 1e-14 * (1 + abs(np.mean(v)))]
+    n = next(iter(paths.values())).shape[0]
+
+    def se(per_path):
+        return float(np.std(per_path, ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
+
     mean = {k: float(np.mean(series[k])) for k in variables}
     sd = {k: float(np.std(series[k])) for k in variables}
+    err = {"mean": {k: se(np.mean(paths[k], axis=1)) for k in variables},
+           "sd": {k: se(np.std(paths[k], axis=1)) for k in variables}, "corr": {}}
     corr = {}
     for i, x in enumerate(variables):
         for y in variables[i + 1:]:
             corr[(x, y)] = float(np.corrcoef(series[x], series[y])[0, 1])
-    return {"mean": mean, "sd": sd, "corr": corr}
+            err["corr"][(x, y)] = se([np.corrcoef(a, b)[0, 1]
+                                      for a, b in zip(paths[x], paths[y])])
+    return {"mean": mean, "sd": sd, "corr": corr, "se": err}
+
+
+def first_order_moments(solution, *, T_transition: int = 300, variables=None,
+                        size: float = 1e-2) -> dict:
+    """Business-cycle moments of the first-order (linear, certainty-equivalent) solution of
+    the same economy and shocks: the benchmark the learned moments are read against.
+
+    Each innovation (a shock's surprise, or an announcement ``k`` dates ahead) moves the
+    aggregates by its sequence-space response; the response ``R_i[x]_t`` to one standard
+    deviation is the central difference of two nonlinear perfect-foresight transitions to
+    ``±size`` standard deviations (exact at first order; ``T_transition`` dates). With
+    independent innovations every date, ``var(x) = sum_i sum_t R_i[x]_t^2`` and
+    ``cov(x, y) = sum_i sum_t R_i[x]_t R_i[y]_t``; the means are the steady state's.
+
+    Returns:
+        ``{"mean": {...}, "sd": {...}, "corr": {(x, y): ...}}`` in the units of
+        :func:`ergodic_moments` (levels), for ``variables`` (default: those that move; names
+        the steady state does not define are left out).
+
+    Raises:
+        ValueError: an aggregate Markov chain (no linear solution in this form).
+    """
+    # a SavingsProblem itself, or a solution's
+    problem = solution if hasattr(solution, "noise_names") else _problem_policy(solution)[0]
+    if problem.chain is not None:
+        raise ValueError("first_order_moments: the aggregate state is a Markov chain, which "
+                         "has no first-order (certainty-equivalent) solution in this form")
+    ss = problem.steady_state
+    t = np.arange(T_transition)
+    resp = []
+    for i in range(problem.n_noise):
+        s, lag = ((i, 0) if i < problem.n_shocks
+                  else (problem.news_index, i - problem.n_shocks + 1))
+        sd = float(problem.sigma[i])
+        shape = np.where(t >= lag, float(problem.rho[s]) ** np.maximum(t - lag, 0), 0.0)
+        name = problem.shock_names[s]
+        up, down = (mit_deviations(transition_path(problem.model, ss, shocks={
+            name: sign * size * sd * shape}), ss)[0] for sign in (1.0, -1.0))
+        resp.append({k: (np.asarray(up[k]) - np.asarray(down[k])) / (2.0 * size)
+                     for k in up if k in ss.values})
+    names = [k for k in resp[0] if any(np.max(np.abs(r[k])) > 1e-12 for r in resp)]
+    names = names if variables is None else [v for v in variables if v in resp[0]]
+    cov = {(x, y): float(sum(np.dot(r[x], r[y]) for r in resp)) for x in names for y in names}
+    sd = {x: float(np.sqrt(cov[(x, x)])) for x in names}
+    corr = {(x, y): cov[(x, y)] / (sd[x] * sd[y]) if sd[x] * sd[y] > 0 else float("nan")
+            for i, x in enumerate(names) for y in names[i + 1:]}
+    return {"mean": {x: float(ss.values[x]) for x in names}, "sd": sd, "corr": corr}
 
 
 def girf_by_size(solution, shock: str, sizes, *, T: int = 40, n_paths: int = 16,
@@ -127,8 +195,9 @@ def _select(tree, idx):
 
 def state_dependent_girf(solution, shock: dict, *, T: int = 40, n_paths: int = 64,
                          burn_in: int = 200, variable: str = "Y", quantile: float = 0.25,
-                         seed: int = 0, policy=None) -> dict:
-    """Responses from recession and boom states.
+                         seed: int = 0, policy=None, benchmark: bool = True,
+                         T_transition: int = 300) -> dict:
+    """Responses from recession and boom states, learned beside perfect foresight.
 
     ``n_paths`` simulations run ``burn_in`` dates from the steady state; the states (distribution,
     shocks, histories, prices) at the end where ``variable`` is in its lowest ``quantile`` are
@@ -136,6 +205,11 @@ def state_dependent_girf(solution, shock: dict, *, T: int = 40, n_paths: int = 6
     without ``shock`` at the branching date; the response is the mean difference over each
     group's states. Returns ``{"recession": {name: (T,)}, "boom": {...}, "all": {...}}`` and
     ``"level"``: the mean of ``variable`` at the branching date in each group.
+
+    ``benchmark`` (an economy with Gaussian shocks): also ``"perfect_foresight"``, the same
+    groups' mean response of the economy's nonlinear perfect-foresight transition from each
+    state (:func:`perfect_foresight_from_states`): the state dependence the model has without
+    aggregate risk, which a learned state dependence is read against.
     """
     if not 0.0 < quantile <= 0.5:
         raise ValueError(f"state_dependent_girf.quantile must lie in (0, 0.5]; got {quantile}")
@@ -152,7 +226,54 @@ def state_dependent_girf(solution, shock: dict, *, T: int = 40, n_paths: int = 6
     out = {g: {k: np.mean(np.asarray(hit[k])[idx] - np.asarray(base[k])[idx], axis=0)
                for k in base} for g, idx in groups.items()}
     out["level"] = {g: float(np.mean(level[idx])) for g, idx in groups.items()}
+    if benchmark and isinstance(problem.model, AbstractEconomy) and problem.chain is None:
+        before = {k: np.asarray(pre.agg[k])[:, -1] for k in pre.agg}
+        pf = perfect_foresight_from_states(problem, pre.final, before, shock, T=T,
+                                           T_transition=T_transition)
+        out["perfect_foresight"] = {g: {k: np.mean(x[idx], axis=0) for k, x in pf.items()}
+                                    for g, idx in groups.items()}
     return out
+
+
+def perfect_foresight_from_states(problem, states, before: dict, shock: dict, *, T: int,
+                                  T_transition: int = 300) -> dict:
+    """The nonlinear perfect-foresight response to ``shock`` from each of a batch of states
+    of the learned economy (Boppart, Krusell and Mitman's state-dependent responses without
+    aggregate risk): for each state, the economy's transition (``T_transition`` dates, back
+    to the steady state at the end) from that state's distribution, the aggregates of the date
+    before (``before``: ``{name: (n,)}``, read by lagged conditions such as the real rate paid
+    today) and the shock levels the state expects without further innovations, with and
+    without the innovation ``shock`` at date 0; the response is the difference.
+
+    Args:
+        problem: the economy's :class:`~hank_mfg.solvers.continuous.SavingsProblem`.
+        states: a rollout's ``final`` state, batched over ``n`` paths (distribution first,
+            noise state second). before: aggregates at the date before, ``(n,)`` each; those
+            that are not aggregates of the economy are ignored. shock: ``{noise name: size}``.
+
+    Returns:
+        ``{aggregate: (n, T)}``, level deviations of the shocked from the unshocked transition.
+    """
+    ss, model = problem.steady_state, problem.model
+    mu, z_prev = np.asarray(states[0]), jnp.asarray(states[1])
+    G = economy_jacobian(ss, T_transition)
+    paths = {}
+    for name, hit in (("base", impulse(problem, None, T_transition)),
+                      ("hit", impulse(problem, shock, T_transition))):
+        paths[name] = np.asarray(jax.vmap(lambda z: expected_shock_path(problem, z, hit))(z_prev))
+    out = {}
+    for b in range(mu.shape[0]):
+        lags = {k: float(x[b]) for k, x in before.items() if k in ss.values}
+        run = {}
+        for name, levels in paths.items():
+            run[name] = economy_transition(
+                model, steady_state=ss, jacobian=G, initial_distribution=mu[b],
+                initial_values=lags,
+                shocks={s: levels[b, :, i] for i, s in enumerate(problem.shock_names)})
+        for k in run["base"].values:
+            d = np.asarray(run["hit"][k][:T]) - np.asarray(run["base"][k][:T])
+            out.setdefault(k, []).append(d)
+    return {k: np.stack(v) for k, v in out.items()}
 
 
 def learned_group_responses(solution, shock: dict, *, date: int = 0, n_groups: int = 10,

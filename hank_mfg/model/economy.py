@@ -53,12 +53,16 @@ class Variables:
 
     ``v["Y"]`` reads a variable, ``v["L"] = ...`` defines one, ``v.lead("Y")`` is ``Y_{t+1}`` and
     ``v.lag("i")`` is ``i_{t-1}``. In the steady state (``ss=None``) a lead or a lag is the value
-    itself; on a path of length ``T`` the value past either end is the steady-state one.
+    itself; on a path of length ``T`` the value past either end is the steady-state one,
+    except that ``before`` may give the value at date ``-1`` (a path started away from the
+    steady state: ``v.lag("i")`` at date 0 reads ``before["i"]``).
     """
 
-    def __init__(self, values: Mapping[str, Array], ss: Mapping[str, Array] | None = None):
+    def __init__(self, values: Mapping[str, Array], ss: Mapping[str, Array] | None = None,
+                 before: Mapping[str, Array] | None = None):
         self._v = {k: jnp.asarray(x) for k, x in values.items()}
         self._ss = None if ss is None else dict(ss)
+        self._before = {} if before is None else dict(before)
 
     def __getitem__(self, name: str) -> Array:
         try:
@@ -93,11 +97,14 @@ class Variables:
         return jnp.concatenate([x[k:], tail])
 
     def lag(self, name: str, k: int = 1) -> Array:
-        """``x_{t-k}`` (the steady-state value before the start of the path)."""
+        """``x_{t-k}`` (before the start of the path: the value at date ``-1`` given as
+        ``before``, earlier dates the steady-state one)."""
         x = self[name]
         if self._ss is None or k == 0:
             return x
         head = jnp.full((k,), self._ss_of(name))
+        if name in self._before:
+            head = head.at[k - 1].set(jnp.asarray(self._before[name], dtype=x.dtype))
         return jnp.concatenate([head, x[:-k]])
 
 

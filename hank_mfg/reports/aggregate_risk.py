@@ -38,6 +38,7 @@ from matplotlib.ticker import MaxNLocator
 from ..analysis.aggregate_risk import (
     girf_by_size, learned_group_responses, learned_news_responses, state_dependent_girf,
 )
+from ..analysis.continuous_report import perfect_foresight_irf
 from ..analysis.irf import mit_deviations, response_units
 from ..metrics.forecast import forecast_tests
 from ..solvers.continuous import ForecastClearing
@@ -48,7 +49,8 @@ from .figures import _LABELS, _UNIT_LABELS
 __all__ = [
     "RESPONSE_VARIABLES", "anticipation_comparison_figure", "anticipation_table",
     "equilibrium_conditions_table", "forecast_table", "girf_figure", "girf_table",
-    "group_response_figure", "group_response_table", "has_forecast", "state_girf_figure", "state_girf_table",
+    "group_response_figure", "group_response_table", "has_forecast", "state_girf_figure",
+    "state_girf_table",
     "write_aggregate_risk_report",
 ]
 
@@ -116,13 +118,21 @@ def _label(v: str, unit: str | None = None) -> str:
 
 # ---- generalized responses by size -------------------------------------------------------------
 def girf_table(solution, shocks: dict | None = None, multiples=(1, 4, 8), *, T: int = 20,
-               n_paths: int = 8, seed: int = 0, variables=None) -> pd.DataFrame:
-    """Generalized impulse responses to each shock at several sizes (the nonlinearity).
+               n_paths: int = 8, seed: int = 0, variables=None,
+               T_transition: int = 300) -> pd.DataFrame:
+    """Generalized impulse responses to each shock at several sizes (the nonlinearity), beside
+    the nonlinear perfect-foresight responses to the same innovations.
 
     For each ``shock: size`` and each ``multiple``, the innovation ``multiple * size`` hits at
     date 0 (:func:`~hank_mfg.analysis.aggregate_risk.girf_by_size`: the mean over ``n_paths``
     noise paths of the shocked minus the unshocked path, common random numbers; ``n_paths = 0``:
-    no other noise, from the steady state).
+    no other noise, from the steady state). The benchmark is the economy's own nonlinear
+    perfect-foresight transition (``T_transition`` dates, from the steady state) to the path the
+    innovation gives the shock, ``size * rho^t``: without aggregate risk and from the steady
+    state it is the exact nonlinear response, so where the learned response per unit changes
+    with the size and the perfect-foresight one does not, the difference is not the model's
+    nonlinearity. Innovations larger than two standard deviations of the training
+    innovations are marked ``extrapolation``: the policies were never trained there.
 
     Args:
         solution: a continuous-choice solution of an economy.
@@ -133,10 +143,12 @@ def girf_table(solution, shocks: dict | None = None, multiples=(1, 4, 8), *, T: 
             recorded).
 
     Returns:
-        Columns ``shock, multiple, size, variable, unit, date, response, response_per_unit``:
+        Columns ``shock, multiple, size, variable, unit, date, response, response_per_unit,
+        perfect_foresight, perfect_foresight_per_unit, innovation_sd, extrapolation``:
         ``response`` in ``unit`` (bp for rates, percent of the steady state for quantities),
         ``response_per_unit = response / size`` (equal across multiples when the response is
-        linear in the shock).
+        linear in the shock); ``innovation_sd`` the s.d. of the shock's training innovation;
+        ``extrapolation``: ``|size| > 2 innovation_sd``.
 
     Raises:
         ValueError: an unknown shock or variable, or a zero size.
@@ -151,17 +163,27 @@ def girf_table(solution, shocks: dict | None = None, multiples=(1, 4, 8), *, T: 
     units, factor = _scales(problem)
     if variables is not None:  # before anything is simulated
         _variables(units, variables, "girf_table")
+    ss = _steady_state(problem)
     frames = []
     for shock, base in shocks.items():
         sizes = [m * base for m in multiples]
         resp = girf_by_size(solution, shock, sizes, T=T, n_paths=n_paths, seed=seed)
         names = _variables(next(iter(resp.values())), variables, "girf_table")
+        i = problem.shock_names.index(shock)
+        rho, sd = float(problem.rho[i]), float(problem.sigma[i])
+        if problem.news and i == problem.news_index:   # the surprise and the announcements
+            sd = sd * np.sqrt(problem.news + 1.0)       # share the shock's innovation variance
         for m, size in zip(multiples, sizes):
+            pf = perfect_foresight_irf(problem.model, shock, size, T=T, rho=rho,
+                                       T_transition=max(int(T_transition), T), steady_state=ss)
             for v in names:
                 r = factor[v] * np.asarray(resp[float(size)][v], dtype=float)
+                p = factor[v] * np.asarray(pf[v], dtype=float)
                 frames.append(pd.DataFrame(dict(
                     shock=shock, multiple=m, size=size, variable=v, unit=units[v],
-                    date=np.arange(T), response=r, response_per_unit=r / size)))
+                    date=np.arange(T), response=r, response_per_unit=r / size,
+                    perfect_foresight=p, perfect_foresight_per_unit=p / size,
+                    innovation_sd=sd, extrapolation=bool(abs(size) > 2.0 * sd))))
     return pd.concat(frames, ignore_index=True)
 
 
@@ -180,22 +202,25 @@ def girf_figure(table: pd.DataFrame) -> Figure:
             ax = axes[i, j]
             g = sub[sub["variable"] == v]
             for k, (m, h) in enumerate(g.groupby("multiple", sort=True)):
+                extra = " (extrapolated)" if bool(h["extrapolation"].iloc[0]) else ""
                 ax.plot(h["date"], h["response"] / m, color=f"C{k}", lw=1.2,
-                        label=f"{m:g} x {base:.4g}")
+                        label=f"{m:g} x {base:.4g}{extra}")
+                ax.plot(h["date"], h["perfect_foresight"] / m, color=f"C{k}", lw=0.9, ls="--")
             ax.axhline(0.0, color="grey", lw=0.6)
             ax.set_title(f"{_LABELS.get(v, v)} ({shock} shock)", fontsize=9)
             ax.set_xlabel("quarters after the shock")
             ax.set_ylabel(f"per base shock ({_UNIT_LABELS.get(g['unit'].iloc[0], '')})",
                           fontsize=8)
         axes[i, 0].legend(fontsize=7, title="size", title_fontsize=7)
-    fig.suptitle("generalized responses scaled to the base size: lines apart = nonlinearity")
+    fig.suptitle("generalized responses scaled to the base size (solid: learned; dashed: "
+                 "nonlinear perfect foresight)")
     return fig
 
 
 # ---- state dependence --------------------------------------------------------------------------
 def state_girf_table(solution, shock: dict, *, T: int = 20, n_paths: int = 32,
                      burn_in: int = 100, variable: str = "Y", quantile: float = 0.25,
-                     seed: int = 0, variables=None) -> pd.DataFrame:
+                     seed: int = 0, variables=None, T_transition: int = 300) -> pd.DataFrame:
     """Responses to ``shock`` from recession and boom states (the state dependence).
 
     :func:`~hank_mfg.analysis.aggregate_risk.state_dependent_girf`: ``n_paths`` simulations run
@@ -207,12 +232,17 @@ def state_girf_table(solution, shock: dict, *, T: int = 20, n_paths: int = 32,
         solution: a continuous-choice solution of an economy. shock: ``{name: size}``, e.g.
             ``{"rstar": 0.0025}`` (a 25 bp tightening). T: dates. n_paths, burn_in, seed: the
             simulations. variable, quantile: how states are sorted. variables: aggregates
-            (default ``Y, C, pi, r, w``, those recorded).
+            (default ``Y, C, pi, r, w``, those recorded). T_transition: dates of the
+            perfect-foresight transitions.
 
     Returns:
         Columns ``state`` (``recession``, ``boom``, ``all``), ``variable, unit, date, response``
-        (in ``unit``, as :func:`girf_table`), ``state_variable`` (``variable``) and
-        ``state_level``, the mean level of ``variable`` at the branching date in the group.
+        (in ``unit``, as :func:`girf_table`), ``perfect_foresight`` (the same group's mean
+        nonlinear perfect-foresight response from the same states, the benchmark of the
+        state dependence: :func:`~hank_mfg.analysis.aggregate_risk.
+        perfect_foresight_from_states`; ``nan`` where the economy has no such transition),
+        ``state_variable`` (``variable``) and ``state_level``, the mean level of ``variable``
+        at the branching date in the group.
     """
     problem = solution.compiled()
     shock = _check_shock(problem, shock, "state_girf_table")
@@ -223,15 +253,20 @@ def state_girf_table(solution, shock: dict, *, T: int = 20, n_paths: int = 32,
     if variables is not None:  # before anything is simulated
         _variables(units, variables, "state_girf_table")
     out = state_dependent_girf(solution, shock, T=T, n_paths=n_paths, burn_in=burn_in,
-                               variable=variable, quantile=quantile, seed=seed)
+                               variable=variable, quantile=quantile, seed=seed,
+                               T_transition=T_transition)
     names = _variables(out["all"], variables, "state_girf_table")
+    pf = out.get("perfect_foresight", {})
     frames = []
     for state in ("recession", "boom", "all"):
         for v in names:
+            bench = (factor[v] * np.asarray(pf[state][v], dtype=float)
+                     if state in pf and v in pf[state] else np.full(T, np.nan))
             frames.append(pd.DataFrame(dict(
                 state=state, variable=v, unit=units[v], date=np.arange(T),
                 response=factor[v] * np.asarray(out[state][v], dtype=float),
-                state_variable=variable, state_level=out["level"][state])))
+                perfect_foresight=bench, state_variable=variable,
+                state_level=out["level"][state])))
     return pd.concat(frames, ignore_index=True)
 
 
@@ -249,11 +284,14 @@ def state_girf_figure(table: pd.DataFrame) -> Figure:
             h = g[g["state"] == state]
             ax.plot(h["date"], h["response"], color=color, ls=ls, lw=1.2,
                     label=f"{state} ({sv} = {h['state_level'].iloc[0]:.4g})")
+            if state != "all" and np.isfinite(h["perfect_foresight"]).any():
+                ax.plot(h["date"], h["perfect_foresight"], color=color, ls=":", lw=1.0)
         ax.axhline(0.0, color="grey", lw=0.6)
         ax.set_title(_label(v, g["unit"].iloc[0]), fontsize=9)
         ax.set_xlabel("quarters after the shock")
     axes[0].legend(fontsize=7)
-    fig.suptitle("responses from recession and boom states")
+    fig.suptitle("responses from recession and boom states (dotted: perfect foresight from "
+                 "the same states)")
     return fig
 
 
@@ -523,8 +561,10 @@ def write_aggregate_risk_report(solution, out: str, *, T: int = 20, n_paths: int
     (:func:`state_girf_table`: ``+0.0025`` of the first shock, a 25 bp tightening for HANK,
     from ``4 max(n_paths, 1)`` simulations of ``burn_in`` dates, states sorted by output
     ``Y``), ``group_responses`` (:func:`group_response_table`: ``-0.0025`` of the first shock,
-    a 25 bp cut), ``anticipation`` (:func:`anticipation_table`: a 25 bp cut, perfect-foresight
-    transitions of ``T_transition`` dates; only for a solution trained with announcements)
+    a 25 bp cut), ``anticipation`` (:func:`anticipation_table`: a 25 bp cut; only for a
+    solution trained with announcements); every perfect-foresight benchmark (beside the
+    responses by size, from the recession and boom states and to announcements) over
+    ``T_transition`` dates;
     ``equilibrium_conditions`` (:func:`equilibrium_conditions_table`) and ``forecast_tests``
     (:func:`forecast_table`, ``max(n_paths, 2)`` paths of ``max(4 T, 40)`` dates); a figure of the
     same name for each of the first four. ``T`` dates throughout; noise from ``seed``.
@@ -536,10 +576,10 @@ def write_aggregate_risk_report(solution, out: str, *, T: int = 20, n_paths: int
     first = problem.shock_names[0]
     tables = {
         "girf_by_size": girf_table(solution, multiples=multiples, T=T, n_paths=n_paths,
-                                   seed=seed),
+                                   seed=seed, T_transition=T_transition),
         "state_dependent_girf": state_girf_table(
             solution, {first: 0.0025}, T=T, n_paths=4 * max(n_paths, 1), burn_in=burn_in,
-            seed=seed),
+            seed=seed, T_transition=T_transition),
         "group_responses": group_response_table(solution, {first: -0.0025}),
     }
     if problem.news:

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ..analysis.aggregate_risk import ergodic_moments
+from ..analysis.aggregate_risk import ergodic_moments, first_order_moments
 from ..analysis.continuous_report import (
     ContinuousThresholds, history_verdicts, irf_comparison, steady_state_policies,
 )
@@ -221,18 +221,29 @@ def impulse_comparison_figure(table: pd.DataFrame, *, size: float | None = None,
 
 # ---- ergodic moments ---------------------------------------------------------------------------
 def ergodic_moments_table(solution, *, T: int = 2000, burn_in: int = 200, n_paths: int = 4,
-                          seed: int = 1, variables=None) -> pd.DataFrame:
-    """Business-cycle moments of the learned economy, tidy: ``moment`` (``mean``, ``sd``,
-    ``corr``), ``variable``, ``other`` (the second variable of a correlation, else missing),
-    ``value``; from :func:`~hank_mfg.analysis.aggregate_risk.ergodic_moments` over ``n_paths``
-    simulations of ``T`` dates after ``burn_in`` (pooled)."""
+                          seed: int = 1, variables=None,
+                          first_order: bool = True) -> pd.DataFrame:
+    """Business-cycle moments of the learned economy beside the first-order solution's, tidy:
+    ``moment`` (``mean``, ``sd``, ``corr``), ``variable``, ``other`` (the second variable of a
+    correlation, else missing), ``value`` and its Monte Carlo standard error ``se``, from
+    :func:`~hank_mfg.analysis.aggregate_risk.ergodic_moments` over ``n_paths`` simulations of
+    ``T`` dates after ``burn_in`` (pooled); ``first_order``: the same moment of the linear
+    (sequence-space) solution (:func:`~hank_mfg.analysis.aggregate_risk.first_order_moments`;
+    ``nan`` where the economy has none, e.g. an aggregate Markov chain, or with
+    ``first_order=False``)."""
     mom = ergodic_moments(solution, T=T, burn_in=burn_in, n_paths=n_paths, seed=seed,
                           variables=variables)
-    rows = [dict(moment=m, variable=v, other=None, value=x)
+    lin = {"mean": {}, "sd": {}, "corr": {}}
+    if first_order and solution.compiled().chain is None:
+        lin = first_order_moments(solution, variables=list(mom["sd"]))
+    rows = [dict(moment=m, variable=v, other=None, value=x, se=mom["se"][m][v],
+                 first_order=lin[m].get(v, np.nan))
             for m in ("mean", "sd") for v, x in mom[m].items()]
-    rows += [dict(moment="corr", variable=x, other=y, value=c)
+    rows += [dict(moment="corr", variable=x, other=y, value=c, se=mom["se"]["corr"][(x, y)],
+                  first_order=lin["corr"].get((x, y), np.nan))
              for (x, y), c in mom["corr"].items()]
-    return pd.DataFrame(rows, columns=["moment", "variable", "other", "value"])
+    return pd.DataFrame(rows, columns=["moment", "variable", "other", "value", "se",
+                                       "first_order"])
 
 
 # ---- quality -----------------------------------------------------------------------------------

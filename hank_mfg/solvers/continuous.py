@@ -63,6 +63,7 @@ __all__ = [
     "FirstOrderStart",
     "aggregate_chain",
     "chain_innovations",
+    "expected_shock_path",
     "first_order_start",
     "path_transitions",
     "ForecastClearing",
@@ -301,6 +302,18 @@ def _exogenous(problem, z):
         nxt[name] = nxt[name] + z[k]
     return ({n: now.get(n, ss[n]) for n in model.exogenous},
             {n: nxt.get(n, ss[n]) for n in model.exogenous})
+
+
+def expected_shock_path(problem, z_prev, z_shock):
+    """The shocks' levels ``(T, n_shocks)`` — deviations of the exogenous aggregates from the
+    steady state — from the noise state ``z_prev`` (the state after date ``-1``: shock levels
+    and announcements already made) when no innovation arrives but the deterministic
+    ``z_shock (T, n_noise)``: what a perfect-foresight path from that state takes as given."""
+    def step(z, shock):
+        z = _advance(problem, z, jnp.zeros_like(shock), shock)
+        return z, z[:problem.n_shocks]
+
+    return jax.lax.scan(step, z_prev, z_shock)[1]
 
 
 def _queue(problem, z):

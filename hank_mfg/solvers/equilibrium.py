@@ -401,15 +401,16 @@ def with_economy(steady_state: EconomySteadyState, model: AbstractEconomy) -> Ec
 # ---------------------------------------------------------------------------------------------
 # transition
 # ---------------------------------------------------------------------------------------------
-def path_variables(model, ss_values, exog, U, T):
+def path_variables(model, ss_values, exog, U, T, before=None):
     """Aggregates on dates ``0..T``: the path of length ``T`` plus one date at which unknowns
     and exogenous variables are back at the steady state. The extra date gives the households'
     budget after the path (a rate set at ``T - 1`` and paid at ``T``, say), so that the last
-    unknowns reach the last targets; targets are taken on dates ``0..T-1``."""
+    unknowns reach the last targets; targets are taken on dates ``0..T-1``. ``before``: values
+    at date ``-1`` that lags read (default the steady state)."""
     ext = lambda x, k: jnp.concatenate([x, jnp.full((1,), ss_values[k], x.dtype)])  # noqa: E731
     values = {**{k: ext(x, k) for k, x in exog.items()},
               **{u: ext(x, u) for u, x in zip(model.transition_unknowns, U)}}
-    v = Variables(values, ss=ss_values)
+    v = Variables(values, ss=ss_values, before=before)
     model.aggregates(v)
     return v
 
@@ -473,16 +474,18 @@ def economy_jacobian(steady_state: EconomySteadyState, T: int, interp: str = "li
         "unknowns" if wrt is None else wrt]
 
 
-def _evaluate_path(model, ss, exog, U, T, interp):
-    v = path_variables(model, ss.values, exog, U, T)
+def _evaluate_path(model, ss, exog, U, T, interp, start=None):
+    mu0, before = (ss.mu, None) if start is None else start
+    v = path_variables(model, ss.values, exog, U, T, before)
     budgets = jax.vmap(model.budget)(path_inputs(model, v, T))
-    hp = household_block_path(model, budgets, ss.Va, ss.mu, interp)
+    hp = household_block_path(model, budgets, ss.Va, mu0, interp)
     v["A"], v["C"], v["N"] = hp.A, hp.C, hp.N
     res = model.residuals(v)
     return stack_targets(model, res, T), v, res, hp
 
 
-def _solve_core(model, ss, exog, shocks, tol, maxiter, interp, G, want_paths: bool):
+def _solve_core(model, ss, exog, shocks, tol, maxiter, interp, G, want_paths: bool,
+                start=None):
     T = next(iter(exog.values())).shape[0]
     lu = jsl.lu_factor(G)
     shape = (len(model.transition_unknowns), T)
@@ -494,12 +497,12 @@ def _solve_core(model, ss, exog, shocks, tol, maxiter, interp, G, want_paths: bo
     def body(st):
         it, U, H = st
         U = U - jsl.lu_solve(lu, H.reshape(-1)).reshape(shape)
-        return it + 1, U, _evaluate_path(model, ss, exog, U, T, interp)[0]
+        return it + 1, U, _evaluate_path(model, ss, exog, U, T, interp, start)[0]
 
     U0 = _unknowns_ss(model, ss.values, T)
-    H0 = _evaluate_path(model, ss, exog, U0, T, interp)[0]
+    H0 = _evaluate_path(model, ss, exog, U0, T, interp, start)[0]
     it, U, _ = jax.lax.while_loop(cond, body, (jnp.asarray(0), U0, H0))
-    H, v, res, hp = _evaluate_path(model, ss, exog, U, T, interp)
+    H, v, res, hp = _evaluate_path(model, ss, exog, U, T, interp, start)
     cut = lambda x: jnp.broadcast_to(x, (T + 1,))[:T]  # noqa: E731
     return EconomyPath(
         values={k: cut(x) for k, x in v.as_dict().items()},
@@ -514,6 +517,38 @@ def _solve_core(model, ss, exog, shocks, tol, maxiter, interp, G, want_paths: bo
 _solve_jit = eqx.filter_jit(_solve_core)
 
 
+def _initial_state(where, model, ss, mu0, before):
+    """``None`` (the steady state) or ``(mu0, before)`` checked: a distribution of the
+    steady state's shape, non-negative, of mass one; lags of aggregates the economy defines,
+    finite."""
+    if mu0 is None and not before:
+        return None
+    if mu0 is None:
+        mu0 = ss.mu
+    mu0 = jnp.asarray(mu0, dtype=float)
+    if mu0.shape != ss.mu.shape:
+        raise ValueError(f"{where}.initial_distribution must have the steady state's shape "
+                         f"{tuple(ss.mu.shape)} (wealth x income); got {tuple(mu0.shape)}")
+    if not bool(jnp.all(jnp.isfinite(mu0))) or float(jnp.min(mu0)) < -1e-12:
+        raise ValueError(f"{where}.initial_distribution must be finite and non-negative; "
+                         f"smallest entry {float(jnp.min(mu0)):.3g}")
+    if abs(float(jnp.sum(mu0)) - 1.0) > 1e-8:
+        raise ValueError(f"{where}.initial_distribution must have mass 1; got "
+                         f"{float(jnp.sum(mu0)):.12g}")
+    before = {} if before is None else dict(before)
+    bad = [k for k in before if k not in ss.values]
+    if bad:
+        raise ValueError(f"{where}.initial_values: {bad} are not aggregates of "
+                         f"{type(model).__name__}; it defines {sorted(ss.values)}")
+    out = {}
+    for k, x in before.items():
+        x = jnp.asarray(x, dtype=float)
+        if x.shape != () or not bool(jnp.isfinite(x)):
+            raise ValueError(f"{where}.initial_values[{k!r}] must be a finite number; got {x}")
+        out[k] = x
+    return mu0, out
+
+
 @in_float64
 def economy_transition(
     model: AbstractEconomy,
@@ -525,6 +560,8 @@ def economy_transition(
     return_distribution: bool = False,
     interp: str = "linear",
     jacobian: Array | None = None,
+    initial_distribution: ArrayLike | None = None,
+    initial_values: Mapping[str, ArrayLike] | None = None,
 ) -> EconomyPath:
     """Perfect-foresight transition of an economy after shocks announced at date 0.
 
@@ -541,6 +578,12 @@ def economy_transition(
         tol: ``max_t |target residual|``. maxiter: Newton iterations.
         return_distribution: also return the distribution and policy paths.
         jacobian: a precomputed :func:`economy_jacobian` for the same ``T``.
+        initial_distribution: the households' distribution at date 0, ``(n_a, n_e)`` (default
+            the steady state's): a path from another state, e.g. a recession's (docs/models.md,
+            "Paths from a state away from the steady state").
+        initial_values: aggregates at date ``-1`` that the conditions read as lags, e.g.
+            ``{"i": 0.004}`` where the real rate paid at date 0 reads ``i_{-1}`` (default the
+            steady state's).
 
     Returns:
         :class:`EconomyPath` (``path["Y"]``, ``path["pi"]``, ...).
@@ -576,10 +619,11 @@ def economy_transition(
                          "at some date); give finite deviations from the steady state")
     m = economy_of_steady_state(where, model, steady_state, interp=interp)
     steady_state = with_economy(steady_state, m)
+    start = _initial_state(where, m, steady_state, initial_distribution, initial_values)
     G = economy_jacobian(steady_state, T, interp) if jacobian is None else jacobian
     exog = _exogenous_paths(m, steady_state.values, paths, T)
     path = _solve_jit(m, steady_state, exog, paths, jnp.asarray(tol, dtype=float), maxiter,
-                      interp, G, bool(return_distribution))
+                      interp, G, bool(return_distribution), start)
     err = float(path.max_residual)
     if not err <= tol:
         raise RuntimeError(

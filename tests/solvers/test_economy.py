@@ -124,6 +124,28 @@ def test_hank_monetary_shock_clears_every_market_every_period(hank, hank_path):
     assert path["Y"][0] > ss["Y"] and path["pi"][0] > 0 and path["r"][0] < ss["r"]
 
 
+def test_a_path_from_a_later_state_is_the_rest_of_the_path(hank, hank_path):
+    """Perfect foresight is time consistent: started at date ``k`` of a transition from that
+    date's distribution and the lag it reads (the nominal rate ``i_{k-1}``, through the real
+    rate paid at ``k``), with the rest of the shock path, the economy follows the rest of the
+    same transition (the same terminal steady state at date ``T``)."""
+    model, ss = hank
+    k = 3
+    rest = hm.transition_path(model, ss, shocks={"rstar": RSTAR_CUT["rstar"][k:]},
+                              initial_distribution=hank_path.mu[k],
+                              initial_values={"i": hank_path["i"][k - 1]})
+    for v in ("Y", "C", "pi", "r", "i", "w", "A"):
+        np.testing.assert_allclose(rest[v], hank_path[v][k:], rtol=0, atol=1e-9, err_msg=v)
+    # without the lag the real rate paid at k would be the steady state's: another path
+    wrong = hm.transition_path(model, ss, shocks={"rstar": RSTAR_CUT["rstar"][k:]},
+                               initial_distribution=hank_path.mu[k])
+    assert abs(float(wrong["r"][0] - hank_path["r"][k])) > 1e-5
+    with pytest.raises(ValueError, match="initial_distribution must have mass 1"):
+        hm.transition_path(model, ss, shocks=RSTAR_CUT, initial_distribution=2 * ss.mu)
+    with pytest.raises(ValueError, match="initial_values.*'oil'"):
+        hm.transition_path(model, ss, shocks=RSTAR_CUT, initial_values={"oil": 1.0})
+
+
 def _rotemberg_cost(model, pi, Y):
     """The price-adjustment cost by hand: ``mu/(mu-1)/(2 kappa) log(1+pi)^2 Y``."""
     mu, kappa = float(model.mu), float(model.kappa)
