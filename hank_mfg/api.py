@@ -41,8 +41,16 @@ def solve(model, method: str = "rspg", config=None, **kwargs):
         model, method, config: as :func:`~hank_mfg.solvers.rspg.solve` (``method=
             "krusell-smith"`` returns its own solution, without verdicts).
         **kwargs: ``checkpoint_dir``, ``resume``, ``progress``, ``callback``, ``started``,
-            ``optimizer`` (see :func:`~hank_mfg.solvers.rspg.solve`).
+            ``optimizer``, ``certificates`` (see :func:`~hank_mfg.solvers.rspg.solve`). With
+            ``config.stop_patience > 0`` the first-order certificate is evaluated at every
+            evaluation (:func:`~hank_mfg.metrics.first_order.first_order_gap`) and training
+            stops when the certificates stop improving.
     """
+    if getattr(config, "stop_patience", 0) and "certificates" not in kwargs:
+        # the stopping rule reads the first-order certificate at every evaluation
+        from .metrics.first_order import first_order_gap
+
+        kwargs["certificates"] = first_order_gap
     sol = _solve(model, method, config, **kwargs)
     if isinstance(sol, Solution):
         sol.summary = Summary(sol.summary, sol)

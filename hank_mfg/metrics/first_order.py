@@ -29,8 +29,9 @@ from ..solvers.continuous import savings_rollout_batch
 from ..solvers.egm import price_budget
 from ..solvers.household import household_block_path
 
-__all__ = ["best_response_irf", "cohort_consumption", "first_order_certificate", "impulse",
-           "problem_and_policy", "rollout_aggregates", "wealth_groups"]
+__all__ = ["best_response_irf", "cohort_consumption", "first_order_certificate",
+           "first_order_gap", "impulse", "problem_and_policy", "rollout_aggregates",
+           "wealth_groups"]
 
 
 def problem_and_policy(solution_or_problem, policy=None):
@@ -219,3 +220,14 @@ def first_order_certificate(solution, *, size: float = 1.0, T: int = 40, policy=
     names = next(iter(by.values())).keys()
     gap = {o: max(g[o] for g in by.values()) for o in names}
     return {"gap": gap, "by_innovation": by, "max": max(gap.values()), "groups": groups}
+
+
+def first_order_gap(problem, policy) -> dict:
+    """``{"first_order_gap": ...}``: the largest gap of :func:`first_order_certificate` of a
+    problem's policy (one standard deviation of every innovation), as one history column —
+    what ``hm.solve`` evaluates at every evaluation for the stopping rule
+    (``RSPGConfig.stop_patience``)."""
+    return {"first_order_gap": first_order_certificate(problem, policy=policy)["max"]}
+
+
+first_order_gap.names = ("first_order_gap",)

@@ -124,6 +124,14 @@ class RSPGConfig:
             marginal value and the firms' forecast move with the history of surprises as the
             perfect-foresight responses show, so that the untrained solution equals the
             sequence-space one at first order (docs/theory.md §12.7).
+        stop_patience: continuous choices with Gaussian shocks: ``0`` (default) trains for
+            ``iterations``; ``k > 0`` certifies every evaluation by the first-order certificate
+            (history column ``first_order_gap``, docs/theory.md §12.8) and stops training when
+            neither it nor, for an economy with the firms' forecast, the expected residual of
+            any forward-looking condition (``<target>_expected``) has improved on its best by
+            ``stop_improvement`` over the last ``k`` evaluations — a stopping rule from the
+            certificates alone, with no reference solution (docs/theory.md §12.9).
+        stop_improvement: the relative improvement that counts (0.05: 5% below the best).
     """
 
     iterations: int = 500
@@ -153,6 +161,8 @@ class RSPGConfig:
     control_lags: int = 0
     precondition: bool = False
     start: str = "steady-state"
+    stop_patience: int = 0
+    stop_improvement: float = 0.05
 
     def __post_init__(self):
         for name in ("iterations", "n_paths", "hidden", "eval_every", "eval_paths", "checkpoint_every"):
@@ -189,7 +199,10 @@ class RSPGConfig:
                                          or self.horizon < 2):
             raise ValueError(f"RSPGConfig.horizon must be None or an integer >= 2; "
                              f"got {self.horizon!r}")
-        for name in ("news", "control_lags"):
+        if not 0.0 <= self.stop_improvement < 1.0:
+            raise ValueError(f"RSPGConfig.stop_improvement must lie in [0, 1); "
+                             f"got {self.stop_improvement!r}")
+        for name in ("news", "control_lags", "stop_patience"):
             v = getattr(self, name)
             if not isinstance(v, (int, np.integer)) or v < 0:
                 raise ValueError(f"RSPGConfig.{name} must be an integer >= 0; got {v!r}")
@@ -398,6 +411,7 @@ def solve(
     callback: Optional[Callable[[dict], None]] = None,
     started: Optional[float] = None,
     optimizer: Optional[optax.GradientTransformation] = None,
+    certificates: Optional[Callable] = None,
 ) -> "Solution | KrusellSmithSolution":
     """Solve the mean-field equilibrium with aggregate risk by RSPG (or SPG).
 
@@ -425,6 +439,11 @@ def solve(
             clipping at ``clip_norm`` and Adam annealed linearly from ``lr`` to ``lr_final``,
             :func:`~hank_mfg.solvers.training.default_optimizer`). A checkpoint records whether
             a custom one was used; resume with the same one.
+        certificates: continuous choices: a function ``(problem, policy) -> {column: value}``
+            with a ``names`` attribute (the columns), evaluated at every evaluation and
+            recorded first in the history; the stopping rule (``config.stop_patience``) reads
+            them (``hm.solve`` passes the first-order certificate,
+            :func:`~hank_mfg.metrics.first_order.first_order_gap`).
 
     Returns:
         :class:`Solution` with the trained policy, a history DataFrame and a summary.
@@ -469,7 +488,11 @@ def solve(
                 else x, model)
             return solve(model, method, config, checkpoint_dir=checkpoint_dir, resume=resume,
                          progress=progress, callback=callback, started=t_wall,
-                         optimizer=optimizer)
+                         optimizer=optimizer, certificates=certificates)
+    if config.stop_patience if isinstance(config, RSPGConfig) else False:
+        if not continuous_choices(model, config):
+            raise ValueError("RSPGConfig.stop_patience: the stopping rule reads the first-order "
+                             "certificate of continuous choices; set it to 0 for discrete ones")
     if optimizer is None:
         run = _run_class(model, method, config)(model, method, config)
     elif method in RL_METHODS:
@@ -477,6 +500,12 @@ def solve(
                          "from its RLConfig (lr, clip_norm)")
     else:
         run = _run_class(model, method, config)(model, method, config, lambda _: optimizer)
+    if certificates is not None and hasattr(run, "certificates"):
+        run.certificates = certificates
+    if isinstance(config, RSPGConfig) and config.stop_patience and not run.stop_metrics():
+        raise ValueError("RSPGConfig.stop_patience: nothing to stop on — the economy has no "
+                         "forward-looking condition and no certificates were passed (hm.solve "
+                         "passes the first-order certificate)")
     meta = dict(method=method, optimizer="default" if optimizer is None else "custom",
                 config=config.to_dict(), model=type(model).__name__,
                 model_fields=model_fields(model))
@@ -499,6 +528,7 @@ def solve(
         # measured by the run that started from scratch (None if it was not recorded)
         first_eval_seconds_incl_compile=meta.get("first_eval_seconds_incl_compile"),
         resumed_from_iteration=int(start),
+        stopped_early=meta.get("stopped_early"),
     )
     summary.update(run.summary(first, last))
     return Solution(model=model, method=method, config=config,
@@ -587,6 +617,8 @@ class _SavingsRun:
                 params, static, opt_state, problem, cs, start, steps))
         self._evaluate = eqx.filter_jit(
             lambda params, eps: cont.evaluate_savings(problem, eqx.combine(params, static), eps))
+        # certificates computed at every evaluation (set by solve; see its ``certificates``)
+        self.certificates = None
 
     def train_chunk(self, params, opt_state, config, it, steps):
         return self._train(params, opt_state,
@@ -607,8 +639,12 @@ class _SavingsRun:
                                      f"consumption or values on evaluation path {b}")
         ret_pi = float(jnp.mean(ev.policy_return))
         ex = float(jnp.mean(ev.exploitability))
+        # the certificates passed in (the first-order certificate, docs/theory.md §12.8) first
+        first = ({} if self.certificates is None
+                 else {k: float(v) for k, v in
+                       self.certificates(self.problem, self.policy(params)).items()})
         row = dict(
-            iteration=int(iteration), seconds=float(seconds), loss=float(loss),
+            iteration=int(iteration), seconds=float(seconds), loss=float(loss), **first,
             exploitability=ex, relative_exploitability=relative_exploitability(ex, ret_pi),
             consumption_equivalent=model_consumption_equivalent(
                 self.problem.model, ex, float(jnp.mean(ev.consumption_return))),
@@ -619,6 +655,15 @@ class _SavingsRun:
         # an economy solved with the firms' forecast: its other conditions along the paths
         row.update(cont.equilibrium_columns(self.problem, ev))
         return row
+
+    def stop_metrics(self) -> tuple:
+        """History columns the stopping rule reads (lower is better): the certificates passed
+        in and, for an economy with the firms' forecast, the expected residual of each
+        forward-looking condition."""
+        forward = (self.problem.prices.forward_targets
+                   if isinstance(self.problem.prices, cont.ForecastClearing) else ())
+        passed = () if self.certificates is None else self.certificates.names
+        return tuple(passed) + tuple(f"{k}_expected" for k in forward)
 
     def summary(self, first, last) -> dict:
         return dict(

@@ -16,6 +16,7 @@ import dataclasses
 import json
 import os
 import time
+import warnings
 from collections.abc import Callable
 
 import equinox as eqx
@@ -28,7 +29,7 @@ from ..policies.networks import AbstractPolicy
 from .rollout import evaluate_paths, explain_prices, model_consumption_equivalent, rollout_batch
 
 __all__ = ["CheckpointError", "DiscreteEvaluation", "checkpoint_mismatch", "default_optimizer",
-           "keep_if_finite", "path_sharding", "train", "trainable_filter"]
+           "keep_if_finite", "path_sharding", "stalled", "train", "trainable_filter"]
 
 
 def default_optimizer(config) -> optax.GradientTransformation:
@@ -43,6 +44,24 @@ def keep_if_finite(ok, new, old):
     non-finite keeps the last good parameters and optimiser state (the driver then raises)."""
     return jax.tree_util.tree_map(lambda a, b: jnp.where(ok, a, b) if eqx.is_array(a) else a,
                                   new, old)
+
+
+def stalled(history: list[dict], metrics, patience: int, improvement: float) -> bool:
+    """The stopping rule (docs/theory.md §12.9): ``True`` when none of the history columns
+    ``metrics`` (certificates, lower is better) has improved on its best so far by the relative
+    amount ``improvement`` at any of the last ``patience`` evaluations. An evaluation improves a
+    certificate when its value is below ``(1 - improvement)`` times the best of the evaluations
+    before it; a non-finite value never improves."""
+    rows = [r for r in history if all(m in r for m in metrics)]
+    if patience < 1 or len(rows) <= patience:
+        return False
+    for m in metrics:
+        v = np.array([r[m] if r[m] is not None else np.nan for r in rows], dtype=float)
+        v = np.where(np.isfinite(v), v, np.inf)
+        for j in range(len(v) - patience, len(v)):
+            if v[j] < (1.0 - improvement) * np.min(v[:j]):
+                return False
+    return True
 
 
 def iteration_key(base_key, i):
@@ -293,6 +312,8 @@ def train(run, config, meta: dict, *, checkpoint_dir: str | None = None, resume:
             callback(row)
     n_evals_done = 0
     it = start
+    patience = getattr(config, "stop_patience", 0)
+    metrics = run.stop_metrics() if patience and hasattr(run, "stop_metrics") else ()
     while it < config.iterations:
         n = min(config.eval_every, config.iterations - it)
         steps = jnp.arange(n)
@@ -326,8 +347,22 @@ def train(run, config, meta: dict, *, checkpoint_dir: str | None = None, resume:
         if bar is not None:
             bar.update(n)
             bar.set_postfix(loss=f"{losses[-1]:.4g}", expl=f"{row['exploitability']:.4g}")
-        if checkpoint_dir and (n_evals_done % config.checkpoint_every == 0 or it >= config.iterations):
+        stop = bool(metrics) and stalled(history, metrics, patience, config.stop_improvement)
+        if stop:
+            best = {m: float(np.nanmin([r[m] for r in history if r.get(m) is not None]))
+                    for m in metrics}
+            meta["stopped_early"] = dict(iteration=int(it), patience=int(patience),
+                                         improvement=float(config.stop_improvement), best=best)
+            warnings.warn(
+                f"{name} stopped at iteration {it} of {config.iterations}: the certificates "
+                f"{', '.join(metrics)} have not improved by {config.stop_improvement:.0%} over "
+                f"the last {patience} evaluations (best: "
+                + ", ".join(f"{m} {b:.3g}" for m, b in best.items()) + ")", stacklevel=3)
+        if checkpoint_dir and (n_evals_done % config.checkpoint_every == 0
+                               or it >= config.iterations or stop):
             save_checkpoint(checkpoint_dir, params, opt_state, it, history, meta)
+        if stop:
+            break
     if bar is not None:
         bar.close()
 

@@ -33,7 +33,8 @@ def _gaps(model, ss, problem, name, variables, T=40):
     s = i if i < problem.n_shocks else problem.news_index
     lag = 0 if i < problem.n_shocks else i - problem.n_shocks + 1
     size = 2e-3 * float(problem.sigma[i])
-    t = np.arange(300)
+    # the start's own transition length: its compiled Jacobian and Newton serve the reference
+    t = np.arange(problem.first_order.horizon if problem.first_order is not None else 300)
     dz = np.where(t >= lag, size * float(problem.rho[s]) ** np.maximum(t - lag, 0), 0.0)
     ref = hm.transition_path(model, ss, **{problem.shock_names[s]: dz})
     policy = problem.make_policy(key=jax.random.key(0))
