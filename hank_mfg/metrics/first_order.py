@@ -223,11 +223,11 @@ def first_order_certificate(solution, *, size: float = 1.0, T: int = 40, policy=
 
 
 def first_order_gap(problem, policy) -> dict:
-    """``{"first_order_gap": ...}``: the largest gap of :func:`first_order_certificate` of a
-    problem's policy (one standard deviation of every innovation), as one history column —
-    what ``hm.solve`` evaluates at every evaluation for the stopping rule
+    """The first-order certificate of a problem's policy (one standard deviation of every
+    innovation) as history columns: ``first_order_gap`` (the largest gap) and
+    ``first_order_gap_<outcome>`` (the largest over innovations for each outcome, e.g. ``C``,
+    ``A``) — what ``hm.solve`` evaluates at every evaluation for the stopping rule
     (``RSPGConfig.stop_patience``)."""
-    return {"first_order_gap": first_order_certificate(problem, policy=policy)["max"]}
-
-
-first_order_gap.names = ("first_order_gap",)
+    cert = first_order_certificate(problem, policy=policy)
+    return {"first_order_gap": cert["max"],
+            **{f"first_order_gap_{o}": g for o, g in cert["gap"].items()}}

@@ -440,9 +440,9 @@ def solve(
             :func:`~hank_mfg.solvers.training.default_optimizer`). A checkpoint records whether
             a custom one was used; resume with the same one.
         certificates: continuous choices: a function ``(problem, policy) -> {column: value}``
-            with a ``names`` attribute (the columns), evaluated at every evaluation and
-            recorded first in the history; the stopping rule (``config.stop_patience``) reads
-            them (``hm.solve`` passes the first-order certificate,
+            (lower is better), evaluated at every evaluation and recorded first in the
+            history; the stopping rule (``config.stop_patience``) reads every column it
+            returns (``hm.solve`` passes the first-order certificate,
             :func:`~hank_mfg.metrics.first_order.first_order_gap`).
 
     Returns:
@@ -502,7 +502,8 @@ def solve(
         run = _run_class(model, method, config)(model, method, config, lambda _: optimizer)
     if certificates is not None and hasattr(run, "certificates"):
         run.certificates = certificates
-    if isinstance(config, RSPGConfig) and config.stop_patience and not run.stop_metrics():
+    if (isinstance(config, RSPGConfig) and config.stop_patience and certificates is None
+            and not run.stop_metrics()):
         raise ValueError("RSPGConfig.stop_patience: nothing to stop on — the economy has no "
                          "forward-looking condition and no certificates were passed (hm.solve "
                          "passes the first-order certificate)")
@@ -619,6 +620,7 @@ class _SavingsRun:
             lambda params, eps: cont.evaluate_savings(problem, eqx.combine(params, static), eps))
         # certificates computed at every evaluation (set by solve; see its ``certificates``)
         self.certificates = None
+        self._certified = ()   # their columns, once evaluated
 
     def train_chunk(self, params, opt_state, config, it, steps):
         return self._train(params, opt_state,
@@ -643,6 +645,7 @@ class _SavingsRun:
         first = ({} if self.certificates is None
                  else {k: float(v) for k, v in
                        self.certificates(self.problem, self.policy(params)).items()})
+        self._certified = tuple(first) or self._certified
         row = dict(
             iteration=int(iteration), seconds=float(seconds), loss=float(loss), **first,
             exploitability=ex, relative_exploitability=relative_exploitability(ex, ret_pi),
@@ -658,12 +661,11 @@ class _SavingsRun:
 
     def stop_metrics(self) -> tuple:
         """History columns the stopping rule reads (lower is better): the certificates passed
-        in and, for an economy with the firms' forecast, the expected residual of each
-        forward-looking condition."""
+        in (those evaluated so far) and, for an economy with the firms' forecast, the expected
+        residual of each forward-looking condition."""
         forward = (self.problem.prices.forward_targets
                    if isinstance(self.problem.prices, cont.ForecastClearing) else ())
-        passed = () if self.certificates is None else self.certificates.names
-        return tuple(passed) + tuple(f"{k}_expected" for k in forward)
+        return self._certified + tuple(f"{k}_expected" for k in forward)
 
     def summary(self, first, last) -> dict:
         return dict(

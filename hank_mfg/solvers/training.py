@@ -313,7 +313,6 @@ def train(run, config, meta: dict, *, checkpoint_dir: str | None = None, resume:
     n_evals_done = 0
     it = start
     patience = getattr(config, "stop_patience", 0)
-    metrics = run.stop_metrics() if patience and hasattr(run, "stop_metrics") else ()
     while it < config.iterations:
         n = min(config.eval_every, config.iterations - it)
         steps = jnp.arange(n)
@@ -347,7 +346,9 @@ def train(run, config, meta: dict, *, checkpoint_dir: str | None = None, resume:
         if bar is not None:
             bar.update(n)
             bar.set_postfix(loss=f"{losses[-1]:.4g}", expl=f"{row['exploitability']:.4g}")
-        stop = bool(metrics) and stalled(history, metrics, patience, config.stop_improvement)
+        metrics = run.stop_metrics() if patience and hasattr(run, "stop_metrics") else ()
+        stop = (bool(metrics) and it < config.iterations
+                and stalled(history, metrics, patience, config.stop_improvement))
         if stop:
             best = {m: float(np.nanmin([r[m] for r in history if r.get(m) is not None]))
                     for m in metrics}

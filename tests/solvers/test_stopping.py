@@ -49,7 +49,7 @@ def test_a_run_that_cannot_improve_stops_and_one_that_learns_does_not():
     """At a learning rate of 1e-14 nothing changes, so the certificates stop improving at the
     first evaluation after the start and training stops there, with a warning and the reason in
     the summary; at the preset's rate the steady-state start's first-order gap falls, so the
-    rule lets it train."""
+    rule lets it train (history columns: the largest gap and one per outcome)."""
     m = Huggett(n_wealth=30)
     base = dict(horizon=60, eval_every=3, eval_paths=2, iterations=12, stop_patience=1,
                 hidden=8, widths=(16,), n_knots=8)
@@ -64,8 +64,14 @@ def test_a_run_that_cannot_improve_stops_and_one_that_learns_does_not():
     np.testing.assert_allclose(h["first_order_gap"], h["first_order_gap"][0], rtol=1e-6)
     with warnings.catch_warnings():
         warnings.simplefilter("error")   # no stop warning
-        learning = hm.solve(m, config=hm.RSPGConfig.continuous(**{**base, "iterations": 6}),
-                            progress=False)
-    g = learning.history["first_order_gap"].to_numpy()
+        learning = hm.solve(m, config=hm.RSPGConfig.continuous(**base), progress=False)
+    h = learning.history
     assert learning.summary["stopped_early"] is None
-    assert g[1] < 0.95 * g[0], g
+    assert list(h["iteration"]) == [0, 3, 6, 9, 12]
+    # the assets' gap is pinned at 1 (bonds in zero net supply) while consumption's falls by
+    # more than 5% at every evaluation (measured 0.74, 0.69, 0.62, 0.55, 0.51): one
+    # certificate improving keeps training going
+    np.testing.assert_allclose(h["first_order_gap"], np.maximum(h["first_order_gap_A"],
+                                                                h["first_order_gap_C"]))
+    g = h["first_order_gap_C"].to_numpy()
+    assert np.all(g[1:] < 0.95 * g[:-1]), g
