@@ -73,6 +73,7 @@ def test_girf_units_and_response_per_unit(sol):
                                                           "Z"), **TINY)
     np.testing.assert_allclose(tab["response_per_unit"], tab["response"] / tab["size"],
                                rtol=1e-14)
+    assert tab["se"].isna().all()   # one noise-free path: no Monte Carlo error to report
     rho = dict(zip(P.shock_names, np.asarray(P.rho)))
     # the shock's own path: exactly size * rho^t, in bp for rstar and percent of Z_ss = 1 for Z
     for shock, unit, scale in (("rstar", "bp", 1e4), ("Z", "percent", 100.0)):
@@ -144,6 +145,11 @@ def test_state_dependent_responses(sol):
                                    rtol=1e-8, err_msg=state)
     y = tab.query("variable == 'Y' and state == 'all'")
     assert np.all(np.isfinite(y["perfect_foresight"])) and y["perfect_foresight"].iloc[0] < 0
+    # standard errors over the states: none for the tightening's own (deterministic) path,
+    # positive for output, whose response depends on the state and its future noise
+    g = tab.query("variable == 'rstar' and state == 'all'")
+    assert float(g["se"].max()) < 1e-9
+    assert float(y["se"].iloc[0]) > 0
 
 
 @pytest.mark.slow
@@ -240,7 +246,7 @@ def test_equilibrium_conditions_are_the_last_evaluation(sol):
     last = sol.history.iloc[-1]
     expected = ["nkpc_res_expected", "asset_mkt_max", "labor_mkt_max", "goods_mkt_max",
                 "forecast_rmse_pi", "forecast_rmse_w", "forecast_rmse_Y",
-                "relative_exploitability", "euler_mean", "euler_max"]
+                "consumption_equivalent", "relative_exploitability", "euler_mean", "euler_max"]
     assert list(tab["measure"]) == expected
     np.testing.assert_array_equal(tab["value"], [float(last[m]) for m in expected])
     assert set(tab["iteration"]) == {int(last["iteration"])}
@@ -259,7 +265,8 @@ def test_report_writer_writes_the_tables_it_computes(sol, tmp_path):
     assert sorted(written["figures"]) == sorted(str(tmp_path / f"{n}.png") for n in names)
     assert len(written["tables"]) == 2 * (len(names) + 2)
     pd.testing.assert_frame_equal(read_table(str(tmp_path / "girf_by_size.csv")),
-                                  ar.girf_table(sol, multiples=(1, 4), **TINY))
+                                  ar.girf_table(sol, multiples=(1, 4), T_transition=T_PF,
+                                                **TINY))
     pd.testing.assert_frame_equal(read_table(str(tmp_path / "equilibrium_conditions.parquet")),
                                   ar.equilibrium_conditions_table(sol.history))
     # the forecast tests: max(n_paths, 2) paths of max(4 T, 40) dates, the report's seed

@@ -74,17 +74,29 @@ def simulate_aggregates(solution, policy=None, *, T: int, n_paths: int = 4, seed
     return {k: np.asarray(v) for k, v in agg.items()}
 
 
+def _mean_se(x) -> tuple:
+    """Mean over the leading axis and its Monte Carlo standard error (``nan`` for one draw)."""
+    x = np.asarray(x)
+    n = x.shape[0]
+    se = np.std(x, axis=0, ddof=1) / np.sqrt(n) if n > 1 else np.full(x.shape[1:], np.nan)
+    return np.mean(x, axis=0), se
+
+
 def learned_irf(solution, shock: dict, *, T: int = 40, n_paths: int = 0, seed: int = 0,
-                policy=None) -> dict:
+                policy=None, return_se: bool = False) -> dict | tuple:
     """Response of every aggregate to a one-time shock, ``{name: (T,)}`` in levels' deviations.
 
     ``n_paths = 0``: no other noise (the unanticipated-shock response, comparable with
     ``hm.transition_path``); otherwise the mean over ``n_paths`` noise paths of the shocked
-    minus the unshocked path (common random numbers).
+    minus the unshocked path (common random numbers). ``return_se``: also the Monte Carlo
+    standard errors of that mean, ``(response, se)`` (``se`` ``nan`` with fewer than two
+    paths).
     """
     base = simulate_aggregates(solution, policy, T=T, n_paths=n_paths, seed=seed)
     hit = simulate_aggregates(solution, policy, T=T, n_paths=n_paths, seed=seed, shock=shock)
-    return {k: np.mean(hit[k] - base[k], axis=0) for k in base}
+    both = {k: _mean_se(hit[k] - base[k]) for k in base}
+    mean = {k: m for k, (m, _) in both.items()}
+    return (mean, {k: e for k, (_, e) in both.items()}) if return_se else mean
 
 
 def irf_gap(learned: dict, reference: dict, variables, T: int | None = None) -> dict:
@@ -181,12 +193,13 @@ def first_order_moments(solution, *, T_transition: int = 300, variables=None,
 
 
 def girf_by_size(solution, shock: str, sizes, *, T: int = 40, n_paths: int = 16,
-                 seed: int = 0, policy=None) -> dict:
+                 seed: int = 0, policy=None, return_se: bool = False) -> dict:
     """Generalized responses to one innovation at several sizes: ``{size: {name: (T,)}}``
     (means over ``n_paths`` noise paths with common random numbers; ``n_paths = 0``: without
-    other noise). Dividing each by its size shows the nonlinearity."""
+    other noise). Dividing each by its size shows the nonlinearity. ``return_se``:
+    ``{size: (response, se)}`` with the Monte Carlo standard errors (:func:`learned_irf`)."""
     return {float(a): learned_irf(solution, {shock: float(a)}, T=T, n_paths=n_paths, seed=seed,
-                                  policy=policy) for a in sizes}
+                                  policy=policy, return_se=return_se) for a in sizes}
 
 
 def _select(tree, idx):
@@ -203,8 +216,10 @@ def state_dependent_girf(solution, shock: dict, *, T: int = 40, n_paths: int = 6
     shocks, histories, prices) at the end where ``variable`` is in its lowest ``quantile`` are
     "recession", in its highest "boom". From every state the same future noise runs with and
     without ``shock`` at the branching date; the response is the mean difference over each
-    group's states. Returns ``{"recession": {name: (T,)}, "boom": {...}, "all": {...}}`` and
-    ``"level"``: the mean of ``variable`` at the branching date in each group.
+    group's states. Returns ``{"recession": {name: (T,)}, "boom": {...}, "all": {...}}``,
+    ``"level"``: the mean of ``variable`` at the branching date in each group, and ``"se"``:
+    the Monte Carlo standard errors of each group's mean response (over its states, each with
+    its own future noise; ``nan`` for a group of one).
 
     ``benchmark`` (an economy with Gaussian shocks): also ``"perfect_foresight"``, the same
     groups' mean response of the economy's nonlinear perfect-foresight transition from each
@@ -223,8 +238,10 @@ def state_dependent_girf(solution, shock: dict, *, T: int = 40, n_paths: int = 6
     eps = _noise(problem, T, n_paths, seed + 1)
     base = _aggregates(problem, policy, eps, impulse(problem, None, T), pre.final)
     hit = _aggregates(problem, policy, eps, impulse(problem, shock, T), pre.final)
-    out = {g: {k: np.mean(np.asarray(hit[k])[idx] - np.asarray(base[k])[idx], axis=0)
-               for k in base} for g, idx in groups.items()}
+    stats = {g: {k: _mean_se(np.asarray(hit[k])[idx] - np.asarray(base[k])[idx])
+                 for k in base} for g, idx in groups.items()}
+    out = {g: {k: m for k, (m, _) in st.items()} for g, st in stats.items()}
+    out["se"] = {g: {k: e for k, (_, e) in st.items()} for g, st in stats.items()}
     out["level"] = {g: float(np.mean(level[idx])) for g, idx in groups.items()}
     if benchmark and isinstance(problem.model, AbstractEconomy) and problem.chain is None:
         before = {k: np.asarray(pre.agg[k])[:, -1] for k in pre.agg}

@@ -143,9 +143,11 @@ def girf_table(solution, shocks: dict | None = None, multiples=(1, 4, 8), *, T: 
             recorded).
 
     Returns:
-        Columns ``shock, multiple, size, variable, unit, date, response, response_per_unit,
-        perfect_foresight, perfect_foresight_per_unit, innovation_sd, extrapolation``:
-        ``response`` in ``unit`` (bp for rates, percent of the steady state for quantities),
+        Columns ``shock, multiple, size, variable, unit, date, response, se,
+        response_per_unit, perfect_foresight, perfect_foresight_per_unit, innovation_sd,
+        extrapolation``: ``response`` in ``unit`` (bp for rates, percent of the steady state
+        for quantities) and its Monte Carlo standard error ``se`` over the ``n_paths`` paths
+        (``nan`` with fewer than two),
         ``response_per_unit = response / size`` (equal across multiples when the response is
         linear in the shock); ``innovation_sd`` the s.d. of the shock's training innovation;
         ``extrapolation``: ``|size| > 2 innovation_sd``.
@@ -167,8 +169,9 @@ def girf_table(solution, shocks: dict | None = None, multiples=(1, 4, 8), *, T: 
     frames = []
     for shock, base in shocks.items():
         sizes = [m * base for m in multiples]
-        resp = girf_by_size(solution, shock, sizes, T=T, n_paths=n_paths, seed=seed)
-        names = _variables(next(iter(resp.values())), variables, "girf_table")
+        resp = girf_by_size(solution, shock, sizes, T=T, n_paths=n_paths, seed=seed,
+                            return_se=True)
+        names = _variables(next(iter(resp.values()))[0], variables, "girf_table")
         i = problem.shock_names.index(shock)
         rho, sd = float(problem.rho[i]), float(problem.sigma[i])
         if problem.news and i == problem.news_index:   # the surprise and the announcements
@@ -176,12 +179,14 @@ def girf_table(solution, shocks: dict | None = None, multiples=(1, 4, 8), *, T: 
         for m, size in zip(multiples, sizes):
             pf = perfect_foresight_irf(problem.model, shock, size, T=T, rho=rho,
                                        T_transition=max(int(T_transition), T), steady_state=ss)
+            mean, se = resp[float(size)]
             for v in names:
-                r = factor[v] * np.asarray(resp[float(size)][v], dtype=float)
+                r = factor[v] * np.asarray(mean[v], dtype=float)
                 p = factor[v] * np.asarray(pf[v], dtype=float)
                 frames.append(pd.DataFrame(dict(
                     shock=shock, multiple=m, size=size, variable=v, unit=units[v],
-                    date=np.arange(T), response=r, response_per_unit=r / size,
+                    date=np.arange(T), response=r, se=factor[v] * np.abs(se[v]),
+                    response_per_unit=r / size,
                     perfect_foresight=p, perfect_foresight_per_unit=p / size,
                     innovation_sd=sd, extrapolation=bool(abs(size) > 2.0 * sd))))
     return pd.concat(frames, ignore_index=True)
@@ -237,7 +242,8 @@ def state_girf_table(solution, shock: dict, *, T: int = 20, n_paths: int = 32,
 
     Returns:
         Columns ``state`` (``recession``, ``boom``, ``all``), ``variable, unit, date, response``
-        (in ``unit``, as :func:`girf_table`), ``perfect_foresight`` (the same group's mean
+        (in ``unit``, as :func:`girf_table`) and its Monte Carlo standard error ``se`` over the
+        group's states, ``perfect_foresight`` (the same group's mean
         nonlinear perfect-foresight response from the same states, the benchmark of the
         state dependence: :func:`~hank_mfg.analysis.aggregate_risk.
         perfect_foresight_from_states`; ``nan`` where the economy has no such transition),
@@ -265,6 +271,7 @@ def state_girf_table(solution, shock: dict, *, T: int = 20, n_paths: int = 32,
             frames.append(pd.DataFrame(dict(
                 state=state, variable=v, unit=units[v], date=np.arange(T),
                 response=factor[v] * np.asarray(out[state][v], dtype=float),
+                se=factor[v] * np.abs(np.asarray(out["se"][state][v], dtype=float)),
                 perfect_foresight=bench, state_variable=variable,
                 state_level=out["level"][state])))
     return pd.concat(frames, ignore_index=True)
