@@ -234,7 +234,10 @@ def test_impulse_responses_beside_the_perfect_foresight_transition(case, request
 def test_ergodic_moments(case, request):
     c = request.getfixturevalue(case)
     table = _table(c, "ergodic_moments")
-    assert list(table.columns) == ["moment", "variable", "other", "value"]
+    assert list(table.columns) == ["moment", "variable", "other", "value", "se", "first_order"]
+    # beside each: its Monte Carlo standard error and the first-order solution's moment
+    sds = table[table["moment"] == "sd"]
+    assert (sds["se"] > 0).all() and np.isfinite(sds["first_order"]).any()
     mean = table[table["moment"] == "mean"].set_index("variable")["value"]
     sd = table[table["moment"] == "sd"].set_index("variable")["value"]
     corr = table[table["moment"] == "corr"]
