@@ -672,7 +672,8 @@ class _SavingsRun:
             choice="continuous", horizon=self.problem.horizon,
             initial_relative_exploitability=first["relative_exploitability"],
             final_relative_exploitability=last["relative_exploitability"],
-            initial_consumption_equivalent=first["consumption_equivalent"],
+            # .get: a run resumed from a checkpoint written before this column existed
+            initial_consumption_equivalent=first.get("consumption_equivalent"),
             final_consumption_equivalent=last["consumption_equivalent"],
             final_euler_mean=last["euler_mean"], final_euler_max=last["euler_max"],
             final_market_residual=last["market_residual"],
