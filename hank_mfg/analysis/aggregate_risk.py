@@ -34,15 +34,15 @@ from ..metrics.first_order import problem_and_policy as _problem_policy
 from ..metrics.first_order import rollout_aggregates as _aggregates
 from ..model.economy import AbstractEconomy
 from ..solvers.continuous import expected_shock_path, savings_rollout_batch
-from ..solvers.equilibrium import economy_jacobian, economy_transition
-from ..solvers.transition import transition_path
+from ..solvers.equilibrium import economy_transition
+from ..solvers.transition import transition_jacobian, transition_path
 from .irf import mit_deviations
 from .economy import group_consumption_response
 
 __all__ = [
-    "ergodic_moments", "first_order_moments", "girf_by_size", "irf_gap", "learned_group_responses", "learned_irf",
-    "learned_news_responses", "perfect_foresight_from_states", "simulate_aggregates",
-    "state_dependent_girf",
+    "ergodic_moments", "first_order_moments", "girf_by_size", "irf_gap",
+    "learned_group_responses", "learned_irf", "learned_news_responses",
+    "perfect_foresight_from_states", "simulate_aggregates", "state_dependent_girf",
 ]
 
 
@@ -171,16 +171,12 @@ def first_order_moments(solution, *, T_transition: int = 300, variables=None,
         raise ValueError("first_order_moments: the aggregate state is a Markov chain, which "
                          "has no first-order (certainty-equivalent) solution in this form")
     ss = problem.steady_state
-    t = np.arange(T_transition)
+    G = transition_jacobian(problem.model, ss, T_transition)   # one for every transition
     resp = []
     for i in range(problem.n_noise):
-        s, lag = ((i, 0) if i < problem.n_shocks
-                  else (problem.news_index, i - problem.n_shocks + 1))
-        sd = float(problem.sigma[i])
-        shape = np.where(t >= lag, float(problem.rho[s]) ** np.maximum(t - lag, 0), 0.0)
-        name = problem.shock_names[s]
+        name, dz = problem.innovation_path(i, T_transition)
         up, down = (mit_deviations(transition_path(problem.model, ss, shocks={
-            name: sign * size * sd * shape}), ss)[0] for sign in (1.0, -1.0))
+            name: sign * size * dz}, jacobian=G), ss)[0] for sign in (1.0, -1.0))
         resp.append({k: (np.asarray(up[k]) - np.asarray(down[k])) / (2.0 * size)
                      for k in up if k in ss.values})
     names = [k for k in resp[0] if any(np.max(np.abs(r[k])) > 1e-12 for r in resp)]
@@ -273,7 +269,7 @@ def perfect_foresight_from_states(problem, states, before: dict, shock: dict, *,
     """
     ss, model = problem.steady_state, problem.model
     mu, z_prev = np.asarray(states[0]), jnp.asarray(states[1])
-    G = economy_jacobian(ss, T_transition)
+    G = transition_jacobian(model, ss, T_transition)
     paths = {}
     for name, hit in (("base", impulse(problem, None, T_transition)),
                       ("hit", impulse(problem, shock, T_transition))):

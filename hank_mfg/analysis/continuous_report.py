@@ -83,7 +83,7 @@ def shock_persistence(model) -> dict[str, float]:
 
 def perfect_foresight_irf(model, shock: str, size: float, *, T: int = 40,
                           T_transition: int = IRF_TRANSITION_T, steady_state=None,
-                          rho: float | None = None) -> dict:
+                          rho: float | None = None, jacobian=None) -> dict:
     """Perfect-foresight response to the shock path ``size * rho^t`` announced at date 0.
 
     ``hm.transition_path`` of ``model`` over ``T_transition`` dates (the shock path is zero
@@ -94,6 +94,9 @@ def perfect_foresight_irf(model, shock: str, size: float, *, T: int = 40,
         model: a capital economy (shock ``"z"``) or an economy (one of its shocks).
         shock: the shock's name. size: its innovation at date 0. rho: persistence (default
             :func:`shock_persistence`). steady_state: ``hm.steady_state(model)`` (solved if None).
+        jacobian: the steady state's Jacobian for ``T_transition`` dates
+            (:func:`~hank_mfg.solvers.transition.transition_jacobian`; computed when omitted):
+            pass it when solving several transitions of one economy.
     """
     if T_transition < T:
         raise ValueError(f"perfect_foresight_irf.T_transition must be at least T = {T}; "
@@ -102,13 +105,13 @@ def perfect_foresight_irf(model, shock: str, size: float, *, T: int = 40,
     ss = solve_steady_state(model) if steady_state is None else steady_state
     z = size * rho ** np.arange(T_transition)
     if isinstance(model, AbstractEconomy):
-        path = transition_path(model, steady_state=ss, shocks={shock: z})
+        path = transition_path(model, steady_state=ss, shocks={shock: z}, jacobian=jacobian)
         names = list(path.values)
     else:
         if shock != "z":
             raise ValueError(f"perfect_foresight_irf.shock: {type(model).__name__} has one "
                              f"shock, 'z'; got {shock!r}")
-        path = transition_path(model, steady_state=ss, z=z)
+        path = transition_path(model, steady_state=ss, z=z, jacobian=jacobian)
         names = ["K", "Y", "C", "r", "w", "A", "z"]
     level = {k: float(ss[k]) for k in names if k in ss.values}  # log TFP z: zero
     out = {k: np.asarray(path[k][:T], dtype=float) - level.get(k, 0.0) for k in names}

@@ -146,13 +146,12 @@ def best_response_irf(solution, shock: dict, *, T: int = 40, policy=None,
         groups: wealth groups of equal mass in the steady state (:func:`wealth_groups`).
 
     Returns:
-        ``{"learned": {o: (T,)}, "best_response": {o: (T,)}, "gap": {o: float}, "groups"}`` for
-        ``o`` in
-        ``A, C`` (and ``N`` with an hours choice): deviations from the unshocked path, and
-        ``max_t |learned - best response| / max_t |best response|`` (over the larger of that
-        variable's and consumption's best-response peak: a market that holds assets in fixed
-        supply keeps the learned ``A`` constant, and the best response's asset demand is then
-        read in units of the consumption response). ``groups``: the households of each wealth
+        ``{"learned": {o: (T,)}, "best_response": {o: (T,)}, "gap": {o: float}, "groups"}``
+        for ``o`` in ``A, C`` (and ``N`` with an hours choice): deviations from the unshocked
+        path, and ``max_t |learned - best response| / max_t |best response|`` (over the larger
+        of that variable's and consumption's best-response peak: a market that holds assets in
+        fixed supply keeps the learned ``A`` constant, and the best response's asset demand is
+        then read in units of the consumption response). ``groups``: the households of each wealth
         group at date 0 followed as a cohort, ``{"learned": (groups, T), "best_response":
         (groups, T)}`` (mean consumption, deviations from the unshocked path), ``"gap"
         (groups,)`` (``max_t |learned - best response|`` over the largest group's best-response

@@ -43,6 +43,7 @@ from ..analysis.irf import mit_deviations, response_units
 from ..metrics.forecast import forecast_tests
 from ..solvers.continuous import ForecastClearing
 from ..solvers.equilibrium import economy_jacobian, economy_transition
+from ..solvers.transition import transition_jacobian
 from .export import save_figure, write_table
 from .figures import _LABELS, _UNIT_LABELS
 
@@ -166,6 +167,8 @@ def girf_table(solution, shocks: dict | None = None, multiples=(1, 4, 8), *, T: 
     if variables is not None:  # before anything is simulated
         _variables(units, variables, "girf_table")
     ss = _steady_state(problem)
+    T_pf = max(int(T_transition), T)
+    G = transition_jacobian(problem.model, ss, T_pf)   # one Jacobian for every benchmark path
     frames = []
     for shock, base in shocks.items():
         sizes = [m * base for m in multiples]
@@ -178,7 +181,7 @@ def girf_table(solution, shocks: dict | None = None, multiples=(1, 4, 8), *, T: 
             sd = sd * np.sqrt(problem.news + 1.0)       # share the shock's innovation variance
         for m, size in zip(multiples, sizes):
             pf = perfect_foresight_irf(problem.model, shock, size, T=T, rho=rho,
-                                       T_transition=max(int(T_transition), T), steady_state=ss)
+                                       T_transition=T_pf, steady_state=ss, jacobian=G)
             mean, se = resp[float(size)]
             for v in names:
                 r = factor[v] * np.asarray(mean[v], dtype=float)

@@ -272,10 +272,10 @@ def continuous_quality(history, *, n_paths: int | None = None,
     Returns:
         ``{"passed", "warnings": [sentence, ...], "checks": {check: {"value", "threshold",
         "passed", "message"}}, "iteration", "exploitability", "relative_exploitability",
-        "consumption_equivalent", "euler_mean_log10", "euler_max_log10", "market_residual", "n_paths"}``, and with
-        ``first_order`` its ``"first_order": {"gap": {variable: gap}, "by_innovation":
-        {innovation: {variable: gap}}, "wealth_groups": {innovation: largest gap of a wealth
-        group's consumption}}``; non-finite numbers are ``None``.
+        "consumption_equivalent", "euler_mean_log10", "euler_max_log10", "market_residual",
+        "n_paths"}``, and with ``first_order`` its ``"first_order": {"gap": {variable: gap},
+        "by_innovation": {innovation: {variable: gap}}, "wealth_groups": {innovation: largest
+        gap of a wealth group's consumption}}``; non-finite numbers are ``None``.
     """
     gap = None if first_order is None else first_order["max"]
     last, verdicts = history_verdicts(history, thresholds, first_order_gap=gap)
@@ -299,9 +299,9 @@ def continuous_quality(history, *, n_paths: int | None = None,
 
 def quality_table(solution, quality: dict | None = None) -> pd.DataFrame:
     """One row: ``method, choice, horizon, iteration, exploitability, relative_exploitability,
-    consumption_equivalent, policy_return, best_response_return, euler_mean_log10, euler_max_log10, market_residual,
-    quality_passed, quality_warnings`` (the failing checks' sentences joined by ``"; "``), from
-    the run's last evaluation."""
+    consumption_equivalent, policy_return, best_response_return, euler_mean_log10,
+    euler_max_log10, market_residual, quality_passed, quality_warnings`` (the failing checks'
+    sentences joined by ``"; "``), from the run's last evaluation."""
     q = continuous_quality(solution.history) if quality is None else quality
     last = solution.history.iloc[-1]
     return pd.DataFrame([dict(

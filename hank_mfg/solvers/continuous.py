@@ -50,11 +50,11 @@ from .egm import (
     price_budget,
 )
 from .equilibrium import (
-    economy_jacobian, economy_of_steady_state, economy_transition, with_economy,
+    economy_of_steady_state, economy_transition, with_economy,
 )
 from .rollout import relative_exploitability
 from .steady_state import check_capital_steady_state
-from .transition import capital_transition_path, sequence_jacobian
+from .transition import capital_transition_path, transition_jacobian
 
 __all__ = [
     "CapitalPrices",
@@ -593,6 +593,15 @@ class SavingsProblem(eqx.Module):
         name = self.shock_names[self.news_index] if self.shock_names else ""
         return self.shock_names + tuple(f"{name}_news{k}" for k in range(1, self.news + 1))
 
+    def innovation_path(self, i: int, T: int):
+        """``(shock name, path (T,))``: the path of the exogenous aggregate that innovation
+        ``i`` (a shock's surprise, hitting now, or the announcement ``news_m``, hitting at
+        ``m``) of one standard deviation gives it, ``sigma_i rho^(t - lag)`` from its date on."""
+        s, lag = (i, 0) if i < self.n_shocks else (self.news_index, i - self.n_shocks + 1)
+        t = jnp.arange(T, dtype=self.a_grid.dtype)
+        shape = jnp.where(t >= lag, self.rho[s] ** jnp.maximum(t - lag, 0.0), 0.0)
+        return self.shock_names[s], self.sigma[i] * shape
+
     @property
     def beta(self):
         return self.model.beta
@@ -809,8 +818,8 @@ def savings_problem(model, steady_state, *, horizon: int | None = None,
     problem = SavingsProblem(
         model=solved, prices=prices, a_grid=a_grid, e_grid=e_grid, Pi_e=Pi_e,
         mu_ss=jnp.asarray(steady_state.mu), a_ss=a_ss, c_ss=c_ss,
-        Va_ss=jnp.asarray(steady_state.Va), V_ss=V_ss, Vc_ss=Vc_ss, ss_values=ss_values, R_ss=budget.R,
-        rho=rho, sigma=sigma, obs_ref=obs_ref, obs_scale=jnp.ones_like(obs_ref),
+        Va_ss=jnp.asarray(steady_state.Va), V_ss=V_ss, Vc_ss=Vc_ss, ss_values=ss_values,
+        R_ss=budget.R, rho=rho, sigma=sigma, obs_ref=obs_ref, obs_scale=jnp.ones_like(obs_ref),
         forecast_scale=jnp.ones((n_u,), obs_ref.dtype),
         shock_names=names, horizon=T, common_noise=bool(model.common_noise), news=news,
         news_index=news_index, steady_state=steady_state, chain=chain,
@@ -874,19 +883,13 @@ def first_order_start(problem: SavingsProblem, *, size: float = 1e-2, tol: float
     closed = isinstance(problem.prices, CapitalPrices)
     forecasting = isinstance(problem.prices, ForecastClearing)
     R_ss = problem.R_ss
-    if isinstance(model, AbstractEconomy):
-        G = economy_jacobian(ss, T)
-    else:
-        G = sequence_jacobian(model, ss, T)
+    G = transition_jacobian(model, ss, T)
 
     def paths(i, sign):
-        # innovation i: a shock's surprise (hits now) or the announcement news_m (hits at m)
-        s, lag = (i, 0) if i < problem.n_shocks else (problem.news_index, i - problem.n_shocks + 1)
-        t = jnp.arange(T, dtype=float)
-        dz = jnp.where(t >= lag, problem.rho[s] ** jnp.maximum(t - lag, 0.0), 0.0)
-        dz = sign * size * problem.sigma[i] * dz
+        name, dz = problem.innovation_path(i, T)
+        dz = sign * size * dz
         if isinstance(model, AbstractEconomy):
-            path = economy_transition(model, shocks={problem.shock_names[s]: dz},
+            path = economy_transition(model, shocks={name: dz},
                                       steady_state=ss, return_distribution=True, jacobian=G)
             R = jax.vmap(lambda v: model.budget(v).R)(
                 {k: path.values[k] for k in model.household_inputs})
@@ -1327,8 +1330,10 @@ class SavingsEvaluation(eqx.Module):
     exploitability: ``sum_s mu_0(s) (V_BR,0 - V_pi,0)(s)``; relative: divided by
     ``|sum_s mu_0 V_pi,0|``. policy_return, best_response_return: the two ``mu_0``-weighted
     values; consumption_return: the policy's ``mu_0``-weighted value of consumption alone (the
-    consumption-equivalent exploitability's denominator, :func:`consumption_equivalent`). euler_mean, euler_max: mean (over dates, each date mass-weighted over unconstrained
-    states) and max of ``log10 |1 - c_hat / c|`` of the learned policy along the path.
+    denominator of the consumption-equivalent exploitability,
+    :func:`~hank_mfg.solvers.rollout.consumption_equivalent`). euler_mean, euler_max: mean
+    (over dates, each date mass-weighted over unconstrained states) and max of
+    ``log10 |1 - c_hat / c|`` of the learned policy along the path.
     residual: ``max_t |market residual|`` of the conditions solved each date. forward: ``max_t``
     of each forward-looking condition's expected residual ``|E_t res_t|`` (next date's shocks
     integrated by quadrature), ``(B, n_forward)``; market: ``max_t |residual|`` of every other

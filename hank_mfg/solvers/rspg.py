@@ -489,10 +489,10 @@ def solve(
             return solve(model, method, config, checkpoint_dir=checkpoint_dir, resume=resume,
                          progress=progress, callback=callback, started=t_wall,
                          optimizer=optimizer, certificates=certificates)
-    if config.stop_patience if isinstance(config, RSPGConfig) else False:
-        if not continuous_choices(model, config):
-            raise ValueError("RSPGConfig.stop_patience: the stopping rule reads the first-order "
-                             "certificate of continuous choices; set it to 0 for discrete ones")
+    stopping = isinstance(config, RSPGConfig) and config.stop_patience > 0
+    if stopping and not continuous_choices(model, config):
+        raise ValueError("RSPGConfig.stop_patience: the stopping rule reads the first-order "
+                         "certificate of continuous choices; set it to 0 for discrete ones")
     if optimizer is None:
         run = _run_class(model, method, config)(model, method, config)
     elif method in RL_METHODS:
@@ -502,8 +502,7 @@ def solve(
         run = _run_class(model, method, config)(model, method, config, lambda _: optimizer)
     if certificates is not None and hasattr(run, "certificates"):
         run.certificates = certificates
-    if (isinstance(config, RSPGConfig) and config.stop_patience and certificates is None
-            and not run.stop_metrics()):
+    if stopping and certificates is None and not run.stop_metrics():
         raise ValueError("RSPGConfig.stop_patience: nothing to stop on — the economy has no "
                          "forward-looking condition and no certificates were passed (hm.solve "
                          "passes the first-order certificate)")

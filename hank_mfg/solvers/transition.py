@@ -31,14 +31,14 @@ from jaxtyping import Array, ArrayLike, Float
 from ..model.base import AbstractHetAgentModel
 from ..model.economy import AbstractEconomy
 from .egm import check_interp, check_model, household_arrays, in_float64, price_budget
-from .equilibrium import economy_transition
+from .equilibrium import economy_jacobian, economy_transition
 from .household import household_block_path, household_jacobians
 from .steady_state import SteadyState, check_capital_steady_state
 from .steady_state import steady_state as solve_steady_state
 
 __all__ = [
     "TransitionPath", "transition_path", "capital_transition_path", "household_path",
-    "sequence_jacobian",
+    "sequence_jacobian", "transition_jacobian",
 ]
 
 
@@ -214,6 +214,16 @@ def transition_path(model, steady_state=None, *, shocks=None, **kwargs):
     if isinstance(model, AbstractEconomy):
         return economy_transition(model, shocks=shocks, steady_state=steady_state, **kwargs)
     return capital_transition_path(model, z=shocks["z"], steady_state=steady_state, **kwargs)
+
+
+def transition_jacobian(model, steady_state, T: int):
+    """The steady state's sequence-space Jacobian that :func:`transition_path` solves with, for
+    ``T`` dates: :func:`~hank_mfg.solvers.equilibrium.economy_jacobian` for an economy,
+    :func:`sequence_jacobian` for a capital economy. Compute it once and pass it as
+    ``jacobian=`` to every transition of the same length."""
+    if isinstance(model, AbstractEconomy):
+        return economy_jacobian(steady_state, T)
+    return sequence_jacobian(model, steady_state, T)
 
 
 @in_float64
