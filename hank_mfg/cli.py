@@ -654,6 +654,10 @@ def report(
     ergodic_T: int = typer.Option(2000, "--ergodic-T",
                                   help="continuous runs: dates of each simulation behind the "
                                        "ergodic moments (after a burn-in of a tenth of that)"),
+    transition_T: int = typer.Option(300, "--transition-T",
+                                     help="continuous runs: dates of every perfect-foresight "
+                                          "transition behind the benchmarks (responses, "
+                                          "first-order moments); at least 40"),
 ) -> None:
     """Write the tables (CSV + Parquet) and PNG figures of a solved run.
 
@@ -694,9 +698,12 @@ def report(
         fail(f"--n-paths must be a positive integer; got {n_paths}")
     if ergodic_T < 2:
         fail(f"--ergodic-T must be an integer >= 2; got {ergodic_T}")
+    if transition_T < 40:
+        fail(f"--transition-T must be an integer >= 40 (the responses' 40 dates); got "
+             f"{transition_T}")
     try:
         written = write_report(run_dir, out, n_paths=n_paths, seed=seed, shock=shock,
-                               compare=compare, ergodic_T=ergodic_T)
+                               compare=compare, ergodic_T=ergodic_T, T_transition=transition_T)
     except Exception as err:
         if isinstance(err, CheckpointError):
             fail(f"the checkpoint of {run_dir} (or of --compare) is unreadable (truncated or "

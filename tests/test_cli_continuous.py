@@ -34,7 +34,8 @@ KS_SET = [x for k, v in KS_FIELDS.items() for x in ("--set", f"{k}={v}")]
 HUGGETT_SET = ["--set", "n_wealth=40"]
 TRAIN = ["--iterations", "12", "--eval-every", "6", "--horizon", "30", "--n-paths", "2",
          "--hidden", "8", "--n-knots", "8", "--lr", "0.003", "--no-progress"]
-REPORT = ["--n-paths", "2", "--ergodic-T", "100", "--shock", "0.01"]
+T_PF = 120  # dates of the perfect-foresight transitions: the report's and this module's
+REPORT = ["--n-paths", "2", "--ergodic-T", "100", "--shock", "0.01", "--transition-T", str(T_PF)]
 CHECKS = {"first_order_gap": 0.1, "relative_exploitability": 1e-3, "euler_mean_log10": -3.0,
           "market_residual": 1e-6}
 HISTORY = {"relative_exploitability": "relative_exploitability",
@@ -177,11 +178,11 @@ def _pf_deviations(case, c, size=0.01, T=40):
     """The perfect-foresight responses in the table's units: ``(response, unit)`` by name."""
     m, ss = c["model"], c["ss"]
     if case == "ks":
-        path = hm.transition_path(m, steady_state=ss, z=size * float(m.rho_z) ** np.arange(300))
+        path = hm.transition_path(m, steady_state=ss, z=size * float(m.rho_z) ** np.arange(T_PF))
         levels = {k: float(ss[k]) for k in ("K", "Y", "C", "r", "w", "A")}
     else:
         path = hm.transition_path(m, steady_state=ss,
-                                  shocks={"z": size * float(m.rho_z) ** np.arange(300)})
+                                  shocks={"z": size * float(m.rho_z) ** np.arange(T_PF)})
         levels = {k: float(ss[k]) for k in ("C", "r", "r_paid")}
     out = {}
     for k, v in levels.items():

@@ -31,9 +31,9 @@ jax.config.update("jax_enable_x64", True)
 
 FIELDS = dict(n_wealth=30, wealth_max=50.0, n_income=3)
 T = 10  # dates of every learned response: one compiled rollout shape for (almost) all tests
-TINY = dict(T=T, n_paths=0)
-STATES = dict(T=T, n_paths=4, burn_in=10)
 T_PF = 30  # perfect-foresight transitions (both sides of a comparison use the same length)
+TINY = dict(T=T, n_paths=0, T_transition=T_PF)
+STATES = dict(T=T, n_paths=4, burn_in=10, T_transition=T_PF)
 
 
 # one tiny RSPG solve (about 20 s of tracing) serves these tests: they run with -m slow to keep
@@ -86,7 +86,7 @@ def test_girf_units_and_response_per_unit(sol):
     g = tab.query("shock == 'rstar' and multiple == 1 and variable == 'rstar' and date == 0")
     np.testing.assert_allclose(g["response"], 25.0, rtol=1e-12)
     # every other aggregate is learned_irf's level deviation scaled by the steady state
-    irf = learned_irf(sol, {"rstar": 0.0025}, **TINY)
+    irf = learned_irf(sol, {"rstar": 0.0025}, T=T, n_paths=0)
     for v in ("Y", "C", "pi", "r", "w"):
         g = tab.query("shock == 'rstar' and multiple == 1 and variable == @v")
         np.testing.assert_allclose(g["response"], _factor(sol, v) * irf[v], rtol=1e-12,
@@ -94,7 +94,7 @@ def test_girf_units_and_response_per_unit(sol):
         assert set(g["unit"]) == {"bp" if v in ("pi", "r") else "percent"}
     # beside each, the nonlinear perfect-foresight response to the same innovation's path
     for m in (1.0, 4.0):
-        pf = perfect_foresight_irf(P.model, "rstar", 0.0025 * m, T=T, T_transition=300,
+        pf = perfect_foresight_irf(P.model, "rstar", 0.0025 * m, T=T, T_transition=T_PF,
                                    steady_state=P.steady_state)
         for v in ("Y", "pi", "r"):
             g = tab.query("shock == 'rstar' and multiple == @m and variable == @v")
@@ -175,7 +175,7 @@ def test_ergodic_moments_beside_the_first_order_ones_with_their_standard_errors(
     standard errors of it (paths are independent)."""
     from hank_mfg.reports.continuous import ergodic_moments_table
     P = sol.compiled()
-    tab = ergodic_moments_table(sol, T=400, burn_in=40, n_paths=6, seed=3)
+    tab = ergodic_moments_table(sol, T=400, burn_in=40, n_paths=6, seed=3, T_transition=T_PF)
     i = P.shock_names.index("rstar")
     var = float(P.sigma[i] ** 2 + np.sum(P.sigma[P.n_shocks:] ** 2))
     exact = np.sqrt(var / (1.0 - float(P.rho[i]) ** 2))
@@ -199,7 +199,7 @@ def test_group_responses_add_up_to_the_aggregate(sol):
     np.testing.assert_allclose(income["mass"], np.asarray(hm.rouwenhorst(0.966, 0.5, 3).pi_e),
                                atol=1e-10)
     base = simulate_aggregates(sol, T=T, n_paths=0)
-    irf = learned_irf(sol, shock, **TINY)
+    irf = learned_irf(sol, shock, T=T, n_paths=0)
     aggregate = 100.0 * irf["C"][0] / base["C"][0, 0]
     for g in (wealth, income):
         np.testing.assert_allclose(g["mass"].sum(), 1.0, atol=1e-12)
@@ -214,7 +214,7 @@ def test_anticipation_against_the_surprise_and_perfect_foresight(sol):
     tab = ar.anticipation_table(sol, size, variables=("C", "Y", "pi", "r", "rstar"), T=T,
                                 T_transition=T_PF)
     assert sorted(set(tab["k"])) == [0, 1, 2]
-    surprise = learned_irf(sol, {"rstar": size}, **TINY)
+    surprise = learned_irf(sol, {"rstar": size}, T=T, n_paths=0)
     pf = perfect_foresight_irf(P.model, "rstar", size, T=T, T_transition=T_PF,
                                steady_state=P.steady_state)
     for v in ("C", "Y", "pi", "r", "rstar"):
@@ -265,8 +265,7 @@ def test_report_writer_writes_the_tables_it_computes(sol, tmp_path):
     assert sorted(written["figures"]) == sorted(str(tmp_path / f"{n}.png") for n in names)
     assert len(written["tables"]) == 2 * (len(names) + 2)
     pd.testing.assert_frame_equal(read_table(str(tmp_path / "girf_by_size.csv")),
-                                  ar.girf_table(sol, multiples=(1, 4), T_transition=T_PF,
-                                                **TINY))
+                                  ar.girf_table(sol, multiples=(1, 4), **TINY))
     pd.testing.assert_frame_equal(read_table(str(tmp_path / "equilibrium_conditions.parquet")),
                                   ar.equilibrium_conditions_table(sol.history))
     # the forecast tests: max(n_paths, 2) paths of max(4 T, 40) dates, the report's seed
@@ -294,38 +293,28 @@ def _write_config(run, cfg):
 
 @pytest.mark.slow
 def test_cli_report_of_a_run_writes_the_aggregate_risk_files(solved, tmp_path):
-    """``hank-mfg report`` on a run directory (trained without announcements): the continuous
-    report's files and this module's beside them, and no anticipation table."""
+    """``hank-mfg report`` on a run directory trained with announcements: the continuous
+    report's files and this module's beside them, the anticipation table among them, and the
+    numbers of the run's own history."""
     from typer.testing import CliRunner
 
     from hank_mfg.cli import app
 
-    cfg = dataclasses.replace(solved[2], news=0)
-    run = tmp_path / "run"
-    sol = hm.solve(OneAssetHANK(**FIELDS), method="rspg", config=cfg, progress=False,
-                   checkpoint_dir=str(run))
+    sol, run, cfg = solved
     _write_config(run, cfg)
     out = tmp_path / "report"
     result = CliRunner().invoke(app, ["report", str(run), "--out", str(out), "--n-paths", "1",
-                                      "--ergodic-T", "20"])
+                                      "--ergodic-T", "20", "--transition-T", "40"])
     assert result.exit_code == 0, result.output
     for name in ("policy_functions", "impulse_responses", "ergodic_moments", "girf_by_size",
-                 "state_dependent_girf", "group_responses", "equilibrium_conditions",
-                 "forecast_tests"):
+                 "state_dependent_girf", "group_responses", "anticipation",
+                 "equilibrium_conditions", "forecast_tests"):
         assert (out / f"{name}.csv").exists() and (out / f"{name}.parquet").exists(), name
-    for name in ("impulse_responses", "girf_by_size", "state_dependent_girf", "group_responses"):
+    for name in ("impulse_responses", "girf_by_size", "state_dependent_girf", "group_responses",
+                 "anticipation"):
         assert (out / f"{name}.png").exists(), name
-    assert not (out / "anticipation.csv").exists()
     eq = read_table(str(out / "equilibrium_conditions.csv"))
     np.testing.assert_allclose(eq["value"], ar.equilibrium_conditions_table(sol.history)["value"])
     girf = read_table(str(out / "girf_by_size.csv"))
     np.testing.assert_allclose(girf["response_per_unit"], girf["response"] / girf["size"],
                                rtol=1e-14)
-
-
-@pytest.mark.slow
-def test_report_of_a_run_with_announcements(solved, tmp_path):
-    _, run, cfg = solved
-    _write_config(run, cfg)
-    written = hm.reports.write_report(str(run), str(tmp_path), n_paths=1, ergodic_T=20)
-    assert str(tmp_path / "anticipation.png") in written["figures"]

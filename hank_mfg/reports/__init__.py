@@ -60,7 +60,8 @@ def _is_game(cfg_path: str) -> bool:
 
 def write_report(run_dir: str, out: str, *, n_paths: int = 8, seed: int = 0, shock: float = 0.01,
                  compare: str | None = None, bundle: bool = True, ergodic_T: int = 2000,
-                 irf_T: int = 40, risk_T: int = 20, risk_paths: int | None = None) -> dict:
+                 irf_T: int = 40, risk_T: int = 20, risk_paths: int | None = None,
+                 T_transition: int = 300) -> dict:
     """Every table (CSV + Parquet) and figure (PNG) of a solved run, written to ``out``
     (``hank-mfg report``).
 
@@ -73,21 +74,26 @@ def write_report(run_dir: str, out: str, *, n_paths: int = 8, seed: int = 0, sho
     ``girf_by_size``, ``state_dependent_girf``, ``group_responses``, ``anticipation`` (a run
     trained with announcements only) and ``equilibrium_conditions``, over ``risk_T`` dates
     (20) and ``risk_paths`` noise paths (default ``n_paths``; the state-dependent responses
-    use four times as many).
+    use four times as many); every perfect-foresight benchmark runs ``T_transition`` dates
+    (300: long enough for the economy to return to its steady state).
 
     Returns:
         ``{"tables": [paths], "figures": [paths], "quality": {...}, "choice": ...}`` (see
         :func:`hank_mfg.reports.export.write_report`).
 
     Raises:
-        ValueError: as :func:`hank_mfg.reports.export.write_report`; ``risk_T`` below 2 or
-            ``risk_paths`` negative.
+        ValueError: as :func:`hank_mfg.reports.export.write_report`; ``risk_T`` below 2,
+            ``risk_paths`` negative, or ``T_transition`` shorter than the responses.
     """
     if risk_T < 2:
         raise ValueError(f"write_report.risk_T must be at least 2; got {risk_T}")
     if risk_paths is not None and risk_paths < 0:
         raise ValueError(f"write_report.risk_paths must be >= 0; got {risk_paths}")
-    args = dict(n_paths=n_paths, seed=seed, shock=shock, ergodic_T=ergodic_T, irf_T=irf_T)
+    if T_transition < max(irf_T, risk_T):
+        raise ValueError(f"write_report.T_transition must be at least irf_T = {irf_T} and "
+                         f"risk_T = {risk_T} (the responses it benchmarks); got {T_transition}")
+    args = dict(n_paths=n_paths, seed=seed, shock=shock, ergodic_T=ergodic_T, irf_T=irf_T,
+                T_transition=T_transition)
     cfg_path = os.path.join(run_dir, "config.json")
     continuous = False
     if compare is None and os.path.exists(cfg_path):
@@ -105,7 +111,7 @@ def write_report(run_dir: str, out: str, *, n_paths: int = 8, seed: int = 0, sho
         if has_forecast(sol):
             extra = write_aggregate_risk_report(
                 sol, out, T=risk_T, n_paths=n_paths if risk_paths is None else risk_paths,
-                seed=seed)
+                seed=seed, T_transition=T_transition)
             written["tables"].extend(extra["tables"])
             written["figures"].extend(extra["figures"])
     return written

@@ -24,7 +24,8 @@ from matplotlib.figure import Figure
 
 from ..analysis.aggregate_risk import ergodic_moments, first_order_moments
 from ..analysis.continuous_report import (
-    ContinuousThresholds, history_verdicts, irf_comparison, steady_state_policies,
+    IRF_TRANSITION_T, ContinuousThresholds, history_verdicts, irf_comparison,
+    steady_state_policies,
 )
 from ..analysis.irf import response_units
 from ..solvers.continuous import SavingsProblem
@@ -134,7 +135,7 @@ def _response_scales(steady_state) -> tuple[dict, dict]:
 
 
 def impulse_comparison(solution, size: float = 0.01, *, T: int = 40,
-                       steady_state=None) -> pd.DataFrame:
+                       steady_state=None, T_transition: int = IRF_TRANSITION_T) -> pd.DataFrame:
     """The learned response to a one-time innovation ``size`` of each of the model's shocks
     beside the perfect-foresight transition to the same path ``size * rho^t``.
 
@@ -144,9 +145,10 @@ def impulse_comparison(solution, size: float = 0.01, *, T: int = 40,
     (percentage points) for an aggregate whose steady state is zero, such as log TFP ``z``),
     and ``|learned - perfect foresight|`` over the largest ``|perfect foresight|``
     (:func:`~hank_mfg.analysis.continuous_report.irf_comparison`: no other noise; the
-    transition runs 300 dates so its end does not move these). Variables: every aggregate
-    both record whose perfect-foresight response is not zero (above a millionth of ``size``
-    in levels), headline ones (``K, Y, C, pi, r, w``) first.
+    transition runs ``T_transition`` dates, 300 by default, so that its end does not move
+    these). Variables: every aggregate both record whose perfect-foresight response is not
+    zero (above a millionth of ``size`` in levels), headline ones (``K, Y, C, pi, r, w``)
+    first.
 
     Args:
         steady_state: the model's steady state (default: the one the solution was built
@@ -156,7 +158,8 @@ def impulse_comparison(solution, size: float = 0.01, *, T: int = 40,
         steady_state = getattr(solution.compiled(), "steady_state", None)
     if steady_state is None:
         steady_state = solve_steady_state(solution.model)
-    comp = irf_comparison(solution, size, T=T, steady_state=steady_state)
+    comp = irf_comparison(solution, size, T=T, steady_state=steady_state,
+                          T_transition=T_transition)
     units, factor = _response_scales(steady_state)
     frames = []
     for shock, by_var in comp.items():
@@ -221,8 +224,8 @@ def impulse_comparison_figure(table: pd.DataFrame, *, size: float | None = None,
 
 # ---- ergodic moments ---------------------------------------------------------------------------
 def ergodic_moments_table(solution, *, T: int = 2000, burn_in: int = 200, n_paths: int = 4,
-                          seed: int = 1, variables=None,
-                          first_order: bool = True) -> pd.DataFrame:
+                          seed: int = 1, variables=None, first_order: bool = True,
+                          T_transition: int = IRF_TRANSITION_T) -> pd.DataFrame:
     """Business-cycle moments of the learned economy beside the first-order solution's, tidy:
     ``moment`` (``mean``, ``sd``, ``corr``), ``variable``, ``other`` (the second variable of a
     correlation, else missing), ``value`` and its Monte Carlo standard error ``se``, from
@@ -230,12 +233,13 @@ def ergodic_moments_table(solution, *, T: int = 2000, burn_in: int = 200, n_path
     ``T`` dates after ``burn_in`` (pooled); ``first_order``: the same moment of the linear
     (sequence-space) solution (:func:`~hank_mfg.analysis.aggregate_risk.first_order_moments`;
     ``nan`` where the economy has none, e.g. an aggregate Markov chain, or with
-    ``first_order=False``)."""
+    ``first_order=False``; its responses over ``T_transition`` dates)."""
     mom = ergodic_moments(solution, T=T, burn_in=burn_in, n_paths=n_paths, seed=seed,
                           variables=variables)
     lin = {"mean": {}, "sd": {}, "corr": {}}
     if first_order and solution.compiled().chain is None:
-        lin = first_order_moments(solution, variables=list(mom["sd"]))
+        lin = first_order_moments(solution, variables=list(mom["sd"]),
+                                  T_transition=T_transition)
     rows = [dict(moment=m, variable=v, other=None, value=x, se=mom["se"][m][v],
                  first_order=lin[m].get(v, np.nan))
             for m in ("mean", "sd") for v, x in mom[m].items()]

@@ -179,7 +179,7 @@ def load_run(run_dir: str) -> Solution:
 
 def write_report(run_dir: str, out: str, *, n_paths: int = 8, seed: int = 0, shock: float = 0.01,
                  compare: str | None = None, bundle: bool = True, ergodic_T: int = 2000,
-                 irf_T: int = 40) -> dict:
+                 irf_T: int = 40, T_transition: int = 300) -> dict:
     """Every table (CSV + Parquet) and figure (PNG) of a solved run, written to ``out``.
 
     Discrete choices. Tables: ``wealth_distribution`` (dates 0, T/2, T-1 of the first sampled
@@ -199,11 +199,13 @@ def write_report(run_dir: str, out: str, *, n_paths: int = 8, seed: int = 0, sho
     ``policy_functions`` (learned ``a'(a, e)`` and ``c(a, e)`` at the steady state beside EGM's,
     with their gap), ``impulse_responses`` (the learned response to a one-time innovation
     ``shock`` of each of the model's shocks beside the perfect-foresight transition, ``irf_T``
-    dates, percent for quantities and bp for rates; the figure shows the headline aggregates), ``ergodic_moments`` (``n_paths`` simulations of ``ergodic_T`` dates after a burn-in
-    of a tenth of that, noise from ``seed``), ``solution_quality`` (the last evaluation, with the
+    dates, percent for quantities and bp for rates; the figure shows the headline aggregates),
+    ``ergodic_moments`` (``n_paths`` simulations of ``ergodic_T`` dates after a burn-in of a
+    tenth of that, noise from ``seed``, beside the first-order moments), ``solution_quality`` (the last evaluation, with the
     verdicts), ``quality_verdicts`` (relative exploitability, mean Euler error, market residual)
     and ``history``. Figures: ``policy_functions``, ``impulse_responses``, ``solution_quality``
-    (the history). No bundle, and no ``compare``.
+    (the history). No bundle, and no ``compare``. Every perfect-foresight benchmark (the
+    transitions beside the responses, the first-order moments) runs ``T_transition`` dates.
 
     Returns:
         ``{"tables": [paths], "figures": [paths], "quality": {...}, "choice": "discrete" |
@@ -229,7 +231,7 @@ def write_report(run_dir: str, out: str, *, n_paths: int = 8, seed: int = 0, sho
                 with jax.enable_x64(True):  # continuous choices are solved in float64
                     return _write_continuous_report(
                         load_run(run_dir), out, n_paths=n_paths, seed=seed, shock=shock,
-                        ergodic_T=ergodic_T, irf_T=irf_T)
+                        ergodic_T=ergodic_T, irf_T=irf_T, T_transition=T_transition)
     sol = load_run(run_dir)
     other = load_run(compare) if compare else None
     if other is not None and isinstance(other.problem, SavingsProblem):
@@ -280,7 +282,7 @@ def write_report(run_dir: str, out: str, *, n_paths: int = 8, seed: int = 0, sho
 
 
 def _write_continuous_report(sol: Solution, out: str, *, n_paths: int, seed: int, shock: float,
-                             ergodic_T: int, irf_T: int) -> dict:
+                             ergodic_T: int, irf_T: int, T_transition: int = 300) -> dict:
     """The tables and figures of a continuous-choice run (see :func:`write_report`)."""
     from ..analysis.continuous_report import history_verdicts
     from . import continuous as ct
@@ -300,9 +302,11 @@ def _write_continuous_report(sol: Solution, out: str, *, n_paths: int, seed: int
         gap = float("nan") if value is None else value
     tables = {
         "policy_functions": ct.policy_comparison(sol),
-        "impulse_responses": ct.impulse_comparison(sol, shock, T=irf_T),
+        "impulse_responses": ct.impulse_comparison(sol, shock, T=irf_T,
+                                                   T_transition=T_transition),
         "ergodic_moments": ct.ergodic_moments_table(sol, T=ergodic_T, burn_in=ergodic_T // 10,
-                                                    n_paths=n_paths, seed=seed),
+                                                    n_paths=n_paths, seed=seed,
+                                                    T_transition=T_transition),
         "solution_quality": ct.quality_table(sol, quality),
         "quality_verdicts": verdict_table(history_verdicts(history, first_order_gap=gap)[1]),
         "history": history,

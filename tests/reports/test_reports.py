@@ -219,6 +219,13 @@ def test_report_cli_missing_run(tmp_path):
     assert res.exit_code == 1
 
 
+def test_report_cli_refuses_a_transition_shorter_than_the_responses(tmp_path):
+    res = CliRunner().invoke(app, ["report", str(tmp_path / "nope"), "--out", str(tmp_path / "r"),
+                                   "--transition-T", "30"])
+    assert res.exit_code == 1
+    assert "--transition-T must be an integer >= 40" in (res.stderr or res.output)
+
+
 def test_response_variables_come_from_the_model():
     """Headline responses: HANK Y, C, pi, r, w; Huggett C, r; a capital economy K, Y, C, r, w."""
     from hank_mfg.reports import response_variables

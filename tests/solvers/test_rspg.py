@@ -74,9 +74,9 @@ def test_both_methods_reduce_exploitability_on_small_paper_model(method):
     ex = sol.history.exploitability.to_numpy()
     assert np.all(ex >= 0)
     assert ex[-1] < 0.5 * ex[0]
-    assert list(sol.history.columns[:7]) == [
-        "iteration", "seconds", "wall_seconds", "loss", "exploitability", "policy_return",
-        "best_response_return"]
+    assert list(sol.history.columns[:8]) == [
+        "iteration", "seconds", "wall_seconds", "loss", "exploitability",
+        "consumption_equivalent", "policy_return", "best_response_return"]
     # wall time counts set-up, compilation and the first evaluation; training time does not
     wall, train = sol.history.wall_seconds.to_numpy(), sol.history.seconds.to_numpy()
     assert wall[0] > 0 and np.all(np.diff(wall) > 0) and np.all(wall > train)
