@@ -40,10 +40,15 @@ from .irf import mit_deviations
 from .economy import group_consumption_response
 
 __all__ = [
-    "ergodic_moments", "first_order_moments", "girf_by_size", "irf_gap",
+    "IRF_TRANSITION_T", "ergodic_moments", "first_order_moments", "girf_by_size", "irf_gap",
     "learned_group_responses", "learned_irf", "learned_news_responses",
     "perfect_foresight_from_states", "simulate_aggregates", "state_dependent_girf",
 ]
+
+#: Length of every perfect-foresight transition behind a benchmark (responses, first-order
+#: moments): long enough that the economy's return to the steady state at its end does not
+#: move the first dates.
+IRF_TRANSITION_T = 300
 
 
 @eqx.filter_jit
@@ -145,7 +150,7 @@ def ergodic_moments(solution, policy=None, *, T: int = 2000, burn_in: int = 200,
     return {"mean": mean, "sd": sd, "corr": corr, "se": err}
 
 
-def first_order_moments(solution, *, T_transition: int = 300, variables=None,
+def first_order_moments(solution, *, T_transition: int = IRF_TRANSITION_T, variables=None,
                         size: float = 1e-2) -> dict:
     """Business-cycle moments of the first-order (linear, certainty-equivalent) solution of
     the same economy and shocks: the benchmark the learned moments are read against.
@@ -205,7 +210,7 @@ def _select(tree, idx):
 def state_dependent_girf(solution, shock: dict, *, T: int = 40, n_paths: int = 64,
                          burn_in: int = 200, variable: str = "Y", quantile: float = 0.25,
                          seed: int = 0, policy=None, benchmark: bool = True,
-                         T_transition: int = 300) -> dict:
+                         T_transition: int = IRF_TRANSITION_T) -> dict:
     """Responses from recession and boom states, learned beside perfect foresight.
 
     ``n_paths`` simulations run ``burn_in`` dates from the steady state; the states (distribution,
@@ -249,7 +254,7 @@ def state_dependent_girf(solution, shock: dict, *, T: int = 40, n_paths: int = 6
 
 
 def perfect_foresight_from_states(problem, states, before: dict, shock: dict, *, T: int,
-                                  T_transition: int = 300) -> dict:
+                                  T_transition: int = IRF_TRANSITION_T) -> dict:
     """The nonlinear perfect-foresight response to ``shock`` from each of a batch of states
     of the learned economy (Boppart, Krusell and Mitman's state-dependent responses without
     aggregate risk): for each state, the economy's transition (``T_transition`` dates, back

@@ -29,17 +29,13 @@ from ..model.economy import AbstractEconomy
 from ..solvers.continuous import savings_rollout
 from ..solvers.steady_state import steady_state as solve_steady_state
 from ..solvers.transition import transition_path
-from .aggregate_risk import irf_gap, learned_irf
+from .aggregate_risk import IRF_TRANSITION_T, irf_gap, learned_irf
 from .policy import Verdict
 
 __all__ = [
     "ContinuousThresholds", "IRF_TRANSITION_T", "continuous_quality_verdicts", "history_verdicts",
     "irf_comparison", "perfect_foresight_irf", "shock_persistence", "steady_state_policies",
 ]
-
-#: Length of the perfect-foresight transition behind :func:`perfect_foresight_irf`: long enough
-#: that the economy's return to the steady state at its end does not move the first dates.
-IRF_TRANSITION_T = 300
 
 
 @eqx.filter_jit

@@ -12,6 +12,7 @@ import os
 
 import jax
 
+from ..analysis.aggregate_risk import IRF_TRANSITION_T
 from . import export as _export
 from .aggregate_risk import (
     anticipation_comparison_figure, anticipation_table, equilibrium_conditions_table,
@@ -61,7 +62,7 @@ def _is_game(cfg_path: str) -> bool:
 def write_report(run_dir: str, out: str, *, n_paths: int = 8, seed: int = 0, shock: float = 0.01,
                  compare: str | None = None, bundle: bool = True, ergodic_T: int = 2000,
                  irf_T: int = 40, risk_T: int = 20, risk_paths: int | None = None,
-                 T_transition: int = 300) -> dict:
+                 T_transition: int = IRF_TRANSITION_T) -> dict:
     """Every table (CSV + Parquet) and figure (PNG) of a solved run, written to ``out``
     (``hank-mfg report``).
 

@@ -36,7 +36,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from ..analysis.aggregate_risk import (
-    girf_by_size, learned_group_responses, learned_news_responses, state_dependent_girf,
+    IRF_TRANSITION_T, girf_by_size, learned_group_responses, learned_news_responses,
+    state_dependent_girf,
 )
 from ..analysis.continuous_report import perfect_foresight_irf
 from ..analysis.irf import mit_deviations, response_units
@@ -120,7 +121,7 @@ def _label(v: str, unit: str | None = None) -> str:
 # ---- generalized responses by size -------------------------------------------------------------
 def girf_table(solution, shocks: dict | None = None, multiples=(1, 4, 8), *, T: int = 20,
                n_paths: int = 8, seed: int = 0, variables=None,
-               T_transition: int = 300) -> pd.DataFrame:
+               T_transition: int = IRF_TRANSITION_T) -> pd.DataFrame:
     """Generalized impulse responses to each shock at several sizes (the nonlinearity), beside
     the nonlinear perfect-foresight responses to the same innovations.
 
@@ -228,7 +229,8 @@ def girf_figure(table: pd.DataFrame) -> Figure:
 # ---- state dependence --------------------------------------------------------------------------
 def state_girf_table(solution, shock: dict, *, T: int = 20, n_paths: int = 32,
                      burn_in: int = 100, variable: str = "Y", quantile: float = 0.25,
-                     seed: int = 0, variables=None, T_transition: int = 300) -> pd.DataFrame:
+                     seed: int = 0, variables=None,
+                     T_transition: int = IRF_TRANSITION_T) -> pd.DataFrame:
     """Responses to ``shock`` from recession and boom states (the state dependence).
 
     :func:`~hank_mfg.analysis.aggregate_risk.state_dependent_girf`: ``n_paths`` simulations run
@@ -365,7 +367,7 @@ def group_response_figure(table: pd.DataFrame) -> Figure:
 # ---- anticipation ------------------------------------------------------------------------------
 def anticipation_table(solution, size: float = -0.0025, *, horizons=None,
                        variables=("C", "Y", "pi", "r"), T: int = 20,
-                       T_transition: int = 300) -> pd.DataFrame:
+                       T_transition: int = IRF_TRANSITION_T) -> pd.DataFrame:
     """The response today to an innovation of ``size`` announced ``k`` quarters ahead, learned
     beside perfect foresight (anticipation; docs/theory.md §13.4).
 
@@ -562,7 +564,7 @@ def forecast_table(solution, *, n_paths: int = 16, T: int | None = None,
 # ---- all of them -------------------------------------------------------------------------------
 def write_aggregate_risk_report(solution, out: str, *, T: int = 20, n_paths: int = 8,
                                 seed: int = 0, multiples=(1, 4, 8), burn_in: int = 100,
-                                T_transition: int = 300) -> dict:
+                                T_transition: int = IRF_TRANSITION_T) -> dict:
     """Write the tables (CSV + Parquet) and figures (PNG) of this module for ``solution`` into
     ``out`` (what ``hank-mfg report`` adds for an economy solved with the firms' forecast).
 

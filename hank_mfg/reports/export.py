@@ -22,6 +22,7 @@ import jax
 import numpy as np
 import pandas as pd
 
+from ..analysis.aggregate_risk import IRF_TRANSITION_T
 from ..loading import build_model, load_model_class
 from ..model.economy import AbstractEconomy
 from ..operators.compile import compile_model
@@ -179,7 +180,7 @@ def load_run(run_dir: str) -> Solution:
 
 def write_report(run_dir: str, out: str, *, n_paths: int = 8, seed: int = 0, shock: float = 0.01,
                  compare: str | None = None, bundle: bool = True, ergodic_T: int = 2000,
-                 irf_T: int = 40, T_transition: int = 300) -> dict:
+                 irf_T: int = 40, T_transition: int = IRF_TRANSITION_T) -> dict:
     """Every table (CSV + Parquet) and figure (PNG) of a solved run, written to ``out``.
 
     Discrete choices. Tables: ``wealth_distribution`` (dates 0, T/2, T-1 of the first sampled
@@ -201,11 +202,12 @@ def write_report(run_dir: str, out: str, *, n_paths: int = 8, seed: int = 0, sho
     ``shock`` of each of the model's shocks beside the perfect-foresight transition, ``irf_T``
     dates, percent for quantities and bp for rates; the figure shows the headline aggregates),
     ``ergodic_moments`` (``n_paths`` simulations of ``ergodic_T`` dates after a burn-in of a
-    tenth of that, noise from ``seed``, beside the first-order moments), ``solution_quality`` (the last evaluation, with the
-    verdicts), ``quality_verdicts`` (relative exploitability, mean Euler error, market residual)
-    and ``history``. Figures: ``policy_functions``, ``impulse_responses``, ``solution_quality``
-    (the history). No bundle, and no ``compare``. Every perfect-foresight benchmark (the
-    transitions beside the responses, the first-order moments) runs ``T_transition`` dates.
+    tenth of that, noise from ``seed``, beside the first-order moments), ``solution_quality``
+    (the last evaluation, with the verdicts), ``quality_verdicts`` (relative exploitability,
+    mean Euler error, market residual) and ``history``. Figures: ``policy_functions``,
+    ``impulse_responses``, ``solution_quality`` (the history). No bundle, and no ``compare``.
+    Every perfect-foresight benchmark (the transitions beside the responses, the first-order
+    moments) runs ``T_transition`` dates.
 
     Returns:
         ``{"tables": [paths], "figures": [paths], "quality": {...}, "choice": "discrete" |
@@ -282,7 +284,7 @@ def write_report(run_dir: str, out: str, *, n_paths: int = 8, seed: int = 0, sho
 
 
 def _write_continuous_report(sol: Solution, out: str, *, n_paths: int, seed: int, shock: float,
-                             ergodic_T: int, irf_T: int, T_transition: int = 300) -> dict:
+                             ergodic_T: int, irf_T: int, T_transition: int) -> dict:
     """The tables and figures of a continuous-choice run (see :func:`write_report`)."""
     from ..analysis.continuous_report import history_verdicts
     from . import continuous as ct
