@@ -191,7 +191,8 @@ def _resume_command(model_file, method, config, out, horizon, set_, model, *, co
         args += ["--choice", "continuous", "--preset", preset, "--savings-head",
                  config.savings_head, "--n-knots", str(config.n_knots), "--control-lags",
                  str(config.control_lags),
-                 "--precondition" if config.precondition else "--no-precondition"]
+                 "--precondition" if config.precondition else "--no-precondition",
+                 "--continuation", config.continuation]
         if config.news:
             args += ["--news", str(config.news)]
     else:
@@ -218,7 +219,7 @@ def _rl_config(method: str, *, preset, seed: int, **given):
 
     given = {k: v for k, v in given.items() if v is not None}
     for name in ("head", "savings_head", "n_knots", "table_head", "control_lags", "news",
-                 "precondition"):
+                 "precondition", "continuation"):
         if name in given:
             fail(f"--{name.replace('_', '-')} sets RSPG/SPG's policy; --method {method} has its "
                  "own networks (options: --hidden, --lr, --lr-final, --n-paths)")
@@ -283,7 +284,8 @@ def _training_config(continuous: bool, preset: str, *, choice: str, seed: int, h
     if continuous and "table_head" in given:
         fail("--table-head applies to discrete choices; this run has continuous choices (its "
              "policy's options: --savings-head, --n-knots)")
-    for name in () if continuous else ("savings_head", "control_lags", "news", "precondition"):
+    for name in () if continuous else ("savings_head", "control_lags", "news", "precondition",
+                                       "continuation"):
         if name in given:
             fail(f"--{name.replace('_', '-')} applies to continuous choices; this run has "
                  "discrete choices (give --choice continuous for continuous ones)")
@@ -368,6 +370,11 @@ def solve(
         None, "--precondition/--no-precondition",
         help="continuous choices: scale each household's marginal value of saving by the "
              "inverse curvature of utility in log consumption (preset: on)"),
+    continuation: Optional[str] = typer.Option(
+        None, "--continuation",
+        help="continuous choices: how training values saving: 'egm' (the Euler equation as "
+             "the endogenous grid method reads it, the preset) or 'lottery' (the exact "
+             "gradient of the lottery-valued objective)"),
     news: Optional[int] = typer.Option(
         None, "--news",
         help="continuous choices: K announced innovations of the first shock, hitting 1..K "
@@ -488,14 +495,14 @@ def solve(
                             eval_every=eval_every, n_envs=n_paths, lr=lr, lr_final=lr_final,
                             hidden=hidden, head=head, savings_head=savings_head, n_knots=n_knots,
                             table_head=table_head, control_lags=control_lags, news=news,
-                            precondition=precondition)
+                            precondition=precondition, continuation=continuation)
     else:
         config = _training_config(continuous, preset_name, choice=choice, seed=seed,
                                   horizon=horizon, iterations=iterations, eval_every=eval_every,
                                   n_paths=n_paths, lr=lr, lr_final=lr_final, hidden=hidden,
                                   head=head, savings_head=savings_head, n_knots=n_knots,
                                   table_head=table_head, control_lags=control_lags, news=news,
-                                  precondition=precondition)
+                                  precondition=precondition, continuation=continuation)
     # continuous choices build on the EGM steady state: the model is built in float64 as well
     precision = jax.enable_x64(True) if continuous else contextlib.nullcontext()
     with precision:

@@ -47,6 +47,7 @@ from .egm import (
     euler_summary,
     household_arrays,
     household_step,
+    invert_euler,
     price_budget,
 )
 from .equilibrium import (
@@ -73,6 +74,8 @@ __all__ = [
     "SavingsEvaluation",
     "SavingsPath",
     "SavingsProblem",
+    "CONTINUATIONS",
+    "euler_step_gap",
     "evaluate_savings",
     "horizon_for",
     "innovation_residual",
@@ -88,6 +91,8 @@ __all__ = [
 CONSTRAINED_SHARE = 1e-4
 #: The structural starting point's shares are kept in ``[EDGE, 1 - EDGE]`` (its logit is finite).
 EDGE = 1e-9
+#: How the training direction values saving (:func:`savings_value_and_grad`).
+CONTINUATIONS = ("egm", "lottery")
 
 
 def horizon_for(beta: float, tol: float) -> int:
@@ -615,7 +620,12 @@ class SavingsProblem(eqx.Module):
         return jax.random.normal(key, shape, self.a_grid.dtype)
 
     def make_policy(self, *, key, **arch) -> SavingsPolicy:
-        """A policy for this problem (with the firms' forecaster when the economy needs one)."""
+        """A policy for this problem (with the firms' forecaster when the economy needs one).
+        Built inside one compiled program: initialised operation by operation, each of the
+        networks' few dozen small operations would compile on its first call."""
+        return eqx.filter_jit(lambda k: self._build_policy(k, **arch))(key)
+
+    def _build_policy(self, key, **arch) -> SavingsPolicy:
         k_hh, k_f = jax.random.split(key)
         policy = SavingsPolicy(self.a_grid, self.e_grid.shape[0], self.obs_ref, self.obs_scale,
                                key=k_hh, **arch)
@@ -1192,6 +1202,36 @@ def path_values(problem: SavingsProblem, path: SavingsPath, *, hours: bool = Tru
     return V, G
 
 
+def euler_step_gap(problem: SavingsProblem, path: SavingsPath):
+    """The marginal value of saving as the endogenous grid method reads it, ``G_t = u'(c*_t) -
+    u'(c_t)`` along a fixed path (``(T, n_a, n_e)``; docs/theory.md §12.3).
+
+    ``c*_t`` is one EGM step at date ``t``'s budget from the marginal value the path realises
+    next date, ``V_a,t+1 = R_t+1 u'(c_t+1)`` on the grid (the envelope condition; ``Va_ss``
+    after the last date), expected over the path's income transitions: the consumption the
+    households' Euler equation asks for, in the discretisation of the structural start, the
+    best response and the perfect-foresight benchmarks. So a policy that is EGM's fixed point
+    (the steady state without noise) has ``G = 0`` to rounding, where the lottery's secant
+    slope (:func:`path_values`) differs from it at first order in the grid spacing. The sign
+    and, to first order, the size are those of ``dQ_t/da'``: positive when saving more pays.
+    Savings at or above the top of the grid buy nothing (the lottery keeps them at the top):
+    there ``G_t = -u'(c_t)``, the lottery's own slope, which no EGM step extrapolated beyond
+    the grid would give.
+    """
+    model, a_grid = problem.model, problem.a_grid
+    uc = model.marginal_utility(path.c)
+    Va = path.budget.R[:, None, None] * uc
+    Va_next = jnp.concatenate([Va[1:], problem.Va_ss[None]])
+
+    def one(Va_n, Pi, budget):
+        limit = limit_consumption(model, budget, a_grid) if model.endogenous_labour else None
+        c_star = invert_euler(model, model.beta * (Va_n @ Pi.T), budget, a_grid, limit=limit)[2]
+        return model.marginal_utility(c_star)
+
+    G = jax.vmap(one)(Va_next, path_transitions(problem, path), path.budget) - uc
+    return jnp.where(path.a_next >= a_grid[-1], -uc, G)
+
+
 def path_transitions(problem: SavingsProblem, path: SavingsPath):
     """The income matrix from each date of a path to the next, ``(T, n_e, n_e)``: with an
     aggregate chain ``Pi_e[z_t, z_{t+1}]`` of the path's own states (at the last date, whose
@@ -1252,7 +1292,7 @@ def relative_curvature(model, c):
 
 
 def savings_value_and_grad(params, static, problem: SavingsProblem, eps, control_lags: int = 0,
-                           precondition: bool = False):
+                           precondition: bool = False, continuation: str = "lottery"):
     """RSPG loss and gradient by the deterministic policy-gradient identity (docs/theory.md §12.3).
 
     A gradient-free rollout records the path, a gradient-free backward recursion gives ``V``
@@ -1277,10 +1317,20 @@ def savings_value_and_grad(params, static, problem: SavingsProblem, eps, control
     plain gradient weighs it by ``-u''(c) c^2``, ``sigma c^(1 - sigma)`` for CRRA: with
     ``sigma = 2`` ten times more at consumption 0.3 than at 3). Every weight is positive and
     known at ``t``: a policy with ``E_t G_t = 0`` at every state is still a fixed point.
+
+    ``continuation``: how ``G_t`` values saving. ``"lottery"``: ``dQ_t/da'`` of the lottery's
+    continuation value (the exact gradient of :func:`savings_loss`). ``"egm"``: the Euler
+    equation as the endogenous grid method discretises it (:func:`euler_step_gap`), whose zero
+    is the structural start's and the best response's rule, so that a start that solves the
+    model is a fixed point of training (docs/theory.md §12.3).
     """
+    if continuation not in CONTINUATIONS:
+        raise ValueError(f"continuation must be one of {CONTINUATIONS}; got {continuation!r}")
     policy = eqx.combine(jax.lax.stop_gradient(params), static)
     path = savings_rollout_batch(problem, policy, eps)
     V, G = jax.vmap(lambda p: path_values(problem, p))(path)
+    if continuation == "egm":
+        G = jax.vmap(lambda p: euler_step_gap(problem, p))(path)
     B, T = eps.shape[:2]
     target = None
     if control_lags:

@@ -117,6 +117,14 @@ class RSPGConfig:
             the inverse curvature of utility in log consumption, a Gauss–Newton step in
             relative consumption household by household (docs/theory.md §12.3). ``False``: the
             plain policy gradient; :meth:`continuous` turns it on.
+        continuation: continuous choices: how the training direction values saving.
+            ``"lottery"``: the exact gradient of the lottery-valued objective (the secant slope
+            of next date's value between grid points). ``"egm"``: the Euler equation as the
+            endogenous grid method discretises it — one EGM step at each date's budget from
+            the marginal value the path realises next date, ``u'(c*) - u'(c)`` — the
+            discretisation of the structural start, the best response and the
+            perfect-foresight benchmarks, so that a start that solves the model is a fixed
+            point of training (docs/theory.md §12.3); :meth:`continuous` uses it.
         start: continuous choices: the structural start the learned correction is added to.
             ``"steady-state"`` (default): one EGM step at today's budget from the steady
             state's marginal value, scaled by the expected return. ``"first-order"``: from the
@@ -160,6 +168,7 @@ class RSPGConfig:
     news_shock: Optional[str] = None
     control_lags: int = 0
     precondition: bool = False
+    continuation: str = "lottery"
     start: str = "steady-state"
     stop_patience: int = 0
     stop_improvement: float = 0.05
@@ -209,6 +218,9 @@ class RSPGConfig:
         if not isinstance(self.precondition, (bool, np.bool_)):
             raise ValueError(f"RSPGConfig.precondition must be True or False; "
                              f"got {self.precondition!r}")
+        if self.continuation not in cont.CONTINUATIONS:
+            raise ValueError(f"RSPGConfig.continuation must be one of {cont.CONTINUATIONS}; "
+                             f"got {self.continuation!r}")
         if not 0.0 < self.horizon_tol < 1.0:
             raise ValueError(f"RSPGConfig.horizon_tol must lie in (0, 1); got {self.horizon_tol!r}")
         object.__setattr__(self, "widths", tuple(int(w) for w in self.widths))
@@ -234,12 +246,19 @@ class RSPGConfig:
         """Continuous savings choices around the steady state (docs/theory.md §12): knot head
         (24 knots), GRU 32 and MLP 64-64 with tanh, Adam 3e-3 annealed to 3e-4, 150
         iterations of 8 paths with the control variate over the 48 dates ahead
-        (``control_lags``) and the gradient scaled to relative consumption (``precondition``),
+        (``control_lags``), the marginal value of saving as EGM reads it (``continuation``)
+        and the gradient scaled to relative consumption (``precondition``),
         certificates on 8 paths every 25 iterations (the configuration of docs/validation.md
-        and docs/performance.md)."""
+        and docs/performance.md). From ``start="first-order"`` the rate is a tenth (3e-4 to
+        3e-5): that start is already exact at first order and leaves only what linearisation
+        misses to learn, and Adam's normalised steps move every parameter by about the rate
+        even where the expected gradient is zero, so that at the steady-state start's rate
+        training follows the gradient's noise away from it (docs/theory.md §12.7)."""
         base = dict(choice="continuous", hidden=32, widths=(64, 64), activation="tanh",
                     lr=3e-3, lr_final=3e-4, iterations=150, eval_every=25, control_lags=48,
-                    precondition=True)
+                    precondition=True, continuation="egm")
+        if overrides.get("start") == "first-order":
+            base.update(lr=3e-4, lr_final=3e-5)
         return cls(**{**base, **overrides})
 
     def savings_architecture(self) -> dict:
@@ -690,7 +709,8 @@ def _savings_train_chunk(params, static, opt_state, problem, config_static, star
         eps = shard_paths(eps, sharding)
         loss, grads, _ = cont.savings_value_and_grad(params, static, problem, eps,
                                                      config.control_lags,
-                                                     config.precondition)
+                                                     config.precondition,
+                                                     config.continuation)
         gnorm = jnp.sqrt(sum(jnp.sum(g**2) for g in jax.tree_util.tree_leaves(grads)))
         updates, new_opt = optimizer.update(grads, opt_state, params)
         new_params = eqx.apply_updates(params, updates)
