@@ -71,7 +71,8 @@ def solve(args) -> dict:
                                    eval_every=args.eval_every, eval_paths=4, seed=args.seed,
                                    control_lags=args.control_lags, news=args.news,
                                    precondition=args.precondition, start=args.start,
-                                   continuation=args.continuation)
+                                   **({} if args.continuation is None
+                                      else dict(continuation=args.continuation)))
     ckpt = os.path.join(args.out, _name(args))
     if args.iterations == 0:
         sol = untrained(model, cfg)
@@ -97,7 +98,7 @@ def solve(args) -> dict:
         anticipation = anticipation_table(sol, -0.0025, T=20).to_dict(orient="list")
     return dict(news=args.news, anticipation=anticipation, nonlinear=nonlinear, seed=args.seed,
                 control_lags=args.control_lags, precondition=args.precondition,
-                continuation=args.continuation, start=args.start,
+                continuation=cfg.continuation, start=args.start,
                 n_wealth=args.n_wealth,
                 iterations=args.iterations, s_per_iteration=per_it, solve_s=solve_s,
                 total_s=time.perf_counter() - t0, history=h.to_dict(orient="list"),
@@ -171,7 +172,8 @@ def _name(args) -> str:
     costs = "" if args.price_adjustment_costs == "resource" else "_costs_none"
     start = "" if args.start == "steady-state" else "_first_order"
     its = "_untrained" if args.iterations == 0 else ""
-    lottery = "_lottery" if getattr(args, "continuation", "egm") == "lottery" else ""
+    given = getattr(args, "continuation", None)
+    lottery = f"_{given}" if given else ""
     return (f"hank_risk_seed{args.seed}_lags{args.control_lags}{plain}{news}{costs}{start}"
             f"{lottery}{its}")
 
@@ -242,9 +244,9 @@ def main():
     ap.add_argument("--no-precondition", dest="precondition", action="store_false",
                     help="the plain policy gradient (the preset scales it to relative "
                          "consumption, docs/theory.md §12.3)")
-    ap.add_argument("--continuation", choices=("egm", "lottery"), default="egm",
-                    help="how training values saving (RSPGConfig.continuation; 'lottery': the "
-                         "exact gradient of the lottery-valued objective)")
+    ap.add_argument("--continuation", choices=("egm", "lottery"), default=None,
+                    help="how training values saving (RSPGConfig.continuation; default: the "
+                         "preset's, 'egm' from the first-order start, else 'lottery')")
     ap.add_argument("--price-adjustment-costs", choices=("resource", "none"), default="resource",
                     help="OneAssetHANK.price_adjustment_costs ('none': the earlier dividends)")
     ap.add_argument("--nonlinear", action="store_true",

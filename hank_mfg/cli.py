@@ -373,8 +373,9 @@ def solve(
     continuation: Optional[str] = typer.Option(
         None, "--continuation",
         help="continuous choices: how training values saving: 'egm' (the Euler equation as "
-             "the endogenous grid method reads it, the preset) or 'lottery' (the exact "
-             "gradient of the lottery-valued objective)"),
+             "the endogenous grid method reads it; the preset from the first-order start) or "
+             "'lottery' (the exact gradient of the lottery-valued objective; the preset from "
+             "the steady-state start)"),
     news: Optional[int] = typer.Option(
         None, "--news",
         help="continuous choices: K announced innovations of the first shock, hitting 1..K "

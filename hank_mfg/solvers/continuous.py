@@ -620,12 +620,7 @@ class SavingsProblem(eqx.Module):
         return jax.random.normal(key, shape, self.a_grid.dtype)
 
     def make_policy(self, *, key, **arch) -> SavingsPolicy:
-        """A policy for this problem (with the firms' forecaster when the economy needs one).
-        Built inside one compiled program: initialised operation by operation, each of the
-        networks' few dozen small operations would compile on its first call."""
-        return eqx.filter_jit(lambda k: self._build_policy(k, **arch))(key)
-
-    def _build_policy(self, key, **arch) -> SavingsPolicy:
+        """A policy for this problem (with the firms' forecaster when the economy needs one)."""
         k_hh, k_f = jax.random.split(key)
         policy = SavingsPolicy(self.a_grid, self.e_grid.shape[0], self.obs_ref, self.obs_scale,
                                key=k_hh, **arch)

@@ -124,7 +124,8 @@ class RSPGConfig:
             the marginal value the path realises next date, ``u'(c*) - u'(c)`` — the
             discretisation of the structural start, the best response and the
             perfect-foresight benchmarks, so that a start that solves the model is a fixed
-            point of training (docs/theory.md §12.3); :meth:`continuous` uses it.
+            point of training (docs/theory.md §12.3); :meth:`continuous` uses it from the
+            first-order start.
         start: continuous choices: the structural start the learned correction is added to.
             ``"steady-state"`` (default): one EGM step at today's budget from the steady
             state's marginal value, scaled by the expected return. ``"first-order"``: from the
@@ -246,19 +247,20 @@ class RSPGConfig:
         """Continuous savings choices around the steady state (docs/theory.md §12): knot head
         (24 knots), GRU 32 and MLP 64-64 with tanh, Adam 3e-3 annealed to 3e-4, 150
         iterations of 8 paths with the control variate over the 48 dates ahead
-        (``control_lags``), the marginal value of saving as EGM reads it (``continuation``)
-        and the gradient scaled to relative consumption (``precondition``),
+        (``control_lags``) and the gradient scaled to relative consumption (``precondition``),
         certificates on 8 paths every 25 iterations (the configuration of docs/validation.md
-        and docs/performance.md). From ``start="first-order"`` the rate is a tenth (3e-4 to
-        3e-5): that start is already exact at first order and leaves only what linearisation
-        misses to learn, and Adam's normalised steps move every parameter by about the rate
-        even where the expected gradient is zero, so that at the steady-state start's rate
-        training follows the gradient's noise away from it (docs/theory.md §12.7)."""
+        and docs/performance.md). From ``start="first-order"`` the marginal value of saving is
+        read as EGM reads it (``continuation="egm"``), so that the start is a fixed point of
+        training, at a tenth of the rate (3e-4 to 3e-5): that start is already exact at first
+        order and leaves only what linearisation misses to learn, and Adam's normalised steps
+        move every parameter by about the rate even where the expected gradient is zero, so
+        that at the steady-state start's rate training follows the gradient's noise away from
+        it (docs/theory.md §12.3, §12.7)."""
         base = dict(choice="continuous", hidden=32, widths=(64, 64), activation="tanh",
                     lr=3e-3, lr_final=3e-4, iterations=150, eval_every=25, control_lags=48,
-                    precondition=True, continuation="egm")
+                    precondition=True)
         if overrides.get("start") == "first-order":
-            base.update(lr=3e-4, lr_final=3e-5)
+            base.update(lr=3e-4, lr_final=3e-5, continuation="egm")
         return cls(**{**base, **overrides})
 
     def savings_architecture(self) -> dict:
