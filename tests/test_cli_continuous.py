@@ -40,8 +40,8 @@ CHECKS = {"first_order_gap": 0.1, "relative_exploitability": 1e-3, "euler_mean_l
           "market_residual": 1e-6}
 HISTORY = {"relative_exploitability": "relative_exploitability",
            "euler_mean_log10": "euler_mean", "market_residual": "market_residual"}
-TABLES = ("policy_functions", "impulse_responses", "ergodic_moments", "solution_quality",
-          "quality_verdicts", "history")
+TABLES = ("policy_functions", "impulse_responses", "ergodic_moments", "risky_steady_state",
+          "solution_quality", "quality_verdicts", "history")
 FIGURES = ("policy_functions", "impulse_responses", "solution_quality")
 # the solve-and-report runs are slow tests (the default suite keeps the option checks)
 CASES = [pytest.param("ks", marks=pytest.mark.slow), pytest.param("huggett", marks=pytest.mark.slow)]
@@ -253,6 +253,23 @@ def test_ergodic_moments(case, request):
         # consumption is the endowment e^z: perfectly correlated with z, sd(e^z) ~ sd(z)
         assert pair[("C", "z")] > 0.999
         assert sd["C"] == pytest.approx(sd["z"], rel=0.05)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_risky_steady_state_table(case, request):
+    c = request.getfixturevalue(case)
+    table = _table(c, "risky_steady_state").set_index("variable")
+    assert list(table.columns) == ["unit", "deterministic", "ergodic_mean", "se", "mean_gap",
+                                   "mean_gap_se", "risky", "risky_gap", "rest_drift"]
+    assert table.loc["r", "unit"] == "bp" and table.loc["C", "unit"] == "percent"
+    assert "z" not in table.index          # the shock's mean is zero by design
+    r, C = table.loc["r"], table.loc["C"]
+    assert r["mean_gap"] == pytest.approx(1e4 * (r["ergodic_mean"] - r["deterministic"]),
+                                          rel=1e-9, abs=1e-9)
+    assert C["mean_gap"] == pytest.approx(100 * (C["ergodic_mean"] / C["deterministic"] - 1),
+                                          rel=1e-9, abs=1e-9)
+    assert np.isfinite(table["risky_gap"]).all() and (table["rest_drift"] >= 0).all()
+    assert C["deterministic"] == pytest.approx(float(c["ss"]["C"]), rel=1e-12)
 
 
 def test_resume_line_of_a_continuous_run_rebuilds_its_config(tmp_path, monkeypatch):

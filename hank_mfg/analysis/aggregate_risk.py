@@ -9,6 +9,9 @@
 * :func:`ergodic_moments`: mean, s.d. and correlations of the aggregates along long
   simulations of the learned economy, with Monte Carlo standard errors;
   :func:`first_order_moments`: the same moments of the first-order (sequence-space) solution.
+* :func:`risky_steady_state`: what aggregate risk does to the economy's level — the ergodic
+  means (antithetic paths, Monte Carlo standard errors) and the risky steady state (no shock
+  realised, risk expected) against the deterministic steady state.
 * :func:`girf_by_size`, :func:`state_dependent_girf`: generalized responses to shocks of several
   sizes (the nonlinearity) and from recession and boom states (the state dependence), the
   latter beside the perfect-foresight responses from the same states
@@ -42,7 +45,8 @@ from .economy import group_consumption_response
 __all__ = [
     "IRF_TRANSITION_T", "ergodic_moments", "first_order_moments", "girf_by_size", "irf_gap",
     "learned_group_responses", "learned_irf", "learned_news_responses",
-    "perfect_foresight_from_states", "simulate_aggregates", "state_dependent_girf",
+    "perfect_foresight_from_states", "risky_steady_state", "simulate_aggregates",
+    "state_dependent_girf",
 ]
 
 #: Length of every perfect-foresight transition behind a benchmark (responses, first-order
@@ -148,6 +152,72 @@ def ergodic_moments(solution, policy=None, *, T: int = 2000, burn_in: int = 200,
             err["corr"][(x, y)] = se([np.corrcoef(a, b)[0, 1]
                                       for a, b in zip(paths[x], paths[y])])
     return {"mean": mean, "sd": sd, "corr": corr, "se": err}
+
+
+def risky_steady_state(solution, policy=None, *, T: int = 1000, burn_in: int = 200,
+                       n_pairs: int = 4, seed: int = 1, T_rest: int = 500, scale: float = 1.0,
+                       variables=None) -> dict:
+    """Where aggregate risk moves the economy's level (docs/theory.md §12.10).
+
+    * ``"mean"``: the ergodic means of the aggregates, over ``n_pairs`` antithetic pairs of
+      simulations (innovations ``eps`` and ``-eps``) of ``T`` dates after ``burn_in``, both
+      from the steady state. Every odd-order term of the aggregates in the innovations cancels
+      within a pair, so the sampling noise of the first-order response, which would otherwise
+      swamp the second-order effect of risk, leaves the estimate; ``"se"``: the standard error
+      of that mean, the s.d. of the pairs' means over ``sqrt(n_pairs)`` (``nan`` for one pair).
+    * ``"risky"``: the risky steady state, where the economy comes to rest when no shock is
+      realised while households (and firms) still expect them: the noise-free path's value at
+      date ``T_rest - 1``; ``"rest_drift"``: its change over the last tenth of that path (how
+      far it still was from rest). ``None`` for an aggregate Markov chain, which has no
+      "no shock" path.
+    * ``"deterministic"``: the steady state without aggregate risk the problem was built from.
+
+    The first-order solution is certainty equivalent: its risky steady state is the
+    deterministic one, and its ergodic means differ from it only at second order in the size
+    of the shocks (the curvature of the aggregation, not precaution). ``scale`` multiplies
+    every innovation (a study of how the effect grows with risk; the policy is not re-solved).
+
+    Returns:
+        ``{"deterministic", "mean", "se", "risky", "rest_drift"}``, each ``{variable: float}``
+        (levels), for ``variables`` (default: the aggregates the steady state defines, but the
+        shocks).
+    """
+    problem, policy = _problem_policy(solution, policy)
+    chain = problem.chain is not None
+    for name, value, ok, need in (
+            ("n_pairs", n_pairs, n_pairs >= 1, "at least 1"), ("T", T, T >= 1, "at least 1"),
+            ("burn_in", burn_in, burn_in >= 0, "non-negative"),
+            ("T_rest", T_rest, T_rest >= 10, "at least 10"),
+            ("scale", scale, bool(np.isfinite(scale)) and scale > 0, "positive and finite")):
+        if not ok:
+            raise ValueError(f"risky_steady_state.{name} must be {need}; got {value}")
+    if chain and scale != 1.0:
+        raise ValueError("risky_steady_state.scale: the aggregate state is a Markov chain, "
+                         f"whose draws pick the next state and cannot be scaled; got {scale}")
+    ss = problem.ss_values
+    eps = scale * _noise(problem, T + burn_in, n_pairs, seed)
+    agg = _aggregates(problem, policy, jnp.concatenate([eps, -eps]),
+                      impulse(problem, None, T + burn_in))
+    if variables is None:   # the endogenous aggregates (the shocks' means are zero by design)
+        variables = [k for k in agg if k in ss and k not in problem.shock_names]
+    missing = [v for v in variables if v not in agg or v not in ss]
+    if missing:
+        raise ValueError(f"risky_steady_state.variables: {missing} are not aggregates of both "
+                         f"the rollout and the steady state ({sorted(set(agg) & set(ss))})")
+    pair_means = {v: 0.5 * (np.mean(np.asarray(agg[v])[:n_pairs, burn_in:], axis=1)
+                            + np.mean(np.asarray(agg[v])[n_pairs:, burn_in:], axis=1))
+                  for v in variables}
+    out = {"deterministic": {v: float(ss[v]) for v in variables},
+           "mean": {v: float(np.mean(m)) for v, m in pair_means.items()},
+           "se": {v: _mean_se(m)[1].item() for v, m in pair_means.items()},
+           "risky": None, "rest_drift": None}
+    if not chain:
+        rest = simulate_aggregates(problem, policy, T=T_rest, n_paths=0)
+        back = T_rest - 1 - T_rest // 10
+        out["risky"] = {v: float(rest[v][0, -1]) for v in variables}
+        out["rest_drift"] = {v: float(abs(rest[v][0, -1] - rest[v][0, back]))
+                             for v in variables}
+    return out
 
 
 def first_order_moments(solution, *, T_transition: int = IRF_TRANSITION_T, variables=None,

@@ -10,6 +10,8 @@ them for a continuous run:
 * :func:`impulse_comparison` / :func:`impulse_comparison_figure`: the learned response to a
   one-time shock beside the perfect-foresight transition;
 * :func:`ergodic_moments_table`: means, standard deviations and correlations of the aggregates;
+* :func:`risky_steady_state_table`: the ergodic means and the risky steady state against the
+  deterministic steady state, in percent or basis points;
 * :func:`continuous_quality`, :func:`quality_table` and :func:`history_figure`: the quality
   verdicts of the run's last evaluation and its training history.
 """
@@ -22,7 +24,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ..analysis.aggregate_risk import ergodic_moments, first_order_moments
+from ..analysis.aggregate_risk import ergodic_moments, first_order_moments, risky_steady_state
 from ..analysis.continuous_report import (
     IRF_TRANSITION_T, ContinuousThresholds, history_verdicts, irf_comparison,
     steady_state_policies,
@@ -35,7 +37,7 @@ from .figures import _LABELS, _UNIT_LABELS
 __all__ = [
     "continuous_quality", "ergodic_moments_table", "history_figure", "impulse_comparison",
     "impulse_comparison_figure", "is_continuous", "policy_comparison", "policy_comparison_figure",
-    "quality_table",
+    "quality_table", "risky_steady_state_table",
 ]
 
 #: Order of the headline aggregates in tables and figures (others follow as recorded).
@@ -248,6 +250,40 @@ def ergodic_moments_table(solution, *, T: int = 2000, burn_in: int = 200, n_path
              for (x, y), c in mom["corr"].items()]
     return pd.DataFrame(rows, columns=["moment", "variable", "other", "value", "se",
                                        "first_order"])
+
+
+def _in_units(x, x0, unit):
+    if unit == "percent":
+        return 100.0 * (x / x0 - 1.0)
+    return (1e4 if unit == "bp" else 100.0) * (x - x0)
+
+
+def risky_steady_state_table(solution, **kwargs) -> pd.DataFrame:
+    """What aggregate risk does to the economy's level, one row per aggregate:
+    ``variable, unit`` (of the gaps: ``percent`` of the steady-state level, ``bp`` for rates,
+    ``pp`` for an aggregate whose steady state is zero), ``deterministic`` (the steady state
+    without aggregate risk), ``ergodic_mean`` and its Monte Carlo ``se``, ``mean_gap`` and
+    ``mean_gap_se`` (the ergodic mean against the steady state, in ``unit``), ``risky`` (the
+    risky steady state: no shock realised, risk expected), ``risky_gap`` and ``rest_drift``
+    (its change over the last tenth of the path that reached it, in ``unit``; large: not yet at
+    rest). Keyword arguments go to
+    :func:`~hank_mfg.analysis.aggregate_risk.risky_steady_state` (docs/theory.md §12.10)."""
+    out = risky_steady_state(solution, **kwargs)
+    units = response_units(solution.compiled().steady_state)
+    rows = []
+    for v, x0 in out["deterministic"].items():
+        unit = units.get(v, "pp" if abs(x0) < 1e-8 else "percent")
+        scale = _in_units(x0 + 1.0, x0, unit) if unit != "percent" else 100.0 / x0
+        risky = None if out["risky"] is None else out["risky"][v]
+        rows.append(dict(
+            variable=v, unit=unit, deterministic=x0, ergodic_mean=out["mean"][v],
+            se=out["se"][v], mean_gap=_in_units(out["mean"][v], x0, unit),
+            mean_gap_se=abs(scale) * out["se"][v], risky=risky,
+            risky_gap=np.nan if risky is None else _in_units(risky, x0, unit),
+            rest_drift=np.nan if risky is None else abs(scale) * out["rest_drift"][v]))
+    return pd.DataFrame(rows, columns=["variable", "unit", "deterministic", "ergodic_mean", "se",
+                                       "mean_gap", "mean_gap_se", "risky", "risky_gap",
+                                       "rest_drift"])
 
 
 # ---- quality -----------------------------------------------------------------------------------

@@ -202,7 +202,9 @@ def write_report(run_dir: str, out: str, *, n_paths: int = 8, seed: int = 0, sho
     ``shock`` of each of the model's shocks beside the perfect-foresight transition, ``irf_T``
     dates, percent for quantities and bp for rates; the figure shows the headline aggregates),
     ``ergodic_moments`` (``n_paths`` simulations of ``ergodic_T`` dates after a burn-in of a
-    tenth of that, noise from ``seed``, beside the first-order moments), ``solution_quality``
+    tenth of that, noise from ``seed``, beside the first-order moments), ``risky_steady_state``
+    (the ergodic means on antithetic pairs of the same paths and the risky steady state, against
+    the deterministic steady state), ``solution_quality``
     (the last evaluation, with the verdicts), ``quality_verdicts`` (relative exploitability,
     mean Euler error, market residual) and ``history``. Figures: ``policy_functions``,
     ``impulse_responses``, ``solution_quality`` (the history). No bundle, and no ``compare``.
@@ -309,6 +311,10 @@ def _write_continuous_report(sol: Solution, out: str, *, n_paths: int, seed: int
         "ergodic_moments": ct.ergodic_moments_table(sol, T=ergodic_T, burn_in=ergodic_T // 10,
                                                     n_paths=n_paths, seed=seed,
                                                     T_transition=T_transition),
+        # antithetic pairs on the moments' paths (the same compiled rollout)
+        "risky_steady_state": ct.risky_steady_state_table(
+            sol, T=ergodic_T, burn_in=ergodic_T // 10, n_pairs=max(1, (n_paths + 1) // 2),
+            seed=seed, T_rest=max(ergodic_T, 10)),
         "solution_quality": ct.quality_table(sol, quality),
         "quality_verdicts": verdict_table(history_verdicts(history, first_order_gap=gap)[1]),
         "history": history,
