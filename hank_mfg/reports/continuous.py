@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 
+import jax
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -29,7 +30,7 @@ from ..analysis.continuous_report import (
     IRF_TRANSITION_T, ContinuousThresholds, history_verdicts, irf_comparison,
     steady_state_policies,
 )
-from ..analysis.irf import response_units
+from ..analysis.irf import deviations, response_units
 from ..solvers.continuous import SavingsProblem
 from ..solvers.steady_state import steady_state as solve_steady_state
 from .figures import _LABELS, _UNIT_LABELS
@@ -252,12 +253,6 @@ def ergodic_moments_table(solution, *, T: int = 2000, burn_in: int = 200, n_path
                                        "first_order"])
 
 
-def _in_units(x, x0, unit):
-    if unit == "percent":
-        return 100.0 * (x / x0 - 1.0)
-    return (1e4 if unit == "bp" else 100.0) * (x - x0)
-
-
 def risky_steady_state_table(solution, **kwargs) -> pd.DataFrame:
     """What aggregate risk does to the economy's level, one row per aggregate:
     ``variable, unit`` (of the gaps: ``percent`` of the steady-state level, ``bp`` for rates,
@@ -273,14 +268,17 @@ def risky_steady_state_table(solution, **kwargs) -> pd.DataFrame:
     rows = []
     for v, x0 in out["deterministic"].items():
         unit = units.get(v, "pp" if abs(x0) < 1e-8 else "percent")
-        scale = _in_units(x0 + 1.0, x0, unit) if unit != "percent" else 100.0 / x0
+        def gap(x, v=v, x0=x0, unit=unit):
+            with jax.enable_x64(True):      # a gap of 1e-4 of a level needs float64
+                return float(deviations({v: x0}, {v: x}, (v,), {v: unit})[v])
+
+        scale = abs(gap(x0 + 1.0))          # the unit's change per unit of the level
         risky = None if out["risky"] is None else out["risky"][v]
         rows.append(dict(
             variable=v, unit=unit, deterministic=x0, ergodic_mean=out["mean"][v],
-            se=out["se"][v], mean_gap=_in_units(out["mean"][v], x0, unit),
-            mean_gap_se=abs(scale) * out["se"][v], risky=risky,
-            risky_gap=np.nan if risky is None else _in_units(risky, x0, unit),
-            rest_drift=np.nan if risky is None else abs(scale) * out["rest_drift"][v]))
+            se=out["se"][v], mean_gap=gap(out["mean"][v]), mean_gap_se=scale * out["se"][v],
+            risky=risky, risky_gap=np.nan if risky is None else gap(risky),
+            rest_drift=np.nan if risky is None else scale * out["rest_drift"][v]))
     return pd.DataFrame(rows, columns=["variable", "unit", "deterministic", "ergodic_mean", "se",
                                        "mean_gap", "mean_gap_se", "risky", "risky_gap",
                                        "rest_drift"])
