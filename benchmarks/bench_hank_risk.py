@@ -17,8 +17,9 @@ its validation against the sequence-space response, and the gradient's control v
         anticipation table (the response today to a 25 bp cut announced k quarters ahead,
         learned beside perfect foresight)
     python benchmarks/bench_hank_risk.py --start first-order --iterations 150 --seed 0
-        the same from the first-order structural start (docs/theory.md §12.7); with
-        ``--iterations 0`` the untrained start itself (responses and certificates, no training)
+        the same from the first-order structural start (docs/theory.md §12.7; ``--start
+        risk-adjusted``: with its risk adjustment); with ``--iterations 0`` the untrained start
+        itself (responses and certificates, no training)
     python benchmarks/bench_hank_risk.py --seed 1 --nonlinear
         the solve, then every nonlinear claim beside its benchmark: generalized responses to
         1, 4 and 8 times 25 bp / 0.25% beside the nonlinear perfect-foresight responses to the
@@ -72,7 +73,9 @@ def solve(args) -> dict:
                                    control_lags=args.control_lags, news=args.news,
                                    precondition=args.precondition, start=args.start,
                                    **({} if args.continuation is None
-                                      else dict(continuation=args.continuation)))
+                                      else dict(continuation=args.continuation)),
+                                   **({} if args.average is None
+                                      else dict(average=args.average)))
     ckpt = os.path.join(args.out, _name(args))
     if args.iterations == 0:
         sol = untrained(model, cfg)
@@ -170,10 +173,12 @@ def _name(args) -> str:
     news = f"_news{args.news}" if args.news else ""
     plain = "" if args.precondition else "_plain"
     costs = "" if args.price_adjustment_costs == "resource" else "_costs_none"
-    start = "" if args.start == "steady-state" else "_first_order"
+    start = "" if args.start == "steady-state" else "_" + args.start.replace("-", "_")
     its = "_untrained" if args.iterations == 0 else ""
     given = getattr(args, "continuation", None)
     lottery = f"_{given}" if given else ""
+    average = getattr(args, "average", None)
+    lottery += f"_average{average:g}" if average is not None else ""
     return (f"hank_risk_seed{args.seed}_lags{args.control_lags}{plain}{news}{costs}{start}"
             f"{lottery}{its}")
 
@@ -235,7 +240,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--iterations", type=int, default=150,
                     help="training iterations (0: the untrained start)")
-    ap.add_argument("--start", choices=("steady-state", "first-order"), default="steady-state")
+    ap.add_argument("--start", choices=("steady-state", "first-order", "risk-adjusted"),
+                    default="steady-state")
     ap.add_argument("--eval-every", type=int, default=50)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--n-wealth", type=int, default=100)
@@ -247,6 +253,9 @@ def main():
     ap.add_argument("--continuation", choices=("egm", "lottery"), default=None,
                     help="how training values saving (RSPGConfig.continuation; default: the "
                          "preset's, 'egm' from the first-order start, else 'lottery')")
+    ap.add_argument("--average", type=float, default=None,
+                    help="RSPGConfig.average: the decay of the iterates' average (default: the "
+                         "preset's)")
     ap.add_argument("--price-adjustment-costs", choices=("resource", "none"), default="resource",
                     help="OneAssetHANK.price_adjustment_costs ('none': the earlier dividends)")
     ap.add_argument("--nonlinear", action="store_true",

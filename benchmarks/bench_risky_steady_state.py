@@ -2,10 +2,11 @@
 Carlo standard errors) and the risky steady state against the deterministic steady state
 (``hm.risky_steady_state``, docs/theory.md §12.10).
 
-    python benchmarks/bench_risky_steady_state.py hank --untrained --checkpoints DIR ...
-        the one-asset HANK 100 x 7: the untrained first-order start (certainty equivalent: the
-        curvature of the aggregation alone) and each trained run (``bench_hank_risk.py --start
-        first-order --iterations 150 --seed S`` writes DIR)
+    python benchmarks/bench_risky_steady_state.py hank --untrained first-order risk-adjusted
+            --checkpoints DIR ...
+        the one-asset HANK 100 x 7: the untrained starts (the first-order one is certainty
+        equivalent: the curvature of the aggregation alone) and each trained run
+        (``bench_hank_risk.py --start first-order --iterations 150 --seed S`` writes DIR)
     python benchmarks/bench_risky_steady_state.py krusell-smith-unemployment --seeds 0 1 2
         den Haan, Judd and Juillard's Krusell-Smith economy: the Krusell-Smith algorithm's mean
         capital over ten 10,000-quarter paths (the gold standard of the ergodic mean) beside
@@ -48,10 +49,10 @@ def hank(args) -> dict:
     model = OneAssetHANK(n_wealth=100)
     variables = ["Y", "C", "N", "w", "pi", "r", "i"]
     out = {}
-    if args.untrained:
-        print("untrained first-order start", flush=True)
-        cfg = hm.RSPGConfig.continuous(iterations=1, seed=0, start="first-order")
-        out["untrained"] = _table(untrained(model, cfg), variables)
+    for start in args.untrained:
+        print(f"untrained {start} start", flush=True)
+        cfg = hm.RSPGConfig.continuous(iterations=1, seed=0, start=start)
+        out[f"untrained {start}"] = _table(untrained(model, cfg), variables)
     for ckpt in args.checkpoints:
         print(ckpt, flush=True)
         out[ckpt] = _table(hm.load_solution(model, ckpt), variables)
@@ -86,7 +87,9 @@ def krusell_smith_unemployment(args) -> dict:
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("economy", choices=("hank", "krusell-smith-unemployment"))
-    ap.add_argument("--untrained", action="store_true")
+    ap.add_argument("--untrained", nargs="*", default=[],
+                    choices=("first-order", "risk-adjusted"),
+                    help="untrained structural starts to measure")
     ap.add_argument("--checkpoints", nargs="*", default=[])
     ap.add_argument("--seeds", nargs="*", type=int, default=[0],
                     help="RSPG seeds (none: the Krusell-Smith algorithm alone)")

@@ -26,6 +26,7 @@ value (:func:`evaluate_savings`) — and the Euler errors of the learned policy 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
@@ -66,6 +67,7 @@ __all__ = [
     "chain_innovations",
     "expected_shock_path",
     "first_order_start",
+    "risk_adjustment",
     "path_transitions",
     "ForecastClearing",
     "equilibrium_columns",
@@ -93,6 +95,8 @@ CONSTRAINED_SHARE = 1e-4
 EDGE = 1e-9
 #: How the training direction values saving (:func:`savings_value_and_grad`).
 CONTINUATIONS = ("egm", "lottery")
+#: Structural starts of the households' policy (:func:`savings_problem`).
+STARTS = ("steady-state", "first-order", "risk-adjusted")
 
 
 def horizon_for(beta: float, tol: float) -> int:
@@ -551,11 +555,12 @@ class SavingsProblem(eqx.Module):
     def continuation(self, z) -> Float[Array, "n_a n_e"]:
         """The marginal value of saving the households expect before today's return factor:
         the steady state's ``Va_ss``, plus with a first-order start its first-order response
-        to the surprises held in ``z`` (:class:`FirstOrderStart`)."""
+        to the surprises held in ``z`` and, risk-adjusted, the adjustment ``D``
+        (:class:`FirstOrderStart`)."""
         if self.first_order is None:
             return self.Va_ss
-        return self.Va_ss + jnp.einsum("jsae,js->ae", self.first_order.households,
-                                       _history(self, z))
+        base = self.Va_ss if self.first_order.risk is None else self.Va_ss + self.first_order.risk
+        return base + jnp.einsum("jsae,js->ae", self.first_order.households, _history(self, z))
 
     def linear_forecast(self, z) -> Float[Array, " n_u"]:
         """With a first-order start, the first-order response of the forecast unknowns
@@ -737,14 +742,14 @@ def savings_problem(model, steady_state, *, horizon: int | None = None,
             ``1..K`` dates after they are announced. The shock's innovation variance is split
             equally between its surprise and the ``K`` announcements, so that its unconditional
             variance stays the calibrated one.
-        start: ``"steady-state"`` or ``"first-order"`` (:func:`first_order_start`; an economy
+        start: ``"steady-state"``, ``"first-order"`` (:func:`first_order_start`) or
+            ``"risk-adjusted"`` (the first-order start with :func:`risk_adjustment`); an economy
             with a Markov aggregate state, or without common noise, keeps the steady-state
-            start).
+            start.
     """
     check_supported(model)
-    if start not in ("steady-state", "first-order"):
-        raise ValueError(f"RSPGConfig.start must be 'steady-state' or 'first-order'; got "
-                         f"{start!r}")
+    if start not in STARTS:
+        raise ValueError(f"RSPGConfig.start must be one of {STARTS}; got {start!r}")
     chain = aggregate_chain(model)
     news = int(news)
     if news < 0:
@@ -834,8 +839,10 @@ def savings_problem(model, steady_state, *, horizon: int | None = None,
         J = jax.jit(prices.steady_state_jacobian)(problem, policy)
         problem = eqx.tree_at(lambda p: p.prices.jacobian, problem, J,
                               is_leaf=lambda x: x is None)
-    if start == "first-order" and chain is None:
+    if start != "steady-state" and chain is None:
         problem = first_order_start(problem)
+        if start == "risk-adjusted" and problem.first_order is not None:
+            problem = risk_adjustment(problem)
     obs_scale, forecast_scale = observation_scale(problem)
     return eqx.tree_at(lambda p: (p.obs_scale, p.forecast_scale), problem,
                        (obs_scale, forecast_scale))
@@ -853,6 +860,10 @@ class FirstOrderStart(eqx.Module):
         next date's unknowns, or ``None``. size: the surprise (in s.d.) of the perfect-foresight
         paths they were measured on. horizon: the perfect-foresight paths' length; ``H`` is
         where every later response is below ``tol`` of the largest.
+    risk: the risk adjustment ``D (n_a, n_e)`` of the expected continuation (``None``: the
+        certainty-equivalent start; :func:`risk_adjustment`). risk_steps, risk_change: the
+        fixed-point steps that computed it and the last step's largest change relative to the
+        largest marginal value.
     """
 
     households: Float[Array, "H n_noise n_a n_e"]
@@ -860,6 +871,9 @@ class FirstOrderStart(eqx.Module):
     size: float = eqx.field(static=True)
     tol: float = eqx.field(static=True)
     horizon: int = eqx.field(static=True)
+    risk: Float[Array, "n_a n_e"] | None = None
+    risk_steps: int = eqx.field(static=True, default=0)
+    risk_change: float = eqx.field(static=True, default=0.0)
 
 
 def first_order_start(problem: SavingsProblem, *, size: float = 1e-2, tol: float = 1e-4,
@@ -924,6 +938,61 @@ def first_order_start(problem: SavingsProblem, *, size: float = 1e-2, tol: float
     start = FirstOrderStart(households=M[:H], forecast=forecast, size=float(size),
                             tol=float(tol), horizon=T)
     return eqx.tree_at(lambda p: p.first_order, problem, start, is_leaf=lambda x: x is None)
+
+
+def risk_adjustment(problem: SavingsProblem, *, n_nodes: int | None = None, tol: float = 1e-6,
+                    max_steps: int = 200) -> SavingsProblem:
+    """``problem`` (with a first-order start) with its households' expected continuation
+    adjusted for risk at the steady state (docs/theory.md §12.7).
+
+    The certainty-equivalent start expects the marginal value of saving at next date's mean
+    state; the Euler equation asks for its mean over next date's shocks. The adjustment
+    ``D(a', e')`` is the fixed point, at the steady state with no shock realised, of
+    ``D = sum_n w_n R_n u'(c_n(a', e')) - Va_ss`` over the Gauss–Hermite nodes ``n`` of next
+    date's surprises (``n_nodes`` per shock, as the Euler errors: 5 for one shock, 3 for
+    more; announcements at zero), where ``R_n`` and ``c_n`` are next date's return and the
+    start's consumption at node ``n`` with prices formed (or cleared) there from the
+    continuation ``Va_ss + D`` plus the first-order response to the node: time iteration on
+    the adjustment alone, until its largest change is below ``tol`` of the largest marginal
+    value (or ``max_steps``). ``D`` is second order in the shocks where the expected
+    marginal utility is smooth in them and larger next to the borrowing limit, where it is
+    kinked, so the start stays exact at first order.
+    """
+    if problem.first_order is None:
+        raise ValueError("risk_adjustment: the problem has no first-order start (an economy "
+                         "without common noise, or a Markov aggregate state)")
+    if n_nodes is None:
+        n_nodes = 5 if problem.n_shocks == 1 else 3
+    nodes, weights = shock_nodes(problem.n_shocks, n_nodes)
+    nodes = jnp.asarray(np.concatenate([nodes, np.zeros((nodes.shape[0], problem.news))],
+                                       axis=1), problem.a_grid.dtype)
+    weights = jnp.asarray(weights, problem.a_grid.dtype)
+    policy = problem.make_policy(key=jax.random.key(0), hidden=1, widths=(1,), n_knots=2)
+    Va_ss, model = problem.Va_ss, problem.model
+    with_risk = lambda D: eqx.tree_at(lambda p: p.first_order.risk, problem, D,  # noqa: E731
+                                      is_leaf=lambda x: x is None)
+
+    @jax.jit
+    def step(D):
+        P = with_risk(D)
+        path = savings_rollout(P, policy, jnp.zeros((2, P.n_noise), D.dtype))
+        z, h, mu_next = path.z[0], path.hidden[0], path.mu[1]
+        carry = jax.tree_util.tree_map(lambda x: x[0], path.carry)
+
+        R_n, c_n, _ = jax.vmap(lambda node: next_date(
+            P, policy, mu_next, _advance(P, z, node, jnp.zeros_like(node)), h, carry))(nodes)
+        D_new = jnp.einsum("n,nae->ae", weights,
+                           R_n[:, None, None] * model.marginal_utility(c_n)) - Va_ss
+        return D_new, jnp.max(jnp.abs(D_new - D)) / jnp.max(jnp.abs(Va_ss))
+
+    D, change, k = jnp.zeros_like(Va_ss), float("inf"), 0
+    while k < max_steps and not change < tol:   # a host loop, once, when the problem is built
+        D, change = step(D)
+        change, k = float(change), k + 1
+    if not np.isfinite(change):
+        raise RuntimeError(f"risk_adjustment: the fixed point is not finite after {k} steps")
+    start = dataclasses.replace(problem.first_order, risk=D, risk_steps=k, risk_change=change)
+    return eqx.tree_at(lambda p: p.first_order, problem, start)
 
 
 def observation_scale(problem: SavingsProblem, n_paths: int = 4, seed: int = 0):
@@ -1432,6 +1501,18 @@ def shock_nodes(n_shocks: int, n_nodes: int = 5):
     return np.stack([g.reshape(-1) for g in grids], axis=-1), wgt.reshape(-1)
 
 
+def next_date(problem: SavingsProblem, policy: SavingsPolicy, mu_next, z_next, h, carry):
+    """Next date's gross return, the policy's consumption table ``(n_a, n_e)`` and the prices'
+    carry in the noise state ``z_next``, from next date's distribution ``mu_next``, the
+    policy's history state ``h`` and the prices' ``carry`` (prices formed or cleared there)."""
+    Pi = problem.expected_transition(z_next)
+    Va_next = problem.continuation(z_next)
+    act = lambda b, f, o: _act(problem, policy, h, b, f, o, Pi, Va_next)  # noqa: E731
+    budget, _, out, carry_next, *_ = problem.prices.clear(problem, policy, mu_next, z_next,
+                                                          carry, act)
+    return budget.R, out[3], carry_next
+
+
 def path_euler_errors(problem: SavingsProblem, policy: SavingsPolicy, path: SavingsPath,
                       n_nodes: int | None = None, by_date: bool = False):
     """Euler errors of the policy along one path (dates ``0..T-2``) and the expected residuals
@@ -1458,26 +1539,19 @@ def path_euler_errors(problem: SavingsProblem, policy: SavingsPolicy, path: Savi
     weights = jnp.asarray(weights, problem.a_grid.dtype)
     forward = problem.prices.forward_targets
 
-    def at_state(mu_next, z_next, h, carry):
-        Pi = problem.expected_transition(z_next)
-        Va_next = problem.continuation(z_next)
-        act = lambda b, f, o: _act(problem, policy, h, b, f, o, Pi, Va_next)
-        budget, _, out, carry_next, *_ = problem.prices.clear(problem, policy, mu_next, z_next,
-                                                              carry, act)
-        return budget.R, out[3], carry_next
-
     def one(xs):
         c, a_next, x, mu, mu_next, z, h, prev, carry, hh = xs
         if chain:
             i = problem.chain_index(z)
             after = lottery_weights(a_next, a_grid).push(mu)
             states = jnp.arange(problem.chain.aggregate.n_states, dtype=z.dtype)[:, None]
-            R_n, c_n, carry_n = jax.vmap(lambda zn: at_state(
-                after @ problem.transition(z, zn), zn, h, carry))(states)
+            R_n, c_n, carry_n = jax.vmap(lambda zn: next_date(
+                problem, policy, after @ problem.transition(z, zn), zn, h, carry))(states)
             wgt, Pis = problem.chain.aggregate.Pi[i], problem.chain.Pi_e[i]
         else:
-            R_n, c_n, carry_n = jax.vmap(lambda nd: at_state(
-                mu_next, _advance(problem, z, nd, jnp.zeros_like(nd)), h, carry))(nodes)
+            R_n, c_n, carry_n = jax.vmap(lambda nd: next_date(
+                problem, policy, mu_next, _advance(problem, z, nd, jnp.zeros_like(nd)), h,
+                carry))(nodes)
             wgt, Pis = weights, problem.Pi_e
         err, _ = euler_error_table(problem.model, c, a_next, R_n, c_n,
                                    (a_grid, e_grid, Pis, None), weights=wgt)

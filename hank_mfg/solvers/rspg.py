@@ -41,7 +41,7 @@ from .rollout import (
     replay_tables, rollout_batch,
 )
 from .training import (
-    STATE_FILE, DiscreteEvaluation, default_optimizer, iteration_key,
+    STATE_FILE, DiscreteEvaluation, default_optimizer, evaluation_params, iteration_key,
     keep_if_finite, load_checkpoint, model_fields, path_sharding, placed, run_keys, shard_paths,
     train, trainable_filter,
 )
@@ -57,7 +57,7 @@ CHOICES = ("auto", "discrete", "continuous")
 #: Policy initialisations (:class:`RSPGConfig` ``init``).
 INITS = ("auto", "symmetric", "stationary")
 #: Structural starts of continuous-choice RSPG (docs/theory.md §12.7).
-STARTS = ("steady-state", "first-order")
+STARTS = cont.STARTS
 #: Where a discrete policy's network runs (:class:`RSPGConfig` ``table_head``).
 TABLE_HEADS = ("state", "knots")
 
@@ -132,7 +132,11 @@ class RSPGConfig:
             first-order (certainty-equivalent) solution instead — the households' expected
             marginal value and the firms' forecast move with the history of surprises as the
             perfect-foresight responses show, so that the untrained solution equals the
-            sequence-space one at first order (docs/theory.md §12.7).
+            sequence-space one at first order (docs/theory.md §12.7). ``"risk-adjusted"``: the
+            first-order start with the households' expected marginal value adjusted for risk
+            at the steady state (its mean over next date's shocks rather than its value at
+            their mean; the same at first order), so that the untrained households already
+            save for precaution next to the borrowing limit.
         stop_patience: continuous choices with Gaussian shocks: ``0`` (default) trains for
             ``iterations``; ``k > 0`` certifies every evaluation by the first-order certificate
             (history column ``first_order_gap``, docs/theory.md §12.8) and stops training when
@@ -141,6 +145,10 @@ class RSPGConfig:
             ``stop_improvement`` over the last ``k`` evaluations — a stopping rule from the
             certificates alone, with no reference solution (docs/theory.md §12.9).
         stop_improvement: the relative improvement that counts (0.05: 5% below the best).
+        average: ``0`` (default) evaluates and returns the last iterate; ``d`` in ``(0, 1)``
+            the exponential average of the iterates with decay ``d`` from the start
+            (:func:`~hank_mfg.solvers.training.averaged`): the steps are Adam's, the average
+            cancels the part of them that follows the gradient's noise (docs/theory.md §12.7).
     """
 
     iterations: int = 500
@@ -173,6 +181,7 @@ class RSPGConfig:
     start: str = "steady-state"
     stop_patience: int = 0
     stop_improvement: float = 0.05
+    average: float = 0.0
 
     def __post_init__(self):
         for name in ("iterations", "n_paths", "hidden", "eval_every", "eval_paths", "checkpoint_every"):
@@ -209,6 +218,8 @@ class RSPGConfig:
                                          or self.horizon < 2):
             raise ValueError(f"RSPGConfig.horizon must be None or an integer >= 2; "
                              f"got {self.horizon!r}")
+        if not (np.isfinite(self.average) and 0.0 <= self.average < 1.0):
+            raise ValueError(f"RSPGConfig.average must lie in [0, 1); got {self.average!r}")
         if not 0.0 <= self.stop_improvement < 1.0:
             raise ValueError(f"RSPGConfig.stop_improvement must lie in [0, 1); "
                              f"got {self.stop_improvement!r}")
@@ -255,12 +266,15 @@ class RSPGConfig:
         order and leaves only what linearisation misses to learn, and Adam's normalised steps
         move every parameter by about the rate even where the expected gradient is zero, so
         that at the steady-state start's rate training follows the gradient's noise away from
-        it (docs/theory.md §12.3, §12.7)."""
+        it (docs/theory.md §12.3, §12.7). From ``start="risk-adjusted"`` the same, evaluated
+        and returned with the average of the iterates (``average=0.95``)."""
         base = dict(choice="continuous", hidden=32, widths=(64, 64), activation="tanh",
                     lr=3e-3, lr_final=3e-4, iterations=150, eval_every=25, control_lags=48,
                     precondition=True)
-        if overrides.get("start") == "first-order":
+        if overrides.get("start") in ("first-order", "risk-adjusted"):
             base.update(lr=3e-4, lr_final=3e-5, continuation="egm")
+        if overrides.get("start") == "risk-adjusted":
+            base.update(average=0.95)
         return cls(**{**base, **overrides})
 
     def savings_architecture(self) -> dict:
@@ -743,5 +757,5 @@ def load_solution(model, checkpoint_dir: str) -> Solution:
     summary = dict(method=state["method"], iterations=state["iteration"],
                    final_exploitability=hist[-1]["exploitability"] if hist else None)
     return Solution(model=model, method=state["method"], config=config,
-                    policy=run.policy(params), history=pd.DataFrame(hist),
-                    summary=summary, problem=run.problem)
+                    policy=run.policy(evaluation_params(params, opt_state)),
+                    history=pd.DataFrame(hist), summary=summary, problem=run.problem)

@@ -18,6 +18,7 @@ import os
 import time
 import warnings
 from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import equinox as eqx
 import jax
@@ -28,15 +29,58 @@ import optax
 from ..policies.networks import AbstractPolicy
 from .rollout import evaluate_paths, explain_prices, model_consumption_equivalent, rollout_batch
 
-__all__ = ["CheckpointError", "DiscreteEvaluation", "checkpoint_mismatch", "default_optimizer",
-           "keep_if_finite", "path_sharding", "stalled", "train", "trainable_filter"]
+__all__ = ["AveragedState", "CheckpointError", "DiscreteEvaluation", "averaged",
+           "checkpoint_mismatch", "default_optimizer", "evaluation_params", "keep_if_finite",
+           "path_sharding", "stalled", "train", "trainable_filter"]
 
 
 def default_optimizer(config) -> optax.GradientTransformation:
     """Global-norm clipping at ``config.clip_norm``, then Adam with the learning rate annealed
-    linearly from ``config.lr`` to ``config.lr_final`` over ``config.iterations``."""
+    linearly from ``config.lr`` to ``config.lr_final`` over ``config.iterations``; with
+    ``config.average > 0`` (where the config has it) the iterates are also averaged
+    (:func:`averaged`)."""
     schedule = optax.linear_schedule(config.lr, config.lr_final, config.iterations)
-    return optax.chain(optax.clip_by_global_norm(config.clip_norm), optax.adam(schedule))
+    opt = optax.chain(optax.clip_by_global_norm(config.clip_norm), optax.adam(schedule))
+    decay = float(getattr(config, "average", 0.0))
+    return averaged(opt, decay) if decay > 0 else opt
+
+
+class AveragedState(NamedTuple):
+    """The state of :func:`averaged`: the inner optimiser's, and the running average of the
+    parameters it has produced."""
+
+    inner: Any
+    average: Any
+
+
+def averaged(inner: optax.GradientTransformation, decay: float) -> optax.GradientTransformation:
+    """``inner`` whose iterates are averaged (Polyak and Juditsky 1992; exponentially): the state
+    carries ``bar_k = decay bar_{k-1} + (1 - decay) theta_k``, from ``bar_0 = theta_0``, the
+    structural start. The steps are ``inner``'s; :func:`evaluation_params` reads the average,
+    which the driver evaluates and returns. A stochastic gradient moves the parameters about
+    the rate in every direction, also where the expected gradient is zero; the average keeps
+    what the steps agree on and cancels the rest (its noise falls by about
+    ``sqrt((1 - decay) / (1 + decay))``; docs/theory.md §12.7)."""
+    if not 0.0 < decay < 1.0:
+        raise ValueError(f"RSPGConfig.average must lie in [0, 1); got {decay!r}")
+
+    def init(params):
+        return AveragedState(inner.init(params), jax.tree_util.tree_map(jnp.asarray, params))
+
+    def update(grads, state, params=None):
+        updates, inner_state = inner.update(grads, state.inner, params)
+        new = optax.apply_updates(params, updates)
+        avg = jax.tree_util.tree_map(lambda b, p: decay * b + (1.0 - decay) * p,
+                                     state.average, new)
+        return updates, AveragedState(inner_state, avg)
+
+    return optax.GradientTransformation(init, update)
+
+
+def evaluation_params(params, opt_state):
+    """The parameters a run is evaluated and returned with: the average of the iterates when
+    the optimiser averages them (:func:`averaged`), else ``params``."""
+    return opt_state.average if isinstance(opt_state, AveragedState) else params
 
 
 def keep_if_finite(ok, new, old):
@@ -251,7 +295,9 @@ def train(run, config, meta: dict, *, checkpoint_dir: str | None = None, resume:
 
     ``meta`` (method, optimizer, config and model fields, JSON-serialisable) is written with every
     checkpoint and compared on resume. Returns ``(params, history, start, iterations)``:
-    the final parameters, the history rows, the iteration the run resumed from and the last one.
+    the final parameters (the average of the iterates when the optimiser averages them,
+    :func:`evaluation_params`), the history rows, the iteration the run resumed from and the
+    last one.
     """
     t_wall = time.perf_counter() if started is None else started
     params, opt_state = run.params, run.opt_state
@@ -303,7 +349,7 @@ def train(run, config, meta: dict, *, checkpoint_dir: str | None = None, resume:
     t0 = time.perf_counter() - elapsed0
     if start == 0:
         tc = time.perf_counter()
-        row = evaluate(params, 0, 0.0, float("nan"))
+        row = evaluate(evaluation_params(params, opt_state), 0, 0.0, float("nan"))
         t_compile += time.perf_counter() - tc
         meta["first_eval_seconds_incl_compile"] = t_compile
         t0 = time.perf_counter()
@@ -338,7 +384,8 @@ def train(run, config, meta: dict, *, checkpoint_dir: str | None = None, resume:
             raise FloatingPointError(f"{name} stopped at iteration {it + j + 1}: {what}{kept}")
         params, opt_state = new_params, new_opt
         it += n
-        row = evaluate(params, it, time.perf_counter() - t0, losses[-1])
+        row = evaluate(evaluation_params(params, opt_state), it, time.perf_counter() - t0,
+                       losses[-1])
         history.append(row)
         n_evals_done += 1
         if callback:
@@ -367,4 +414,4 @@ def train(run, config, meta: dict, *, checkpoint_dir: str | None = None, resume:
     if bar is not None:
         bar.close()
 
-    return params, history, start, it
+    return evaluation_params(params, opt_state), history, start, it
