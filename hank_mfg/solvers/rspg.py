@@ -147,8 +147,10 @@ class RSPGConfig:
         stop_improvement: the relative improvement that counts (0.05: 5% below the best).
         average: ``0`` (default) evaluates and returns the last iterate; ``d`` in ``(0, 1)``
             the exponential average of the iterates with decay ``d`` from the start
-            (:func:`~hank_mfg.solvers.training.averaged`): the steps are Adam's, the average
-            cancels the part of them that follows the gradient's noise (docs/theory.md §12.7).
+            (:func:`~hank_mfg.solvers.training.averaged`): the steps are Adam's; the average
+            removes most of the iterates' fluctuation about the point the expected gradient
+            holds them at, not a drift along directions it does not hold (docs/theory.md
+            §12.7).
     """
 
     iterations: int = 500

@@ -57,12 +57,13 @@ def averaged(inner: optax.GradientTransformation, decay: float) -> optax.Gradien
     """``inner`` whose iterates are averaged (Polyak and Juditsky 1992; exponentially): the state
     carries ``bar_k = decay bar_{k-1} + (1 - decay) theta_k``, from ``bar_0 = theta_0``, the
     structural start. The steps are ``inner``'s; :func:`evaluation_params` reads the average,
-    which the driver evaluates and returns. A stochastic gradient moves the parameters about
-    the rate in every direction, also where the expected gradient is zero; the average keeps
-    what the steps agree on and cancels the rest (its noise falls by about
-    ``sqrt((1 - decay) / (1 + decay))``; docs/theory.md §12.7)."""
+    which the driver evaluates and returns. Where the iterates fluctuate about a point the
+    expected gradient holds them at (an AR(1) with coefficient ``a``), the average's variance
+    is ``(1 - d)(1 + a d) / ((1 + d)(1 - a d))`` times theirs (``d = decay``); along
+    directions the gradient does not hold at all the iterates drift, and the average drifts
+    with them (docs/theory.md §12.7)."""
     if not 0.0 < decay < 1.0:
-        raise ValueError(f"RSPGConfig.average must lie in [0, 1); got {decay!r}")
+        raise ValueError(f"averaged: decay must lie in (0, 1); got {decay!r}")
 
     def init(params):
         return AveragedState(inner.init(params), jax.tree_util.tree_map(jnp.asarray, params))

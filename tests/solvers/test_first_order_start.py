@@ -249,11 +249,11 @@ def test_the_risk_adjusted_start_saves_for_precaution_and_stays_exact_at_first_o
     """docs/theory.md §12.7. The risk adjustment is the fixed point at which the start's
     Euler equation holds at the steady state under risk: the Euler errors there fall from the
     certainty-equivalent start's to the deterministic steady state's own discretisation
-    error. It is
-    second order in the shocks where the marginal utility is smooth in them (halving the
-    shock divides it by four), so the responses to small innovations stay the perfect-
-    foresight ones up to a term of the order of the risk; and it is precaution: with no shock realised, households who expect
-    shocks save more, so the bond market clears at a lower rate."""
+    error. It is second order in the shocks where the marginal utility is smooth in them
+    (halving the shock divides it by four), so the responses to small innovations stay the
+    perfect-foresight ones up to a term of the order of the risk; and it is precaution: with
+    no shock realised, households who expect shocks save more, so the bond market clears at
+    a lower rate."""
     m, ss, first = huggett
     risk = C.risk_adjustment(first)
     start = risk.first_order
