@@ -192,7 +192,7 @@ def _resume_command(model_file, method, config, out, horizon, set_, model, *, co
                  config.savings_head, "--n-knots", str(config.n_knots), "--control-lags",
                  str(config.control_lags),
                  "--precondition" if config.precondition else "--no-precondition",
-                 "--continuation", config.continuation]
+                 "--continuation", config.continuation, "--start", config.start]
         if config.news:
             args += ["--news", str(config.news)]
     else:
@@ -219,7 +219,7 @@ def _rl_config(method: str, *, preset, seed: int, **given):
 
     given = {k: v for k, v in given.items() if v is not None}
     for name in ("head", "savings_head", "n_knots", "table_head", "control_lags", "news",
-                 "precondition", "continuation"):
+                 "precondition", "continuation", "start"):
         if name in given:
             fail(f"--{name.replace('_', '-')} sets RSPG/SPG's policy; --method {method} has its "
                  "own networks (options: --hidden, --lr, --lr-final, --n-paths)")
@@ -285,7 +285,7 @@ def _training_config(continuous: bool, preset: str, *, choice: str, seed: int, h
         fail("--table-head applies to discrete choices; this run has continuous choices (its "
              "policy's options: --savings-head, --n-knots)")
     for name in () if continuous else ("savings_head", "control_lags", "news", "precondition",
-                                       "continuation"):
+                                       "continuation", "start"):
         if name in given:
             fail(f"--{name.replace('_', '-')} applies to continuous choices; this run has "
                  "discrete choices (give --choice continuous for continuous ones)")
@@ -376,6 +376,12 @@ def solve(
              "the endogenous grid method reads it; the preset from the first-order start) or "
              "'lottery' (the exact gradient of the lottery-valued objective; the preset from "
              "the steady-state start)"),
+    start: Optional[str] = typer.Option(
+        None, "--start",
+        help="continuous choices: the structural start the learned correction is added to: "
+             "'steady-state' (default), 'first-order' (the linear solution) or 'risk-adjusted' "
+             "(the linear solution adjusted for risk at the steady state); each sets the "
+             "preset's training (docs/theory.md §12.7)"),
     news: Optional[int] = typer.Option(
         None, "--news",
         help="continuous choices: K announced innovations of the first shock, hitting 1..K "
@@ -496,14 +502,15 @@ def solve(
                             eval_every=eval_every, n_envs=n_paths, lr=lr, lr_final=lr_final,
                             hidden=hidden, head=head, savings_head=savings_head, n_knots=n_knots,
                             table_head=table_head, control_lags=control_lags, news=news,
-                            precondition=precondition, continuation=continuation)
+                            precondition=precondition, continuation=continuation, start=start)
     else:
         config = _training_config(continuous, preset_name, choice=choice, seed=seed,
                                   horizon=horizon, iterations=iterations, eval_every=eval_every,
                                   n_paths=n_paths, lr=lr, lr_final=lr_final, hidden=hidden,
                                   head=head, savings_head=savings_head, n_knots=n_knots,
                                   table_head=table_head, control_lags=control_lags, news=news,
-                                  precondition=precondition, continuation=continuation)
+                                  precondition=precondition, continuation=continuation,
+                                  start=start)
     # continuous choices build on the EGM steady state: the model is built in float64 as well
     precision = jax.enable_x64(True) if continuous else contextlib.nullcontext()
     with precision:

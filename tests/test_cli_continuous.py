@@ -288,7 +288,7 @@ def test_resume_line_of_a_continuous_run_rebuilds_its_config(tmp_path, monkeypat
     monkeypatch.setattr(rspg, "solve", interrupted)
     first = runner.invoke(app, ["solve", "models/huggett.py", *HUGGETT_SET, *TRAIN,
                                 "--control-lags", "4", "--news", "2", "--no-precondition",
-                                "--out", str(out)])
+                                "--start", "risk-adjusted", "--out", str(out)])
     assert first.exit_code == 130
     lines = _err(first).strip().splitlines()
     assert lines[0] == (f"interrupted: checkpoint at iteration 6 kept in "
@@ -298,7 +298,8 @@ def test_resume_line_of_a_continuous_run_rebuilds_its_config(tmp_path, monkeypat
     for flag, value in (("--choice", "continuous"), ("--preset", "continuous"),
                         ("--savings-head", "knots"), ("--n-knots", "8"), ("--horizon", "30"),
                         ("--lr", "0.003"), ("--set", "n_wealth=40"), ("--control-lags", "4"),
-                        ("--news", "2")):
+                        ("--news", "2"), ("--start", "risk-adjusted"),
+                        ("--continuation", "egm")):
         assert command[command.index(flag) + 1] == value
     assert "--no-precondition" in command and "--precondition" not in command
     assert command[-1] == "--resume" and "--head" not in command
@@ -306,6 +307,9 @@ def test_resume_line_of_a_continuous_run_rebuilds_its_config(tmp_path, monkeypat
     assert again.exit_code == 130
     assert seen[1] == seen[0] and seen[0].choice == "continuous" and seen[0].horizon == 30
     assert seen[0].control_lags == 4 and seen[0].news == 2 and seen[0].precondition is False
+    # the start's preset: the EGM reading and the average of the iterates
+    assert seen[0].start == "risk-adjusted" and seen[0].average == 0.95
+    assert seen[0].continuation == "egm"
 
 
 @pytest.mark.parametrize("args,reason", [
@@ -322,6 +326,9 @@ def test_resume_line_of_a_continuous_run_rebuilds_its_config(tmp_path, monkeypat
     (["models/krusell_smith.py", "--news", "4"], "--news applies to continuous choices"),
     (["models/krusell_smith.py", "--precondition"],
      "--precondition applies to continuous choices"),
+    (["models/krusell_smith.py", "--start", "first-order"],
+     "--start applies to continuous choices"),
+    (["models/huggett.py", "--start", "linear"], "RSPGConfig.start must be one of"),
     (["models/huggett.py", "--control-lags", "-1"], "RSPGConfig.control_lags must be an integer"),
     (["models/krusell_smith.py", "--choice", "sometimes"], "--choice must be one of"),
     (["models/krusell_smith.py", "--preset", "fastest"], "--preset must be one of"),
