@@ -176,11 +176,11 @@ def _name(args) -> str:
     start = "" if args.start == "steady-state" else "_" + args.start.replace("-", "_")
     its = "_untrained" if args.iterations == 0 else ""
     given = getattr(args, "continuation", None)
-    lottery = f"_{given}" if given else ""
+    options = f"_{given}" if given else ""
     average = getattr(args, "average", None)
-    lottery += f"_average{average:g}" if average is not None else ""
+    options += f"_average{average:g}" if average is not None else ""
     return (f"hank_risk_seed{args.seed}_lags{args.control_lags}{plain}{news}{costs}{start}"
-            f"{lottery}{its}")
+            f"{options}{its}")
 
 
 def gradient_noise(args) -> dict:

@@ -311,7 +311,8 @@ def _write_continuous_report(sol: Solution, out: str, *, n_paths: int, seed: int
         "ergodic_moments": ct.ergodic_moments_table(sol, T=ergodic_T, burn_in=ergodic_T // 10,
                                                     n_paths=n_paths, seed=seed,
                                                     T_transition=T_transition),
-        # antithetic pairs on the moments' paths (the same compiled rollout)
+        # antithetic pairs of as many paths as the moments' (for an even n_paths the same
+        # compiled rollout)
         "risky_steady_state": ct.risky_steady_state_table(
             sol, T=ergodic_T, burn_in=ergodic_T // 10, n_pairs=max(1, (n_paths + 1) // 2),
             seed=seed, T_rest=max(ergodic_T, 10)),
