@@ -32,19 +32,46 @@ __all__ = ["KrusellSmithConfig", "KrusellSmithSolution", "LawOfMotion", "krusell
 
 
 class LawOfMotion(eqx.Module):
-    """The households' forecast ``log K' = a[z] + b[z] log K``."""
+    """The households' forecast ``log K' = a[z] + b[z] log K``, with ``c`` the optional
+    curvature ``+ c[z] (log K - center)^2`` (``center`` a fixed log capital, so that the three
+    regressors are not nearly collinear; docs/krusell_smith.md)."""
 
     a: Float[Array, " n_z"]
     b: Float[Array, " n_z"]
+    c: Float[Array, " n_z"] | None = None
+    center: float = eqx.field(static=True, default=0.0, converter=float)
 
     def __call__(self, K, z):
-        return jnp.exp(self.a[z] + self.b[z] * jnp.log(K))
+        x = jnp.log(K)
+        out = self.a[z] + self.b[z] * x
+        if self.c is not None:
+            out = out + self.c[z] * (x - self.center) ** 2
+        return jnp.exp(out)
+
+    @property
+    def degree(self) -> int:
+        """1 for the log-linear law, 2 with the curvature term."""
+        return 1 if self.c is None else 2
+
+    def coefficients(self) -> np.ndarray:
+        """``(a, b[, c])`` of each aggregate state in turn, as one vector."""
+        cols = [self.a, self.b] + ([] if self.c is None else [self.c])
+        return np.stack([np.asarray(v) for v in cols], axis=1).ravel()
+
+    def with_coefficients(self, x) -> "LawOfMotion":
+        """The same form with the coefficients ``x`` (laid out as :meth:`coefficients`)."""
+        x = np.asarray(x).reshape(self.a.shape[0], self.degree + 1)
+        c = None if self.c is None else jnp.asarray(x[:, 2])
+        return LawOfMotion(a=jnp.asarray(x[:, 0]), b=jnp.asarray(x[:, 1]), c=c,
+                           center=self.center)
 
 
 class KrusellSmithConfig(eqx.Module):
     """Settings of :func:`krusell_smith`.
 
     T: simulated dates (after ``burn_in``); seed: the key of the aggregate-state path.
+    law_degree: 1 for Krusell and Smith's log-linear law, 2 to add the curvature term
+    ``c_z (log K - center)^2`` (the centre is the log of the capital grid's midpoint).
     damping: the share of the way the law moves to each new estimate; memory: the laws
     mixed with it (Anderson mixing; 1 is plain damping). tol: stop when no
     coefficient moves more than this. max_iterations: outer iterations. egm_tol, egm_maxiter:
@@ -60,6 +87,7 @@ class KrusellSmithConfig(eqx.Module):
     max_iterations: int = eqx.field(static=True, default=60)
     egm_tol: float = eqx.field(static=True, default=1e-9)
     egm_maxiter: int = eqx.field(static=True, default=20_000)
+    law_degree: int = eqx.field(static=True, default=1)
 
     def __check_init__(self):
         for name in ("T", "burn_in", "max_iterations", "egm_maxiter", "memory"):
@@ -70,6 +98,9 @@ class KrusellSmithConfig(eqx.Module):
                                  f"integer; got {value!r}")
         if not 0.0 < self.damping <= 1.0:
             raise ValueError(f"KrusellSmithConfig.damping must lie in (0, 1]; got {self.damping!r}")
+        if self.law_degree not in (1, 2):
+            raise ValueError(f"KrusellSmithConfig.law_degree must be 1 (log-linear) or 2 (with "
+                             f"curvature in log K); got {self.law_degree!r}")
 
 
 class KrusellSmithSolution(eqx.Module):
@@ -80,8 +111,9 @@ class KrusellSmithSolution(eqx.Module):
     Va: marginal value of wealth, same shape. z: the simulated aggregate states ``(T,)`` and
     K: aggregate capital ``(T,)`` on them (after the burn-in). mu: the cross-section at the end.
     mu_by_state: the mean cross-section over the simulated dates in each aggregate state.
-    iterations: outer iterations. history: the coefficients ``(iterations, 4)``
-    (``a_bad, b_bad, a_good, b_good``). seconds: wall time.
+    iterations: outer iterations. history: the estimated coefficients of each iteration,
+    ``(a, b[, c])`` of each aggregate state in turn (``a_bad, b_bad, a_good, b_good`` for the
+    log-linear law). seconds: wall time.
     """
 
     model: eqx.Module
@@ -97,7 +129,7 @@ class KrusellSmithSolution(eqx.Module):
     mu: Float[Array, "n_a n_e"]
     mu_by_state: Float[Array, "n_z n_a n_e"]
     iterations: int
-    history: Float[Array, "n 4"]
+    history: Float[Array, "n k"]
     seconds: float
 
 
@@ -218,20 +250,21 @@ def initial_cross_section(model, chain, z0) -> Float[Array, "n_a n_e"]:
     return jnp.outer(at, chain.conditional_shares()[z0])
 
 
-def regress(K, z, n_z: int):
-    """Per aggregate state: OLS of ``log K_{t+1}`` on ``log K_t`` over the dates in that state.
-    Returns ``(a, b, r2, se)`` as NumPy arrays."""
+def regress(K, z, n_z: int, degree: int = 1, center: float = 0.0):
+    """Per aggregate state: OLS of ``log K_{t+1}`` on ``log K_t`` (and, with ``degree`` 2, on
+    ``(log K_t - center)^2``) over the dates in that state. Returns ``(coef, r2, se)`` as
+    NumPy arrays: ``coef (n_z, degree + 1)`` holds ``(a, b[, c])`` of each state."""
     x, y, zz = np.log(K[:-1]), np.log(K[1:]), np.asarray(z[:-1])
-    a, b, r2, se = (np.zeros(n_z) for _ in range(4))
+    coef, r2, se = np.zeros((n_z, degree + 1)), np.zeros(n_z), np.zeros(n_z)
     for s in range(n_z):
         xs, ys = x[zz == s], y[zz == s]
-        X = np.stack([np.ones_like(xs), xs], axis=1)
-        coef, *_ = np.linalg.lstsq(X, ys, rcond=None)
-        resid = ys - X @ coef
-        a[s], b[s] = coef
+        X = np.stack([np.ones_like(xs), xs] + ([(xs - center) ** 2] if degree == 2 else []),
+                     axis=1)
+        coef[s], *_ = np.linalg.lstsq(X, ys, rcond=None)
+        resid = ys - X @ coef[s]
         r2[s] = 1.0 - resid.var() / ys.var()
-        se[s] = np.sqrt(np.sum(resid**2) / max(len(ys) - 2, 1))
-    return a, b, r2, se
+        se[s] = np.sqrt(np.sum(resid**2) / max(len(ys) - degree - 1, 1))
+    return coef, r2, se
 
 
 def _anderson(xs, ds, damping):
@@ -277,6 +310,12 @@ def krusell_smith(model, config: KrusellSmithConfig | None = None, *, law: LawOf
         n_z = chain.n_aggregate
         if law is None:
             law = LawOfMotion(a=jnp.zeros(n_z), b=jnp.ones(n_z))
+        if config.law_degree == 2 and law.c is None:
+            center = float(np.log(0.5 * (model.K_grid[0] + model.K_grid[-1])))
+            law = LawOfMotion(a=law.a, b=law.b, c=jnp.zeros(n_z), center=center)
+        elif config.law_degree == 1 and law.c is not None:
+            raise ValueError("krusell_smith: the starting law has a curvature term but "
+                             "config.law_degree is 1")
         # a sure start: every household consumes its income and a twentieth of its wealth
         R, y = jax.vmap(jax.vmap(model.factor_incomes, (0, None)), (None, 0))(model.K_grid, jnp.arange(n_z))
         c0 = y[:, :, None, :] + (R[:, :, None, None] - 1.0 + 0.05) * model.a_grid[None, None, :, None]
@@ -299,24 +338,24 @@ def krusell_smith(model, config: KrusellSmithConfig | None = None, *, law: LawOf
             K, mu, mu_by_state = _simulate_state_means(model, chain, a_pol, z_path, mu0,
                                                        burn_in, locator)
             K, zs = np.asarray(K)[config.burn_in:], np.asarray(z_path)[config.burn_in:-1]
-            a, b, r2, se = regress(K, zs, n_z)
-            old = np.concatenate([np.asarray(law.a), np.asarray(law.b)])
-            step = np.concatenate([a, b]) - old
+            coef, r2, se = regress(K, zs, n_z, law.degree, law.center)
+            old = law.coefficients()
+            step = coef.ravel() - old
             move = np.max(np.abs(step))
-            history.append([a[0], b[0], a[1], b[1]] if n_z == 2 else list(np.r_[a, b]))
+            history.append(coef.ravel())
             if progress:
-                print(f"krusell_smith {it}: a {a}, b {b}, R2 {r2}, move {move:.2e}, "
-                      f"EGM {int(n_it)} steps, {time.perf_counter() - t0:.1f}s")
+                print(f"krusell_smith {it}: (a, b[, c]) by state {coef.tolist()}, R2 {r2}, "
+                      f"move {move:.2e}, EGM {int(n_it)} steps, {time.perf_counter() - t0:.1f}s")
             if it > 1:  # the first estimate answers the flat start law: no slope to learn from
                 xs, ds = (xs + [old])[-config.memory:], (ds + [step])[-config.memory:]
             nxt = _anderson(xs, ds, config.damping) if xs else old + config.damping * step
-            law = LawOfMotion(a=jnp.asarray(nxt[:n_z]), b=jnp.asarray(nxt[n_z:]))
+            law = law.with_coefficients(nxt)
             if move < config.tol:
                 break
         else:
             raise RuntimeError(f"krusell_smith: the law of motion still moved {move:.3g} after "
                                f"{config.max_iterations} iterations (tol {config.tol:.3g})")
-        law = LawOfMotion(a=jnp.asarray(a), b=jnp.asarray(b))
+        law = law.with_coefficients(coef)
         return KrusellSmithSolution(
             model=model, config=config, law=law, r2=jnp.asarray(r2), se=jnp.asarray(se),
             a_policy=a_pol, c_policy=c_pol, Va=Va, z=jnp.asarray(zs), K=jnp.asarray(K), mu=mu,
