@@ -10,8 +10,10 @@ Firms: ``Y = Z L``, Rotemberg price-adjustment costs
 example), ``Div = Y - w L - Adj``, Phillips curve
 ``kappa (w_t/Z_t - 1/mu) + (Y_{t+1}/Y_t) log(1+pi_{t+1})/(1+r_{t+1}) - log(1+pi_t) = 0``.
 Monetary policy ``i_t = rstar_t + phi pi_t``, or with interest-rate smoothing
-``i_t = rho_i i_{t-1} + (1 - rho_i)(rstar_t + phi pi_t)``; the ex-post real rate on assets carried into
-``t`` is ``r_t = (1 + i_{t-1})/(1 + pi_t) - 1``. Fiscal policy ``Tax_t = r_t B``. Markets:
+``i_t = rho_i i_{t-1} + (1 - rho_i)(rstar_t + phi pi_t)``, optionally at a lower bound
+``i_t = max(i_lb, ...)``; the ex-post real rate on assets carried into
+``t`` is ``r_t = (1 + i_{t-1})/(1 + pi_t) - 1``. An optional demand shock ``db`` shifts the
+households' discount factor, ``beta_t = beta exp(db_t)``. Fiscal policy ``Tax_t = r_t B``. Markets:
 assets ``A_t = B``, effective labour ``sum mu e n = L``, goods ``Y = C + Adj`` (Walras).
 ``price_adjustment_costs="none"`` leaves ``Adj`` out of dividends and the goods market
 (``Div = Y - w L``, ``Y = C``). With ``pi = 0`` in the steady state ``Adj`` is zero there,
@@ -63,6 +65,15 @@ class OneAssetHANK(hm.AbstractEconomy):
     + phi pi_t)``. With ``rho_i > 0`` the nominal rate carries the past, so it becomes a
     transition unknown and the rule a target, ``taylor_res`` (static: it changes which
     variables are solved for).
+
+    ``i_lb`` (default None, no bound): the effective lower bound on the nominal rate, ``i_t =
+    max(i_lb, rule_t)``; the rule's own value is the aggregate ``i_shadow`` (the shadow rate),
+    so the floor binds where ``i_shadow < i_lb``. It must lie below the steady-state rate
+    ``rstar``. ``demand_shock`` (default False): add the discount-factor shock ``db`` (log
+    deviation of ``beta``), an AR(1) with ``rho_db`` 0.9 and ``sigma_db`` 0.0008 — a rise makes
+    households more patient, so they spend less today (a fall in demand). Both static: they
+    change the variables of the model. :meth:`lower_bound` is the calibration with both
+    (docs/models.md section 9).
     """
 
     beta: Float[Array, ""] = eqx.field(converter=hm.as_param, default=0.982)
@@ -90,16 +101,28 @@ class OneAssetHANK(hm.AbstractEconomy):
     allow_indeterminacy: bool = eqx.field(static=True, default=False)
     price_adjustment_costs: str = eqx.field(static=True, default="resource")
     rho_i: float = eqx.field(static=True, default=0.0)
+    i_lb: float | None = eqx.field(static=True, default=None)
+    demand_shock: bool = eqx.field(static=True, default=False)
+    rho_db: Float[Array, ""] = eqx.field(converter=hm.as_param, default=0.9)
+    sigma_db: Float[Array, ""] = eqx.field(converter=hm.as_param, default=0.0008)
 
-    household_inputs: ClassVar[tuple[str, ...]] = ("r", "w", "Div", "Tax")
-    exogenous: ClassVar[tuple[str, ...]] = ("rstar", "Z")
     steady_state_targets: ClassVar[tuple[str, ...]] = ("asset_mkt", "labor_mkt")
-    rates: ClassVar[tuple[str, ...]] = ("r", "i", "pi", "rstar")
     observed: ClassVar[tuple[str, ...]] = ("r", "w", "pi")
 
     def __check_init__(self):
         # fields first, so that errors name them rather than the grid or chain built from them
         check = hm.model_checks
+        if self.i_lb is not None:
+            if not (isinstance(self.i_lb, (int, float)) and np.isfinite(self.i_lb)):
+                check.fail("OneAssetHANK", "i_lb", "be a finite number (the lower bound on the "
+                           "quarterly nominal rate) or None", self.i_lb)
+            rstar = check.concrete(self.rstar)
+            if rstar is not None and not float(self.i_lb) < float(rstar):
+                check.fail("OneAssetHANK", "i_lb", f"lie below the steady-state nominal rate "
+                           f"rstar = {float(rstar):.6g} (the steady state must be off the floor)",
+                           self.i_lb)
+        if not isinstance(self.demand_shock, bool):
+            check.fail("OneAssetHANK", "demand_shock", "be True or False", self.demand_shock)
         if not (isinstance(self.rho_i, (int, float)) and 0.0 <= self.rho_i < 1.0):
             check.fail("OneAssetHANK", "rho_i", "lie in [0, 1) (the weight of last quarter's "
                        "rate in the Taylor rule)", self.rho_i)
@@ -136,6 +159,33 @@ class OneAssetHANK(hm.AbstractEconomy):
         return True
 
     @property
+    def household_inputs(self) -> tuple[str, ...]:
+        """``r, w, Div, Tax``, and the demand shock ``db`` when there is one."""
+        return ("r", "w", "Div", "Tax") + (("db",) if self.demand_shock else ())
+
+    @property
+    def exogenous(self) -> tuple[str, ...]:
+        """``rstar`` and ``Z``, and ``db`` with the demand shock."""
+        return ("rstar", "Z") + (("db",) if self.demand_shock else ())
+
+    @property
+    def kinked(self) -> bool:
+        """The lower bound's ``max`` is a kink in the aggregate block."""
+        return self.i_lb is not None
+
+    @property
+    def rates(self) -> tuple[str, ...]:
+        """Aggregates that are rates (reported in basis points)."""
+        return ("r", "i", "pi", "rstar") + (("i_shadow",) if self.i_lb is not None else ())
+
+    @classmethod
+    def lower_bound(cls, **kw) -> "OneAssetHANK":
+        """The economy with a zero lower bound on the nominal rate and the demand shock
+        (``i_lb`` 0, ``demand_shock`` True; docs/models.md section 9 for the calibration);
+        keywords override."""
+        return cls(**{"i_lb": 0.0, "demand_shock": True, **kw})
+
+    @property
     def a_grid(self) -> Float[Array, " n_a"]:
         return hm.shifted_geometric_grid(self.wealth_min, self.wealth_max, self.n_wealth)
 
@@ -148,12 +198,15 @@ class OneAssetHANK(hm.AbstractEconomy):
         inc = self.income
         e = jnp.asarray(inc.e_grid, dtype=float)
         share = e / jnp.sum(jnp.asarray(inc.pi_e, dtype=float) * e)
-        return hm.Budget(R=1.0 + p["r"], y=(p["Div"] - p["Tax"]) * share, we=p["w"] * e)
+        discount = jnp.exp(p["db"]) if self.demand_shock else 1.0
+        return hm.Budget(R=1.0 + p["r"], y=(p["Div"] - p["Tax"]) * share, we=p["w"] * e,
+                         discount=discount)
 
     # ---- aggregate block ----------------------------------------------------------------------
     def shocks(self):
         return (hm.Shock("rstar", self.rho_rstar, self.sigma_rstar),
-                hm.Shock("Z", self.rho_Z, self.sigma_Z))
+                hm.Shock("Z", self.rho_Z, self.sigma_Z)) + (
+            (hm.Shock("db", self.rho_db, self.sigma_db),) if self.demand_shock else ())
 
     def steady_state_unknowns(self):
         return {"beta": float(self.beta), "vphi": float(self.vphi)}
@@ -177,6 +230,8 @@ class OneAssetHANK(hm.AbstractEconomy):
 
     def steady_state_values(self):
         out = {"Y": self.Y, "Z": self.Z, "pi": 0.0, "rstar": self.rstar, "w": self.Z / self.mu}
+        if self.demand_shock:
+            out["db"] = 0.0
         if self.rho_i:
             out["i"] = self.rstar
         return out
@@ -184,6 +239,14 @@ class OneAssetHANK(hm.AbstractEconomy):
     def taylor_rule(self, v):
         """The rate the rule prescribes today, ``rstar_t + phi pi_t``."""
         return v["rstar"] + self.phi * v["pi"]
+
+    def policy_rate(self, v):
+        """The nominal rate set today and its shadow: ``(i_t, i_shadow_t)``, the shadow the
+        rule's own value (``rstar_t + phi pi_t``, with smoothing on last quarter's actual rate)
+        and ``i_t = max(i_lb, i_shadow_t)`` (the shadow itself without a bound)."""
+        rule = self.taylor_rule(v)
+        shadow = rule if not self.rho_i else self.rho_i * v.lag("i") + (1.0 - self.rho_i) * rule
+        return (shadow if self.i_lb is None else jnp.maximum(self.i_lb, shadow)), shadow
 
     def price_adjustment_cost(self, pi, Y):
         """Rotemberg cost of changing prices, in units of output:
@@ -202,7 +265,9 @@ class OneAssetHANK(hm.AbstractEconomy):
         v["L"] = v["Y"] / v["Z"]
         v["Div"] = v["Y"] - v["w"] * v["L"] - self.price_adjustment_cost(v["pi"], v["Y"])
         if not self.rho_i:
-            v["i"] = self.taylor_rule(v)
+            v["i"] = self.policy_rate(v)[0]
+        if self.i_lb is not None:
+            v["i_shadow"] = self.policy_rate(v)[1]
         v["r"] = (1.0 + v.lag("i")) / (1.0 + v["pi"]) - 1.0
         v["Tax"] = v["r"] * self.B
 
@@ -213,6 +278,5 @@ class OneAssetHANK(hm.AbstractEconomy):
         out = {"nkpc_res": nkpc, "asset_mkt": v["A"] - self.B, "labor_mkt": v["N"] - v["L"],
                "goods_mkt": v["Y"] - v["C"] - self.price_adjustment_cost(v["pi"], v["Y"])}
         if self.rho_i:
-            out["taylor_res"] = v["i"] - (self.rho_i * v.lag("i")
-                                          + (1.0 - self.rho_i) * self.taylor_rule(v))
+            out["taylor_res"] = v["i"] - self.policy_rate(v)[0]
         return out

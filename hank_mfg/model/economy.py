@@ -122,6 +122,10 @@ class AbstractEconomy(AbstractHousehold):
     * ``rates``: aggregates reported in basis points (the others in percent deviations);
     * ``observed``: the public aggregates households observe under aggregate risk besides the
       exogenous variables (default: the transition unknowns);
+    * ``kinked``: True when the aggregate block has a kink (a ``max`` or ``min``, such as a
+      lower bound on the policy rate), so that perfect-foresight paths are solved with the
+      aggregate block's derivatives at each iterate rather than at the steady state alone
+      (default False);
 
     and implement :meth:`steady_state_values` (calibrated aggregates),
     :meth:`aggregates`, :meth:`residuals` and :meth:`shocks`.
@@ -134,6 +138,7 @@ class AbstractEconomy(AbstractHousehold):
     transition_targets: ClassVar[tuple[str, ...]]
     rates: ClassVar[tuple[str, ...]] = ()
     observed: ClassVar[tuple[str, ...]] = ()
+    kinked: ClassVar[bool] = False
     common_noise: eqx.AbstractVar[bool]
 
     @abc.abstractmethod

@@ -41,11 +41,15 @@ class Budget(eqx.Module):
         y: income that does not depend on hours, per income state ``(n_e,)``.
         we: wage per hour times productivity per income state ``(n_e,)``; zero when hours are
             not a choice (then ``y`` holds the labour income at fixed hours).
+        discount: the date's shifter of the discount factor (0-d, default 1): households
+            discount next date's value by ``beta * discount`` (a discount-factor, or demand,
+            shock; docs/models.md).
     """
 
     R: Float[Array, ""] = eqx.field(converter=jnp.asarray)
     y: Float[Array, " n_e"] = eqx.field(converter=jnp.asarray)
     we: Float[Array, " n_e"] = eqx.field(converter=jnp.asarray)
+    discount: Float[Array, ""] = eqx.field(converter=jnp.asarray, default=1.0)
 
     def cash_on_hand(self, a: Float[Array, " n_a"], n=1.0) -> Float[Array, "n_a n_e"]:
         """``m[i_a, i_e] = R a + y[e] + we[e] n`` on a wealth grid (``n`` hours, scalar or table).

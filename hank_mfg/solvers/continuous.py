@@ -1251,17 +1251,18 @@ def path_values(problem: SavingsProblem, path: SavingsPath, *, hours: bool = Tru
     flow = (lambda c, n: period_utility(model, c, n)) if hours else (lambda c, n: model.utility(c))
 
     def body(V_next, xs):
-        a_next, c, n, Pi = xs
+        a_next, c, n, Pi, disc = xs
         W = V_next @ Pi.T
         lot = lottery_weights(a_next, a_grid)
-        V = flow(c, n) + model.beta * lot.gather(W)
+        V = flow(c, n) + model.beta * disc * lot.gather(W)
         # the envelope: with hours at their intratemporal optimum, dQ/da' = -u'(c) + beta E V'
-        G = -model.marginal_utility(c) + model.beta * lot.slope(W, a_grid)
+        G = -model.marginal_utility(c) + model.beta * disc * lot.slope(W, a_grid)
         return V, (V, G)
 
     V_T = problem.V_ss if hours else problem.Vc_ss
+    disc = jnp.broadcast_to(path.budget.discount, path.budget.R.shape)
     _, (V, G) = jax.lax.scan(body, V_T, (path.a_next, path.c, path.n,
-                                                  path_transitions(problem, path)),
+                                                  path_transitions(problem, path), disc),
                              reverse=True)
     return V, G
 
@@ -1289,7 +1290,8 @@ def euler_step_gap(problem: SavingsProblem, path: SavingsPath):
 
     def one(Va_n, Pi, budget):
         limit = limit_consumption(model, budget, a_grid) if model.endogenous_labour else None
-        c_star = invert_euler(model, model.beta * (Va_n @ Pi.T), budget, a_grid, limit=limit)[2]
+        c_star = invert_euler(model, model.beta * budget.discount * (Va_n @ Pi.T), budget,
+                              a_grid, limit=limit)[2]
         return model.marginal_utility(c_star)
 
     G = jax.vmap(one)(Va_next, path_transitions(problem, path), path.budget) - uc
@@ -1485,7 +1487,7 @@ def best_response_value(problem: SavingsProblem, budget: Budget, Pis=None):
         Va, a_pol, c_pol, n_pol = household_step(model, Va_next, b,
                                                  arrays=(a_grid, problem.e_grid, Pi, None))
         lot = lottery_weights(a_pol, a_grid)
-        V = period_utility(model, c_pol, n_pol) + model.beta * expect(V_next, lot, Pi)
+        V = period_utility(model, c_pol, n_pol) + model.beta * b.discount * expect(V_next, lot, Pi)
         return (Va, V), None
 
     (_, V0), _ = jax.lax.scan(body, (problem.Va_ss, problem.V_ss), (budget, Pis), reverse=True)
@@ -1540,7 +1542,7 @@ def path_euler_errors(problem: SavingsProblem, policy: SavingsPolicy, path: Savi
     forward = problem.prices.forward_targets
 
     def one(xs):
-        c, a_next, x, mu, mu_next, z, h, prev, carry, hh = xs
+        c, a_next, x, mu, mu_next, z, h, prev, carry, hh, disc = xs
         if chain:
             i = problem.chain_index(z)
             after = lottery_weights(a_next, a_grid).push(mu)
@@ -1554,7 +1556,7 @@ def path_euler_errors(problem: SavingsProblem, policy: SavingsPolicy, path: Savi
                 carry))(nodes)
             wgt, Pis = weights, problem.Pi_e
         err, _ = euler_error_table(problem.model, c, a_next, R_n, c_n,
-                                   (a_grid, e_grid, Pis, None), weights=wgt)
+                                   (a_grid, e_grid, Pis, None), weights=wgt, discount=disc)
         mean_log, max_log, log_mean = euler_summary(err, x > CONSTRAINED_SHARE, mu)
         if forward:
             exp_res = problem.prices.expected_residuals(problem, prev, carry, hh, carry_n,
@@ -1570,7 +1572,8 @@ def path_euler_errors(problem: SavingsProblem, policy: SavingsPolicy, path: Savi
     hh = {k: path.agg[k][:-1] for k in ("A", "C")}
     hh["N"] = jnp.sum(path.mu * path.n * problem.e_grid, axis=(1, 2))[:-1]
     xs = (path.c[:-1], path.a_next[:-1], path.share[:-1], path.mu[:-1], path.mu[1:],
-          path.z[:-1], path.hidden[:-1], prev, cut(path.carry), hh)
+          path.z[:-1], path.hidden[:-1], prev, cut(path.carry), hh,
+          jnp.broadcast_to(path.budget.discount, path.budget.R.shape)[:-1])
     mean_log, max_log, log_mean, exp_res = jax.lax.map(one, xs)
     if by_date:
         return mean_log, max_log, log_mean, exp_res

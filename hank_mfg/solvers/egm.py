@@ -239,7 +239,7 @@ def household_step(model: AbstractHousehold, Va_next, budget: Budget, *, interp:
     """
     a_grid, _, Pi_e, _ = household_arrays(model) if arrays is None else arrays
     # expected discounted marginal value at every grid a' and today's income state e
-    W = model.beta * (Va_next @ Pi_e.T)
+    W = model.beta * budget.discount * (Va_next @ Pi_e.T)
     return invert_euler(model, W, budget, a_grid, interp=interp, limit=limit)
 
 
@@ -366,7 +366,7 @@ def solve_policy(model, budget, Va0, tol, maxiter, interp="linear", arrays=None)
 
 
 def euler_error_table(model, c_policy, a_policy, R_next, c_next, arrays=None,
-                      interp: str = "linear", weights=None):
+                      interp: str = "linear", weights=None, discount=1.0):
     """``|1 - c_hat / c|`` on the grid and the unconstrained mask (docs/theory.md, Euler errors).
 
     ``c_hat = (u')^{-1}(beta E[R' u'(c'(a'(a, e), e')) | e])`` with next period's gross return
@@ -379,6 +379,7 @@ def euler_error_table(model, c_policy, a_policy, R_next, c_next, arrays=None,
     Gauss–Hermite nodes of the next shock, or the states of an aggregate Markov chain) and the
     expectation is their weighted sum. The income matrix of ``arrays`` may then be one per
     node, ``(n_nodes, n_e, n_e)`` (an idiosyncratic chain that moves with the aggregate one).
+    ``discount``: today's discount-factor shifter (:class:`Budget`), multiplying ``beta``.
     """
     a_grid, _, Pi_e, _ = household_arrays(model) if arrays is None else arrays
     n_a, n_e = c_policy.shape
@@ -395,7 +396,7 @@ def euler_error_table(model, c_policy, a_policy, R_next, c_next, arrays=None,
         return jnp.einsum("aef,ef->ae", R * model.marginal_utility(c_at), Pi)
 
     expect = jnp.einsum("k,kae->ae", weights, jax.vmap(marginal)(R_next, c_next, Pi_nodes))
-    c_hat = model.inverse_marginal_utility(model.beta * expect)
+    c_hat = model.inverse_marginal_utility(model.beta * discount * expect)
     err = jnp.abs(1.0 - c_hat / c_policy)
     scale = 1e-10 * (1.0 + jnp.abs(a_grid[0]))
     unconstrained = a_policy > a_grid[0] + scale

@@ -432,23 +432,38 @@ def _unknowns_ss(model, ss_values, T):
     return jnp.stack([jnp.full((T,), ss_values[u]) for u in model.transition_unknowns])
 
 
-def _jacobian_core(model, ss, T, interp):
-    """``{"unknowns": dH/dU, name: dH/dZ_name for every exogenous name}`` at the steady state."""
+def _household_jacobians(model, ss, T, interp):
+    """The household block's fake-news Jacobians at the steady state, over ``T + 1`` dates."""
+    x_ss = {k: ss.values[k] for k in model.household_inputs}
+    return household_jacobians(model, model.budget, x_ss, ss.Va, ss.mu, T + 1, interp)
+
+
+def _targets_jacobian(model, ss, J, T, U, exog, start=None):
+    """``(dH/dU, {name: dH/dZ_name})`` of the targets with the household block linear at the
+    steady state (its Jacobians ``J``) and the aggregate block exact, at the paths ``(U,
+    exog)``: the steady state's sequence-space Jacobian at the steady state, and away from it
+    the aggregate block's derivatives where the path is (which side of a kink it is on)."""
     vals = ss.values
     x_ss = {k: vals[k] for k in model.household_inputs}
-    J = household_jacobians(model, model.budget, x_ss, ss.Va, ss.mu, T + 1, interp)
-    exog0 = _exogenous_paths(model, vals, {}, T)
-    U0 = _unknowns_ss(model, vals, T)
+    before = None if start is None else start[1]
 
     def linear_targets(U, exog):
-        v = path_variables(model, vals, exog, U, T)
+        v = path_variables(model, vals, exog, U, T, before)
         x = path_inputs(model, v, T)
         for o in HOUSEHOLD_OUTPUTS:
             v[o] = vals[o] + sum(J[o][k] @ (x[k] - x_ss[k]) for k in x_ss)
         return stack_targets(model, model.residuals(v), T).reshape(-1)
 
-    G_U, G_Z = jax.jacfwd(linear_targets, argnums=(0, 1))(U0, exog0)
-    return {"unknowns": G_U.reshape(U0.size, U0.size), **G_Z}
+    G_U, G_Z = jax.jacfwd(linear_targets, argnums=(0, 1))(U, exog)
+    return G_U.reshape(U.size, U.size), G_Z
+
+
+def _jacobian_core(model, ss, T, interp):
+    """``{"unknowns": dH/dU, name: dH/dZ_name for every exogenous name}`` at the steady state."""
+    J = _household_jacobians(model, ss, T, interp)
+    exog0 = _exogenous_paths(model, ss.values, {}, T)
+    G_U, G_Z = _targets_jacobian(model, ss, J, T, _unknowns_ss(model, ss.values, T), exog0)
+    return {"unknowns": G_U, **G_Z}
 
 
 _jacobian_jit = eqx.filter_jit(_jacobian_core)
@@ -502,6 +517,59 @@ def _solve_core(model, ss, exog, shocks, tol, maxiter, interp, G, want_paths: bo
     U0 = _unknowns_ss(model, ss.values, T)
     H0 = _evaluate_path(model, ss, exog, U0, T, interp, start)[0]
     it, U, _ = jax.lax.while_loop(cond, body, (jnp.asarray(0), U0, H0))
+    return _economy_path(model, ss, exog, shocks, U, it, T, interp, want_paths, start)
+
+
+def _solve_kinked_core(model, ss, exog, shocks, tol, maxiter, interp, J, want_paths: bool,
+                       start=None):
+    """Newton's method for an economy with a kink in its aggregate block: at every iterate the
+    Jacobian of the targets is the aggregate block's, at the iterate, composed with the
+    household block's steady-state Jacobians ``J`` (:func:`_targets_jacobian`), so that each
+    step sees which side of the kink every date is on; the step is halved (up to 10 times)
+    until the largest residual falls. With the steady state's Jacobian alone the iteration
+    answers a date at the floor as if it were not, and cycles (docs/models.md section 9)."""
+    T = next(iter(exog.values())).shape[0]
+    shape = (len(model.transition_unknowns), T)
+
+    def size(H):
+        m = jnp.max(jnp.abs(H))
+        return jnp.where(jnp.isfinite(m), m, jnp.inf)
+
+    def cond(st):
+        it, _, _, h = st
+        return (h > tol) & (it < maxiter)
+
+    def body(st):
+        it, U, H, h = st
+        G, _ = _targets_jacobian(model, ss, J, T, U, exog, start)
+        dU = jnp.linalg.solve(G, H.reshape(-1)).reshape(shape)
+
+        def try_cond(ls):
+            k, _, _, h_new = ls
+            return (h_new >= h) & (k < 10)
+
+        def try_body(ls):
+            k, _, _, _ = ls
+            s = 0.5 ** k
+            U_new = U - s * dU
+            H_new = _evaluate_path(model, ss, exog, U_new, T, interp, start)[0]
+            return k + 1, U_new, H_new, size(H_new)
+
+        _, U_new, H_new, h_new = jax.lax.while_loop(
+            try_cond, try_body, (jnp.asarray(0), U, H, jnp.asarray(jnp.inf, H.dtype)))
+        return it + 1, U_new, H_new, h_new
+
+    U0 = _unknowns_ss(model, ss.values, T)
+    H0 = _evaluate_path(model, ss, exog, U0, T, interp, start)[0]
+    it, U, _, _ = jax.lax.while_loop(cond, body, (jnp.asarray(0), U0, H0, size(H0)))
+    return _economy_path(model, ss, exog, shocks, U, it, T, interp, want_paths, start)
+
+
+_solve_kinked_jit = eqx.filter_jit(_solve_kinked_core)
+
+
+def _economy_path(model, ss, exog, shocks, U, it, T, interp, want_paths, start):
+    """The :class:`EconomyPath` at the unknowns ``U`` (Newton's last iterate)."""
     H, v, res, hp = _evaluate_path(model, ss, exog, U, T, interp, start)
     cut = lambda x: jnp.broadcast_to(x, (T + 1,))[:T]  # noqa: E731
     return EconomyPath(
@@ -620,14 +688,41 @@ def economy_transition(
     m = economy_of_steady_state(where, model, steady_state, interp=interp)
     steady_state = with_economy(steady_state, m)
     start = _initial_state(where, m, steady_state, initial_distribution, initial_values)
-    G = economy_jacobian(steady_state, T, interp) if jacobian is None else jacobian
     exog = _exogenous_paths(m, steady_state.values, paths, T)
-    path = _solve_jit(m, steady_state, exog, paths, jnp.asarray(tol, dtype=float), maxiter,
-                      interp, G, bool(return_distribution), start)
+    if m.kinked:
+        J = _household_jacobians_jit(m, steady_state, T, interp)
+        path = _solve_kinked_jit(m, steady_state, exog, paths, jnp.asarray(tol, dtype=float),
+                                 maxiter, interp, J, bool(return_distribution), start)
+    else:
+        G = economy_jacobian(steady_state, T, interp) if jacobian is None else jacobian
+        path = _solve_jit(m, steady_state, exog, paths, jnp.asarray(tol, dtype=float), maxiter,
+                          interp, G, bool(return_distribution), start)
     err = float(path.max_residual)
     if not err <= tol:
         raise RuntimeError(
             f"{where}: Newton on the paths of {tuple(m.transition_unknowns)} did not converge "
             f"after {int(path.iterations)} iterations (maxiter {maxiter}); max |residual| = "
-            f"{err:.6g} > tol {tol:.6g}")
+            f"{err:.6g} > tol {tol:.6g}" + _kink_diagnosis(m, path))
     return path
+
+
+_household_jacobians_jit = eqx.filter_jit(_household_jacobians)
+
+
+def _kink_diagnosis(model, path) -> str:
+    """What a failed path of a kinked economy says about the kink (dates at a lower bound)."""
+    if not model.kinked:
+        return ""
+    msg = (f". {type(model).__name__}'s aggregate block has a kink; a perfect-foresight path "
+           "may not exist when a shock keeps it on the far side for long (docs/models.md "
+           "section 9)")
+    lb = getattr(model, "i_lb", None)
+    if lb is not None and "i_shadow" in path.values:
+        shadow = jnp.asarray(path.values["i_shadow"])
+        dates = [int(t) for t in jnp.nonzero(shadow < lb)[0]]
+        if not bool(jnp.all(jnp.isfinite(shadow))):
+            msg += "; the last iterate is not finite"
+        elif dates:
+            msg += (f"; in the last iterate the rate is at its lower bound {lb:g} on "
+                    f"{len(dates)} dates ({dates[0]}..{dates[-1]})")
+    return msg

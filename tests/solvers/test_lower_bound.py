@@ -1,0 +1,104 @@
+"""The effective lower bound on the nominal rate and the demand shock of the one-asset HANK
+(docs/models.md section 9): the discount shifter is a discount factor, paths off the floor are
+the paths without it, a path at the floor solves every condition and the complementarity of
+the bound, and a path that does not exist is refused, never returned."""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import hank_mfg as hm
+from hank_mfg.solvers.egm import household_step
+from models.hank import OneAssetHANK
+
+T = 150
+
+
+@pytest.fixture(scope="module")
+def economy():
+    m = OneAssetHANK.lower_bound(n_wealth=40, n_income=3)
+    return m, hm.steady_state(m)
+
+
+def test_the_discount_shifter_is_a_discount_factor():
+    """One EGM step under ``Budget(discount=d)`` is the step of the same household with
+    discount factor ``beta d``, for a shifter above and below one."""
+    m = OneAssetHANK(n_wealth=30, n_income=3)
+    ss = hm.steady_state(m)
+    m = eqx.tree_at(lambda x: x.beta, m, ss.values["beta"])
+    b = m.budget({k: ss.values[k] for k in ("r", "w", "Div", "Tax")})
+    for d in (0.997, 1.002):
+        shifted = household_step(m, ss.Va, hm.Budget(R=b.R, y=b.y, we=b.we, discount=d))
+        other = household_step(eqx.tree_at(lambda x: x.beta, m, m.beta * d), ss.Va, b)
+        for x, y in zip(shifted, other):
+            np.testing.assert_allclose(x, y, rtol=1e-13, atol=1e-15)
+    # and it moves the policy: more patience, more saving
+    assert float(jnp.sum(household_step(m, ss.Va, hm.Budget(R=b.R, y=b.y, we=b.we,
+                                                              discount=1.002))[1]
+                         - household_step(m, ss.Va, b)[1])) > 0.0
+
+
+def test_declaration_is_checked_by_name():
+    with pytest.raises(ValueError, match="i_lb"):
+        OneAssetHANK(i_lb=0.006)          # above the steady-state rate 0.005
+    with pytest.raises(ValueError, match="i_lb"):
+        OneAssetHANK(i_lb=float("nan"))
+    with pytest.raises(ValueError, match="demand_shock"):
+        OneAssetHANK(demand_shock=1)
+    m = OneAssetHANK.lower_bound()
+    assert m.i_lb == 0.0 and m.kinked and m.exogenous == ("rstar", "Z", "db")
+    assert [s.name for s in m.shocks()] == ["rstar", "Z", "db"]
+    assert not OneAssetHANK().kinked and OneAssetHANK().exogenous == ("rstar", "Z")
+
+
+def test_off_the_floor_the_path_is_the_unbounded_one(economy):
+    """A small shock never takes the rate to the floor: the bounded economy's path (solved
+    with the kinked Newton) is the unbounded economy's (solved with the steady state's
+    Jacobian), and the shadow rate is the rate."""
+    m, ss = economy
+    free = OneAssetHANK(n_wealth=40, n_income=3, demand_shock=True)
+    shock = {"db": 5e-4 * 0.9 ** jnp.arange(T), "rstar": 1e-3 * 0.61 ** jnp.arange(T)}
+    p = hm.transition_path(m, ss, shocks=shock)
+    q = hm.transition_path(free, hm.steady_state(free), shocks=shock)
+    assert float(jnp.min(p["i_shadow"])) > 0.0
+    for k in ("Y", "C", "pi", "i", "w", "r"):
+        np.testing.assert_allclose(p[k], q[k], atol=1e-9)
+    np.testing.assert_allclose(p["i"], p["i_shadow"], atol=1e-15)
+
+
+def test_a_demand_shock_that_reaches_the_floor(economy):
+    """A large rise in patience takes the rate to the floor for several quarters. The path
+    solves every target (including the goods market, not among the solved targets) to 1e-10,
+    the rate never falls below the floor, and where the floor does not bind the rate is the
+    rule's (complementarity). The recession is deeper than the linear response says: at the
+    floor the rate cannot fall to cushion it."""
+    m, ss = economy
+    size = 0.003
+    p = hm.transition_path(m, ss, db=size * 0.9 ** jnp.arange(T))
+    i, shadow = np.asarray(p["i"]), np.asarray(p["i_shadow"])
+    at = shadow < m.i_lb
+    assert at[:3].all() and at.sum() >= 3, np.nonzero(at)[0]
+    assert float(p.max_residual) < 1e-10
+    assert max(float(jnp.max(jnp.abs(r))) for r in p.residuals.values()) < 1e-9
+    assert np.all(i >= m.i_lb - 1e-15)
+    np.testing.assert_allclose(i[~at], shadow[~at], atol=1e-15)
+    np.testing.assert_allclose(i[at], m.i_lb, atol=1e-15)
+    assert int(p.iterations) < 15
+    # against the first-order response scaled up: the floor deepens the fall in output
+    small = hm.transition_path(m, ss, db=1e-4 * 0.9 ** jnp.arange(T))
+    linear = (float(small["Y"][0]) - 1.0) * size / 1e-4
+    assert float(p["Y"][0]) - 1.0 < 1.05 * linear < 0.0
+    assert float(small["pi"][0]) < 0.0 and float(small["C"][0]) < float(ss.values["C"])
+
+
+def test_a_path_that_does_not_exist_is_refused(economy):
+    """A demand shock that would keep the rate at the floor for about seven quarters has no
+    perfect-foresight path here (the regime with the floor on dates 0..k has a negative shadow
+    rate after k for short spells and a positive one before k for long ones): the solver raises
+    and says where the rate was, instead of returning a path that does not solve the model."""
+    m, ss = economy
+    with pytest.raises(RuntimeError, match="may not exist.*lower bound"):
+        hm.transition_path(m, ss, db=0.006 * 0.9 ** jnp.arange(T), maxiter=30)
