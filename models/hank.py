@@ -73,7 +73,7 @@ class OneAssetHANK(hm.AbstractEconomy):
     deviation of ``beta``), an AR(1) with ``rho_db`` 0.9 and ``sigma_db`` 0.0008 — a rise makes
     households more patient, so they spend less today (a fall in demand). Both static: they
     change the variables of the model. :meth:`lower_bound` is the calibration with both
-    (docs/models.md section 9).
+    (docs/models.md section 8).
     """
 
     beta: Float[Array, ""] = eqx.field(converter=hm.as_param, default=0.982)
@@ -181,7 +181,7 @@ class OneAssetHANK(hm.AbstractEconomy):
     @classmethod
     def lower_bound(cls, **kw) -> "OneAssetHANK":
         """The economy with a zero lower bound on the nominal rate and the demand shock
-        (``i_lb`` 0, ``demand_shock`` True; docs/models.md section 9 for the calibration);
+        (``i_lb`` 0, ``demand_shock`` True; docs/models.md section 8 for the calibration);
         keywords override."""
         return cls(**{"i_lb": 0.0, "demand_shock": True, **kw})
 

@@ -527,7 +527,8 @@ def _solve_kinked_core(model, ss, exog, shocks, tol, maxiter, interp, J, want_pa
     household block's steady-state Jacobians ``J`` (:func:`_targets_jacobian`), so that each
     step sees which side of the kink every date is on; the step is halved (up to 10 times)
     until the largest residual falls. With the steady state's Jacobian alone the iteration
-    answers a date at the floor as if it were not, and cycles (docs/models.md section 9)."""
+    answers a date at the floor as if it were not, and converges only linearly, the more
+    slowly the longer the floor binds (docs/models.md section 8)."""
     T = next(iter(exog.values())).shape[0]
     shape = (len(model.transition_unknowns), T)
 
@@ -715,7 +716,7 @@ def _kink_diagnosis(model, path) -> str:
         return ""
     msg = (f". {type(model).__name__}'s aggregate block has a kink; a perfect-foresight path "
            "may not exist when a shock keeps it on the far side for long (docs/models.md "
-           "section 9)")
+           "section 8)")
     lb = getattr(model, "i_lb", None)
     if lb is not None and "i_shadow" in path.values:
         shadow = jnp.asarray(path.values["i_shadow"])

@@ -1,5 +1,5 @@
 """The effective lower bound on the nominal rate and the demand shock of the one-asset HANK
-(docs/models.md section 9): the discount shifter is a discount factor, paths off the floor are
+(docs/models.md section 8): the discount shifter is a discount factor, paths off the floor are
 the paths without it, a path at the floor solves every condition and the complementarity of
 the bound, and a path that does not exist is refused, never returned."""
 
