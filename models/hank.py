@@ -70,7 +70,7 @@ class OneAssetHANK(hm.AbstractEconomy):
     max(i_lb, rule_t)``; the rule's own value is the aggregate ``i_shadow`` (the shadow rate),
     so the floor binds where ``i_shadow < i_lb``. It must lie below the steady-state rate
     ``rstar``. ``demand_shock`` (default False): add the discount-factor shock ``db`` (log
-    deviation of ``beta``), an AR(1) with ``rho_db`` 0.9 and ``sigma_db`` 0.0008 — a rise makes
+    deviation of ``beta``), an AR(1) with ``rho_db`` 0.9 and ``sigma_db`` 0.0014 — a rise makes
     households more patient, so they spend less today (a fall in demand). Both static: they
     change the variables of the model. :meth:`lower_bound` is the calibration with both
     (docs/models.md section 8).
@@ -104,7 +104,7 @@ class OneAssetHANK(hm.AbstractEconomy):
     i_lb: float | None = eqx.field(static=True, default=None)
     demand_shock: bool = eqx.field(static=True, default=False)
     rho_db: Float[Array, ""] = eqx.field(converter=hm.as_param, default=0.9)
-    sigma_db: Float[Array, ""] = eqx.field(converter=hm.as_param, default=0.0008)
+    sigma_db: Float[Array, ""] = eqx.field(converter=hm.as_param, default=0.0014)
 
     steady_state_targets: ClassVar[tuple[str, ...]] = ("asset_mkt", "labor_mkt")
     observed: ClassVar[tuple[str, ...]] = ("r", "w", "pi")
@@ -181,9 +181,11 @@ class OneAssetHANK(hm.AbstractEconomy):
     @classmethod
     def lower_bound(cls, **kw) -> "OneAssetHANK":
         """The economy with a zero lower bound on the nominal rate and the demand shock
-        (``i_lb`` 0, ``demand_shock`` True; docs/models.md section 8 for the calibration);
-        keywords override."""
-        return cls(**{"i_lb": 0.0, "demand_shock": True, **kw})
+        (``i_lb`` 0, ``demand_shock`` True) and a flatter Phillips curve, ``kappa`` 0.02: with
+        the default 0.1 deflation at the floor is so strong that perfect-foresight paths stop
+        existing for two-s.d. TFP and demand shocks (docs/models.md section 8 for the
+        calibration and the measurements); keywords override."""
+        return cls(**{"i_lb": 0.0, "demand_shock": True, "kappa": 0.02, **kw})
 
     @property
     def a_grid(self) -> Float[Array, " n_a"]:

@@ -337,6 +337,15 @@ def _history(problem, z) -> Float[Array, "H n_noise"]:
     return z[problem.n_noise:].reshape(problem.history_length, problem.n_noise)
 
 
+def forward_difference_jacobian(F, U, step: float = 1e-7):
+    """``dF/dU`` by forward differences (steps ``step (1 + |U|)``, all columns in one vmapped
+    call): the households' structural start is a stop-gradient, so forward mode would miss
+    their response."""
+    h = step * (1.0 + jnp.abs(U))
+    cols = jax.vmap(F)(U[None, :] + jnp.diag(h))
+    return ((cols - F(U)[None, :]) / h[:, None]).T
+
+
 class ForecastClearing(eqx.Module):
     """Every transition unknown solved each date, with the firms' forecast for what lies ahead
     (an :class:`AbstractEconomy` whose equilibrium conditions look one date ahead, e.g. the
@@ -357,6 +366,12 @@ class ForecastClearing(eqx.Module):
     yesterday's solution, with the Jacobian carried from date to date and updated by Broyden's
     rank-one formula after every step, starting from ``jacobian`` (forward differences at the
     steady state under the structural start). One household evaluation per step.
+
+    ``exact`` (an economy whose aggregate block has a kink, such as a lower bound on the policy
+    rate): every step is Newton's with the targets' Jacobian at the candidate instead (forward
+    differences, one more evaluation per unknown), so that a date on the other side of the
+    kink from yesterday's is solved with that side's derivatives, which a carried Jacobian only
+    learns over several rank-one updates.
     """
 
     unknowns: tuple = eqx.field(static=True)
@@ -366,6 +381,7 @@ class ForecastClearing(eqx.Module):
     market_names: tuple = eqx.field(static=True)
     jacobian: Array | None = None
     steps: int = eqx.field(static=True, default=5)
+    exact: bool = eqx.field(static=True, default=False)
 
     def __check_init__(self):
         if self.steps < 1:
@@ -419,6 +435,12 @@ class ForecastClearing(eqx.Module):
 
         def body(_, state):
             U, F_U, J = state
+            if self.exact:
+                # no rank-one update: at a converged date the step is zero, and the update's
+                # division by it would make the gradient not finite
+                J = forward_difference_jacobian(lambda x: F(x)[0], U)
+                dx = -jnp.linalg.solve(J, F_U)
+                return U + dx, F(U + dx)[0], J
             dx = -jnp.linalg.solve(J, F_U)
             F_new = F(U + dx)[0]
             return U + dx, F_new, broyden_update(J, dx, F_new - F_U)
@@ -427,10 +449,12 @@ class ForecastClearing(eqx.Module):
                                       (U0, F(U0)[0], carry["jacobian"]))
         # the last step outside the loop: the households' choices at the solution depend on the
         # policy only directly (the solution is a stop-gradient: they take prices as given)
+        if self.exact:
+            J = forward_difference_jacobian(lambda x: F(x)[0], jax.lax.stop_gradient(U))
         dx = -jnp.linalg.solve(J, F_U)
         U = jax.lax.stop_gradient(U + dx)
         err, (budget, obs, out, v, res) = F(U)
-        J = broyden_update(J, dx, err - F_U)
+        J = J if self.exact else broyden_update(J, dx, err - F_U)
         record = {k: v[k][1] for k in v.keys() if k not in ("A", "C")}
         record.update({k: r[1] for k, r in res.items() if k not in self.forward_targets})
         new_carry = {k: v[k][1] for k in self.unknowns + tuple(model.exogenous)}
@@ -454,9 +478,7 @@ class ForecastClearing(eqx.Module):
             return self.evaluate(problem, problem.mu_ss, z, carry, exo, nxt, act, U)[0]
 
         U0 = jnp.stack([carry[u] for u in self.unknowns])
-        h = step * (1.0 + jnp.abs(U0))
-        cols = jax.vmap(F)(U0[None, :] + jnp.diag(h))
-        return ((cols - F(U0)[None, :]) / h[:, None]).T
+        return forward_difference_jacobian(F, U0, step)
 
 
     def expected_residuals(self, problem, prev, now, hh, nodes, weights):
@@ -776,7 +798,8 @@ def savings_problem(model, steady_state, *, horizon: int | None = None,
                 prices = ForecastClearing(
                     unknowns=tuple(model.transition_unknowns),
                     targets=tuple(model.transition_targets), observed=observed,
-                    forward_targets=forward, market_names=markets)
+                    forward_targets=forward, market_names=markets,
+                    exact=bool(getattr(model, "kinked", False)))
         budget = solved.budget(ss_values)
         shown = (chain.aggregate.name,) if chain is not None else solved.exogenous
         obs_ref = jnp.stack([ss_values[k] for k in observed] + [ss_values[k] for k in shown])

@@ -59,7 +59,7 @@ def test_off_the_floor_the_path_is_the_unbounded_one(economy):
     with the kinked Newton) is the unbounded economy's (solved with the steady state's
     Jacobian), and the shadow rate is the rate."""
     m, ss = economy
-    free = OneAssetHANK(n_wealth=40, n_income=3, demand_shock=True)
+    free = OneAssetHANK(n_wealth=40, n_income=3, demand_shock=True, kappa=0.02)
     shock = {"db": 5e-4 * 0.9 ** jnp.arange(T), "rstar": 1e-3 * 0.61 ** jnp.arange(T)}
     p = hm.transition_path(m, ss, shocks=shock)
     q = hm.transition_path(free, hm.steady_state(free), shocks=shock)
@@ -73,10 +73,10 @@ def test_a_demand_shock_that_reaches_the_floor(economy):
     """A large rise in patience takes the rate to the floor for several quarters. The path
     solves every target (including the goods market, not among the solved targets) to 1e-10,
     the rate never falls below the floor, and where the floor does not bind the rate is the
-    rule's (complementarity). The recession is deeper than the linear response says: at the
-    floor the rate cannot fall to cushion it."""
+    rule's (complementarity). The recession and the deflation are deeper than in the same
+    economy without the floor, where the rate falls to cushion them."""
     m, ss = economy
-    size = 0.003
+    size = 0.005
     p = hm.transition_path(m, ss, db=size * 0.9 ** jnp.arange(T))
     i, shadow = np.asarray(p["i"]), np.asarray(p["i_shadow"])
     at = shadow < m.i_lb
@@ -87,18 +87,53 @@ def test_a_demand_shock_that_reaches_the_floor(economy):
     np.testing.assert_allclose(i[~at], shadow[~at], atol=1e-15)
     np.testing.assert_allclose(i[at], m.i_lb, atol=1e-15)
     assert int(p.iterations) < 15
-    # against the first-order response scaled up: the floor deepens the fall in output
-    small = hm.transition_path(m, ss, db=1e-4 * 0.9 ** jnp.arange(T))
-    linear = (float(small["Y"][0]) - 1.0) * size / 1e-4
-    assert float(p["Y"][0]) - 1.0 < 1.05 * linear < 0.0
-    assert float(small["pi"][0]) < 0.0 and float(small["C"][0]) < float(ss.values["C"])
+    free = OneAssetHANK(n_wealth=40, n_income=3, demand_shock=True, kappa=0.02)
+    q = hm.transition_path(free, hm.steady_state(free), db=size * 0.9 ** jnp.arange(T))
+    assert float(q["i"][0]) < 0.0 < float(q["Y"][0]) - float(p["Y"][0])
+    assert float(p["pi"][0]) < float(q["pi"][0]) < 0.0
 
 
-def test_a_path_that_does_not_exist_is_refused(economy):
-    """A demand shock that would keep the rate at the floor for about seven quarters has no
-    perfect-foresight path here (the regime with the floor on dates 0..k has a negative shadow
+def test_a_path_that_does_not_exist_is_refused():
+    """With the steeper Phillips curve of the default calibration (``kappa`` 0.1), a demand
+    shock that would keep the rate at the floor for about seven quarters has no
+    perfect-foresight path (the regime with the floor on dates 0..k has a negative shadow
     rate after k for short spells and a positive one before k for long ones): the solver raises
     and says where the rate was, instead of returning a path that does not solve the model."""
-    m, ss = economy
+    m = OneAssetHANK.lower_bound(n_wealth=40, n_income=3, kappa=0.1)
     with pytest.raises(RuntimeError, match="may not exist.*lower bound"):
-        hm.transition_path(m, ss, db=0.006 * 0.9 ** jnp.arange(T), maxiter=30)
+        hm.transition_path(m, hm.steady_state(m), db=0.006 * 0.9 ** jnp.arange(T), maxiter=30)
+
+
+def test_markets_clear_through_the_floor_under_aggregate_risk():
+    """Under aggregate risk the prices of every date are cleared through the kink: along
+    simulated paths of the bounded economy (untrained policy, shocks large enough that the
+    floor binds on several dates) the solved markets clear to 1e-10 (goods, by Walras' law,
+    to 1e-9), the rate is the larger of the floor and
+    the rule at every date, and with a floor that never binds the exact clearing gives the
+    unbounded economy's path (solved by the carried Jacobian) to 1e-7."""
+    import jax
+
+    from hank_mfg.analysis.aggregate_risk import simulate_aggregates
+    from hank_mfg.solvers import continuous as C
+
+    def paths(model, horizon=40):
+        ss = hm.steady_state(model)
+        problem = C.savings_problem(model, ss, horizon=horizon)
+        policy = problem.make_policy(key=jax.random.key(0), hidden=4, widths=(6,), n_knots=6)
+        return problem, simulate_aggregates(problem, policy, T=horizon, n_paths=4, seed=2)
+
+    kw = dict(n_wealth=30, n_income=3, sigma_db=0.008, rho_db=0.7)
+    problem, agg = paths(OneAssetHANK.lower_bound(**kw))
+    assert problem.prices.exact
+    i, shadow = agg["i"], agg["i_shadow"]
+    at = int(np.sum(shadow < 0.0))
+    assert 4 <= at < shadow.size // 2, at
+    for k, tol in (("asset_mkt", 1e-10), ("labor_mkt", 1e-10), ("goods_mkt", 1e-9)):
+        assert float(np.max(np.abs(agg[k]))) < tol, k   # goods: Walras' law, not solved for
+    np.testing.assert_allclose(i, np.maximum(0.0, shadow), atol=1e-15)
+    # a floor that never binds: the same equations, solved the other way
+    _, low = paths(OneAssetHANK.lower_bound(i_lb=-1.0, **kw))
+    problem_free, free = paths(OneAssetHANK(demand_shock=True, kappa=0.02, **kw))
+    assert not problem_free.prices.exact
+    for k in ("Y", "pi", "w", "C"):
+        np.testing.assert_allclose(low[k], free[k], atol=1e-7)
