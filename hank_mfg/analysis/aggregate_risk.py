@@ -43,7 +43,8 @@ from .irf import mit_deviations
 from .economy import group_consumption_response
 
 __all__ = [
-    "IRF_TRANSITION_T", "ergodic_moments", "first_order_moments", "girf_by_size", "irf_gap",
+    "IRF_TRANSITION_T", "ergodic_moments", "first_order_moments", "floor_statistics",
+    "floor_spells", "girf_by_size", "irf_gap",
     "learned_group_responses", "learned_irf", "learned_news_responses",
     "perfect_foresight_from_states", "risky_steady_state", "simulate_aggregates",
     "state_dependent_girf",
@@ -152,6 +153,55 @@ def ergodic_moments(solution, policy=None, *, T: int = 2000, burn_in: int = 200,
             err["corr"][(x, y)] = se([np.corrcoef(a, b)[0, 1]
                                       for a, b in zip(paths[x], paths[y])])
     return {"mean": mean, "sd": sd, "corr": corr, "se": err}
+
+
+def floor_spells(at) -> list[int]:
+    """Lengths of the runs of ``True`` in a boolean series (a spell at the floor), in order; a
+    run cut by the end of the series counts with the length it had."""
+    runs, n = [], 0
+    for x in np.asarray(at, bool):
+        if x:
+            n += 1
+        elif n:
+            runs.append(n)
+            n = 0
+    return runs + ([n] if n else [])
+
+
+def floor_statistics(solution, policy=None, *, T: int = 2000, burn_in: int = 200,
+                     n_paths: int = 8, seed: int = 1) -> dict:
+    """How often and how long the policy rate sits at its lower bound along simulated paths of
+    a learned economy with a bound (``OneAssetHANK(i_lb=...)``; docs/models.md section 8).
+
+    Returns ``{"share", "share_se", "spells", "mean_spell", "max_spell", "at_floor",
+    "off_floor"}``: the share of quarters with the rule's rate (``i_shadow``) below the bound
+    and its Monte Carlo standard error (the s.d. of the paths' shares over ``sqrt(n_paths)``);
+    the number of spells of each length ``{length: count}`` (spells cut by the end of a path
+    count with the length they had); their mean and longest; and the means of the recorded
+    aggregates over the quarters at and off the floor.
+
+    Raises:
+        ValueError: the economy has no lower bound.
+    """
+    problem, policy = _problem_policy(solution, policy)
+    lb = getattr(problem.model, "i_lb", None)
+    if lb is None:
+        raise ValueError(f"floor_statistics: {type(problem.model).__name__} has no lower bound "
+                         "on its policy rate (i_lb is None)")
+    agg = simulate_aggregates(problem, policy, T=T + burn_in, n_paths=n_paths, seed=seed)
+    paths = {k: np.asarray(v[:, burn_in:]) for k, v in agg.items()}
+    at = paths["i_shadow"] < lb
+    per_path = at.mean(axis=1)
+    spells = [s for row in at for s in floor_spells(row)]
+    counts = {int(n): int(c) for n, c in zip(*np.unique(spells, return_counts=True))}
+    means = lambda mask: {k: float(v[mask].mean()) for k, v in paths.items()  # noqa: E731
+                          if mask.any()}
+    return {"share": float(at.mean()),
+            "share_se": (float(np.std(per_path, ddof=1) / np.sqrt(n_paths)) if n_paths > 1
+                         else float("nan")),
+            "spells": counts, "mean_spell": float(np.mean(spells)) if spells else 0.0,
+            "max_spell": int(max(spells)) if spells else 0,
+            "at_floor": means(at), "off_floor": means(~at)}
 
 
 def risky_steady_state(solution, policy=None, *, T: int = 1000, burn_in: int = 200,

@@ -131,9 +131,29 @@ def test_markets_clear_through_the_floor_under_aggregate_risk():
     for k, tol in (("asset_mkt", 1e-10), ("labor_mkt", 1e-10), ("goods_mkt", 1e-9)):
         assert float(np.max(np.abs(agg[k]))) < tol, k   # goods: Walras' law, not solved for
     np.testing.assert_allclose(i, np.maximum(0.0, shadow), atol=1e-15)
+    # the floor's statistics on the same paths
+    policy = problem.make_policy(key=jax.random.key(0), hidden=4, widths=(6,), n_knots=6)
+    fs = hm.floor_statistics(problem, policy, T=40, burn_in=0, n_paths=4, seed=2)
+    assert fs["share"] == pytest.approx(np.mean(shadow < 0.0), abs=1e-15)
+    assert sum(n * c for n, c in fs["spells"].items()) == int(np.sum(shadow < 0.0))
+    assert abs(fs["at_floor"]["i"]) < 1e-15 and fs["off_floor"]["i"] > 0.0
     # a floor that never binds: the same equations, solved the other way
     _, low = paths(OneAssetHANK.lower_bound(i_lb=-1.0, **kw))
     problem_free, free = paths(OneAssetHANK(demand_shock=True, kappa=0.02, **kw))
     assert not problem_free.prices.exact
     for k in ("Y", "pi", "w", "C"):
         np.testing.assert_allclose(low[k], free[k], atol=1e-7)
+
+
+def test_floor_spells_and_refusal():
+    from hank_mfg.analysis.aggregate_risk import floor_spells
+
+    assert floor_spells([0, 1, 1, 0, 0, 1, 0, 1, 1, 1]) == [2, 1, 3]
+    assert floor_spells([1, 1]) == [2] and floor_spells([0, 0]) == []
+    with pytest.raises(ValueError, match="no lower bound"):
+        from hank_mfg.solvers import continuous as C
+
+        m = OneAssetHANK(n_wealth=20, n_income=2)
+        problem = C.savings_problem(m, hm.steady_state(m), horizon=10)
+        hm.floor_statistics(problem, problem.make_policy(key=__import__("jax").random.key(0),
+                                                         hidden=4, widths=(6,), n_knots=6))
