@@ -2,10 +2,11 @@
 (``OneAssetHANK.lower_bound()``, docs/models.md section 8): RSPG from the first-order start,
 its certificates, how often and how long the rate sits at the floor (``hm.floor_statistics``),
 and the ergodic means and risky steady state (``hm.risky_steady_state``) against the
-deterministic steady state; with ``--no-floor`` the same economy without the bound beside it.
+deterministic steady state; ``--economies floor no_floor`` also runs the same economy without
+the bound.
 
     python benchmarks/bench_hank_lower_bound.py [--seed 0] [--iterations 150] [--n-wealth 100]
-        [--no-floor] [--out DIR]
+        [--economies floor no_floor] [--out DIR]
 
 Checkpoints go to ``DIR/<run>`` (resumable); the numbers are printed and written to
 ``DIR/<run>.json``.
@@ -32,7 +33,8 @@ def run(model, name, args) -> dict:
                                    iterations=args.iterations,
                                    eval_every=max(args.iterations // 3, 1))
     t0 = time.perf_counter()
-    sol = hm.solve(model, "rspg", cfg, checkpoint_dir=ckpt, progress=False)
+    done = os.path.exists(os.path.join(ckpt, "state.json"))
+    sol = hm.solve(model, "rspg", cfg, checkpoint_dir=ckpt, resume=done, progress=False)
     seconds = time.perf_counter() - t0
     h = sol.history
     cols = ["iteration", "relative_exploitability", "consumption_equivalent", "euler_mean",
@@ -62,8 +64,8 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--iterations", type=int, default=150)
     ap.add_argument("--n-wealth", type=int, default=100)
-    ap.add_argument("--no-floor", action="store_true",
-                    help="also the same economy without the bound")
+    ap.add_argument("--economies", nargs="+", default=["floor"], choices=("floor", "no_floor"),
+                    help="with the bound (floor) and/or without it (no_floor)")
     ap.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "results", "lower_bound"))
     args = ap.parse_args()
     import jax
@@ -72,10 +74,10 @@ def main():
     from models.hank import OneAssetHANK
 
     os.makedirs(args.out, exist_ok=True)
-    models = {"floor": OneAssetHANK.lower_bound(n_wealth=args.n_wealth)}
-    if args.no_floor:
-        models["no_floor"] = OneAssetHANK.lower_bound(n_wealth=args.n_wealth, i_lb=None)
-    for key, model in models.items():
+    models = {"floor": OneAssetHANK.lower_bound(n_wealth=args.n_wealth),
+              "no_floor": OneAssetHANK.lower_bound(n_wealth=args.n_wealth, i_lb=None)}
+    for key in args.economies:
+        model = models[key]
         name = f"{key}_seed{args.seed}_it{args.iterations}_nw{args.n_wealth}"
         res = run(model, name, args)
         with open(os.path.join(args.out, name + ".json"), "w") as f:

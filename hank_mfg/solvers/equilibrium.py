@@ -646,7 +646,9 @@ def economy_transition(
         steady_state: :func:`economy_steady_state` of the same economy.
         tol: ``max_t |target residual|``. maxiter: Newton iterations.
         return_distribution: also return the distribution and policy paths.
-        jacobian: a precomputed :func:`economy_jacobian` for the same ``T``.
+        jacobian: a precomputed :func:`economy_jacobian` for the same ``T`` (not used for a
+            ``kinked`` economy, whose Newton takes the aggregate block's Jacobian at every
+            iterate: docs/models.md section 8).
         initial_distribution: the households' distribution at date 0, ``(n_a, n_e)`` (default
             the steady state's): a path from another state, e.g. a recession's (docs/models.md,
             "Paths from a state away from the steady state").
