@@ -173,6 +173,19 @@ class OneAssetHANK(hm.AbstractEconomy):
         """The lower bound's ``max`` is a kink in the aggregate block."""
         return self.i_lb is not None
 
+    def describe_kink(self, values) -> str:
+        """The dates a path's rate sits at the lower bound (its shadow below ``i_lb``)."""
+        if self.i_lb is None or "i_shadow" not in values:
+            return ""
+        shadow = np.asarray(values["i_shadow"])
+        if not np.all(np.isfinite(shadow)):
+            return "the last iterate is not finite"
+        dates = np.nonzero(shadow < self.i_lb)[0]
+        if not dates.size:
+            return ""
+        return (f"in the last iterate the rate is at its lower bound {self.i_lb:g} on "
+                f"{dates.size} dates ({dates[0]}..{dates[-1]})")
+
     @property
     def rates(self) -> tuple[str, ...]:
         """Aggregates that are rates (reported in basis points)."""

@@ -167,6 +167,12 @@ class AbstractEconomy(AbstractHousehold):
     def residuals(self, v: Variables) -> dict[str, Array]:
         """Named market and equilibrium residuals, given the aggregates and ``A, C, N``."""
 
+    def describe_kink(self, values: dict) -> str:
+        """For a ``kinked`` economy, where a path's ``values`` (aggregates by name) sit on the
+        far side of the kink, in words (e.g. the dates at a lower bound); used in the error
+        of a path that did not converge. Default: nothing to say."""
+        return ""
+
     @abc.abstractmethod
     def shocks(self) -> tuple[Shock, ...]:
         """The aggregate shocks (AR(1) on exogenous variables)."""

@@ -719,13 +719,5 @@ def _kink_diagnosis(model, path) -> str:
     msg = (f". {type(model).__name__}'s aggregate block has a kink; a perfect-foresight path "
            "may not exist when a shock keeps it on the far side for long (docs/models.md "
            "section 8)")
-    lb = getattr(model, "i_lb", None)
-    if lb is not None and "i_shadow" in path.values:
-        shadow = jnp.asarray(path.values["i_shadow"])
-        dates = [int(t) for t in jnp.nonzero(shadow < lb)[0]]
-        if not bool(jnp.all(jnp.isfinite(shadow))):
-            msg += "; the last iterate is not finite"
-        elif dates:
-            msg += (f"; in the last iterate the rate is at its lower bound {lb:g} on "
-                    f"{len(dates)} dates ({dates[0]}..{dates[-1]})")
-    return msg
+    where = model.describe_kink(path.values)
+    return msg + (f"; {where}" if where else "")
