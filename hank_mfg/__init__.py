@@ -86,9 +86,11 @@ __all__ += [
 
 # --- RSPG / SPG, exploitability -----------------------------------------------------------------
 from .metrics.exploitability import (  # noqa: E402
-    ExploitabilityResult, exploitability, exploitability_floor,
+    DeviationResult, ExploitabilityResult, exploitability, exploitability_floor,
+    trained_best_response,
 )
-from .metrics.first_order import best_response_irf, first_order_certificate  # noqa: E402
+from .metrics.first_order import (  # noqa: E402
+    best_response_irf, first_order_certificate, path_certificate)
 from .metrics.forecast import forecast_tests  # noqa: E402
 from .policies import (  # noqa: E402
     PAPER_ARCHITECTURE, AbstractPolicy, MemorylessPolicy, RecurrentPolicy, TablePolicy,
@@ -104,8 +106,9 @@ from .policies.savings import SavingsPolicy  # noqa: E402
 from .solvers.continuous import SavingsProblem, evaluate_savings, savings_problem  # noqa: E402
 
 __all__ += [
-    "ExploitabilityResult", "exploitability", "exploitability_floor", "best_response_irf",
-    "first_order_certificate",
+    "DeviationResult", "ExploitabilityResult", "exploitability", "exploitability_floor",
+    "trained_best_response", "best_response_irf",
+    "first_order_certificate", "path_certificate",
     "forecast_tests", "PAPER_ARCHITECTURE", "AbstractPolicy",
     "MemorylessPolicy", "RecurrentPolicy", "TablePolicy", "TimeTablePolicy", "make_policy",
     "Trajectory", "best_response_values", "policy_values", "rollout", "rollout_batch",

@@ -36,8 +36,8 @@ TRAIN = ["--iterations", "12", "--eval-every", "6", "--horizon", "30", "--n-path
          "--hidden", "8", "--n-knots", "8", "--lr", "0.003", "--no-progress"]
 T_PF = 120  # dates of the perfect-foresight transitions: the report's and this module's
 REPORT = ["--n-paths", "2", "--ergodic-T", "100", "--shock", "0.01", "--transition-T", str(T_PF)]
-CHECKS = {"first_order_gap": 0.1, "relative_exploitability": 1e-3, "euler_mean_log10": -3.0,
-          "market_residual": 1e-6}
+CHECKS = {"first_order_gap": 0.1, "first_order_path_gap": 0.25, "relative_exploitability": 1e-3,
+          "euler_mean_log10": -3.0, "market_residual": 1e-6}
 HISTORY = {"relative_exploitability": "relative_exploitability",
            "euler_mean_log10": "euler_mean", "market_residual": "market_residual"}
 TABLES = ("policy_functions", "impulse_responses", "ergodic_moments", "risky_steady_state",
@@ -110,6 +110,10 @@ def test_summary_quality_and_files(case, request):
     assert quality["checks"]["first_order_gap"]["value"] == pytest.approx(
         max(max(g.values()) for g in first["by_innovation"].values()), rel=1e-12)
     assert set(first["gap"]) >= {"A", "C"}
+    # then the same certificate along noisy paths: the largest root-mean-square gap
+    assert quality["checks"]["first_order_path_gap"]["value"] == pytest.approx(
+        max(first["paths"]["rms"].values()), rel=1e-12)
+    assert len(first["paths"]["wealth_groups"]) == 5
     for name, threshold in CHECKS.items():
         check = quality["checks"][name]
         assert check["threshold"] == threshold

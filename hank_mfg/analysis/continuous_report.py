@@ -178,9 +178,13 @@ class ContinuousThresholds:
         first_order_gap: the first-order certificate (``hm.first_order_certificate``): the
             largest gap between the learned and the best-response impulse responses, as a
             share of the peak (0.1: the households' response is right to 10%).
+        first_order_path_gap: the same certificate along noisy paths
+            (``hm.path_certificate``): the root-mean-square gap between the best response today
+            and the learned choice, in standard deviations of the learned aggregate (0.25).
     """
 
     first_order_gap: float = 0.1
+    first_order_path_gap: float = 0.25
     relative_exploitability: float = 1e-3
     euler_mean_log10: float = -3.0
     market_residual: float = 1e-6
@@ -189,9 +193,12 @@ class ContinuousThresholds:
 def continuous_quality_verdicts(*, relative_exploitability: float, euler_mean_log10: float,
                                 market_residual: float,
                                 thresholds: ContinuousThresholds | None = None,
-                                first_order_gap: float | None = None) -> tuple[Verdict, ...]:
+                                first_order_gap: float | None = None,
+                                first_order_path_gap: float | None = None
+                                ) -> tuple[Verdict, ...]:
     """:class:`~hank_mfg.analysis.policy.Verdict` s: ``first_order_gap`` first when it is given
-    (the first-order certificate, ``hm.first_order_certificate(solution)["max"]``), then
+    (the first-order certificate, ``hm.first_order_certificate(solution)["max"]``), and
+    ``first_order_path_gap`` when given (its ``"path_max"`` along noisy paths), then
     ``relative_exploitability``, ``euler_mean_log10`` and ``market_residual``, each passing when
     its value is finite and below its threshold (:class:`ContinuousThresholds`)."""
     th = ContinuousThresholds() if thresholds is None else thresholds
@@ -200,7 +207,11 @@ def continuous_quality_verdicts(*, relative_exploitability: float, euler_mean_lo
         ("first_order_gap", float(first_order_gap), th.first_order_gap,
          "first-order certificate gap",
          " of the peak response (the households' best response to the learned prices against "
-         "their learned response)"),)) + (
+         "their learned response)"),)) + (() if first_order_path_gap is None else (
+        ("first_order_path_gap", float(first_order_path_gap), th.first_order_path_gap,
+         "first-order certificate along paths",
+         " standard deviations (root-mean-square gap between the households' best response "
+         "today and their learned choice along noisy paths)"),)) + (
         ("relative_exploitability", rel, th.relative_exploitability, "relative exploitability",
          f" (a deviating household gains {100 * rel:.3g}% of its value)"),
         ("euler_mean_log10", em, th.euler_mean_log10, "mean Euler error log10",
@@ -217,10 +228,12 @@ def continuous_quality_verdicts(*, relative_exploitability: float, euler_mean_lo
 
 
 def history_verdicts(history, thresholds: ContinuousThresholds | None = None,
-                     first_order_gap: float | None = None) -> tuple[dict, tuple[Verdict, ...]]:
+                     first_order_gap: float | None = None,
+                     first_order_path_gap: float | None = None
+                     ) -> tuple[dict, tuple[Verdict, ...]]:
     """The last evaluation of a continuous run's ``history`` (a DataFrame or a list of rows
     with ``relative_exploitability, euler_mean, market_residual``) and its verdicts
-    (:func:`continuous_quality_verdicts`, with the first-order certificate's gap first when
+    (:func:`continuous_quality_verdicts`, with the first-order certificate's gaps first when
     given)."""
     rows = history.to_dict("records") if hasattr(history, "to_dict") else list(history)
     if not rows:
@@ -229,5 +242,6 @@ def history_verdicts(history, thresholds: ContinuousThresholds | None = None,
     verdicts = continuous_quality_verdicts(
         relative_exploitability=last["relative_exploitability"],
         euler_mean_log10=last["euler_mean"], market_residual=last["market_residual"],
-        thresholds=thresholds, first_order_gap=first_order_gap)
+        thresholds=thresholds, first_order_gap=first_order_gap,
+        first_order_path_gap=first_order_path_gap)
     return last, verdicts

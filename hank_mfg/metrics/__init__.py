@@ -9,10 +9,12 @@ __all__ += ["EulerErrors", "euler_errors"]
 
 # --- exploitability ----------------------------------------------------------------------------
 from .exploitability import (  # noqa: E402
-    ExploitabilityResult, as_policy, exploitability, exploitability_floor,
+    DeviationResult, ExploitabilityResult, as_policy, exploitability, exploitability_floor,
+    trained_best_response,
 )
 
-__all__ += ["ExploitabilityResult", "as_policy", "exploitability", "exploitability_floor"]
+__all__ += ["DeviationResult", "ExploitabilityResult", "as_policy", "exploitability",
+            "exploitability_floor", "trained_best_response"]
 
 # --- den Haan's accuracy statistics --------------------------------------------------------------
 from .den_haan import (  # noqa: E402
@@ -24,9 +26,10 @@ __all__ += ["CapitalPathGap", "DenHaanErrors", "capital_path_gap", "den_haan_err
             "den_haan_statistic", "stress_path"]
 
 # --- the first-order certificate ----------------------------------------------------------------
-from .first_order import best_response_irf, first_order_certificate  # noqa: E402
+from .first_order import (  # noqa: E402
+    best_response_irf, first_order_certificate, path_certificate)
 
-__all__ += ["best_response_irf", "first_order_certificate"]
+__all__ += ["best_response_irf", "first_order_certificate", "path_certificate"]
 
 # --- tests of the firms' forecast ---------------------------------------------------------------
 from .forecast import forecast_tests  # noqa: E402

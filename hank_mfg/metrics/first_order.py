@@ -10,6 +10,9 @@ response, and a policy error of ``x`` percent shows as a gap of about ``x`` perc
 * :func:`best_response_irf`: for one shock, the learned and the best-response impulse
   responses of assets, consumption and hours, and their gap as a share of the peak.
 * :func:`first_order_certificate`: the gaps for every innovation of the solution.
+* :func:`path_certificate`: the same question along noisy paths, date by date: the
+  households' best response today to the prices the learned economy expects from today on,
+  against the learned choice today, in standard deviations of the learned aggregate.
 
 Both also follow the households of each wealth group (:func:`wealth_groups`) as a cohort and
 compare the group's learned consumption response with its best response: an aggregate that
@@ -25,13 +28,13 @@ import numpy as np
 
 from ..model.economy import AbstractEconomy
 from ..operators.lottery import lottery_weights, push_forward
-from ..solvers.continuous import savings_rollout_batch
+from ..solvers.continuous import savings_rollout, savings_rollout_batch
 from ..solvers.egm import price_budget
-from ..solvers.household import household_block_path
+from ..solvers.household import household_block_path, household_policies
 
-__all__ = ["best_response_irf", "cohort_consumption", "first_order_certificate",
-           "first_order_gap", "impulse", "problem_and_policy", "rollout_aggregates",
-           "wealth_groups"]
+__all__ = ["best_response_irf", "best_response_today", "cohort_consumption",
+           "first_order_certificate", "first_order_gap", "impulse", "path_certificate",
+           "problem_and_policy", "rollout_aggregates", "wealth_groups"]
 
 
 def problem_and_policy(solution_or_problem, policy=None):
@@ -162,11 +165,7 @@ def best_response_irf(solution, shock: dict, *, T: int = 40, policy=None,
         raise ValueError(f"best_response_irf: groups must be at least 1; got {groups}")
     with jax.enable_x64(True):  # as the solution was built (continuous choices are float64)
         problem, policy = problem_and_policy(solution, policy)
-        if problem.chain is not None:
-            raise ValueError(
-                "best_response_irf: the aggregate state is a Markov chain, so an innovation "
-                "moves it by a whole state, not by a small amount; compare the learned capital "
-                "path with the Krusell–Smith algorithm's instead (hm.capital_path_gap)")
+        _refuse_chain(problem, "best_response_irf")
         model, ss = problem.model, problem.steady_state
         n = T + int(problem.horizon if extra is None else extra)
         base = _noise_free(problem, policy, impulse(problem, None, n))
@@ -195,16 +194,21 @@ def best_response_irf(solution, shock: dict, *, T: int = 40, policy=None,
     return {"learned": learned, "best_response": best, "gap": gap, "groups": groups_out}
 
 
-def first_order_certificate(solution, *, size: float = 1.0, T: int = 40, policy=None) -> dict:
+def first_order_certificate(solution, *, size: float = 1.0, T: int = 40, policy=None,
+                            paths: int = 0, seed: int = 7) -> dict:
     """:func:`best_response_irf` for every innovation of a continuous-choice solution (each
     surprise, and each announcement of a solution trained with news), each of ``size``
-    standard deviations.
+    standard deviations; with ``paths > 0`` also :func:`path_certificate` along that many
+    noisy paths of key ``seed`` (60 dates after 20 of burn-in).
 
     Returns:
         ``{"gap": {o: largest gap over the innovations}, "by_innovation": {name: {o: gap}},
         "max": the largest of all, "groups": {name: largest gap of a wealth group's
         consumption}}``; gaps as shares of the best response's peak (see
-        :func:`best_response_irf`).
+        :func:`best_response_irf`). With ``paths``: ``"paths"``, the root-mean-square gaps
+        along the paths in standard deviations of the learned aggregates (``{"rms": {o},
+        "max": {o}, "groups": [rms by wealth group]}``), and ``"path_max"``, the largest of
+        those ``rms``.
     """
     with jax.enable_x64(True):
         problem, policy = problem_and_policy(solution, policy)
@@ -218,7 +222,13 @@ def first_order_certificate(solution, *, size: float = 1.0, T: int = 40, policy=
         by[name], groups[name] = br["gap"], float(np.max(br["groups"]["gap"]))
     names = next(iter(by.values())).keys()
     gap = {o: max(g[o] for g in by.values()) for o in names}
-    return {"gap": gap, "by_innovation": by, "max": max(gap.values()), "groups": groups}
+    out = {"gap": gap, "by_innovation": by, "max": max(gap.values()), "groups": groups}
+    if int(paths) > 0:
+        pc = path_certificate(problem, policy=policy, n_paths=int(paths), seed=seed)
+        out["paths"] = {"rms": pc["rms"], "max": pc["max"],
+                        "groups": [float(g) for g in pc["groups"]["rms"]]}
+        out["path_max"] = max(pc["rms"].values())
+    return out
 
 
 def first_order_gap(problem, policy) -> dict:
@@ -230,3 +240,131 @@ def first_order_gap(problem, policy) -> dict:
     cert = first_order_certificate(problem, policy=policy)
     return {"first_order_gap": cert["max"],
             **{f"first_order_gap_{o}": g for o, g in cert["gap"].items()}}
+
+
+def _refuse_chain(problem, who: str):
+    if problem.chain is not None:
+        raise ValueError(
+            f"{who}: the aggregate state is a Markov chain, so an innovation "
+            "moves it by a whole state, not by a small amount; compare the learned capital "
+            "path with the Krusell–Smith algorithm's instead (hm.capital_path_gap)")
+
+
+@eqx.filter_jit
+def best_response_today(problem, policy, path, eps, dates, extra: int, groups: int = 5,
+                        batch_size: int = 16):
+    """Learned and best-response aggregates at the given dates of noisy paths.
+
+    For each path ``b`` and date ``t`` in ``dates`` (``t >= 1``), the learned economy is
+    continued from its state before ``t`` with ``t``'s own innovation and none after it, for
+    ``extra`` dates: the path of prices the learned economy expects from ``t`` on, exactly at
+    first order (certainty equivalence). Households that know that path and optimise exactly
+    (EGM backward from the steady-state marginal value) choose today's savings, consumption
+    and hours; weighted by the date's distribution ``mu_t`` they give the best response's
+    aggregates, beside the learned households' own choices at ``t``.
+
+    Args:
+        path: the batched rollout of ``eps (B, T, n_noise)`` (:func:`savings_rollout_batch`).
+        dates: the dates compared ``(n_dates,)``. groups: wealth groups of equal mass at each
+            date (:func:`wealth_groups`). batch_size: continuations computed at once.
+
+    Returns:
+        ``{"learned": {o: (B, n_dates)}, "best_response": {o: ...}, "groups_learned":
+        (B, n_dates, groups), "groups_best": ...}`` for ``o`` in ``A, C, N`` (effective
+        labour ``sum mu e n``); the groups' mean consumption.
+    """
+    model = problem.model
+    B = eps.shape[0]
+    dates = jnp.asarray(dates)
+    bs = jnp.repeat(jnp.arange(B), dates.shape[0])
+    ts = jnp.tile(dates, B)
+
+    def one(bt):
+        b, t = bt
+        take = lambda x: x[b, t - 1]  # noqa: E731
+        start = (path.mu[b, t], take(path.z), take(path.hidden),
+                 jax.tree_util.tree_map(take, path.carry))
+        e = jnp.zeros((extra,) + eps.shape[2:], eps.dtype).at[0].set(eps[b, t])
+        cont = savings_rollout(problem, policy, e, None, None, start)
+        a_br, c_br, n_br = (x[0] for x in household_policies(model, cont.budget, problem.Va_ss))
+        mu = cont.mu[0]
+        e_grid = problem.e_grid[None, :]
+        sums = lambda a, c, n: {"A": jnp.sum(mu * a), "C": jnp.sum(mu * c),  # noqa: E731
+                                "N": jnp.sum(mu * n * e_grid)}
+        w = wealth_groups(mu, groups)[:, :, None] * mu[None]
+        mass = jnp.maximum(jnp.sum(w, axis=(1, 2)), 1e-300)
+        group = lambda c: jnp.sum(w * c[None], axis=(1, 2)) / mass  # noqa: E731
+        return (sums(cont.a_next[0], cont.c[0], cont.n[0]), sums(a_br, c_br, n_br),
+                group(cont.c[0]), group(c_br))
+
+    learned, best, g_learned, g_best = jax.lax.map(one, (bs, ts), batch_size=batch_size)
+    shape = lambda x: x.reshape((B, dates.shape[0]) + x.shape[1:])  # noqa: E731
+    return {"learned": {k: shape(v) for k, v in learned.items()},
+            "best_response": {k: shape(v) for k, v in best.items()},
+            "groups_learned": shape(g_learned), "groups_best": shape(g_best)}
+
+
+def path_certificate(solution, *, n_paths: int = 4, T: int = 60, burn_in: int = 20,
+                     seed: int = 7, groups: int = 5, extra: int | None = None,
+                     policy=None) -> dict:
+    """The first-order certificate along noisy paths (docs/theory.md §12.8).
+
+    Along ``n_paths`` simulated paths of the learned economy (innovations of key ``seed``,
+    the first ``burn_in`` dates dropped), at every date the households' best response today
+    (:func:`best_response_today`: EGM against the prices the learned economy expects from
+    today on, exact at first order) is set against the learned households' choice today, both
+    on the date's distribution. The same comparison along the noise-free path is subtracted
+    date by date, so what remains is how the two respond to the shocks that happened; a policy
+    error of ``x`` percent in the households' response to the state shows as about ``x``
+    percent of the learned aggregate's standard deviation. Unlike the impulse version
+    (:func:`first_order_certificate`), it reads the policy at the states the economy actually
+    visits, with every innovation at once.
+
+    Args:
+        solution: a continuous-choice solution (or a ``SavingsProblem`` with ``policy``).
+        n_paths, T, burn_in, seed: the simulated paths. groups: wealth groups of equal mass at
+            each date (:func:`wealth_groups`). extra: dates the economy is continued for the
+            best response (default: the problem's horizon).
+
+    Returns:
+        ``{"rms": {o: float}, "max": {o: float}, "sd": {o: float}, "groups": {"rms": (groups,),
+        "sd": (groups,)}, "gap": {o: (n_paths, T)}}`` for ``o`` in ``A, C`` (and ``N`` with an
+        hours choice): the root-mean-square and largest gap (best response less learned, less
+        the noise-free path's) over paths and dates, as shares of the learned aggregate's
+        standard deviation along the paths (``A`` in units of the larger of its own and
+        consumption's, as a market in fixed supply keeps the learned ``A`` constant); by wealth
+        group, the group's mean consumption gap in units of its own standard deviation.
+    """
+    for name, v, lo in (("n_paths", n_paths, 1), ("T", T, 2), ("burn_in", burn_in, 1),
+                        ("groups", groups, 1)):
+        if int(v) < lo:
+            raise ValueError(f"path_certificate: {name} must be at least {lo}; got {v}")
+    with jax.enable_x64(True):  # as the solution was built (continuous choices are float64)
+        problem, policy = problem_and_policy(solution, policy)
+        _refuse_chain(problem, "path_certificate")
+        if not problem.noise_names:
+            raise ValueError("path_certificate: the economy has no aggregate innovations, so "
+                             "no response to certify")
+        n = int(burn_in) + int(T)
+        extra = int(problem.horizon if extra is None else extra)
+        eps = problem.sample_noise(key=jax.random.key(int(seed)), n_paths=int(n_paths), T=n)
+        dates = np.arange(int(burn_in), n)
+        out = {}
+        for label, e in (("noisy", eps), ("still", jnp.zeros_like(eps[:1]))):
+            path = savings_rollout_batch(problem, policy, e)
+            out[label] = jax.tree_util.tree_map(
+                np.asarray, best_response_today(problem, policy, path, e, dates, extra, groups))
+    noisy, still = out["noisy"], out["still"]
+    names = [o for o in ("A", "C", "N") if o != "N" or problem.model.endogenous_labour]
+    gap = {o: (noisy["best_response"][o] - noisy["learned"][o])
+           - (still["best_response"][o] - still["learned"][o]) for o in names}
+    sd = {o: float(np.std(noisy["learned"][o])) for o in names}
+    scale = {o: max(sd[o], sd["C"], 1e-300) if o == "A" else max(sd[o], 1e-300) for o in names}
+    g_gap = ((noisy["groups_best"] - noisy["groups_learned"])
+             - (still["groups_best"] - still["groups_learned"]))
+    g_sd = np.std(noisy["groups_learned"], axis=(0, 1))
+    return {"rms": {o: float(np.sqrt(np.mean(gap[o] ** 2)) / scale[o]) for o in names},
+            "max": {o: float(np.max(np.abs(gap[o])) / scale[o]) for o in names},
+            "sd": sd, "gap": gap,
+            "groups": {"rms": np.sqrt(np.mean(g_gap ** 2, axis=(0, 1))) / np.maximum(g_sd, 1e-300),
+                       "sd": g_sd}}

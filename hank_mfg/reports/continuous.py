@@ -285,16 +285,17 @@ def risky_steady_state_table(solution, **kwargs) -> pd.DataFrame:
 
 
 # ---- quality -----------------------------------------------------------------------------------
-def certify_first_order(solution) -> dict | None:
-    """``hm.first_order_certificate(solution)`` for a solution whose shocks are innovations
-    (``None`` for an economy whose aggregate state is a Markov chain, whose impulses are not a
-    small innovation, or one without aggregate shocks)."""
+def certify_first_order(solution, paths: int = 4) -> dict | None:
+    """``hm.first_order_certificate(solution, paths=paths)`` for a solution whose shocks are
+    innovations (``None`` for an economy whose aggregate state is a Markov chain, whose
+    impulses are not a small innovation, or one without aggregate shocks): the impulse
+    responses, and the gaps along ``paths`` noisy paths."""
     from ..metrics.first_order import first_order_certificate
 
     problem = solution.compiled()
     if problem.chain is not None or not problem.noise_names:
         return None
-    return first_order_certificate(solution)
+    return first_order_certificate(solution, paths=paths)
 
 
 def continuous_quality(history, *, n_paths: int | None = None,
@@ -304,7 +305,8 @@ def continuous_quality(history, *, n_paths: int | None = None,
 
     Checks (:func:`~hank_mfg.analysis.continuous_report.continuous_quality_verdicts`): first,
     when ``first_order`` (:func:`certify_first_order`) is given, the first-order certificate below
-    0.1 of the peak response; then relative exploitability below 1e-3, mean log10 Euler error
+    0.1 of the peak response and, when it was taken along paths, its root-mean-square gap
+    there below 0.25 of the learned aggregates' standard deviation; then relative exploitability below 1e-3, mean log10 Euler error
     below -3, largest market residual below 1e-6.
 
     Returns:
@@ -313,15 +315,22 @@ def continuous_quality(history, *, n_paths: int | None = None,
         "consumption_equivalent", "euler_mean_log10", "euler_max_log10", "market_residual",
         "n_paths"}``, and with ``first_order`` its ``"first_order": {"gap": {variable: gap},
         "by_innovation": {innovation: {variable: gap}}, "wealth_groups": {innovation: largest
-        gap of a wealth group's consumption}}``; non-finite numbers are ``None``.
+        gap of a wealth group's consumption}, "paths": {"rms", "max", "wealth_groups"}}``
+        (the last when taken along paths); non-finite numbers are ``None``.
     """
     gap = None if first_order is None else first_order["max"]
-    last, verdicts = history_verdicts(history, thresholds, first_order_gap=gap)
+    path_gap = None if first_order is None else first_order.get("path_max")
+    last, verdicts = history_verdicts(history, thresholds, first_order_gap=gap,
+                                      first_order_path_gap=path_gap)
     extra = {} if first_order is None else {"first_order": dict(
         gap={k: _num(v) for k, v in first_order["gap"].items()},
         by_innovation={n: {k: _num(v) for k, v in g.items()}
                        for n, g in first_order["by_innovation"].items()},
-        wealth_groups={n: _num(v) for n, v in first_order.get("groups", {}).items()})}
+        wealth_groups={n: _num(v) for n, v in first_order.get("groups", {}).items()},
+        **({} if "paths" not in first_order else {"paths": dict(
+            rms={k: _num(v) for k, v in first_order["paths"]["rms"].items()},
+            max={k: _num(v) for k, v in first_order["paths"]["max"].items()},
+            wealth_groups=[_num(v) for v in first_order["paths"]["groups"]])}))}
     return dict(**extra,
         passed=all(v.passed for v in verdicts),
         warnings=[v.message for v in verdicts if not v.passed],

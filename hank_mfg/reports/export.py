@@ -300,10 +300,11 @@ def _write_continuous_report(sol: Solution, out: str, *, n_paths: int, seed: int
 
     history = pd.DataFrame(sol.history)
     quality = run_quality(sol)
-    gap = None  # the certificate's verdict, when it was given (a non-finite gap fails)
-    if "first_order_gap" in quality["checks"]:
-        value = quality["checks"]["first_order_gap"]["value"]
-        gap = float("nan") if value is None else value
+    gaps = {}  # the certificate's verdicts, when they were given (a non-finite gap fails)
+    for check in ("first_order_gap", "first_order_path_gap"):
+        if check in quality["checks"]:
+            value = quality["checks"][check]["value"]
+            gaps[check] = float("nan") if value is None else value
     tables = {
         "policy_functions": ct.policy_comparison(sol),
         "impulse_responses": ct.impulse_comparison(sol, shock, T=irf_T,
@@ -317,7 +318,7 @@ def _write_continuous_report(sol: Solution, out: str, *, n_paths: int, seed: int
             sol, T=ergodic_T, burn_in=ergodic_T // 10, n_pairs=max(1, (n_paths + 1) // 2),
             seed=seed, T_rest=max(ergodic_T, 10)),
         "solution_quality": ct.quality_table(sol, quality),
-        "quality_verdicts": verdict_table(history_verdicts(history, first_order_gap=gap)[1]),
+        "quality_verdicts": verdict_table(history_verdicts(history, **gaps)[1]),
         "history": history,
     }
     written = {"tables": [], "figures": [], "quality": quality, "choice": "continuous"}

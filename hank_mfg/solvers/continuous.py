@@ -1117,6 +1117,12 @@ def _act(problem: SavingsProblem, policy: SavingsPolicy, h, budget, factor, obs,
     base = jax.lax.stop_gradient(jnp.log(xb) - jnp.log1p(-xb))
     h, delta = policy.step(h, obs)
     x = jax.nn.sigmoid(base + delta)
+    return (h, x) + share_choices(model, budget, a_grid, x, c_max)
+
+
+def share_choices(model, budget: Budget, a_grid, x, c_max):
+    """``(a', c, da'/d logit, n)`` of households that leave the share ``x`` of the
+    borrowing-limit consumption ``c_max`` unconsumed (see :func:`_act`)."""
     if model.endogenous_labour:
         c = (1.0 - x) * c_max
         n = model.hours(budget.we[None, :], model.marginal_utility(c))
@@ -1129,7 +1135,7 @@ def _act(problem: SavingsProblem, policy: SavingsPolicy, h, budget, factor, obs,
         c = budget.cash_on_hand(a_grid) - a_next
         n = jnp.ones_like(c)
         dshare = x * (1.0 - x) * c_max
-    return h, x, a_next, c, dshare, n
+    return a_next, c, dshare, n
 
 
 def _advance(problem: SavingsProblem, z_prev, e, shock):

@@ -26,7 +26,7 @@ from ..model.economy import HOUSEHOLD_OUTPUTS
 from ..operators.lottery import expect, lottery_weights
 from .egm import household_arrays, household_step, policy_push_forward
 
-__all__ = ["HouseholdPath", "household_block_path", "household_jacobians"]
+__all__ = ["HouseholdPath", "household_block_path", "household_jacobians", "household_policies"]
 
 
 class HouseholdPath(eqx.Module):
@@ -51,18 +51,25 @@ class HouseholdPath(eqx.Module):
         return {"A": self.A, "C": self.C, "N": self.N}
 
 
-def household_block_path(model, budgets, Va_T, mu_0, interp: str = "linear") -> HouseholdPath:
-    """EGM backward from ``Va_T`` under ``budgets`` (a :class:`Budget` with a leading time
-    axis), then the lottery forward from ``mu_0`` (``(n_a, n_e)``)."""
+def household_policies(model, budgets, Va_T, interp: str = "linear"):
+    """Savings, consumption and hours policies ``(T, n_a, n_e)`` of households that know the
+    budget path ``budgets`` (a :class:`Budget` with a leading time axis): EGM backward from the
+    terminal marginal value ``Va_T``."""
     arrays = household_arrays(model)
-    a_grid, e_grid, Pi_e, _ = arrays
 
     def back(Va_next, budget):
         Va, a_pol, c_pol, n_pol = household_step(model, Va_next, budget, interp=interp,
                                                  arrays=arrays)
         return Va, (a_pol, c_pol, n_pol)
 
-    _, (a_p, c_p, n_p) = jax.lax.scan(back, Va_T, budgets, reverse=True)
+    return jax.lax.scan(back, Va_T, budgets, reverse=True)[1]
+
+
+def household_block_path(model, budgets, Va_T, mu_0, interp: str = "linear") -> HouseholdPath:
+    """EGM backward from ``Va_T`` under ``budgets`` (a :class:`Budget` with a leading time
+    axis), then the lottery forward from ``mu_0`` (``(n_a, n_e)``)."""
+    a_grid, e_grid, Pi_e, _ = household_arrays(model)
+    a_p, c_p, n_p = household_policies(model, budgets, Va_T, interp)
 
     def fwd(mu, a_pol):
         return policy_push_forward(mu, a_pol, a_grid, Pi_e), mu
