@@ -71,6 +71,7 @@ def test_the_deviators_gradient_is_the_price_takers_rspg_gradient(huggett):
     np.testing.assert_allclose(g, w, rtol=0, atol=1e-9 * np.max(np.abs(w)))
 
 
+@pytest.mark.slow
 def test_a_trained_deviator_beats_the_steady_state_start_and_not_the_first_order_one(huggett):
     kw = dict(iterations=10, learning_rate=3e-3, n_paths=4, eval_paths=8, seed=0)
     got = {}

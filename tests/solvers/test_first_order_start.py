@@ -155,16 +155,13 @@ def test_the_certificate_covers_every_innovation_and_refuses_unknown_ones(hugget
         hm.best_response_irf(P, {"tfp": 0.01}, policy=policy)
 
 
-def test_the_certificate_along_paths_is_the_impulse_one_on_impact_and_tells_the_starts_apart(
-        huggett):
+def test_the_certificate_along_paths_is_the_impulse_one_on_impact(huggett):
     """hm.path_certificate: at each date of a noisy path, the households' best response today
     (EGM against the prices the learned economy expects from today on) against the learned
     choice today. Identity: for a single innovation hitting a path that rests at the steady
     state, the impact date's gap is the impulse certificate's date-0 gap (both apply the best
     response's date-0 policy to the steady-state distribution against the same expected
-    prices). Then along noisy paths with the economy's own shocks the first-order start reads
-    a few percent of the learned consumption's s.d. (second-order terms of one-s.d. shocks)
-    and the steady-state start, which ignores future prices, more than its s.d."""
+    prices)."""
     from hank_mfg.metrics.first_order import best_response_today
 
     m, ss, right = huggett
@@ -186,6 +183,18 @@ def test_the_certificate_along_paths_is_the_impulse_one_on_impact_and_tells_the_
         np.testing.assert_allclose(
             today["hit"]["learned"][o][0, 0] - today["still"]["learned"][o][0, 0],
             irf["learned"][o][0], rtol=0, atol=1e-12)
+    for field, value in (("n_paths", 0), ("burn_in", 0), ("T", 1), ("groups", 0)):
+        with pytest.raises(ValueError, match=field):
+            hm.path_certificate(right, policy=policy, **{field: value})
+
+
+@pytest.mark.slow
+def test_the_certificate_along_paths_tells_the_starts_apart(huggett):
+    """Along noisy paths with the economy's own shocks the first-order start reads a few
+    percent of the learned consumption's s.d. (second-order terms of one-s.d. shocks) and the
+    steady-state start, which ignores future prices, more than its s.d."""
+    m, ss, right = huggett
+    policy = right.make_policy(key=jax.random.key(0))
     wrong = C.savings_problem(m, ss, horizon=80)
     kw = dict(n_paths=2, T=30, burn_in=10, seed=3, extra=80)
     good = hm.path_certificate(right, policy=policy, **kw)
@@ -194,9 +203,6 @@ def test_the_certificate_along_paths_is_the_impulse_one_on_impact_and_tells_the_
     assert good["rms"]["C"] < 0.15, good["rms"]           # measured 0.07 (4 paths of 60)
     assert bad["rms"]["C"] > 1.0, bad["rms"]               # measured 2.2
     assert np.max(good["groups"]["rms"]) < 0.2 < 0.5 < np.min(bad["groups"]["rms"])
-    for field, value in (("n_paths", 0), ("burn_in", 0), ("T", 1)):
-        with pytest.raises(ValueError, match=field):
-            hm.path_certificate(right, policy=policy, **{**kw, field: value})
 
 
 def test_the_forecast_tests_refuse_an_economy_without_a_forecast(huggett):
