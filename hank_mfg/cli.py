@@ -531,9 +531,13 @@ def solve(
             unreadable = _unreadable_run_state(out)
             if unreadable:
                 fail(unreadable)
+        certificates = None
+        if continuous:  # the first-order certificate first in every evaluation's row
+            from .metrics.first_order import first_order_gap as certificates
         try:  # a checkpoint of another run is refused before anything is written
             sol = run_solve(m, method, config, checkpoint_dir=out, resume=resume,
-                            progress=progress, started=process_started())
+                            progress=progress, started=process_started(),
+                            certificates=certificates)
         except Exception as err:
             if resume and isinstance(err, CheckpointError):
                 fail(_unreadable_checkpoint_message(out, err.__cause__ or err))

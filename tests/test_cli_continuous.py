@@ -96,6 +96,10 @@ def test_summary_quality_and_files(case, request):
     assert summary["iterations"] == 12
     history = pd.read_csv(run / "history.csv")
     last = history.iloc[-1]
+    # the first-order certificate is recorded at every evaluation, before the exploitability
+    cols = list(history.columns)
+    assert cols.index("first_order_gap") < cols.index("exploitability")
+    assert history["first_order_gap"].notna().all()
     assert summary["final_relative_exploitability"] == pytest.approx(
         last["relative_exploitability"], rel=1e-12)
     assert summary["final_euler_mean"] == pytest.approx(last["euler_mean"], rel=1e-12)

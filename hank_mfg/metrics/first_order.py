@@ -236,7 +236,11 @@ def first_order_gap(problem, policy) -> dict:
     innovation) as history columns: ``first_order_gap`` (the largest gap) and
     ``first_order_gap_<outcome>`` (the largest over innovations for each outcome, e.g. ``C``,
     ``A``) — what ``hm.solve`` evaluates at every evaluation for the stopping rule
-    (``RSPGConfig.stop_patience``)."""
+    (``RSPGConfig.stop_patience``) and ``hank-mfg solve`` records first in every evaluation's
+    row; no columns for an economy whose aggregate state is a Markov chain or that has no
+    aggregate innovations (the certificate does not apply)."""
+    if problem.chain is not None or not problem.noise_names:
+        return {}
     cert = first_order_certificate(problem, policy=policy)
     return {"first_order_gap": cert["max"],
             **{f"first_order_gap_{o}": g for o, g in cert["gap"].items()}}
