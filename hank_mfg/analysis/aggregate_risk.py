@@ -44,7 +44,7 @@ from .economy import group_consumption_response
 
 __all__ = [
     "IRF_TRANSITION_T", "ergodic_moments", "first_order_moments", "floor_statistics",
-    "floor_spells", "girf_by_size", "irf_gap",
+    "floor_spells", "girf_by_size", "horizon_stability", "irf_gap",
     "learned_group_responses", "learned_irf", "learned_news_responses",
     "perfect_foresight_from_states", "risky_steady_state", "simulate_aggregates",
     "state_dependent_girf",
@@ -153,6 +153,54 @@ def ergodic_moments(solution, policy=None, *, T: int = 2000, burn_in: int = 200,
             err["corr"][(x, y)] = se([np.corrcoef(a, b)[0, 1]
                                       for a, b in zip(paths[x], paths[y])])
     return {"mean": mean, "sd": sd, "corr": corr, "se": err}
+
+
+def horizon_stability(solution, policy=None, *, blocks: int = 4, block_T: int | None = None,
+                      burn_in: int | None = None, n_paths: int = 8, seed: int = 1,
+                      variables=None) -> dict:
+    """Whether the learned economy stays where it was trained: moments over consecutive blocks
+    of long simulations, each block as long as a training path (``block_T``, default the
+    problem's horizon).
+
+    The policy is trained on paths of ``horizon`` dates from the steady state; a recurrent
+    policy run far beyond that may drift (its history state wandering where it never trained)
+    or explode. Along ``n_paths`` paths of ``burn_in + blocks * block_T`` dates, the mean and
+    standard deviation of each variable are computed block by block, with their Monte Carlo
+    standard errors across the paths; every later block is compared with the first, and the
+    largest difference is reported in standard errors. A stable policy keeps those within a
+    few standard errors; a drift grows with the block.
+
+    Returns:
+        ``{"block_T", "burn_in", "mean": {v: (blocks,)}, "sd": {v: (blocks,)}, "se_mean": {v:
+        (blocks,)}, "se_sd": {v: (blocks,)}, "z_mean": {v: float}, "z_sd": {v: float},
+        "finite": bool}`` — ``z``: ``max_b |m_b - m_0| / sqrt(se_b^2 + se_0^2)`` over the later
+        blocks.
+    """
+    problem, policy = _problem_policy(solution, policy)
+    block_T = int(problem.horizon if block_T is None else block_T)
+    burn_in = int(block_T // 4 if burn_in is None else burn_in)
+    for name, v, lo in (("blocks", blocks, 2), ("block_T", block_T, 2), ("n_paths", n_paths, 2),
+                        ("burn_in", burn_in, 0)):
+        if int(v) < lo:
+            raise ValueError(f"horizon_stability.{name} must be at least {lo}; got {v}")
+    agg = simulate_aggregates(solution, policy, T=burn_in + blocks * block_T, n_paths=n_paths,
+                              seed=seed)
+    finite = bool(all(np.all(np.isfinite(v)) for v in agg.values()))
+    cut = {k: np.asarray(v[:, burn_in:]).reshape(n_paths, blocks, block_T)
+           for k, v in agg.items()}
+    if variables is None:
+        variables = [k for k, v in cut.items() if np.std(v) > 1e-14 * (1 + abs(np.mean(v)))]
+    out = {"block_T": block_T, "burn_in": burn_in, "finite": finite, "mean": {}, "sd": {},
+           "se_mean": {}, "se_sd": {}, "z_mean": {}, "z_sd": {}}
+    root = np.sqrt(n_paths)
+    for v in variables:
+        m, s = cut[v].mean(axis=2), cut[v].std(axis=2)       # (n_paths, blocks)
+        for key, x in (("mean", m), ("sd", s)):
+            est, se = x.mean(axis=0), x.std(axis=0, ddof=1) / root
+            out[key][v], out[f"se_{key}"][v] = est, se
+            z = np.abs(est[1:] - est[0]) / np.maximum(np.sqrt(se[1:] ** 2 + se[0] ** 2), 1e-300)
+            out[f"z_{key}"][v] = float(np.max(z))
+    return out
 
 
 def floor_spells(at) -> list[int]:
