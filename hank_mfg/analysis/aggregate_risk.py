@@ -165,8 +165,8 @@ def horizon_stability(solution, policy=None, *, blocks: int = 4, block_T: int | 
     The policy is trained on paths of ``horizon`` dates from the steady state; a recurrent
     policy run far beyond that may drift (its history state wandering where it never trained)
     or explode. Along ``n_paths`` paths of ``burn_in + blocks * block_T`` dates, the mean and
-    standard deviation of each variable are computed block by block, with their Monte Carlo
-    standard errors across the paths; every later block is compared with the first, and the
+    standard deviation of each variable are computed block by block (the s.d. about the block's
+    mean over all paths), with their Monte Carlo standard errors across the paths; every later block is compared with the first, and the
     largest difference is reported in standard errors. A stable policy keeps those within a
     few standard errors; a drift grows with the block.
 
@@ -183,7 +183,7 @@ def horizon_stability(solution, policy=None, *, blocks: int = 4, block_T: int | 
                         ("burn_in", burn_in, 0)):
         if int(v) < lo:
             raise ValueError(f"horizon_stability.{name} must be at least {lo}; got {v}")
-    agg = simulate_aggregates(solution, policy, T=burn_in + blocks * block_T, n_paths=n_paths,
+    agg = simulate_aggregates(problem, policy, T=burn_in + blocks * block_T, n_paths=n_paths,
                               seed=seed)
     finite = bool(all(np.all(np.isfinite(v)) for v in agg.values()))
     cut = {k: np.asarray(v[:, burn_in:]).reshape(n_paths, blocks, block_T)
@@ -194,9 +194,14 @@ def horizon_stability(solution, policy=None, *, blocks: int = 4, block_T: int | 
            "se_mean": {}, "se_sd": {}, "z_mean": {}, "z_sd": {}}
     root = np.sqrt(n_paths)
     for v in variables:
-        m, s = cut[v].mean(axis=2), cut[v].std(axis=2)       # (n_paths, blocks)
-        for key, x in (("mean", m), ("sd", s)):
+        m = cut[v].mean(axis=2)                               # (n_paths, blocks)
+        # second moments about the block's mean over every path: a path's own block mean
+        # would remove the slow swings of a persistent series and bias its s.d. down
+        dev2 = ((cut[v] - m.mean(axis=0)[None, :, None]) ** 2).mean(axis=2)
+        for key, x in (("mean", m), ("sd", dev2)):
             est, se = x.mean(axis=0), x.std(axis=0, ddof=1) / root
+            if key == "sd":  # the s.d. and its standard error by the delta method
+                est, se = np.sqrt(est), se / (2.0 * np.sqrt(np.maximum(est, 1e-300)))
             out[key][v], out[f"se_{key}"][v] = est, se
             z = np.abs(est[1:] - est[0]) / np.maximum(np.sqrt(se[1:] ** 2 + se[0] ** 2), 1e-300)
             out[f"z_{key}"][v] = float(np.max(z))

@@ -28,13 +28,14 @@ def huggett():
 
 def test_the_linear_solution_keeps_its_moments_far_beyond_the_training_horizon(huggett):
     P, policy = huggett
-    out = hm.horizon_stability(P, policy, blocks=5, n_paths=8, variables=["r", "C"])
+    out = hm.horizon_stability(P, policy, blocks=5, n_paths=32, variables=["r", "C"])
     assert out["block_T"] == 60 and out["burn_in"] == 15 and out["finite"]
     assert out["sd"]["r"].shape == (5,)
     want = hm.first_order_moments(P, variables=["r"])["sd"]["r"]
     # every block, the fifth ends at five training horizons, has the first-order s.d.
-    np.testing.assert_allclose(out["sd"]["r"], want, rtol=0.15)
-    assert out["z_mean"]["r"] < 4 and out["z_sd"]["r"] < 4, out
+    np.testing.assert_allclose(out["sd"]["r"], want, rtol=0.2)   # measured 0.94 to 1.03
+    assert abs(np.mean(out["sd"]["r"]) / want - 1) < 0.1
+    assert out["z_mean"]["r"] < 4 and out["z_sd"]["r"] < 4, out   # measured 2.1 and 1.3
     for field, value in (("blocks", 1), ("n_paths", 1), ("block_T", 1)):
         with pytest.raises(ValueError, match=field):
             hm.horizon_stability(P, policy, **{field: value})
