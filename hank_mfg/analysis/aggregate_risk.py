@@ -165,10 +165,11 @@ def horizon_stability(solution, policy=None, *, blocks: int = 4, block_T: int | 
     The policy is trained on paths of ``horizon`` dates from the steady state; a recurrent
     policy run far beyond that may drift (its history state wandering where it never trained)
     or explode. Along ``n_paths`` paths of ``burn_in + blocks * block_T`` dates, the mean and
-    standard deviation of each variable are computed block by block (the s.d. about the block's
-    mean over all paths), with their Monte Carlo standard errors across the paths; every later block is compared with the first, and the
-    largest difference is reported in standard errors. A stable policy keeps those within a
-    few standard errors; a drift grows with the block.
+    standard deviation of each variable are computed block by block (the s.d. about the
+    block's mean over all paths), with their Monte Carlo standard errors across the paths;
+    every later block is compared with the first, and the largest difference is reported in
+    standard errors. A stable policy keeps those within a few standard errors; a drift grows
+    with the block (docs/theory.md §12.11).
 
     Returns:
         ``{"block_T", "burn_in", "mean": {v: (blocks,)}, "sd": {v: (blocks,)}, "se_mean": {v:
