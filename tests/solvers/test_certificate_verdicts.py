@@ -29,7 +29,7 @@ ECONOMIES = {
                                           tfp=0.8816460975, beta=0.9819527881, sigma_z=0.02),
     "hank": lambda: OneAssetHANK(n_wealth=30, n_income=3, wealth_max=50.0),
 }
-SMALL = dict(horizon=60, eval_paths=2, seed=0)
+SMALL = dict(horizon=40, eval_paths=2, seed=0)
 CERTIFICATES = ("first_order_gap", "first_order_path_gap")
 
 
