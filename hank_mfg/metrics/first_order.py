@@ -353,12 +353,12 @@ def path_certificate(solution, *, n_paths: int = 4, T: int = 60, burn_in: int = 
         extra = int(problem.horizon if extra is None else extra)
         eps = problem.sample_noise(key=jax.random.key(int(seed)), n_paths=int(n_paths), T=n)
         dates = np.arange(int(burn_in), n)
-        out = {}
-        for label, e in (("noisy", eps), ("still", jnp.zeros_like(eps[:1]))):
-            path = savings_rollout_batch(problem, policy, e)
-            out[label] = jax.tree_util.tree_map(
-                np.asarray, best_response_today(problem, policy, path, e, dates, extra, groups))
-    noisy, still = out["noisy"], out["still"]
+        # the noise-free path as one more path of the batch: one program for both
+        e = jnp.concatenate([eps, jnp.zeros_like(eps[:1])])
+        both = jax.tree_util.tree_map(np.asarray, best_response_today(
+            problem, policy, savings_rollout_batch(problem, policy, e), e, dates, extra, groups))
+    noisy = jax.tree_util.tree_map(lambda x: x[:-1], both)
+    still = jax.tree_util.tree_map(lambda x: x[-1:], both)
     names = [o for o in ("A", "C", "N") if o != "N" or problem.model.endogenous_labour]
     gap = {o: (noisy["best_response"][o] - noisy["learned"][o])
            - (still["best_response"][o] - still["learned"][o]) for o in names}
