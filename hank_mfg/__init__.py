@@ -66,7 +66,7 @@ __all__ += [
 # --- general-equilibrium economies --------------------------------------------------------------
 from .model import (  # noqa: E402
     AR1, HOUSEHOLD_OUTPUTS, AbstractEconomy, AbstractExogenous, AbstractHousehold,
-    AggregateIdiosyncraticChain, Budget, MarkovChain, News, Shock, Variables,
+    AggregateIdiosyncraticChain, Budget, LowerBound, MarkovChain, News, Shock, Variables,
 )
 from .solvers.equilibrium import EconomyPath, EconomySteadyState, economy_jacobian  # noqa: E402
 from .solvers.krusell_smith import (  # noqa: E402
@@ -77,8 +77,8 @@ from .metrics.den_haan import (  # noqa: E402
 )
 
 __all__ += [
-    "HOUSEHOLD_OUTPUTS", "AbstractEconomy", "AbstractHousehold", "Budget", "Shock", "Variables",
-    "AR1", "AbstractExogenous", "AggregateIdiosyncraticChain", "MarkovChain", "News",
+    "HOUSEHOLD_OUTPUTS", "AbstractEconomy", "AbstractHousehold", "Budget", "LowerBound", "Shock",
+    "Variables", "AR1", "AbstractExogenous", "AggregateIdiosyncraticChain", "MarkovChain", "News",
     "EconomyPath", "EconomySteadyState", "economy_jacobian",
     "KrusellSmithConfig", "KrusellSmithSolution", "LawOfMotion", "krusell_smith",
     "CapitalPathGap", "DenHaanErrors", "capital_path_gap", "den_haan_errors",

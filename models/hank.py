@@ -173,6 +173,14 @@ class OneAssetHANK(hm.AbstractEconomy):
         """The lower bound's ``max`` is a kink in the aggregate block."""
         return self.i_lb is not None
 
+    def lower_bound_of(self):
+        """The bound ``i >= i_lb``, met by shifts of the rule's intercept ``rstar`` (weighted
+        ``1 - rho_i`` in the inertial rule); ``None`` without a bound."""
+        if self.i_lb is None:
+            return None
+        return hm.LowerBound(variable="i", bound=float(self.i_lb), instrument="rstar",
+                             scale=1.0 / (1.0 - float(self.rho_i)))
+
     def describe_kink(self, values) -> str:
         """The dates a path's rate sits at the lower bound (its shadow below ``i_lb``)."""
         if self.i_lb is None or "i_shadow" not in values:

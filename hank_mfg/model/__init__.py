@@ -4,7 +4,7 @@ from . import _checks as model_checks
 from .base import ACTION_KINDS, INFEASIBLE_REWARD, TERMINAL_RULES, AbstractHetAgentModel, as_param
 from .household import AbstractHousehold, Budget, crra_utility
 from .game import AbstractFiniteMFG, AbstractLineMFG
-from .economy import HOUSEHOLD_OUTPUTS, AbstractEconomy, Shock, Variables
+from .economy import HOUSEHOLD_OUTPUTS, AbstractEconomy, LowerBound, Shock, Variables
 from .exogenous import AR1, AbstractExogenous, AggregateIdiosyncraticChain, MarkovChain, News, gauss_hermite
 from .grids import (
     action_grid, double_exponential_grid, savings_grid, share_grid, shifted_geometric_grid,
@@ -15,7 +15,8 @@ from .income import IncomeProcess, index_walk, markov_chain, rouwenhorst, statio
 
 __all__ = [
     "ACTION_KINDS", "AbstractFiniteMFG", "AbstractLineMFG", "INFEASIBLE_REWARD", "TERMINAL_RULES", "AbstractHetAgentModel", "as_param",
-    "AbstractHousehold", "Budget", "HOUSEHOLD_OUTPUTS", "AbstractEconomy", "Shock", "Variables",
+    "AbstractHousehold", "Budget", "HOUSEHOLD_OUTPUTS", "AbstractEconomy", "LowerBound", "Shock",
+    "Variables",
     "crra_utility", "action_grid", "double_exponential_grid", "savings_grid", "share_grid",
     "shifted_geometric_grid", "uniform_grid", "IncomeProcess", "index_walk", "markov_chain",
     "rouwenhorst", "stationary_distribution", "tauchen", "model_checks",

@@ -36,11 +36,26 @@ from ._checks import check_abs_lt_one, check_int_at_least, check_nonnegative, co
 from .exogenous import AR1
 from .household import AbstractHousehold
 
-__all__ = ["AbstractEconomy", "HOUSEHOLD_OUTPUTS", "Shock", "Variables"]
+__all__ = ["AbstractEconomy", "HOUSEHOLD_OUTPUTS", "LowerBound", "Shock", "Variables"]
 
 #: Aggregates the household block returns: end-of-period assets ``A = sum mu a'``, consumption
 #: ``C = sum mu c`` and effective labour ``N = sum mu e n``.
 HOUSEHOLD_OUTPUTS = ("A", "C", "N")
+
+
+class LowerBound(eqx.Module):
+    """A lower bound in an economy's aggregate block, as the expectations of a first-order
+    start respect it (docs/theory.md §12.7): the aggregate ``variable`` (e.g. the policy rate
+    ``i``) never falls below ``bound``; where the linear solution would take it below, the
+    rule that sets it is shifted up, today and on the dates ahead, by announced shifts of the
+    exogenous ``instrument`` (e.g. ``rstar``, the rule's intercept) — ``scale`` units of the
+    instrument per unit shift of the rule (``1 / (1 - rho_i)`` for a rule that gives today's
+    intercept the weight ``1 - rho_i``)."""
+
+    variable: str = eqx.field(static=True)
+    bound: float = eqx.field(static=True)
+    instrument: str = eqx.field(static=True)
+    scale: float = eqx.field(static=True, default=1.0)
 
 
 #: An AR(1) aggregate shock ``x_t - x_ss = rho (x_{t-1} - x_ss) + sigma eps_t`` on the exogenous
@@ -172,6 +187,12 @@ class AbstractEconomy(AbstractHousehold):
         far side of the kink, in words (e.g. the dates at a lower bound); used in the error
         of a path that did not converge. Default: nothing to say."""
         return ""
+
+    def lower_bound_of(self) -> LowerBound | None:
+        """For a ``kinked`` economy whose kink is a lower bound set by a rule, the
+        :class:`LowerBound` (what the first-order start's expectations respect); default
+        ``None``: none."""
+        return None
 
     @abc.abstractmethod
     def shocks(self) -> tuple[Shock, ...]:

@@ -66,7 +66,7 @@ __all__ = [
     "aggregate_chain",
     "chain_innovations",
     "expected_shock_path",
-    "first_order_start",
+    "first_order_start", "floor_shifts", "FloorExpectations",
     "risk_adjustment",
     "path_transitions",
     "ForecastClearing",
@@ -334,7 +334,14 @@ def _history(problem, z) -> Float[Array, "H n_noise"]:
     """The innovations (surprises and announcements) of today and the ``H - 1`` dates before
     (row ``j``: ``j`` dates ago) held in the noise state when the problem has a first-order
     start."""
-    return z[problem.n_noise:].reshape(problem.history_length, problem.n_noise)
+    H = problem.history_length
+    return z[problem.n_noise:problem.n_noise * (1 + H)].reshape(H, problem.n_noise)
+
+
+def _floor_state(problem, z):
+    """The first-order start's expectations at a lower bound held in the noise state
+    (:class:`FloorExpectations`): the last revisions of the rule's shifts and today's shifts."""
+    return z[problem.n_noise * (1 + problem.history_length):]
 
 
 def forward_difference_jacobian(F, U, step: float = 1e-7):
@@ -572,25 +579,37 @@ class SavingsProblem(eqx.Module):
     def n_state(self) -> int:
         """Length of the noise state: shocks, announcements, then (with a first-order start)
         the last ``H`` dates of innovations."""
-        return self.n_noise * (1 + self.history_length)
+        floor = 0 if self.first_order is None or self.first_order.floor is None else \
+            self.first_order.floor.size
+        return self.n_noise * (1 + self.history_length) + floor
 
     def continuation(self, z) -> Float[Array, "n_a n_e"]:
         """The marginal value of saving the households expect before today's return factor:
         the steady state's ``Va_ss``, plus with a first-order start its first-order response
-        to the surprises held in ``z`` and, risk-adjusted, the adjustment ``D``
-        (:class:`FirstOrderStart`)."""
+        to the surprises held in ``z``, with a lower bound its response to the shifts of the
+        rule that keep the expected path at the bound (:class:`FloorExpectations`) and,
+        risk-adjusted, the adjustment ``D`` (:class:`FirstOrderStart`)."""
         if self.first_order is None:
             return self.Va_ss
-        base = self.Va_ss if self.first_order.risk is None else self.Va_ss + self.first_order.risk
-        return base + jnp.einsum("jsae,js->ae", self.first_order.households, _history(self, z))
+        start = self.first_order
+        base = self.Va_ss if start.risk is None else self.Va_ss + start.risk
+        out = base + jnp.einsum("jsae,js->ae", start.households, _history(self, z))
+        if start.floor is not None:
+            out = out + start.floor.households_term(_floor_state(self, z))
+        return out
 
     def linear_forecast(self, z) -> Float[Array, " n_u"]:
         """With a first-order start, the first-order response of the forecast unknowns
-        ``E_t U_{t+1} - U_ss`` to the surprises held in ``z`` (else zeros)."""
+        ``E_t U_{t+1} - U_ss`` to the surprises held in ``z`` (and to the rule's shifts at a
+        lower bound, as :meth:`continuation`), else zeros."""
         n_u = self.forecast_scale.shape[0]
         if self.first_order is None or self.first_order.forecast is None:
             return jnp.zeros((n_u,), self.a_grid.dtype)
-        return jnp.einsum("jsu,js->u", self.first_order.forecast, _history(self, z))
+        start = self.first_order
+        out = jnp.einsum("jsu,js->u", start.forecast, _history(self, z))
+        if start.floor is not None:
+            out = out + start.floor.forecast_term(_floor_state(self, z))
+        return out
 
     def chain_index(self, z) -> Array:
         """The aggregate chain's state index held in the noise state ``z``."""
@@ -751,7 +770,8 @@ def check_timing(model, ss_values, forward: bool) -> None:
 
 def savings_problem(model, steady_state, *, horizon: int | None = None,
                     horizon_tol: float = 1e-2, news: int = 0,
-                    news_shock: str | None = None, start: str = "steady-state") -> SavingsProblem:
+                    news_shock: str | None = None, start: str = "steady-state",
+                    floor_expectations: bool = False) -> SavingsProblem:
     """Compile ``model`` around its ``steady_state`` for continuous-choice RSPG.
 
     Args:
@@ -768,10 +788,17 @@ def savings_problem(model, steady_state, *, horizon: int | None = None,
             ``"risk-adjusted"`` (the first-order start with :func:`risk_adjustment`); an economy
             with a Markov aggregate state, or without common noise, keeps the steady-state
             start.
+        floor_expectations: with a first-order start and an economy with a lower bound,
+            expectations that respect the bound (:class:`FloorExpectations`).
     """
     check_supported(model)
     if start not in STARTS:
         raise ValueError(f"RSPGConfig.start must be one of {STARTS}; got {start!r}")
+    if floor_expectations and (start == "steady-state" or not isinstance(model, AbstractEconomy)
+                               or model.lower_bound_of() is None):
+        raise ValueError(f"RSPGConfig.floor_expectations needs a first-order start and an "
+                         f"economy with a lower bound; got start={start!r} and "
+                         f"{type(model).__name__} without one")
     chain = aggregate_chain(model)
     news = int(news)
     if news < 0:
@@ -863,7 +890,7 @@ def savings_problem(model, steady_state, *, horizon: int | None = None,
         problem = eqx.tree_at(lambda p: p.prices.jacobian, problem, J,
                               is_leaf=lambda x: x is None)
     if start != "steady-state" and chain is None:
-        problem = first_order_start(problem)
+        problem = first_order_start(problem, expect_bound=floor_expectations)
         if start == "risk-adjusted" and problem.first_order is not None:
             problem = risk_adjustment(problem)
     obs_scale, forecast_scale = observation_scale(problem)
@@ -897,10 +924,133 @@ class FirstOrderStart(eqx.Module):
     risk: Float[Array, "n_a n_e"] | None = None
     risk_steps: int = eqx.field(static=True, default=0)
     risk_change: float = eqx.field(static=True, default=0.0)
+    floor: Any = None
+
+
+def gauss_jordan_solve(A: Float[Array, "n n"], b: Float[Array, " n"]) -> Float[Array, " n"]:
+    """``A^{-1} b`` by Gauss–Jordan elimination with partial pivoting, in plain array
+    operations: for the small systems solved at every date of a rollout, where XLA on the CPU
+    can deadlock when LAPACK's solver runs inside the rollout's nested maps and loops."""
+    n = A.shape[0]
+    M = jnp.concatenate([A, b[:, None]], axis=1)
+    rows = jnp.arange(n)
+
+    def eliminate(k, M):
+        p = jnp.argmax(jnp.where(rows >= k, jnp.abs(M[:, k]), -1.0))
+        M = M.at[jnp.stack([k, p])].set(M[jnp.stack([p, k])])       # swap rows k and p
+        pivot = M[k] / M[k, k]
+        return (M - jnp.outer(M[:, k], pivot)).at[k].set(pivot)
+
+    return jax.lax.fori_loop(0, n, eliminate, M)[:, n]
+
+
+def floor_shifts(jacobian: Float[Array, "L L"], gap: Float[Array, " L"],
+                 max_steps: int = 8) -> tuple[Float[Array, " L"], Array]:
+    """The shifts ``v >= 0`` of a rule that keep a linear path at or above its bound: the
+    linear complementarity problem ``w = gap + J v >= 0``, ``v >= 0``, ``v_h w_h = 0``
+    (``gap``: the path's distance above the bound without shifts; ``J[h, s]``: the path's
+    response at date ``h`` to a unit shift at date ``s``), solved by iterating on the set of
+    dates at the bound (each step solves ``w_h = 0`` on the set and ``v_h = 0`` off it, then
+    keeps the dates with ``v_h > 0`` and adds those with ``w_h < 0``) until the set stops
+    changing or ``max_steps``. Started from the dates where the path is below the bound, it
+    finds the solution with the fewest dates at the bound where there are several (a short
+    spell rather than a self-fulfilling long one). Off the bound everywhere, ``v = 0`` at once.
+    Returns ``(v, solved)``; where the iteration finds no solution (the linear economy may
+    have none for a deep enough fall: the shifts that keep one date at the bound push earlier
+    dates below it), ``v = 0`` and ``solved`` is False.
+    """
+    L = gap.shape[0]
+    eye = jnp.eye(L, dtype=gap.dtype)
+
+    def solve(active):
+        A = jnp.where(active[:, None], jacobian, eye)
+        return gauss_jordan_solve(A, jnp.where(active, -gap, 0.0))
+
+    def body(_, state):
+        active, _ = state
+        v = solve(active)
+        new = jnp.where(active, v > 0.0, gap + jacobian @ v < 0.0)
+        return new, jnp.any(new != active)
+
+    # a fixed number of steps (a converged set stays put): XLA on the CPU can deadlock in a
+    # data-dependent loop of linear solves nested in the rollout's scans and maps
+    active, changing = jax.lax.fori_loop(0, max_steps, body, (gap < 0.0, jnp.any(gap < 0.0)))
+    v = solve(active)
+    tiny = 1e-12 * (1.0 + jnp.max(jnp.abs(gap)))
+    solved = ~changing & jnp.all(v >= -tiny) & jnp.all(gap + jacobian @ v >= -tiny)
+    return jax.lax.stop_gradient(jnp.where(solved, jnp.maximum(v, 0.0), 0.0)), solved
+
+
+class FloorExpectations(eqx.Module):
+    """How the first-order start's expectations respect a lower bound (an economy's
+    :class:`~hank_mfg.model.economy.LowerBound`; docs/theory.md §12.7).
+
+    The piecewise-linear expectation of the path with the bound: the linear solution with
+    announced shifts of the rule (news to its intercept) that keep the bounded variable at or
+    above its bound. At date ``t`` the expected path over today and the ``L - 1`` dates ahead is
+    the steady state plus the responses to the history of innovations and to every shift
+    announced in the past; the shifts ``v_t (L,)`` solve the complementarity problem of
+    :func:`floor_shifts` for that path, and today's revision ``n_t = v_t - v_{t-1}`` (shifted
+    one date) is announced today, like an innovation. The households' continuation and the
+    firms' forecast move with the history of revisions as with the history of innovations.
+    The noise state carries the last ``H`` revisions and ``v_t``
+    (:meth:`SavingsProblem.n_state`).
+
+    response: ``(H, n_noise, L)``, the variable's response at date ``j + h`` to a unit
+        innovation made at date 0 (``j`` dates ago). pulses: ``(H, L, L)``, ``[j, h, k]`` its
+        response at date ``j + h`` to a unit shift of the rule at date ``k`` announced at 0
+        (``pulses[0]`` is the problem's matrix ``J``). households: ``(H, L, n_a, n_e)`` and
+        forecast ``(H, L, n_u)`` (or ``None``): the responses of the continuation at date
+        ``j + 1`` and of the forecast unknowns to the same shifts. gap: the steady-state value
+        less the bound.
+    """
+
+    response: Float[Array, "H n_noise L"]
+    pulses: Float[Array, "H L L"]
+    households: Float[Array, "H L n_a n_e"]
+    forecast: Float[Array, "H L n_u"] | None
+    gap: float = eqx.field(static=True)
+    max_steps: int = eqx.field(static=True, default=8)
+
+    @property
+    def length(self) -> int:
+        """``L``: today and the dates ahead the shifts are solved for."""
+        return self.pulses.shape[1]
+
+    @property
+    def size(self) -> int:
+        """Its part of the noise state: ``H`` revisions of ``L`` dates and ``v_t``."""
+        return (self.pulses.shape[0] + 1) * self.length
+
+    def split(self, state):
+        """``(revisions (H, L), shifts (L,))`` from its part of the noise state."""
+        H, L = self.pulses.shape[0], self.length
+        return state[:H * L].reshape(H, L), state[H * L:]
+
+    def advance(self, history: Float[Array, "H n_noise"], state) -> Array:
+        """Its part of the noise state after today's innovations (``history``, row 0 today's):
+        today's shifts and revision, from yesterday's ``state``."""
+        revisions, before = self.split(state)
+        expected = jnp.concatenate([before[1:], jnp.zeros((1,), before.dtype)])
+        path = (self.gap + jnp.einsum("jsh,js->h", self.response, history)
+                + jnp.einsum("jhk,jk->h", self.pulses[1:], revisions[:-1]))
+        J = self.pulses[0]
+        v, solved = floor_shifts(J, path - J @ expected, self.max_steps)
+        # no solution: keep the shifts expected yesterday (none after a quiet history)
+        v = jnp.where(solved, v, expected)
+        revisions = jnp.concatenate([(v - expected)[None], revisions[:-1]])
+        return jnp.concatenate([revisions.reshape(-1), v])
+
+    def households_term(self, state) -> Float[Array, "n_a n_e"]:
+        return jnp.einsum("jkae,jk->ae", self.households, self.split(state)[0])
+
+    def forecast_term(self, state) -> Float[Array, " n_u"]:
+        return jnp.einsum("jku,jk->u", self.forecast, self.split(state)[0])
 
 
 def first_order_start(problem: SavingsProblem, *, size: float = 1e-2, tol: float = 1e-4,
-                      horizon: int | None = None) -> SavingsProblem:
+                      horizon: int | None = None, expect_bound: bool = False,
+                      floor_horizon: int = 40) -> SavingsProblem:
     """``problem`` with a first-order structural start (docs/theory.md §12.7).
 
     Under certainty equivalence the linear solution is linear in the history of innovations:
@@ -914,6 +1064,11 @@ def first_order_start(problem: SavingsProblem, *, size: float = 1e-2, tol: float
     (economies that clear with a forecast) starts at ``U_ss + sum_j N_j eps_{t-j}``. The
     history is cut at ``H`` dates, after which every response is below ``tol`` of its
     largest. Markov aggregate states have no first-order start here.
+
+    With ``expect_bound``, an economy with a lower bound (``lower_bound_of()``) also gets
+    :class:`FloorExpectations` over ``floor_horizon`` dates: the same expectations with the bound kept by shifts of its
+    rule (responses to shifts at each date measured the same way, by central differences of
+    perfect-foresight transitions).
     """
     if problem.chain is not None:
         raise ValueError("first_order_start: the aggregate state is a Markov chain, which has "
@@ -921,15 +1076,19 @@ def first_order_start(problem: SavingsProblem, *, size: float = 1e-2, tol: float
     if problem.n_shocks == 0 or not problem.common_noise:
         return problem
     model, ss = problem.model, problem.steady_state
-    T = int(horizon) if horizon is not None else problem.horizon + 50
+    bound = (model.lower_bound_of() if expect_bound and isinstance(model, AbstractEconomy)
+             else None)
+    # with a bound, room for the bounded variable's path ahead of the oldest innovation
+    T = int(horizon) if horizon is not None else (
+        problem.horizon + 50 if bound is None
+        else max(problem.horizon + 50, 150) + int(floor_horizon))
     closed = isinstance(problem.prices, CapitalPrices)
     forecasting = isinstance(problem.prices, ForecastClearing)
     R_ss = problem.R_ss
     G = transition_jacobian(model, ss, T)
 
-    def paths(i, sign):
-        name, dz = problem.innovation_path(i, T)
-        dz = sign * size * dz
+    def run(name, dz):
+        """``(Lambda, U, bounded variable)`` along the perfect-foresight path of ``dz``."""
         if isinstance(model, AbstractEconomy):
             path = economy_transition(model, shocks={name: dz},
                                       steady_state=ss, return_distribution=True, jacobian=G)
@@ -937,29 +1096,56 @@ def first_order_start(problem: SavingsProblem, *, size: float = 1e-2, tol: float
                 {k: path.values[k] for k in model.household_inputs})
             U = (jnp.stack([path.values[u] for u in problem.prices.unknowns], axis=-1)
                  if forecasting else None)
+            x = None if bound is None else jnp.asarray(path.values[bound.variable])
         else:
             path = capital_transition_path(model, z=dz, steady_state=ss,
                                            return_distribution=True, jacobian=G)
             R = jax.vmap(lambda r, w: price_budget(model, r, w).R)(path.r, path.w)
-            U = None
+            U = x = None
         mu_prime = model.marginal_utility(path.c_policy)
         lam = (R[:, None, None] if closed else R_ss) * mu_prime
-        return lam, U
+        return lam, U, x
 
-    M, N = [], []
+    def central(name, dz, unit):
+        """The responses per unit of ``dz / unit``, by central differences."""
+        up, down = run(name, dz), run(name, -dz)
+        return tuple(None if a is None else (a - b) / (2.0 * unit) for a, b in zip(up, down))
+
+    M, N, X = [], [], []
     for i in range(problem.n_noise):
-        (lp, Up), (lm, Um) = paths(i, 1.0), paths(i, -1.0)
-        unit = 2.0 * size * problem.sigma[i]
-        M.append((lp - lm)[1:] / unit)
-        if forecasting:
-            N.append((Up - Um)[1:] / unit)
+        name, dz = problem.innovation_path(i, T)
+        lam, U, x = central(name, size * dz, size * problem.sigma[i])
+        M.append(lam[1:])
+        N.append(None if U is None else U[1:])
+        X.append(x)
     M = jnp.stack(M, axis=1)                                  # (T - 1, n_noise, n_a, n_e)
     peak = jnp.max(jnp.abs(M), axis=(1, 2, 3))
     alive = np.flatnonzero(np.asarray(peak) > tol * float(jnp.max(peak)))
     H = int(alive[-1]) + 1 if alive.size else 1
     forecast = jnp.stack(N, axis=1)[:H] if forecasting else None
+    floor = None
+    if bound is not None:
+        L = int(floor_horizon)
+        if not 1 <= L <= T - H:
+            raise ValueError(f"first_order_start.floor_horizon must lie in [1, {T - H}] (the "
+                             f"paths' {T} dates less the history's {H}); got {floor_horizon}")
+        # the bounded variable at date j + h after an innovation j dates ago
+        response = jnp.stack([jnp.stack([x[j:j + L] for x in X]) for j in range(H)])
+        shock_sd = {s.name: float(s.sigma) for s in model.shocks()}
+        amp = size * shock_sd.get(bound.instrument, 1e-3)
+        dates = jnp.arange(T)
+        cols = [central(bound.instrument, jnp.where(dates == k, amp * bound.scale, 0.0), amp)
+                for k in range(L)]
+        # [j, h, k]: at date j + h (the variable) or j + 1 (continuation, forecast) after a
+        # shift for date k announced j dates ago
+        pulses = jnp.stack([jnp.stack([c[2][j:j + L] for c in cols], axis=1) for j in range(H)])
+        floor = FloorExpectations(
+            response=response, pulses=pulses,
+            households=jnp.stack([c[0][1:H + 1] for c in cols], axis=1),
+            forecast=jnp.stack([c[1][1:H + 1] for c in cols], axis=1) if forecasting else None,
+            gap=float(ss.values[bound.variable]) - float(bound.bound))
     start = FirstOrderStart(households=M[:H], forecast=forecast, size=float(size),
-                            tol=float(tol), horizon=T)
+                            tol=float(tol), horizon=T, floor=floor)
     return eqx.tree_at(lambda p: p.first_order, problem, start, is_leaf=lambda x: x is None)
 
 
@@ -1161,6 +1347,10 @@ def _advance(problem: SavingsProblem, z_prev, e, shock):
     if problem.history_length:
         past = _history(problem, z_prev)
         z = jnp.concatenate([z, inn, past[:-1].reshape(-1)])
+        floor = problem.first_order.floor
+        if floor is not None:
+            z = jnp.concatenate([z, floor.advance(_history(problem, z),
+                                                  _floor_state(problem, z_prev))])
     return z
 
 

@@ -137,6 +137,12 @@ class RSPGConfig:
             at the steady state (its mean over next date's shocks rather than its value at
             their mean; the same at first order), so that the untrained households already
             save for precaution next to the borrowing limit.
+        floor_expectations: continuous choices from a first-order start, an economy with a
+            lower bound (``OneAssetHANK(i_lb=...)``): ``True`` makes the start's expectations
+            piecewise linear — the households and firms expect the linear solution with the
+            rule shifted where the bound binds, announced and revised every date, instead of
+            the linear solution's path below the bound (docs/theory.md §12.7). ``False``
+            (default): the linear expectations, with the bound in today's prices only.
         stop_patience: continuous choices with Gaussian shocks: ``0`` (default) trains for
             ``iterations``; ``k > 0`` certifies every evaluation by the first-order certificate
             (history column ``first_order_gap``, docs/theory.md §12.8) and stops training when
@@ -181,6 +187,7 @@ class RSPGConfig:
     precondition: bool = False
     continuation: str = "lottery"
     start: str = "steady-state"
+    floor_expectations: bool = False
     stop_patience: int = 0
     stop_improvement: float = 0.05
     average: float = 0.0
@@ -229,6 +236,9 @@ class RSPGConfig:
             v = getattr(self, name)
             if not isinstance(v, (int, np.integer)) or v < 0:
                 raise ValueError(f"RSPGConfig.{name} must be an integer >= 0; got {v!r}")
+        if not isinstance(self.floor_expectations, (bool, np.bool_)):
+            raise ValueError(f"RSPGConfig.floor_expectations must be True or False; "
+                             f"got {self.floor_expectations!r}")
         if not isinstance(self.precondition, (bool, np.bool_)):
             raise ValueError(f"RSPGConfig.precondition must be True or False; "
                              f"got {self.precondition!r}")
@@ -635,7 +645,8 @@ class _SavingsRun:
         self.steady_state = ss
         self.problem = problem = cont.savings_problem(
             model, ss, horizon=config.horizon, horizon_tol=config.horizon_tol,
-            news=config.news, news_shock=config.news_shock, start=config.start)
+            news=config.news, news_shock=config.news_shock, start=config.start,
+            floor_expectations=config.floor_expectations)
         self.method = method
         k_init, self.k_train, k_eval = run_keys(config)
         policy = problem.make_policy(key=k_init, recurrent=(method == "rspg"),
