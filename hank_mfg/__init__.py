@@ -139,7 +139,8 @@ from .analysis import (  # noqa: E402
 )
 from .analysis import consumption_response_by_group, news_responses, response_units  # noqa: E402
 from .analysis.aggregate_risk import (  # noqa: E402
-    ergodic_moments, first_order_moments, floor_statistics, girf_by_size, horizon_stability,
+    ergodic_moments, first_order_moments, floor_certificates, floor_responses, floor_statistics,
+    girf_by_size, horizon_stability,
     irf_gap, learned_group_responses, learned_irf, learned_news_responses, risky_steady_state,
     state_dependent_girf,
 )
@@ -150,7 +151,8 @@ __all__ += [
     "simulate_paths", "stationary_value", "wealth_stats", "consumption_response_by_group",
     "news_responses", "response_units", "ergodic_moments", "irf_gap", "learned_irf",
     "girf_by_size", "learned_group_responses", "learned_news_responses", "state_dependent_girf",
-    "first_order_moments", "risky_steady_state", "floor_statistics", "horizon_stability",
+    "first_order_moments", "risky_steady_state", "floor_certificates", "floor_responses",
+    "floor_statistics", "horizon_stability",
 ]
 
 # --- reports: imported on first use -------------------------------------------------------------

@@ -36,14 +36,18 @@ from ..metrics.first_order import impulse
 from ..metrics.first_order import problem_and_policy as _problem_policy
 from ..metrics.first_order import rollout_aggregates as _aggregates
 from ..model.economy import AbstractEconomy
-from ..solvers.continuous import expected_shock_path, savings_rollout_batch
+from ..solvers.continuous import (
+    best_response_value, expected_shock_path, path_euler_errors, path_transitions, path_values,
+    savings_rollout, savings_rollout_batch,
+)
 from ..solvers.equilibrium import economy_transition
 from ..solvers.transition import transition_jacobian, transition_path
 from .irf import mit_deviations
 from .economy import group_consumption_response
 
 __all__ = [
-    "IRF_TRANSITION_T", "ergodic_moments", "first_order_moments", "floor_statistics",
+    "IRF_TRANSITION_T", "ergodic_moments", "first_order_moments", "floor_certificates",
+    "floor_responses", "floor_statistics",
     "floor_spells", "girf_by_size", "horizon_stability", "irf_gap",
     "learned_group_responses", "learned_irf", "learned_news_responses",
     "perfect_foresight_from_states", "risky_steady_state", "simulate_aggregates",
@@ -258,6 +262,79 @@ def floor_statistics(solution, policy=None, *, T: int = 2000, burn_in: int = 200
             "at_floor": means(at), "off_floor": means(~at)}
 
 
+@eqx.filter_jit
+def _dated_certificates(problem, policy, eps):
+    """Along each path of ``eps``: the aggregates and, at every date, the Euler errors (mean and
+    max log10 over households), the expected residuals of the forward-looking conditions and
+    the relative gain of the clairvoyant best response from that date on."""
+    def one(e):
+        path = savings_rollout(problem, policy, e)
+        mean_log, max_log, _, exp_res = path_euler_errors(problem, policy, path, by_date=True)
+        V_pi = path_values(problem, path)[0]
+        V_br = best_response_value(problem, path.budget, path_transitions(problem, path),
+                                   every_date=True)
+        ret_pi = jnp.sum(path.mu * V_pi, axis=(1, 2))
+        gain = jnp.sum(path.mu * V_br, axis=(1, 2)) - ret_pi
+        return path.agg, mean_log, max_log, exp_res, gain / jnp.abs(ret_pi)
+
+    return jax.vmap(one)(eps)
+
+
+def floor_certificates(solution, policy=None, *, T: int = 200, burn_in: int = 100,
+                       n_paths: int = 4, seed: int = 1) -> dict:
+    """The certificates of a learned economy with a lower bound, at the floor and away from it
+    (docs/models.md section 8).
+
+    ``n_paths`` simulations of ``burn_in + T`` dates, plus the problem's horizon so that every
+    date certified sees as far ahead as the training objective does; the ``T`` dates after
+    ``burn_in`` are split by whether the rule's rate (``i_shadow``) is below the bound. For
+    each group: ``dates`` (their number), ``euler_mean`` (the mean over dates of the
+    mass-weighted mean log10 Euler error, over unconstrained households, as the history's
+    ``euler_mean``) and ``euler_max`` (the largest); ``relative_exploitability``, the mean over
+    dates of the relative gain of a household that re-optimises from that date on knowing the
+    path (the history's measure, taken at each date instead of at date 0);
+    ``<market>_max``, the largest residual of each market; ``<target>_expected``, the largest
+    ``|E_t res_t|`` of each forward-looking condition (the Phillips curve). Also ``share``,
+    the share of the dates at the floor.
+
+    Raises:
+        ValueError: the economy has no lower bound.
+    """
+    problem, policy = _problem_policy(solution, policy)
+    lb = getattr(problem.model, "i_lb", None)
+    if lb is None:
+        raise ValueError(f"floor_certificates: {type(problem.model).__name__} has no lower "
+                         "bound on its policy rate (i_lb is None)")
+    for name, value in (("T", T), ("n_paths", n_paths)):
+        if value < 1:
+            raise ValueError(f"floor_certificates.{name} must be at least 1; got {value}")
+    if burn_in < 0:
+        raise ValueError(f"floor_certificates.burn_in must be non-negative; got {burn_in}")
+    eps = _noise(problem, burn_in + T + problem.horizon, n_paths, seed)
+    agg, mean_log, max_log, exp_res, gain = (
+        jax.tree_util.tree_map(np.asarray, x)
+        for x in _dated_certificates(problem, policy, eps))
+    dates = slice(burn_in, burn_in + T)
+    at = agg["i_shadow"][:, dates] < lb
+    forward = getattr(problem.prices, "forward_targets", ())
+    markets = getattr(problem.prices, "market_names", ())
+    out = {"share": float(at.mean())}
+    for key, mask in (("at_floor", at), ("off_floor", ~at)):
+        if not mask.any():
+            out[key] = {"dates": 0}
+            continue
+        group = {"dates": int(mask.sum()),
+                 "euler_mean": float(mean_log[:, dates][mask].mean()),
+                 "euler_max": float(max_log[:, dates][mask].max()),
+                 "relative_exploitability": float(gain[:, dates][mask].mean())}
+        for k in markets:
+            group[f"{k}_max"] = float(np.abs(agg[k][:, dates][mask]).max())
+        for j, k in enumerate(forward):
+            group[f"{k}_expected"] = float(np.abs(exp_res[:, dates, j][mask]).max())
+        out[key] = group
+    return out
+
+
 def risky_steady_state(solution, policy=None, *, T: int = 1000, burn_in: int = 200,
                        n_pairs: int = 4, seed: int = 1, T_rest: int = 500, scale: float = 1.0,
                        variables=None) -> dict:
@@ -410,13 +487,7 @@ def state_dependent_girf(solution, shock: dict, *, T: int = 40, n_paths: int = 6
     lo, hi = np.quantile(level, [quantile, 1.0 - quantile])
     groups = {"recession": np.flatnonzero(level <= lo), "boom": np.flatnonzero(level >= hi),
               "all": np.arange(n_paths)}
-    eps = _noise(problem, T, n_paths, seed + 1)
-    base = _aggregates(problem, policy, eps, impulse(problem, None, T), pre.final)
-    hit = _aggregates(problem, policy, eps, impulse(problem, shock, T), pre.final)
-    stats = {g: {k: _mean_se(np.asarray(hit[k])[idx] - np.asarray(base[k])[idx])
-                 for k in base} for g, idx in groups.items()}
-    out = {g: {k: m for k, (m, _) in st.items()} for g, st in stats.items()}
-    out["se"] = {g: {k: e for k, (_, e) in st.items()} for g, st in stats.items()}
+    out = _branch(problem, policy, pre.final, groups, shock, T, seed)[0]
     out["level"] = {g: float(np.mean(level[idx])) for g, idx in groups.items()}
     if benchmark and isinstance(problem.model, AbstractEconomy) and problem.chain is None:
         before = {k: np.asarray(pre.agg[k])[:, -1] for k in pre.agg}
@@ -424,6 +495,69 @@ def state_dependent_girf(solution, shock: dict, *, T: int = 40, n_paths: int = 6
                                            T_transition=T_transition)
         out["perfect_foresight"] = {g: {k: np.mean(x[idx], axis=0) for k, x in pf.items()}
                                     for g, idx in groups.items()}
+    return out
+
+
+def _branch(problem, policy, states, groups: dict, shock: dict, T: int, seed: int,
+            n_groups: int = 0):
+    """From each of a batch of states the same future noise with and without ``shock`` at the
+    branching date: ``({group: {name: mean response (T,)}, "se": {group: {name: (T,)}}},
+    deciles)``, the groups' mean responses over their states (``groups``: ``{name: indices}``)
+    and their Monte Carlo standard errors; with ``n_groups``, ``deciles``: each group's mean
+    over its states of the impact consumption response of each wealth ``n_groups``-tile of that
+    state's own distribution (:func:`group_consumption_response`; else ``None``)."""
+    n_paths = states[0].shape[0]
+    eps = _noise(problem, T, n_paths, seed + 1)
+    base = _paths(problem, policy, eps, impulse(problem, None, T), states)
+    hit = _paths(problem, policy, eps, impulse(problem, shock, T), states)
+    stats = {g: {k: _mean_se(np.asarray(hit.agg[k])[idx] - np.asarray(base.agg[k])[idx])
+                 for k in base.agg} for g, idx in groups.items()}
+    out = {g: {k: m for k, (m, _) in st.items()} for g, st in stats.items()}
+    out["se"] = {g: {k: e for k, (_, e) in st.items()} for g, st in stats.items()}
+    deciles = None
+    if n_groups:
+        each = jax.vmap(lambda mb, cb, mh, ch: group_consumption_response(
+            mb, cb, mh, ch, n_groups=n_groups)["wealth"])(
+            base.mu[:, 0], base.c[:, 0], hit.mu[:, 0], hit.c[:, 0])
+        deciles = {g: np.asarray(each)[idx].mean(axis=0) for g, idx in groups.items()}
+    return out, deciles
+
+
+def floor_responses(solution, shock: dict, *, T: int = 40, n_paths: int = 64,
+                    burn_in: int = 200, seed: int = 0, n_groups: int = 10,
+                    policy=None) -> dict:
+    """Generalized responses at the lower bound and away from it (an economy with a bound,
+    docs/models.md section 8).
+
+    ``n_paths`` simulations run ``burn_in`` dates from the steady state; the states at their
+    end are split by whether the rate was at the floor on the last of those dates (its rule,
+    ``i_shadow``, below the bound). From every state the same future noise runs with and
+    without ``shock`` (``{noise name: size}``, levels) at the next date; the response is the
+    mean difference over each group's states. Returns ``{"at_floor": {name: (T,)},
+    "off_floor": {...}, "se": {group: {name: (T,)}}, "states": {group: count}, "deciles":
+    {group: (n_groups,)}}``, the last the impact consumption response (percent) of each
+    wealth ``n_groups``-tile of each state's distribution, averaged over the group's states.
+
+    Raises:
+        ValueError: no lower bound, or no state at the floor (or none off it) at the end of
+            the burn-in (more paths, or a longer burn-in).
+    """
+    problem, policy = _problem_policy(solution, policy)
+    lb = getattr(problem.model, "i_lb", None)
+    if lb is None:
+        raise ValueError(f"floor_responses: {type(problem.model).__name__} has no lower bound "
+                         "on its policy rate (i_lb is None)")
+    pre = _paths(problem, policy, _noise(problem, burn_in, n_paths, seed),
+                 impulse(problem, None, burn_in))
+    at = np.asarray(pre.agg["i_shadow"][:, -1]) < lb
+    groups = {"at_floor": np.flatnonzero(at), "off_floor": np.flatnonzero(~at)}
+    empty = [g for g, idx in groups.items() if not idx.size]
+    if empty:
+        raise ValueError(f"floor_responses: no state {' or '.join(empty)} among the "
+                         f"{n_paths} paths after {burn_in} dates; use more paths")
+    out, deciles = _branch(problem, policy, pre.final, groups, shock, T, seed, n_groups)
+    out["states"] = {g: int(idx.size) for g, idx in groups.items()}
+    out["deciles"] = deciles
     return out
 
 

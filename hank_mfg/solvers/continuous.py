@@ -1691,11 +1691,13 @@ class SavingsEvaluation(eqx.Module):
     forecast_error: Array
 
 
-def best_response_value(problem: SavingsProblem, budget: Budget, Pis=None):
+def best_response_value(problem: SavingsProblem, budget: Budget, Pis=None,
+                        every_date: bool = False):
     """``V_BR,0`` of the perfect-information best response to a known budget path (EGM backward
     from ``(Va_ss, V_ss)``; the value under the lottery's interpolation, as the policy's).
     ``Pis (T, n_e, n_e)``: the income matrix from each date to the next (default ``Pi_e``;
-    :func:`path_transitions` with an aggregate chain)."""
+    :func:`path_transitions` with an aggregate chain). ``every_date``: ``V_BR,t`` of every
+    date ``(T, n_a, n_e)`` (the best response from that date on)."""
     model, a_grid = problem.model, problem.a_grid
     if Pis is None:
         Pis = jnp.broadcast_to(problem.Pi_e, (budget.R.shape[0],) + problem.Pi_e.shape)
@@ -1707,10 +1709,10 @@ def best_response_value(problem: SavingsProblem, budget: Budget, Pis=None):
                                                  arrays=(a_grid, problem.e_grid, Pi, None))
         lot = lottery_weights(a_pol, a_grid)
         V = period_utility(model, c_pol, n_pol) + model.beta * b.discount * expect(V_next, lot, Pi)
-        return (Va, V), None
+        return (Va, V), V if every_date else None
 
-    (_, V0), _ = jax.lax.scan(body, (problem.Va_ss, problem.V_ss), (budget, Pis), reverse=True)
-    return V0
+    (_, V0), V = jax.lax.scan(body, (problem.Va_ss, problem.V_ss), (budget, Pis), reverse=True)
+    return V if every_date else V0
 
 
 def shock_nodes(n_shocks: int, n_nodes: int = 5):

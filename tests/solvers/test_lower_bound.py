@@ -137,12 +137,56 @@ def test_markets_clear_through_the_floor_under_aggregate_risk():
     assert fs["share"] == pytest.approx(np.mean(shadow < 0.0), abs=1e-15)
     assert sum(n * c for n, c in fs["spells"].items()) == int(np.sum(shadow < 0.0))
     assert abs(fs["at_floor"]["i"]) < 1e-15 and fs["off_floor"]["i"] > 0.0
+    # the certificates at and off the floor: every date in one group; the markets clear in
+    # both; the clairvoyant best response from any date never does worse than the policy
+    fc = hm.floor_certificates(problem, policy, T=30, burn_in=0, n_paths=4, seed=2)
+    at, off = fc["at_floor"], fc["off_floor"]
+    assert at["dates"] >= 4 and at["dates"] + off["dates"] == 4 * 30
+    assert fc["share"] == pytest.approx(at["dates"] / 120, abs=1e-15)
+    for group in (at, off):
+        assert group["relative_exploitability"] > 0.0
+        assert group["euler_max"] >= group["euler_mean"]
+        for k in ("asset_mkt_max", "labor_mkt_max"):
+            assert group[k] < 1e-10, (k, group[k])
+        assert np.isfinite(group["nkpc_res_expected"])
     # a floor that never binds: the same equations, solved the other way
     _, low = paths(OneAssetHANK.lower_bound(i_lb=-1.0, **kw))
     problem_free, free = paths(OneAssetHANK(demand_shock=True, kappa=0.02, **kw))
     assert not problem_free.prices.exact
     for k in ("Y", "pi", "w", "C"):
         np.testing.assert_allclose(low[k], free[k], atol=1e-7)
+
+
+def test_responses_at_the_floor_and_away():
+    """Generalized responses from states at the floor and away from it: every state in one
+    group; no shock, no response (the same noise with and without it); a small rise in the
+    rule's intercept moves the rate by almost nothing where the rule is far below the floor
+    and by about itself (less what inflation does) away from it (measured: 0.27 of it at the
+    floor, where some states are near enough to leave it); a cut raises consumption in every
+    wealth decile away from the floor."""
+    import jax
+
+    from hank_mfg.solvers import continuous as C
+
+    m = OneAssetHANK.lower_bound(n_wealth=30, n_income=3, i_lb=0.0045)
+    problem = C.savings_problem(m, hm.steady_state(m), horizon=40)
+    policy = problem.make_policy(key=jax.random.key(0), hidden=4, widths=(6,), n_knots=6)
+    kw = dict(T=6, n_paths=32, burn_in=20, seed=3)
+    none = hm.floor_responses(problem, {"rstar": 0.0}, policy=policy, **kw)
+    assert sum(none["states"].values()) == 32 and min(none["states"].values()) >= 3
+    for g in ("at_floor", "off_floor"):
+        assert max(float(np.max(np.abs(x))) for x in none[g].values()) == 0.0
+        assert float(np.max(np.abs(none["deciles"][g]))) == 0.0
+    fr = hm.floor_responses(problem, {"rstar": 1e-5}, policy=policy, **kw)
+    at, off = fr["at_floor"]["i"][0], fr["off_floor"]["i"][0]
+    assert 0.5e-5 < off < 1.0e-5 and abs(at) < 0.5 * off, (at, off)
+    # a cut in the intercept raises consumption in every decile off the floor
+    cut = hm.floor_responses(problem, {"rstar": -1e-4}, policy=policy, **kw)
+    assert np.all(cut["deciles"]["off_floor"] > 0.0)
+    assert cut["off_floor"]["C"][0] > 0.0
+    with pytest.raises(ValueError, match="no state"):
+        hm.floor_responses(problem, {"rstar": 0.0}, policy=policy, T=2, n_paths=1, burn_in=2,
+                           seed=0)
 
 
 def test_floor_spells_and_refusal():
