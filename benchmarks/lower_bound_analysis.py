@@ -112,8 +112,8 @@ def main():
     shocks = {"monetary (rstar +1 s.d.)": {"rstar": 0.0025},
               "demand (db +1 s.d.)": {"db": 0.0014}, "TFP (Z +1 s.d.)": {"Z": 0.007}}
     out["floor_responses"] = {}
-    print("\n| shock | from | states | Y on impact % | pi on impact bp | i on impact bp | "
-          "C of the poorest / richest decile % |\n|---|---|---|---|---|---|---|")
+    print("\n| shock | from | states | Y on impact % | C on impact % | pi on impact bp | "
+          "i on impact bp | C of the poorest / richest decile % |\n|---|---|---|---|---|---|---|---|")
     for label, shock in shocks.items():
         fr = hm.floor_responses(problem, shock, policy=policy, T=20, n_paths=64, burn_in=200,
                                 seed=args.seed)
@@ -128,6 +128,7 @@ def main():
             d = fr["deciles"][g]
             print(f"| {label} | {g.replace('_', ' ')} | {fr['states'][g]} | "
                   f"{100 * r['Y'][0] / ss.values['Y']:.3f} ({100 * se['Y'][0]:.3f}) | "
+                  f"{100 * r['C'][0] / ss.values['C']:.3f} ({100 * se['C'][0]:.3f}) | "
                   f"{1e4 * r['pi'][0]:.1f} ({1e4 * se['pi'][0]:.1f}) | {1e4 * r['i'][0]:.1f} | "
                   f"{d[0]:.3f} / {d[-1]:.3f} |", flush=True)
 
@@ -149,8 +150,8 @@ def main():
         got = learned_irf(pr, {"db": size}, T=40, policy=po)
         g = irf_gap(got, want, ("Y", "C", "pi"), T=20)
         q = int(np.sum(np.asarray(got["i"]) + float(ss.values["i"]) < 1e-9))
-        out["large_demand_shock"][label] = {"quarters": q, **{f"gap_{k}": float(v)
-                                                              for k, v in g.items()},
+        out["large_demand_shock"][label] = {"quarters": q, **{f"gap_{k}": g[k]
+                                                              for k in ("Y", "C", "pi")},
                                             "Y0": float(got["Y"][0]), "pi0": float(got["pi"][0])}
         print(f"  {label}: {q} quarters, gaps Y {g['Y']:.3f} C {g['C']:.3f} pi {g['pi']:.3f}; "
               f"output {100 * float(got['Y'][0]):.3f}%, inflation "

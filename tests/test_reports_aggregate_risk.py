@@ -318,3 +318,31 @@ def test_cli_report_of_a_run_writes_the_aggregate_risk_files(solved, tmp_path):
     girf = read_table(str(out / "girf_by_size.csv"))
     np.testing.assert_allclose(girf["response_per_unit"], girf["response"] / girf["size"],
                                rtol=1e-14)
+
+
+def test_lower_bound_tables(tmp_path):
+    """An economy with a lower bound gets the floor's table and the responses at and away
+    from it in its report: the shares at and off the floor add up to one, the mean rate at the
+    floor is the bound, the clairvoyant best response gains on both sides, the markets clear
+    on both; the response table holds both groups for each shock, in the units of the other
+    tables (bp for rates)."""
+    cfg = hm.RSPGConfig.continuous(iterations=1, eval_every=1, eval_paths=1, n_paths=2,
+                                   horizon=T, hidden=4, widths=(8,), n_knots=6)
+    m = OneAssetHANK.lower_bound(i_lb=0.0045, **FIELDS)
+    sol = hm.solve(m, method="rspg", config=cfg, progress=False,
+                   checkpoint_dir=str(tmp_path / "run"))
+    table = ar.floor_table(sol, T=60, burn_in=10, n_paths=2, seed=1).set_index("measure")
+    share = table.loc["share of quarters"]
+    assert 0.0 < share["at_floor"] < 1.0
+    assert share["at_floor"] + share["off_floor"] == pytest.approx(1.0, abs=1e-15)
+    assert table.loc["mean i", "at_floor"] == pytest.approx(0.0045, abs=1e-15)
+    assert table.loc["mean i", "off_floor"] > 0.0045
+    for side in ("at_floor", "off_floor"):
+        assert table.loc["relative_exploitability", side] > 0.0
+        assert table.loc["asset_mkt_max", side] < 1e-10
+    resp = ar.floor_response_table(sol, {"rstar": 0.0025}, T=4, n_paths=8, burn_in=10, seed=1)
+    assert set(resp["state"]) == {"at_floor", "off_floor"}
+    assert set(resp["variable"]) == {"Y", "C", "pi", "i", "r"}
+    assert (resp.loc[resp["variable"] == "i", "unit"] == "bp").all()
+    assert len(resp) == 2 * 5 * 4
+    ar.floor_response_figure(resp)

@@ -36,8 +36,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from ..analysis.aggregate_risk import (
-    IRF_TRANSITION_T, girf_by_size, learned_group_responses, learned_news_responses,
-    state_dependent_girf,
+    IRF_TRANSITION_T, floor_certificates, floor_responses, floor_statistics, girf_by_size,
+    learned_group_responses, learned_news_responses, state_dependent_girf,
 )
 from ..analysis.continuous_report import perfect_foresight_irf
 from ..analysis.irf import mit_deviations, response_units
@@ -304,6 +304,94 @@ def state_girf_figure(table: pd.DataFrame) -> Figure:
     axes[0].legend(fontsize=7)
     fig.suptitle("responses from recession and boom states (dotted: perfect foresight from "
                  "the same states)")
+    return fig
+
+
+# ---- at the lower bound -------------------------------------------------------------------------
+def floor_table(solution, *, T: int = 400, burn_in: int = 100, n_paths: int = 4,
+                seed: int = 0) -> pd.DataFrame:
+    """The lower bound in a learned economy (docs/models.md section 8): one row per measure,
+    columns ``measure, at_floor, off_floor, unit``. The share of quarters at the floor (with
+    its standard error), the number of spells and their mean and longest length, and the
+    mean of output, inflation and the rates at and off the floor
+    (:func:`~hank_mfg.analysis.aggregate_risk.floor_statistics`, ``n_paths`` paths of ``T``
+    dates after ``burn_in``); then the certificates on each side
+    (:func:`~hank_mfg.analysis.aggregate_risk.floor_certificates` on ``min(T, 200)`` dates):
+    relative exploitability, mean and largest log10 Euler error, the largest market residual
+    and the largest expected residual of each forward-looking condition."""
+    problem = solution.compiled()
+    fs = floor_statistics(solution, T=T, burn_in=burn_in, n_paths=n_paths, seed=seed)
+    fc = floor_certificates(solution, T=min(T, 200), burn_in=burn_in, n_paths=n_paths,
+                            seed=seed)
+    units, factor = _scales(problem)
+    rows = [("share of quarters", fs["share"], 1.0 - fs["share"], "share"),
+            ("standard error of the share", fs["share_se"], fs["share_se"], "share"),
+            ("spells", sum(fs["spells"].values()), float("nan"), "count"),
+            ("mean spell", fs["mean_spell"], float("nan"), "quarters"),
+            ("longest spell", fs["max_spell"], float("nan"), "quarters")]
+    for v in ("Y", "C", "pi", "i", "r"):
+        if v in fs["at_floor"] or v in fs["off_floor"]:
+            rows.append((f"mean {v}", fs["at_floor"].get(v, float("nan")),
+                         fs["off_floor"].get(v, float("nan")), "level"))
+    at, off = fc["at_floor"], fc["off_floor"]
+    for key in ("relative_exploitability", "euler_mean", "euler_max") + tuple(
+            k for k in off if k.endswith("_max") and k != "euler_max"
+            or k.endswith("_expected")):
+        unit = "log10" if key.startswith("euler") else "level"
+        rows.append((key, at.get(key, float("nan")), off.get(key, float("nan")), unit))
+    return pd.DataFrame(rows, columns=["measure", "at_floor", "off_floor", "unit"])
+
+
+def floor_response_table(solution, shocks: dict | None = None, *, T: int = 20,
+                         n_paths: int = 64, burn_in: int = 100, seed: int = 0,
+                         variables=None) -> pd.DataFrame:
+    """Generalized responses from states at the lower bound and away from it
+    (:func:`~hank_mfg.analysis.aggregate_risk.floor_responses`), for each shock (default:
+    ``0.0025`` of each of the model's shocks, a 25 bp tightening for ``rstar``). Columns
+    ``shock, size, state, states, variable, unit, date, response, se``, in the units of
+    :func:`girf_table`."""
+    problem = solution.compiled()
+    shocks = ({name: 0.0025 for name in problem.shock_names} if shocks is None
+              else _check_shock(problem, shocks, "floor_response_table"))
+    units, factor = _scales(problem)
+    frames = []
+    for shock, size in shocks.items():
+        fr = floor_responses(solution, {shock: size}, T=T, n_paths=n_paths, burn_in=burn_in,
+                             seed=seed)
+        names = _variables(fr["at_floor"], variables or ("Y", "C", "pi", "i", "r"),
+                           "floor_response_table")
+        for state in ("at_floor", "off_floor"):
+            for v in names:
+                frames.append(pd.DataFrame(dict(
+                    shock=shock, size=size, state=state, states=fr["states"][state],
+                    variable=v, unit=units[v], date=np.arange(T),
+                    response=factor[v] * np.asarray(fr[state][v], dtype=float),
+                    se=factor[v] * np.abs(np.asarray(fr["se"][state][v], dtype=float)))))
+    return pd.concat(frames, ignore_index=True)
+
+
+def floor_response_figure(table: pd.DataFrame) -> Figure:
+    """One panel per shock (row) and aggregate (column): the responses from states at the floor
+    and away from it (:func:`floor_response_table`), with two standard errors."""
+    shocks = list(dict.fromkeys(table["shock"]))
+    names = list(dict.fromkeys(table["variable"]))
+    fig = Figure(figsize=(2.8 * len(names), 2.6 * len(shocks)), layout="constrained")
+    axes = fig.subplots(len(shocks), len(names), squeeze=False)
+    for row, shock in zip(axes, shocks):
+        for ax, v in zip(row, names):
+            g = table[(table["shock"] == shock) & (table["variable"] == v)]
+            for state, color in (("at_floor", "C3"), ("off_floor", "C0")):
+                h = g[g["state"] == state]
+                ax.plot(h["date"], h["response"], color=color, lw=1.2,
+                        label=f"{state.replace('_', ' ')} ({h['states'].iloc[0]} states)")
+                ax.fill_between(h["date"], h["response"] - 2 * h["se"],
+                                h["response"] + 2 * h["se"], color=color, alpha=0.15, lw=0)
+            ax.axhline(0.0, color="grey", lw=0.6)
+            ax.set_title(f"{shock}: {_label(v, g['unit'].iloc[0])}", fontsize=9)
+        row[0].legend(fontsize=7)
+    for ax in axes[-1]:
+        ax.set_xlabel("quarters after the shock")
+    fig.suptitle("responses at the lower bound and away from it")
     return fig
 
 
@@ -574,7 +662,10 @@ def write_aggregate_risk_report(solution, out: str, *, T: int = 20, n_paths: int
     from ``4 max(n_paths, 1)`` simulations of ``burn_in`` dates, states sorted by output
     ``Y``), ``group_responses`` (:func:`group_response_table`: ``-0.0025`` of the first shock,
     a 25 bp cut), ``anticipation`` (:func:`anticipation_table`: a 25 bp cut; only for a
-    solution trained with announcements); every perfect-foresight benchmark (beside the
+    solution trained with announcements); for an economy with a lower bound, ``lower_bound``
+    (:func:`floor_table` on ``max(10 T, 200)`` dates) and ``floor_responses``
+    (:func:`floor_response_table` from ``8 max(n_paths, 1)`` states); every perfect-foresight
+    benchmark (beside the
     responses by size, from the recession and boom states and to announcements) over
     ``T_transition`` dates;
     ``equilibrium_conditions`` (:func:`equilibrium_conditions_table`) and ``forecast_tests``
@@ -597,12 +688,18 @@ def write_aggregate_risk_report(solution, out: str, *, T: int = 20, n_paths: int
     if problem.news:
         tables["anticipation"] = anticipation_table(solution, -0.0025, T=T,
                                                     T_transition=T_transition)
+    if getattr(problem.model, "i_lb", None) is not None:
+        tables["lower_bound"] = floor_table(solution, T=max(10 * T, 200), burn_in=burn_in,
+                                            n_paths=max(n_paths, 2), seed=seed)
+        tables["floor_responses"] = floor_response_table(
+            solution, T=T, n_paths=8 * max(n_paths, 1), burn_in=burn_in, seed=seed)
     tables["equilibrium_conditions"] = equilibrium_conditions_table(solution.history)
     tables["forecast_tests"] = forecast_table(solution, n_paths=max(n_paths, 2),
                                               T=max(4 * T, 40), seed=seed)
     drawers = {"girf_by_size": girf_figure, "state_dependent_girf": state_girf_figure,
                "group_responses": group_response_figure,
-               "anticipation": anticipation_comparison_figure}
+               "anticipation": anticipation_comparison_figure,
+               "floor_responses": floor_response_figure}
     written = {"tables": [], "figures": []}
     for name, df in tables.items():
         written["tables"].extend(write_table(df, out, name))
