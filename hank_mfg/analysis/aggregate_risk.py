@@ -213,6 +213,16 @@ def horizon_stability(solution, policy=None, *, blocks: int = 4, block_T: int | 
     return out
 
 
+def _bounded(where: str, solution, policy):
+    """``(problem, policy, i_lb)`` of a solution whose economy has a lower bound on its rate."""
+    problem, policy = _problem_policy(solution, policy)
+    lb = getattr(problem.model, "i_lb", None)
+    if lb is None:
+        raise ValueError(f"{where}: {type(problem.model).__name__} has no lower bound on its "
+                         "policy rate (i_lb is None)")
+    return problem, policy, lb
+
+
 def floor_spells(at) -> list[int]:
     """Lengths of the runs of ``True`` in a boolean series (a spell at the floor), in order; a
     run cut by the end of the series counts with the length it had."""
@@ -241,11 +251,7 @@ def floor_statistics(solution, policy=None, *, T: int = 2000, burn_in: int = 200
     Raises:
         ValueError: the economy has no lower bound.
     """
-    problem, policy = _problem_policy(solution, policy)
-    lb = getattr(problem.model, "i_lb", None)
-    if lb is None:
-        raise ValueError(f"floor_statistics: {type(problem.model).__name__} has no lower bound "
-                         "on its policy rate (i_lb is None)")
+    problem, policy, lb = _bounded("floor_statistics", solution, policy)
     agg = simulate_aggregates(problem, policy, T=T + burn_in, n_paths=n_paths, seed=seed)
     paths = {k: np.asarray(v[:, burn_in:]) for k, v in agg.items()}
     at = paths["i_shadow"] < lb
@@ -300,11 +306,7 @@ def floor_certificates(solution, policy=None, *, T: int = 200, burn_in: int = 10
     Raises:
         ValueError: the economy has no lower bound.
     """
-    problem, policy = _problem_policy(solution, policy)
-    lb = getattr(problem.model, "i_lb", None)
-    if lb is None:
-        raise ValueError(f"floor_certificates: {type(problem.model).__name__} has no lower "
-                         "bound on its policy rate (i_lb is None)")
+    problem, policy, lb = _bounded("floor_certificates", solution, policy)
     for name, value in (("T", T), ("n_paths", n_paths)):
         if value < 1:
             raise ValueError(f"floor_certificates.{name} must be at least 1; got {value}")
@@ -542,11 +544,7 @@ def floor_responses(solution, shock: dict, *, T: int = 40, n_paths: int = 64,
         ValueError: no lower bound, or no state at the floor (or none off it) at the end of
             the burn-in (more paths, or a longer burn-in).
     """
-    problem, policy = _problem_policy(solution, policy)
-    lb = getattr(problem.model, "i_lb", None)
-    if lb is None:
-        raise ValueError(f"floor_responses: {type(problem.model).__name__} has no lower bound "
-                         "on its policy rate (i_lb is None)")
+    problem, policy, lb = _bounded("floor_responses", solution, policy)
     pre = _paths(problem, policy, _noise(problem, burn_in, n_paths, seed),
                  impulse(problem, None, burn_in))
     at = np.asarray(pre.agg["i_shadow"][:, -1]) < lb
