@@ -914,6 +914,8 @@ class FirstOrderStart(eqx.Module):
         certainty-equivalent start; :func:`risk_adjustment`). risk_steps, risk_change: the
         fixed-point steps that computed it and the last step's largest change relative to the
         largest marginal value.
+    floor: the expectations' respect for a lower bound (:class:`FloorExpectations`), or
+        ``None``: the linear expectations.
     """
 
     households: Float[Array, "H n_noise n_a n_e"]
