@@ -137,18 +137,6 @@ def test_markets_clear_through_the_floor_under_aggregate_risk():
     assert fs["share"] == pytest.approx(np.mean(shadow < 0.0), abs=1e-15)
     assert sum(n * c for n, c in fs["spells"].items()) == int(np.sum(shadow < 0.0))
     assert abs(fs["at_floor"]["i"]) < 1e-15 and fs["off_floor"]["i"] > 0.0
-    # the certificates at and off the floor: every date in one group; the markets clear in
-    # both; the clairvoyant best response from any date never does worse than the policy
-    fc = hm.floor_certificates(problem, policy, T=30, burn_in=0, n_paths=4, seed=2)
-    at, off = fc["at_floor"], fc["off_floor"]
-    assert at["dates"] >= 4 and at["dates"] + off["dates"] == 4 * 30
-    assert fc["share"] == pytest.approx(at["dates"] / 120, abs=1e-15)
-    for group in (at, off):
-        assert group["relative_exploitability"] > 0.0
-        assert group["euler_max"] >= group["euler_mean"]
-        for k in ("asset_mkt_max", "labor_mkt_max"):
-            assert group[k] < 1e-10, (k, group[k])
-        assert np.isfinite(group["nkpc_res_expected"])
     # a floor that never binds: the same equations, solved the other way
     _, low = paths(OneAssetHANK.lower_bound(i_lb=-1.0, **kw))
     problem_free, free = paths(OneAssetHANK(demand_shock=True, kappa=0.02, **kw))
@@ -157,9 +145,10 @@ def test_markets_clear_through_the_floor_under_aggregate_risk():
         np.testing.assert_allclose(low[k], free[k], atol=1e-7)
 
 
-def test_responses_at_the_floor_and_away():
-    """Generalized responses from states at the floor and away from it: every state in one
-    group; no shock, no response (the same noise with and without it); a small rise in the
+@pytest.mark.slow
+def test_responses_and_certificates_at_the_floor_and_away():
+    """Generalized responses and certificates from states at the floor and away from it:
+    every state in one group; no shock, no response (the same noise with and without it); a small rise in the
     rule's intercept moves the rate by almost nothing where the rule is far below the floor
     and by about itself (less what inflation does) away from it (measured: 0.27 of it at the
     floor, where some states are near enough to leave it); a cut raises consumption in every
@@ -187,6 +176,18 @@ def test_responses_at_the_floor_and_away():
     with pytest.raises(ValueError, match="no state"):
         hm.floor_responses(problem, {"rstar": 0.0}, policy=policy, T=2, n_paths=1, burn_in=2,
                            seed=0)
+    # the certificates at and off the floor: every date in one group; the markets clear in
+    # both; the clairvoyant best response from any date never does worse than the policy
+    fc = hm.floor_certificates(problem, policy, T=30, burn_in=0, n_paths=4, seed=2)
+    at, off = fc["at_floor"], fc["off_floor"]
+    assert at["dates"] >= 4 and at["dates"] + off["dates"] == 4 * 30
+    assert fc["share"] == pytest.approx(at["dates"] / 120, abs=1e-15)
+    for group in (at, off):
+        assert group["relative_exploitability"] > 0.0
+        assert group["euler_max"] >= group["euler_mean"]
+        for k in ("asset_mkt_max", "labor_mkt_max"):
+            assert group[k] < 1e-10, (k, group[k])
+        assert np.isfinite(group["nkpc_res_expected"])
 
 
 def test_floor_spells_and_refusal():
