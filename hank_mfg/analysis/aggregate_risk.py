@@ -20,6 +20,10 @@
   decile and income state in the learned economy.
 * :func:`learned_news_responses`: anticipatory responses to innovations announced ``k`` dates
   ahead (a solution trained with ``RSPGConfig(news=K)``).
+* At a lower bound on the policy rate (docs/models.md section 8): :func:`floor_statistics`
+  (how often and how long), :func:`floor_certificates` (the certificates at the dates at the
+  floor and away from it) and :func:`floor_responses` (generalized responses and the
+  consumption response by wealth decile from states at the floor and away from it).
 
 The first-order certificate of a learned solution (the households' own best response to the
 learned response of prices) is :func:`hank_mfg.metrics.first_order.best_response_irf`.
