@@ -65,7 +65,8 @@ def main():
     model = OneAssetHANK.lower_bound(**kw)
     if args.checkpoint:
         sol = hm.load_solution(model, args.checkpoint)
-        ss, (problem, policy) = sol.problem.steady_state, (sol.compiled(), sol.policy)
+        problem, policy = sol.compiled(), sol.policy
+        ss = problem.steady_state
     else:
         ss, problem, policy = untrained(model)
     print(f"built in {time.perf_counter() - t0:.0f} s", flush=True)

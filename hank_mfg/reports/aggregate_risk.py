@@ -319,11 +319,9 @@ def floor_table(solution, *, T: int = 400, burn_in: int = 100, n_paths: int = 4,
     (:func:`~hank_mfg.analysis.aggregate_risk.floor_certificates` on ``min(T, 200)`` dates):
     relative exploitability, mean and largest log10 Euler error, the largest market residual
     and the largest expected residual of each forward-looking condition."""
-    problem = solution.compiled()
     fs = floor_statistics(solution, T=T, burn_in=burn_in, n_paths=n_paths, seed=seed)
     fc = floor_certificates(solution, T=min(T, 200), burn_in=burn_in, n_paths=n_paths,
                             seed=seed)
-    units, factor = _scales(problem)
     rows = [("share of quarters", fs["share"], 1.0 - fs["share"], "share"),
             ("standard error of the share", fs["share_se"], fs["share_se"], "share"),
             ("spells", sum(fs["spells"].values()), float("nan"), "count"),

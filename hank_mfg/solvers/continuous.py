@@ -956,7 +956,8 @@ def floor_shifts(jacobian: Float[Array, "L L"], gap: Float[Array, " L"],
     keeps the dates with ``v_h > 0`` and adds those with ``w_h < 0``) until the set stops
     changing or ``max_steps``. Started from the dates where the path is below the bound, it
     finds the solution with the fewest dates at the bound where there are several (a short
-    spell rather than a self-fulfilling long one). Off the bound everywhere, ``v = 0`` at once.
+    spell rather than a self-fulfilling long one). Off the bound everywhere the set is empty
+    and stays so: ``v = 0``.
     Returns ``(v, solved)``; where the iteration finds no solution (the linear economy may
     have none for a deep enough fall: the shifts that keep one date at the bound push earlier
     dates below it), ``v = 0`` and ``solved`` is False.
@@ -1068,9 +1069,9 @@ def first_order_start(problem: SavingsProblem, *, size: float = 1e-2, tol: float
     largest. Markov aggregate states have no first-order start here.
 
     With ``expect_bound``, an economy with a lower bound (``lower_bound_of()``) also gets
-    :class:`FloorExpectations` over ``floor_horizon`` dates: the same expectations with the bound kept by shifts of its
-    rule (responses to shifts at each date measured the same way, by central differences of
-    perfect-foresight transitions).
+    :class:`FloorExpectations` over ``floor_horizon`` dates: the same expectations with the
+    bound kept by shifts of its rule (responses to shifts at each date measured the same way,
+    by central differences of perfect-foresight transitions).
     """
     if problem.chain is not None:
         raise ValueError("first_order_start: the aggregate state is a Markov chain, which has "
@@ -1080,7 +1081,9 @@ def first_order_start(problem: SavingsProblem, *, size: float = 1e-2, tol: float
     model, ss = problem.model, problem.steady_state
     bound = (model.lower_bound_of() if expect_bound and isinstance(model, AbstractEconomy)
              else None)
-    # with a bound, room for the bounded variable's path ahead of the oldest innovation
+    # with a bound, room for the bounded variable's path L dates ahead of the oldest innovation
+    # kept (the responses die out within about 100 dates at the shipped persistences; a longer
+    # history is refused below with the numbers)
     T = int(horizon) if horizon is not None else (
         problem.horizon + 50 if bound is None
         else max(problem.horizon + 50, 150) + int(floor_horizon))
