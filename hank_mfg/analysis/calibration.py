@@ -5,7 +5,7 @@ replaces the free parameters of a declared model (0-d array fields) trial by tri
 stationary equilibrium without aggregate risk (docs/theory.md §9.3) and drives the target
 residuals to zero:
 
-- **one equation, one free parameter**: Brent's bracketed root find (``scipy.optimize.brentq``);
+- **one equation, one free parameter**: Brent's bracketed root find (:func:`~hank_mfg.solvers.roots.brent`);
 - **otherwise**: bounded least squares (``scipy.optimize.least_squares``, trust-region
   reflective, forward-difference Jacobian).
 
@@ -50,6 +50,7 @@ from ..model.base import AbstractHetAgentModel
 from ..model.economy import HOUSEHOLD_OUTPUTS, AbstractEconomy, Variables
 from ..solvers.egm import household_steady_state, in_float64
 from ..solvers.equilibrium import EconomySteadyState, economy_steady_state
+from ..solvers.roots import brent
 from ..solvers.steady_state import SteadyState, capital_demand, steady_state
 from .distribution import wealth_marginal, wealth_stats
 
@@ -308,10 +309,11 @@ def _solve_free(residuals, model, names, free, eq_names, method, xtol, ftol, max
                 f"calibrate: no solution for free[{name!r}] in the bracket ({lo:.6g}, "
                 f"{hi:.6g}): the residual of {eq_names[0]!r} is {f_lo:.6g} and {f_hi:.6g} at "
                 "its ends (same sign); widen the bracket or change the targets")
-        f = lambda v: float(residuals([v])[0])  # noqa: E731
-        x_star, info = optimize.brentq(f, lo, hi, xtol=xtol, maxiter=maxiter,
-                                       full_output=True, disp=False)
-        return np.array([x_star]), bool(info.converged), str(info.flag), info.iterations
+        found = brent(lambda v: float(residuals([v])[0]), lo, hi, xtol=xtol, maxiter=maxiter,
+                      f_lo=f_lo, f_hi=f_hi)
+        flag = "converged" if found.converged else (
+            f"not converged in {maxiter} iterations (bracket width {found.width:.3g})")
+        return np.array([found.x]), found.converged, flag, found.evaluations
     lo = np.array([free[n][0] for n in names])
     hi = np.array([free[n][1] for n in names])
     x0 = np.array([float(np.asarray(getattr(model, n))) for n in names])

@@ -55,6 +55,7 @@ from .equilibrium import (
     economy_of_steady_state, economy_transition, with_economy,
 )
 from .rollout import relative_exploitability
+from .roots import broyden_update, forward_difference_jacobian, illinois
 from .steady_state import check_capital_steady_state
 from .transition import capital_transition_path, transition_jacobian
 
@@ -139,34 +140,6 @@ def stationary_policy_value(model, c, a_next, n=None, tol: float = 1e-12,
     return V, it, err
 
 
-
-
-def _bracketed_root(f, lo, hi, steps: int):
-    """A sign change of ``f`` on ``[lo, hi]`` by the Illinois method (regula falsi that halves
-    the weight of an end kept twice) in a fixed number of steps: the bracket always holds a sign
-    change, convergence is superlinear on smooth pieces, and there is no data-dependent loop.
-    Returns the last iterate (an end of the bracket if ``f`` has no sign change there)."""
-    f_lo, f_hi = f(lo), f(hi)
-
-    def body(_, b):
-        lo, hi, f_lo, f_hi, side, x = b
-        denom = f_hi - f_lo
-        x = jnp.where(denom != 0, (lo * f_hi - hi * f_lo) / jnp.where(denom != 0, denom, 1.0),
-                      0.5 * (lo + hi))
-        x = jnp.clip(x, jnp.minimum(lo, hi), jnp.maximum(lo, hi))
-        f_x = f(x)
-        keep_hi = jnp.sign(f_x) == jnp.sign(f_lo)  # root in [x, hi]: x replaces lo
-        new_lo, new_hi = jnp.where(keep_hi, x, lo), jnp.where(keep_hi, hi, x)
-        # Illinois: halve the stale end's value when the same end is kept twice in a row
-        new_f_lo = jnp.where(keep_hi, f_x, jnp.where(side == -1, 0.5 * f_lo, f_lo))
-        new_f_hi = jnp.where(keep_hi, jnp.where(side == 1, 0.5 * f_hi, f_hi), f_x)
-        new_side = jnp.where(keep_hi, 1, -1)
-        done = f_x == 0
-        return (jnp.where(done, x, new_lo), jnp.where(done, x, new_hi),
-                jnp.where(done, 0.0, new_f_lo), jnp.where(done, 0.0, new_f_hi), new_side, x)
-
-    init = (lo, hi, f_lo, f_hi, jnp.asarray(0), 0.5 * (lo + hi))
-    return jax.lax.fori_loop(0, steps, body, init)[-1]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -274,7 +247,7 @@ class ClearedPrice(eqx.Module):
             return model.residuals(v)[self.target][1], (budget, obs, out, v)
 
         lo = ss[self.unknown] - self.width
-        price = _bracketed_root(lambda p: at(p)[0], lo, lo + 2.0 * self.width, self.steps)
+        price = illinois(lambda p: at(p)[0], lo, lo + 2.0 * self.width, self.steps)
         price = jax.lax.stop_gradient(price)
         res, (budget, obs, out, v) = at(price)
         record = {k: v[k][1] for k in (self.unknown,) + tuple(model.household_inputs)
@@ -342,15 +315,6 @@ def _floor_state(problem, z):
     """The first-order start's expectations at a lower bound held in the noise state
     (:class:`FloorExpectations`): the last revisions of the rule's shifts and today's shifts."""
     return z[problem.n_noise * (1 + problem.history_length):]
-
-
-def forward_difference_jacobian(F, U, step: float = 1e-7):
-    """``dF/dU`` by forward differences (steps ``step (1 + |U|)``, all columns in one vmapped
-    call): the households' structural start is a stop-gradient, so forward mode would miss
-    their response."""
-    h = step * (1.0 + jnp.abs(U))
-    cols = jax.vmap(F)(U[None, :] + jnp.diag(h))
-    return ((cols - F(U)[None, :]) / h[:, None]).T
 
 
 class ForecastClearing(eqx.Module):
@@ -503,15 +467,6 @@ class ForecastClearing(eqx.Module):
             return jnp.stack([res[k][1] for k in self.forward_targets])
 
         return jnp.sum(weights[:, None] * jax.vmap(one)(nodes), axis=0)
-
-
-def broyden_update(J, dx, dF):
-    """Broyden's rank-one update ``J + (dF - J dx) dx^T / (dx^T dx)`` (skipped for a
-    negligible step)."""
-    nrm = jnp.sum(dx * dx)
-    ok = nrm > 1e-28
-    upd = jnp.outer(dF - J @ dx, dx) / jnp.where(ok, nrm, 1.0)
-    return jnp.where(ok, J + upd, J)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ section 7; docs/models.md, sections 3-4).
 or aggregates such as ``r``) and as many targets (market residuals). For trial unknowns the
 aggregate block defines every aggregate, the households solve by EGM under the implied budget
 and their stationary distribution gives ``A, C, N``; the targets are the named residuals. One
-unknown with a bracket: Brent's method (SciPy); otherwise Newton's method with Broyden updates
+unknown with a bracket: Brent's method; otherwise Newton's method with Broyden updates
 and backtracking, in coordinates that keep every unknown in its declared domain
 (:meth:`~hank_mfg.model.economy.AbstractEconomy.steady_state_bounds`, :mod:`.roots`), so
 that no trial leaves the region where the model is defined. Every evaluation is one jitted call
@@ -45,7 +45,7 @@ from .egm import (
     raise_if_not_converged,
 )
 from .household import household_block_path, household_jacobians
-from .roots import TrialFailed, newton_in_domain
+from .roots import TrialFailed, brent, newton, newton_in_domain
 
 __all__ = [
     "EconomySteadyState", "EconomyPath", "economy_steady_state", "economy_transition",
@@ -216,7 +216,6 @@ def economy_steady_state(
     where = "steady_state"
     check_model(where, model, AbstractEconomy)
     check_interp(where, interp)
-    from scipy import optimize
 
     names, field_names = _split_unknowns(model)
     spec = model.steady_state_unknowns()
@@ -260,8 +259,8 @@ def economy_steady_state(
                 f"steady_state: no steady state in {type(model).__name__}'s bracket for "
                 f"{names[0]} = ({lo:.6g}, {hi:.6g}): {targets[0]} is {f_lo:.6g} and {f_hi:.6g} "
                 "at its ends (same sign); change the bracket in steady_state_unknowns")
-        optimize.brentq(lambda x: evaluate(x)[0], lo, hi, xtol=1e-15, rtol=1e-15,
-                        maxiter=maxiter)
+        brent(lambda x: evaluate(x)[0], lo, hi, xtol=1e-15, rtol=1e-15, maxiter=maxiter,
+              f_lo=f_lo, f_hi=f_hi)
     else:
         def trial(x):
             try:
@@ -504,19 +503,10 @@ def _solve_core(model, ss, exog, shocks, tol, maxiter, interp, G, want_paths: bo
     T = next(iter(exog.values())).shape[0]
     lu = jsl.lu_factor(G)
     shape = (len(model.transition_unknowns), T)
-
-    def cond(st):
-        it, _, H = st
-        return (jnp.max(jnp.abs(H)) > tol) & (it < maxiter)
-
-    def body(st):
-        it, U, H = st
-        U = U - jsl.lu_solve(lu, H.reshape(-1)).reshape(shape)
-        return it + 1, U, _evaluate_path(model, ss, exog, U, T, interp, start)[0]
-
-    U0 = _unknowns_ss(model, ss.values, T)
-    H0 = _evaluate_path(model, ss, exog, U0, T, interp, start)[0]
-    it, U, _ = jax.lax.while_loop(cond, body, (jnp.asarray(0), U0, H0))
+    U, it = newton(lambda U: _evaluate_path(model, ss, exog, U, T, interp, start)[0],
+                   _unknowns_ss(model, ss.values, T),
+                   lambda U, H: jsl.lu_solve(lu, H.reshape(-1)).reshape(shape),
+                   tol=tol, maxiter=maxiter)
     return _economy_path(model, ss, exog, shocks, U, it, T, interp, want_paths, start)
 
 
@@ -532,37 +522,13 @@ def _solve_kinked_core(model, ss, exog, shocks, tol, maxiter, interp, J, want_pa
     T = next(iter(exog.values())).shape[0]
     shape = (len(model.transition_unknowns), T)
 
-    def size(H):
-        m = jnp.max(jnp.abs(H))
-        return jnp.where(jnp.isfinite(m), m, jnp.inf)
-
-    def cond(st):
-        it, _, _, h = st
-        return (h > tol) & (it < maxiter)
-
-    def body(st):
-        it, U, H, h = st
+    def step(U, H):
         G, _ = _targets_jacobian(model, ss, J, T, U, exog, start)
-        dU = jnp.linalg.solve(G, H.reshape(-1)).reshape(shape)
+        return jnp.linalg.solve(G, H.reshape(-1)).reshape(shape)
 
-        def try_cond(ls):
-            k, _, _, h_new = ls
-            return (h_new >= h) & (k < 10)
-
-        def try_body(ls):
-            k, _, _, _ = ls
-            s = 0.5 ** k
-            U_new = U - s * dU
-            H_new = _evaluate_path(model, ss, exog, U_new, T, interp, start)[0]
-            return k + 1, U_new, H_new, size(H_new)
-
-        _, U_new, H_new, h_new = jax.lax.while_loop(
-            try_cond, try_body, (jnp.asarray(0), U, H, jnp.asarray(jnp.inf, H.dtype)))
-        return it + 1, U_new, H_new, h_new
-
-    U0 = _unknowns_ss(model, ss.values, T)
-    H0 = _evaluate_path(model, ss, exog, U0, T, interp, start)[0]
-    it, U, _, _ = jax.lax.while_loop(cond, body, (jnp.asarray(0), U0, H0, size(H0)))
+    U, it = newton(lambda U: _evaluate_path(model, ss, exog, U, T, interp, start)[0],
+                   _unknowns_ss(model, ss.values, T), step, tol=tol, maxiter=maxiter,
+                   halvings=10)
     return _economy_path(model, ss, exog, shocks, U, it, T, interp, want_paths, start)
 
 

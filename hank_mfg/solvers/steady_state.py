@@ -18,7 +18,6 @@ import dataclasses
 import time
 
 import equinox as eqx
-import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, Int
@@ -37,30 +36,23 @@ from .egm import (
     raise_if_not_converged,
     in_float64,
 )
+from .roots import bisection, brent
 
 __all__ = ["SteadyState", "steady_state", "capital_steady_state", "capital_demand"]
 
 
-def capital_demand(model: AbstractHetAgentModel, r, L, z=0.0, n_bisect: int = 200):
-    """Capital ``K`` with ``model.prices(K, L, z)[0] = r`` (bisection in ``log K``).
+def capital_demand(model: AbstractHetAgentModel, r, L, z=0.0):
+    """Capital ``K`` with ``model.prices(K, L, z)[0] = r`` (bisection in ``log K``,
+    :func:`~hank_mfg.solvers.roots.bisection`).
 
-    Assumes the interest rate falls with capital (any neoclassical technology). Traceable;
-    the search covers ``K / L`` in ``[1e-12, 1e12]``.
+    Assumes the interest rate falls with capital (any neoclassical technology). Traceable and
+    differentiable (``dK/dr = 1 / (dr/dK)``); the search covers ``K / L`` in ``[1e-12, 1e12]``.
     """
     r = jnp.asarray(r, dtype=float)
     L = jnp.asarray(L, dtype=float)
-    lo = jnp.log(L) + jnp.log(1e-12)
-    hi = jnp.log(L) + jnp.log(1e12)
-
-    def body(_, bounds):
-        lo, hi = bounds
-        mid = 0.5 * (lo + hi)
-        r_mid = model.prices(jnp.exp(mid), L, z)[0]
-        above = r_mid > r  # too little capital: move right
-        return jnp.where(above, mid, lo), jnp.where(above, hi, mid)
-
-    lo, hi = jax.lax.fori_loop(0, n_bisect, body, (lo, hi))
-    return jnp.exp(0.5 * (lo + hi))
+    log_K = bisection(lambda x: model.prices(jnp.exp(x), L, z)[0] - r,
+                      jnp.log(L) + jnp.log(1e-12), jnp.log(L) + jnp.log(1e12))
+    return jnp.exp(log_K)
 
 
 class SteadyState(eqx.Module):
@@ -264,19 +256,31 @@ def capital_steady_state(
             f"asset supply (A - K)/max(1, K) is {f_lo:.6g} and {f_hi:.6g} at its ends (same sign); widen "
             "r_bracket or the wealth grid"
         )
+    def root(f_lo, f_hi):
+        found = brent(f, lo, hi, ftol=tol, maxiter=maxiter, f_lo=f_lo, f_hi=f_hi)
+        if found.converged and abs(found.fx) < tol:
+            return found.x
+        raise RuntimeError(
+            f"{where}: root find in r did not converge after {found.evaluations} evaluations; "
+            f"|A - K|/max(1, K) = {abs(found.fx):.6g} > tol {tol:.6g} at r = {found.x:.12g} "
+            f"(bracket width {found.width:.3g})"
+            + ("; the bracket has collapsed to machine precision, so |A - K| is at the noise "
+               "floor of the inner solvers: pass a looser tol or a tighter dist_tol"
+               if found.width < 1e-12 else ""))
+
     try:
-        r_star = _brent(f, lo, hi, f_lo, f_hi, tol, maxiter, where)
+        r_star = root(f_lo, f_hi)
     except RuntimeError:
         # The bracket collapsed onto a jump of A(r) that loose inner tolerances can produce
         # (e.g. slow mixing of the distribution): redo the root find at the strictest inner
         # tolerances before giving up.
         evals["best"] = 0.0
-        r_star = _brent(f, lo, hi, f(lo), f(hi), tol, maxiter, where)
+        r_star = root(f(lo), f(hi))
     if cache[r_star][4].egm_residual > egm_tol or cache[r_star][4].dist_residual > dist_tol:
         f(r_star)  # met the market tolerance with loose inner tolerances: polish once
     res, K, L, w, hh = cache[r_star]
     if not abs(res) < tol * max(1.0, abs(float(K))):
-        r_star = _brent(f, lo, hi, f_lo, f_hi, tol, maxiter, where)
+        r_star = root(f_lo, f_hi)
         res, K, L, w, hh = cache[r_star]
     Y = model.output(K, L, 0.0)
     return SteadyState(
@@ -285,64 +289,6 @@ def capital_steady_state(
         Va=hh.Va, euler_mean=hh.euler_mean, euler_max=hh.euler_max,
         iterations=jnp.asarray(evals["n"]), egm_iterations=hh.egm_iterations,
         dist_iterations=hh.dist_iterations,
-    )
-
-
-def _brent(f, a, b, fa, fb, ftol, maxiter, where, xtol=4e-16):
-    """Brent's (1973) root finder on a sign-changing bracket; stops at ``|f| < ftol``.
-
-    Returns the last evaluated point that met the tolerance (the caller caches its solution).
-    """
-    if fa == 0.0:
-        return a
-    if fb == 0.0:
-        return b
-    if abs(fa) < abs(fb):
-        a, b, fa, fb = b, a, fb, fa
-    c, fc = a, fa
-    d = e = b - a
-    for _ in range(maxiter):
-        if abs(fb) < ftol:
-            return b
-        if fb * fc > 0:  # keep the root between b and c
-            c, fc = a, fa
-            d = e = b - a
-        if abs(fc) < abs(fb):
-            a, b, c = b, c, b
-            fa, fb, fc = fb, fc, fb
-        tol1 = 2.0 * np.finfo(float).eps * abs(b) + 0.5 * xtol
-        m = 0.5 * (c - b)
-        if abs(m) <= tol1:
-            break
-        if abs(e) >= tol1 and abs(fa) > abs(fb):
-            s = fb / fa
-            if a == c:  # secant
-                p, q = 2.0 * m * s, 1.0 - s
-            else:  # inverse quadratic interpolation
-                qq, rr = fa / fc, fb / fc
-                p = s * (2.0 * m * qq * (qq - rr) - (b - a) * (rr - 1.0))
-                q = (qq - 1.0) * (rr - 1.0) * (s - 1.0)
-            if p > 0:
-                q = -q
-            p = abs(p)
-            if 2.0 * p < min(3.0 * m * q - abs(tol1 * q), abs(e * q)):
-                e, d = d, p / q
-            else:
-                d = e = m
-        else:
-            d = e = m
-        a, fa = b, fb
-        b = b + (d if abs(d) > tol1 else (tol1 if m > 0 else -tol1))
-        fb = f(b)
-    if abs(fb) < ftol:
-        return b
-    raise RuntimeError(
-        f"{where}: root find in r did not converge after {maxiter} iterations; "
-        f"|A - K|/max(1, K) = {abs(fb):.6g} > tol {ftol:.6g} at r = {b:.12g} (bracket width "
-        f"{abs(c - b):.3g})"
-        + ("; the bracket has collapsed to machine precision, so |A - K| is at the noise floor "
-           "of the inner solvers: pass a looser tol or a tighter dist_tol" if abs(c - b) < 1e-12
-           else "")
     )
 
 

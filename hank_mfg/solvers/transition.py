@@ -33,6 +33,7 @@ from ..model.economy import AbstractEconomy
 from .egm import check_interp, check_model, household_arrays, in_float64, price_budget
 from .equilibrium import economy_jacobian, economy_transition
 from .household import household_block_path, household_jacobians
+from .roots import newton
 from .steady_state import SteadyState, check_capital_steady_state
 from .steady_state import steady_state as solve_steady_state
 
@@ -152,18 +153,8 @@ def _solve_core(model, ss, z, tol, maxiter, interp, J_r, J_w, want_paths: bool):
         A, C, mus, a_p, c_p = household_path(model, r, w, ss.Va, ss.mu, interp)
         return A[:-1] - U, (K, r, w, A, C, mus, a_p, c_p)
 
-    def cond(st):
-        it, _, H = st
-        return (jnp.max(jnp.abs(H)) > tol) & (it < maxiter)
-
-    def body(st):
-        it, U, H = st
-        U = U - jsl.lu_solve(lu, H)
-        return it + 1, U, residual(U)[0]
-
-    U0 = jnp.full((T - 1,), ss.K)
-    H0 = residual(U0)[0]
-    it, U, _ = jax.lax.while_loop(cond, body, (jnp.asarray(0), U0, H0))
+    U, it = newton(lambda U: residual(U)[0], jnp.full((T - 1,), ss.K),
+                   lambda U, H: jsl.lu_solve(lu, H), tol=tol, maxiter=maxiter)
     H, (K, r, w, A, C, mus, a_p, c_p) = residual(U)
     Y = jax.vmap(lambda k, zz: model.output(k, L, zz))(K, z)
     return TransitionPath(
