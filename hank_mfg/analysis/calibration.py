@@ -49,9 +49,9 @@ from jaxtyping import Array
 from ..model.base import AbstractHetAgentModel
 from ..model.economy import HOUSEHOLD_OUTPUTS, AbstractEconomy, Variables
 from ..solvers.egm import household_steady_state, in_float64
-from ..solvers.equilibrium import EconomySteadyState, economy_steady_state
+from ..solvers.equilibrium import economy_steady_state
 from ..solvers.roots import brent
-from ..solvers.steady_state import SteadyState, capital_demand, steady_state
+from ..solvers.steady_state import SteadyState, capital_demand, capital_result, steady_state
 from .distribution import wealth_marginal, wealth_stats
 
 __all__ = ["TARGETS", "Calibration", "calibrate", "economy_targets", "steady_state_moments"]
@@ -120,7 +120,7 @@ def steady_state_moments(model, ss) -> dict[str, float]:
     Args:
         model: the model ``ss`` was solved for (its wealth grid is used).
         ss: a :class:`hank_mfg.SteadyState` (from :func:`hank_mfg.steady_state`), or an
-            economy's :class:`hank_mfg.EconomySteadyState`.
+            economy's :class:`hank_mfg.SteadyState`.
 
     Returns:
         dict with ``r, w, K, Y, C, K/Y, C/Y``, the wealth statistics of ``ss.mu``
@@ -133,7 +133,7 @@ def steady_state_moments(model, ss) -> dict[str, float]:
         ``mpc`` with cash on hand ``R a`` at the budget's gross return ``R``; its residuals are
         ``ss.residuals``.
     """
-    if isinstance(ss, EconomySteadyState):
+    if ss.is_economy:
         m = ss.model
         out = {k: float(v) for k, v in ss.values.items()}
         if "Y" in out and "K" in out:
@@ -184,7 +184,7 @@ class Calibration:
     params: dict[str, float]
     targets: dict[str, float]
     moments: dict[str, float]
-    steady_state: SteadyState | EconomySteadyState
+    steady_state: SteadyState | SteadyState
     diagnostics: dict[str, Any]
     descriptions: dict[str, str] = dataclasses.field(default_factory=dict)
 
@@ -483,12 +483,7 @@ def calibrate(
                 return solved[key]
             hh = household_steady_state(m, r=r, w=w, Va_init=warm.get("Va"),
                                         mu_init=warm.get("mu"), **ss_kw)
-            ss = SteadyState(
-                r=hh.r, w=hh.w, K=K, L=L, Y=Y, C=hh.C, A=hh.A, residual=hh.A - K, mu=hh.mu,
-                a_policy=hh.a_policy, c_policy=hh.c_policy, Va=hh.Va, euler_mean=hh.euler_mean,
-                euler_max=hh.euler_max, iterations=jnp.asarray(1),
-                egm_iterations=hh.egm_iterations, dist_iterations=hh.dist_iterations,
-            )
+            ss = capital_result(m, hh.r, hh.w, K, L, hh, 1)
         else:
             try:
                 ss = steady_state(m, **ss_kw)

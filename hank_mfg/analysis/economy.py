@@ -27,7 +27,7 @@ from jaxtyping import Array, ArrayLike, Float
 from ..model.economy import HOUSEHOLD_OUTPUTS
 from ..solvers.egm import in_float64
 from ..solvers.equilibrium import (
-    EconomySteadyState, economy_jacobian, economy_transition, path_inputs, path_variables,
+    SteadyState, economy_jacobian, economy_transition, path_inputs, path_variables,
     stack_targets,
 )
 from .irf import mit_deviations, response_units
@@ -63,7 +63,7 @@ def representative_consumption(R: Float[ArrayLike, " T"], R_ss, eis) -> Float[Ar
     return -eis * jnp.concatenate([future[1:], jnp.zeros(1, dtype=future.dtype)])
 
 
-def _representative_setup(steady_state: EconomySteadyState):
+def _representative_setup(steady_state: SteadyState):
     """The steady-state numbers the representative household is linearised at."""
     m = steady_state.model
     vals = steady_state.values
@@ -126,7 +126,7 @@ def _representative_block(model, ss_values, base, U, exog, T):
 
 
 @in_float64
-def representative_agent_responses(steady_state: EconomySteadyState,
+def representative_agent_responses(steady_state: SteadyState,
                                    shocks: dict) -> dict[str, Float[Array, "n T"]]:
     """First-order responses of the representative-agent version of an economy to shock paths.
 
@@ -145,7 +145,7 @@ def representative_agent_responses(steady_state: EconomySteadyState,
     solution is ``dU = -G_U^(-1) G_Z dZ`` (docs/models.md, section 7).
 
     Args:
-        steady_state: the economy's :class:`~hank_mfg.EconomySteadyState`.
+        steady_state: the economy's :class:`~hank_mfg.SteadyState`.
         shocks: ``{name: dZ}``: deviations of exogenous aggregates, ``(T,)`` or ``(n, T)``
             paths (``n`` scenarios solved with one factorisation).
 
@@ -202,7 +202,7 @@ def _percent_or_bp(d, base, unit):
     return (1e4 if unit == "bp" else 100.0) * d
 
 
-def news_responses(steady_state: EconomySteadyState, *, shock: str = "rstar",
+def news_responses(steady_state: SteadyState, *, shock: str = "rstar",
                    size: float = -0.0025, horizons=range(21), T: int = 300,
                    variables=("C", "Y", "pi", "r"), jacobian=None,
                    representative_agent: bool = True) -> tuple[dict, dict]:
@@ -267,7 +267,7 @@ def news_responses(steady_state: EconomySteadyState, *, shock: str = "rstar",
     return table, {v: units[v] for v in variables}
 
 
-def consumption_response_by_group(path, steady_state: EconomySteadyState, *, date: int = 0,
+def consumption_response_by_group(path, steady_state: SteadyState, *, date: int = 0,
                                   n_groups: int = 10):
     """Percent change of each group's consumption at ``date`` (default: on impact).
 

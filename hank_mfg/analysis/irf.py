@@ -21,7 +21,7 @@ from jaxtyping import Array, Float
 
 from ..operators.meanfield import MeanField
 from ..policies.networks import AbstractPolicy
-from ..solvers.equilibrium import EconomyPath, EconomySteadyState
+from ..solvers.equilibrium import EconomyPath
 from ..solvers.steady_state import SteadyState
 from ..solvers.transition import TransitionPath
 from .simulation import Panel, simulate_paths
@@ -47,7 +47,7 @@ def response_units(steady_state) -> dict:
     percentage points of their level when their steady-state value is zero (below 1e-8, the steady-state tolerance: bonds in zero net
     supply, log shocks).
     """
-    if not isinstance(steady_state, EconomySteadyState):
+    if not (isinstance(steady_state, SteadyState) and steady_state.is_economy):
         return dict(IRF_UNITS)
     rates = set(steady_state.model.rates)
     return {k: "bp" if k in rates else ("pp" if abs(float(v)) < 1e-8 else "percent")
@@ -105,16 +105,16 @@ def generalized_irf(
 
 def check_mit_arguments(path, steady_state, where: str) -> None:
     """A ``TypeError`` unless ``path`` is a transition path and ``steady_state`` its kind of
-    steady state (an economy's :class:`EconomyPath` with an :class:`EconomySteadyState`, a
+    steady state (an economy's :class:`EconomyPath` with an :class:`SteadyState`, a
     capital economy's :class:`~hank_mfg.TransitionPath` with a :class:`~hank_mfg.SteadyState`)."""
-    pairs = ((EconomyPath, EconomySteadyState), (TransitionPath, SteadyState))
-    if any(isinstance(path, p) and isinstance(steady_state, s) for p, s in pairs):
+    if isinstance(steady_state, SteadyState) and isinstance(
+            path, EconomyPath if steady_state.is_economy else TransitionPath):
         return
     raise TypeError(
         f"{where}(transition_path, steady_state) expected a perfect-foresight path "
         "(hm.transition_path(model, ..., steady_state=ss)) and the steady state it starts "
-        "from (hm.steady_state(model)): an EconomyPath with an EconomySteadyState, or a "
-        f"TransitionPath with a SteadyState; got {type(path).__name__} and "
+        "from (hm.steady_state(model)): an EconomyPath with an economy's SteadyState, or a "
+        f"TransitionPath with a capital economy's; got {type(path).__name__} and "
         f"{type(steady_state).__name__}")
 
 

@@ -17,7 +17,6 @@ from ..model.economy import AbstractEconomy
 from ..solvers.egm import (
     HouseholdSteadyState, euler_error_table, euler_summary, household_arrays, price_budget,
 )
-from ..solvers.equilibrium import EconomySteadyState
 from ..solvers.steady_state import SteadyState
 from ..solvers.transition import TransitionPath
 
@@ -55,7 +54,7 @@ def _one(model, c, budget, n, c_next, R_next, mu, interp):
 
 def euler_errors(
     model: AbstractHetAgentModel | AbstractEconomy,
-    policy: (SteadyState | HouseholdSteadyState | EconomySteadyState | TransitionPath
+    policy: (SteadyState | HouseholdSteadyState | TransitionPath
              | Float[Array, "n_a n_e"]),
     *,
     r: Float[ArrayLike, ""] | None = None,
@@ -68,7 +67,7 @@ def euler_errors(
     Args:
         model: the declared model (grid, income chain, ``beta``, marginal utility).
         policy: a :class:`SteadyState` / :class:`HouseholdSteadyState` /
-            :class:`~hank_mfg.solvers.equilibrium.EconomySteadyState` (uses its prices or
+            :class:`~hank_mfg.solvers.equilibrium.SteadyState` (uses its prices or
             budget, distribution, ``c_policy`` and hours; the economy with its solved
             unknowns is the steady state's own, ``model`` is not read), a
             :class:`TransitionPath` solved with ``return_distribution=True`` (errors at dates
@@ -84,7 +83,7 @@ def euler_errors(
         >>> ee = hm.euler_errors(model, hm.steady_state(model))
         >>> float(ee.mean), float(ee.max)
     """
-    if isinstance(policy, EconomySteadyState):
+    if isinstance(policy, SteadyState) and policy.is_economy:
         budget = policy.model.budget(policy.values)
         return _one(policy.model, policy.c_policy, budget, policy.n_policy, policy.c_policy,
                     budget.R, policy.mu, interp)

@@ -8,7 +8,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..analysis.economy import consumption_response_by_group, news_responses
-from ..solvers.equilibrium import EconomySteadyState
+from ..solvers.results import SteadyState
 
 __all__ = ["steady_state_table", "forward_guidance_table", "forward_guidance_figure",
            "consumption_response_table", "distribution_table", "response_variables"]
@@ -28,7 +28,7 @@ def response_variables(steady_state) -> tuple[str, ...]:
     aggregates left out; in the order ``K, Y, C, pi, r, w`` then as declared. HANK:
     ``Y, C, pi, r, w``; Huggett: ``C, r``.
     """
-    if not isinstance(steady_state, EconomySteadyState):
+    if not (isinstance(steady_state, SteadyState) and steady_state.is_economy):
         return CAPITAL_RESPONSES
     m = steady_state.model
     names = [*m.transition_unknowns, "C", "r"]
@@ -47,17 +47,18 @@ def distribution_table(steady_state, model=None) -> pd.DataFrame:
     ``mass`` sums to one.
 
     Args:
-        steady_state: an economy's :class:`~hank_mfg.EconomySteadyState`, or a capital
-            economy's :class:`~hank_mfg.SteadyState` with ``model=`` (for the grids).
+        steady_state: a :class:`~hank_mfg.SteadyState` of any economy (its model gives
+            the grids; a ``model`` given is checked to be the steady state's).
     """
     if model is not None:  # the model given must be the steady state's
         from ..solvers.steady_state import model_of_steady_state
 
         model = model_of_steady_state("distribution_table", model, steady_state)
-    elif isinstance(steady_state, EconomySteadyState):
+    elif isinstance(steady_state, SteadyState):
         model = steady_state.model
     else:
-        raise ValueError("distribution_table: a SteadyState needs model= (for the grids)")
+        raise TypeError(f"distribution_table.steady_state must be a SteadyState "
+                        f"(hm.steady_state(model)); got {type(steady_state).__name__}")
     a = np.asarray(model.a_grid, dtype=float)
     e = np.asarray(model.e_grid, dtype=float)
     n_a, n_e = a.shape[0], e.shape[0]
@@ -71,7 +72,7 @@ def distribution_table(steady_state, model=None) -> pd.DataFrame:
     return pd.DataFrame(cols)
 
 
-def steady_state_table(steady_state: EconomySteadyState) -> pd.DataFrame:
+def steady_state_table(steady_state: SteadyState) -> pd.DataFrame:
     """Every aggregate, solved unknown and residual of an economy's steady state.
 
     Columns ``name, kind`` (``unknown``, ``aggregate`` or ``residual``), ``value``.
@@ -83,7 +84,7 @@ def steady_state_table(steady_state: EconomySteadyState) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def forward_guidance_table(steady_state: EconomySteadyState, *, shock: str = "rstar",
+def forward_guidance_table(steady_state: SteadyState, *, shock: str = "rstar",
                            size: float = -0.0025, horizons=range(21), T: int = 300,
                            variables=("C", "Y", "pi", "r"), jacobian=None) -> pd.DataFrame:
     """Impact responses to a shock announced at date 0 for date ``k`` (forward guidance), beside
@@ -153,7 +154,7 @@ def forward_guidance_figure(table: pd.DataFrame, variable: str = "C") -> Figure:
     return fig
 
 
-def consumption_response_table(path, steady_state: EconomySteadyState, *, date: int = 0,
+def consumption_response_table(path, steady_state: SteadyState, *, date: int = 0,
                                n_groups: int = 10) -> pd.DataFrame:
     """Who responds: percent change of consumption at ``date`` by wealth decile and income
     state, with each group's share of steady-state consumption and its mass of households

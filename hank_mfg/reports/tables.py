@@ -3,8 +3,8 @@ anticipatory consumption, policy functions and solution quality (docs/theory.md 
 
 Every function takes a *source*: a :class:`~hank_mfg.Solution` (its model and policy), or a model
 / :class:`~hank_mfg.MeanField` together with ``policy=`` (a trained policy or an ``n_s x n_k``
-table); distribution and policy tables also accept a :class:`~hank_mfg.SteadyState` (with
-``model=``). Where a rollout is needed and no ``key`` is given, the *no-shock path* is used
+table); distribution and policy tables also accept a :class:`~hank_mfg.SteadyState` (it
+carries its model). Where a rollout is needed and no ``key`` is given, the *no-shock path* is used
 (all common-noise innovations zero), so results are deterministic.
 
 Statistic definitions (atoms on grid points) are in :mod:`hank_mfg.analysis.distribution`.
@@ -29,7 +29,7 @@ from ..operators.meanfield import MeanField
 from ..solvers.continuous import SavingsProblem, stationary_policy_value
 from ..solvers.rollout import Trajectory, policy_values, rollout
 from ..solvers.rspg import Solution
-from ..solvers.equilibrium import EconomyPath, EconomySteadyState
+from ..solvers.equilibrium import EconomyPath
 from ..solvers.steady_state import SteadyState
 from ..solvers.transition import TransitionPath
 
@@ -93,11 +93,8 @@ def _model_of(source, model):
 
 def _distributions(source, policy, model, dates, key, n_paths, where):
     """``(a_grid, e_grid, [(labels, mu (n_a, n_e))])`` for any distribution source."""
-    if isinstance(source, EconomySteadyState):
+    if isinstance(source, SteadyState):
         model = source.model if model is None else model
-    if isinstance(source, (SteadyState, EconomySteadyState)):
-        if model is None:
-            raise ValueError(f"{where}: a SteadyState needs model= (for the grids)")
         a, e = jnp.asarray(model.a_grid, dtype=float), jnp.asarray(model.e_grid, dtype=float)
         return a, e, [({}, source.mu)]
     if isinstance(source, (TransitionPath, EconomyPath)):
@@ -168,7 +165,7 @@ def wealth_distribution(source, policy=None, *, model=None, dates=None, key=None
     the borrowing limit — overall and by income state.
 
     Args:
-        source: :class:`~hank_mfg.SteadyState` (with ``model=``); a
+        source: :class:`~hank_mfg.SteadyState` (its own model's grids); a
             :class:`~hank_mfg.TransitionPath` with distributions (``model=``, ``dates``); a
             distribution array ``(n_a, n_e)`` (``model=``); or a Solution / model + ``policy``,
             rolled out along ``n_paths`` paths (``key``; ``None`` = the no-shock path) and
@@ -393,10 +390,10 @@ def policy_table(source, policy=None, *, model=None, date: int = 0, history=None
     """Tidy policy functions ``c(a, e)`` and ``a'(a, e)`` at a date and public history.
 
     Args:
-        source: :class:`~hank_mfg.SteadyState` (with ``model=``; stationary: ``date`` is missing,
+        source: a capital economy's :class:`~hank_mfg.SteadyState` (stationary: ``date`` is missing,
             ``<NA>`` in an integer column; the value comes from
             :func:`hank_mfg.analysis.stationary_value`); an economy's
-            :class:`~hank_mfg.EconomySteadyState` (its own model; cash on hand from the
+            :class:`~hank_mfg.SteadyState` (its own model; cash on hand from the
             model's budget at the steady-state aggregates, ``expected_action`` = next wealth,
             ``reward = u(c) - v(n)``, an ``hours`` column with a labour choice); an economy
             (:class:`~hank_mfg.AbstractEconomy`, no ``policy``: its steady state, solved here
@@ -437,7 +434,7 @@ def policy_table(source, policy=None, *, model=None, date: int = 0, history=None
 
         source = solve_steady_state(source)
     extra = {}
-    if isinstance(source, EconomySteadyState):
+    if isinstance(source, SteadyState) and source.is_economy:
         if model is None:
             model = source.model
         else:  # the model given must be the steady state's
@@ -466,7 +463,7 @@ def policy_table(source, policy=None, *, model=None, date: int = 0, history=None
         d = None
     elif isinstance(source, SteadyState):
         if model is None:
-            raise ValueError("policy_table: a SteadyState needs model=")
+            model = source.model
         a = jnp.asarray(model.a_grid, dtype=float)
         e = jnp.asarray(model.e_grid, dtype=float)
         c, ap = source.c_policy, source.a_policy

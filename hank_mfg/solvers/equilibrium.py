@@ -31,7 +31,7 @@ import jax
 import jax.numpy as jnp
 import jax.scipy.linalg as jsl
 import numpy as np
-from jaxtyping import Array, ArrayLike, Float, Int
+from jaxtyping import Array, ArrayLike, Float
 
 from ..model.economy import HOUSEHOLD_OUTPUTS, AbstractEconomy, Variables
 from .egm import (
@@ -45,59 +45,17 @@ from .egm import (
     raise_if_not_converged,
 )
 from .household import household_block_path, household_jacobians
+from .results import SteadyState
 from .roots import TrialFailed, brent, newton, newton_in_domain
 
 __all__ = [
-    "EconomySteadyState", "EconomyPath", "economy_steady_state", "economy_transition",
-    "economy_jacobian",
+    "SteadyState", "EconomySteadyState", "EconomyPath", "economy_steady_state",
+    "economy_transition", "economy_jacobian",
 ]
 
 
-class EconomySteadyState(eqx.Module):
-    """Stationary equilibrium of an economy without aggregate risk.
-
-    ``ss["r"]``, ``ss["beta"]``: any aggregate or solved unknown by name.
-
-    Attributes:
-        model: the economy with its solved field unknowns (e.g. ``beta``, ``vphi``) in place.
-        values: every aggregate (and every solved unknown) by name, 0-d arrays; includes the
-            households' ``A`` (assets), ``C`` (consumption) and ``N`` (effective labour).
-        residuals: every named residual of the economy at the solution (targets and the rest,
-            e.g. the goods market that Walras' law clears).
-        unknowns: the names solved for, in order.
-        mu: stationary distribution ``(n_wealth, n_income)``; ``mu_flat`` its flat vector.
-        a_policy, c_policy, n_policy: savings, consumption and hours ``(n_a, n_e)``.
-        Va: marginal value of wealth ``R u'(c)``.
-        euler_mean, euler_max: mass-weighted mean and max of ``log10|1 - c_hat/c|``.
-        iterations: household evaluations of the root find. egm_iterations,
-            dist_iterations: inner steps of the last evaluation.
-    """
-
-    model: AbstractEconomy
-    values: dict
-    residuals: dict
-    unknowns: tuple = eqx.field(static=True)
-    mu: Float[Array, "n_a n_e"] = None
-    a_policy: Float[Array, "n_a n_e"] = None
-    c_policy: Float[Array, "n_a n_e"] = None
-    n_policy: Float[Array, "n_a n_e"] = None
-    Va: Float[Array, "n_a n_e"] = None
-    euler_mean: Float[Array, ""] = None
-    euler_max: Float[Array, ""] = None
-    iterations: Int[Array, ""] = None
-    egm_iterations: Int[Array, ""] = None
-    dist_iterations: Int[Array, ""] = None
-
-    def __getitem__(self, name: str) -> Array:
-        if name in self.values:
-            return self.values[name]
-        raise KeyError(f"EconomySteadyState has no aggregate {name!r}; it has "
-                       f"{sorted(self.values)}")
-
-    @property
-    def mu_flat(self) -> Float[Array, " n_s"]:
-        """The distribution as the operators' flat wealth-major vector."""
-        return self.mu.reshape(-1)
+#: The steady state of a declared economy is the one :class:`SteadyState` type (the old name).
+EconomySteadyState = SteadyState
 
 
 class EconomyPath(eqx.Module):
@@ -134,6 +92,13 @@ class EconomyPath(eqx.Module):
     @property
     def T(self) -> int:
         return int(next(iter(self.values.values())).shape[0])
+
+
+def _kind(steady_state) -> str:
+    """What was passed as a steady state, for messages."""
+    if isinstance(steady_state, SteadyState):
+        return f"the steady state of a {type(steady_state.model).__name__}"
+    return type(steady_state).__name__
 
 
 # ---------------------------------------------------------------------------------------------
@@ -194,7 +159,7 @@ def economy_steady_state(
     dist_maxiter: int = 1_000_000,
     interp: str = "linear",
     verbose: bool = False,
-) -> EconomySteadyState:
+) -> SteadyState:
     """Stationary equilibrium of a declared economy: its unknowns zero its targets.
 
     Args:
@@ -205,7 +170,7 @@ def economy_steady_state(
         verbose: print every evaluation.
 
     Returns:
-        :class:`EconomySteadyState` (``ss["beta"]``, ``ss["r"]``, ``ss.mu``, ...).
+        :class:`SteadyState` (``ss["beta"]``, ``ss["r"]``, ``ss.mu``, ...).
 
     Raises:
         ValueError: a target the economy does not define (names ``steady_state_targets``), no
@@ -289,7 +254,7 @@ def economy_steady_state(
                 f"{type(model).__name__}.steady_state_values: the transition target {name} is "
                 f"{float(res[name]):.6g} at the steady state, not zero, and no steady-state "
                 "unknown moves it; make the calibrated values consistent")
-    return EconomySteadyState(
+    return SteadyState(
         model=solved, values=values, residuals=dict(res), unknowns=names, mu=hh.mu,
         a_policy=hh.a_policy, c_policy=hh.c_policy, n_policy=hh.n_policy, Va=hh.Va,
         euler_mean=hh.euler_mean, euler_max=hh.euler_max, iterations=jnp.asarray(state["n"]),
@@ -348,13 +313,13 @@ def economy_of_steady_state(where: str, model: AbstractEconomy, steady_state,
     state was solved for, is the one used.
 
     Raises:
-        TypeError: ``steady_state`` is not an :class:`EconomySteadyState` of the same class.
+        TypeError: ``steady_state`` is not an :class:`SteadyState` of the same class.
         ValueError: it belongs to another economy; the message names what differs.
     """
     owner = type(model).__name__
-    if not isinstance(steady_state, EconomySteadyState):
-        raise TypeError(f"{where}.steady_state must be the EconomySteadyState of the economy "
-                        f"(hm.steady_state(model)); got {type(steady_state).__name__}")
+    if not (isinstance(steady_state, SteadyState) and steady_state.is_economy):
+        raise TypeError(f"{where}.steady_state must be the SteadyState of the economy "
+                        f"(hm.steady_state(model)); got {_kind(steady_state)}")
     solved = steady_state.model
     if type(solved) is not type(model):
         raise ValueError(f"{where}.steady_state was solved for a {type(solved).__name__}, not "
@@ -391,7 +356,7 @@ def economy_of_steady_state(where: str, model: AbstractEconomy, steady_state,
     return m
 
 
-def with_economy(steady_state: EconomySteadyState, model: AbstractEconomy) -> EconomySteadyState:
+def with_economy(steady_state: SteadyState, model: AbstractEconomy) -> SteadyState:
     """The steady state with ``model`` (checked by :func:`economy_of_steady_state`) as its
     economy."""
     return dataclasses.replace(steady_state, model=model)
@@ -469,7 +434,7 @@ _jacobian_jit = eqx.filter_jit(_jacobian_core)
 
 
 @in_float64
-def economy_jacobian(steady_state: EconomySteadyState, T: int, interp: str = "linear",
+def economy_jacobian(steady_state: SteadyState, T: int, interp: str = "linear",
                      wrt: str | None = None):
     """Jacobian of the transition targets at the steady state (sequence space).
 
@@ -589,7 +554,7 @@ def economy_transition(
     model: AbstractEconomy,
     *,
     shocks: Mapping[str, ArrayLike],
-    steady_state: EconomySteadyState,
+    steady_state: SteadyState,
     tol: float = 1e-10,
     maxiter: int = 50,
     return_distribution: bool = False,
@@ -634,9 +599,9 @@ def economy_transition(
     where = "transition_path"
     check_model(where, model, AbstractEconomy)
     check_interp(where, interp)
-    if not isinstance(steady_state, EconomySteadyState):
-        raise TypeError(f"{where}.steady_state must be the EconomySteadyState of the economy "
-                        f"(hm.steady_state(model)); got {type(steady_state).__name__}")
+    if not (isinstance(steady_state, SteadyState) and steady_state.is_economy):
+        raise TypeError(f"{where}.steady_state must be the SteadyState of the economy "
+                        f"(hm.steady_state(model)); got {_kind(steady_state)}")
     if not shocks:
         raise ValueError(f"{where}.shocks must name at least one exogenous aggregate of "
                          f"{type(model).__name__}: {tuple(model.exogenous)}")

@@ -20,11 +20,10 @@ import time
 import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Float, Int
 
 from ..model.base import AbstractHetAgentModel
 from ..model.economy import AbstractEconomy
-from .equilibrium import economy_of_steady_state, economy_steady_state
+from .equilibrium import _kind, economy_of_steady_state, economy_steady_state
 from .egm import (
     check_interp,
     check_model,
@@ -36,9 +35,11 @@ from .egm import (
     raise_if_not_converged,
     in_float64,
 )
+from .results import SteadyState
 from .roots import bisection, brent
 
-__all__ = ["SteadyState", "steady_state", "capital_steady_state", "capital_demand"]
+__all__ = ["SteadyState", "steady_state", "capital_steady_state", "capital_demand",
+           "capital_result"]
 
 
 def capital_demand(model: AbstractHetAgentModel, r, L, z=0.0):
@@ -55,57 +56,17 @@ def capital_demand(model: AbstractHetAgentModel, r, L, z=0.0):
     return jnp.exp(log_K)
 
 
-class SteadyState(eqx.Module):
-    """Stationary competitive equilibrium without aggregate risk (``z = 0``).
-
-    Attributes:
-        r, w: equilibrium interest rate and wage. K: capital used in production
-            (``= A``, households' assets). L: effective labour ``sum_e pi_e e``.
-            Y: output ``model.output(K, L, 0)``. C: aggregate consumption ``sum mu c``.
-        A: asset supply ``sum mu a'``. residual: excess supply ``A - K`` at the solution.
-        mu: stationary distribution as an ``(n_wealth, n_income)`` table ``mu[i_a, i_e]``
-            summing to one; ``mu_flat`` is the operators' wealth-major vector
-            (``s = i_a * n_income + i_e``).
-        a_policy, c_policy: savings ``a'(a, e)`` and consumption ``c(a, e)``, ``(n_a, n_e)``.
-        Va: marginal value of wealth ``(1 + r) u'(c)`` (terminal condition for transitions).
-        euler_mean, euler_max: mass-weighted mean and max of ``log10|1 - c_hat/c|`` over
-            unconstrained states with mass (docs/theory.md §8.1).
-        iterations: household evaluations in the root find. egm_iterations, dist_iterations:
-            EGM and forward steps of the last evaluation.
-    """
-
-    r: Float[Array, ""]
-    w: Float[Array, ""]
-    K: Float[Array, ""]
-    L: Float[Array, ""]
-    Y: Float[Array, ""]
-    C: Float[Array, ""]
-    A: Float[Array, ""]
-    residual: Float[Array, ""]
-    mu: Float[Array, "n_a n_e"]
-    a_policy: Float[Array, "n_a n_e"]
-    c_policy: Float[Array, "n_a n_e"]
-    Va: Float[Array, "n_a n_e"]
-    euler_mean: Float[Array, ""]
-    euler_max: Float[Array, ""]
-    iterations: Int[Array, ""]
-    egm_iterations: Int[Array, ""]
-    dist_iterations: Int[Array, ""]
-
-    @property
-    def mu_flat(self) -> Float[Array, " n_s"]:
-        """The distribution as the operators' flat wealth-major vector (``s = i_a n_e + i_e``)."""
-        return self.mu.reshape(-1)
-
-    @property
-    def values(self) -> dict:
-        """Aggregates by name: ``r, w, K, L, Y, C, A`` (as for an economy's steady state)."""
-        return {k: getattr(self, k) for k in ("r", "w", "K", "L", "Y", "C", "A")}
-
-    def __getitem__(self, name: str):
-        if name not in self.values:
-            raise KeyError(f"SteadyState has no aggregate {name!r}; it has {sorted(self.values)}")
-        return self.values[name]
+def capital_result(model: AbstractHetAgentModel, r, w, K, L, hh, iterations) -> SteadyState:
+    """The :class:`SteadyState` of a capital economy at the rate ``r`` with firm side
+    ``(K, L, w)`` and the households' stationary solution ``hh``."""
+    K, L, w = (jnp.asarray(x, dtype=float) for x in (K, L, w))
+    values = dict(r=jnp.asarray(r, dtype=float), w=w, K=K, L=L, Y=model.output(K, L, 0.0),
+                  C=hh.C, A=hh.A)
+    return SteadyState(
+        model=model, values=values, residuals={"asset_mkt": hh.A - K}, unknowns=("r",),
+        mu=hh.mu, a_policy=hh.a_policy, c_policy=hh.c_policy, Va=hh.Va,
+        euler_mean=hh.euler_mean, euler_max=hh.euler_max, iterations=jnp.asarray(iterations),
+        egm_iterations=hh.egm_iterations, dist_iterations=hh.dist_iterations)
 
 
 @eqx.filter_jit
@@ -282,14 +243,7 @@ def capital_steady_state(
     if not abs(res) < tol * max(1.0, abs(float(K))):
         r_star = root(f_lo, f_hi)
         res, K, L, w, hh = cache[r_star]
-    Y = model.output(K, L, 0.0)
-    return SteadyState(
-        r=hh.r, w=jnp.asarray(w), K=K, L=jnp.asarray(L), Y=jnp.asarray(Y), C=hh.C, A=hh.A,
-        residual=jnp.asarray(res), mu=hh.mu, a_policy=hh.a_policy, c_policy=hh.c_policy,
-        Va=hh.Va, euler_mean=hh.euler_mean, euler_max=hh.euler_max,
-        iterations=jnp.asarray(evals["n"]), egm_iterations=hh.egm_iterations,
-        dist_iterations=hh.dist_iterations,
-    )
+    return capital_result(model, hh.r, w, K, L, hh, evals["n"])
 
 
 def check_capital_steady_state(where: str, model: AbstractHetAgentModel, steady_state,
@@ -304,9 +258,9 @@ def check_capital_steady_state(where: str, model: AbstractHetAgentModel, steady_
         ValueError: it belongs to another model; the message names what differs.
     """
     owner = type(model).__name__
-    if not isinstance(steady_state, SteadyState):
-        raise TypeError(f"{where}.steady_state must be a SteadyState (hm.steady_state(model)); "
-                        f"got {type(steady_state).__name__}")
+    if not isinstance(steady_state, SteadyState) or steady_state.is_economy:
+        raise TypeError(f"{where}.steady_state must be the SteadyState of this {owner} "
+                        f"(hm.steady_state(model)); got {_kind(steady_state)}")
     a_grid, e_grid = household_arrays(model)[:2]
     fix = "solve hm.steady_state(model) for this model"
     want = (int(a_grid.shape[0]), int(e_grid.shape[0]))

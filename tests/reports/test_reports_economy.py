@@ -82,12 +82,12 @@ def test_mit_responses_of_a_steady_state_is_a_type_error(hank):
     _, ss = hank
     with pytest.raises(TypeError, match=r"mit_responses\(transition_path, steady_state\) "
                                         r"expected a perfect-foresight path.*got "
-                                        r"EconomySteadyState and EconomySteadyState"):
+                                        r"SteadyState and SteadyState"):
         hm.mit_responses(ss, ss)
     for call in (lambda: hm.learned_irf(ss, {"rstar": 1e-4}),
                  lambda: hm.ergodic_moments(ss)):
         with pytest.raises(TypeError, match=r"expected a Solution of hm.solve.*got a "
-                                            r"EconomySteadyState"):
+                                            r"SteadyState"):
             call()
 
 

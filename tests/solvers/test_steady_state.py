@@ -108,3 +108,30 @@ def test_issue_call_works_as_written_in_a_float32_session():
     ref = hm.steady_state(KrusellSmith(n_wealth=60, n_income=3))
     np.testing.assert_allclose(float(ss.r), float(ref.r), rtol=1e-5)
     np.testing.assert_allclose(float(ss.K), float(ref.K), rtol=1e-5)
+
+
+def test_one_steady_state_type_for_every_economy(ss_small):
+    """A capital economy and a declared economy return the same type: aggregates by name and
+    as attributes, residuals by name, the model solved; tables need no model beside it; a
+    steady state of one kind passed where the other is needed is refused by name."""
+    from models.huggett import Huggett
+
+    model, ss = ss_small
+    hug = Huggett(n_wealth=30)
+    hss = hm.steady_state(hug)
+    assert type(ss) is type(hss) is hm.SteadyState is hm.EconomySteadyState
+    assert not ss.is_economy and hss.is_economy
+    assert ss.model is model and ss.unknowns == ("r",)
+    assert float(ss.residuals["asset_mkt"]) == float(ss.A - ss.K) == float(ss.residual)
+    assert float(ss["K"]) == float(ss.K) and float(hss["r"]) == float(hss.r)
+    with pytest.raises(AttributeError, match="no attribute or aggregate 'pi'"):
+        ss.pi
+    # the steady state carries its grids: the same table with and without model=
+    a = hm.distribution_table(ss)
+    b = hm.distribution_table(ss, model=model)
+    assert a.equals(b) and abs(a["mass"].sum() - 1.0) < 1e-12
+    assert hm.policy_table(ss).equals(hm.policy_table(ss, model=model))
+    with pytest.raises(TypeError, match="steady state of a Huggett"):
+        hm.transition_path(model, hss, z=0.01 * 0.9 ** jnp.arange(20))
+    with pytest.raises(TypeError, match="steady state of a KrusellSmith"):
+        hm.transition_path(hug, ss, z=0.01 * 0.9 ** jnp.arange(20))
