@@ -21,7 +21,6 @@ from jaxtyping import Array, Float
 
 from ..operators.meanfield import MeanField
 from ..policies.networks import AbstractPolicy
-from ..solvers.equilibrium import EconomyPath
 from ..solvers.steady_state import SteadyState
 from ..solvers.transition import TransitionPath
 from .simulation import Panel, simulate_paths
@@ -104,17 +103,17 @@ def generalized_irf(
 
 
 def check_mit_arguments(path, steady_state, where: str) -> None:
-    """A ``TypeError`` unless ``path`` is a transition path and ``steady_state`` its kind of
-    steady state (an economy's :class:`EconomyPath` with an :class:`SteadyState`, a
-    capital economy's :class:`~hank_mfg.TransitionPath` with a :class:`~hank_mfg.SteadyState`)."""
-    if isinstance(steady_state, SteadyState) and isinstance(
-            path, EconomyPath if steady_state.is_economy else TransitionPath):
+    """A ``TypeError`` unless ``path`` is a :class:`~hank_mfg.TransitionPath` and
+    ``steady_state`` a :class:`~hank_mfg.SteadyState` of the same kind of economy (both of a
+    declared economy, or both of a capital economy)."""
+    if (isinstance(steady_state, SteadyState) and isinstance(path, TransitionPath)
+            and path.is_economy == steady_state.is_economy):
         return
     raise TypeError(
         f"{where}(transition_path, steady_state) expected a perfect-foresight path "
         "(hm.transition_path(model, ..., steady_state=ss)) and the steady state it starts "
-        "from (hm.steady_state(model)): an EconomyPath with an economy's SteadyState, or a "
-        f"TransitionPath with a capital economy's; got {type(path).__name__} and "
+        "from (hm.steady_state(model)), both of a declared economy or both of a capital "
+        f"economy; got {type(path).__name__} and "
         f"{type(steady_state).__name__}")
 
 
@@ -131,7 +130,7 @@ def mit_deviations(path, steady_state) -> tuple[dict, dict]:
     """
     check_mit_arguments(path, steady_state, "mit_deviations")
     ss = steady_state
-    if isinstance(path, EconomyPath):
+    if path.is_economy:
         levels = {k: path[k] for k in path.values if k in ss.values}
     else:
         levels = dict(z=path.z, K=path.K, Y=path.Y, C=path.C, r=path.r, w=path.w)

@@ -91,7 +91,7 @@ def euler_errors(
         c, mu = policy.c_policy, policy.mu
         budget = price_budget(model, policy.r, policy.w)
         return _one(model, c, budget, 1.0, c, budget.R, mu, interp)
-    if isinstance(policy, TransitionPath):
+    if isinstance(policy, TransitionPath) and not policy.is_economy:
         if policy.c_policy is None:
             raise ValueError("euler_errors.policy: a TransitionPath needs its policies; solve it "
                              "with transition_path(..., return_distribution=True)")

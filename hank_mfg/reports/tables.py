@@ -29,7 +29,6 @@ from ..operators.meanfield import MeanField
 from ..solvers.continuous import SavingsProblem, stationary_policy_value
 from ..solvers.rollout import Trajectory, policy_values, rollout
 from ..solvers.rspg import Solution
-from ..solvers.equilibrium import EconomyPath
 from ..solvers.steady_state import SteadyState
 from ..solvers.transition import TransitionPath
 
@@ -97,9 +96,11 @@ def _distributions(source, policy, model, dates, key, n_paths, where):
         model = source.model if model is None else model
         a, e = jnp.asarray(model.a_grid, dtype=float), jnp.asarray(model.e_grid, dtype=float)
         return a, e, [({}, source.mu)]
-    if isinstance(source, (TransitionPath, EconomyPath)):
-        if model is None or source.mu is None:
-            raise ValueError(f"{where}: a TransitionPath needs model= and return_distribution=True")
+    if isinstance(source, TransitionPath):
+        model = source.model if model is None else model
+        if source.mu is None:
+            raise ValueError(f"{where}: a TransitionPath has distributions only when solved with "
+                             "return_distribution=True")
         a, e = jnp.asarray(model.a_grid, dtype=float), jnp.asarray(model.e_grid, dtype=float)
         T = source.mu.shape[0]
         dates = (0, T // 2, T - 1) if dates is None else dates
@@ -166,7 +167,7 @@ def wealth_distribution(source, policy=None, *, model=None, dates=None, key=None
 
     Args:
         source: :class:`~hank_mfg.SteadyState` (its own model's grids); a
-            :class:`~hank_mfg.TransitionPath` with distributions (``model=``, ``dates``); a
+            :class:`~hank_mfg.TransitionPath` with distributions (``dates``); a
             distribution array ``(n_a, n_e)`` (``model=``); or a Solution / model + ``policy``,
             rolled out along ``n_paths`` paths (``key``; ``None`` = the no-shock path) and
             summarised at ``dates`` (default ``0, T//2, T-1``).
@@ -230,7 +231,7 @@ def lorenz_curve(source, policy=None, *, model=None, date=None, key=None) -> pd.
     dates = None if date is None else (int(date),)
     if date is None and not isinstance(source, (SteadyState, np.ndarray, jax.Array)):
         if isinstance(source, TransitionPath):
-            dates = (source.K.shape[0] - 1,)
+            dates = (source.T - 1,)
         else:
             dates = (resolve(source, policy, where="lorenz_curve")[0].horizon - 1,)
     a, _, items = _distributions(source, policy, model, dates, key, 1, "lorenz_curve")

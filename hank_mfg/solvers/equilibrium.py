@@ -31,7 +31,7 @@ import jax
 import jax.numpy as jnp
 import jax.scipy.linalg as jsl
 import numpy as np
-from jaxtyping import Array, ArrayLike, Float
+from jaxtyping import Array, ArrayLike
 
 from ..model.economy import HOUSEHOLD_OUTPUTS, AbstractEconomy, Variables
 from .egm import (
@@ -45,12 +45,12 @@ from .egm import (
     raise_if_not_converged,
 )
 from .household import household_block_path, household_jacobians
-from .results import SteadyState
+from .results import SteadyState, TransitionPath
 from .roots import TrialFailed, brent, newton, newton_in_domain
 
 __all__ = [
-    "SteadyState", "EconomySteadyState", "EconomyPath", "economy_steady_state",
-    "economy_transition", "economy_jacobian",
+    "SteadyState", "EconomySteadyState", "TransitionPath", "EconomyPath",
+    "economy_steady_state", "economy_transition", "economy_jacobian",
 ]
 
 
@@ -58,40 +58,9 @@ __all__ = [
 EconomySteadyState = SteadyState
 
 
-class EconomyPath(eqx.Module):
-    """A perfect-foresight equilibrium path of an economy.
-
-    ``path["Y"]`` is the level path ``(T,)`` of any aggregate (``A``, ``C``, ``N`` included).
-    Timing: as declared by the economy's aggregate block; the households' date-``t`` budget is
-    known at ``t`` and ``A_t`` is the wealth they carry out of ``t``.
-
-    Attributes:
-        values: every aggregate's path ``(T,)`` by name (exogenous ones included).
-        residuals: every named residual's path ``(T,)``.
-        shocks: the shock paths given (deviations from the steady state).
-        max_residual: ``max_t`` over the transition targets of ``|residual|``.
-        iterations: Newton iterations.
-        mu, a_policy, c_policy, n_policy: ``(T, n_a, n_e)`` paths when requested, else None.
-    """
-
-    values: dict
-    residuals: dict
-    shocks: dict
-    max_residual: Float[Array, ""]
-    iterations: Array
-    mu: Float[Array, "T n_a n_e"] | None = None
-    a_policy: Float[Array, "T n_a n_e"] | None = None
-    c_policy: Float[Array, "T n_a n_e"] | None = None
-    n_policy: Float[Array, "T n_a n_e"] | None = None
-
-    def __getitem__(self, name: str) -> Array:
-        if name in self.values:
-            return self.values[name]
-        raise KeyError(f"EconomyPath has no aggregate {name!r}; it has {sorted(self.values)}")
-
-    @property
-    def T(self) -> int:
-        return int(next(iter(self.values.values())).shape[0])
+#: A declared economy's perfect-foresight path is the one :class:`TransitionPath` type (the
+#: old name).
+EconomyPath = TransitionPath
 
 
 def _kind(steady_state) -> str:
@@ -501,11 +470,11 @@ _solve_kinked_jit = eqx.filter_jit(_solve_kinked_core)
 
 
 def _economy_path(model, ss, exog, shocks, U, it, T, interp, want_paths, start):
-    """The :class:`EconomyPath` at the unknowns ``U`` (Newton's last iterate)."""
+    """The :class:`TransitionPath` at the unknowns ``U`` (Newton's last iterate)."""
     H, v, res, hp = _evaluate_path(model, ss, exog, U, T, interp, start)
     cut = lambda x: jnp.broadcast_to(x, (T + 1,))[:T]  # noqa: E731
-    return EconomyPath(
-        values={k: cut(x) for k, x in v.as_dict().items()},
+    return TransitionPath(
+        model=model, values={k: cut(x) for k, x in v.as_dict().items()},
         residuals={k: cut(x) for k, x in res.items()},
         shocks=shocks, max_residual=jnp.max(jnp.abs(H)), iterations=it,
         mu=hp.mu[:T] if want_paths else None, a_policy=hp.a_policy[:T] if want_paths else None,
@@ -562,7 +531,7 @@ def economy_transition(
     jacobian: Array | None = None,
     initial_distribution: ArrayLike | None = None,
     initial_values: Mapping[str, ArrayLike] | None = None,
-) -> EconomyPath:
+) -> TransitionPath:
     """Perfect-foresight transition of an economy after shocks announced at date 0.
 
     Args:
@@ -588,7 +557,7 @@ def economy_transition(
             steady state's).
 
     Returns:
-        :class:`EconomyPath` (``path["Y"]``, ``path["pi"]``, ...).
+        :class:`TransitionPath` (``path["Y"]``, ``path["pi"]``, ...).
 
     Raises:
         ValueError: a shock on a name that is not an exogenous aggregate (the allowed names

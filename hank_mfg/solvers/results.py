@@ -1,10 +1,11 @@
-"""The steady state every economy's solver returns (docs/concepts.md, section 7).
+"""The steady state and the perfect-foresight path every economy's solvers return
+(docs/concepts.md, section 7).
 
-One type for a declared economy (:class:`~hank_mfg.model.economy.AbstractEconomy`: Huggett,
-the one-asset HANK, your own) and a capital economy
+One type of each for a declared economy (:class:`~hank_mfg.model.economy.AbstractEconomy`:
+Huggett, the one-asset HANK, your own) and a capital economy
 (:class:`~hank_mfg.model.base.AbstractHetAgentModel`: Krusell–Smith, Aiyagari, the paper's
-model): the economy solved, every aggregate by name, every residual by name, and the
-households' stationary policies and distribution, with one set of tolerances behind them.
+model): the economy, every aggregate by name, every residual by name, and the households'
+policies and distribution.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from jaxtyping import Array, Float, Int
 
 from ..model.economy import AbstractEconomy
 
-__all__ = ["SteadyState"]
+__all__ = ["SteadyState", "TransitionPath"]
 
 
 class SteadyState(eqx.Module):
@@ -64,12 +65,7 @@ class SteadyState(eqx.Module):
         raise KeyError(f"SteadyState has no aggregate {name!r}; it has {sorted(self.values)}")
 
     def __getattr__(self, name: str):
-        # only reached when no field or method has the name: the aggregates as attributes
-        values = self.__dict__.get("values")
-        if name.startswith("_") or values is None or name not in values:
-            raise AttributeError(f"SteadyState has no attribute or aggregate {name!r}"
-                                 + (f"; its aggregates are {sorted(values)}" if values else ""))
-        return values[name]
+        return _aggregate(self, name)
 
     @property
     def is_economy(self) -> bool:
@@ -89,3 +85,80 @@ class SteadyState(eqx.Module):
     def mu_flat(self) -> Float[Array, " n_s"]:
         """The distribution as the operators' flat wealth-major vector."""
         return self.mu.reshape(-1)
+
+
+class TransitionPath(eqx.Module):
+    """A perfect-foresight equilibrium path of any economy, from its steady state.
+
+    ``path["Y"]`` or ``path.Y``: the level path ``(T,)`` of any aggregate. Timing: as the
+    economy declares it; the households' date-``t`` budget is known at ``t`` and ``A_t`` is the
+    wealth they carry out of ``t``. A capital economy's aggregates are ``z`` (log TFP), ``K``
+    (capital used in production at ``t``, ``K_0 = K_ss``), ``Y``, ``C``, ``r``, ``w`` and ``A``
+    (``= K_{t+1}``).
+
+    Attributes:
+        model: the economy.
+        values: every aggregate's path ``(T,)`` by name (exogenous ones included).
+        residuals: every named residual's path ``(T,)``; a capital economy's is
+            ``asset_mkt = A_t - K_{t+1}``, whose last date (``K_T = K_ss``, not a target) is
+            the gap left at the end of the horizon (``terminal_gap``).
+        shocks: the shock paths given (deviations from the steady state).
+        max_residual: ``max_t`` over the transition targets of ``|residual|``.
+        iterations: Newton iterations.
+        mu, a_policy, c_policy, n_policy: ``(T, n_a, n_e)`` paths when requested, else None.
+    """
+
+    model: eqx.Module
+    values: dict
+    residuals: dict
+    shocks: dict
+    max_residual: Float[Array, ""]
+    iterations: Array
+    mu: Float[Array, "T n_a n_e"] | None = None
+    a_policy: Float[Array, "T n_a n_e"] | None = None
+    c_policy: Float[Array, "T n_a n_e"] | None = None
+    n_policy: Float[Array, "T n_a n_e"] | None = None
+
+    def __getitem__(self, name: str) -> Array:
+        if name in self.values:
+            return self.values[name]
+        raise KeyError(f"TransitionPath has no aggregate {name!r}; it has "
+                       f"{sorted(self.values)}")
+
+    def __getattr__(self, name: str):
+        return _aggregate(self, name)
+
+    @property
+    def is_economy(self) -> bool:
+        """Whether the model is a declared economy (an ``AbstractEconomy``)."""
+        return isinstance(self.model, AbstractEconomy)
+
+    @property
+    def T(self) -> int:
+        return int(next(iter(self.values.values())).shape[0])
+
+    @property
+    def residual(self) -> Array:
+        """A capital economy's market-clearing residuals ``A_t - K_{t+1}``, ``t = 0..T-2``."""
+        return self._capital("residual")[:-1]
+
+    @property
+    def terminal_gap(self) -> Array:
+        """A capital economy's ``A_{T-1} - K_ss`` (small when ``T`` is long enough)."""
+        return self._capital("terminal_gap")[-1]
+
+    def _capital(self, what: str) -> Array:
+        if self.is_economy:
+            raise TypeError(f"TransitionPath.{what} is a capital economy's; "
+                                 f"{type(self.model).__name__}'s residuals are "
+                                 f"path.residuals {sorted(self.residuals)}")
+        return self.residuals["asset_mkt"]
+
+
+def _aggregate(result, name: str):
+    """``result.values[name]`` for a name that is no field or method (``ss.K``, ``path.Y``)."""
+    values = result.__dict__.get("values")
+    if name.startswith("_") or values is None or name not in values:
+        raise AttributeError(f"{type(result).__name__} has no attribute or aggregate {name!r}"
+                             + (f"; its aggregates are {sorted(values)}" if values else ""))
+    return values[name]

@@ -34,54 +34,14 @@ from .egm import check_interp, check_model, household_arrays, in_float64, price_
 from .equilibrium import economy_jacobian, economy_transition
 from .household import household_block_path, household_jacobians
 from .roots import newton
-from .steady_state import SteadyState, check_capital_steady_state
+from .results import SteadyState, TransitionPath
+from .steady_state import check_capital_steady_state
 from .steady_state import steady_state as solve_steady_state
 
 __all__ = [
     "TransitionPath", "transition_path", "capital_transition_path", "household_path",
     "sequence_jacobian", "transition_jacobian",
 ]
-
-
-class TransitionPath(eqx.Module):
-    """A perfect-foresight equilibrium path (see the module docstring for the timing).
-
-    Attributes:
-        z: log TFP path ``(T,)``. K: capital used in production at ``t`` (``K_0 = K_ss``).
-        Y: output ``model.output(K_t, L, z_t)``. C: consumption ``sum mu_t c_t``.
-        r, w: prices at ``t``. A: end-of-period assets ``sum mu_t a'_t`` (``= K_{t+1}``).
-        residual: market-clearing residual ``A_t - K_{t+1}`` for ``t = 0..T-2`` (``T-1``).
-        terminal_gap: ``A_{T-1} - K_ss`` (small when ``T`` is long enough).
-        mu: distribution path ``(T, n_a, n_e)`` over ``(a_t, e_t)`` when requested, else None.
-        c_policy, a_policy: policy paths ``(T, n_a, n_e)`` when requested, else None.
-        iterations: Newton iterations. max_residual: ``max |residual|``.
-    """
-
-    z: Float[Array, " T"]
-    K: Float[Array, " T"]
-    Y: Float[Array, " T"]
-    C: Float[Array, " T"]
-    r: Float[Array, " T"]
-    w: Float[Array, " T"]
-    A: Float[Array, " T"]
-    residual: Float[Array, " Tm1"]
-    terminal_gap: Float[Array, ""]
-    max_residual: Float[Array, ""]
-    iterations: Array
-    mu: Float[Array, "T n_a n_e"] | None = None
-    a_policy: Float[Array, "T n_a n_e"] | None = None
-    c_policy: Float[Array, "T n_a n_e"] | None = None
-
-    @property
-    def values(self) -> dict:
-        """Level paths by name: ``z, K, Y, C, r, w, A`` (as for an economy's path)."""
-        return {k: getattr(self, k) for k in ("z", "K", "Y", "C", "r", "w", "A")}
-
-    def __getitem__(self, name: str):
-        if name not in self.values:
-            raise KeyError(f"TransitionPath has no aggregate {name!r}; it has "
-                           f"{sorted(self.values)}")
-        return self.values[name]
 
 
 def _labour(model):
@@ -158,11 +118,11 @@ def _solve_core(model, ss, z, tol, maxiter, interp, J_r, J_w, want_paths: bool):
     H, (K, r, w, A, C, mus, a_p, c_p) = residual(U)
     Y = jax.vmap(lambda k, zz: model.output(k, L, zz))(K, z)
     return TransitionPath(
-        z=z, K=K, Y=Y, C=C, r=r, w=w, A=A, residual=H, terminal_gap=A[-1] - ss.K,
-        max_residual=jnp.max(jnp.abs(H)), iterations=it,
-        mu=mus if want_paths else None,
-        a_policy=a_p if want_paths else None,
-        c_policy=c_p if want_paths else None,
+        model=model, values=dict(z=z, K=K, Y=Y, C=C, r=r, w=w, A=A),
+        residuals={"asset_mkt": jnp.concatenate([H, (A[-1] - ss.K)[None]])},
+        shocks={"z": z}, max_residual=jnp.max(jnp.abs(H)),
+        iterations=it, mu=mus if want_paths else None,
+        a_policy=a_p if want_paths else None, c_policy=c_p if want_paths else None,
     )
 
 

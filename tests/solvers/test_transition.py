@@ -69,3 +69,33 @@ def test_bad_z_is_named(economy):
     # the jaxtyping runtime checker (tests) or the solver's own check names z
     with pytest.raises((ValueError, TypeError), match="z"):
         hm.transition_path(model, z=jnp.zeros((3, 2)), steady_state=ss)
+
+
+def test_one_path_type_for_every_economy(economy):
+    """A capital economy's path and a declared economy's are one type: aggregates by name and
+    as attributes, residuals by name (the capital market's last date is the gap left at the
+    horizon), the model they belong to; tables of a path need nothing beside it."""
+    from models.huggett import Huggett
+
+    model, ss = economy
+    T = 40
+    path = hm.transition_path(model, ss, z=0.01 * 0.9 ** jnp.arange(T),
+                              return_distribution=True)
+    hug = Huggett(n_wealth=30)
+    hpath = hm.transition_path(hug, z=0.01 * 0.9 ** jnp.arange(T))
+    assert type(path) is type(hpath) is hm.TransitionPath is hm.EconomyPath
+    assert type(path.model) is type(model) and float(path.model.beta) == float(model.beta)
+    assert not path.is_economy and hpath.is_economy
+    assert path.T == hpath.T == T
+    gap = path.residuals["asset_mkt"]
+    np.testing.assert_array_equal(gap[:-1], path.A[:-1] - path.K[1:])
+    assert float(gap[-1]) == float(path.terminal_gap) == float(path.A[-1] - ss.K)
+    assert float(path.max_residual) == float(jnp.max(jnp.abs(path.residual)))
+    assert float(path["K"][3]) == float(path.K[3]) and path.shocks["z"].shape == (T,)
+    with pytest.raises(TypeError, match="residual is a capital economy's"):
+        hpath.residual
+    # the path's own model gives the grids
+    a = hm.wealth_distribution(path, dates=(0, T - 1))
+    assert a.equals(hm.wealth_distribution(path, model=model, dates=(0, T - 1)))
+    with pytest.raises(TypeError, match="same kind of economy|both of a declared economy"):
+        hm.mit_responses(hpath, ss)
