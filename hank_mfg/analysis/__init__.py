@@ -27,7 +27,10 @@ from .policy import (
     policy_functions,
     stationary_value,
 )
-from .simulation import PANEL_FIELDS, Panel, expected_choices, moments, panel_from_trajectory, simulate_paths
+from .simulation import (
+    PANEL_FIELDS, Panel, expected_choices, moments, panel_from_trajectory, simulate_paths,
+    wealth_moments,
+)
 
 __all__ = [
     "QUANTILES", "WealthStats", "gini", "income_conditional", "lorenz_points", "stats_by_income",
@@ -38,5 +41,6 @@ __all__ = [
     "response_units",
     "PolicyFunctions", "interpolate_in_wealth", "policy_at", "policy_functions", "stationary_value",
     "PANEL_FIELDS", "Panel", "expected_choices", "moments", "panel_from_trajectory", "simulate_paths",
+    "wealth_moments",
     "TARGETS", "Calibration", "calibrate", "steady_state_moments",
 ]

@@ -20,7 +20,7 @@ from ..solvers.rollout import Trajectory, rollout_batch
 from .distribution import wealth_stats
 
 __all__ = ["Panel", "PANEL_FIELDS", "panel_from_trajectory", "simulate_paths", "expected_choices",
-           "moments"]
+           "moments", "wealth_moments"]
 
 #: Fields of a :class:`Panel`, in table order.
 PANEL_FIELDS = ("z", "K", "L", "Y", "C", "r", "w", "share", "mean_wealth", "gini", "top10",
@@ -78,8 +78,13 @@ def expected_choices(mf: MeanField, P: Float[Array, "n_s n_k"], agg: AggregateSt
 
 def moments(mf: MeanField, mu: Float[Array, " n_s"]) -> dict:
     """Wealth statistics of a flat distribution ``mu`` as a dict of 0-d arrays."""
-    p = mu.reshape(mf.n_wealth, mf.n_income).sum(axis=1)
-    s = wealth_stats(mf.a_grid, p)
+    return wealth_moments(mf.a_grid, mu.reshape(mf.n_wealth, mf.n_income))
+
+
+def wealth_moments(a_grid: Float[Array, " n_a"], mu: Float[Array, "n_a n_e"]) -> dict:
+    """The panel's wealth statistics of a distribution ``mu[a, e]`` on ``a_grid`` (a dict of
+    0-d arrays: ``mean_wealth, gini, top10, top1, bottom50, p10, p50, p90, p99, at_limit``)."""
+    s = wealth_stats(a_grid, mu.sum(axis=1))
     q = s.quantiles
     return dict(mean_wealth=s.mean, gini=s.gini, top10=s.top10, top1=s.top1,
                 bottom50=s.bottom50, p10=q[0], p50=q[2], p90=q[4], p99=q[5], at_limit=s.at_limit)

@@ -28,7 +28,7 @@ import numpy as np
 
 from ..model.economy import AbstractEconomy
 from ..operators.lottery import lottery_weights, push_forward
-from ..solvers.continuous import savings_rollout, savings_rollout_batch
+from ..solvers.continuous import SavingsProblem, savings_rollout, savings_rollout_batch
 from ..solvers.egm import price_budget
 from ..solvers.household import household_block_path, household_policies
 
@@ -49,7 +49,15 @@ def problem_and_policy(solution_or_problem, policy=None):
                 f"{type(solution_or_problem).__name__} — a steady state or a transition path "
                 "has no learned policy: compare the learned responses with "
                 "hm.transition_path(model, shocks=..., steady_state=ss) instead")
-        return solution_or_problem.compiled(), solution_or_problem.policy
+        problem = solution_or_problem.compiled()
+        if not isinstance(problem, SavingsProblem):
+            raise TypeError(
+                f"expected a Solution with continuous savings choices "
+                f"(hm.RSPGConfig.continuous()); {type(solution_or_problem.model).__name__} was "
+                "solved with discrete choices: its responses are hm.impulse_responses(solution, "
+                "key=...), its simulated paths hm.simulate(solution, key=...), its certificates "
+                "hm.exploitability(solution) and hm.solution_quality(solution, key=...)")
+        return problem, solution_or_problem.policy
     return solution_or_problem, policy
 
 

@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 
 from .. import analysis as an
 from ..solvers.steady_state import SteadyState
-from .tables import _distributions, _eps, resolve
+from .tables import _distributions, _eps, _horizon, continuous_solution, resolve, savings_paths
 
 __all__ = ["wealth_figure", "distribution_heatmaps", "impulse_figure", "anticipation_figure",
            "policy_figure", "response_horizon"]
@@ -34,7 +34,7 @@ def wealth_figure(source, policy=None, *, model=None, date=None, key=None) -> Fi
     dates = None if date is None else (int(date),)
     if date is None and not isinstance(source, (SteadyState, np.ndarray)):
         try:
-            dates = (resolve(source, policy, where="wealth_figure")[0].horizon - 1,)
+            dates = (_horizon(source, policy, "wealth_figure") - 1,)
         except TypeError:
             dates = None
     a, e, items = _distributions(source, policy, model, dates, key, 1, "wealth_figure")
@@ -74,24 +74,35 @@ def wealth_figure(source, policy=None, *, model=None, date=None, key=None) -> Fi
 def distribution_heatmaps(source, policy=None, *, key=None, path: int = 0) -> Figure:
     """The paper's heatmaps of the distribution over (wealth, income) at ``t = 0, T/2, T-1``
     beside the paths of ``r`` and ``w`` (one noise path: ``key``, ``path``; ``None`` = no-shock
-    path). Colour: mass per state (``log10``, masses below ``1e-8`` clipped)."""
-    mf, pol = resolve(source, policy, where="distribution_heatmaps")
-    panel, traj = an.simulate_paths(mf, pol, _eps(mf, key, path + 1 if key is not None else 1))
+    path; a solution with continuous savings choices shows its own path and the prices it
+    has of ``r, w``). Colour: mass per state (``log10``, masses below ``1e-8`` clipped)."""
     b = path if key is not None else 0
-    T = mf.horizon
+    n_paths = path + 1 if key is not None else 1
+    sp = continuous_solution(source)
+    if sp is not None:  # continuous savings choices: the learned economy's own path
+        problem, pol = sp
+        sim = savings_paths(problem, pol, key, n_paths)
+        a_grid, mus = problem.a_grid, sim.mu[b]
+        prices = {k: sim.agg[k][b] for k in ("r", "w") if k in sim.agg}
+    else:
+        mf, pol = resolve(source, policy, where="distribution_heatmaps")
+        panel, traj = an.simulate_paths(mf, pol, _eps(mf, key, n_paths))
+        a_grid = mf.a_grid
+        mus = traj.mu[b].reshape(mf.horizon, mf.n_wealth, mf.n_income)
+        prices = dict(r=panel.r[b], w=panel.w[b])
+    T, n_a, n_e = mus.shape
     dates = (0, T // 2, T - 1)
     fig = Figure(figsize=(15, 4.2), layout="constrained")
     axes = fig.subplots(1, 4, gridspec_kw=dict(width_ratios=[1, 1, 1, 1.4]))
-    a = np.asarray(mf.a_grid, dtype=float)
-    n_e = mf.n_income
+    a = np.asarray(a_grid, dtype=float)
     im = None
     for ax, t in zip(axes[:3], dates):
-        mu = np.asarray(traj.mu[b, t], dtype=float).reshape(mf.n_wealth, n_e)
+        mu = np.asarray(mus[t], dtype=float)
         im = ax.imshow(np.log10(np.maximum(mu, 1e-8)), aspect="auto", origin="lower",
                        cmap="viridis", vmin=-8, vmax=0, interpolation="nearest")
         ax.set_xticks(range(n_e))
         ax.set_xlabel("income state e")
-        ticks = np.unique(np.linspace(0, mf.n_wealth - 1, 6).astype(int))
+        ticks = np.unique(np.linspace(0, n_a - 1, 6).astype(int))
         ax.set_yticks(ticks)
         ax.set_yticklabels([f"{a[i]:.3g}" for i in ticks])
         ax.set_ylabel("wealth a (grid)")
@@ -99,12 +110,12 @@ def distribution_heatmaps(source, policy=None, *, key=None, path: int = 0) -> Fi
     fig.colorbar(im, ax=axes[:3], label="log10 mass", shrink=0.9)
     ax = axes[3]
     t = np.arange(T)
-    ax.plot(t, np.asarray(panel.r[b]), color="C0", label="r")
+    labels = {"r": "interest rate r", "w": "wage w"}
+    for i, (name, x) in enumerate(prices.items()):
+        axis = ax if i == 0 else ax.twinx()
+        axis.plot(t, np.asarray(x), color=f"C{i}", label=name)
+        axis.set_ylabel(labels[name], color=f"C{i}")
     ax.set_xlabel("date t")
-    ax.set_ylabel("interest rate r", color="C0")
-    ax2 = ax.twinx()
-    ax2.plot(t, np.asarray(panel.w[b]), color="C1", label="w")
-    ax2.set_ylabel("wage w", color="C1")
     ax.set_title("prices along the path")
     return fig
 

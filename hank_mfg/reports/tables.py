@@ -26,7 +26,9 @@ from ..model.base import AbstractHetAgentModel
 from ..model.economy import AbstractEconomy
 from ..operators.compile import compile_model
 from ..operators.meanfield import MeanField
-from ..solvers.continuous import SavingsProblem, stationary_policy_value
+from ..solvers.continuous import (
+    SavingsProblem, path_values, period_utility, savings_rollout_batch, stationary_policy_value,
+)
 from ..solvers.rollout import Trajectory, policy_values, rollout
 from ..solvers.rspg import Solution
 from ..solvers.steady_state import SteadyState
@@ -44,14 +46,55 @@ __all__ = [
 
 
 # ---- sources -------------------------------------------------------------------------------------
+def continuous_solution(source):
+    """``(problem, policy)`` of a Solution with continuous savings choices (its compiled
+    :class:`SavingsProblem` and learned policy), else ``None``."""
+    if isinstance(source, Solution) and (isinstance(source.model, AbstractEconomy)
+                                         or isinstance(source.problem, SavingsProblem)):
+        return source.compiled(), source.policy
+    return None
+
+
+_savings_batch = eqx.filter_jit(savings_rollout_batch)
+
+
+def savings_paths(problem: SavingsProblem, policy, key, n_paths: int, T: int | None = None):
+    """The learned economy rolled out along ``n_paths`` noise paths (``key``; ``None``: the
+    no-shock path, repeated), a batched :class:`~hank_mfg.solvers.continuous.SavingsPath`."""
+    T = problem.horizon if T is None else int(T)
+    if key is None:
+        eps = jnp.zeros((n_paths, T, problem.n_noise), problem.a_grid.dtype)
+    else:
+        eps = problem.sample_noise(key=key, n_paths=n_paths, T=T)
+    return _savings_batch(problem, policy, eps)
+
+
+def savings_cash_share(problem: SavingsProblem, path):
+    """Cash on hand ``m = R a + y + we n`` and the consumption share of it above the borrowing
+    limit ``c / (m - a_0)`` along a (batched) path, both ``(..., T, n_a, n_e)``."""
+    a, b = problem.a_grid, path.budget
+    m = (b.R[..., None, None] * a[:, None] + b.y[..., None, :] + b.we[..., None, :] * path.n)
+    room = m - a[0]
+    return m, jnp.where(room > 0, path.c / jnp.where(room > 0, room, 1.0), 1.0)
+
+
+def _horizon(source, policy, where: str) -> int:
+    """The rollout length of a source (a continuous solution's or a mean field's)."""
+    sp = continuous_solution(source)
+    return sp[0].horizon if sp is not None else resolve(source, policy, where=where)[0].horizon
+
+
 def resolve(source, policy=None, *, where: str = "report"):
     """``(mf, policy)`` from a Solution, or a model / MeanField plus ``policy``."""
     if isinstance(source, Solution):
-        if isinstance(source.model, AbstractEconomy) or isinstance(source.problem, SavingsProblem):
+        if continuous_solution(source) is not None:
             raise TypeError(f"{where}: {type(source.model).__name__} was solved with continuous "
-                            "savings choices; its learned policy beside EGM's is "
+                            "savings choices, which this report does not take; its responses "
+                            "are hm.learned_irf(solution, shock) (news: "
+                            "hm.learned_news_responses), its certificates hm.exploitability and "
+                            "hm.first_order_certificate, its learned policy beside EGM's "
                             "hank_mfg.reports.continuous.policy_comparison(solution), and "
-                            "hank-mfg report writes its tables")
+                            "hank-mfg report writes all of its tables")
         mf = compile_model(source.model)
         return mf, as_policy(source.policy if policy is None else policy, mf)
     if isinstance(source, MeanField):
@@ -111,6 +154,14 @@ def _distributions(source, policy, model, dates, key, n_paths, where):
             raise ValueError(f"{where}: a distribution array needs model= (for the grids)")
         a, e = jnp.asarray(m.a_grid, dtype=float), jnp.asarray(m.e_grid, dtype=float)
         return a, e, [({}, jnp.asarray(source).reshape(a.shape[0], e.shape[0]))]
+    sp = continuous_solution(source)
+    if sp is not None:
+        problem, pol = sp
+        T = problem.horizon
+        dates = (0, T // 2, T - 1) if dates is None else tuple(int(t) for t in dates)
+        mus = savings_paths(problem, pol, key, n_paths).mu
+        return problem.a_grid, problem.e_grid, [
+            ({"path": b, "date": t}, mus[b, t]) for b in range(mus.shape[0]) for t in dates]
     mf, pol = resolve(source, policy, where=where)
     T = mf.horizon
     dates = (0, T // 2, T - 1) if dates is None else tuple(int(t) for t in dates)
@@ -134,6 +185,22 @@ def _stat_row(s: an.WealthStats) -> dict:
                 bottom50_share=float(s.bottom50), at_limit=float(s.at_limit))
 
 
+def _simulate_savings(problem, policy, *, key, n_paths, T) -> pd.DataFrame:
+    path = savings_paths(problem, policy, key, n_paths, T)
+    B, T_ = path.mu.shape[:2]
+    cols = {"path": np.repeat(np.arange(B), T_), "t": np.tile(np.arange(T_), B)}
+    names = [n for n in problem.noise_names if n not in path.agg]
+    for j, name in enumerate(problem.noise_names):
+        if name in names:
+            cols[name] = np.asarray(path.z[..., j], dtype=float).reshape(-1)
+    for k, v in path.agg.items():
+        cols[k] = np.asarray(v, dtype=float).reshape(-1)
+    wm = jax.vmap(jax.vmap(lambda mu: an.wealth_moments(problem.a_grid, mu)))(path.mu)
+    for k, v in wm.items():
+        cols[k] = np.asarray(v, dtype=float).reshape(-1)
+    return pd.DataFrame(cols)
+
+
 # ---- tables --------------------------------------------------------------------------------------
 def simulate(source, policy=None, *, key, n_paths: int = 8, T: int | None = None) -> pd.DataFrame:
     """Tidy panel of a population rolled forward along sampled common-noise paths.
@@ -146,11 +213,17 @@ def simulate(source, policy=None, *, key, n_paths: int = 8, T: int | None = None
     Returns:
         DataFrame with one row per ``(path, t)``: ``z, K, L, Y, C, r, w, share`` and the wealth
         moments ``mean_wealth, gini, top10, top1, bottom50, p10, p50, p90, p99, at_limit``
-        (see :class:`hank_mfg.analysis.Panel`).
+        (see :class:`hank_mfg.analysis.Panel`). A solution with continuous savings choices: the
+        aggregates it records (its prices, ``A``, ``C``, the exogenous variables, ...), the
+        noise states by name (the shocks' deviations, then the announcements) and the same
+        wealth moments.
 
     Example:
         >>> hm.simulate(sol, key=jax.random.key(0), n_paths=4).groupby("t")[["K", "r"]].mean()
     """
+    sp = continuous_solution(source)
+    if sp is not None:
+        return _simulate_savings(*sp, key=key, n_paths=n_paths, T=T)
     mf, pol = resolve(source, policy, where="simulate")
     panel, _ = an.simulate_paths(mf, pol, _eps(mf, key, n_paths, T))
     B, T_ = panel.K.shape
@@ -233,7 +306,7 @@ def lorenz_curve(source, policy=None, *, model=None, date=None, key=None) -> pd.
         if isinstance(source, TransitionPath):
             dates = (source.T - 1,)
         else:
-            dates = (resolve(source, policy, where="lorenz_curve")[0].horizon - 1,)
+            dates = (_horizon(source, policy, "lorenz_curve") - 1,)
     a, _, items = _distributions(source, policy, model, dates, key, 1, "lorenz_curve")
     labels, mu = items[0]
     F, L = an.lorenz_points(a, an.wealth_marginal(jnp.asarray(mu)))
@@ -259,7 +332,44 @@ def _irf_frame(base: dict, shocked: dict, response: dict, kind: str,
     return pd.concat(frames, ignore_index=True)
 
 
-def impulse_responses(source, policy=None, *, shock: float = 0.01, date: int = 0, key,
+def _savings_irf(problem, policy, shock, date, key, n_paths, kind) -> pd.DataFrame:
+    """:func:`impulse_responses` of a continuous-choice solution (common random numbers)."""
+    names = problem.noise_names
+    sizes = shock if isinstance(shock, dict) else {names[0]: shock}
+    T = problem.horizon
+    if not 0 <= date < T:
+        raise ValueError(f"impulse_responses.date must lie in [0, {T}); got {date}")
+    z_shock = jnp.zeros((T, problem.n_noise), problem.a_grid.dtype)
+    for name, size in sizes.items():
+        if name not in names:
+            raise ValueError(f"impulse_responses.shock: {name!r} is not one of the model's "
+                             f"innovations {names}")
+        z_shock = z_shock.at[date, names.index(name)].set(size)
+    if key is None:
+        eps = jnp.zeros((1, T, problem.n_noise), problem.a_grid.dtype)
+    else:
+        eps = problem.sample_noise(key=key, n_paths=n_paths, T=T)
+
+    def levels(path):
+        out = dict(path.agg)
+        shocks = problem.noise_names[:problem.n_shocks]
+        out.update({n: path.z[..., j] for j, n in enumerate(shocks) if n not in out})
+        wm = jax.vmap(jax.vmap(lambda mu: an.wealth_moments(problem.a_grid, mu)))(path.mu)
+        out.update({k: wm[k] for k in ("gini", "top10", "top1", "bottom50", "at_limit")})
+        return {k: jnp.mean(v, axis=0) for k, v in out.items()}
+
+    base = levels(_savings_batch(problem, policy, eps))
+    hit = levels(_savings_batch(problem, policy, eps, None, z_shock))
+    rates = set(getattr(problem.model, "rates", ("r",)))
+    ss = problem.ss_values
+    units = {k: "bp" if k in rates else "pp" if (
+        k not in ss or abs(float(ss[k])) < 1e-8) else "percent" for k in base}
+    units.update({k: "pp" for k in ("gini", "top10", "top1", "bottom50", "at_limit")})
+    response = an.deviations(base, hit, tuple(base), units)
+    return _irf_frame(base, hit, response, kind, units)
+
+
+def impulse_responses(source, policy=None, *, shock: float | dict = 0.01, date: int = 0, key,
                       n_paths: int = 8, deterministic: bool = False) -> pd.DataFrame:
     """Generalised impulse responses of a learned policy to a log-TFP shock (common random numbers).
 
@@ -268,6 +378,13 @@ def impulse_responses(source, policy=None, *, shock: float = 0.01, date: int = 0
     gives exactly zero. Responses: percent deviations of the mean paths (``K, L, Y, C, w``), basis
     points for ``r``, percentage points for log TFP, the consumption share and the distribution
     moments (``gini, top10, top1, bottom50, at_limit``); see :mod:`hank_mfg.analysis.irf`.
+
+    A solution with continuous savings choices responds to an innovation of its own shocks:
+    ``shock`` a size (its first shock, e.g. TFP ``z``) or ``{name: size}`` by innovation name
+    (``problem.noise_names``: a shock's surprise, or an announcement ``"<shock>_news<k>"``);
+    its responses are every aggregate it records and the wealth moments, in basis points for
+    the model's rates, in percentage points for the shocks' states and for aggregates whose
+    steady state is zero, and in percent otherwise.
 
     Args:
         source: Solution, or model / MeanField with ``policy``. shock: innovation size
@@ -283,6 +400,13 @@ def impulse_responses(source, policy=None, *, shock: float = 0.01, date: int = 0
         >>> irf = hm.impulse_responses(sol, shock=0.01, key=jax.random.key(0), n_paths=16)
         >>> irf.pivot(index="t", columns="variable", values="response")[["K", "Y", "r"]]
     """
+    sp = continuous_solution(source)
+    if sp is not None:
+        kinds = [("generalized" if key is not None else "no_noise", key)]
+        if deterministic and key is not None:
+            kinds.append(("no_noise", None))
+        return pd.concat([_savings_irf(*sp, shock, int(date), k, n_paths, kind)
+                          for kind, k in kinds], ignore_index=True)
     mf, pol = resolve(source, policy, where="impulse_responses")
     frames = []
     runs = [("generalized", _eps(mf, key, n_paths if key is not None else 1))]
@@ -341,10 +465,20 @@ def anticipatory_consumption(rspg_solution, spg_solution=None, *, key=None, n_pa
         names = [f"{n}_{i}" for i, n in enumerate(names)]
     frames = []
     for name, sol in zip(names, sols):
-        mf, pol = resolve(sol, where="anticipatory_consumption")
-        panel, _ = an.simulate_paths(mf, pol, _eps(mf, key, n_paths if key is not None else 1))
-        B, T = panel.K.shape
-        r = np.asarray(panel.r, dtype=float)
+        n = n_paths if key is not None else 1
+        sp = continuous_solution(sol)
+        if sp is not None:  # continuous savings choices: the learned economy's own paths
+            path = savings_paths(*sp, key, n)
+            share = jnp.sum(path.mu * savings_cash_share(sp[0], path)[1], axis=(-2, -1))
+            nan = jnp.full(share.shape, jnp.nan)
+            panel = dict(share=share, C=path.agg["C"], r=path.agg.get("r", nan),
+                         w=path.agg.get("w", nan))
+        else:
+            mf, pol = resolve(sol, where="anticipatory_consumption")
+            p, _ = an.simulate_paths(mf, pol, _eps(mf, key, n))
+            panel = dict(share=p.share, C=p.C, r=p.r, w=p.w)
+        r = np.asarray(panel["r"], dtype=float)
+        B, T = r.shape
         dr = np.concatenate([np.zeros((B, 1)), np.diff(r, axis=1)], axis=1)
         csum = np.cumsum(r, axis=1)
         prev_mean = np.concatenate([r[:, :1], csum[:, :-1] / np.arange(1, T)[None, :]], axis=1)
@@ -352,9 +486,9 @@ def anticipatory_consumption(rspg_solution, spg_solution=None, *, key=None, n_pa
         frames.append(pd.DataFrame(dict(
             method=name, path=np.repeat(np.arange(B), T), t=t, time_to_end=T - 1 - t,
             terminal=t == T - 1,
-            share=np.asarray(panel.share, dtype=float).reshape(-1),
-            consumption=np.asarray(panel.C, dtype=float).reshape(-1),
-            r=r.reshape(-1), w=np.asarray(panel.w, dtype=float).reshape(-1),
+            share=np.asarray(panel["share"], dtype=float).reshape(-1),
+            consumption=np.asarray(panel["C"], dtype=float).reshape(-1),
+            r=r.reshape(-1), w=np.asarray(panel["w"], dtype=float).reshape(-1),
             dr=dr.reshape(-1), r_gap=(r - prev_mean).reshape(-1))))
     return pd.concat(frames, ignore_index=True)
 
@@ -398,8 +532,11 @@ def policy_table(source, policy=None, *, model=None, date: int = 0, history=None
             model's budget at the steady-state aggregates, ``expected_action`` = next wealth,
             ``reward = u(c) - v(n)``, an ``hours`` column with a labour choice); an economy
             (:class:`~hank_mfg.AbstractEconomy`, no ``policy``: its steady state, solved here
-            in float64 by :func:`hank_mfg.steady_state`); or a Solution / model + ``policy``
-            (a learned policy: its table after the history ``o_0..o_date``).
+            in float64 by :func:`hank_mfg.steady_state`); a Solution with continuous savings
+            choices (its policy at ``date`` of its no-shock path, values from
+            :func:`~hank_mfg.solvers.continuous.path_values`, ``expected_action`` = next
+            wealth); or a Solution / model + ``policy`` (a learned discrete policy: its table
+            after the history ``o_0..o_date``).
         date: the date ``t``. history: for learned policies, a :class:`~hank_mfg.Trajectory`
             (one path; prices and values are taken from it), an observation array
             ``(>= date+1, n_obs)`` (then ``r=, w=`` unless the observation is the default
@@ -476,6 +613,10 @@ def policy_table(source, policy=None, *, model=None, date: int = 0, history=None
         tabs = dict(cash=m, consumption=c, savings=ap, share=share, expected_action=act,
                     reward=model.utility(c), value=V)
         d = None
+    elif continuous_solution(source) is not None:
+        tabs, extra, a, e = _savings_policy(*continuous_solution(source), int(date), history,
+                                            value)
+        d = int(date)
     else:
         mf, pol = resolve(source, policy, where="policy_table")
         a, e = mf.a_grid, mf.e_grid
@@ -510,6 +651,26 @@ def policy_table(source, policy=None, *, model=None, date: int = 0, history=None
                                 **icols))
         df = pd.concat([df, off], ignore_index=True)
     return df
+
+
+def _savings_policy(problem, policy, date, history, value):
+    """A continuous-choice solution's policy at ``date`` of its no-shock path: the table
+    columns, the extra ones (hours with a labour choice) and the grids."""
+    if history is not None:
+        raise ValueError("policy_table.history: a solution with continuous savings choices is "
+                         "tabulated along its own no-shock path; leave history=None")
+    if not 0 <= date < problem.horizon:
+        raise ValueError(f"policy_table.date must lie in [0, {problem.horizon}) (the solution's "
+                         f"horizon); got {date}")
+    path = jax.tree_util.tree_map(lambda x: x[0], savings_paths(problem, policy, None, 1))
+    model, a, e = problem.model, problem.a_grid, problem.e_grid
+    c, ap, n = path.c[date], path.a_next[date], path.n[date]
+    m, share = (x[date] for x in savings_cash_share(problem, path))
+    V = path_values(problem, path)[0][date] if value else jnp.full(c.shape, jnp.nan)
+    tabs = dict(cash=m, consumption=c, savings=ap, share=share, expected_action=ap,
+                reward=period_utility(model, c, n), value=V)
+    labour = bool(getattr(model, "endogenous_labour", False))
+    return tabs, (dict(hours=n) if labour else {}), a, e
 
 
 def policy_dates(T: int) -> tuple[int, ...]:
