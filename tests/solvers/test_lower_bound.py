@@ -104,6 +104,7 @@ def test_a_path_that_does_not_exist_is_refused():
         hm.transition_path(m, hm.steady_state(m), db=0.006 * 0.9 ** jnp.arange(T), maxiter=30)
 
 
+@pytest.mark.slow  # long (55 s); CI runs it after the default suite
 def test_markets_clear_through_the_floor_under_aggregate_risk():
     """Under aggregate risk the prices of every date are cleared through the kink: along
     simulated paths of the bounded economy (untrained policy, shocks large enough that the
