@@ -46,7 +46,8 @@ def _one(model, c, budget, n, c_next, R_next, mu, interp):
     """Errors of consumption ``c`` (hours ``n``) under ``budget``; next period ``c_next``, ``R_next``."""
     arrays = household_arrays(model)
     a_pol = budget.cash_on_hand(arrays[0], n) - c
-    err, unc = euler_error_table(model, c, a_pol, R_next, c_next, arrays, interp)
+    err, unc = euler_error_table(model, c, a_pol, R_next, c_next, arrays, interp,
+                                 discount=budget.discount)
     mean_log, max_log, log_mean = euler_summary(err, unc, mu)
     return EulerErrors(errors=err, unconstrained=unc, mean=mean_log, max=max_log,
                        log10_mean=log_mean)
@@ -66,12 +67,13 @@ def euler_errors(
 
     Args:
         model: the declared model (grid, income chain, ``beta``, marginal utility).
-        policy: a :class:`SteadyState` / :class:`HouseholdSteadyState` /
-            :class:`~hank_mfg.solvers.equilibrium.SteadyState` (uses its prices or
-            budget, distribution, ``c_policy`` and hours; the economy with its solved
-            unknowns is the steady state's own, ``model`` is not read), a
-            :class:`TransitionPath` solved with ``return_distribution=True`` (errors at dates
-            ``0..T-2``, using ``c_{t+1}`` and ``r_{t+1}``), or a stationary consumption table ``c(a, e)``
+        policy: a :class:`SteadyState` of any economy / :class:`HouseholdSteadyState` (uses
+            its prices or budget, distribution, ``c_policy`` and hours; a declared economy's
+            with its solved unknowns is the steady state's own, ``model`` is not read), a
+            :class:`TransitionPath` of any economy solved with ``return_distribution=True``
+            (errors at dates ``0..T-2``, using ``c_{t+1}`` and the return ``R_{t+1}``; a
+            declared economy's budget of each date from its aggregates, with the date's
+            discount shifter), or a stationary consumption table ``c(a, e)``
             ``(n_a, n_e)`` of a capital economy with prices ``r, w`` (and optionally ``mu``;
             default: uniform) given.
         interp: interpolation of next period's consumption in wealth (linear default).
@@ -91,7 +93,9 @@ def euler_errors(
         c, mu = policy.c_policy, policy.mu
         budget = price_budget(model, policy.r, policy.w)
         return _one(model, c, budget, 1.0, c, budget.R, mu, interp)
-    if isinstance(policy, TransitionPath) and not policy.is_economy:
+    if isinstance(policy, TransitionPath) and policy.is_economy:
+        return _economy_path_errors(policy, interp)
+    if isinstance(policy, TransitionPath):
         if policy.c_policy is None:
             raise ValueError("euler_errors.policy: a TransitionPath needs its policies; solve it "
                              "with transition_path(..., return_distribution=True)")
@@ -113,6 +117,20 @@ def euler_errors(
         mu = jnp.full(c.shape, 1.0 / c.size)
     budget = price_budget(model, r, w)
     return _one(model, c, budget, 1.0, c, budget.R, mu, interp)
+
+
+def _economy_path_errors(path, interp) -> EulerErrors:
+    """Per-date errors along an economy's perfect-foresight path: the budget of each date from
+    its aggregates, next date's gross return and consumption, the date's discount shifter."""
+    if path.c_policy is None:
+        raise ValueError("euler_errors.policy: a TransitionPath needs its policies; solve it "
+                         "with transition_path(..., return_distribution=True)")
+    model = path.model
+    budgets = [model.budget({k: path.values[k][t] for k in model.household_inputs})
+               for t in range(path.T)]
+    hours = path.n_policy if path.n_policy is not None else jnp.ones_like(path.c_policy)
+    return _stack([_one(model, path.c_policy[t], budgets[t], hours[t], path.c_policy[t + 1],
+                        budgets[t + 1].R, path.mu[t], interp) for t in range(path.T - 1)])
 
 
 def _stack(out: list[EulerErrors]) -> EulerErrors:

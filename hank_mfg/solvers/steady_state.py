@@ -202,7 +202,12 @@ def capital_steady_state(
                                hh.dist_iterations, hh.dist_residual, d_tol, dist_maxiter)
         evals["best"] = min(evals["best"], abs(res))
         cache[r] = (res, K, L, w, hh)
-        rel = res / max(1.0, abs(float(K)))
+        # the excess supply relative to the market's size: (A - K) / max(1, K) near the root
+        # (the tolerance's units), 2 (A - K) / (A + K) far from it, which stays within
+        # [-2, 2] where A or K runs to the ends of the grid, so Brent's secant steps from
+        # the wide default bracket land nearer the root (K > 0; the sign is that of A - K)
+        Kf, Af = abs(float(K)), float(hh.A)
+        rel = 2.0 * res / max(Af + Kf, Kf) * Kf / max(1.0, Kf)
         if verbose:
             print(f"steady_state: r = {r:.12f}  A - K = {res:+.3e}  egm {int(hh.egm_iterations)}"
                   f" (tol {e_tol:.0e}) dist {int(hh.dist_iterations)} (tol {d_tol:.0e}) "
@@ -213,18 +218,20 @@ def capital_steady_state(
     f_hi = f(hi)
     if f_lo * f_hi > 0:
         raise ValueError(
-            f"steady_state: no steady state in r_bracket = ({lo:.6g}, {hi:.6g}): relative excess "
-            f"asset supply (A - K)/max(1, K) is {f_lo:.6g} and {f_hi:.6g} at its ends (same sign); widen "
-            "r_bracket or the wealth grid"
+            f"steady_state: no steady state in r_bracket = ({lo:.6g}, {hi:.6g}): excess asset "
+            f"supply A - K is {cache[lo][0]:.6g} and {cache[hi][0]:.6g} at its ends (same sign); "
+            "widen r_bracket or the wealth grid"
         )
+
     def root(f_lo, f_hi):
         found = brent(f, lo, hi, ftol=tol, maxiter=maxiter, f_lo=f_lo, f_hi=f_hi)
         if found.converged and abs(found.fx) < tol:
             return found.x
+        res_x, K_x = cache[found.x][0], abs(float(cache[found.x][1]))
         raise RuntimeError(
             f"{where}: root find in r did not converge after {found.evaluations} evaluations; "
-            f"|A - K|/max(1, K) = {abs(found.fx):.6g} > tol {tol:.6g} at r = {found.x:.12g} "
-            f"(bracket width {found.width:.3g})"
+            f"|A - K|/max(1, K) = {abs(res_x) / max(1.0, K_x):.6g} > tol {tol:.6g} at "
+            f"r = {found.x:.12g} (bracket width {found.width:.3g})"
             + ("; the bracket has collapsed to machine precision, so |A - K| is at the noise "
                "floor of the inner solvers: pass a looser tol or a tighter dist_tol"
                if found.width < 1e-12 else ""))

@@ -58,3 +58,30 @@ def test_economy_steady_states_have_euler_errors(which):
         if which == "hank":
             wrong = dataclasses.replace(ss, n_policy=jnp.ones_like(ss.n_policy))
             assert float(hm.euler_errors(model, wrong).mean) > float(ee.mean) + 1.0
+
+
+def test_an_economys_perfect_foresight_path_has_euler_errors():
+    """Along a declared economy's perfect-foresight path the households' policies are EGM's
+    against that path's prices, so the Euler equation holds as tightly as at the steady state;
+    consumption 2% too high at one date violates it there by orders of magnitude more."""
+    import dataclasses
+
+    import jax
+
+    from models.huggett import Huggett
+
+    with jax.enable_x64(True):
+        model = Huggett(n_wealth=40)
+        ss = hm.steady_state(model)
+        T = 30
+        path = hm.transition_path(model, ss, z=0.02 * 0.8 ** jnp.arange(T),
+                                  return_distribution=True)
+        ee = hm.euler_errors(model, path)
+        assert ee.mean.shape == (T - 1,) and ee.errors.shape == (T - 1, 40, 3)
+        assert float(jnp.max(ee.mean)) < float(ss.euler_mean) + 0.5
+        # the last dates are back at the steady state: the steady state's own errors
+        assert float(ee.mean[-1]) == pytest.approx(float(ss.euler_mean), abs=0.05)
+        bad = dataclasses.replace(path, c_policy=path.c_policy.at[5].multiply(1.02))
+        worse = hm.euler_errors(model, bad)
+        assert float(worse.mean[5]) > float(ee.mean[5]) + 2.0
+        assert abs(float(worse.mean[10]) - float(ee.mean[10])) < 1e-12
