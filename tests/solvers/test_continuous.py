@@ -194,8 +194,11 @@ def test_untrained_policy_is_the_steady_state_and_egm_certifies_it(ks):
     err, _ = euler_error_table(m, P.c_ss, P.a_ss, R, P.c_ss)
     x_ss = (P.a_ss - P.a_grid[0]) / (m0 - P.a_grid[0])
     mean_log, max_log, _ = euler_summary(err, x_ss > C.CONSTRAINED_SHARE, P.mu_ss)
-    assert abs(float(ev.euler_mean[0]) - float(mean_log)) < 1e-6
-    assert abs(float(ev.euler_max[0]) - float(max_log)) < 1e-6
+    # the path's consumption is one EGM step from the steady state's marginal value, which is
+    # the fixed point to the steady state's EGM tolerance (changes below 1e-11): consumption
+    # within about 1e-10 relative, so errors of about 1e-6 agree in log10 to about 2e-5
+    assert abs(float(ev.euler_mean[0]) - float(mean_log)) < 2e-5
+    assert abs(float(ev.euler_max[0]) - float(max_log)) < 2e-5
 
 
 def test_steady_state_value_solves_its_bellman_equation(ks, ks_problem):
