@@ -3,8 +3,8 @@
 Krusell–Smith 500 x 7 (sequence-jacobian's calibration: alpha 0.11, Rouwenhorst 0.966 / 0.5,
 wealth grid to 200) and the one-asset HANK 500 x 7 (sequence-jacobian's ``hank`` example:
 ``beta`` and ``vphi`` solved for asset-market clearing and effective labour one). Each solver is
-timed warm: one call that compiles (JAX) or JIT-compiles (Numba), then the median of ``--runs``
-calls. The formulations are each library's own: ours solves the capital economy's interest rate
+timed warm (``bench_steady_state.timed``): one call that compiles (JAX) or JIT-compiles
+(Numba), then the median of ``--runs`` calls. The formulations are each library's own: ours solves the capital economy's interest rate
 given ``beta`` (Brent in ``r``), sequence-jacobian's example solves ``beta`` given ``r = 0.01``
 (Brent in ``beta``, capital and TFP in closed form); the HANK is the same two-unknown problem
 in both. The solutions are printed beside each other (the same economy: ``r`` and ``beta``
@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
-import time
 
 import jax
 
@@ -32,32 +30,15 @@ import numpy as np  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import hank_mfg as hm  # noqa: E402
+from bench_steady_state import timed  # noqa: E402  (this folder: one timing rule for both)
 from models.hank import OneAssetHANK  # noqa: E402
 from models.krusell_smith import KrusellSmith  # noqa: E402
 
 KS = dict(alpha=0.11, delta=0.025, sigma=1.0, income_rho=0.966, income_sd=0.5, n_income=7,
           n_wealth=500, wealth_max=200, tfp=0.8816460975, beta=0.9819527881)
-
-
-def warm(fn, runs: int, jax_result: bool = True):
-    """``(result, first call s, median s of runs after it)``; a JAX result is waited for."""
-    def call():
-        out = fn()
-        if jax_result:
-            jax.block_until_ready(jax.tree_util.tree_leaves(out))
-        return out
-
-    t0 = time.perf_counter()
-    out = call()
-    first = time.perf_counter() - t0
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        out = call()
-        times.append(time.perf_counter() - t0)
-    return out, first, statistics.median(times)
 
 
 def ssj_models():
@@ -97,24 +78,23 @@ def main(argv=None):
     args = ap.parse_args(argv)
     ks_model, hank_model = KrusellSmith(**KS), OneAssetHANK()
     ours = {
-        "Krusell-Smith 500 x 7": warm(lambda: hm.steady_state(ks_model), args.runs),
-        "one-asset HANK 500 x 7": warm(lambda: hm.steady_state(hank_model), args.runs),
+        "Krusell-Smith 500 x 7": timed(lambda: hm.steady_state(ks_model), args.runs),
+        "one-asset HANK 500 x 7": timed(lambda: hm.steady_state(hank_model), args.runs),
     }
     ssj = ssj_models()
     theirs = {}
     if ssj is not None:
-        theirs = {"Krusell-Smith 500 x 7": warm(ssj[0], args.runs, jax_result=False),
-                  "one-asset HANK 500 x 7": warm(ssj[1], args.runs, jax_result=False)}
+        theirs = {"Krusell-Smith 500 x 7": timed(ssj[0], args.runs),
+                  "one-asset HANK 500 x 7": timed(ssj[1], args.runs)}
     print(f"\nsteady states, {os.cpu_count()} cores, {jax.devices()[0].platform}, warm: median "
           f"of {args.runs} calls after the first")
-    print(f"{'economy':<26}{'hank_mfg s':>12}{'(first)':>10}{'seq.-jac. s':>13}{'(first)':>10}"
-          f"{'ratio':>8}")
-    for name, (_, first, med) in ours.items():
+    print(f"{'economy':<26}{'hank_mfg s':>12}{'seq.-jac. s':>13}{'ratio':>8}")
+    for name, (_, med, _) in ours.items():
         if name in theirs:
-            _, f2, m2 = theirs[name]
-            print(f"{name:<26}{med:>12.3f}{first:>10.2f}{m2:>13.3f}{f2:>10.2f}{med / m2:>8.2f}")
+            m2 = theirs[name][1]
+            print(f"{name:<26}{med:>12.3f}{m2:>13.3f}{med / m2:>8.2f}")
         else:
-            print(f"{name:<26}{med:>12.3f}{first:>10.2f}{'(not installed)':>23}")
+            print(f"{name:<26}{med:>12.3f}{'(not installed)':>21}")
     ks_ss, hank_ss = ours["Krusell-Smith 500 x 7"][0], ours["one-asset HANK 500 x 7"][0]
     print(f"\nKrusell-Smith: ours r = {float(ks_ss.r):.10f} at beta {KS['beta']}, "
           f"{int(ks_ss.iterations)} household solves")

@@ -9,6 +9,7 @@ distribution, the max is over unconstrained states with positive mass.
 from __future__ import annotations
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Bool, Float
 
@@ -96,16 +97,11 @@ def euler_errors(
     if isinstance(policy, TransitionPath) and policy.is_economy:
         return _economy_path_errors(policy, interp)
     if isinstance(policy, TransitionPath):
-        if policy.c_policy is None:
-            raise ValueError("euler_errors.policy: a TransitionPath needs its policies; solve it "
-                             "with transition_path(..., return_distribution=True)")
-        out = [
-            _one(model, policy.c_policy[t], price_budget(model, policy.r[t], policy.w[t]), 1.0,
-                 policy.c_policy[t + 1], price_budget(model, policy.r[t + 1], policy.w[t]).R,
-                 policy.mu[t], interp)
-            for t in range(policy.K.shape[0] - 1)
-        ]
-        return _stack(out)
+        _needs_policies(policy)
+        budgets = jax.vmap(lambda r, w: price_budget(model, r, w))(policy.r, policy.w)
+        # next date's return: the rate of t + 1 with the wage of t (the wage does not enter R)
+        return _path_errors(model, policy, budgets, jnp.ones_like(policy.c_policy),
+                            budgets.R[1:], interp)
     c = jnp.asarray(policy, dtype=float)
     if not isinstance(model, AbstractHetAgentModel):
         raise ValueError(f"euler_errors.policy: give {type(model).__name__}'s steady state "
@@ -119,21 +115,26 @@ def euler_errors(
     return _one(model, c, budget, 1.0, c, budget.R, mu, interp)
 
 
-def _economy_path_errors(path, interp) -> EulerErrors:
-    """Per-date errors along an economy's perfect-foresight path: the budget of each date from
-    its aggregates, next date's gross return and consumption, the date's discount shifter."""
+def _needs_policies(path) -> None:
     if path.c_policy is None:
         raise ValueError("euler_errors.policy: a TransitionPath needs its policies; solve it "
                          "with transition_path(..., return_distribution=True)")
+
+
+def _economy_path_errors(path, interp) -> EulerErrors:
+    """Per-date errors along an economy's perfect-foresight path: the budget of each date from
+    its aggregates, next date's gross return and consumption, the date's discount shifter."""
+    _needs_policies(path)
     model = path.model
-    budgets = [model.budget({k: path.values[k][t] for k in model.household_inputs})
-               for t in range(path.T)]
+    budgets = jax.vmap(model.budget)({k: path.values[k] for k in model.household_inputs})
     hours = path.n_policy if path.n_policy is not None else jnp.ones_like(path.c_policy)
-    return _stack([_one(model, path.c_policy[t], budgets[t], hours[t], path.c_policy[t + 1],
-                        budgets[t + 1].R, path.mu[t], interp) for t in range(path.T - 1)])
+    return _path_errors(model, path, budgets, hours, budgets.R[1:], interp)
 
 
-def _stack(out: list[EulerErrors]) -> EulerErrors:
-    """Per-date errors stacked along a leading date axis."""
-    return EulerErrors(*(jnp.stack([getattr(o, f) for o in out]) for f in
-                         ("errors", "unconstrained", "mean", "max", "log10_mean")))
+def _path_errors(model, path, budgets, hours, R_next, interp) -> EulerErrors:
+    """Errors at dates ``0..T-2`` of a path's policies, all dates in one vmapped call."""
+    cut = lambda x: x[:-1]  # noqa: E731
+    return jax.vmap(lambda c, b, n, c_next, R, mu: _one(model, c, b, n, c_next, R, mu, interp))(
+        cut(path.c_policy), jax.tree_util.tree_map(cut, budgets), cut(hours),
+        path.c_policy[1:], R_next, cut(path.mu))
+

@@ -61,15 +61,17 @@ def problem_and_policy(solution_or_problem, policy=None):
     return solution_or_problem, policy
 
 
-def impulse(problem, shock: dict | None, T: int):
-    """Deterministic innovations ``(T, n_noise)``: ``{name: size}`` at date 0, by noise name
-    (a shock's surprise, or an announcement ``"<shock>_news<k>"`` hitting at ``k``)."""
+def impulse(problem, shock: dict | None, T: int, date: int = 0):
+    """Deterministic innovations ``(T, n_noise)``: ``{name: size}`` at ``date``, by noise name
+    (a shock's surprise, or an announcement ``"<shock>_news<k>"`` hitting ``k`` dates later)."""
+    if not 0 <= date < T:
+        raise ValueError(f"shock: the date must lie in [0, {T}); got {date}")
     z_shock = jnp.zeros((T, problem.n_noise), problem.a_grid.dtype)
     for name, size in (shock or {}).items():
         if name not in problem.noise_names:
             raise ValueError(f"shock: {name!r} is not one of the model's innovations "
                              f"{problem.noise_names}")
-        z_shock = z_shock.at[0, problem.noise_names.index(name)].set(size)
+        z_shock = z_shock.at[date, problem.noise_names.index(name)].set(size)
     return z_shock
 
 

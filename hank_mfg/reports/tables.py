@@ -22,6 +22,7 @@ from .. import analysis as an
 from ..analysis.irf import check_mit_arguments
 from ..analysis.policy import quality_verdicts
 from ..metrics.exploitability import as_policy, exploitability
+from ..metrics.first_order import impulse
 from ..model.base import AbstractHetAgentModel
 from ..model.economy import AbstractEconomy
 from ..operators.compile import compile_model
@@ -58,15 +59,25 @@ def continuous_solution(source):
 _savings_batch = eqx.filter_jit(savings_rollout_batch)
 
 
-def savings_paths(problem: SavingsProblem, policy, key, n_paths: int, T: int | None = None):
+def savings_paths(problem: SavingsProblem, policy, key, n_paths: int, T: int | None = None,
+                  z_shock=None):
     """The learned economy rolled out along ``n_paths`` noise paths (``key``; ``None``: the
-    no-shock path, repeated), a batched :class:`~hank_mfg.solvers.continuous.SavingsPath`."""
+    no-shock path, repeated), a batched :class:`~hank_mfg.solvers.continuous.SavingsPath`;
+    ``z_shock``: deterministic innovations ``(T, n_noise)`` on every path (an impulse)."""
     T = problem.horizon if T is None else int(T)
     if key is None:
         eps = jnp.zeros((n_paths, T, problem.n_noise), problem.a_grid.dtype)
     else:
         eps = problem.sample_noise(key=key, n_paths=n_paths, T=T)
-    return _savings_batch(problem, policy, eps)
+    return _savings_batch(problem, policy, eps, None, z_shock)
+
+
+def savings_wealth_moments(problem: SavingsProblem, mu) -> dict:
+    """The panel's wealth moments (:func:`hank_mfg.analysis.wealth_moments`) of distributions
+    ``mu (..., n_a, n_e)``, each ``(...)``."""
+    flat = mu.reshape((-1,) + mu.shape[-2:])
+    out = jax.vmap(lambda m: an.wealth_moments(problem.a_grid, m))(flat)
+    return {k: v.reshape(mu.shape[:-2]) for k, v in out.items()}
 
 
 def savings_cash_share(problem: SavingsProblem, path):
@@ -195,8 +206,7 @@ def _simulate_savings(problem, policy, *, key, n_paths, T) -> pd.DataFrame:
             cols[name] = np.asarray(path.z[..., j], dtype=float).reshape(-1)
     for k, v in path.agg.items():
         cols[k] = np.asarray(v, dtype=float).reshape(-1)
-    wm = jax.vmap(jax.vmap(lambda mu: an.wealth_moments(problem.a_grid, mu)))(path.mu)
-    for k, v in wm.items():
+    for k, v in savings_wealth_moments(problem, path.mu).items():
         cols[k] = np.asarray(v, dtype=float).reshape(-1)
     return pd.DataFrame(cols)
 
@@ -334,39 +344,28 @@ def _irf_frame(base: dict, shocked: dict, response: dict, kind: str,
 
 def _savings_irf(problem, policy, shock, date, key, n_paths, kind) -> pd.DataFrame:
     """:func:`impulse_responses` of a continuous-choice solution (common random numbers)."""
-    names = problem.noise_names
-    sizes = shock if isinstance(shock, dict) else {names[0]: shock}
-    T = problem.horizon
-    if not 0 <= date < T:
-        raise ValueError(f"impulse_responses.date must lie in [0, {T}); got {date}")
-    z_shock = jnp.zeros((T, problem.n_noise), problem.a_grid.dtype)
-    for name, size in sizes.items():
-        if name not in names:
-            raise ValueError(f"impulse_responses.shock: {name!r} is not one of the model's "
-                             f"innovations {names}")
-        z_shock = z_shock.at[date, names.index(name)].set(size)
-    if key is None:
-        eps = jnp.zeros((1, T, problem.n_noise), problem.a_grid.dtype)
-    else:
-        eps = problem.sample_noise(key=key, n_paths=n_paths, T=T)
+    sizes = shock if isinstance(shock, dict) else {problem.noise_names[0]: shock}
+    z_shock = impulse(problem, sizes, problem.horizon, date)
+    n = n_paths if key is not None else 1
+    moments = ("gini", "top10", "top1", "bottom50", "at_limit")
 
     def levels(path):
         out = dict(path.agg)
         shocks = problem.noise_names[:problem.n_shocks]
-        out.update({n: path.z[..., j] for j, n in enumerate(shocks) if n not in out})
-        wm = jax.vmap(jax.vmap(lambda mu: an.wealth_moments(problem.a_grid, mu)))(path.mu)
-        out.update({k: wm[k] for k in ("gini", "top10", "top1", "bottom50", "at_limit")})
+        out.update({s: path.z[..., j] for j, s in enumerate(shocks) if s not in out})
+        wm = savings_wealth_moments(problem, path.mu)
+        out.update({k: wm[k] for k in moments})
         return {k: jnp.mean(v, axis=0) for k, v in out.items()}
 
-    base = levels(_savings_batch(problem, policy, eps))
-    hit = levels(_savings_batch(problem, policy, eps, None, z_shock))
-    rates = set(getattr(problem.model, "rates", ("r",)))
+    base = levels(savings_paths(problem, policy, key, n))
+    hit = levels(savings_paths(problem, policy, key, n, z_shock=z_shock))
+    # the steady state's units (rates in bp, zero steady states in pp, else percent); what it
+    # does not name, in percent of its steady state or in pp (the shocks' states, the shares)
     ss = problem.ss_values
-    units = {k: "bp" if k in rates else "pp" if (
-        k not in ss or abs(float(ss[k])) < 1e-8) else "percent" for k in base}
-    units.update({k: "pp" for k in ("gini", "top10", "top1", "bottom50", "at_limit")})
-    response = an.deviations(base, hit, tuple(base), units)
-    return _irf_frame(base, hit, response, kind, units)
+    units = {k: "percent" if k in ss and abs(float(ss[k])) >= 1e-8 else "pp" for k in base}
+    units.update({k: u for k, u in an.response_units(problem.steady_state).items()
+                  if k in base and k not in moments})
+    return _irf_frame(base, hit, an.deviations(base, hit, tuple(base), units), kind, units)
 
 
 def impulse_responses(source, policy=None, *, shock: float | dict = 0.01, date: int = 0, key,
@@ -613,9 +612,8 @@ def policy_table(source, policy=None, *, model=None, date: int = 0, history=None
         tabs = dict(cash=m, consumption=c, savings=ap, share=share, expected_action=act,
                     reward=model.utility(c), value=V)
         d = None
-    elif continuous_solution(source) is not None:
-        tabs, extra, a, e = _savings_policy(*continuous_solution(source), int(date), history,
-                                            value)
+    elif (sp := continuous_solution(source)) is not None:
+        tabs, extra, a, e = _savings_policy(*sp, int(date), history, value)
         d = int(date)
     else:
         mf, pol = resolve(source, policy, where="policy_table")

@@ -45,7 +45,7 @@ from .egm import (
     raise_if_not_converged,
 )
 from .household import household_block_path, household_jacobians
-from .results import SteadyState, TransitionPath
+from .results import SteadyState, TransitionPath, kind_of
 from .roots import TrialFailed, brent, newton, newton_in_domain
 
 __all__ = [
@@ -61,13 +61,6 @@ EconomySteadyState = SteadyState
 #: A declared economy's perfect-foresight path is the one :class:`TransitionPath` type (the
 #: old name).
 EconomyPath = TransitionPath
-
-
-def _kind(steady_state) -> str:
-    """What was passed as a steady state, for messages."""
-    if isinstance(steady_state, SteadyState):
-        return f"the steady state of a {type(steady_state.model).__name__}"
-    return type(steady_state).__name__
 
 
 # ---------------------------------------------------------------------------------------------
@@ -288,7 +281,7 @@ def economy_of_steady_state(where: str, model: AbstractEconomy, steady_state,
     owner = type(model).__name__
     if not (isinstance(steady_state, SteadyState) and steady_state.is_economy):
         raise TypeError(f"{where}.steady_state must be the SteadyState of the economy "
-                        f"(hm.steady_state(model)); got {_kind(steady_state)}")
+                        f"(hm.steady_state(model)); got {kind_of(steady_state)}")
     solved = steady_state.model
     if type(solved) is not type(model):
         raise ValueError(f"{where}.steady_state was solved for a {type(solved).__name__}, not "
@@ -570,7 +563,7 @@ def economy_transition(
     check_interp(where, interp)
     if not (isinstance(steady_state, SteadyState) and steady_state.is_economy):
         raise TypeError(f"{where}.steady_state must be the SteadyState of the economy "
-                        f"(hm.steady_state(model)); got {_kind(steady_state)}")
+                        f"(hm.steady_state(model)); got {kind_of(steady_state)}")
     if not shocks:
         raise ValueError(f"{where}.shocks must name at least one exogenous aggregate of "
                          f"{type(model).__name__}: {tuple(model.exogenous)}")

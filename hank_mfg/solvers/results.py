@@ -15,10 +15,35 @@ from jaxtyping import Array, Float, Int
 
 from ..model.economy import AbstractEconomy
 
-__all__ = ["SteadyState", "TransitionPath"]
+__all__ = ["SteadyState", "TransitionPath", "kind_of"]
 
 
-class SteadyState(eqx.Module):
+class _Aggregates(eqx.Module):
+    """What a steady state and a path share: the ``model`` they belong to and its aggregates
+    ``values`` by name (``x["K"]``), also as attributes (``x.K``) where no field or method has
+    the name."""
+
+    def __getitem__(self, name: str) -> Array:
+        if name in self.values:
+            return self.values[name]
+        raise KeyError(f"{type(self).__name__} has no aggregate {name!r}; it has "
+                       f"{sorted(self.values)}")
+
+    def __getattr__(self, name: str):
+        values = self.__dict__.get("values")
+        if name.startswith("_") or values is None or name not in values:
+            raise AttributeError(f"{type(self).__name__} has no attribute or aggregate {name!r}"
+                                 + (f"; its aggregates are {sorted(values)}" if values else ""))
+        return values[name]
+
+    @property
+    def is_economy(self) -> bool:
+        """Whether the model is a declared economy (an ``AbstractEconomy``), not a capital
+        economy."""
+        return isinstance(self.model, AbstractEconomy)
+
+
+class SteadyState(_Aggregates):
     """Stationary equilibrium without aggregate risk.
 
     ``ss["r"]`` or ``ss.r``: any aggregate or solved unknown by name.
@@ -59,20 +84,6 @@ class SteadyState(eqx.Module):
     egm_iterations: Int[Array, ""] = None
     dist_iterations: Int[Array, ""] = None
 
-    def __getitem__(self, name: str) -> Array:
-        if name in self.values:
-            return self.values[name]
-        raise KeyError(f"SteadyState has no aggregate {name!r}; it has {sorted(self.values)}")
-
-    def __getattr__(self, name: str):
-        return _aggregate(self, name)
-
-    @property
-    def is_economy(self) -> bool:
-        """Whether the model is a declared economy (an ``AbstractEconomy``), not a capital
-        economy."""
-        return isinstance(self.model, AbstractEconomy)
-
     @property
     def residual(self) -> Array:
         """The asset market's residual (households' assets less what is demanded)."""
@@ -87,7 +98,7 @@ class SteadyState(eqx.Module):
         return self.mu.reshape(-1)
 
 
-class TransitionPath(eqx.Module):
+class TransitionPath(_Aggregates):
     """A perfect-foresight equilibrium path of any economy, from its steady state.
 
     ``path["Y"]`` or ``path.Y``: the level path ``(T,)`` of any aggregate. Timing: as the
@@ -119,20 +130,6 @@ class TransitionPath(eqx.Module):
     c_policy: Float[Array, "T n_a n_e"] | None = None
     n_policy: Float[Array, "T n_a n_e"] | None = None
 
-    def __getitem__(self, name: str) -> Array:
-        if name in self.values:
-            return self.values[name]
-        raise KeyError(f"TransitionPath has no aggregate {name!r}; it has "
-                       f"{sorted(self.values)}")
-
-    def __getattr__(self, name: str):
-        return _aggregate(self, name)
-
-    @property
-    def is_economy(self) -> bool:
-        """Whether the model is a declared economy (an ``AbstractEconomy``)."""
-        return isinstance(self.model, AbstractEconomy)
-
     @property
     def T(self) -> int:
         return int(next(iter(self.values.values())).shape[0])
@@ -155,10 +152,8 @@ class TransitionPath(eqx.Module):
         return self.residuals["asset_mkt"]
 
 
-def _aggregate(result, name: str):
-    """``result.values[name]`` for a name that is no field or method (``ss.K``, ``path.Y``)."""
-    values = result.__dict__.get("values")
-    if name.startswith("_") or values is None or name not in values:
-        raise AttributeError(f"{type(result).__name__} has no attribute or aggregate {name!r}"
-                             + (f"; its aggregates are {sorted(values)}" if values else ""))
-    return values[name]
+def kind_of(steady_state) -> str:
+    """What was passed as a steady state, for messages: the model it was solved for."""
+    if isinstance(steady_state, SteadyState):
+        return f"the steady state of a {type(steady_state.model).__name__}"
+    return type(steady_state).__name__

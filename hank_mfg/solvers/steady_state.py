@@ -23,7 +23,7 @@ import numpy as np
 
 from ..model.base import AbstractHetAgentModel
 from ..model.economy import AbstractEconomy
-from .equilibrium import _kind, economy_of_steady_state, economy_steady_state
+from .equilibrium import economy_of_steady_state, economy_steady_state
 from .egm import (
     check_interp,
     check_model,
@@ -35,7 +35,7 @@ from .egm import (
     raise_if_not_converged,
     in_float64,
 )
-from .results import SteadyState
+from .results import SteadyState, kind_of
 from .roots import bisection, brent
 
 __all__ = ["SteadyState", "steady_state", "capital_steady_state", "capital_demand",
@@ -288,7 +288,7 @@ def check_capital_steady_state(where: str, model: AbstractHetAgentModel, steady_
     owner = type(model).__name__
     if not isinstance(steady_state, SteadyState) or steady_state.is_economy:
         raise TypeError(f"{where}.steady_state must be the SteadyState of this {owner} "
-                        f"(hm.steady_state(model)); got {_kind(steady_state)}")
+                        f"(hm.steady_state(model)); got {kind_of(steady_state)}")
     a_grid, e_grid = household_arrays(model)[:2]
     fix = "solve hm.steady_state(model) for this model"
     want = (int(a_grid.shape[0]), int(e_grid.shape[0]))
