@@ -45,7 +45,9 @@ __all__ = [
 ]
 
 # --- classical solvers and Euler errors ---------------------------------------------------------
-from .metrics.euler import EulerErrors, euler_errors  # noqa: E402
+from .metrics.euler import (  # noqa: E402
+    EulerErrors, LearnedEulerErrors, euler_errors, learned_euler_errors,
+)
 from .solvers import (  # noqa: E402
     HouseholdSteadyState,
     SteadyState,
@@ -58,7 +60,8 @@ from .solvers import (  # noqa: E402
 )
 
 __all__ += [
-    "EulerErrors", "euler_errors", "HouseholdSteadyState", "SteadyState", "TransitionPath",
+    "EulerErrors", "LearnedEulerErrors", "euler_errors", "learned_euler_errors",
+    "HouseholdSteadyState", "SteadyState", "TransitionPath",
     "household_steady_state", "sequence_jacobian", "steady_state", "transition_path",
     "with_steady_state_initial",
 ]
@@ -133,9 +136,8 @@ __all__ += ["CALIBRATION_TARGETS", "Calibration", "calibrate", "steady_state_mom
 
 # --- analysis -----------------------------------------------------------------------------------
 from .analysis import (  # noqa: E402
-    QUANTILES, LearnedEulerErrors, Panel, PolicyFunctions, WealthStats, generalized_irf,
-    learned_euler_errors, lorenz_points, policy_functions, simulate_paths, stationary_value,
-    wealth_stats,
+    QUANTILES, Panel, PolicyFunctions, WealthStats, generalized_irf, lorenz_points,
+    policy_functions, simulate_paths, stationary_value, wealth_stats,
 )
 from .analysis import consumption_response_by_group, news_responses, response_units  # noqa: E402
 from .analysis.aggregate_risk import (  # noqa: E402
@@ -146,8 +148,8 @@ from .analysis.aggregate_risk import (  # noqa: E402
 )
 
 __all__ += [
-    "QUANTILES", "LearnedEulerErrors", "Panel", "PolicyFunctions", "WealthStats",
-    "generalized_irf", "learned_euler_errors", "lorenz_points", "policy_functions",
+    "QUANTILES", "Panel", "PolicyFunctions", "WealthStats", "generalized_irf", "lorenz_points",
+    "policy_functions",
     "simulate_paths", "stationary_value", "wealth_stats", "consumption_response_by_group",
     "news_responses", "response_units", "ergodic_moments", "irf_gap", "learned_irf",
     "girf_by_size", "learned_group_responses", "learned_news_responses", "state_dependent_girf",

@@ -1,5 +1,5 @@
 """Analysis of solutions in pure JAX: distribution statistics, simulated panels, impulse
-responses, policy functions and Euler errors of learned policies (no pandas; tables and figures
+responses and policy functions (no pandas; tables and figures
 are built from these in :mod:`hank_mfg.reports`)."""
 
 from .distribution import (
@@ -14,9 +14,9 @@ from .distribution import (
     wealth_quantile,
     wealth_stats,
 )
+from ..metrics.euler import LearnedEulerErrors, learned_euler_errors
 from .calibration import TARGETS, Calibration, calibrate, steady_state_moments
 from .economy import consumption_response_by_group, news_responses
-from .euler import LearnedEulerErrors, learned_euler_errors
 from .irf import (
     IRF_UNITS, IRF_VARIABLES, deviations, generalized_irf, mit_deviations, response_units,
 )

@@ -4,7 +4,7 @@ Consumption convention: at every date ``c_t(s) = sum_k P_t[s, k] c_t[s, k]`` is 
 the policy chooses (``c = m - a'``, so ``m = c + a'`` holds state by state and the push-forward
 moves exactly the chosen savings). Under ``terminal="consume_all"`` the reward at ``t = T - 1`` is
 ``u(m)`` whatever the action; panels still report the chosen consumption at that date, while the
-Euler errors (:mod:`.euler`) use ``m`` there because that is what the household values.
+Euler errors (:mod:`hank_mfg.metrics.euler`) use ``m`` there because that is what the household values.
 """
 
 from __future__ import annotations
@@ -63,17 +63,9 @@ class Panel(eqx.Module):
 
 
 def expected_choices(mf: MeanField, P: Float[Array, "n_s n_k"], agg: AggregateState):
-    """Expected consumption, next wealth and consumption share of every state under ``P``.
-
-    Returns ``(c, a_next, share)``, each ``(n_s,)``: ``c = sum_k P c[s,k]``, ``a' = sum_k P a'[s,k]``
-    and ``share = c / (m - a_0)`` (1 where ``m <= a_0``).
-    """
-    a_next, c = mf.choices(agg)
-    cbar = jnp.sum(P * c, axis=-1)
-    abar = jnp.sum(P * a_next, axis=-1)
-    room = mf.cash_on_hand(agg) - mf.a_grid[0]
-    share = jnp.where(room > 0, cbar / jnp.where(room > 0, room, 1.0), 1.0)
-    return cbar, abar, share
+    """Expected consumption, next wealth and consumption share of every state under ``P``
+    (:meth:`~hank_mfg.operators.meanfield.MeanField.expected_choices`)."""
+    return mf.expected_choices(P, agg)
 
 
 def moments(mf: MeanField, mu: Float[Array, " n_s"]) -> dict:

@@ -112,6 +112,17 @@ class MeanField(AbstractMeanField):
         a_next = jnp.broadcast_to(self.action_grid[None, :], (self.n_states, self.n_actions))
         return a_next, m - a_next
 
+    def expected_choices(self, P: Float[Array, "n_s n_k"], agg: AggregateState):
+        """Expected consumption, next wealth and consumption share of every state under the
+        action lottery ``P``: ``(c, a', share)``, each ``(n_s,)``, with ``c = sum_k P c[s,k]``,
+        ``a' = sum_k P a'[s,k]`` and ``share = c / (m - a_0)`` (1 where ``m <= a_0``)."""
+        a_next, c = self.choices(agg)
+        cbar = jnp.sum(P * c, axis=-1)
+        abar = jnp.sum(P * a_next, axis=-1)
+        room = self.cash_on_hand(agg) - self.a_grid[0]
+        share = jnp.where(room > 0, cbar / jnp.where(room > 0, room, 1.0), 1.0)
+        return cbar, abar, share
+
     def lottery(self, agg: AggregateState) -> Lottery:
         """Lottery of every state-action's next wealth onto the wealth grid (``n_a x n_e x n_k``)."""
         a_next, _ = self.choices(agg)

@@ -21,6 +21,7 @@ import pandas as pd
 from .. import analysis as an
 from ..analysis.irf import check_mit_arguments
 from ..analysis.policy import quality_verdicts
+from ..metrics.euler import euler_errors
 from ..metrics.exploitability import as_policy, exploitability
 from ..metrics.first_order import impulse
 from ..model.base import AbstractHetAgentModel
@@ -688,15 +689,29 @@ def _consumption_at(mf, pol, dates, history):
 
 def _quality(source, policy, *, key, n_paths, n_nodes, dates, history, thresholds,
              evaluated=None):
-    mf, pol = resolve(source, policy, where="solution_quality")
-    dates = policy_dates(mf.horizon) if dates is None else tuple(int(t) for t in dates)
-    if history is None:
-        history = _rollout(mf, pol, _eps(mf, None, 1)[0])
-    ex = exploitability(mf, pol, key=key, n_paths=n_paths) if evaluated is None else evaluated
-    ee = an.learned_euler_errors(mf, pol, mf.sample_noise(key=key, n_paths=n_paths),
-                                 n_nodes=n_nodes)
+    cont = continuous_solution(source)
+    if cont is not None:
+        if policy is not None or history is not None:
+            raise ValueError("solution_quality: a solution with continuous savings choices is "
+                             "judged by its own policy along its own no-shock path; leave "
+                             "policy and history None")
+        problem, pol = cont
+        dates = policy_dates(problem.horizon) if dates is None else tuple(int(t) for t in dates)
+        consumption = np.asarray(savings_paths(problem, pol, None, 1).c[0][np.asarray(dates)])
+        a_grid = problem.a_grid
+        ex = exploitability(source, key=key, n_paths=n_paths) if evaluated is None else evaluated
+        ee = euler_errors(source, key=key, n_paths=n_paths, n_nodes=n_nodes)
+    else:
+        mf, pol = resolve(source, policy, where="solution_quality")
+        dates = policy_dates(mf.horizon) if dates is None else tuple(int(t) for t in dates)
+        if history is None:
+            history = _rollout(mf, pol, _eps(mf, None, 1)[0])
+        consumption, a_grid = _consumption_at(mf, pol, dates, history), mf.a_grid
+        ex = exploitability(mf, pol, key=key, n_paths=n_paths) if evaluated is None else evaluated
+        ee = euler_errors(mf, pol, key=key, n_paths=n_paths,
+                          n_nodes=7 if n_nodes is None else n_nodes)
     verdicts = quality_verdicts(
-        consumption=_consumption_at(mf, pol, dates, history), a_grid=mf.a_grid, dates=dates,
+        consumption=consumption, a_grid=a_grid, dates=dates,
         euler_mean_log10=float(ee.mean_log10), euler_max_log10=float(ee.max_log10),
         exploitability=ex.exploitability, value=ex.policy_return, thresholds=thresholds)
     row = dict(
@@ -712,14 +727,16 @@ def _quality(source, policy, *, key, n_paths, n_nodes, dates, history, threshold
     return row, verdicts
 
 
-def solution_quality(source, policy=None, *, key, n_paths: int = 8, n_nodes: int = 7,
+def solution_quality(source, policy=None, *, key, n_paths: int = 8, n_nodes: int | None = None,
                      dates=None, history=None, thresholds=None) -> pd.DataFrame:
     """Exploitability beside Euler-equation errors of a learned policy, with verdicts (one row).
 
-    Both on the same ``n_paths`` noise paths (``key``). Exploitability as in
-    :func:`hank_mfg.exploitability` (docs/theory.md §7); Euler errors as in
-    :func:`hank_mfg.analysis.learned_euler_errors` (mass-weighted mean of ``log10|1 - c_hat/c|``
-    over unconstrained states, averaged over dates ``0..T-2`` and paths; and the max).
+    Both on the same ``n_paths`` noise paths (``key``), for either kind of choice.
+    Exploitability as in :func:`hank_mfg.exploitability` (docs/theory.md §7); Euler errors as
+    in :func:`hank_mfg.euler_errors` (mass-weighted mean of ``log10|1 - c_hat/c|`` over
+    unconstrained states, averaged over dates ``0..T-2`` and paths; and the max; ``n_nodes``
+    quadrature nodes of next date's shock, default as there). A solution with continuous
+    savings choices is judged along its own no-shock path (``policy`` and ``history`` None).
     Verdicts as in :func:`hank_mfg.analysis.policy.quality_verdicts`: consumption must rise
     with wealth in every income state at ``dates`` (default :func:`policy_dates`) along
     ``history`` (a :class:`~hank_mfg.Trajectory`; ``None`` = the no-shock path), Euler errors

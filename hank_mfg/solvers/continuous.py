@@ -38,7 +38,7 @@ from jaxtyping import Array, Float, PRNGKeyArray
 
 from ..model.base import AbstractHetAgentModel
 from ..model.economy import AbstractEconomy, Variables
-from ..model.exogenous import AggregateIdiosyncraticChain, gauss_hermite
+from ..model.exogenous import AR1, AggregateIdiosyncraticChain, News, gauss_hermite
 from ..model.household import Budget
 from ..operators.lottery import expect, lottery_weights, push_forward
 from ..policies.savings import Forecaster, SavingsPolicy
@@ -482,10 +482,13 @@ class SavingsProblem(eqx.Module):
             state's distribution, policies, marginal value and value ``(n_a, n_e)``; Vc_ss:
             the value of its consumption alone (``V_ss`` without hours).
         ss_values: steady-state aggregates by name. R_ss: steady-state gross return.
-        rho: the shocks' AR(1) coefficients ``(n_shocks,)``; shock_names their names.
-        sigma: the s.d. of every innovation ``(n_noise,)``: the shocks' surprises, then the
-            ``news`` announced innovations of the shock ``news_index`` (hitting ``1..news``
-            dates after their announcement); noise_names their names (``rstar_news4``).
+        processes: the exogenous modules that move the noise state, one per shock
+            (:class:`~hank_mfg.model.exogenous.AR1`, or :class:`~hank_mfg.model.exogenous.News`
+            for the shock ``news_index`` whose innovations are also announced ``1..news``
+            dates ahead; an aggregate Markov chain's ``MarkovChain``); shock_names their
+            names. Read from them: ``rho``, the shocks' AR(1) coefficients ``(n_shocks,)``, and
+            ``sigma``, the s.d. of every innovation ``(n_noise,)`` (the shocks' surprises, then
+            the announcements; noise_names their names, ``rstar_news4``).
         obs_ref, obs_scale: the observation at the steady state and its normalising scale.
         forecast_scale: the normalising scale of the forecast unknowns (economies whose
             conditions look ahead; ones otherwise).
@@ -511,8 +514,7 @@ class SavingsProblem(eqx.Module):
     Vc_ss: Float[Array, "n_a n_e"]
     ss_values: dict
     R_ss: Float[Array, ""]
-    rho: Float[Array, " n_shocks"]
-    sigma: Float[Array, " n_noise"]
+    processes: tuple
     obs_ref: Float[Array, " n_obs"]
     obs_scale: Float[Array, " n_obs"]
     forecast_scale: Float[Array, " n_u"]
@@ -588,6 +590,25 @@ class SavingsProblem(eqx.Module):
     @property
     def n_shocks(self) -> int:
         return len(self.shock_names)
+
+    @property
+    def rho(self) -> Float[Array, " n_shocks"]:
+        """The shocks' AR(1) coefficients (zero for an aggregate chain's index)."""
+        if self.chain is not None:
+            return jnp.zeros((1,), self.a_grid.dtype)
+        return jnp.stack([jnp.asarray((p.shock if isinstance(p, News) else p).rho,
+                                      self.a_grid.dtype) for p in self.processes])
+
+    @property
+    def sigma(self) -> Float[Array, " n_noise"]:
+        """The s.d. of every innovation: the shocks' surprises, then the announcements (one
+        for an aggregate chain's standard normal draw)."""
+        if self.chain is not None:
+            return jnp.ones((1,), self.a_grid.dtype)
+        parts = [jnp.asarray(p.part if isinstance(p, News) else p.sigma, self.a_grid.dtype)
+                 for p in self.processes]
+        news = [parts[self.news_index]] * self.news
+        return jnp.stack(parts + news)
 
     @property
     def n_noise(self) -> int:
@@ -795,12 +816,12 @@ def savings_problem(model, steady_state, *, horizon: int | None = None,
         agg = AggregateState(K=ss_values["K"], L=ss_values["L"], z=jnp.zeros(()),
                              Y=ss_values["Y"], r=ss_values["r"], w=ss_values["w"])
         obs_ref = model.observation(agg)
-    shocks = solved.shocks()    # AR(1) modules, one per shock (docs/exogenous.md)
-    names = tuple(s.name for s in shocks)
-    rho = jnp.asarray([s.rho for s in shocks], dtype=float)
-    sigma = jnp.asarray([s.sigma for s in shocks], dtype=float)
+    # the exogenous modules, one per shock (docs/exogenous.md)
+    processes = tuple(AR1(s.name, jnp.asarray(s.rho, dtype=float),
+                          jnp.asarray(s.sigma, dtype=float), s.n_nodes) for s in solved.shocks())
+    names = tuple(s.name for s in processes)
     if chain is not None:       # one standard normal draw per date picks the next state
-        names, rho, sigma = (chain.aggregate.name,), jnp.zeros((1,)), jnp.ones((1,))
+        names, processes = (chain.aggregate.name,), (chain.aggregate,)
     news_index = 0
     if news:
         if news_shock is None:
@@ -809,8 +830,8 @@ def savings_problem(model, steady_state, *, horizon: int | None = None,
             raise ValueError(f"RSPGConfig.news_shock must name one of the shocks {names}; got "
                              f"{news_shock!r}")
         news_index = names.index(news_shock)
-        part = sigma[news_index] / math.sqrt(news + 1.0)
-        sigma = jnp.concatenate([sigma.at[news_index].set(part), jnp.full((news,), part)])
+        processes = processes[:news_index] + (News(processes[news_index], news),) \
+            + processes[news_index + 1:]
         obs_ref = jnp.concatenate([obs_ref, jnp.zeros((news,), obs_ref.dtype)])
     a_grid, e_grid, Pi_e, _ = household_arrays(solved)
     a_ss, c_ss = jnp.asarray(steady_state.a_policy), jnp.asarray(steady_state.c_policy)
@@ -834,7 +855,7 @@ def savings_problem(model, steady_state, *, horizon: int | None = None,
         model=solved, prices=prices, a_grid=a_grid, e_grid=e_grid, Pi_e=Pi_e,
         mu_ss=jnp.asarray(steady_state.mu), a_ss=a_ss, c_ss=c_ss,
         Va_ss=jnp.asarray(steady_state.Va), V_ss=V_ss, Vc_ss=Vc_ss, ss_values=ss_values,
-        R_ss=budget.R, rho=rho, sigma=sigma, obs_ref=obs_ref, obs_scale=jnp.ones_like(obs_ref),
+        R_ss=budget.R, processes=processes, obs_ref=obs_ref, obs_scale=jnp.ones_like(obs_ref),
         forecast_scale=jnp.ones((n_u,), obs_ref.dtype),
         shock_names=names, horizon=T, common_noise=bool(model.common_noise), news=news,
         news_index=news_index, steady_state=steady_state, chain=chain,
@@ -1285,9 +1306,10 @@ def share_choices(model, budget: Budget, a_grid, x, c_max):
 
 
 def _advance(problem: SavingsProblem, z_prev, e, shock):
-    """The noise state after one date: shocks ``z_t = rho z_{t-1} + sigma eps_t + shock_t``
-    (plus the announced innovation that hits now), announcements shifted one date closer and
-    today's appended (``shock``: deterministic innovations, e.g. an impulse).
+    """The noise state after one date: each shock's module steps it, ``z_t = rho z_{t-1} +
+    sigma eps_t`` (plus the announced innovation that hits now, announcements shifted one
+    date closer and today's appended), and ``shock`` adds deterministic innovations in the
+    shocks' units (e.g. an impulse).
 
     With an aggregate Markov chain the state is its index: the innovation (plus ``shock``)
     is a standard normal draw whose probability ``Phi(e)`` picks the next index by the
@@ -1296,17 +1318,19 @@ def _advance(problem: SavingsProblem, z_prev, e, shock):
         u = jax.scipy.special.ndtr(e[0] + shock[0])
         nxt = problem.chain.aggregate.step(problem.chain_index(z_prev), u)
         return jnp.stack([nxt.astype(z_prev.dtype)])
-    k = problem.n_shocks
-    inn = problem.sigma * e + shock
-    z = problem.rho * z_prev[:k] + inn[:k]
-    if problem.news:
-        queue = z_prev[k:problem.n_noise]
-        z = z.at[problem.news_index].add(queue[0])
-        queue = jnp.concatenate([queue[1:], jnp.zeros((1,), queue.dtype)]) + inn[k:]
-        z = jnp.concatenate([z, queue])
+    k, n = problem.n_shocks, problem.n_noise
+    levels, queue = [], z_prev[k:n]
+    for i, process in enumerate(problem.processes):     # each shock's own module moves it
+        if isinstance(process, News):   # its surprise, then its announcements' draws
+            x, queue = process.step((z_prev[i], queue), jnp.concatenate([e[i:i + 1], e[k:n]]))
+            queue = queue + shock[k:n]
+        else:
+            x = process.step(z_prev[i], e[i])
+        levels.append(x + shock[i])
+    z = jnp.concatenate([jnp.stack(levels), queue])
     if problem.history_length:
-        past = _history(problem, z_prev)
-        z = jnp.concatenate([z, inn, past[:-1].reshape(-1)])
+        past = _history(problem, z_prev)   # the innovations, in the shocks' units
+        z = jnp.concatenate([z, problem.sigma * e + shock, past[:-1].reshape(-1)])
         floor = problem.first_order.floor
         if floor is not None:
             z = jnp.concatenate([z, floor.advance(_history(problem, z),
@@ -1710,7 +1734,20 @@ def path_euler_errors(problem: SavingsProblem, policy: SavingsPolicy, path: Savi
     each date's ``(mean log10, max log10, log10 of the mean error, E_t res)`` instead. With an
     aggregate Markov chain the expectation is exact: every next aggregate state with its
     probability, next date's distribution and incomes moved by that state's ``Pi_e[z, z']``.
+    The tables behind these numbers: :func:`path_euler_tables`.
     """
+    _, _, mean_log, max_log, log_mean, exp_res = path_euler_tables(problem, policy, path, n_nodes)
+    if by_date:
+        return mean_log, max_log, log_mean, exp_res
+    return jnp.mean(mean_log), jnp.max(max_log), exp_res
+
+
+def path_euler_tables(problem: SavingsProblem, policy: SavingsPolicy, path: SavingsPath,
+                      n_nodes: int | None = None):
+    """What :func:`path_euler_errors` computes, date by date (``0..T-2``): ``(errors,
+    unconstrained, mean log10, max log10, log10 of the mean error, E_t res)``, the first two
+    ``(T-1, n_a, n_e)`` tables of ``|1 - c_hat / c|`` and of households off the borrowing
+    limit (saved share above ``CONSTRAINED_SHARE``)."""
     a_grid, e_grid = problem.a_grid, problem.e_grid
     chain = problem.chain is not None
     if n_nodes is None:
@@ -1738,13 +1775,14 @@ def path_euler_errors(problem: SavingsProblem, policy: SavingsPolicy, path: Savi
             wgt, Pis = weights, problem.Pi_e
         err, _ = euler_error_table(problem.model, c, a_next, R_n, c_n,
                                    (a_grid, e_grid, Pis, None), weights=wgt, discount=disc)
-        mean_log, max_log, log_mean = euler_summary(err, x > CONSTRAINED_SHARE, mu)
+        unconstrained = x > CONSTRAINED_SHARE
+        mean_log, max_log, log_mean = euler_summary(err, unconstrained, mu)
         if forward:
             exp_res = problem.prices.expected_residuals(problem, prev, carry, hh, carry_n,
                                                         weights)
         else:
             exp_res = jnp.zeros((0,), c.dtype)
-        return mean_log, max_log, log_mean, exp_res
+        return err, unconstrained, mean_log, max_log, log_mean, exp_res
 
     cut = lambda x: jax.tree_util.tree_map(lambda y: y[:-1], x)
     init_carry = problem.prices.initial_carry(problem, policy)
@@ -1755,10 +1793,7 @@ def path_euler_errors(problem: SavingsProblem, policy: SavingsPolicy, path: Savi
     xs = (path.c[:-1], path.a_next[:-1], path.share[:-1], path.mu[:-1], path.mu[1:],
           path.z[:-1], path.hidden[:-1], prev, cut(path.carry), hh,
           jnp.broadcast_to(path.budget.discount, path.budget.R.shape)[:-1])
-    mean_log, max_log, log_mean, exp_res = jax.lax.map(one, xs)
-    if by_date:
-        return mean_log, max_log, log_mean, exp_res
-    return jnp.mean(mean_log), jnp.max(max_log), exp_res
+    return jax.lax.map(one, xs)
 
 
 def evaluate_savings(problem: SavingsProblem, policy: SavingsPolicy, eps) -> SavingsEvaluation:
