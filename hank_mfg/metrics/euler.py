@@ -58,6 +58,7 @@ from ..solvers.continuous import SavingsProblem, path_euler_tables, savings_roll
 from ..solvers.egm import (
     HouseholdSteadyState, euler_error_table, euler_summary, household_arrays, price_budget,
 )
+from ..solvers.krusell_smith import KrusellSmithSolution
 from ..solvers.rspg import Solution
 from ..solvers.steady_state import SteadyState
 from ..solvers.training import placed, run_keys
@@ -145,6 +146,10 @@ def euler_errors(
     if learned is not None:
         return _learned_errors(*learned, key=key, n_paths=n_paths, n_nodes=n_nodes)
     if policy is None:
+        if isinstance(model, KrusellSmithSolution):
+            raise TypeError("euler_errors: a Krusell-Smith algorithm's solution has its Euler "
+                            "errors along simulated paths in hm.den_haan_errors(solution) "
+                            "(euler_mean, euler_max, euler_log10_mean, euler_log10_max)")
         raise TypeError(f"euler_errors: give a Solution alone, or {type(model).__name__} and its "
                         "steady state, path, consumption table or policy")
     if isinstance(policy, SteadyState) and policy.is_economy:

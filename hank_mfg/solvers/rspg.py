@@ -41,9 +41,8 @@ from .rollout import (
     replay_tables, rollout_batch,
 )
 from .training import (
-    STATE_FILE, DiscreteEvaluation, default_optimizer, evaluation_params, iteration_key,
-    keep_if_finite, load_checkpoint, model_fields, path_sharding, placed, run_keys, shard_paths,
-    train, trainable_filter,
+    STATE_FILE, DiscreteEvaluation, default_optimizer, evaluation_params, gradient_steps,
+    load_checkpoint, model_fields, path_sharding, placed, run_keys, train, trainable_filter,
 )
 
 __all__ = [
@@ -384,26 +383,8 @@ def rspg_value_and_grad(params, static, mf: AnyMeanField, eps):
 @eqx.filter_jit
 def _train_chunk(params, static, opt_state, mf: AnyMeanField, config_static, start, n_steps_arr):
     """``len(n_steps_arr)`` RSPG iterations under one ``lax.scan`` (the whole loop jitted)."""
-    config, make_optimizer, base_key, sharding = config_static
-    optimizer = make_optimizer(config)
-
-    def step(carry, i):
-        params, opt_state = carry
-        eps = mf.sample_noise(key=iteration_key(base_key, i), n_paths=config.n_paths)
-        eps = shard_paths(eps, sharding)
-
-        loss, grads, finite = rspg_value_and_grad(params, static, mf, eps)
-        gnorm = jnp.sqrt(sum(jnp.sum(g**2) for g in jax.tree_util.tree_leaves(grads)))
-        updates, new_opt = optimizer.update(grads, opt_state, params)
-        new_params = eqx.apply_updates(params, updates)
-        ok = jnp.isfinite(loss) & finite & jnp.isfinite(gnorm)
-        # Keep the last good state if this step went non-finite; the driver raises.
-        new_params, new_opt = keep_if_finite(ok, (new_params, new_opt), (params, opt_state))
-        return (new_params, new_opt), (loss, finite, gnorm)
-
-    idx = start + n_steps_arr
-    (params, opt_state), (losses, finite, gnorms) = jax.lax.scan(step, (params, opt_state), idx)
-    return params, opt_state, losses, finite, gnorms
+    return gradient_steps(params, opt_state, config_static, start, n_steps_arr, mf.sample_noise,
+                          lambda p, eps: rspg_value_and_grad(p, static, mf, eps))
 
 
 def stationary_action_mean(mf: AnyMeanField) -> tuple[float, jax.Array]:
@@ -729,27 +710,15 @@ class _SavingsRun:
 
 def _savings_train_chunk(params, static, opt_state, problem, config_static, start, n_steps_arr):
     """``len(n_steps_arr)`` continuous-choice RSPG iterations under one ``lax.scan``."""
-    config, make_optimizer, base_key, sharding = config_static
-    optimizer = make_optimizer(config)
+    config = config_static[0]
 
-    def step(carry, i):
-        params, opt_state = carry
-        eps = problem.sample_noise(key=iteration_key(base_key, i), n_paths=config.n_paths)
-        eps = shard_paths(eps, sharding)
-        loss, grads, _ = cont.savings_value_and_grad(params, static, problem, eps,
-                                                     config.control_lags,
-                                                     config.precondition,
-                                                     config.continuation)
-        gnorm = jnp.sqrt(sum(jnp.sum(g**2) for g in jax.tree_util.tree_leaves(grads)))
-        updates, new_opt = optimizer.update(grads, opt_state, params)
-        new_params = eqx.apply_updates(params, updates)
-        ok = jnp.isfinite(loss) & jnp.isfinite(gnorm)
-        new_params, new_opt = keep_if_finite(ok, (new_params, new_opt), (params, opt_state))
-        return (new_params, new_opt), (loss, jnp.isfinite(loss), gnorm)
+    def value_and_grad(p, eps):
+        loss, grads, _ = cont.savings_value_and_grad(p, static, problem, eps, config.control_lags,
+                                                     config.precondition, config.continuation)
+        return loss, grads, jnp.isfinite(loss)
 
-    (params, opt_state), (losses, finite, gnorms) = jax.lax.scan(
-        step, (params, opt_state), start + n_steps_arr)
-    return params, opt_state, losses, finite, gnorms
+    return gradient_steps(params, opt_state, config_static, start, n_steps_arr,
+                          problem.sample_noise, value_and_grad)
 
 
 def load_solution(model, checkpoint_dir: str) -> Solution:

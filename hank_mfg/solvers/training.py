@@ -30,7 +30,8 @@ from ..policies.networks import AbstractPolicy
 from .rollout import evaluate_paths, explain_prices, model_consumption_equivalent, rollout_batch
 
 __all__ = ["AveragedState", "CheckpointError", "DiscreteEvaluation", "averaged",
-           "checkpoint_mismatch", "default_optimizer", "evaluation_params", "keep_if_finite",
+           "checkpoint_mismatch", "default_optimizer", "evaluation_params", "gradient_steps",
+           "keep_if_finite",
            "path_sharding", "stalled", "train", "trainable_filter"]
 
 
@@ -139,6 +140,35 @@ def placed(eps):
 
 def shard_paths(eps, sharding):
     return eps if sharding is None else jax.lax.with_sharding_constraint(eps, sharding)
+
+
+def gradient_steps(params, opt_state, config_static, start, n_steps_arr, sample_noise,
+                   value_and_grad):
+    """``len(n_steps_arr)`` policy-gradient iterations under one ``lax.scan`` (trace it inside
+    a jitted function): each samples ``config.n_paths`` noise paths with the iteration's key
+    (``sample_noise(key=..., n_paths=...)``), takes ``(loss, grads, finite) =
+    value_and_grad(params, eps)`` and the optimiser's step, and keeps the last good state where
+    the step went non-finite (the driver raises). ``config_static``: ``(config,
+    make_optimizer, base_key, sharding)``. Returns ``(params, opt_state, losses, finite,
+    gradient norms)``; RSPG with either kind of choice trains through it."""
+    config, make_optimizer, base_key, sharding = config_static
+    optimizer = make_optimizer(config)
+
+    def step(carry, i):
+        params, opt_state = carry
+        eps = sample_noise(key=iteration_key(base_key, i), n_paths=config.n_paths)
+        eps = shard_paths(eps, sharding)
+        loss, grads, finite = value_and_grad(params, eps)
+        gnorm = jnp.sqrt(sum(jnp.sum(g**2) for g in jax.tree_util.tree_leaves(grads)))
+        updates, new_opt = optimizer.update(grads, opt_state, params)
+        new_params = eqx.apply_updates(params, updates)
+        ok = jnp.isfinite(loss) & finite & jnp.isfinite(gnorm)
+        new_params, new_opt = keep_if_finite(ok, (new_params, new_opt), (params, opt_state))
+        return (new_params, new_opt), (loss, finite, gnorm)
+
+    (params, opt_state), (losses, finite, gnorms) = jax.lax.scan(
+        step, (params, opt_state), start + n_steps_arr)
+    return params, opt_state, losses, finite, gnorms
 
 
 

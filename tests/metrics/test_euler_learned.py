@@ -103,3 +103,6 @@ def test_learned_errors_refuse_what_they_cannot_read():
         hm.euler_errors(sol.problem, sol.policy)
     with pytest.raises(TypeError, match="Solution alone"):
         hm.euler_errors(sol.model)
+    ks = object.__new__(hm.KrusellSmithSolution)   # what it holds is not read
+    with pytest.raises(TypeError, match="den_haan_errors"):
+        hm.euler_errors(ks)
