@@ -46,6 +46,18 @@ __all__ = [
     "INTERP_METHODS",
 ]
 
+#: The one set of tolerances of every steady state (a household at given prices, a capital
+#: economy, a declared economy): market clearing ``MARKET_TOL`` (relative to the market's size
+#: for capital, absolute on a declared economy's targets), the policy's fixed point ``EGM_TOL``
+#: (sup-norm change of the savings policy), the stationary distribution's ``DIST_TOL``
+#: (sup-norm change of the distribution), and their iteration caps.
+MARKET_TOL = 1e-9
+EGM_TOL = 1e-12
+DIST_TOL = 1e-14
+ROOT_MAXITER = 100
+EGM_MAXITER = 50_000
+DIST_MAXITER = 1_000_000
+
 #: interpax methods accepted for the ``a'(m)`` interpolation. ``linear`` (default) keeps the
 #: policy monotone and matches the sequence-space codes; the cubic ones are smoother but may
 #: overshoot near the borrowing-limit kink.
@@ -318,8 +330,8 @@ def stationary_policy_distribution(
     Pi_e: Float[Array, "n_e n_e"],
     mu0: Float[Array, "n_a n_e"] | None = None,
     *,
-    tol: float = 1e-13,
-    maxiter: int = 200_000,
+    tol: float = DIST_TOL,
+    maxiter: int = DIST_MAXITER,
 ):
     """Stationary distribution of a continuous savings policy by lottery forward iteration.
 
@@ -524,10 +536,10 @@ def household_steady_state(
     *,
     r: ArrayLike,
     w: ArrayLike,
-    tol: float = 1e-11,
-    dist_tol: float = 1e-13,
-    maxiter: int = 20_000,
-    dist_maxiter: int = 500_000,
+    tol: float = EGM_TOL,
+    dist_tol: float = DIST_TOL,
+    maxiter: int = EGM_MAXITER,
+    dist_maxiter: int = DIST_MAXITER,
     interp: str = "linear",
     Va_init: Float[Array, "n_a n_e"] | None = None,
     mu_init: Float[Array, "n_a n_e"] | None = None,

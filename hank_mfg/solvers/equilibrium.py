@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 import equinox as eqx
 import jax
@@ -35,6 +36,7 @@ from jaxtyping import Array, ArrayLike
 
 from ..model.economy import HOUSEHOLD_OUTPUTS, AbstractEconomy, Variables
 from .egm import (
+    DIST_MAXITER, DIST_TOL, EGM_MAXITER, EGM_TOL, MARKET_TOL, ROOT_MAXITER,
     check_interp,
     check_model,
     default_mu0,
@@ -109,16 +111,116 @@ def _check_targets(model, res: Mapping, targets, field: str):
                          f"define: {missing}; its residuals are {sorted(res)}")
 
 
+class Trial(NamedTuple):
+    """One evaluation of a steady state's residual at a trial value of its unknown: ``value``
+    (what the root find zeroes), ``size`` (the residual's magnitude, which sets how loose the
+    inner solves may be), ``cleared`` (the market tolerance is met), the households' solution
+    ``hh`` and what the solver keeps beside it (``extra``)."""
+
+    value: float
+    size: float
+    cleared: bool
+    hh: Any
+    extra: Any
+
+
+def warm_start(x, solved: dict):
+    """The marginal value and distribution to start the household solve at the unknown ``x``
+    from those ``solved`` at other values ``{x_i: (Va_i, mu_i)}``: linear in ``x`` through the
+    two nearest when ``x`` lies within their span (or as far beyond it as they lie apart), else
+    the nearest one's. The interpolated start is off by the curvature alone, second order in
+    the distances, so the fixed-point iterations that follow (contracting by about ``beta``
+    each) have less to undo than from the nearest solution, off at first order; the
+    distribution is clipped at zero and rescaled to its mass."""
+    near = sorted(solved, key=lambda y: abs(y - x))
+    Va1, mu1 = solved[near[0]]
+    if len(near) < 2 or near[1] == near[0]:
+        return Va1, mu1
+    s = (x - near[0]) / (near[1] - near[0])
+    if not -1.0 <= s <= 1.0:
+        return Va1, mu1
+    Va2, mu2 = solved[near[1]]
+    Va = Va1 + s * (Va2 - Va1)
+    mu = jnp.maximum(mu1 + s * (mu2 - mu1), 0.0)
+    return jnp.where(Va > 0, Va, Va1), mu * (jnp.sum(mu1) / jnp.sum(mu))
+
+
+
+def bracketed_steady_state(evaluate, start, lo: float, hi: float, *, tol: float, egm_tol: float,
+                           dist_tol: float, maxiter: int, no_root, not_converged,
+                           loosen: bool = False):
+    """A steady state with one unknown in the sign-changing bracket ``(lo, hi)``, by Brent's
+    method (:func:`~hank_mfg.solvers.roots.brent`, stopped at ``|value| < tol``): the one root
+    find of capital economies (``r``) and of declared economies with one bracketed unknown.
+
+    Each trial starts the household solve from the solutions at the two nearest trials,
+    interpolated (:func:`warm_start`; the first from ``start(x) -> (Va0, mu0)``). With
+    ``loosen`` the inner tolerances are loose far from the root: in proportion to the smallest
+    residual seen so far, up to 100 times the tolerances at a residual of one (``1e-3`` for the
+    policy, ``1e-6`` for the distribution), tightening to ``egm_tol`` / ``dist_tol`` as the root
+    find closes in; a root met with loose inner tolerances is evaluated once more at the strict
+    ones, and a bracket that collapses onto a jump of the residual (which loose inner
+    tolerances can produce) is searched again at the strict ones. That pays where the
+    residual is smooth in the unknown at loose tolerances (a capital economy's excess supply
+    in ``r``: 10 household solves instead of 13); where it is steep it makes Brent chase the
+    inner solvers' noise, so it is off by default.
+
+    Args:
+        evaluate: ``(x, Va0, mu0, egm_tol, dist_tol) -> Trial``.
+        no_root: ``(Trial at lo, Trial at hi) -> exception`` when the ends have one sign.
+        not_converged: ``(BracketRoot, Trial there) -> exception``.
+
+    Returns:
+        ``(Trial at the root, number of evaluations)``.
+    """
+    cache: dict[float, Trial] = {}
+    state = {"n": 0, "best": np.inf if loosen else 0.0}
+
+    def f(x: float) -> float:
+        x = float(x)
+        if cache:
+            Va0, mu0 = warm_start(x, {y: (t.hh.Va, t.hh.mu) for y, t in cache.items()})
+        else:
+            Va0, mu0 = start(x)
+        scale = min(state["best"], 100.0)
+        trial = evaluate(x, Va0, mu0, max(egm_tol, 1e-5 * scale), max(dist_tol, 1e-8 * scale))
+        state["n"] += 1
+        state["best"] = min(state["best"], trial.size)
+        cache[x] = trial
+        return trial.value
+
+    f_lo, f_hi = f(lo), f(hi)
+    if f_lo * f_hi > 0:
+        raise no_root(cache[float(lo)], cache[float(hi)])
+
+    def root(f_lo, f_hi):
+        found = brent(f, lo, hi, ftol=tol, maxiter=maxiter, f_lo=f_lo, f_hi=f_hi)
+        if found.converged and abs(found.fx) < tol:
+            return float(found.x)
+        raise not_converged(found, cache[float(found.x)])
+
+    try:
+        x = root(f_lo, f_hi)
+    except RuntimeError:
+        state["best"] = 0.0   # the strictest inner tolerances from here on
+        x = root(f(lo), f(hi))
+    if cache[x].hh.egm_residual > egm_tol or cache[x].hh.dist_residual > dist_tol:
+        f(x)  # met the market tolerance with loose inner tolerances: polish once
+    if not cache[x].cleared:
+        x = root(f_lo, f_hi)
+    return cache[x], state["n"]
+
+
 @in_float64
 def economy_steady_state(
     model: AbstractEconomy,
     *,
-    tol: float = 1e-9,
-    egm_tol: float = 1e-12,
-    dist_tol: float = 1e-13,
-    maxiter: int = 100,
-    egm_maxiter: int = 50_000,
-    dist_maxiter: int = 1_000_000,
+    tol: float = MARKET_TOL,
+    egm_tol: float = EGM_TOL,
+    dist_tol: float = DIST_TOL,
+    maxiter: int = ROOT_MAXITER,
+    egm_maxiter: int = EGM_MAXITER,
+    dist_maxiter: int = DIST_MAXITER,
     interp: str = "linear",
     verbose: bool = False,
 ) -> SteadyState:
@@ -150,44 +252,66 @@ def economy_steady_state(
     a_grid = household_arrays(model)[0]
     state: dict = {"n": 0, "last": None, "best": None, "best_err": np.inf}
 
-    def evaluate(x):
+    def solve_at(x, Va0, mu0, e_tol, d_tol):
+        """``(residuals, values, hh)`` at the unknowns ``x`` from the start ``(Va0, mu0)``."""
         x = np.array(x, dtype=float, ndmin=1)  # a copy: SciPy reuses its buffer
-        if state["last"] is None:
-            Va0, mu0 = None, default_mu0(model)
-        else:
-            Va0, mu0 = state["last"][2].Va, state["last"][2].mu
         if Va0 is None:
             m, v, _ = _ss_variables(model, names, field_names, jnp.asarray(x))
             Va0 = initial_marginal_value(m, m.budget(v), a_grid)
         t0 = time.perf_counter()
         res, values, hh = _evaluate_ss(model, names, field_names, jnp.asarray(x), Va0, mu0,
-                                       jnp.asarray(egm_tol), jnp.asarray(dist_tol), egm_maxiter,
+                                       jnp.asarray(e_tol), jnp.asarray(d_tol), egm_maxiter,
                                        dist_maxiter, interp)
         state["n"] += 1
         at = ", ".join(f"{n} = {xi:.10g}" for n, xi in zip(names, x))
         raise_if_not_converged(where, f"EGM at {at}", hh.egm_iterations, hh.egm_residual,
-                               egm_tol, egm_maxiter)
+                               e_tol, egm_maxiter)
         raise_if_not_converged(where, f"stationary distribution at {at}", hh.dist_iterations,
-                               hh.dist_residual, dist_tol, dist_maxiter)
+                               hh.dist_residual, d_tol, dist_maxiter)
         _check_targets(model, res, targets, "steady_state_targets")
-        state["last"] = (x, res, hh, values)
         out = np.array([float(res[t]) for t in targets])
+        if verbose:
+            print(f"steady_state: {at}  residuals {out}  egm {int(hh.egm_iterations)} (tol "
+                  f"{e_tol:.0e}) dist {int(hh.dist_iterations)} (tol {d_tol:.0e}) "
+                  f"({time.perf_counter() - t0:.2f}s)")
+        return (x, res, hh, values), out
+
+    def evaluate(x):
+        """The targets at ``x``, from the last evaluation's solution (Newton's trials)."""
+        if state["last"] is None:
+            Va0, mu0 = None, default_mu0(model)
+        else:
+            Va0, mu0 = state["last"][2].Va, state["last"][2].mu
+        state["last"], out = solve_at(x, Va0, mu0, egm_tol, dist_tol)
         if np.max(np.abs(out)) < state["best_err"]:
             state["best_err"], state["best"] = float(np.max(np.abs(out))), state["last"]
-        if verbose:
-            print(f"steady_state: {at}  residuals {out}  ({time.perf_counter() - t0:.2f}s)")
         return out
 
     if len(names) == 1 and isinstance(spec[names[0]], tuple):
         lo, hi = map(float, spec[names[0]])
-        f_lo, f_hi = evaluate(lo)[0], evaluate(hi)[0]
-        if f_lo * f_hi > 0:
-            raise ValueError(
+
+        def trial(x, Va0, mu0, e_tol, d_tol):
+            entry, out = solve_at(x, Va0, mu0, e_tol, d_tol)
+            return Trial(value=float(out[0]), size=abs(float(out[0])),
+                         cleared=abs(float(out[0])) <= tol, hh=entry[2], extra=entry)
+
+        def no_root(at_lo, at_hi):
+            return ValueError(
                 f"steady_state: no steady state in {type(model).__name__}'s bracket for "
-                f"{names[0]} = ({lo:.6g}, {hi:.6g}): {targets[0]} is {f_lo:.6g} and {f_hi:.6g} "
-                "at its ends (same sign); change the bracket in steady_state_unknowns")
-        brent(lambda x: evaluate(x)[0], lo, hi, xtol=1e-15, rtol=1e-15, maxiter=maxiter,
-              f_lo=f_lo, f_hi=f_hi)
+                f"{names[0]} = ({lo:.6g}, {hi:.6g}): {targets[0]} is {at_lo.value:.6g} and "
+                f"{at_hi.value:.6g} at its ends (same sign); change the bracket in "
+                "steady_state_unknowns")
+
+        def not_converged(found, at):
+            return RuntimeError(
+                f"steady_state: root find for {names} did not converge after "
+                f"{found.evaluations} evaluations; |{targets[0]}| = {abs(at.value):.6g} > tol "
+                f"{tol:.6g} at {names[0]} = {found.x:.12g} (bracket width {found.width:.3g})")
+
+        found, _ = bracketed_steady_state(
+            trial, lambda x: (None, default_mu0(model)), lo, hi, tol=tol, egm_tol=egm_tol,
+            dist_tol=dist_tol, maxiter=maxiter, no_root=no_root, not_converged=not_converged)
+        state["best"] = found.extra
     else:
         def trial(x):
             try:

@@ -23,8 +23,11 @@ import numpy as np
 
 from ..model.base import AbstractHetAgentModel
 from ..model.economy import AbstractEconomy
-from .equilibrium import economy_of_steady_state, economy_steady_state
+from .equilibrium import (
+    Trial, bracketed_steady_state, economy_of_steady_state, economy_steady_state, warm_start,
+)
 from .egm import (
+    DIST_MAXITER, DIST_TOL, EGM_MAXITER, EGM_TOL, MARKET_TOL, ROOT_MAXITER,
     check_interp,
     check_model,
     default_mu0,
@@ -36,9 +39,9 @@ from .egm import (
     in_float64,
 )
 from .results import SteadyState, kind_of
-from .roots import bisection, brent
+from .roots import bisection
 
-__all__ = ["SteadyState", "steady_state", "capital_steady_state", "capital_demand",
+__all__ = ["SteadyState", "steady_state", "capital_steady_state", "capital_demand", "warm_start",
            "capital_result"]
 
 
@@ -116,12 +119,12 @@ def capital_steady_state(
     model: AbstractHetAgentModel,
     *,
     r_bracket: tuple[float, float] | None = None,
-    tol: float = 1e-9,
-    egm_tol: float = 1e-11,
-    dist_tol: float = 1e-14,
-    maxiter: int = 100,
-    egm_maxiter: int = 20_000,
-    dist_maxiter: int = 500_000,
+    tol: float = MARKET_TOL,
+    egm_tol: float = EGM_TOL,
+    dist_tol: float = DIST_TOL,
+    maxiter: int = ROOT_MAXITER,
+    egm_maxiter: int = EGM_MAXITER,
+    dist_maxiter: int = DIST_MAXITER,
     interp: str = "linear",
     verbose: bool = False,
 ) -> SteadyState:
@@ -169,66 +172,42 @@ def capital_steady_state(
             f"{beta * (1 + hi):.6g}"
         )
     a_grid = household_arrays(model)[0]
-    cache: dict[float, tuple] = {}
-    evals = {"n": 0, "best": np.inf}
 
-    def f(r: float) -> float:
-        """Excess supply at ``r``, warm-started from the evaluated rates (:func:`warm_start`).
+    def start(r):
+        return (initial_marginal_value(model, price_budget(model, jnp.asarray(r, dtype=float),
+                                                          1.0), a_grid), default_mu0(model))
 
-        Inner tolerances adapt: far from the root (large ``|A - K|``) the policy and the
-        distribution need only be accurate enough to get the sign and a rough size right, so
-        they are loosened in proportion to the best ``|A - K|`` seen so far (up to 100 times
-        the tolerances at ``|A - K| = 1``: ``1e-3`` for the policy, ``1e-6`` for the
-        distribution), and tighten to ``egm_tol`` / ``dist_tol`` as the root find closes in.
-        """
-        rj = jnp.asarray(r, dtype=float)
-        if cache:
-            Va0, mu0 = warm_start(r, {x: (v[4].Va, v[4].mu) for x, v in cache.items()})
-        else:
-            Va0 = initial_marginal_value(model, price_budget(model, rj, 1.0), a_grid)
-            mu0 = default_mu0(model)
-        scale = min(evals["best"], 100.0)
-        e_tol = max(egm_tol, 1e-5 * scale)
-        d_tol = max(dist_tol, 1e-8 * scale)
+    def evaluate(r, Va0, mu0, e_tol, d_tol):
+        """Excess supply at ``r``: Brent's value ``2 (A - K) / (A + K)`` in the tolerance's
+        units near the root (``(A - K) / max(1, K)``), which stays within ``[-2, 2]`` where
+        ``A`` or ``K`` runs to the ends of the grid, so that its secant steps from the wide
+        default bracket land nearer the root (``K > 0``; the sign is that of ``A - K``)."""
         t0 = time.perf_counter()
-        out = _evaluate(model, rj, Va0, mu0, jnp.asarray(e_tol), jnp.asarray(d_tol),
-                        egm_maxiter, dist_maxiter, interp)
-        resid, K, L, w, hh = out
-        res = float(resid)
-        evals["n"] += 1
-        raise_if_not_converged(where, f"EGM at r = {r:.10g}", hh.egm_iterations,
-                               hh.egm_residual, e_tol, egm_maxiter)
-        raise_if_not_converged(where, f"stationary distribution at r = {r:.10g}",
-                               hh.dist_iterations, hh.dist_residual, d_tol, dist_maxiter)
-        evals["best"] = min(evals["best"], abs(res))
-        cache[r] = (res, K, L, w, hh)
-        # the excess supply relative to the market's size: (A - K) / max(1, K) near the root
-        # (the tolerance's units), 2 (A - K) / (A + K) far from it, which stays within
-        # [-2, 2] where A or K runs to the ends of the grid, so Brent's secant steps from
-        # the wide default bracket land nearer the root (K > 0; the sign is that of A - K)
-        Kf, Af = abs(float(K)), float(hh.A)
-        rel = 2.0 * res / max(Af + Kf, Kf) * Kf / max(1.0, Kf)
+        resid, K, L, w, hh = _evaluate(model, jnp.asarray(r, dtype=float), Va0, mu0,
+                                       jnp.asarray(e_tol), jnp.asarray(d_tol), egm_maxiter,
+                                       dist_maxiter, interp)
+        at = f"r = {r:.10g}"
+        raise_if_not_converged(where, f"EGM at {at}", hh.egm_iterations, hh.egm_residual,
+                               e_tol, egm_maxiter)
+        raise_if_not_converged(where, f"stationary distribution at {at}", hh.dist_iterations,
+                               hh.dist_residual, d_tol, dist_maxiter)
+        res, Kf, Af = float(resid), abs(float(K)), float(hh.A)
         if verbose:
             print(f"steady_state: r = {r:.12f}  A - K = {res:+.3e}  egm {int(hh.egm_iterations)}"
                   f" (tol {e_tol:.0e}) dist {int(hh.dist_iterations)} (tol {d_tol:.0e}) "
                   f"({time.perf_counter() - t0:.3f}s)")
-        return rel
+        return Trial(value=2.0 * res / max(Af + Kf, Kf) * Kf / max(1.0, Kf), size=abs(res),
+                     cleared=abs(res) < tol * max(1.0, Kf), hh=hh, extra=(res, K, L, w))
 
-    f_lo = f(lo)
-    f_hi = f(hi)
-    if f_lo * f_hi > 0:
-        raise ValueError(
+    def no_root(lo_trial, hi_trial):
+        return ValueError(
             f"steady_state: no steady state in r_bracket = ({lo:.6g}, {hi:.6g}): excess asset "
-            f"supply A - K is {cache[lo][0]:.6g} and {cache[hi][0]:.6g} at its ends (same sign); "
-            "widen r_bracket or the wealth grid"
-        )
+            f"supply A - K is {lo_trial.extra[0]:.6g} and {hi_trial.extra[0]:.6g} at its ends "
+            "(same sign); widen r_bracket or the wealth grid")
 
-    def root(f_lo, f_hi):
-        found = brent(f, lo, hi, ftol=tol, maxiter=maxiter, f_lo=f_lo, f_hi=f_hi)
-        if found.converged and abs(found.fx) < tol:
-            return found.x
-        res_x, K_x = cache[found.x][0], abs(float(cache[found.x][1]))
-        raise RuntimeError(
+    def not_converged(found, trial):
+        res_x, K_x = trial.extra[0], abs(float(trial.extra[1]))
+        return RuntimeError(
             f"{where}: root find in r did not converge after {found.evaluations} evaluations; "
             f"|A - K|/max(1, K) = {abs(res_x) / max(1.0, K_x):.6g} > tol {tol:.6g} at "
             f"r = {found.x:.12g} (bracket width {found.width:.3g})"
@@ -236,42 +215,12 @@ def capital_steady_state(
                "floor of the inner solvers: pass a looser tol or a tighter dist_tol"
                if found.width < 1e-12 else ""))
 
-    try:
-        r_star = root(f_lo, f_hi)
-    except RuntimeError:
-        # The bracket collapsed onto a jump of A(r) that loose inner tolerances can produce
-        # (e.g. slow mixing of the distribution): redo the root find at the strictest inner
-        # tolerances before giving up.
-        evals["best"] = 0.0
-        r_star = root(f(lo), f(hi))
-    if cache[r_star][4].egm_residual > egm_tol or cache[r_star][4].dist_residual > dist_tol:
-        f(r_star)  # met the market tolerance with loose inner tolerances: polish once
-    res, K, L, w, hh = cache[r_star]
-    if not abs(res) < tol * max(1.0, abs(float(K))):
-        r_star = root(f_lo, f_hi)
-        res, K, L, w, hh = cache[r_star]
-    return capital_result(model, hh.r, w, K, L, hh, evals["n"])
-
-
-def warm_start(x, solved: dict):
-    """The marginal value and distribution to start the household solve at the unknown ``x``
-    from those ``solved`` at other values ``{x_i: (Va_i, mu_i)}``: linear in ``x`` through the
-    two nearest when ``x`` lies within their span (or as far beyond it as they lie apart), else
-    the nearest one's. The interpolated start is off by the curvature alone, second order in
-    the distances, so the fixed-point iterations that follow (contracting by about ``beta``
-    each) have less to undo than from the nearest solution, off at first order; the
-    distribution is clipped at zero and rescaled to its mass."""
-    near = sorted(solved, key=lambda y: abs(y - x))
-    Va1, mu1 = solved[near[0]]
-    if len(near) < 2 or near[1] == near[0]:
-        return Va1, mu1
-    s = (x - near[0]) / (near[1] - near[0])
-    if not -1.0 <= s <= 1.0:
-        return Va1, mu1
-    Va2, mu2 = solved[near[1]]
-    Va = Va1 + s * (Va2 - Va1)
-    mu = jnp.maximum(mu1 + s * (mu2 - mu1), 0.0)
-    return jnp.where(Va > 0, Va, Va1), mu * (jnp.sum(mu1) / jnp.sum(mu))
+    trial, evaluations = bracketed_steady_state(
+        evaluate, start, lo, hi, tol=tol, egm_tol=egm_tol, dist_tol=dist_tol, maxiter=maxiter,
+        no_root=no_root, not_converged=not_converged, loosen=True)
+    res, K, L, w = trial.extra
+    hh = trial.hh
+    return capital_result(model, hh.r, w, K, L, hh, evaluations)
 
 
 def check_capital_steady_state(where: str, model: AbstractHetAgentModel, steady_state,
