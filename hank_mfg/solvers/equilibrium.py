@@ -145,7 +145,6 @@ def warm_start(x, solved: dict):
     return jnp.where(Va > 0, Va, Va1), mu * (jnp.sum(mu1) / jnp.sum(mu))
 
 
-
 def bracketed_steady_state(evaluate, start, lo: float, hi: float, *, tol: float, egm_tol: float,
                            dist_tol: float, maxiter: int, no_root, not_converged,
                            loosen: bool = False):
