@@ -32,7 +32,9 @@ from ..operators.compile import AnyMeanField, compile_model
 from ..policies.networks import ACTIVATIONS, AbstractPolicy, head_layer, make_policy
 from .population import simulate_population
 from .rollout import replay_tables
-from .training import DiscreteEvaluation, keep_if_finite, run_keys, trainable_filter
+from .training import (
+    DiscreteEvaluation, guarded_steps, iteration_key, run_keys, trainable_filter,
+)
 
 __all__ = ["RL_METHODS", "RLConfig", "RLRun", "gae", "init_networks", "value_tables"]
 
@@ -268,9 +270,8 @@ def train_chunk(params, static, opt_state, mf: AnyMeanField, config_static, star
     opt = optimizer(config, config.iterations)
     size = config.n_envs // config.minibatches
 
-    def update(carry, i):
-        params, opt_state = carry
-        k_sim, k_perm = jax.random.split(jax.random.fold_in(base_key, i))
+    def update(params, opt_state, i):
+        k_sim, k_perm = jax.random.split(iteration_key(base_key, i))
         batch, pop = make_batch(mf, params, static, config, k_sim)
 
         def epoch(carry, k):
@@ -289,15 +290,10 @@ def train_chunk(params, static, opt_state, mf: AnyMeanField, config_static, star
 
         (new_params, new_opt), (loss, gnorm) = jax.lax.scan(
             epoch, (params, opt_state), jax.random.split(k_perm, config.epochs))
-        loss, gnorm = jnp.mean(loss), jnp.max(gnorm)
-        finite = mf.prices_finite(pop.agg)
-        ok = jnp.isfinite(loss) & finite & jnp.isfinite(gnorm)
-        new_params, new_opt = keep_if_finite(ok, (new_params, new_opt), (params, opt_state))
-        return (new_params, new_opt), (loss, finite, gnorm)
+        return (new_params, new_opt, jnp.mean(loss), mf.prices_finite(pop.agg),
+                jnp.max(gnorm))
 
-    (params, opt_state), (losses, finite, gnorms) = jax.lax.scan(
-        update, (params, opt_state), start + n_steps_arr)
-    return params, opt_state, losses, finite, gnorms
+    return guarded_steps(update, params, opt_state, start, n_steps_arr)
 
 
 class RLRun(DiscreteEvaluation):

@@ -31,7 +31,7 @@ from .rollout import evaluate_paths, explain_prices, model_consumption_equivalen
 
 __all__ = ["AveragedState", "CheckpointError", "DiscreteEvaluation", "averaged",
            "checkpoint_mismatch", "default_optimizer", "evaluation_params", "gradient_steps",
-           "keep_if_finite",
+           "guarded_steps", "keep_if_finite",
            "path_sharding", "stalled", "train", "trainable_filter"]
 
 
@@ -142,26 +142,17 @@ def shard_paths(eps, sharding):
     return eps if sharding is None else jax.lax.with_sharding_constraint(eps, sharding)
 
 
-def gradient_steps(params, opt_state, config_static, start, n_steps_arr, sample_noise,
-                   value_and_grad):
-    """``len(n_steps_arr)`` policy-gradient iterations under one ``lax.scan`` (trace it inside
-    a jitted function): each samples ``config.n_paths`` noise paths with the iteration's key
-    (``sample_noise(key=..., n_paths=...)``), takes ``(loss, grads, finite) =
-    value_and_grad(params, eps)`` and the optimiser's step, and keeps the last good state where
-    the step went non-finite (the driver raises). ``config_static``: ``(config,
-    make_optimizer, base_key, sharding)``. Returns ``(params, opt_state, losses, finite,
-    gradient norms)``; RSPG with either kind of choice trains through it."""
-    config, make_optimizer, base_key, sharding = config_static
-    optimizer = make_optimizer(config)
-
+def guarded_steps(update, params, opt_state, start, n_steps_arr):
+    """``len(n_steps_arr)`` training iterations under one ``lax.scan`` (trace it inside a jitted
+    function): ``update(params, opt_state, i) -> (params, opt_state, loss, finite,
+    gradient norm)`` is iteration ``i``'s step, kept only where it went well (finite loss,
+    gradient norm and prices; else the last good state stays and the driver raises). Returns
+    ``(params, opt_state, losses, finite, gradient norms)``. Every learner's training chunk is
+    this loop: RSPG with either kind of choice (:func:`gradient_steps`) and the model-free
+    learners."""
     def step(carry, i):
         params, opt_state = carry
-        eps = sample_noise(key=iteration_key(base_key, i), n_paths=config.n_paths)
-        eps = shard_paths(eps, sharding)
-        loss, grads, finite = value_and_grad(params, eps)
-        gnorm = jnp.sqrt(sum(jnp.sum(g**2) for g in jax.tree_util.tree_leaves(grads)))
-        updates, new_opt = optimizer.update(grads, opt_state, params)
-        new_params = eqx.apply_updates(params, updates)
+        new_params, new_opt, loss, finite, gnorm = update(params, opt_state, i)
         ok = jnp.isfinite(loss) & finite & jnp.isfinite(gnorm)
         new_params, new_opt = keep_if_finite(ok, (new_params, new_opt), (params, opt_state))
         return (new_params, new_opt), (loss, finite, gnorm)
@@ -170,6 +161,25 @@ def gradient_steps(params, opt_state, config_static, start, n_steps_arr, sample_
         step, (params, opt_state), start + n_steps_arr)
     return params, opt_state, losses, finite, gnorms
 
+
+def gradient_steps(params, opt_state, config_static, start, n_steps_arr, sample_noise,
+                   value_and_grad):
+    """Policy-gradient iterations (:func:`guarded_steps`): each samples ``config.n_paths``
+    noise paths with the iteration's key (``sample_noise(key=..., n_paths=...)``), takes
+    ``(loss, grads, finite) = value_and_grad(params, eps)`` and the optimiser's step.
+    ``config_static``: ``(config, make_optimizer, base_key, sharding)``."""
+    config, make_optimizer, base_key, sharding = config_static
+    optimizer = make_optimizer(config)
+
+    def update(params, opt_state, i):
+        eps = sample_noise(key=iteration_key(base_key, i), n_paths=config.n_paths)
+        eps = shard_paths(eps, sharding)
+        loss, grads, finite = value_and_grad(params, eps)
+        gnorm = jnp.sqrt(sum(jnp.sum(g**2) for g in jax.tree_util.tree_leaves(grads)))
+        updates, new_opt = optimizer.update(grads, opt_state, params)
+        return eqx.apply_updates(params, updates), new_opt, loss, finite, gnorm
+
+    return guarded_steps(update, params, opt_state, start, n_steps_arr)
 
 
 @eqx.filter_jit
