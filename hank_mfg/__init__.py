@@ -106,7 +106,8 @@ from .solvers.rspg import RSPGConfig, Solution, load_solution  # noqa: E402
 from .api import solve  # noqa: E402  (the solvers' solve; its summary answers "quality")
 from .solvers.rl import RLConfig  # noqa: E402
 from .policies.savings import SavingsPolicy  # noqa: E402
-from .solvers.continuous import SavingsProblem, evaluate_savings, savings_problem  # noqa: E402
+from .solvers.continuous import SavingsProblem, savings_problem  # noqa: E402
+from .solvers.savings_certificates import evaluate_savings  # noqa: E402
 
 __all__ += [
     "DeviationResult", "ExploitabilityResult", "exploitability", "exploitability_floor",

@@ -41,9 +41,9 @@ from ..metrics.first_order import problem_and_policy as _problem_policy
 from ..metrics.first_order import rollout_aggregates as _aggregates
 from ..model.economy import AbstractEconomy
 from ..solvers.continuous import (
-    best_response_value, expected_shock_path, path_euler_errors, path_transitions, path_values,
-    savings_rollout, savings_rollout_batch,
+    expected_shock_path, path_transitions, path_values, savings_rollout, savings_rollout_batch,
 )
+from ..solvers.savings_certificates import best_response_value, path_euler_errors
 from ..solvers.equilibrium import economy_transition
 from ..solvers.transition import transition_jacobian, transition_path
 from .irf import mit_deviations

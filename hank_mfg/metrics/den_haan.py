@@ -183,6 +183,7 @@ def capital_path_gap(solution, reference: KrusellSmithSolution, *, T: int = 10_0
     the reference's cross-section as in :func:`den_haan_errors`; both run the burn-in first.
     """
     from ..solvers import continuous as cont
+    from ..solvers.savings_certificates import path_euler_errors
 
     problem, policy = solution.problem, solution.policy
     if getattr(problem, "chain", None) is None:
@@ -201,7 +202,7 @@ def capital_path_gap(solution, reference: KrusellSmithSolution, *, T: int = 10_0
             path = cont.savings_rollout(problem, policy, eps)
             dated = eqx.tree_at(lambda p: p.final, path, None)   # every leaf has the date axis
             keep = jax.tree_util.tree_map(lambda y: y[burn_in:], dated)
-            return path.agg["K"], cont.path_euler_errors(problem, policy, keep, by_date=True)
+            return path.agg["K"], path_euler_errors(problem, policy, keep, by_date=True)
 
         K, (mean_log, max_log, log_mean, _) = run(policy, eps)
     K, K_ref = np.asarray(K)[burn_in:], np.asarray(K_ref)[burn_in:]

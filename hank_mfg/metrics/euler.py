@@ -12,7 +12,7 @@ kind of choice, or a compiled model with its policy):
 * a learned policy with continuous savings choices: the same residual along each rollout, with
   the expectation over next date's aggregate shock by quadrature (or exactly, over an
   aggregate Markov chain), the prices and the policy's own choice at each node
-  (:func:`~hank_mfg.solvers.continuous.path_euler_tables`);
+  (:func:`~hank_mfg.solvers.savings_certificates.path_euler_tables`);
 * a learned policy over a discrete action grid: along each rollout, with the expectation over
   the policy's action lottery and the wealth lottery (the operators' adjoint), next date's
   innovation by Gauss–Hermite quadrature and the history-aware policy's own next choice at each
@@ -54,12 +54,13 @@ from ..operators.compile import compile_model
 from ..operators.meanfield import MeanField
 from ..policies.networks import AbstractPolicy
 from ..policies.savings import SavingsPolicy
-from ..solvers.continuous import SavingsProblem, path_euler_tables, savings_rollout_batch
+from ..solvers.continuous import SavingsProblem, savings_rollout_batch
 from ..solvers.egm import (
     HouseholdSteadyState, euler_error_table, euler_summary, household_arrays, price_budget,
 )
 from ..solvers.krusell_smith import KrusellSmithSolution
 from ..solvers.rspg import Solution
+from ..solvers.savings_certificates import path_euler_tables
 from ..solvers.steady_state import SteadyState
 from ..solvers.training import placed, run_keys
 from ..solvers.transition import TransitionPath

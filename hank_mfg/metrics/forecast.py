@@ -31,8 +31,9 @@ import jax.numpy as jnp
 import numpy as np
 from scipy import stats
 
-from ..solvers.continuous import (ForecastClearing, _variables, path_euler_errors,
-                                  realised_unknowns, savings_rollout_batch)
+from ..solvers.continuous import (ForecastClearing, _variables, realised_unknowns,
+                                  savings_rollout_batch)
+from ..solvers.savings_certificates import path_euler_errors
 from .first_order import problem_and_policy
 
 __all__ = ["forecast_tests"]

@@ -21,7 +21,8 @@ points, as the lottery) and the RSPG gradient is the deterministic policy-gradie
 reverse mode through the rollout (:func:`savings_loss`; tested against each other and finite
 differences). The certificate on each path is the perfect-information best response — the
 household problem under the path's known prices, solved by EGM backward from the same terminal
-value (:func:`evaluate_savings`) — and the Euler errors of the learned policy along the path.
+value — and the Euler errors of the learned policy along the path
+(:mod:`hank_mfg.solvers.savings_certificates`).
 """
 
 from __future__ import annotations
@@ -44,8 +45,6 @@ from ..operators.lottery import expect, lottery_weights, push_forward
 from ..policies.savings import Forecaster, SavingsPolicy
 from .egm import (
     constrained_consumption,
-    euler_error_table,
-    euler_summary,
     household_arrays,
     household_step,
     invert_euler,
@@ -54,7 +53,6 @@ from .egm import (
 from .equilibrium import (
     economy_of_steady_state, economy_transition, with_economy,
 )
-from .rollout import relative_exploitability
 from .roots import broyden_update, forward_difference_jacobian, illinois
 from .steady_state import check_capital_steady_state
 from .transition import capital_transition_path, transition_jacobian
@@ -71,15 +69,12 @@ __all__ = [
     "risk_adjustment",
     "path_transitions",
     "ForecastClearing",
-    "equilibrium_columns",
     "initial_state",
     "limit_consumption",
-    "SavingsEvaluation",
     "SavingsPath",
     "SavingsProblem",
     "CONTINUATIONS",
     "euler_step_gap",
-    "evaluate_savings",
     "horizon_for",
     "innovation_residual",
     "relative_curvature",
@@ -1228,7 +1223,7 @@ class SavingsPath(eqx.Module):
     aggregates ``(T,)`` (prices, ``C``, ``A``). residual: the cleared market's residual ``(T,)``.
     z: the noise states ``(T, n_noise)`` (shocks, then announcements). hidden, carry: the
     policy's history state and the prices' carry after each date (to branch on next date's
-    shock, :func:`path_euler_errors`). final: the rollout's state after the last date (to
+    shock, :func:`~.savings_certificates.path_euler_errors`). final: the rollout's state after the last date (to
     continue from it, :func:`savings_rollout` ``start``).
     """
 
@@ -1643,62 +1638,6 @@ def forecast_loss(problem: SavingsProblem, forecaster: Forecaster, path: Savings
     return jnp.mean(jnp.sum(((F - U) / problem.forecast_scale) ** 2, axis=-1))
 
 
-class SavingsEvaluation(eqx.Module):
-    """Certificate along sampled paths (per-path arrays ``(B,)``; docs/theory.md §12.4, §13.3).
-
-    exploitability: ``sum_s mu_0(s) (V_BR,0 - V_pi,0)(s)``; relative: divided by
-    ``|sum_s mu_0 V_pi,0|``. policy_return, best_response_return: the two ``mu_0``-weighted
-    values; consumption_return: the policy's ``mu_0``-weighted value of consumption alone (the
-    denominator of the consumption-equivalent exploitability,
-    :func:`~hank_mfg.solvers.rollout.consumption_equivalent`). euler_mean, euler_max: mean
-    (over dates, each date mass-weighted over unconstrained states) and max of
-    ``log10 |1 - c_hat / c|`` of the learned policy along the path.
-    residual: ``max_t |market residual|`` of the conditions solved each date. forward: ``max_t``
-    of each forward-looking condition's expected residual ``|E_t res_t|`` (next date's shocks
-    integrated by quadrature), ``(B, n_forward)``; market: ``max_t |residual|`` of every other
-    named residual the economy reports (e.g. the goods market, cleared by Walras' law),
-    ``(B, n_market)``. forecast_error: root mean squared forecast error of each forecast
-    unknown, ``(B, n_u)``. finite: every price and value finite.
-    """
-
-    exploitability: Array
-    relative: Array
-    policy_return: Array
-    best_response_return: Array
-    consumption_return: Array
-    euler_mean: Array
-    euler_max: Array
-    residual: Array
-    finite: Array
-    forward: Array
-    market: Array
-    forecast_error: Array
-
-
-def best_response_value(problem: SavingsProblem, budget: Budget, Pis=None,
-                        every_date: bool = False):
-    """``V_BR,0`` of the perfect-information best response to a known budget path (EGM backward
-    from ``(Va_ss, V_ss)``; the value under the lottery's interpolation, as the policy's).
-    ``Pis (T, n_e, n_e)``: the income matrix from each date to the next (default ``Pi_e``;
-    :func:`path_transitions` with an aggregate chain). ``every_date``: ``V_BR,t`` of every
-    date ``(T, n_a, n_e)`` (the best response from that date on)."""
-    model, a_grid = problem.model, problem.a_grid
-    if Pis is None:
-        Pis = jnp.broadcast_to(problem.Pi_e, (budget.R.shape[0],) + problem.Pi_e.shape)
-
-    def body(carry, xs):
-        b, Pi = xs
-        Va_next, V_next = carry
-        Va, a_pol, c_pol, n_pol = household_step(model, Va_next, b,
-                                                 arrays=(a_grid, problem.e_grid, Pi, None))
-        lot = lottery_weights(a_pol, a_grid)
-        V = period_utility(model, c_pol, n_pol) + model.beta * b.discount * expect(V_next, lot, Pi)
-        return (Va, V), V if every_date else None
-
-    (_, V0), V = jax.lax.scan(body, (problem.Va_ss, problem.V_ss), (budget, Pis), reverse=True)
-    return V if every_date else V0
-
-
 def shock_nodes(n_shocks: int, n_nodes: int = 5):
     """Gauss–Hermite nodes ``(n_nodes^n_shocks, n_shocks)`` and weights of standard normal
     innovations (tensor product over shocks)."""
@@ -1718,130 +1657,3 @@ def next_date(problem: SavingsProblem, policy: SavingsPolicy, mu_next, z_next, h
     budget, _, out, carry_next, *_ = problem.prices.clear(problem, policy, mu_next, z_next,
                                                           carry, act)
     return budget.R, out[3], carry_next
-
-
-def path_euler_errors(problem: SavingsProblem, policy: SavingsPolicy, path: SavingsPath,
-                      n_nodes: int | None = None, by_date: bool = False):
-    """Euler errors of the policy along one path (dates ``0..T-2``) and the expected residuals
-    of the forward-looking conditions: ``(mean, max, E_t res (T-1, n_forward))``.
-
-    The expectation covers idiosyncratic and aggregate risk: next date's distribution is known
-    today, its shocks' surprises take Gauss–Hermite nodes (``n_nodes`` per shock; default 5
-    for one shock, 3 for more; announcements at their mean, zero); at each node the prices
-    form (or clear) and the policy chooses after that observation, from today's history
-    state. Each date's errors are mass-weighted over households not at the borrowing limit
-    (saved share above ``CONSTRAINED_SHARE``); dates count equally in the mean. ``by_date``:
-    each date's ``(mean log10, max log10, log10 of the mean error, E_t res)`` instead. With an
-    aggregate Markov chain the expectation is exact: every next aggregate state with its
-    probability, next date's distribution and incomes moved by that state's ``Pi_e[z, z']``.
-    The tables behind these numbers: :func:`path_euler_tables`.
-    """
-    _, _, mean_log, max_log, log_mean, exp_res = path_euler_tables(problem, policy, path, n_nodes)
-    if by_date:
-        return mean_log, max_log, log_mean, exp_res
-    return jnp.mean(mean_log), jnp.max(max_log), exp_res
-
-
-def path_euler_tables(problem: SavingsProblem, policy: SavingsPolicy, path: SavingsPath,
-                      n_nodes: int | None = None):
-    """What :func:`path_euler_errors` computes, date by date (``0..T-2``): ``(errors,
-    unconstrained, mean log10, max log10, log10 of the mean error, E_t res)``, the first two
-    ``(T-1, n_a, n_e)`` tables of ``|1 - c_hat / c|`` and of households off the borrowing
-    limit (saved share above ``CONSTRAINED_SHARE``)."""
-    a_grid, e_grid = problem.a_grid, problem.e_grid
-    chain = problem.chain is not None
-    if n_nodes is None:
-        n_nodes = 5 if problem.n_shocks == 1 else 3
-    # without common noise next date's shocks are known: one node at zero
-    nodes, weights = shock_nodes(problem.n_shocks, n_nodes if problem.common_noise else 1)
-    nodes = np.concatenate([nodes, np.zeros((nodes.shape[0], problem.news))], axis=1)
-    nodes = jnp.asarray(nodes, problem.a_grid.dtype)
-    weights = jnp.asarray(weights, problem.a_grid.dtype)
-    forward = problem.prices.forward_targets
-
-    def one(xs):
-        c, a_next, x, mu, mu_next, z, h, prev, carry, hh, disc = xs
-        if chain:
-            i = problem.chain_index(z)
-            after = lottery_weights(a_next, a_grid).push(mu)
-            states = jnp.arange(problem.chain.aggregate.n_states, dtype=z.dtype)[:, None]
-            R_n, c_n, carry_n = jax.vmap(lambda zn: next_date(
-                problem, policy, after @ problem.transition(z, zn), zn, h, carry))(states)
-            wgt, Pis = problem.chain.aggregate.Pi[i], problem.chain.Pi_e[i]
-        else:
-            R_n, c_n, carry_n = jax.vmap(lambda nd: next_date(
-                problem, policy, mu_next, _advance(problem, z, nd, jnp.zeros_like(nd)), h,
-                carry))(nodes)
-            wgt, Pis = weights, problem.Pi_e
-        err, _ = euler_error_table(problem.model, c, a_next, R_n, c_n,
-                                   (a_grid, e_grid, Pis, None), weights=wgt, discount=disc)
-        unconstrained = x > CONSTRAINED_SHARE
-        mean_log, max_log, log_mean = euler_summary(err, unconstrained, mu)
-        if forward:
-            exp_res = problem.prices.expected_residuals(problem, prev, carry, hh, carry_n,
-                                                        weights)
-        else:
-            exp_res = jnp.zeros((0,), c.dtype)
-        return err, unconstrained, mean_log, max_log, log_mean, exp_res
-
-    cut = lambda x: jax.tree_util.tree_map(lambda y: y[:-1], x)
-    init_carry = problem.prices.initial_carry(problem, policy)
-    prev = jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a[None], b[:-2]]),
-                                  init_carry, path.carry)
-    hh = {k: path.agg[k][:-1] for k in ("A", "C")}
-    hh["N"] = jnp.sum(path.mu * path.n * problem.e_grid, axis=(1, 2))[:-1]
-    xs = (path.c[:-1], path.a_next[:-1], path.share[:-1], path.mu[:-1], path.mu[1:],
-          path.z[:-1], path.hidden[:-1], prev, cut(path.carry), hh,
-          jnp.broadcast_to(path.budget.discount, path.budget.R.shape)[:-1])
-    return jax.lax.map(one, xs)
-
-
-def evaluate_savings(problem: SavingsProblem, policy: SavingsPolicy, eps) -> SavingsEvaluation:
-    """Roll out on every path ``eps (B, T, n_noise)`` and certify the policy."""
-    prices = problem.prices
-    markets = prices.market_names if isinstance(prices, ForecastClearing) else ()
-
-    def one(e):
-        path = savings_rollout(problem, policy, e)
-        mu0 = path.mu[0]
-        V_pi = path_values(problem, path)[0][0]
-        V_br = best_response_value(problem, path.budget, path_transitions(problem, path))
-        ret_pi, ret_br = jnp.sum(mu0 * V_pi), jnp.sum(mu0 * V_br)
-        ret_c = (jnp.sum(mu0 * path_values(problem, path, hours=False)[0][0])
-                 if problem.model.endogenous_labour else ret_pi)
-        em, ex, exp_res = path_euler_errors(problem, policy, path)
-        finite = (jnp.all(jnp.isfinite(path.c)) & jnp.isfinite(ret_pi) & jnp.isfinite(ret_br)
-                  & jnp.all(jnp.isfinite(path.budget.R)))
-        market = jnp.stack([jnp.max(jnp.abs(path.agg[k])) for k in markets]) if markets \
-            else jnp.zeros((0,), ret_pi.dtype)
-        if policy.forecaster is not None:
-            F = (policy.forecaster.forecasts(path.obs)
-                 + jax.vmap(problem.linear_forecast)(path.z))[:-1]
-            U = realised_unknowns(problem, path)[1:]
-            fe = jnp.sqrt(jnp.mean((F - U) ** 2, axis=0))
-        else:
-            fe = jnp.zeros((0,), ret_pi.dtype)
-        return (ret_br - ret_pi, relative_exploitability(ret_br - ret_pi, ret_pi), ret_pi, ret_br,
-                ret_c, em, ex,
-                jnp.max(jnp.abs(path.residual)), finite, jnp.max(jnp.abs(exp_res), axis=0),
-                market, fe)
-
-    return SavingsEvaluation(*jax.vmap(one)(eps))
-
-
-def equilibrium_columns(problem: SavingsProblem, ev: SavingsEvaluation) -> dict[str, float]:
-    """History columns of the equilibrium conditions that are not solved exactly each date
-    (an economy with the firms' forecast): ``<target>_expected`` (``max`` over paths and dates
-    of ``|E_t res_t|``), ``<market>_max`` (``max |residual|``) and ``forecast_rmse_<unknown>``."""
-    prices = problem.prices
-    if not isinstance(prices, ForecastClearing):
-        return {}
-    out = {f"{k}_expected": float(np.max(np.asarray(ev.forward)[:, i]))
-           for i, k in enumerate(prices.forward_targets)}
-    out.update({f"{k}_max": float(np.max(np.asarray(ev.market)[:, i]))
-                for i, k in enumerate(prices.market_names)})
-    out.update({f"forecast_rmse_{u}": float(np.sqrt(np.mean(np.asarray(ev.forecast_error)[:, i]
-                                                             ** 2)))
-                for i, u in enumerate(prices.unknowns)})
-    return out
-

@@ -34,6 +34,7 @@ from ..policies.networks import ACTIVATIONS, HEADS, AbstractPolicy, head_for_mea
 from ..policies.savings import SAVINGS_HEADS
 from ..policies.savings import trainable as savings_trainable
 from . import continuous as cont
+from . import savings_certificates as certificates
 from .krusell_smith import KrusellSmithConfig, KrusellSmithSolution, krusell_smith
 from .rl import RL_METHODS, RLConfig, RLRun
 from .rollout import (
@@ -645,7 +646,8 @@ class _SavingsRun:
             lambda params, opt_state, cs, start, steps: _savings_train_chunk(
                 params, static, opt_state, problem, cs, start, steps))
         self._evaluate = eqx.filter_jit(
-            lambda params, eps: cont.evaluate_savings(problem, eqx.combine(params, static), eps))
+            lambda params, eps: certificates.evaluate_savings(problem, eqx.combine(params, static),
+                                                        eps))
         # certificates computed at every evaluation (set by solve; see its ``certificates``)
         self.certificates = None
         self._certified = ()   # their columns, once evaluated
@@ -684,7 +686,7 @@ class _SavingsRun:
             market_residual=float(jnp.max(ev.residual)),
         )
         # an economy solved with the firms' forecast: its other conditions along the paths
-        row.update(cont.equilibrium_columns(self.problem, ev))
+        row.update(certificates.equilibrium_columns(self.problem, ev))
         return row
 
     def stop_metrics(self) -> tuple:

@@ -14,6 +14,7 @@ import pytest
 import hank_mfg as hm
 from hank_mfg.policies.savings import knot_matrix, knot_points, trainable
 from hank_mfg.solvers import continuous as C
+from hank_mfg.solvers import savings_certificates as S
 from models.huggett import Huggett
 from models.krusell_smith import KrusellSmith
 
@@ -182,9 +183,9 @@ def test_untrained_policy_is_the_steady_state_and_egm_certifies_it(ks):
     np.testing.assert_allclose(path.agg["K"], float(jnp.sum(P.mu_ss * P.a_grid[:, None])),
                                rtol=1e-7)
     # the EGM best response to the steady state is the steady state: its value is V_ss
-    V_br = C.best_response_value(P, path.budget)
+    V_br = S.best_response_value(P, path.budget)
     np.testing.assert_allclose(V_br, P.V_ss, rtol=1e-8)
-    ev = C.evaluate_savings(P, pol, eps)
+    ev = S.evaluate_savings(P, pol, eps)
     assert abs(float(ev.relative[0])) < 1e-8
     # Euler errors along the path are the steady state's (same table, same distribution, same
     # households counted as at the limit)

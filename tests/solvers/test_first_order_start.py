@@ -16,6 +16,7 @@ import pytest
 import hank_mfg as hm
 from hank_mfg.analysis.aggregate_risk import irf_gap, learned_irf
 from hank_mfg.solvers import continuous as C
+from hank_mfg.solvers import savings_certificates as S
 from models.hank import OneAssetHANK
 from models.huggett import Huggett
 from models.krusell_smith import KrusellSmith
@@ -292,7 +293,7 @@ def _date0_euler_max(P):
     steady state), with the expectation over next date's shocks."""
     policy = P.make_policy(key=jax.random.key(0))
     path = C.savings_rollout(P, policy, jnp.zeros((4, P.n_noise)))
-    return float(C.path_euler_errors(P, policy, path, by_date=True)[1][0])
+    return float(S.path_euler_errors(P, policy, path, by_date=True)[1][0])
 
 
 def test_the_risk_adjusted_start_saves_for_precaution_and_stays_exact_at_first_order(huggett):

@@ -17,6 +17,7 @@ import pytest
 import hank_mfg as hm
 from hank_mfg.policies.savings import trainable
 from hank_mfg.solvers import continuous as C
+from hank_mfg.solvers import savings_certificates as S
 from hank_mfg.solvers.egm import household_step
 from hank_mfg.solvers.rollout import model_consumption_equivalent
 from models.hank import OneAssetHANK
@@ -75,11 +76,11 @@ def test_certificate_at_the_steady_state(problem):
     # at the steady state, and the steady state is its own best response
     Q = C.SavingsProblem(**{**{f: getattr(P, f) for f in P.__dataclass_fields__},
                             "common_noise": False})
-    ev = jax.jit(lambda e: C.evaluate_savings(Q, pol, e))(eps[None])
+    ev = jax.jit(lambda e: S.evaluate_savings(Q, pol, e))(eps[None])
     assert float(jnp.max(jnp.abs(ev.forward))) < 1e-9
     assert float(jnp.max(jnp.abs(ev.relative))) < 1e-6
     # with risk, its expectation over next date's shocks differs at second order only
-    ev = jax.jit(lambda e: C.evaluate_savings(P, pol, e))(eps[None])
+    ev = jax.jit(lambda e: S.evaluate_savings(P, pol, e))(eps[None])
     assert 1e-7 < float(jnp.max(jnp.abs(ev.forward))) < 1e-4
 
 
@@ -222,7 +223,7 @@ def test_consumption_equivalent_is_the_permanent_consumption_gain_with_hours(pro
     m = P.model
     pol = _policy(P, scale=0.05)
     eps = P.sample_noise(key=jax.random.key(4), n_paths=1)
-    ev = jax.jit(lambda e: C.evaluate_savings(P, pol, e))(eps)
+    ev = jax.jit(lambda e: S.evaluate_savings(P, pol, e))(eps)
     assert float(ev.exploitability[0]) > 1e-6          # the perturbed policy is exploitable
     lam = model_consumption_equivalent(
         m, float(ev.exploitability[0]), float(ev.consumption_return[0]))
