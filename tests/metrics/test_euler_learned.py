@@ -46,6 +46,7 @@ def test_without_shocks_the_learned_start_has_the_steady_states_errors():
     assert float(x) == pytest.approx(float(ee.max[1, 4]), abs=1e-12)
 
 
+@pytest.mark.slow  # long; run with -m slow (the default suite has a time budget)
 def test_with_shocks_they_are_the_certificates_of_the_history():
     ss, sol = continuous_solution(common_noise=True)
     problem, policy = sol.problem, sol.policy
