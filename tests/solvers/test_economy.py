@@ -179,8 +179,10 @@ def test_hank_without_price_adjustment_costs_keeps_the_earlier_dividends(hank, h
     np.testing.assert_allclose(Div, Y - w * L, atol=1e-15)
     assert np.max(np.abs(Y - C)) < 1e-8
     assert np.max(np.abs(path.residuals["goods_mkt"])) < 1e-8
+    # stored from that version, whose steady state converged its distribution to 1e-13 (now
+    # 1e-14): the two steady states agree to their market tolerance, the paths to 7e-10
     np.testing.assert_allclose(Y[:3], [1.0018081944141333, 1.0011109401981875,
-                                       1.0006727657576762], rtol=1e-10)
+                                       1.0006727657576762], rtol=2e-9)
     np.testing.assert_allclose(pi[:3], [0.0016580748567801837, 0.0010449749496193633,
                                         0.0006653107147717669], rtol=1e-7)
     # with the cost, output and inflation rise more on impact (consumption slightly less)
