@@ -319,12 +319,7 @@ def _errors(mf: MeanField, policy: AbstractPolicy, eps, mu0, nodes, weights):
         return err[:-1], unc[:-1], mu[:-1]
 
     err, unc, mu = jax.vmap(one)(eps)
-    tiny = jnp.finfo(err.dtype).tiny
-    lerr = jnp.log10(jnp.maximum(err, tiny))
-    mask = unc & (mu > 0)
-    wgt = jnp.where(mask, mu, 0.0)
-    mean = jnp.sum(wgt * lerr, -1) / jnp.maximum(jnp.sum(wgt, -1), tiny)
-    mx = jnp.max(jnp.where(mask, lerr, -jnp.inf), -1)
+    mean, mx, _ = jax.vmap(jax.vmap(euler_summary))(err, unc, mu)  # per path and date
     return LearnedEulerErrors(errors=err, unconstrained=unc, mu=mu, mean=mean, max=mx,
                               mean_log10=jnp.mean(mean), max_log10=jnp.max(mx))
 
