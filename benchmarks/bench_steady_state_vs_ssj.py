@@ -4,8 +4,9 @@ Krusell–Smith 500 x 7 (sequence-jacobian's calibration: alpha 0.11, Rouwenhors
 wealth grid to 200) and the one-asset HANK 500 x 7 (sequence-jacobian's ``hank`` example:
 ``beta`` and ``vphi`` solved for asset-market clearing and effective labour one). Each solver is
 timed warm (``bench_steady_state.timed``): one call that compiles (JAX) or JIT-compiles
-(Numba), then the median of ``--runs`` calls. The formulations are each library's own: ours solves the capital economy's interest rate
-given ``beta`` (Brent in ``r``), sequence-jacobian's example solves ``beta`` given ``r = 0.01``
+(Numba), then the median of ``--runs`` calls. The formulations are each library's own: ours
+solves the capital economy's interest rate given ``beta`` (Brent in ``r``), sequence-jacobian's
+example solves ``beta`` given ``r = 0.01``
 (Brent in ``beta``, capital and TFP in closed form); the HANK is the same two-unknown problem
 in both. The solutions are printed beside each other (the same economy: ``r`` and ``beta``
 agree).

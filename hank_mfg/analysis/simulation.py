@@ -4,7 +4,8 @@ Consumption convention: at every date ``c_t(s) = sum_k P_t[s, k] c_t[s, k]`` is 
 the policy chooses (``c = m - a'``, so ``m = c + a'`` holds state by state and the push-forward
 moves exactly the chosen savings). Under ``terminal="consume_all"`` the reward at ``t = T - 1`` is
 ``u(m)`` whatever the action; panels still report the chosen consumption at that date, while the
-Euler errors (:mod:`hank_mfg.metrics.euler`) use ``m`` there because that is what the household values.
+Euler errors (:mod:`hank_mfg.metrics.euler`) use ``m`` there because that is what the household
+values.
 """
 
 from __future__ import annotations

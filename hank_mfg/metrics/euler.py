@@ -249,7 +249,7 @@ def _learned(model, policy):
         mf = model if isinstance(model, MeanField) else compile_model(model)
         return mf, policy, None
     if isinstance(model, MeanField):
-        return model, as_policy(policy, model), None
+        return model, as_policy(policy, model, "euler_errors"), None
     return None
 
 

@@ -1223,8 +1223,8 @@ class SavingsPath(eqx.Module):
     aggregates ``(T,)`` (prices, ``C``, ``A``). residual: the cleared market's residual ``(T,)``.
     z: the noise states ``(T, n_noise)`` (shocks, then announcements). hidden, carry: the
     policy's history state and the prices' carry after each date (to branch on next date's
-    shock, :func:`~.savings_certificates.path_euler_errors`). final: the rollout's state after the last date (to
-    continue from it, :func:`savings_rollout` ``start``).
+    shock, :func:`~.savings_certificates.path_euler_errors`). final: the rollout's state after
+    the last date (to continue from it, :func:`savings_rollout` ``start``).
     """
 
     mu: Array

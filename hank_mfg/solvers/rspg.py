@@ -646,8 +646,8 @@ class _SavingsRun:
             lambda params, opt_state, cs, start, steps: _savings_train_chunk(
                 params, static, opt_state, problem, cs, start, steps))
         self._evaluate = eqx.filter_jit(
-            lambda params, eps: certificates.evaluate_savings(problem, eqx.combine(params, static),
-                                                        eps))
+            lambda params, eps: certificates.evaluate_savings(
+                problem, eqx.combine(params, static), eps))
         # certificates computed at every evaluation (set by solve; see its ``certificates``)
         self.certificates = None
         self._certified = ()   # their columns, once evaluated

@@ -175,9 +175,8 @@ def gradient_steps(params, opt_state, config_static, start, n_steps_arr, sample_
         eps = sample_noise(key=iteration_key(base_key, i), n_paths=config.n_paths)
         eps = shard_paths(eps, sharding)
         loss, grads, finite = value_and_grad(params, eps)
-        gnorm = jnp.sqrt(sum(jnp.sum(g**2) for g in jax.tree_util.tree_leaves(grads)))
         updates, new_opt = optimizer.update(grads, opt_state, params)
-        return eqx.apply_updates(params, updates), new_opt, loss, finite, gnorm
+        return eqx.apply_updates(params, updates), new_opt, loss, finite, optax.tree.norm(grads)
 
     return guarded_steps(update, params, opt_state, start, n_steps_arr)
 
