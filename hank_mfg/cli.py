@@ -109,10 +109,11 @@ def info(
     """Print the model's fields, grids and number of states.
 
     A capital economy or a finite-state game: its actions too. An economy (Huggett, the
-    one-asset HANK, your own hm.AbstractEconomy): the aggregates its households read, its
-    exogenous variables and shocks, and the unknowns and targets of its steady state and of its
-    transitions.
+    one-asset HANK, a capital economy, your own hm.AbstractEconomy): the aggregates its
+    households read, its exogenous variables and shocks, and the unknowns and targets of its
+    steady state and of its transitions.
     """
+    from .model.base import AbstractHetAgentModel
     from .model.economy import AbstractEconomy
 
     m = load(model_file, set_, model)
@@ -132,14 +133,14 @@ def info(
     typer.echo(f"  wealth  n_a = {a.shape[0]}  [{a[0]:.6g}, {a[-1]:.6g}]  (borrowing limit "
                f"{a[0]:.6g})")
     typer.echo(f"  income  n_e = {e.shape[0]}  [{e.min():.6g}, {e.max():.6g}]")
+    capital = isinstance(m, AbstractHetAgentModel)
+    if capital:
+        typer.echo(f"  actions n_k = {int(m.action_grid.shape[0])}  ({m.action_kind})")
     if isinstance(m, AbstractEconomy):
         _info_economy(m)
-        typer.echo(f"n_states = {m.n_states}")
-        return
-    n_k = int(m.action_grid.shape[0])
-    typer.echo(f"  actions n_k = {n_k}  ({m.action_kind})")
     typer.echo(f"n_states = {m.n_states}")
-    typer.echo(f"n_actions = {n_k}")
+    if capital:
+        typer.echo(f"n_actions = {int(m.action_grid.shape[0])}")
 
 
 def _info_economy(m) -> None:
@@ -471,7 +472,8 @@ def solve(
         fail(f"{out} already holds a run ({', '.join(existing)}); continue it with --resume "
              "or replace it with --overwrite")
     try:
-        economy = issubclass(load_model_class(model_file, model), AbstractEconomy)
+        cls = load_model_class(model_file, model)
+        economy = issubclass(cls, AbstractEconomy) and not cls.discrete_actions
         game = issubclass(load_model_class(model_file, model), AbstractFiniteMFG)
     except ValueError as err:  # ModelLoadError is a ValueError
         fail(str(err))
@@ -755,9 +757,7 @@ def _enable_float64() -> None:
 def _parse_shocks(items: Optional[list[str]], m) -> dict[str, float]:
     """``--shock NAME=SIZE`` items as ``{name: size}``, names checked against the model's
     exogenous aggregates (a capital economy's: log TFP ``z``)."""
-    from .model.economy import AbstractEconomy
-
-    allowed = tuple(m.exogenous) if isinstance(m, AbstractEconomy) else ("z",)
+    allowed = tuple(m.exogenous)
     shocks: dict[str, float] = {}
     for item in items or []:
         name, sep, value = item.partition("=")
@@ -868,7 +868,7 @@ def steady_state_cmd(
 
     _enable_float64()
     m = load(model_file, set_, model)
-    economy = isinstance(m, AbstractEconomy)
+    economy = isinstance(m, AbstractEconomy) and not m.discrete_actions
     shocks = _parse_shocks(shock, m)
     rhos = _persistence(m, shocks, rho) if shocks else {}
     if shocks and T < 3:

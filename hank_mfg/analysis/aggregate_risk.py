@@ -39,7 +39,7 @@ import numpy as np
 from ..metrics.first_order import impulse
 from ..metrics.first_order import problem_and_policy as _problem_policy
 from ..metrics.first_order import rollout_aggregates as _aggregates
-from ..model.economy import AbstractEconomy
+from ..model.base import AbstractHetAgentModel
 from ..solvers.continuous import (
     expected_shock_path, path_transitions, path_values, savings_rollout, savings_rollout_batch,
 )
@@ -495,7 +495,8 @@ def state_dependent_girf(solution, shock: dict, *, T: int = 40, n_paths: int = 6
               "all": np.arange(n_paths)}
     out = _branch(problem, policy, pre.final, groups, shock, T, seed)[0]
     out["level"] = {g: float(np.mean(level[idx])) for g, idx in groups.items()}
-    if benchmark and isinstance(problem.model, AbstractEconomy) and problem.chain is None:
+    if (benchmark and not isinstance(problem.model, AbstractHetAgentModel)
+            and problem.chain is None):
         before = {k: np.asarray(pre.agg[k])[:, -1] for k in pre.agg}
         pf = perfect_foresight_from_states(problem, pre.final, before, shock, T=T,
                                            T_transition=T_transition)

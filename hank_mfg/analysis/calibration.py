@@ -440,7 +440,7 @@ def calibrate(
         >>> cal = hm.calibrate(OneAssetHANK(), targets={"gini": 0.6}, free={"B": (5.0, 12.0)})
         >>> cal.params["B"], cal.steady_state["beta"]             # bonds; beta re-solved
     """
-    if isinstance(model, AbstractEconomy):
+    if isinstance(model, AbstractEconomy) and not isinstance(model, AbstractHetAgentModel):
         return _calibrate_economy(model, targets, free, method=method, xtol=xtol, ftol=ftol,
                                   maxiter=maxiter, residual_tol=residual_tol,
                                   steady_state_kwargs=steady_state_kwargs, callback=callback,

@@ -25,7 +25,6 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..metrics.first_order import problem_and_policy as _problem_policy
-from ..model.economy import AbstractEconomy
 from ..solvers.continuous import savings_rollout
 from ..solvers.steady_state import steady_state as solve_steady_state
 from ..solvers.transition import transition_path
@@ -100,15 +99,8 @@ def perfect_foresight_irf(model, shock: str, size: float, *, T: int = 40,
     rho = shock_persistence(model)[shock] if rho is None else float(rho)
     ss = solve_steady_state(model) if steady_state is None else steady_state
     z = size * rho ** np.arange(T_transition)
-    if isinstance(model, AbstractEconomy):
-        path = transition_path(model, steady_state=ss, shocks={shock: z}, jacobian=jacobian)
-        names = list(path.values)
-    else:
-        if shock != "z":
-            raise ValueError(f"perfect_foresight_irf.shock: {type(model).__name__} has one "
-                             f"shock, 'z'; got {shock!r}")
-        path = transition_path(model, steady_state=ss, z=z, jacobian=jacobian)
-        names = ["K", "Y", "C", "r", "w", "A", "z"]
+    path = transition_path(model, steady_state=ss, shocks={shock: z}, jacobian=jacobian)
+    names = list(path.values)
     level = {k: float(ss[k]) for k in names if k in ss.values}  # log TFP z: zero
     out = {k: np.asarray(path[k][:T], dtype=float) - level.get(k, 0.0) for k in names}
     return out

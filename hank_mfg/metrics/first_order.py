@@ -26,10 +26,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..model.economy import AbstractEconomy
 from ..operators.lottery import lottery_weights, push_forward
 from ..solvers.continuous import SavingsProblem, savings_rollout, savings_rollout_batch
-from ..solvers.egm import price_budget
 from ..solvers.household import household_block_path, household_policies
 
 __all__ = ["best_response_irf", "best_response_today", "cohort_consumption",
@@ -121,11 +119,7 @@ def cohort_consumption(a_policy, c_policy, mu0s, a_grid, Pi_e):
 
 def _budgets(model, agg):
     """The households' budgets along a noise-free learned path (``agg``: aggregates ``(T,)``)."""
-    if isinstance(model, AbstractEconomy):
-        inputs = {k: jnp.asarray(agg[k]) for k in model.household_inputs}
-        return jax.vmap(model.budget)(inputs)
-    return jax.vmap(lambda r, w: price_budget(model, r, w))(jnp.asarray(agg["r"]),
-                                                            jnp.asarray(agg["w"]))
+    return jax.vmap(model.budget)({k: jnp.asarray(agg[k]) for k in model.household_inputs})
 
 
 @eqx.filter_jit

@@ -9,7 +9,7 @@ shared observation, the initial distribution, validation) lives here once.
 from __future__ import annotations
 
 import abc
-from typing import Optional
+from typing import ClassVar, Optional
 
 import equinox as eqx
 import jax
@@ -29,8 +29,9 @@ from ._checks import (
     concrete,
     fail,
 )
+from .economy import AbstractEconomy
 from .exogenous import AR1
-from .household import AbstractHousehold, Budget, crra_utility
+from .household import Budget, crra_utility
 
 __all__ = ["AbstractHetAgentModel", "crra_utility", "ACTION_KINDS", "TERMINAL_RULES"]
 
@@ -47,8 +48,9 @@ TERMINAL_RULES = ("consume_all", "none")
 INFEASIBLE_REWARD = -1e10
 
 
-class AbstractHetAgentModel(AbstractHousehold):
-    """Interface of a heterogeneous-agent model with aggregate TFP risk.
+class AbstractHetAgentModel(AbstractEconomy):
+    """Interface of a capital economy: a heterogeneous-agent economy with aggregate TFP risk
+    whose households save in the capital that firms rent.
 
     Concrete subclasses are final and declare these fields (parameters as 0-d arrays):
     ``beta`` (discount factor, also the RL discount), ``sigma`` (CRRA), ``rho_z``/``sigma_z``
@@ -57,8 +59,25 @@ class AbstractHetAgentModel(AbstractHousehold):
     ``a_grid``, ``income``, ``action_grid`` and the methods ``prices`` and ``output``; the budget
     ``c + a' = (1 + r) a + w e`` and the preferences come from :class:`AbstractHousehold`.
 
+    It is an :class:`~hank_mfg.model.economy.AbstractEconomy` whose aggregate block is the
+    firm (as in sequence-jacobian's Krusell–Smith example): the capital in use at ``t`` is what
+    households carried out of ``t - 1``, ``K_t = K_next_{t-1}``; prices ``(r_t, w_t) =
+    prices(K_t, L, z_t)`` and output from it; the asset market clears when the households'
+    end-of-period assets are next date's capital, ``A_t = K_next_t``. Effective labour ``L``
+    is the income chain's mean and log TFP ``z`` the one shock. So its steady state and
+    perfect-foresight paths are solved by the same core as every economy's, and a path
+    reports ``K`` as the capital in use at ``t`` (``K_0 = K_ss``).
+
     State index convention: ``s = i_a * n_income + i_e`` (wealth-major).
     """
+
+    household_inputs: ClassVar[tuple[str, ...]] = ("r", "w")
+    exogenous: ClassVar[tuple[str, ...]] = ("z",)
+    steady_state_targets: ClassVar[tuple[str, ...]] = ("asset_mkt",)
+    transition_unknowns: ClassVar[tuple[str, ...]] = ("K_next",)
+    transition_targets: ClassVar[tuple[str, ...]] = ("asset_mkt",)
+    rates: ClassVar[tuple[str, ...]] = ("r",)
+    discrete_actions: ClassVar[bool] = True
 
     beta: eqx.AbstractVar[Float[Array, ""]]
     sigma: eqx.AbstractVar[Float[Array, ""]]
@@ -92,6 +111,30 @@ class AbstractHetAgentModel(AbstractHousehold):
         r, w = get("r"), get("w")
         e = jnp.asarray(self.income.e_grid, dtype=jnp.result_type(r, w, float))
         return Budget(R=1.0 + r, y=w * e, we=jnp.zeros_like(e))
+
+    # ---- the aggregate block ------------------------------------------------------------------
+    @property
+    def labour(self) -> Float[Array, ""]:
+        """Effective labour ``L = sum_e pi_e e`` (hours fixed at one)."""
+        inc = self.income
+        return jnp.asarray(inc.pi_e, dtype=float) @ jnp.asarray(inc.e_grid, dtype=float)
+
+    def steady_state_unknowns(self):
+        """Capital, searched between a thousandth of the wealth grid's top and its top."""
+        top = self.a_grid[-1]
+        return {"K_next": (1e-3 * top, top)}
+
+    def steady_state_values(self):
+        return {"z": 0.0}
+
+    def aggregates(self, v):
+        v["L"] = self.labour
+        v["K"] = v.lag("K_next")  # capital in use: what households carried out of last date
+        v["r"], v["w"] = self.prices(v["K"], v["L"], v["z"])
+        v["Y"] = self.output(v["K"], v["L"], v["z"])
+
+    def residuals(self, v):
+        return {"asset_mkt": v["A"] - v["K_next"]}
 
     def observation(self, agg) -> Float[Array, " n_obs"]:
         """The shared public signal ``o_t``; by default the prices ``(r, w)`` (docs/theory.md §2)."""

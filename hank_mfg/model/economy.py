@@ -137,6 +137,10 @@ class AbstractEconomy(AbstractHousehold):
     * ``rates``: aggregates reported in basis points (the others in percent deviations);
     * ``observed``: the public aggregates households observe under aggregate risk besides the
       exogenous variables (default: the transition unknowns);
+    * ``discrete_actions``: True when the households may also choose from a finite action grid
+      (``action_grid``: the capital economies of :class:`~hank_mfg.model.base.AbstractHetAgentModel`),
+      so that RSPG with discrete choices and the model-free learners apply (default False:
+      continuous savings choices only);
     * ``kinked``: True when the aggregate block has a kink (a ``max`` or ``min``, such as a
       lower bound on the policy rate), so that perfect-foresight paths are solved with the
       aggregate block's derivatives at each iterate rather than at the steady state alone
@@ -154,6 +158,7 @@ class AbstractEconomy(AbstractHousehold):
     rates: ClassVar[tuple[str, ...]] = ()
     observed: ClassVar[tuple[str, ...]] = ()
     kinked: ClassVar[bool] = False
+    discrete_actions: ClassVar[bool] = False
     common_noise: eqx.AbstractVar[bool]
 
     @abc.abstractmethod

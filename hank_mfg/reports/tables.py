@@ -51,8 +51,9 @@ __all__ = [
 def continuous_solution(source):
     """``(problem, policy)`` of a Solution with continuous savings choices (its compiled
     :class:`SavingsProblem` and learned policy), else ``None``."""
-    if isinstance(source, Solution) and (isinstance(source.model, AbstractEconomy)
-                                         or isinstance(source.problem, SavingsProblem)):
+    if isinstance(source, Solution) and (
+            (isinstance(source.model, AbstractEconomy) and not source.model.discrete_actions)
+            or isinstance(source.problem, SavingsProblem)):
         return source.compiled(), source.policy
     return None
 
@@ -562,7 +563,7 @@ def policy_table(source, policy=None, *, model=None, date: int = 0, history=None
         >>> ss = hm.steady_state(OneAssetHANK(n_wealth=50, n_income=3))
         >>> hm.policy_table(ss).query("income_state == 0")[["wealth", "consumption", "hours"]]
     """
-    if isinstance(source, AbstractEconomy):
+    if isinstance(source, AbstractEconomy) and not source.discrete_actions:
         if policy is not None:
             raise TypeError(f"policy_table: {type(source).__name__} is an economy, whose "
                             "households choose savings continuously: its policy is its steady "

@@ -48,14 +48,13 @@ from .egm import (
     household_arrays,
     household_step,
     invert_euler,
-    price_budget,
 )
 from .equilibrium import (
     economy_of_steady_state, economy_transition, with_economy,
 )
 from .roots import broyden_update, forward_difference_jacobian, illinois
 from .steady_state import check_capital_steady_state
-from .transition import capital_transition_path, transition_jacobian
+from .transition import transition_jacobian
 
 __all__ = [
     "CapitalPrices",
@@ -666,7 +665,7 @@ def check_supported(model) -> None:
     (:class:`AbstractHetAgentModel`) or an :class:`AbstractEconomy` (with or without a labour
     choice; one transition unknown is cleared by bisection, several by Newton with the firms'
     forecast of the next date)."""
-    if not isinstance(model, AbstractEconomy | AbstractHetAgentModel):
+    if not isinstance(model, AbstractEconomy):
         raise TypeError(f"RSPG with continuous choices expects an AbstractHetAgentModel or an "
                         f"AbstractEconomy; got {type(model).__name__}")
 
@@ -765,8 +764,7 @@ def savings_problem(model, steady_state, *, horizon: int | None = None,
     check_supported(model)
     if start not in STARTS:
         raise ValueError(f"RSPGConfig.start must be one of {STARTS}; got {start!r}")
-    if floor_expectations and (start == "steady-state" or not isinstance(model, AbstractEconomy)
-                               or model.lower_bound_of() is None):
+    if floor_expectations and (start == "steady-state" or model.lower_bound_of() is None):
         raise ValueError(f"RSPGConfig.floor_expectations needs a first-order start and an "
                          f"economy with a lower bound; got start={start!r} and "
                          f"{type(model).__name__} without one")
@@ -777,7 +775,17 @@ def savings_problem(model, steady_state, *, horizon: int | None = None,
     if news and chain is not None:
         raise ValueError(f"RSPGConfig.news: {type(model).__name__}'s aggregate state is a Markov "
                          f"chain, which has no announced innovations; got {news}")
-    if isinstance(model, AbstractEconomy):
+    if isinstance(model, AbstractHetAgentModel):   # prices in closed form from capital
+        check_capital_steady_state("savings_problem", model, steady_state)
+        solved, prices = model, CapitalPrices()
+        ss_values = {k: jnp.asarray(v, dtype=float) for k, v in steady_state.values.items()}
+        budget = solved.budget(ss_values)
+        from ..operators.meanfield import AggregateState
+
+        agg = AggregateState(K=ss_values["K"], L=ss_values["L"], z=jnp.zeros(()),
+                             Y=ss_values["Y"], r=ss_values["r"], w=ss_values["w"])
+        obs_ref = model.observation(agg)
+    else:
         solved = economy_of_steady_state("savings_problem", model, steady_state)
         steady_state = with_economy(steady_state, solved)
         ss_values = {k: jnp.asarray(v, dtype=float) for k, v in steady_state.values.items()}
@@ -801,16 +809,6 @@ def savings_problem(model, steady_state, *, horizon: int | None = None,
         budget = solved.budget(ss_values)
         shown = (chain.aggregate.name,) if chain is not None else solved.exogenous
         obs_ref = jnp.stack([ss_values[k] for k in observed] + [ss_values[k] for k in shown])
-    elif isinstance(model, AbstractHetAgentModel):
-        check_capital_steady_state("savings_problem", model, steady_state)
-        solved, prices = model, CapitalPrices()
-        ss_values = {k: jnp.asarray(v, dtype=float) for k, v in steady_state.values.items()}
-        budget = solved.budget(ss_values)
-        from ..operators.meanfield import AggregateState
-
-        agg = AggregateState(K=ss_values["K"], L=ss_values["L"], z=jnp.zeros(()),
-                             Y=ss_values["Y"], r=ss_values["r"], w=ss_values["w"])
-        obs_ref = model.observation(agg)
     # the exogenous modules, one per shock (docs/exogenous.md)
     processes = tuple(AR1(s.name, jnp.asarray(s.rho, dtype=float),
                           jnp.asarray(s.sigma, dtype=float), s.n_nodes) for s in solved.shocks())
@@ -1050,8 +1048,7 @@ def first_order_start(problem: SavingsProblem, *, size: float = 1e-2, tol: float
     if problem.n_shocks == 0 or not problem.common_noise:
         return problem
     model, ss = problem.model, problem.steady_state
-    bound = (model.lower_bound_of() if expect_bound and isinstance(model, AbstractEconomy)
-             else None)
+    bound = model.lower_bound_of() if expect_bound else None
     # with a bound, room for the bounded variable's path L dates ahead of the oldest innovation
     # kept (the responses die out within about 100 dates at the shipped persistences; a longer
     # history is refused below with the numbers)
@@ -1065,19 +1062,13 @@ def first_order_start(problem: SavingsProblem, *, size: float = 1e-2, tol: float
 
     def run(name, dz):
         """``(Lambda, U, bounded variable)`` along the perfect-foresight path of ``dz``."""
-        if isinstance(model, AbstractEconomy):
-            path = economy_transition(model, shocks={name: dz},
-                                      steady_state=ss, return_distribution=True, jacobian=G)
-            R = jax.vmap(lambda v: model.budget(v).R)(
-                {k: path.values[k] for k in model.household_inputs})
-            U = (jnp.stack([path.values[u] for u in problem.prices.unknowns], axis=-1)
-                 if forecasting else None)
-            x = None if bound is None else jnp.asarray(path.values[bound.variable])
-        else:
-            path = capital_transition_path(model, z=dz, steady_state=ss,
-                                           return_distribution=True, jacobian=G)
-            R = jax.vmap(lambda r, w: price_budget(model, r, w).R)(path.r, path.w)
-            U = x = None
+        path = economy_transition(model, shocks={name: dz}, steady_state=ss,
+                                  return_distribution=True, jacobian=G)
+        R = jax.vmap(lambda v: model.budget(v).R)(
+            {k: path.values[k] for k in model.household_inputs})
+        U = (jnp.stack([path.values[u] for u in problem.prices.unknowns], axis=-1)
+             if forecasting else None)
+        x = None if bound is None else jnp.asarray(path.values[bound.variable])
         mu_prime = model.marginal_utility(path.c_policy)
         lam = (R[:, None, None] if closed else R_ss) * mu_prime
         return lam, U, x

@@ -402,7 +402,8 @@ def economy_of_steady_state(where: str, model: AbstractEconomy, steady_state,
         ValueError: it belongs to another economy; the message names what differs.
     """
     owner = type(model).__name__
-    if not (isinstance(steady_state, SteadyState) and steady_state.is_economy):
+    if not (isinstance(steady_state, SteadyState)
+            and isinstance(steady_state.model, AbstractEconomy)):
         raise TypeError(f"{where}.steady_state must be the SteadyState of the economy "
                         f"(hm.steady_state(model)); got {kind_of(steady_state)}")
     solved = steady_state.model
@@ -684,7 +685,8 @@ def economy_transition(
     where = "transition_path"
     check_model(where, model, AbstractEconomy)
     check_interp(where, interp)
-    if not (isinstance(steady_state, SteadyState) and steady_state.is_economy):
+    if not (isinstance(steady_state, SteadyState)
+            and isinstance(steady_state.model, AbstractEconomy)):
         raise TypeError(f"{where}.steady_state must be the SteadyState of the economy "
                         f"(hm.steady_state(model)); got {kind_of(steady_state)}")
     if not shocks:

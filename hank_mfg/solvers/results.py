@@ -13,6 +13,7 @@ from __future__ import annotations
 import equinox as eqx
 from jaxtyping import Array, Float, Int
 
+from ..model.base import AbstractHetAgentModel
 from ..model.economy import AbstractEconomy
 
 __all__ = ["SteadyState", "TransitionPath", "kind_of"]
@@ -38,9 +39,11 @@ class _Aggregates(eqx.Module):
 
     @property
     def is_economy(self) -> bool:
-        """Whether the model is a declared economy (an ``AbstractEconomy``), not a capital
-        economy."""
-        return isinstance(self.model, AbstractEconomy)
+        """Whether the model is an economy other than a capital economy (an
+        ``AbstractHetAgentModel``, whose steady states and paths also report the capital
+        market's ``residual`` and a path its ``terminal_gap``)."""
+        return (isinstance(self.model, AbstractEconomy)
+                and not isinstance(self.model, AbstractHetAgentModel))
 
 
 class SteadyState(_Aggregates):

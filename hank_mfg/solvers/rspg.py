@@ -577,10 +577,10 @@ def _run_class(model, method: str, config):
     model-free baseline on sampled agents."""
 
     if method in RL_METHODS:
-        if isinstance(model, AbstractEconomy):
+        if isinstance(model, AbstractEconomy) and not model.discrete_actions:
             raise ValueError(f"solve: method {method!r} learns discrete choices from sampled "
-                             f"agents; {type(model).__name__} is an economy, solved with "
-                             "continuous choices only")
+                             f"agents; {type(model).__name__} is an economy without an action "
+                             "grid, solved with continuous choices only")
         return RLRun
     return _SavingsRun if continuous_choices(model, config) else _DiscreteRun
 
@@ -589,10 +589,11 @@ def continuous_choices(model, config) -> bool:
     """Whether ``config`` solves ``model`` with continuous savings choices (see ``choice``)."""
     if not isinstance(config, RSPGConfig):
         return False
-    if isinstance(model, AbstractEconomy):
+    if isinstance(model, AbstractEconomy) and not model.discrete_actions:
         if config.choice == "discrete":
-            raise ValueError(f"RSPGConfig.choice: {type(model).__name__} is an economy, solved "
-                             "with continuous choices only; got 'discrete'")
+            raise ValueError(f"RSPGConfig.choice: {type(model).__name__} is an economy without "
+                             "an action grid, solved with continuous choices only; got "
+                             "'discrete'")
         return True
     return config.choice == "continuous"
 

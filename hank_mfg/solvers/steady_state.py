@@ -22,7 +22,6 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..model.base import AbstractHetAgentModel
-from ..model.economy import AbstractEconomy
 from .equilibrium import (
     Trial, bracketed_steady_state, economy_of_steady_state, economy_steady_state, warm_start,
 )
@@ -63,11 +62,11 @@ def capital_result(model: AbstractHetAgentModel, r, w, K, L, hh, iterations) -> 
     """The :class:`SteadyState` of a capital economy at the rate ``r`` with firm side
     ``(K, L, w)`` and the households' stationary solution ``hh``."""
     K, L, w = (jnp.asarray(x, dtype=float) for x in (K, L, w))
-    values = dict(r=jnp.asarray(r, dtype=float), w=w, K=K, L=L, Y=model.output(K, L, 0.0),
-                  C=hh.C, A=hh.A)
+    values = dict(z=jnp.zeros_like(K), L=L, K_next=K, K=K, r=jnp.asarray(r, dtype=float), w=w,
+                  Y=model.output(K, L, 0.0), A=hh.A, C=hh.C, N=hh.N)
     return SteadyState(
         model=model, values=values, residuals={"asset_mkt": hh.A - K}, unknowns=("r",),
-        mu=hh.mu, a_policy=hh.a_policy, c_policy=hh.c_policy, Va=hh.Va,
+        mu=hh.mu, a_policy=hh.a_policy, c_policy=hh.c_policy, n_policy=hh.n_policy, Va=hh.Va,
         euler_mean=hh.euler_mean, euler_max=hh.euler_max, iterations=jnp.asarray(iterations),
         egm_iterations=hh.egm_iterations, dist_iterations=hh.dist_iterations)
 
@@ -109,9 +108,9 @@ def steady_state(model, **kwargs):
         >>> ss = hm.steady_state(KrusellSmith())                  # ss.r, ss.K, ss["Y"]
         >>> ss = hm.steady_state(OneAssetHANK())                  # ss["beta"], ss["vphi"]
     """
-    if isinstance(model, AbstractEconomy):
-        return economy_steady_state(model, **kwargs)
-    return capital_steady_state(model, **kwargs)
+    if isinstance(model, AbstractHetAgentModel):
+        return capital_steady_state(model, **kwargs)
+    return economy_steady_state(model, **kwargs)
 
 
 @in_float64
@@ -266,10 +265,10 @@ def model_of_steady_state(where: str, model, steady_state, *, interp: str = "lin
     ``model`` (an economy: ``model`` with the solved unknowns in place,
     :func:`~hank_mfg.solvers.equilibrium.economy_of_steady_state`; a capital economy:
     ``model`` itself, :func:`check_capital_steady_state`)."""
-    if isinstance(model, AbstractEconomy):
-        return economy_of_steady_state(where, model, steady_state, interp=interp)
-    check_capital_steady_state(where, model, steady_state, interp=interp)
-    return model
+    if isinstance(model, AbstractHetAgentModel):
+        check_capital_steady_state(where, model, steady_state, interp=interp)
+        return model
+    return economy_of_steady_state(where, model, steady_state, interp=interp)
 
 
 def with_steady_state_initial(model: AbstractHetAgentModel, ss: SteadyState | None = None,

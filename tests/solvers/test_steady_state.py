@@ -131,7 +131,7 @@ def test_one_steady_state_type_for_every_economy(ss_small):
     b = hm.distribution_table(ss, model=model)
     assert a.equals(b) and abs(a["mass"].sum() - 1.0) < 1e-12
     assert hm.policy_table(ss).equals(hm.policy_table(ss, model=model))
-    with pytest.raises(TypeError, match="steady state of a Huggett"):
+    with pytest.raises(ValueError, match="solved for a Huggett, not a KrusellSmith"):
         hm.transition_path(model, hss, z=0.01 * 0.9 ** jnp.arange(20))
-    with pytest.raises(TypeError, match="steady state of a KrusellSmith"):
+    with pytest.raises(ValueError, match="solved for a KrusellSmith, not a Huggett"):
         hm.transition_path(hug, ss, z=0.01 * 0.9 ** jnp.arange(20))
