@@ -41,12 +41,12 @@ IRF_VARIABLES = tuple(IRF_UNITS)
 def response_units(steady_state) -> dict:
     """Unit of each aggregate's response for a steady state's model.
 
-    A capital economy uses :data:`IRF_UNITS`. For an economy the model says which aggregates
-    are rates (``rates``: basis points); other aggregates are in percent deviations, or in
-    percentage points of their level when their steady-state value is zero (below 1e-8, the steady-state tolerance: bonds in zero net
-    supply, log shocks).
+    The model says which aggregates are rates (``rates``: basis points); other aggregates are
+    in percent deviations, or in percentage points of their level when their steady-state
+    value is zero (below 1e-8, the steady-state tolerance: bonds in zero net supply, log
+    shocks). Without a steady state, :data:`IRF_UNITS` (the learned panels' variables).
     """
-    if not (isinstance(steady_state, SteadyState) and steady_state.is_economy):
+    if not isinstance(steady_state, SteadyState):
         return dict(IRF_UNITS)
     rates = set(steady_state.model.rates)
     return {k: "bp" if k in rates else ("pp" if abs(float(v)) < 1e-8 else "percent")
@@ -104,25 +104,27 @@ def generalized_irf(
 
 def check_mit_arguments(path, steady_state, where: str) -> None:
     """A ``TypeError`` unless ``path`` is a :class:`~hank_mfg.TransitionPath` and
-    ``steady_state`` a :class:`~hank_mfg.SteadyState` of the same kind of economy (both of a
-    declared economy, or both of a capital economy)."""
+    ``steady_state`` a :class:`~hank_mfg.SteadyState` of the same kind of economy."""
     if (isinstance(steady_state, SteadyState) and isinstance(path, TransitionPath)
-            and path.is_economy == steady_state.is_economy):
+            and type(path.model) is type(steady_state.model)):
         return
+    got = (f"a path of a {type(path.model).__name__} and the steady state of a "
+           f"{type(steady_state.model).__name__}"
+           if isinstance(steady_state, SteadyState) and isinstance(path, TransitionPath)
+           else f"{type(path).__name__} and {type(steady_state).__name__}")
     raise TypeError(
         f"{where}(transition_path, steady_state) expected a perfect-foresight path "
         "(hm.transition_path(model, ..., steady_state=ss)) and the steady state it starts "
-        "from (hm.steady_state(model)), both of a declared economy or both of a capital "
-        f"economy; got {type(path).__name__} and "
-        f"{type(steady_state).__name__}")
+        f"from (hm.steady_state(model)), both of the same kind of economy; got {got}")
 
 
 def mit_deviations(path, steady_state) -> tuple[dict, dict]:
     """Responses of a perfect-foresight transition path to its shocks, against the steady state.
 
     Returns ``(levels, response)``: dicts ``variable -> (T,)`` of the path's levels and of the
-    responses in :func:`response_units` (baseline: the steady state). A capital economy's path
-    gives ``z, K, Y, C, r, w``; an economy's path every aggregate it defines.
+    responses in :func:`response_units` (baseline: the steady state), for the aggregates the
+    model reports (``reported``: a capital economy's ``z, K, Y, C, r, w``; by default every
+    aggregate).
 
     Raises:
         TypeError: ``path`` is not a transition path or ``steady_state`` not a steady state
@@ -130,11 +132,8 @@ def mit_deviations(path, steady_state) -> tuple[dict, dict]:
     """
     check_mit_arguments(path, steady_state, "mit_deviations")
     ss = steady_state
-    if path.is_economy:
-        levels = {k: path[k] for k in path.values if k in ss.values}
-    else:
-        levels = dict(z=path.z, K=path.K, Y=path.Y, C=path.C, r=path.r, w=path.w)
+    names = path.model.reported or tuple(path.values)
+    levels = {k: path[k] for k in names if k in ss.values}
     T = next(iter(levels.values())).shape
-    base = {k: jnp.broadcast_to(0.0 if k == "z" and k not in ss.values else ss.values[k], T)
-            for k in levels}
+    base = {k: jnp.broadcast_to(ss.values[k], T) for k in levels}
     return levels, deviations(base, levels, tuple(levels), response_units(ss))

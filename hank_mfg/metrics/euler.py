@@ -153,22 +153,16 @@ def euler_errors(
                             "(euler_mean, euler_max, euler_log10_mean, euler_log10_max)")
         raise TypeError(f"euler_errors: give a Solution alone, or {type(model).__name__} and its "
                         "steady state, path, consumption table or policy")
-    if isinstance(policy, SteadyState) and policy.is_economy:
+    if isinstance(policy, SteadyState):
         budget = policy.model.budget(policy.values)
         return _one(policy.model, policy.c_policy, budget, policy.n_policy, policy.c_policy,
                     budget.R, policy.mu, interp)
-    if isinstance(policy, (SteadyState, HouseholdSteadyState)):
+    if isinstance(policy, HouseholdSteadyState):
         c, mu = policy.c_policy, policy.mu
         budget = price_budget(model, policy.r, policy.w)
         return _one(model, c, budget, 1.0, c, budget.R, mu, interp)
-    if isinstance(policy, TransitionPath) and policy.is_economy:
-        return _economy_path_errors(policy, interp)
     if isinstance(policy, TransitionPath):
-        _needs_policies(policy)
-        budgets = jax.vmap(lambda r, w: price_budget(model, r, w))(policy.r, policy.w)
-        # next date's return: the rate of t + 1 with the wage of t (the wage does not enter R)
-        return _path_errors(model, policy, budgets, jnp.ones_like(policy.c_policy),
-                            budgets.R[1:], interp)
+        return _path_errors_of(policy, interp)
     c = jnp.asarray(policy, dtype=float)
     if not isinstance(model, AbstractHetAgentModel):
         raise ValueError(f"euler_errors.policy: give {type(model).__name__}'s steady state "
@@ -188,7 +182,7 @@ def _needs_policies(path) -> None:
                          "with transition_path(..., return_distribution=True)")
 
 
-def _economy_path_errors(path, interp) -> EulerErrors:
+def _path_errors_of(path, interp) -> EulerErrors:
     """Per-date errors along an economy's perfect-foresight path: the budget of each date from
     its aggregates, next date's gross return and consumption, the date's discount shifter."""
     _needs_policies(path)

@@ -78,6 +78,7 @@ class AbstractHetAgentModel(AbstractEconomy):
     transition_targets: ClassVar[tuple[str, ...]] = ("asset_mkt",)
     rates: ClassVar[tuple[str, ...]] = ("r",)
     discrete_actions: ClassVar[bool] = True
+    reported: ClassVar[tuple[str, ...]] = ("z", "K", "Y", "C", "r", "w")
 
     beta: eqx.AbstractVar[Float[Array, ""]]
     sigma: eqx.AbstractVar[Float[Array, ""]]

@@ -137,6 +137,8 @@ class AbstractEconomy(AbstractHousehold):
     * ``rates``: aggregates reported in basis points (the others in percent deviations);
     * ``observed``: the public aggregates households observe under aggregate risk besides the
       exogenous variables (default: the transition unknowns);
+    * ``reported``: the aggregates a perfect-foresight path's responses report, in order
+      (default ``()``: every aggregate);
     * ``discrete_actions``: True when the households may also choose from a finite action grid
       (``action_grid``: the capital economies of :class:`~hank_mfg.model.base.AbstractHetAgentModel`),
       so that RSPG with discrete choices and the model-free learners apply (default False:
@@ -159,6 +161,7 @@ class AbstractEconomy(AbstractHousehold):
     observed: ClassVar[tuple[str, ...]] = ()
     kinked: ClassVar[bool] = False
     discrete_actions: ClassVar[bool] = False
+    reported: ClassVar[tuple[str, ...]] = ()
     common_noise: eqx.AbstractVar[bool]
 
     @abc.abstractmethod

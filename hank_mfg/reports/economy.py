@@ -15,25 +15,26 @@ __all__ = ["steady_state_table", "forward_guidance_table", "forward_guidance_fig
 
 #: Order in which headline responses are shown (variables a model does not define are skipped).
 _HEADLINE_ORDER = ("K", "Y", "C", "pi", "r", "w")
-#: A capital economy's headline responses (:class:`~hank_mfg.TransitionPath`).
-CAPITAL_RESPONSES = ("K", "Y", "C", "r", "w")
 
 
 def response_variables(steady_state) -> tuple[str, ...]:
     """The headline aggregates of a model's impulse responses, for tables and figures.
 
-    A capital economy (:class:`~hank_mfg.SteadyState`): ``K, Y, C, r, w``. An economy: its
-    transition unknowns (the aggregates its equilibrium moves: HANK's ``pi, w, Y``, Huggett's
-    ``r``) with consumption ``C`` and the real rate ``r`` where it defines them, exogenous
-    aggregates left out; in the order ``K, Y, C, pi, r, w`` then as declared. HANK:
-    ``Y, C, pi, r, w``; Huggett: ``C, r``.
+    The aggregates the model reports (``reported``, exogenous ones left out: a capital
+    economy's ``K, Y, C, r, w``); else its transition unknowns (the aggregates its equilibrium
+    moves: HANK's ``pi, w, Y``, Huggett's ``r``) with consumption ``C`` and the real rate
+    ``r`` where it defines them, exogenous aggregates left out, in the order
+    ``K, Y, C, pi, r, w`` then as declared. HANK: ``Y, C, pi, r, w``; Huggett: ``C, r``.
     """
-    if not (isinstance(steady_state, SteadyState) and steady_state.is_economy):
-        return CAPITAL_RESPONSES
+    if not isinstance(steady_state, SteadyState):
+        raise TypeError(f"response_variables: give a SteadyState (hm.steady_state(model)); got "
+                        f"{type(steady_state).__name__}")
     m = steady_state.model
-    names = [*m.transition_unknowns, "C", "r"]
+    names = [*(m.reported or (*m.transition_unknowns, "C", "r"))]
     names = [n for n in dict.fromkeys(names)
              if n in steady_state.values and n not in m.exogenous]
+    if m.reported:
+        return tuple(names)
     ranked = [n for n in _HEADLINE_ORDER if n in names]
     return tuple(ranked + [n for n in names if n not in ranked])
 

@@ -573,7 +573,7 @@ def policy_table(source, policy=None, *, model=None, date: int = 0, history=None
 
         source = solve_steady_state(source)
     extra = {}
-    if isinstance(source, SteadyState) and source.is_economy:
+    if isinstance(source, SteadyState):
         if model is None:
             model = source.model
         else:  # the model given must be the steady state's
@@ -595,24 +595,12 @@ def policy_table(source, policy=None, *, model=None, date: int = 0, history=None
                                    f"{int(it)} iterations; relative change {float(err):.6g}")
         else:
             V = jnp.full(c.shape, jnp.nan)
-        tabs = dict(cash=m, consumption=c, savings=ap, share=share, expected_action=ap,
+        # a capital economy's action: its consumption share, or the savings level
+        act = share if getattr(model, "action_kind", None) == "share" else ap
+        tabs = dict(cash=m, consumption=c, savings=ap, share=share, expected_action=act,
                     reward=model.utility(c) - model.labour_disutility(n), value=V)
         if labour:
             extra = dict(hours=n)
-        d = None
-    elif isinstance(source, SteadyState):
-        if model is None:
-            model = source.model
-        a = jnp.asarray(model.a_grid, dtype=float)
-        e = jnp.asarray(model.e_grid, dtype=float)
-        c, ap = source.c_policy, source.a_policy
-        m = (1.0 + source.r) * a[:, None] + source.w * e[None, :]
-        room = m - a[0]
-        share = jnp.where(room > 0, c / jnp.where(room > 0, room, 1.0), 1.0)
-        act = share if model.action_kind == "share" else ap
-        V = an.stationary_value(model, c, ap) if value else jnp.full(c.shape, jnp.nan)
-        tabs = dict(cash=m, consumption=c, savings=ap, share=share, expected_action=act,
-                    reward=model.utility(c), value=V)
         d = None
     elif (sp := continuous_solution(source)) is not None:
         tabs, extra, a, e = _savings_policy(*sp, int(date), history, value)

@@ -53,7 +53,6 @@ from .equilibrium import (
     economy_of_steady_state, economy_transition, with_economy,
 )
 from .roots import broyden_update, forward_difference_jacobian, illinois
-from .steady_state import check_capital_steady_state
 from .transition import transition_jacobian
 
 __all__ = [
@@ -775,20 +774,18 @@ def savings_problem(model, steady_state, *, horizon: int | None = None,
     if news and chain is not None:
         raise ValueError(f"RSPGConfig.news: {type(model).__name__}'s aggregate state is a Markov "
                          f"chain, which has no announced innovations; got {news}")
+    solved = economy_of_steady_state("savings_problem", model, steady_state)
+    steady_state = with_economy(steady_state, solved)
+    ss_values = {k: jnp.asarray(v, dtype=float) for k, v in steady_state.values.items()}
+    budget = solved.budget(ss_values)
     if isinstance(model, AbstractHetAgentModel):   # prices in closed form from capital
-        check_capital_steady_state("savings_problem", model, steady_state)
-        solved, prices = model, CapitalPrices()
-        ss_values = {k: jnp.asarray(v, dtype=float) for k, v in steady_state.values.items()}
-        budget = solved.budget(ss_values)
+        prices = CapitalPrices()
         from ..operators.meanfield import AggregateState
 
         agg = AggregateState(K=ss_values["K"], L=ss_values["L"], z=jnp.zeros(()),
                              Y=ss_values["Y"], r=ss_values["r"], w=ss_values["w"])
         obs_ref = model.observation(agg)
     else:
-        solved = economy_of_steady_state("savings_problem", model, steady_state)
-        steady_state = with_economy(steady_state, solved)
-        ss_values = {k: jnp.asarray(v, dtype=float) for k, v in steady_state.values.items()}
         forward, markets = _forward_targets(solved, ss_values)
         if chain is not None:
             prices, observed = ChainCapitalPrices(), tuple(model.household_inputs)
@@ -806,7 +803,6 @@ def savings_problem(model, steady_state, *, horizon: int | None = None,
                     targets=tuple(model.transition_targets), observed=observed,
                     forward_targets=forward, market_names=markets,
                     exact=bool(getattr(model, "kinked", False)))
-        budget = solved.budget(ss_values)
         shown = (chain.aggregate.name,) if chain is not None else solved.exogenous
         obs_ref = jnp.stack([ss_values[k] for k in observed] + [ss_values[k] for k in shown])
     # the exogenous modules, one per shock (docs/exogenous.md)

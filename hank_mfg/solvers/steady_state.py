@@ -37,7 +37,7 @@ from .egm import (
     raise_if_not_converged,
     in_float64,
 )
-from .results import SteadyState, kind_of
+from .results import SteadyState
 from .roots import bisection
 
 __all__ = ["SteadyState", "steady_state", "capital_steady_state", "capital_demand", "warm_start",
@@ -222,52 +222,10 @@ def capital_steady_state(
     return capital_result(model, hh.r, w, K, L, hh, evaluations)
 
 
-def check_capital_steady_state(where: str, model: AbstractHetAgentModel, steady_state,
-                               *, tol: float = 1e-6, interp: str = "linear") -> None:
-    """Check that ``steady_state`` is the stationary equilibrium of the capital economy
-    ``model``: the same grid shapes and, at its interest rate, the model's own firm side gives
-    its capital and wage and the households' policies and distribution are a fixed point whose
-    asset supply clears the capital market (all to ``tol``, relative).
-
-    Raises:
-        TypeError: ``steady_state`` is not a :class:`SteadyState`.
-        ValueError: it belongs to another model; the message names what differs.
-    """
-    owner = type(model).__name__
-    if not isinstance(steady_state, SteadyState) or steady_state.is_economy:
-        raise TypeError(f"{where}.steady_state must be the SteadyState of this {owner} "
-                        f"(hm.steady_state(model)); got {kind_of(steady_state)}")
-    a_grid, e_grid = household_arrays(model)[:2]
-    fix = "solve hm.steady_state(model) for this model"
-    want = (int(a_grid.shape[0]), int(e_grid.shape[0]))
-    if tuple(steady_state.mu.shape) != want:
-        raise ValueError(f"{where}: the steady state does not belong to this {owner}: its "
-                         f"distribution is on {tuple(steady_state.mu.shape)} (wealth, income) "
-                         f"points and the model's grids have {want}; {fix}")
-    resid, K, _, w, hh = _evaluate(model, jnp.asarray(steady_state.r, dtype=float),
-                                   steady_state.Va, steady_state.mu, jnp.asarray(1e-11),
-                                   jnp.asarray(1e-14), 20_000, 500_000, interp)
-    problems = []
-    for name, a, b in (("K", K, steady_state.K), ("w", w, steady_state.w),
-                       ("A", hh.A, steady_state.A), ("C", hh.C, steady_state.C)):
-        a, b = float(a), float(b)
-        if not abs(a - b) <= tol * max(1.0, abs(b)):
-            problems.append(f"{name} = {a:.8g} (steady state: {b:.8g})")
-    if not abs(float(resid)) <= tol * max(1.0, abs(float(K))):
-        problems.append(f"A - K = {float(resid):.3g}")
-    if problems:
-        raise ValueError(f"{where}: the steady state is not a steady state of this {owner} at "
-                         f"its r = {float(steady_state.r):.8g}: {'; '.join(problems)}; {fix}")
-
-
 def model_of_steady_state(where: str, model, steady_state, *, interp: str = "linear"):
     """The model to use with ``steady_state``, after checking that it is a steady state of
-    ``model`` (an economy: ``model`` with the solved unknowns in place,
-    :func:`~hank_mfg.solvers.equilibrium.economy_of_steady_state`; a capital economy:
-    ``model`` itself, :func:`check_capital_steady_state`)."""
-    if isinstance(model, AbstractHetAgentModel):
-        check_capital_steady_state(where, model, steady_state, interp=interp)
-        return model
+    ``model``: ``model`` with the solved unknowns in place
+    (:func:`~hank_mfg.solvers.equilibrium.economy_of_steady_state`, every economy's check)."""
     return economy_of_steady_state(where, model, steady_state, interp=interp)
 
 
@@ -288,6 +246,6 @@ def with_steady_state_initial(model: AbstractHetAgentModel, ss: SteadyState | No
     if ss is None:
         ss = steady_state(model, **steady_state_kwargs)
     else:
-        check_capital_steady_state("with_steady_state_initial", model, ss)
+        economy_of_steady_state("with_steady_state_initial", model, ss)
     mu = np.asarray(ss.mu_flat, dtype=float)
     return dataclasses.replace(model, initial_mu=mu / mu.sum())

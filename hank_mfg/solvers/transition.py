@@ -20,10 +20,9 @@ import jax.numpy as jnp
 
 from ..model.base import AbstractHetAgentModel
 from .egm import in_float64, price_budget
-from .equilibrium import economy_jacobian, economy_transition
+from .equilibrium import economy_jacobian, economy_of_steady_state, economy_transition
 from .household import household_block_path, household_jacobians
 from .results import SteadyState, TransitionPath
-from .steady_state import check_capital_steady_state
 from .steady_state import steady_state as solve_steady_state
 
 __all__ = [
@@ -66,7 +65,7 @@ def sequence_jacobian(model: AbstractHetAgentModel, ss: SteadyState, T: int,
     Raises:
         ValueError: ``ss`` is not the steady state of ``model`` (what differs is named).
     """
-    check_capital_steady_state("sequence_jacobian", model, ss, interp=interp)
+    economy_of_steady_state("sequence_jacobian", model, ss, interp=interp)
     return _sj_jit(model, ss, T, interp)
 
 

@@ -241,7 +241,12 @@ def test_response_variables_come_from_the_model():
     assert response_variables(hank) == ("Y", "C", "pi", "r", "w")
     hug = ss_of(Huggett(n_wealth=10), ["z", "r", "r_paid", "Y", "A", "C", "N"])
     assert response_variables(hug) == ("C", "r")
-    assert response_variables(None) == ("K", "Y", "C", "r", "w")
+    from models.krusell_smith import KrusellSmith
+    ks = ss_of(KrusellSmith(n_wealth=10, n_income=3),
+               ["z", "L", "K_next", "K", "r", "w", "Y", "A", "C", "N"])
+    assert response_variables(ks) == ("K", "Y", "C", "r", "w")
+    with pytest.raises(TypeError, match="give a SteadyState"):
+        response_variables(None)
     # the figure's default panels are those of the table, in the headline order
     table = pd.DataFrame(dict(kind="mit", variable=["w", "pi", "Y", "Tax"], unit="bp", t=0,
                               response=1.0))
