@@ -71,13 +71,10 @@ def test_at_the_steady_state_the_training_direction_vanishes(name):
         _, g, _ = C.savings_value_and_grad(params, static, P, e, 0, True, continuation)
         return float(jnp.sqrt(sum(jnp.sum(x**2) for x in jax.tree_util.tree_leaves(g))))
 
-    # the training direction itself, against its size on one path with the economy's shocks
-    # (without aggregate shocks: against the lottery's direction at the same start)
-    if P.common_noise:
-        reference = norm(P.sample_noise(key=jax.random.key(1), n_paths=1))
-    else:
-        reference = norm(eps, "lottery")
-    assert norm(eps) < 1e-6 * reference
+    # the training direction itself, against the lottery's direction at the same start (one
+    # compiled gradient less than a path with the economy's shocks, whose direction is larger:
+    # measured 5.5 against 0.084 on the HANK, where the EGM reading's is 4.9e-9)
+    assert norm(eps) < 1e-6 * norm(eps, "lottery")
 
 
 def test_noise_free_training_stays_at_the_steady_state():
