@@ -135,3 +135,31 @@ def test_one_steady_state_type_for_every_economy(ss_small):
         hm.transition_path(model, hss, z=0.01 * 0.9 ** jnp.arange(20))
     with pytest.raises(ValueError, match="solved for a KrusellSmith, not a Huggett"):
         hm.transition_path(hug, ss, z=0.01 * 0.9 ** jnp.arange(20))
+
+
+def test_the_declared_firm_block_gives_the_capital_solvers_steady_state():
+    """A capital economy is an economy: its aggregate block (``K = K_next(-1)``, prices from
+    capital, ``asset_mkt = A - K_next``) solved by the economies' root find in ``K_next`` gives
+    the steady state the capital solver finds in ``r`` from the firm's first-order condition
+    (two formulations of one equilibrium)."""
+    from hank_mfg.solvers.equilibrium import economy_steady_state
+
+    model = KrusellSmith(alpha=0.11, tfp=0.8816460975, beta=0.9819527881, n_wealth=50,
+                         n_income=3, wealth_max=100.0)
+    by_r = hm.steady_state(model)
+    by_k = economy_steady_state(model)
+    assert by_r.unknowns == ("r",) and by_k.unknowns == ("K_next",)
+    for name in ("K", "r", "w", "Y", "C", "A"):
+        np.testing.assert_allclose(float(by_k[name]), float(by_r[name]), rtol=1e-9, err_msg=name)
+    assert abs(float(by_k.residuals["asset_mkt"])) < 1e-9
+    np.testing.assert_allclose(by_k.mu, by_r.mu, atol=1e-9)
+    # and either one starts the same perfect-foresight path
+    z = 0.01 * 0.9 ** jnp.arange(30)
+    a = hm.transition_path(model, by_r, z=z)
+    b = hm.transition_path(model, by_k, z=z)
+    np.testing.assert_allclose(b.K, a.K, rtol=1e-8)
+    # the block's timing: capital in place at date 0 is the steady state's, and the goods
+    # market clears by Walras' law only when K_t is the capital carried out of t - 1
+    assert float(b.K[0]) == pytest.approx(float(by_k.K), abs=1e-12)
+    goods = b.Y[:-1] - b.C[:-1] - b.K[1:] + (1.0 - model.delta) * b.K[:-1]
+    assert float(jnp.max(jnp.abs(goods))) < 1e-8
