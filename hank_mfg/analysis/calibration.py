@@ -100,14 +100,6 @@ def _firm_side(model, r):
 
 
 @eqx.filter_jit
-def _moments_jit(a_grid, mu, c_policy, r, w, K, Y, C):
-    out = dict(r=r, w=w, K=K, Y=Y, C=C, **{"K/Y": K / Y, "C/Y": C / Y})
-    out.update(_wealth_moments(mu, a_grid))
-    out["mpc"] = _mean_mpc(mu, c_policy, a_grid, r)
-    return out
-
-
-@eqx.filter_jit
 def _distribution_moments_jit(a_grid, mu, c_policy, R):
     out = _wealth_moments(mu, a_grid)
     out["mpc"] = _mean_mpc(mu, c_policy, a_grid, R - 1.0)
@@ -123,35 +115,31 @@ def steady_state_moments(model, ss) -> dict[str, float]:
             economy's :class:`hank_mfg.SteadyState`.
 
     Returns:
-        dict with ``r, w, K, Y, C, K/Y, C/Y``, the wealth statistics of ``ss.mu``
-        (``mean, gini, top10, top1, mass_at_limit``: :func:`hank_mfg.analysis.wealth_stats`,
-        atoms on grid points) and ``mpc`` (mass-weighted mean of
-        ``dc/dm`` by forward differences of the consumption policy along the wealth grid, per
-        model period). See :data:`TARGETS` for definitions. For an economy: every aggregate
-        and solved unknown of ``ss.values`` by name (``r``, ``w``, ``Y``, ``C``, ``beta``, ...),
-        ``K/Y`` and ``C/Y`` where the economy defines ``K`` / ``Y``, the wealth statistics, and
-        ``mpc`` with cash on hand ``R a`` at the budget's gross return ``R``; its residuals are
+        dict with every aggregate and solved unknown of ``ss.values`` by name (a capital
+        economy's ``r, w, K, Y, C, ...``; an economy's ``r``, ``w``, ``Y``, ``C``, ``beta``,
+        ...), ``K/Y`` and ``C/Y`` where the economy defines ``K`` / ``Y``, the wealth statistics
+        of ``ss.mu`` (``mean, gini, top10, top1, mass_at_limit``:
+        :func:`hank_mfg.analysis.wealth_stats`, atoms on grid points) and ``mpc``
+        (mass-weighted mean of ``dc/dm`` by forward differences of the consumption policy along
+        the wealth grid, per model period, with cash on hand ``R a`` at the budget's gross
+        return ``R``). See :data:`TARGETS` for definitions; the residuals are
         ``ss.residuals``.
     """
-    if ss.is_economy:
-        m = ss.model
-        out = {k: float(v) for k, v in ss.values.items()}
-        if "Y" in out and "K" in out:
-            out["K/Y"] = out["K"] / out["Y"]
-        if "Y" in out and "C" in out:
-            out["C/Y"] = out["C"] / out["Y"]
-        R = jnp.asarray(m.budget(ss.values).R, dtype=float)
-        dist = _distribution_moments_jit(jnp.asarray(m.a_grid, dtype=float), ss.mu,
-                                         ss.c_policy, R)
-        out.update({k: float(v) for k, v in dist.items()})
-        return out
-    a_grid = jnp.asarray(model.a_grid, dtype=float)
-    if a_grid.shape[0] != ss.mu.shape[0]:
+    m = ss.model
+    if model is not None and np.shape(model.a_grid)[0] != ss.mu.shape[0]:
         raise ValueError(f"steady_state_moments: the steady state's distribution is on "
                          f"{ss.mu.shape[0]} wealth points and {type(model).__name__}'s grid has "
-                         f"{a_grid.shape[0]}; pass the model the steady state was solved for")
-    out = _moments_jit(a_grid, ss.mu, ss.c_policy, ss.r, ss.w, ss.K, ss.Y, ss.C)
-    return {k: float(v) for k, v in out.items()}
+                         f"{np.shape(model.a_grid)[0]}; pass the model the steady state was "
+                         "solved for")
+    out = {k: float(v) for k, v in ss.values.items()}
+    if "Y" in out and "K" in out:
+        out["K/Y"] = out["K"] / out["Y"]
+    if "Y" in out and "C" in out:
+        out["C/Y"] = out["C"] / out["Y"]
+    R = jnp.asarray(m.budget(ss.values).R, dtype=float)
+    dist = _distribution_moments_jit(jnp.asarray(m.a_grid, dtype=float), ss.mu, ss.c_policy, R)
+    out.update({k: float(v) for k, v in dist.items()})
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
