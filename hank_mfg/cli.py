@@ -474,7 +474,7 @@ def solve(
     try:
         cls = load_model_class(model_file, model)
         economy = issubclass(cls, AbstractEconomy) and not cls.discrete_actions
-        game = issubclass(load_model_class(model_file, model), AbstractFiniteMFG)
+        game = issubclass(cls, AbstractFiniteMFG)
     except ValueError as err:  # ModelLoadError is a ValueError
         fail(str(err))
     if method in RL_METHODS and (economy or choice == "continuous"):

@@ -665,8 +665,8 @@ def check_supported(model) -> None:
     choice; one transition unknown is cleared by bisection, several by Newton with the firms'
     forecast of the next date)."""
     if not isinstance(model, AbstractEconomy):
-        raise TypeError(f"RSPG with continuous choices expects an AbstractHetAgentModel or an "
-                        f"AbstractEconomy; got {type(model).__name__}")
+        raise TypeError(f"RSPG with continuous choices expects an AbstractEconomy (a capital "
+                        f"economy, AbstractHetAgentModel, is one); got {type(model).__name__}")
 
 
 def _forward_targets(model, ss_values) -> tuple[tuple[str, ...], tuple[str, ...]]:
