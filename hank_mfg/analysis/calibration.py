@@ -91,8 +91,7 @@ def _mean_mpc(mu, c_policy, a_grid, r):
 @eqx.filter_jit
 def _firm_side(model, r):
     """Capital demand, labour and the wage at the interest rate ``r`` (jitted once per model)."""
-    inc = model.income
-    L = jnp.asarray(inc.pi_e, dtype=float) @ jnp.asarray(inc.e_grid, dtype=float)
+    L = model.labour
     K = capital_demand(model, r, L)
     w = model.prices(K, L, 0.0)[1]
     Y = model.output(K, L, 0.0)

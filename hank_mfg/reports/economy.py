@@ -30,7 +30,7 @@ def response_variables(steady_state) -> tuple[str, ...]:
         raise TypeError(f"response_variables: give a SteadyState (hm.steady_state(model)); got "
                         f"{type(steady_state).__name__}")
     m = steady_state.model
-    names = [*(m.reported or (*m.transition_unknowns, "C", "r"))]
+    names = list(m.reported or (*m.transition_unknowns, "C", "r"))
     names = [n for n in dict.fromkeys(names)
              if n in steady_state.values and n not in m.exogenous]
     if m.reported:

@@ -74,8 +74,7 @@ def capital_result(model: AbstractHetAgentModel, r, w, K, L, hh, iterations) -> 
 @eqx.filter_jit
 def _evaluate(model, r, Va0, mu0, tol, dist_tol, maxiter, dist_maxiter, interp):
     """Excess supply at ``r`` and the household solution (one compiled function per model)."""
-    _, _, _, pi_e = household_arrays(model)
-    L = pi_e @ jnp.asarray(model.income.e_grid, dtype=float)
+    L = model.labour
     K = capital_demand(model, r, L)
     _, w = model.prices(K, L, 0.0)
     hh = price_household_solution(model, r, w, Va0, mu0, tol, dist_tol, maxiter, dist_maxiter,
@@ -87,9 +86,8 @@ def default_bracket(model) -> tuple[float, float]:
     """``(lo, hi)``: ``lo`` = the rate at which capital demand equals the top of the wealth grid
     (asset supply cannot exceed it, so excess supply is negative there); ``hi`` has
     ``beta (1 + hi) = 1 - 1e-3`` (households patient enough to accumulate)."""
-    a_grid, e_grid, _, pi_e = household_arrays(model)
-    L = pi_e @ e_grid
-    r_lo = float(model.prices(a_grid[-1] * 1.0, L, 0.0)[0])
+    a_grid = household_arrays(model)[0]
+    r_lo = float(model.prices(a_grid[-1] * 1.0, model.labour, 0.0)[0])
     beta = float(np.asarray(model.beta))
     r_hi = (1.0 - 1e-3) / beta - 1.0
     return r_lo, r_hi

@@ -104,11 +104,10 @@ def transition_path(model, steady_state=None, *, shocks=None, **kwargs):
                          f"{names[0]}=path)")
     if steady_state is None:
         steady_state = solve_steady_state(model)
-    if isinstance(model, AbstractHetAgentModel):
-        if isinstance(kwargs.get("jacobian"), tuple):
-            raise TypeError("transition_path.jacobian: give the targets' Jacobian, "
-                            "transition_jacobian(model, steady_state, T), not the households' "
-                            "(J_r, J_w) of sequence_jacobian")
+    if isinstance(kwargs.get("jacobian"), tuple):
+        raise TypeError("transition_path.jacobian: give the targets' Jacobian, "
+                        "transition_jacobian(model, steady_state, T), not the households' "
+                        "(J_r, J_w) of sequence_jacobian")
     path = economy_transition(model, shocks=shocks, steady_state=steady_state, **kwargs)
     if isinstance(model, AbstractHetAgentModel):
         path = capital_view(path, steady_state)
