@@ -54,6 +54,7 @@ from .equilibrium import (
 )
 from .roots import broyden_update, forward_difference_jacobian, illinois
 from .transition import transition_jacobian
+from .values import backward_values
 
 __all__ = [
     "CapitalPrices",
@@ -1433,22 +1434,16 @@ def path_values(problem: SavingsProblem, path: SavingsPath, *, hours: bool = Tru
     the value of consumption alone (``u(c_t)``, from ``V_T = Vc_ss``).
     """
     model, a_grid = problem.model, problem.a_grid
-    flow = (lambda c, n: period_utility(model, c, n)) if hours else (lambda c, n: model.utility(c))
-
-    def body(V_next, xs):
-        a_next, c, n, Pi, disc = xs
-        W = V_next @ Pi.T
-        lot = lottery_weights(a_next, a_grid)
-        V = flow(c, n) + model.beta * disc * lot.gather(W)
-        # the envelope: with hours at their intratemporal optimum, dQ/da' = -u'(c) + beta E V'
-        G = -model.marginal_utility(c) + model.beta * disc * lot.slope(W, a_grid)
-        return V, (V, G)
-
+    flow = period_utility(model, path.c, path.n) if hours else model.utility(path.c)
+    Pis = path_transitions(problem, path)
+    lots = lottery_weights(path.a_next, a_grid)
+    disc = model.beta * jnp.broadcast_to(path.budget.discount, path.budget.R.shape)
     V_T = problem.V_ss if hours else problem.Vc_ss
-    disc = jnp.broadcast_to(path.budget.discount, path.budget.R.shape)
-    _, (V, G) = jax.lax.scan(body, V_T, (path.a_next, path.c, path.n,
-                                                  path_transitions(problem, path), disc),
-                             reverse=True)
+    V, _ = backward_values(V_T, flow, lambda V_next, x: expect(V_next, *x), (lots, Pis), disc)
+    # the envelope: with hours at their intratemporal optimum, dQ/da' = -u'(c) + beta E V'
+    W = jnp.concatenate([V[1:], V_T[None]]) @ jnp.swapaxes(Pis, -1, -2)
+    G = -model.marginal_utility(path.c) + disc[:, None, None] * jax.vmap(
+        lambda lot, w: lot.slope(w, a_grid))(lots, W)
     return V, G
 
 

@@ -51,18 +51,21 @@ class HouseholdPath(eqx.Module):
         return {"A": self.A, "C": self.C, "N": self.N}
 
 
-def household_policies(model, budgets, Va_T, interp: str = "linear"):
+def household_policies(model, budgets, Va_T, interp: str = "linear", Pis=None):
     """Savings, consumption and hours policies ``(T, n_a, n_e)`` of households that know the
     budget path ``budgets`` (a :class:`Budget` with a leading time axis): EGM backward from the
-    terminal marginal value ``Va_T``."""
+    terminal marginal value ``Va_T``. ``Pis (T, n_e, n_e)``: the income matrix from each date
+    to the next (default the model's own at every date)."""
     arrays = household_arrays(model)
 
-    def back(Va_next, budget):
-        Va, a_pol, c_pol, n_pol = household_step(model, Va_next, budget, interp=interp,
-                                                 arrays=arrays)
+    def back(Va_next, xs):
+        budget, Pi = xs
+        Va, a_pol, c_pol, n_pol = household_step(
+            model, Va_next, budget, interp=interp,
+            arrays=arrays if Pi is None else arrays[:2] + (Pi,) + arrays[3:])
         return Va, (a_pol, c_pol, n_pol)
 
-    return jax.lax.scan(back, Va_T, budgets, reverse=True)[1]
+    return jax.lax.scan(back, Va_T, (budgets, Pis), reverse=True)[1]
 
 
 def household_block_path(model, budgets, Va_T, mu_0, interp: str = "linear") -> HouseholdPath:

@@ -18,6 +18,7 @@ from ..operators.meanfield import AggregateState
 from ..operators.compile import AnyMeanField
 from ..operators.game import GameAggregate
 from ..policies.networks import AbstractPolicy
+from .values import backward_values
 
 __all__ = [
     "Evaluation", "Trajectory", "action_values", "best_response_values", "evaluate_paths",
@@ -113,17 +114,8 @@ def policy_values(mf: AnyMeanField, traj: Trajectory) -> Float[Array, "T n_s"]:
 def action_values(mf: AnyMeanField, traj: Trajectory):
     """Values ``V_t (T, n_s)`` and action values ``A_t[s,k] = R_t[s,k] + beta Q_t[s,k](V_{t+1})``
     ``(T, n_s, n_k)`` of the recorded policy along the fixed path."""
-    beta = mf.model.beta
-
-    def body(v_next, xs):
-        P, R, agg = xs
-        A = R + beta * mf.expect_actions(v_next, agg)
-        v = jnp.sum(P * A, axis=-1)
-        return v, (v, A)
-
-    v_T = jnp.zeros(mf.n_states, dtype=traj.R.dtype)
-    _, (V, A) = jax.lax.scan(body, v_T, (traj.P, traj.R, traj.agg), reverse=True)
-    return V, A
+    return backward_values(jnp.zeros(mf.n_states, dtype=traj.R.dtype), traj.R,
+                           mf.expect_actions, traj.agg, mf.model.beta, P=traj.P)
 
 
 def best_response_values(mf: AnyMeanField, traj: Trajectory):
@@ -133,16 +125,8 @@ def best_response_values(mf: AnyMeanField, traj: Trajectory):
     path (clairvoyant), so against a path with common noise this bounds exploitability above
     (docs/theory.md §7). Returns ``(V*, argmax)`` with shapes ``(T, n_s)`` and ``(T, n_s)``.
     """
-    beta = mf.model.beta
-
-    def body(v_next, xs):
-        R, agg = xs
-        Qk = R + beta * mf.expect_actions(v_next, agg)
-        return jnp.max(Qk, axis=-1), (jnp.max(Qk, axis=-1), jnp.argmax(Qk, axis=-1))
-
-    v_T = jnp.zeros(mf.n_states, dtype=traj.R.dtype)
-    _, (V, A) = jax.lax.scan(body, v_T, (traj.R, traj.agg), reverse=True)
-    return V, A
+    return backward_values(jnp.zeros(mf.n_states, dtype=traj.R.dtype), traj.R,
+                           mf.expect_actions, traj.agg, mf.model.beta, best=True)
 
 
 def relative_exploitability(exploitability, policy_return):
@@ -224,31 +208,42 @@ def feasible_values(mf: AnyMeanField, traj: Trajectory):
     Without infeasible choices ``v_pi`` and ``v_br`` equal :func:`policy_values` and
     :func:`best_response_values` bit for bit; ``v_br >= v_pi`` wherever a feasible choice exists.
     """
-    beta = mf.model.beta
     dates = jnp.arange(traj.R.shape[0])
 
-    def body(carry, xs):
-        v_pi, v_u, v_i = carry
-        t, P, R, agg = xs
-        lot = mf.lottery(agg)
+    def split(x):
+        """``(U, I, the executable policy)`` of one date."""
+        t, P, R, agg = x
         ok = mf.feasible(agg, t)
-        U = jnp.where(ok, R, 0.0)
-        I = jnp.where(ok, 0.0, 1.0).astype(R.dtype)
         P_ok = jnp.where(ok, P, 0.0)
         keep = jnp.all(ok, axis=-1, keepdims=True) | ~jnp.any(ok, axis=-1, keepdims=True)
         P_exec = jnp.where(keep, P, P_ok / jnp.sum(P_ok, axis=-1, keepdims=True))
-        v_pi = jnp.sum(P_exec * (U + beta * mf.expect_actions(v_pi, agg, lot)), axis=-1)
-        Qu = U + beta * mf.expect_actions(v_u, agg, lot)
-        Qi = I + beta * mf.expect_actions(v_i, agg, lot)
-        k = jnp.argmax(Qu + INFEASIBLE_REWARD * Qi, axis=-1)[:, None]
-        v_u = jnp.take_along_axis(Qu, k, axis=-1)[:, 0]
-        v_i = jnp.take_along_axis(Qi, k, axis=-1)[:, 0]
-        return (v_pi, v_u, v_i), (v_pi, v_u, jnp.sum(P * I, axis=-1))
+        return jnp.where(ok, R, 0.0), jnp.where(ok, 0.0, 1.0).astype(R.dtype), P_exec
+
+    def rewards(x):
+        U, I, _ = split(x)
+        return U, U + INFEASIBLE_REWARD * I, U
+
+    def choose(Q, x):
+        """Three values through one expectation: the executable policy's value of ``U``; the
+        best response to ``U + INFEASIBLE_REWARD I`` (the values are linear in the rewards,
+        so it makes an infeasible choice only where no other exists); its value of ``U``."""
+        U, I, P_exec = split(x)
+        k = jnp.argmax(Q[1], axis=-1)
+        v_br = jnp.take_along_axis(Q[2], k[:, None], axis=-1)[:, 0]
+        V = jnp.sum(P_exec * Q[0], axis=-1), jnp.max(Q[1], axis=-1), v_br
+        return V, jnp.sum(x[1] * I, axis=-1)
 
     zero = jnp.zeros(mf.n_states, dtype=traj.R.dtype)
-    _, (v_pi, v_br, I_pi) = jax.lax.scan(
-        body, (zero, zero, zero), (dates, traj.P, traj.R, traj.agg), reverse=True)
-    return v_pi, v_br, jnp.sum(traj.mu * I_pi, axis=-1)
+    V, I_pi = backward_values((zero, zero, zero), rewards,
+                              lambda v, x: _expect_each(mf, v, x[3]),
+                              (dates, traj.P, traj.R, traj.agg), mf.model.beta, choose=choose)
+    return V[0], V[2], jnp.sum(traj.mu * I_pi, axis=-1)
+
+
+def _expect_each(mf: AnyMeanField, v, agg):
+    """:meth:`expect_actions` of each value ``v[i]`` through one lottery."""
+    lot = mf.lottery(agg)
+    return tuple(mf.expect_actions(x, agg, lot) for x in v)
 
 
 def evaluate_paths(mf: AnyMeanField, policy: AbstractPolicy, eps: Float[Array, "B T *d"],

@@ -22,8 +22,10 @@ from .continuous import (
     path_transitions, path_values, period_utility, realised_unknowns, savings_rollout,
     shock_nodes,
 )
-from .egm import euler_error_table, euler_summary, household_step
+from .egm import euler_error_table, euler_summary
+from .household import household_policies
 from .rollout import relative_exploitability
+from .values import backward_values
 
 __all__ = ["SavingsEvaluation", "best_response_value", "equilibrium_columns", "evaluate_savings",
            "path_euler_errors", "path_euler_tables"]
@@ -71,18 +73,14 @@ def best_response_value(problem: SavingsProblem, budget: Budget, Pis=None,
     model, a_grid = problem.model, problem.a_grid
     if Pis is None:
         Pis = jnp.broadcast_to(problem.Pi_e, (budget.R.shape[0],) + problem.Pi_e.shape)
-
-    def body(carry, xs):
-        b, Pi = xs
-        Va_next, V_next = carry
-        Va, a_pol, c_pol, n_pol = household_step(model, Va_next, b,
-                                                 arrays=(a_grid, problem.e_grid, Pi, None))
-        lot = lottery_weights(a_pol, a_grid)
-        V = period_utility(model, c_pol, n_pol) + model.beta * b.discount * expect(V_next, lot, Pi)
-        return (Va, V), V if every_date else None
-
-    (_, V0), V = jax.lax.scan(body, (problem.Va_ss, problem.V_ss), (budget, Pis), reverse=True)
-    return V if every_date else V0
+    # the best response of a continuous choice: the endogenous grid method's policies, valued
+    # by the one recursion (the lottery's interpolation, as the policy's value)
+    a_pol, c_pol, n_pol = household_policies(model, budget, problem.Va_ss, Pis=Pis)
+    V, _ = backward_values(problem.V_ss, period_utility(model, c_pol, n_pol),
+                           lambda V_next, x: expect(V_next, *x),
+                           (lottery_weights(a_pol, a_grid), Pis),
+                           model.beta * jnp.broadcast_to(budget.discount, budget.R.shape))
+    return V if every_date else V[0]
 
 
 def path_euler_errors(problem: SavingsProblem, policy: SavingsPolicy, path: SavingsPath,

@@ -156,6 +156,7 @@ def test_the_certificate_covers_every_innovation_and_refuses_unknown_ones(hugget
         hm.best_response_irf(P, {"tfp": 0.01}, policy=policy)
 
 
+@pytest.mark.slow  # long: an identity between two certificates of the same start
 def test_the_certificate_along_paths_is_the_impulse_one_on_impact(huggett):
     """hm.path_certificate: at each date of a noisy path, the households' best response today
     (EGM against the prices the learned economy expects from today on) against the learned
@@ -296,6 +297,7 @@ def _date0_euler_max(P):
     return float(S.path_euler_errors(P, policy, path, by_date=True)[1][0])
 
 
+@pytest.mark.slow  # long: the risk adjustment's fixed point twice and a simulation
 def test_the_risk_adjusted_start_saves_for_precaution_and_stays_exact_at_first_order(huggett):
     """docs/theory.md §12.7. The risk adjustment is the fixed point at which the start's
     Euler equation holds at the steady state under risk: the Euler errors there fall from the

@@ -54,6 +54,7 @@ def test_declaration_is_checked_by_name():
     assert not OneAssetHANK().kinked and OneAssetHANK().exogenous == ("rstar", "Z")
 
 
+@pytest.mark.slow  # long: a second economy's steady state and paths
 def test_off_the_floor_the_path_is_the_unbounded_one(economy):
     """A small shock never takes the rate to the floor: the bounded economy's path (solved
     with the kinked Newton) is the unbounded economy's (solved with the steady state's
