@@ -164,6 +164,10 @@ class KrusellSmithUnemployment(hm.AbstractEconomy):
         """Aggregate employment ``L_z = 1 - u_z`` in bad and good times."""
         return 1.0 - jnp.stack([self.u_bad, self.u_good])
 
+    def exogenous_values(self, z_index) -> dict[str, Array]:
+        """The exogenous aggregates in aggregate state ``z_index``: TFP and employment."""
+        return {"z": self.z_values[z_index], "L": self.employment[z_index]}
+
     # ---- grids ----------------------------------------------------------------------------------
     @property
     def a_grid(self) -> Float[Array, " n_a"]:

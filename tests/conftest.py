@@ -21,6 +21,18 @@ import gc  # noqa: E402
 
 import pytest  # noqa: E402
 
+#: The default suite's programs are small and each runs a few times, so compiling dominates
+#: its time: XLA's backend optimisation at level 0 compiles them about 20% faster (the same
+#: operations in the same order, so the same numbers; measured on test_training_fixed_point,
+#: test_rspg, test_economy and test_lower_bound). The slow suite, whose long runs execute
+#: what they compile many times, keeps the default level, as do the benchmarks.
+FAST_COMPILE = "--xla_backend_optimization_level=0"
+
+
+def pytest_configure(config):
+    if config.option.markexpr == "not slow" and FAST_COMPILE not in os.environ.get("XLA_FLAGS", ""):
+        os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " " + FAST_COMPILE).strip()
+
 
 @pytest.fixture(autouse=True, scope="module")
 def _release_compiled_programs():

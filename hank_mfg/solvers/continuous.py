@@ -5,8 +5,8 @@ starts at the steady-state distribution, the horizon ``T`` is the first with ``b
 ``horizon_tol`` and the continuation value at ``T`` is the steady-state value ``V_ss``
 (infinite-horizon economics on a finite horizon). Along a common-noise path, each date:
 
-1. prices form from the current distribution and shocks — in closed form for a capital economy
-   (:class:`CapitalPrices`), or by clearing a market inside the rollout for a bond economy
+1. prices form from the current distribution and shocks — in closed form from the capital in
+   place for a capital economy (:class:`ClosedFormPrices`), or by clearing a market inside the rollout for a bond economy
    (:class:`ClearedPrice`: the policy observes the candidate price, aggregate supply is a
    function of it, a bracketed bisection finds the clearing price; households take it as given);
 2. every household saves ``a' = a_min + x (m - a_min)`` with the policy's share ``x``
@@ -57,9 +57,8 @@ from .transition import transition_jacobian
 from .values import backward_values
 
 __all__ = [
-    "CapitalPrices",
-    "ChainCapitalPrices",
     "ClearedPrice",
+    "ClosedFormPrices",
     "FirstOrderStart",
     "aggregate_chain",
     "chain_innovations",
@@ -139,42 +138,20 @@ def stationary_policy_value(model, c, a_next, n=None, tol: float = 1e-12,
 # ---------------------------------------------------------------------------------------------
 # how prices form
 # ---------------------------------------------------------------------------------------------
-class CapitalPrices(eqx.Module):
-    """Prices in closed form from the distribution: ``K = sum mu a``, ``L = sum mu e`` and
-    ``(r, w) = model.prices(K, L, z)`` (an :class:`AbstractHetAgentModel`). The households
-    observe ``model.observation`` (``(r, w)``); the structural start expects steady-state
-    returns (``factor = 1``)."""
+class ClosedFormPrices(eqx.Module):
+    """Prices in closed form from capital in place: for an economy whose transition unknown is
+    what the households carry out of a date (``unknown``: Krusell–Smith's ``K_next``; ``K``
+    in Krusell–Smith with unemployment), so that its value at ``t - 1`` is the capital in
+    place at ``t``, ``K_t = sum mu_t a``. The economy's own aggregate block (firms as in
+    sequence-jacobian's Krusell–Smith example) runs on ``(t - 1, t)`` with that capital and
+    today's exogenous aggregates (the shocks' levels; in an aggregate Markov state its
+    :meth:`exogenous_values`) and gives the household inputs, e.g. ``r, w = prices(K, L, z)``.
+    The households observe those inputs, and the value of the aggregate state where it is a
+    chain (the public history of ``z`` and of the prices); the structural start expects
+    steady-state returns (``factor = 1``). The record holds the block's aggregates of date
+    ``t`` and ``K``, the capital in place."""
 
-    names = ("K", "L", "Y", "r", "w", "z")
-
-    forward_targets = ()
-
-    def initial_carry(self, problem, policy):
-        return jnp.zeros((), problem.a_grid.dtype)
-
-    def clear(self, problem, policy, mu, z, carry, act):
-        from ..operators.meanfield import AggregateState
-
-        model = problem.model
-        K = jnp.sum(mu * problem.a_grid[:, None])
-        L = jnp.sum(mu * problem.e_grid[None, :])
-        r, w = model.prices(K, L, z[0])
-        agg = AggregateState(K=K, L=L, z=z[0], Y=model.output(K, L, z[0]), r=r, w=w)
-        budget = model.budget(agg)
-        obs = model.observation(agg)
-        out = act(budget, jnp.ones((), K.dtype), obs)
-        record = dict(K=K, L=L, Y=agg.Y, r=r, w=w, z=z[0])
-        return budget, obs, out, carry, record, jnp.zeros((), K.dtype)
-
-
-class ChainCapitalPrices(eqx.Module):
-    """Prices in closed form from capital in place, for an economy whose aggregate state is a
-    Markov chain (its ``chain``, an :class:`~hank_mfg.model.exogenous.AggregateIdiosyncraticChain`;
-    e.g. Krusell–Smith with unemployment). At each date ``K_t = sum mu_t a`` (what the
-    households saved the date before) and the economy's ``prices(K, z_index)`` give its
-    household inputs (e.g. ``(r, w, tau)``) and budget. The households observe those prices and
-    the value of the aggregate state (the public history of ``z`` and of the prices); the
-    structural start expects steady-state returns (``factor = 1``)."""
+    unknown: str = eqx.field(static=True)
 
     forward_targets = ()
 
@@ -184,14 +161,26 @@ class ChainCapitalPrices(eqx.Module):
     def clear(self, problem, policy, mu, z, carry, act):
         model = problem.model
         K = jnp.sum(mu * problem.a_grid[:, None])
-        i = problem.chain_index(z)
-        prices = dict(zip(model.household_inputs, model.prices(K, i)))
-        z_value = problem.chain.aggregate.values[i]
-        budget = model.budget(prices)
-        obs = jnp.stack([prices[k] for k in model.household_inputs] + [z_value])
+        shown, extra = [], {}
+        if problem.chain is None:
+            exo = _exogenous(problem, z)[0]
+        else:
+            i = problem.chain_index(z)
+            exo = model.exogenous_values(i)
+            shown = [problem.chain.aggregate.values[i]]
+            extra = dict(z_index=i.astype(K.dtype))
+        date = {self.unknown: K, **exo}
+        v = _variables(problem, [date, date])
+
+        def today(x):   # a constant of the block (e.g. labour) has no date axis
+            return x[1] if jnp.ndim(x) else x
+
+        inputs = [today(v[k]) for k in model.household_inputs]
+        budget = model.budget(dict(zip(model.household_inputs, inputs)))
+        obs = jnp.stack(inputs + shown)
         out = act(budget, jnp.ones((), K.dtype), obs)
-        record = dict(prices, K=K, z=z_value, z_index=i.astype(K.dtype))
-        return budget, obs, out, carry, record, jnp.zeros((), K.dtype)
+        record = {k: today(v[k]) for k in v.keys() if k != self.unknown}
+        return budget, obs, out, carry, dict(record, K=K, **extra), jnp.zeros((), K.dtype)
 
 
 class ClearedPrice(eqx.Module):
@@ -471,7 +460,8 @@ class SavingsProblem(eqx.Module):
 
     Attributes:
         model: the model (an economy with its solved steady-state fields in place).
-        prices: :class:`CapitalPrices` or :class:`ClearedPrice`.
+        prices: how prices form each date: :class:`ClosedFormPrices`, :class:`ClearedPrice` or
+            :class:`ForecastClearing`.
         a_grid, e_grid, Pi_e: household arrays. mu_ss, a_ss, c_ss, Va_ss, V_ss: the steady
             state's distribution, policies, marginal value and value ``(n_a, n_e)``; Vc_ss:
             the value of its consumption alone (``V_ss`` without hours).
@@ -654,8 +644,9 @@ class SavingsProblem(eqx.Module):
 
 def aggregate_chain(model) -> AggregateIdiosyncraticChain | None:
     """The economy's aggregate Markov chain (its ``chain``, an
-    :class:`~hank_mfg.model.exogenous.AggregateIdiosyncraticChain`, with ``prices(K, z_index)``
-    returning its household inputs), or ``None`` for an economy driven by AR(1) shocks."""
+    :class:`~hank_mfg.model.exogenous.AggregateIdiosyncraticChain`, with
+    ``exogenous_values(z_index)`` giving its exogenous aggregates in each aggregate state), or
+    ``None`` for an economy driven by AR(1) shocks."""
     chain = getattr(model, "chain", None)
     return chain if isinstance(chain, AggregateIdiosyncraticChain) else None
 
@@ -779,33 +770,28 @@ def savings_problem(model, steady_state, *, horizon: int | None = None,
     steady_state = with_economy(steady_state, solved)
     ss_values = {k: jnp.asarray(v, dtype=float) for k, v in steady_state.values.items()}
     budget = solved.budget(ss_values)
-    if isinstance(model, AbstractHetAgentModel):   # prices in closed form from capital
-        prices = CapitalPrices()
-        from ..operators.meanfield import AggregateState
-
-        agg = AggregateState(K=ss_values["K"], L=ss_values["L"], z=jnp.zeros(()),
-                             Y=ss_values["Y"], r=ss_values["r"], w=ss_values["w"])
-        obs_ref = model.observation(agg)
+    if isinstance(model, AbstractHetAgentModel) or chain is not None:
+        # prices in closed form from the capital the households carried in
+        prices = ClosedFormPrices(unknown=solved.transition_unknowns[0])
+        observed = tuple(solved.household_inputs)
     else:
         forward, markets = _forward_targets(solved, ss_values)
-        if chain is not None:
-            prices, observed = ChainCapitalPrices(), tuple(model.household_inputs)
+        check_timing(solved, ss_values, forward=bool(forward) or
+                     len(model.transition_unknowns) > 1)
+        if len(model.transition_unknowns) == 1 and not forward:
+            prices = ClearedPrice(unknown=model.transition_unknowns[0],
+                                  target=model.transition_targets[0])
+            observed = (prices.unknown,)
         else:
-            check_timing(solved, ss_values, forward=bool(forward) or
-                         len(model.transition_unknowns) > 1)
-            if len(model.transition_unknowns) == 1 and not forward:
-                prices = ClearedPrice(unknown=model.transition_unknowns[0],
-                                      target=model.transition_targets[0])
-                observed = (prices.unknown,)
-            else:
-                observed = tuple(model.observed) or tuple(model.transition_unknowns)
-                prices = ForecastClearing(
-                    unknowns=tuple(model.transition_unknowns),
-                    targets=tuple(model.transition_targets), observed=observed,
-                    forward_targets=forward, market_names=markets,
-                    exact=bool(getattr(model, "kinked", False)))
-        shown = (chain.aggregate.name,) if chain is not None else solved.exogenous
-        obs_ref = jnp.stack([ss_values[k] for k in observed] + [ss_values[k] for k in shown])
+            observed = tuple(model.observed) or tuple(model.transition_unknowns)
+            prices = ForecastClearing(
+                unknowns=tuple(model.transition_unknowns),
+                targets=tuple(model.transition_targets), observed=observed,
+                forward_targets=forward, market_names=markets,
+                exact=bool(getattr(model, "kinked", False)))
+    shown = (chain.aggregate.name,) if chain is not None else (
+        () if isinstance(prices, ClosedFormPrices) else solved.exogenous)
+    obs_ref = jnp.stack([ss_values[k] for k in observed] + [ss_values[k] for k in shown])
     # the exogenous modules, one per shock (docs/exogenous.md)
     processes = tuple(AR1(s.name, jnp.asarray(s.rho, dtype=float),
                           jnp.asarray(s.sigma, dtype=float), s.n_nodes) for s in solved.shocks())
@@ -1052,7 +1038,7 @@ def first_order_start(problem: SavingsProblem, *, size: float = 1e-2, tol: float
     T = int(horizon) if horizon is not None else (
         problem.horizon + 50 if bound is None
         else max(problem.horizon + 50, 150) + int(floor_horizon))
-    closed = isinstance(problem.prices, CapitalPrices)
+    closed = isinstance(problem.prices, ClosedFormPrices)
     forecasting = isinstance(problem.prices, ForecastClearing)
     R_ss = problem.R_ss
     G = transition_jacobian(model, ss, T)
