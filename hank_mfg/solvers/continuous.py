@@ -37,7 +37,6 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from ..model.base import AbstractHetAgentModel
 from ..model.economy import AbstractEconomy, Variables
 from ..model.exogenous import AR1, AggregateIdiosyncraticChain, News, gauss_hermite
 from ..model.household import Budget
@@ -61,6 +60,7 @@ __all__ = [
     "ClosedFormPrices",
     "FirstOrderStart",
     "aggregate_chain",
+    "carried_unknown",
     "chain_innovations",
     "expected_shock_path",
     "first_order_start", "floor_shifts", "FloorExpectations",
@@ -682,6 +682,40 @@ def _forward_targets(model, ss_values) -> tuple[tuple[str, ...], tuple[str, ...]
     return tuple(out), tuple(k for k in rows[0] if k not in out)
 
 
+def carried_unknown(model, ss_values) -> str | None:
+    """The transition unknown that is what the households carry out of a date, or ``None``.
+
+    That is an economy with one transition unknown ``U`` and one target whose residual at
+    ``t`` reads ``A_t`` and ``U_t`` only through ``A_t - U_t`` (the market clears when ``U_t``
+    is the households' saving) and whose household inputs at ``t`` do not read ``U_t``:
+    Krusell–Smith's ``K_next`` (Aiyagari's, the paper's model's), ``K`` of Krusell–Smith with
+    unemployment. The capital in place at ``t`` is then ``U_{t-1} = sum mu_t a``, and the
+    prices of every date follow in closed form from the distribution
+    (:class:`ClosedFormPrices`). Checked on the aggregate block at the steady state, moving
+    ``U_t`` and ``A_t`` by the same step.
+    """
+    if len(model.transition_unknowns) != 1 or len(model.transition_targets) != 1:
+        return None
+    u, target = model.transition_unknowns[0], model.transition_targets[0]
+    keys = [u] + list(model.exogenous)
+    base = {k: jnp.asarray(ss_values[k], dtype=float) for k in keys}
+    step = 1e-3 * (1.0 + jnp.abs(base[u]))
+
+    def at(du, dA):
+        v = Variables({k: jnp.stack([base[k], base[k] + (du if k == u else 0.0)]) for k in keys},
+                      ss=ss_values)
+        model.aggregates(v)
+        for name in ("A", "C", "N"):
+            v[name] = jnp.full((2,), jnp.asarray(ss_values[name], dtype=float))
+        v["A"] = v["A"] + jnp.asarray([0.0, dA])
+        inputs = jnp.stack([jnp.broadcast_to(v[k], (2,))[1] for k in model.household_inputs])
+        return float(model.residuals(v)[target][1]), inputs
+
+    (r0, x0), (r_both, x_u), (r_A, _) = at(0.0, 0.0), at(step, step), at(0.0, step)
+    linear = abs(r_both - r0) <= 1e-9 * float(step) < abs(r_A - r0)
+    return u if linear and bool(jnp.all(x_u == x0)) else None
+
+
 def check_timing(model, ss_values, forward: bool) -> None:
     """Refuse an economy whose date-``t`` conditions read dates the rollout does not hold.
 
@@ -736,9 +770,11 @@ def savings_problem(model, steady_state, *, horizon: int | None = None,
     """Compile ``model`` around its ``steady_state`` for continuous-choice RSPG.
 
     Args:
-        model: an :class:`AbstractHetAgentModel` (prices in closed form) or an
-            :class:`AbstractEconomy` (one transition unknown cleared each date by bisection;
-            several solved by Newton with the firms' forecast, :class:`ForecastClearing`).
+        model: an :class:`AbstractEconomy`: prices in closed form from the capital the
+            households carry in where its unknown is their saving (:func:`carried_unknown`,
+            e.g. a capital economy), else one transition unknown cleared each date by the
+            Illinois method, several solved by Newton with the firms' forecast
+            (:class:`ForecastClearing`).
         steady_state: ``hm.steady_state(model)`` (EGM).
         horizon: ``T`` (default: the first with ``beta^T <= horizon_tol``).
         news: ``K``, announced innovations of ``news_shock`` (default: the first shock) that hit
@@ -770,10 +806,16 @@ def savings_problem(model, steady_state, *, horizon: int | None = None,
     steady_state = with_economy(steady_state, solved)
     ss_values = {k: jnp.asarray(v, dtype=float) for k, v in steady_state.values.items()}
     budget = solved.budget(ss_values)
-    if isinstance(model, AbstractHetAgentModel) or chain is not None:
-        # prices in closed form from the capital the households carried in
-        prices = ClosedFormPrices(unknown=solved.transition_unknowns[0])
+    carried = carried_unknown(solved, ss_values)
+    if carried is not None:     # prices in closed form from the capital households carried in
+        prices = ClosedFormPrices(unknown=carried)
         observed = tuple(solved.household_inputs)
+    elif chain is not None:
+        raise ValueError(f"savings_problem: {type(model).__name__}'s aggregate state is a Markov "
+                         f"chain, whose prices must follow in closed form from the capital the "
+                         f"households carry in (its one transition unknown, cleared by the "
+                         f"households' saving A - U and not read by the budget of its own date); "
+                         f"unknowns {tuple(model.transition_unknowns)}")
     else:
         forward, markets = _forward_targets(solved, ss_values)
         check_timing(solved, ss_values, forward=bool(forward) or

@@ -275,3 +275,28 @@ def test_economies_refuse_discrete_choices():
         hm.solve(Huggett(n_wealth=20), "rspg", hm.RSPGConfig(choice="discrete"))
     with pytest.raises(ValueError, match="savings_head"):
         hm.RSPGConfig(savings_head="mlp")
+
+
+def test_prices_form_in_closed_form_where_the_unknown_is_the_households_saving(ks):
+    """The one price strategy of capital economies is chosen by what the aggregate block says:
+    its unknown clears the market as the households' saving and the budget of its own date
+    does not read it. Krusell–Smith's ``K_next`` qualifies; Huggett's rate, which the market
+    clears and the households earn, does not. With the same strategy the prices along a path
+    are the model's own closed form from the capital in place."""
+    m, ss = ks
+    values = {k: jnp.asarray(v) for k, v in ss.values.items()}
+    assert C.carried_unknown(m, values) == "K_next"
+    h = Huggett(n_wealth=20)
+    assert C.carried_unknown(h, {k: jnp.asarray(v)
+                                 for k, v in hm.steady_state(h).values.items()}) is None
+    P = C.savings_problem(m, ss, horizon=6)
+    assert P.prices == C.ClosedFormPrices(unknown="K_next")
+    pol = P.make_policy(key=jax.random.key(0), hidden=4, widths=(6,), n_knots=6)
+    eps = jnp.zeros((6, P.n_noise)).at[0, 0].set(1.5)
+    path = C.savings_rollout(P, pol, eps)
+    K = jnp.sum(path.mu * P.a_grid[None, :, None], axis=(1, 2))
+    r, w = jax.vmap(m.prices, (0, None, 0))(K, m.labour, path.agg["z"])
+    np.testing.assert_allclose(path.agg["K"], K, rtol=1e-14)
+    np.testing.assert_allclose(path.agg["r"], r, rtol=1e-12)
+    np.testing.assert_allclose(path.agg["w"], w, rtol=1e-12)
+    assert float(jnp.max(jnp.abs(path.agg["z"]))) > 1e-3          # the shock moved prices
