@@ -31,8 +31,8 @@ import jax.numpy as jnp
 import numpy as np
 from scipy import stats
 
-from ..solvers.continuous import (ForecastClearing, _variables, realised_unknowns,
-                                  savings_rollout_batch)
+from ..solvers.continuous import realised_unknowns, savings_rollout_batch
+from ..solvers.markets import ForecastClearing, _variables
 from ..solvers.savings_certificates import path_euler_errors
 from .first_order import problem_and_policy
 

@@ -42,7 +42,7 @@ from ..analysis.aggregate_risk import (
 from ..analysis.continuous_report import perfect_foresight_irf
 from ..analysis.irf import mit_deviations, response_units
 from ..metrics.forecast import forecast_tests
-from ..solvers.continuous import ForecastClearing
+from ..solvers.markets import ForecastClearing
 from ..solvers.equilibrium import economy_jacobian, economy_transition
 from ..solvers.transition import transition_jacobian
 from .export import save_figure, write_table

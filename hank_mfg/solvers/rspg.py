@@ -36,6 +36,7 @@ from ..policies.savings import trainable as savings_trainable
 from . import continuous as cont
 from . import savings_certificates as certificates
 from .krusell_smith import KrusellSmithConfig, KrusellSmithSolution, krusell_smith
+from .markets import ForecastClearing
 from .rl import RL_METHODS, RLConfig, RLRun
 from .rollout import (
     action_values, model_consumption_equivalent, policy_values, relative_exploitability,
@@ -695,7 +696,7 @@ class _SavingsRun:
         in (those evaluated so far) and, for an economy with the firms' forecast, the expected
         residual of each forward-looking condition."""
         forward = (self.problem.prices.forward_targets
-                   if isinstance(self.problem.prices, cont.ForecastClearing) else ())
+                   if isinstance(self.problem.prices, ForecastClearing) else ())
         return self._certified + tuple(f"{k}_expected" for k in forward)
 
     def summary(self, first, last) -> dict:

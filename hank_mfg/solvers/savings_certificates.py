@@ -18,12 +18,12 @@ from ..model.household import Budget
 from ..operators.lottery import expect, lottery_weights
 from ..policies.savings import SavingsPolicy
 from .continuous import (
-    CONSTRAINED_SHARE, ForecastClearing, SavingsPath, SavingsProblem, _advance, next_date,
-    path_transitions, path_values, period_utility, realised_unknowns, savings_rollout,
-    shock_nodes,
+    CONSTRAINED_SHARE, SavingsPath, SavingsProblem, _advance, next_date, path_transitions,
+    path_values, period_utility, realised_unknowns, savings_rollout, shock_nodes,
 )
 from .egm import euler_error_table, euler_summary
 from .household import household_policies
+from .markets import ForecastClearing
 from .rollout import relative_exploitability
 from .values import backward_values
 
