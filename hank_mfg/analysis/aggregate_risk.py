@@ -39,12 +39,12 @@ import numpy as np
 from ..metrics.first_order import impulse
 from ..metrics.first_order import problem_and_policy as _problem_policy
 from ..metrics.first_order import rollout_aggregates as _aggregates
-from ..model.base import AbstractHetAgentModel
 from ..solvers.continuous import (
     expected_shock_path, path_transitions, path_values, savings_rollout, savings_rollout_batch,
 )
 from ..solvers.savings_certificates import best_response_value, path_euler_errors
 from ..solvers.equilibrium import economy_transition
+from ..solvers.markets import ClosedFormPrices
 from ..solvers.transition import transition_jacobian, transition_path
 from .irf import mit_deviations
 from .economy import group_consumption_response
@@ -479,10 +479,11 @@ def state_dependent_girf(solution, shock: dict, *, T: int = 40, n_paths: int = 6
     the Monte Carlo standard errors of each group's mean response (over its states, each with
     its own future noise; ``nan`` for a group of one).
 
-    ``benchmark`` (an economy with Gaussian shocks): also ``"perfect_foresight"``, the same
-    groups' mean response of the economy's nonlinear perfect-foresight transition from each
-    state (:func:`perfect_foresight_from_states`): the state dependence the model has without
-    aggregate risk, which a learned state dependence is read against.
+    ``benchmark`` (an economy with Gaussian shocks, a capital economy included): also
+    ``"perfect_foresight"``, the same groups' mean response of the economy's nonlinear
+    perfect-foresight transition from each state (:func:`perfect_foresight_from_states`): the
+    state dependence the model has without aggregate risk, which a learned state dependence is
+    read against.
     """
     if not 0.0 < quantile <= 0.5:
         raise ValueError(f"state_dependent_girf.quantile must lie in (0, 0.5]; got {quantile}")
@@ -495,9 +496,12 @@ def state_dependent_girf(solution, shock: dict, *, T: int = 40, n_paths: int = 6
               "all": np.arange(n_paths)}
     out = _branch(problem, policy, pre.final, groups, shock, T, seed)[0]
     out["level"] = {g: float(np.mean(level[idx])) for g, idx in groups.items()}
-    if (benchmark and not isinstance(problem.model, AbstractHetAgentModel)
-            and problem.chain is None):
+    if benchmark and problem.chain is None:
         before = {k: np.asarray(pre.agg[k])[:, -1] for k in pre.agg}
+        if isinstance(problem.prices, ClosedFormPrices):
+            # what the households carried out of the last date: the capital in place next
+            mu = np.asarray(pre.final[0])
+            before[problem.prices.unknown] = np.einsum("bae,a->b", mu, np.asarray(problem.a_grid))
         pf = perfect_foresight_from_states(problem, pre.final, before, shock, T=T,
                                            T_transition=T_transition)
         out["perfect_foresight"] = {g: {k: np.mean(x[idx], axis=0) for k, x in pf.items()}

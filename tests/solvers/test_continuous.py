@@ -300,3 +300,41 @@ def test_prices_form_in_closed_form_where_the_unknown_is_the_households_saving(k
     np.testing.assert_allclose(path.agg["r"], r, rtol=1e-12)
     np.testing.assert_allclose(path.agg["w"], w, rtol=1e-12)
     assert float(jnp.max(jnp.abs(path.agg["z"]))) > 1e-3          # the shock moved prices
+
+
+def test_state_dependent_perfect_foresight_of_a_capital_economy(ks):
+    """The nonlinear benchmark of state-dependent responses covers capital economies: from the
+    steady state (its distribution, the steady state's capital carried in) it is the ordinary
+    perfect-foresight response, and from simulated states the shock's own path is exact and
+    capital in place does not move on impact."""
+    from hank_mfg.analysis.aggregate_risk import (perfect_foresight_from_states,
+                                                  state_dependent_girf)
+    from hank_mfg.analysis.continuous_report import perfect_foresight_irf
+
+    m, ss = ks
+    P = C.savings_problem(m, ss, horizon=8)
+    size, T, T_pf = 0.01, 6, 60
+    state = (P.mu_ss[None], np.zeros((1, P.n_state)))
+    got = perfect_foresight_from_states(P, state, {"K_next": np.array([float(ss.values["K"])])},
+                                        {"z": size}, T=T, T_transition=T_pf)
+    want = perfect_foresight_irf(m, "z", size, T=T, T_transition=T_pf, steady_state=ss)
+    for v in ("K", "Y", "C", "r", "w"):
+        assert float(np.max(np.abs(want[v]))) > 1e-6, v
+        # two Newton solutions of the same path, each to max |residual| 1e-10
+        np.testing.assert_allclose(got[v][0], want[v], rtol=0, atol=1e-8, err_msg=v)
+    pol = P.make_policy(key=jax.random.key(0), hidden=4, widths=(6,), n_knots=6)
+    out = state_dependent_girf(P, {"z": size}, T=T, n_paths=4, burn_in=5, quantile=0.5,
+                               policy=pol, T_transition=T_pf)
+    for g, pf in out["perfect_foresight"].items():
+        np.testing.assert_allclose(pf["z"], size * float(m.rho_z) ** np.arange(T), rtol=1e-10,
+                                   err_msg=g)
+        assert abs(pf["K"][0]) < 1e-12 and pf["K"][1] > 0, g
+    # on impact the rate moves with TFP at each state's own capital in place (what its
+    # households carried out of the last simulated date), not at the steady state's
+    pre = C.savings_rollout_batch(P, pol, P.sample_noise(key=jax.random.key(0), n_paths=4, T=5))
+    K = jnp.sum(pre.final[0] * P.a_grid[None, :, None], axis=(1, 2))
+    z0 = float(m.rho_z) * pre.agg["z"][:, -1]
+    r = jax.vmap(lambda k, z: m.prices(k, m.labour, z)[0])
+    assert float(jnp.max(jnp.abs(K / float(ss.values["K"]) - 1.0))) > 1e-4   # states differ
+    np.testing.assert_allclose(out["perfect_foresight"]["all"]["r"][0],
+                               float(jnp.mean(r(K, z0 + size) - r(K, z0))), rtol=1e-7)
