@@ -5,10 +5,11 @@ starts at the steady-state distribution, the horizon ``T`` is the first with ``b
 ``horizon_tol`` and the continuation value at ``T`` is the steady-state value ``V_ss``
 (infinite-horizon economics on a finite horizon). Along a common-noise path, each date:
 
-1. prices form from the current distribution and shocks — in closed form from the capital in
-   place for a capital economy (:class:`ClosedFormPrices`), or by clearing a market inside the rollout for a bond economy
-   (:class:`ClearedPrice`: the policy observes the candidate price, aggregate supply is a
-   function of it, a bracketed bisection finds the clearing price; households take it as given);
+1. prices form from the current distribution and shocks (:mod:`hank_mfg.solvers.markets`): in
+   closed form from the capital in place for a capital economy (:class:`ClosedFormPrices`), by
+   clearing one market inside the date for a bond economy (:class:`ClearedPrice`: the policy
+   observes the candidate price and the Illinois method finds the clearing price; households
+   take it as given), or by Newton given the firms' forecast (:class:`ForecastClearing`);
 2. every household saves ``a' = a_min + x (m - a_min)`` with the policy's share ``x``
    (:class:`~hank_mfg.policies.savings.SavingsPolicy`), consumes ``c = m - a'``;
 3. the distribution moves with the lottery of EGM's distribution (:func:`lottery_weights`) and the

@@ -85,8 +85,8 @@ class ClearedPrice(eqx.Module):
     at ``t - 1``), the households observe the candidate price and the exogenous variables, and
     the market's residual (the economy's ``residuals`` with ``A = sum mu a'``) is zeroed by
     ``steps`` Illinois steps on the steady-state price ``± width`` (a fixed number of steps:
-    no data-dependent loop inside the rollout; the bracket always keeps a sign change). The clearing price is a stop-gradient: households are
-    price takers. The structural start scales the steady-state continuation by the gross return
+    no data-dependent loop inside the rollout; the bracket always keeps a sign change). The
+    clearing price is a stop-gradient: households are price takers. The structural start scales the steady-state continuation by the gross return
     the households' savings will earn (``factor = R_{t+1} / R_ss``, the budget of date ``t + 1``
     with today's price and the rest at the steady state).
     """

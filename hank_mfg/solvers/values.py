@@ -1,4 +1,6 @@
-"""The value recursion along a fixed path: one backward scan for every choice rule (docs/theory.md §5).
+"""The value recursion along a fixed path: one backward scan for every choice rule.
+
+docs/theory.md §5 has the mathematics.
 
 Hold a path of prices, distributions and choices fixed. Backwards from a terminal value
 ``V_T``, the action values and values at each date are
@@ -27,7 +29,8 @@ from jaxtyping import Array, Float, PyTree
 __all__ = ["backward_values"]
 
 
-def backward_values(terminal: PyTree[Float[Array, "..."]], R: PyTree[Float[Array, "T ..."]] | Callable,
+def backward_values(terminal: PyTree[Float[Array, "..."]],
+                    R: PyTree[Float[Array, "T ..."]] | Callable,
                     expect_next: Callable[[Array, Any], Array], data: Any,
                     discount: float | Float[Array, " *T"], *, P: Array | None = None,
                     best: bool = False, choose: Callable | None = None):

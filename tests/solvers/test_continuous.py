@@ -302,6 +302,7 @@ def test_prices_form_in_closed_form_where_the_unknown_is_the_households_saving(k
     assert float(jnp.max(jnp.abs(path.agg["z"]))) > 1e-3          # the shock moved prices
 
 
+@pytest.mark.slow  # long: perfect-foresight transitions from several states
 def test_state_dependent_perfect_foresight_of_a_capital_economy(ks):
     """The nonlinear benchmark of state-dependent responses covers capital economies: from the
     steady state (its distribution, the steady state's capital carried in) it is the ordinary
