@@ -390,7 +390,9 @@ def savings_problem(model, steady_state, *, horizon: int | None = None,
     carried = carried_unknown(solved, ss_values)
     if carried is not None:     # prices in closed form from the capital households carried in
         prices = ClosedFormPrices(unknown=carried)
-        observed = tuple(solved.household_inputs)
+        # the households see the prices, and the aggregate state's value where it is a chain
+        observed = tuple(solved.household_inputs) + (
+            (chain.aggregate.name,) if chain is not None else ())
     elif chain is not None:
         raise ValueError(f"savings_problem: {type(model).__name__}'s aggregate state is a Markov "
                          f"chain, whose prices must follow in closed form from the capital the "
@@ -404,17 +406,16 @@ def savings_problem(model, steady_state, *, horizon: int | None = None,
         if len(model.transition_unknowns) == 1 and not forward:
             prices = ClearedPrice(unknown=model.transition_unknowns[0],
                                   target=model.transition_targets[0])
-            observed = (prices.unknown,)
+            observed = (prices.unknown,) + tuple(solved.exogenous)
         else:
-            observed = tuple(model.observed) or tuple(model.transition_unknowns)
             prices = ForecastClearing(
                 unknowns=tuple(model.transition_unknowns),
-                targets=tuple(model.transition_targets), observed=observed,
+                targets=tuple(model.transition_targets),
+                observed=tuple(model.observed) or tuple(model.transition_unknowns),
                 forward_targets=forward, market_names=markets,
                 exact=bool(getattr(model, "kinked", False)))
-    shown = (chain.aggregate.name,) if chain is not None else (
-        () if isinstance(prices, ClosedFormPrices) else solved.exogenous)
-    obs_ref = jnp.stack([ss_values[k] for k in observed] + [ss_values[k] for k in shown])
+            observed = prices.observed + tuple(solved.exogenous)
+    obs_ref = jnp.stack([ss_values[k] for k in observed])
     # the exogenous modules, one per shock (docs/exogenous.md)
     processes = tuple(AR1(s.name, jnp.asarray(s.rho, dtype=float),
                           jnp.asarray(s.sigma, dtype=float), s.n_nodes) for s in solved.shocks())
