@@ -60,6 +60,7 @@ from ..solvers.egm import (
 )
 from ..solvers.krusell_smith import KrusellSmithSolution
 from ..solvers.rspg import Solution
+from ..solvers.rollout import rollout
 from ..solvers.savings_certificates import path_euler_tables
 from ..solvers.steady_state import SteadyState
 from ..solvers.training import placed, run_keys
@@ -287,30 +288,29 @@ def _errors(mf: MeanField, policy: AbstractPolicy, eps, mu0, nodes, weights):
         return c, a_next
 
     def one(e):
-        def body(state, xs):
-            mu, z, carry = state
-            t, et = xs
-            agg = mf.aggregate_state(mu, z)
-            carry, P = policy.step(carry, mf.observation(agg), t, cache)
+        traj = rollout(mf, policy, e, mu0)
+
+        def date(t, mu, agg, P, carry, mu_next):   # date t's errors, branching on t + 1's shock
             c, a_next = cons(P, agg, t)
             lot = mf.lottery(agg)
-            mu_next = mf.push_forward(mu, P, agg, lot)
 
             def node(x):
-                agg1 = mf.aggregate_state(mu_next, model.shocks()[0].step(z, x))
+                agg1 = mf.aggregate_state(mu_next, mf.next_z(agg.z, x))
                 _, P1 = policy.step(carry, mf.observation(agg1), t + 1, cache)
                 c1, _ = cons(P1, agg1, t + 1)
                 return mf.expect((1.0 + agg1.r) * model.marginal_utility(c1), P, agg, lot)
 
             Ev = weights @ jax.vmap(node)(nodes)
             c_hat = model.inverse_marginal_utility(model.beta * Ev)
-            err = jnp.abs(1.0 - c_hat / c)
-            unc = a_next > a0 + 1e-10 * (1.0 + jnp.abs(a0))
-            return (mu_next, mf.next_z(z, et), carry), (err, unc, mu)
+            return jnp.abs(1.0 - c_hat / c), a_next > a0 + 1e-10 * (1.0 + jnp.abs(a0))
 
-        init = (mu0, jnp.asarray(0.0, mf.a_s.dtype), policy.init_carry())
-        _, (err, unc, mu) = jax.lax.scan(body, init, (jnp.arange(T), e))
-        return err[:-1], unc[:-1], mu[:-1]
+        head = lambda x: jax.tree_util.tree_map(lambda y: y[:-1], x)  # noqa: E731
+        # one date at a time (a map, not a vmap: the nodes' tables of every date at once
+        # would not stay in cache)
+        err, unc = jax.lax.map(lambda x: date(*x), (jnp.arange(T - 1), traj.mu[:-1],
+                                                    head(traj.agg), traj.P[:-1],
+                                                    head(traj.hidden), traj.mu[1:]))
+        return err, unc, traj.mu[:-1]
 
     err, unc, mu = jax.vmap(one)(eps)
     mean, mx, _ = jax.vmap(jax.vmap(euler_summary))(err, unc, mu)  # per path and date

@@ -26,9 +26,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..operators.lottery import lottery_weights, push_forward
 from ..solvers.continuous import SavingsProblem, savings_rollout, savings_rollout_batch
-from ..solvers.household import household_block_path, household_policies
+from ..solvers.household import distribution_path, household_block_path, household_policies
 
 __all__ = ["best_response_irf", "best_response_today", "cohort_consumption",
            "first_order_certificate", "first_order_gap", "impulse", "path_certificate",
@@ -108,11 +107,8 @@ def cohort_consumption(a_policy, c_policy, mu0s, a_grid, Pi_e):
     ``mu0s (n_cohorts, n_a, n_e)`` under the savings and consumption policies ``(T, n_a, n_e)``
     of a path (the wealth lottery, then the income chain ``Pi_e``)."""
     def one(mu0):
-        def step(mu, pols):
-            a_pol, c_pol = pols
-            return push_forward(mu, lottery_weights(a_pol, a_grid), Pi_e), jnp.sum(mu * c_pol)
-
-        return jax.lax.scan(step, mu0, (a_policy, c_policy))[1] / jnp.sum(mu0)
+        mus = distribution_path(mu0, a_policy, a_grid, Pi_e)
+        return jnp.einsum("tae,tae->t", mus, c_policy) / jnp.sum(mu0)
 
     return jax.vmap(one)(mu0s)
 

@@ -47,6 +47,16 @@ class AbstractMeanField(eqx.Module):
     def next_z(self, z, eps, t=None):
         """The exogenous state one date on, given the date's noise."""
 
+    def enter(self, mu, z, eps, shock=None):
+        """The distribution and exogenous state a rollout's date starts from, given the state
+        carried in: the carried ``z`` plus a deterministic innovation ``shock`` (an impulse;
+        here the date's noise moves the state only when the date ends, :meth:`leave`)."""
+        return mu, (z if shock is None else z + shock)
+
+    def leave(self, z, eps, t=None):
+        """The exogenous state carried to the next date: :meth:`next_z`."""
+        return self.next_z(z, eps, t)
+
     # ---- distribution and aggregates ---------------------------------------------------------
     @abc.abstractmethod
     def initial_distribution(self, z0=None) -> Float[Array, " n_s"]:

@@ -57,6 +57,7 @@ from .markets import (
     check_timing,
 )
 from .transition import transition_jacobian
+from .rollout import AbstractChoiceRule, mean_field_scan
 from .values import backward_values
 
 __all__ = [
@@ -69,6 +70,7 @@ __all__ = [
     "path_transitions",
     "initial_state",
     "limit_consumption",
+    "SavingsChoices",
     "SavingsPath",
     "SavingsProblem",
     "CONTINUATIONS",
@@ -234,6 +236,17 @@ class SavingsProblem(eqx.Module):
         if start.floor is not None:
             out = out + start.floor.forecast_term(_floor_state(self, z))
         return out
+
+    def enter(self, mu, z_prev, e, shock):
+        """The distribution and noise state a rollout's date starts from: the noise state
+        moved by the date's innovations (:func:`_advance`), and with an aggregate chain the
+        income draw that comes with the new aggregate state, ``mu Pi_e[z_{t-1}, z_t]``."""
+        z = _advance(self, z_prev, e, shock)
+        return (mu @ self.transition(z_prev, z) if self.chain is not None else mu), z
+
+    def leave(self, z, e, t=None):
+        """The noise state carried to the next date (it moves when the next date enters)."""
+        return z
 
     def chain_index(self, z) -> Array:
         """The aggregate chain's state index held in the noise state ``z``."""
@@ -985,9 +998,44 @@ def initial_state(problem: SavingsProblem, policy: SavingsPolicy, mu0=None):
             policy.init_carry(), problem.prices.initial_carry(problem, policy))
 
 
+class SavingsChoices(AbstractChoiceRule):
+    """A continuous savings choice (docs/theory.md §12): the households' share of the
+    borrowing-limit consumption left unconsumed, the structural start plus the policy's
+    correction (:func:`_act`), pushed forward by the wealth lottery and the income matrix. Records
+    the date's distribution, choices, observation, budget, named aggregates (with ``C``, ``A``),
+    residual, noise state, history state and the market's carry (:class:`SavingsPath`)."""
+
+    policy: SavingsPolicy
+
+    def init_carry(self):
+        return self.policy.init_carry()
+
+    def actor(self, problem, h, z, t):
+        sg = jax.lax.stop_gradient
+        Pi = problem.expected_transition(z)
+        Va_next = problem.continuation(z)
+
+        def act(budget, factor, obs):
+            return _act(problem, self.policy, h, budget, sg(factor), sg(obs), Pi, Va_next)
+        return act
+
+    def push(self, problem, mu, choices, prices):
+        lot = lottery_weights(jax.lax.stop_gradient(choices[1]), problem.a_grid)
+        return lot.push(mu) if problem.chain is not None else push_forward(mu, lot, problem.Pi_e)
+
+    def record(self, problem, date, mu_next, z_next):
+        sg = jax.lax.stop_gradient
+        x, a_next, c, dx, n = date.choices
+        record = dict(date.record, C=jnp.sum(date.mu * c), A=jnp.sum(date.mu * a_next))
+        return (date.mu, a_next, c, n, x, dx, sg(date.obs),
+                jax.tree_util.tree_map(sg, date.prices), jax.tree_util.tree_map(sg, record),
+                sg(date.residual), date.z, sg(date.hidden), date.carry)
+
+
 def savings_rollout(problem: SavingsProblem, policy: SavingsPolicy, eps, mu0=None,
                     z_shock=None, start=None) -> SavingsPath:
-    """Roll the population forward ``T = eps.shape[0]`` dates (``eps (T, n_noise)``).
+    """Roll the population forward ``T = eps.shape[0]`` dates (``eps (T, n_noise)``):
+    :func:`~.rollout.mean_field_scan` with :class:`SavingsChoices` and the problem's market.
 
     Shocks: ``z_t = rho z_{t-1} + sigma eps_t + z_shock_t`` from ``z_{-1} = 0``, so the first
     innovation hits at date 0 (the policy learns to read a shock from its first observation);
@@ -999,39 +1047,13 @@ def savings_rollout(problem: SavingsProblem, policy: SavingsPolicy, eps, mu0=Non
 
     With an aggregate Markov chain the households' income moves with the aggregate
     transition: the state carries the distribution after the wealth lottery, and each date
-    first draws its aggregate state and then moves incomes by ``Pi_e[z_{t-1}, z_t]``.
+    first draws its aggregate state and then moves incomes by ``Pi_e[z_{t-1}, z_t]``
+    (:meth:`SavingsProblem.enter`).
     """
     z_shock = jnp.zeros_like(eps) if z_shock is None else jnp.asarray(z_shock, eps.dtype)
-    sg = jax.lax.stop_gradient
-    chain = problem.chain is not None
-
-    def body(state, xs):
-        mu, z_prev, h, carry = state
-        e, shock = xs
-        z = _advance(problem, z_prev, e, shock)
-        if chain:
-            mu = mu @ problem.transition(z_prev, z)
-        Pi = problem.expected_transition(z)
-        Va_next = problem.continuation(z)
-
-        def act(budget, factor, obs):
-            return _act(problem, policy, h, budget, sg(factor), sg(obs), Pi, Va_next)
-
-        budget, obs, out, carry, record, res = problem.prices.clear(problem, policy, mu, z,
-                                                                    carry, act)
-        h_new, x, a_next, c, dx, n = out
-        record = dict(record, C=jnp.sum(mu * c), A=jnp.sum(mu * a_next))
-        lot = lottery_weights(sg(a_next), problem.a_grid)
-        mu_next = sg(lot.push(mu) if chain else push_forward(mu, lot, problem.Pi_e))
-        carry = sg(carry)
-        return (mu_next, z, h_new, carry), (mu, a_next, c, n, x, dx, sg(obs),
-                                            jax.tree_util.tree_map(sg, budget),
-                                            jax.tree_util.tree_map(sg, record), sg(res),
-                                            z, sg(h_new), carry)
-
     init = initial_state(problem, policy, mu0) if start is None else start
-    final, (mu, a_next, c, n, x, dx, obs, budget, agg, res, z, hid, carry) = jax.lax.scan(
-        body, init, (eps, z_shock))
+    final, (mu, a_next, c, n, x, dx, obs, budget, agg, res, z, hid, carry) = mean_field_scan(
+        problem, problem.prices, SavingsChoices(policy=policy), eps, init, z_shock)
     return SavingsPath(mu=mu, a_next=a_next, c=c, n=n, share=x, dshare=dx, obs=obs,
                        budget=budget, agg=agg, residual=res, z=z, hidden=hid, carry=carry,
                        final=final)

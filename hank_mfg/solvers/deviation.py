@@ -22,12 +22,12 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from ..operators.lottery import lottery_weights, push_forward
 from ..policies.savings import SavingsPolicy, trainable
 from .continuous import (
     SavingsPath, SavingsProblem, limit_consumption, path_transitions, path_values,
     savings_rollout_batch, share_choices,
 )
+from .household import distribution_path
 
 __all__ = ["deviation_loss", "deviation_path", "deviation_values", "deviator_spec"]
 
@@ -62,12 +62,8 @@ def deviation_path(problem: SavingsProblem, population: SavingsPolicy, deviator:
     a_next, c, dshare, n = jax.vmap(
         lambda b, xx, cm: share_choices(model, b, a_grid, xx, cm))(path.budget, x, c_max)
 
-    def forward(mu, xs):
-        a, Pi = xs
-        return push_forward(mu, lottery_weights(jax.lax.stop_gradient(a), a_grid), Pi), mu
-
-    _, mus = jax.lax.scan(forward, path.mu[0],
-                          (a_next, path_transitions(problem, path)))
+    mus = distribution_path(path.mu[0], jax.lax.stop_gradient(a_next), a_grid,
+                            path_transitions(problem, path))
     return eqx.tree_at(lambda p: (p.mu, p.a_next, p.c, p.n, p.share, p.dshare), path,
                        (mus, a_next, c, n, x, dshare))
 

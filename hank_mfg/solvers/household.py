@@ -26,7 +26,7 @@ from ..model.economy import HOUSEHOLD_OUTPUTS
 from ..operators.lottery import expect, lottery_weights
 from .egm import household_arrays, household_step, policy_push_forward
 
-__all__ = ["HouseholdPath", "household_block_path", "household_jacobians", "household_policies"]
+__all__ = ["HouseholdPath", "distribution_path", "household_block_path", "household_jacobians", "household_policies"]
 
 
 class HouseholdPath(eqx.Module):
@@ -68,16 +68,26 @@ def household_policies(model, budgets, Va_T, interp: str = "linear", Pis=None):
     return jax.lax.scan(back, Va_T, (budgets, Pis), reverse=True)[1]
 
 
+def distribution_path(mu_0: Float[Array, "n_a n_e"], a_policy: Float[Array, "T n_a n_e"],
+                      a_grid: Float[Array, " n_a"], Pi_e) -> Float[Array, "T n_a n_e"]:
+    """The distribution at the start of each date ``(T, n_a, n_e)`` from ``mu_0`` under the
+    savings policies ``a_policy``: each date the wealth lottery, then the income matrix
+    (``Pi_e`` constant ``(n_e, n_e)``, or one per date ``(T, n_e, n_e)``)."""
+    varying = jnp.ndim(Pi_e) == 3
+
+    def fwd(mu, xs):
+        a_pol, Pi = xs if varying else (xs, Pi_e)
+        return policy_push_forward(mu, a_pol, a_grid, Pi), mu
+
+    return jax.lax.scan(fwd, mu_0, (a_policy, Pi_e) if varying else a_policy)[1]
+
+
 def household_block_path(model, budgets, Va_T, mu_0, interp: str = "linear") -> HouseholdPath:
     """EGM backward from ``Va_T`` under ``budgets`` (a :class:`Budget` with a leading time
     axis), then the lottery forward from ``mu_0`` (``(n_a, n_e)``)."""
     a_grid, e_grid, Pi_e, _ = household_arrays(model)
     a_p, c_p, n_p = household_policies(model, budgets, Va_T, interp)
-
-    def fwd(mu, a_pol):
-        return policy_push_forward(mu, a_pol, a_grid, Pi_e), mu
-
-    _, mus = jax.lax.scan(fwd, mu_0, a_p)
+    mus = distribution_path(mu_0, a_p, a_grid, Pi_e)
     total = lambda x: jnp.einsum("tae,tae->t", mus, x)  # noqa: E731
     return HouseholdPath(A=total(a_p), C=total(c_p), N=total(n_p * e_grid[None, None, :]),
                          mu=mus, a_policy=a_p, c_policy=c_p, n_policy=n_p)

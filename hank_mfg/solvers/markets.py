@@ -6,6 +6,8 @@ Each strategy has the one interface the rollout calls: ``initial_carry(problem, 
 distribution ``mu`` and the noise state ``z``, lets the households ``act`` on their budget and
 observation, and returns ``(budget, observation, choices, carry, record, residual)``.
 
+- :class:`DistributionPrices`: the compiled mean field's own prices, read from the distribution
+  (the paper's model and the discrete-choice economies; finite-state games);
 - :class:`ClosedFormPrices`: prices in closed form from the capital the households carried in
   (Krusell–Smith, Aiyagari, the paper's model, Krusell–Smith with unemployment);
 - :class:`ClearedPrice`: one price cleared inside the date by the Illinois method (Huggett);
@@ -27,8 +29,24 @@ from jaxtyping import Array
 from ..model.economy import Variables
 from .roots import broyden_update, forward_difference_jacobian, illinois
 
-__all__ = ["ClearedPrice", "ClosedFormPrices", "ForecastClearing", "carried_unknown",
-           "check_timing"]
+__all__ = ["ClearedPrice", "ClosedFormPrices", "DistributionPrices", "ForecastClearing",
+           "carried_unknown", "check_timing"]
+
+
+class DistributionPrices(eqx.Module):
+    """The compiled mean field's own aggregate state at each date,
+    :meth:`~hank_mfg.operators.core.AbstractMeanField.aggregate_state` of the distribution and
+    the exogenous state (the paper's model: ``K = sum mu a``, ``L = sum mu e`` and the firms'
+    prices; a game's ``(t, x_t, mu_t)``). The households observe the mean field's
+    :meth:`observation`; the record is the aggregate state itself, the residual zero."""
+
+    def initial_carry(self, problem, policy):
+        return ()
+
+    def clear(self, problem, policy, mu, z, carry, act):
+        agg = problem.aggregate_state(mu, z)
+        obs = problem.observation(agg)
+        return agg, obs, act(agg, None, obs), carry, agg, None
 
 
 class ClosedFormPrices(eqx.Module):

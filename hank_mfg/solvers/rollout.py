@@ -1,11 +1,16 @@
 """Mean-field rollout along a common-noise path and exact evaluation along it (docs/theory.md §5).
 
-One rollout function serves training, evaluation and reports. Along a path the population
-moves deterministically given ``(mu_t, z_t, P_t)``: all idiosyncratic risk is integrated exactly,
-only the aggregate noise ``z`` is sampled.
+One rollout, :func:`mean_field_scan`, serves every mean field, every choice rule (a table over a
+grid of choices; a continuous savings choice) and every market strategy, in training,
+evaluation and reports. Along a path the population moves deterministically given
+``(mu_t, z_t)`` and the policy: all idiosyncratic risk is integrated exactly, only the aggregate
+noise ``z`` is sampled.
 """
 
 from __future__ import annotations
+
+import abc
+from typing import Any
 
 import equinox as eqx
 import jax
@@ -18,12 +23,13 @@ from ..operators.meanfield import AggregateState
 from ..operators.compile import AnyMeanField
 from ..operators.game import GameAggregate
 from ..policies.networks import AbstractPolicy
+from .markets import DistributionPrices
 from .values import backward_values
 
 __all__ = [
-    "Evaluation", "Trajectory", "action_values", "best_response_values", "evaluate_paths",
-    "explain_prices", "feasible_values", "policy_values",
-    "replay_tables", "rollout", "rollout_batch",
+    "AbstractChoiceRule", "Date", "Evaluation", "TableChoices", "Trajectory", "action_values",
+    "best_response_values", "evaluate_paths", "explain_prices", "feasible_values",
+    "mean_field_scan", "policy_values", "replay_tables", "rollout", "rollout_batch",
 ]
 
 
@@ -36,6 +42,8 @@ class Trajectory(eqx.Module):
         obs: shared observations ``(T, n_obs)``.
         P: policy tables ``(T, n_s, n_k)``. R: reward tables ``(T, n_s, n_k)``.
         eps: the common-noise innovations used, ``(T,)``.
+        hidden: the policy's history state after each date (to branch on the next date's
+            shock, as the Euler errors do).
     """
 
     mu: Float[Array, "T n_s"]
@@ -44,12 +52,115 @@ class Trajectory(eqx.Module):
     P: Float[Array, "T n_s n_k"]
     R: Float[Array, "T n_s n_k"]
     eps: Float[Array, "T *d"]
+    hidden: Any = None
+
+
+class Date(eqx.Module):
+    """What one date of a rollout formed, handed to the choice rule's :meth:`record`: the date
+    ``t``, the distribution ``mu`` the households start it with, the exogenous state ``z``, the
+    prices (an aggregate state, or a budget), the observation, the policy's ``choices``, the
+    market's record of named aggregates and its residual, the policy's history state after
+    the date and the market's carry."""
+
+    t: Array
+    mu: Array
+    z: Array
+    prices: Any
+    obs: Array
+    choices: tuple
+    record: Any
+    residual: Any
+    hidden: Any
+    carry: Any
+
+
+class AbstractChoiceRule(eqx.Module):
+    """How a policy chooses at a date and where its choices send the population: the one fork
+    of :func:`mean_field_scan` between a table over a grid of choices (:class:`TableChoices`)
+    and a continuous savings choice (:class:`~hank_mfg.solvers.continuous.SavingsChoices`)."""
+
+    policy: eqx.AbstractVar[Any]
+
+    @abc.abstractmethod
+    def init_carry(self):
+        """The policy's history state at the start."""
+
+    @abc.abstractmethod
+    def actor(self, problem, h, z, t):
+        """``act(prices, factor, obs) -> (h, *choices)``: the households' choices at date ``t``
+        given the policy's history ``h`` and the exogenous state ``z``, for the market to call
+        (once, or at every candidate price); ``factor`` scales the continuation the structural
+        start expects (unused by a table)."""
+
+    @abc.abstractmethod
+    def push(self, problem, mu, choices, prices):
+        """The distribution one date on."""
+
+    @abc.abstractmethod
+    def record(self, problem, date: Date, mu_next, z_next):
+        """What the rollout keeps of the date (a pytree, stacked over dates)."""
+
+
+def mean_field_scan(problem, market, rule: AbstractChoiceRule, eps, start, shocks=None):
+    """The one rollout of every mean field (docs/theory.md §5): ``T = len(eps)`` dates from
+    ``start = (mu, z, h, carry)``, each
+    ``(mu, z) = problem.enter(mu, z, e_t, shock_t)`` (the date's exogenous state, and with an
+    aggregate chain the income draw that comes with it), prices and choices from
+    ``market.clear(problem, policy, mu, z, carry, act)`` with ``act = rule.actor(...)``,
+    ``mu_{t+1} = rule.push(...)`` and ``z = problem.leave(z, e_t, t)``. The mean field and the
+    market's carry carry a stop-gradient: policies are price takers and the gradient flows
+    through the choices only (docs/theory.md §6.1). Returns ``(final state, records)``."""
+    sg = jax.lax.stop_gradient
+
+    def body(state, xs):
+        mu, z_prev, h, carry = state
+        t, e, shock = xs
+        mu, z = problem.enter(mu, z_prev, e, shock)
+        prices, obs, out, carry, record, residual = market.clear(
+            problem, rule.policy, mu, z, carry, rule.actor(problem, h, z, t))
+        h_new, choices = out[0], out[1:]
+        mu_next = sg(rule.push(problem, mu, choices, prices))
+        z_next = problem.leave(z, e, t)
+        carry = sg(carry)
+        date = Date(t=t, mu=mu, z=z, prices=prices, obs=obs, choices=choices, record=record,
+                    residual=residual, hidden=h_new, carry=carry)
+        return (mu_next, z_next, h_new, carry), rule.record(problem, date, mu_next, z_next)
+
+    return jax.lax.scan(body, start, (jnp.arange(eps.shape[0]), eps, shocks))
+
+
+class TableChoices(AbstractChoiceRule):
+    """A table over the mean field's grid of choices, ``P_t[s, k]`` (the paper's method;
+    finite-state games); the push-forward is the mean field's own. Records
+    ``(mu, agg, obs, P, R)`` with ``R_t`` the reward table (a game's rewards may look at the
+    next date's aggregate state)."""
+
+    policy: AbstractPolicy
+    cache: Any
+
+    def init_carry(self):
+        return self.policy.init_carry()
+
+    def actor(self, problem, h, z, t):
+        return lambda prices, factor, obs: self.policy.step(h, obs, t, self.cache)
+
+    def push(self, problem, mu, choices, prices):
+        return problem.push_forward(mu, jax.lax.stop_gradient(choices[0]), prices,
+                                    problem.lottery(prices))
+
+    def record(self, problem, date, mu_next, z_next):
+        if problem.needs_next:   # a game's rewards may look at the next date's aggregate state
+            R = problem.rewards(date.prices, date.t, problem.aggregate_state(mu_next, z_next))
+        else:
+            R = problem.rewards(date.prices, date.t)
+        return date.mu, date.prices, date.obs, date.choices[0], R, date.hidden
 
 
 def rollout(mf: AnyMeanField, policy: AbstractPolicy, eps: Float[Array, "T *d"],
             mu0: Float[Array, " n_s"] | None = None, z0=0.0,
             z_shock: Float[Array, " T"] | None = None) -> Trajectory:
-    """Roll the population forward ``T = len(eps)`` dates with ``policy`` from ``mu0`` and ``z0``.
+    """Roll the population forward ``T = len(eps)`` dates with ``policy`` from ``mu0`` and ``z0``
+    (:func:`mean_field_scan` with the policy's tables and the mean field's own prices).
 
     At date ``t``: prices from ``(mu_t, z_t)``, observation, policy table ``P_t`` (the policy's
     hidden state is reset at ``t = 0``), rewards ``R_t``, then ``mu_{t+1} = T(mu_t; P_t)`` and
@@ -62,33 +173,12 @@ def rollout(mf: AnyMeanField, policy: AbstractPolicy, eps: Float[Array, "T *d"],
     """
     z0 = mf.initial_z(eps, z0)
     mu0 = mf.initial_distribution(z0) if mu0 is None else mu0
-    cache = policy.prepare()
-
-    def body(state, xs):
-        mu, z, carry = state
-        t, e, shock = xs
-        if shock is not None:
-            z = z + shock
-        agg = mf.aggregate_state(mu, z)
-        obs = mf.observation(agg)
-        carry, P = policy.step(carry, obs, t, cache)
-        lot = mf.lottery(agg)
-        # theory §6.1: no gradient through the mean-field (hence price) path.
-        mu_next = jax.lax.stop_gradient(mf.push_forward(mu, jax.lax.stop_gradient(P), agg, lot))
-        z_next = mf.next_z(z, e, t)
-        if mf.needs_next:  # a game's rewards may look at the next date's aggregate state
-            R = mf.rewards(agg, t, mf.aggregate_state(mu_next, z_next))
-        else:
-            R = mf.rewards(agg, t)
-        return (mu_next, z_next, carry), (mu, agg, obs, P, R)
-
-    T = eps.shape[0]
+    rule = TableChoices(policy=policy, cache=policy.prepare())
+    market = DistributionPrices()
+    start = (jax.lax.stop_gradient(mu0), z0, rule.init_carry(), market.initial_carry(mf, policy))
     shocks = None if z_shock is None else jnp.asarray(z_shock, eps.dtype)
-    _, (mu, agg, obs, P, R) = jax.lax.scan(
-        body, (jax.lax.stop_gradient(mu0), z0, policy.init_carry()),
-        (jnp.arange(T), eps, shocks),
-    )
-    return Trajectory(mu=mu, agg=agg, obs=obs, P=P, R=R, eps=eps)
+    _, (mu, agg, obs, P, R, hidden) = mean_field_scan(mf, market, rule, eps, start, shocks)
+    return Trajectory(mu=mu, agg=agg, obs=obs, P=P, R=R, eps=eps, hidden=hidden)
 
 
 def rollout_batch(mf: AnyMeanField, policy: AbstractPolicy, eps: Float[Array, "B T *d"],
