@@ -1,15 +1,18 @@
-"""How prices form at each date of a rollout under aggregate risk: markets as strategies
-(docs/theory.md §12.5, §13).
+"""How prices form at each date of a rollout: markets as strategies (docs/theory.md §5,
+§12.5, §13).
 
-Each strategy has the one interface the rollout calls: ``initial_carry(problem, policy)`` and
-``clear(problem, policy, mu, z, carry, act)``, which forms the date's prices from the
-distribution ``mu`` and the noise state ``z``, lets the households ``act`` on their budget and
-observation, and returns ``(budget, observation, choices, carry, record, residual)``.
+Each strategy has the one interface the rollout (:func:`~.rollout.mean_field_scan`) calls:
+``initial_carry(problem, policy)`` and ``clear(problem, policy, mu, z, carry, act)``, which
+forms the date's prices from the distribution ``mu`` and the noise state ``z``, lets the
+households ``act`` on them and their observation, and returns ``(prices, observation, choices,
+carry, record, residual)`` (the prices are the households' budget, or a mean field's aggregate
+state).
 
 - :class:`DistributionPrices`: the compiled mean field's own prices, read from the distribution
-  (the paper's model and the discrete-choice economies; finite-state games);
-- :class:`ClosedFormPrices`: prices in closed form from the capital the households carried in
-  (Krusell–Smith, Aiyagari, the paper's model, Krusell–Smith with unemployment);
+  (discrete choices over a grid: the paper's method; finite-state games);
+- :class:`ClosedFormPrices`: prices in closed form from the capital the households carried in,
+  for continuous choices (Krusell–Smith, Aiyagari, the paper's model, Krusell–Smith with
+  unemployment);
 - :class:`ClearedPrice`: one price cleared inside the date by the Illinois method (Huggett);
 - :class:`ForecastClearing`: several unknowns solved by Newton given the firms' forecast of
   the next date (the one-asset HANK).
