@@ -11,6 +11,8 @@ field buys: the empirical distribution's error shrinks like ``1 / sqrt(N)``.
 
 from __future__ import annotations
 
+from typing import Any
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -20,8 +22,11 @@ from ..operators.compile import AnyMeanField
 from ..operators.game import GameAggregate
 from ..operators.meanfield import AggregateState
 from ..policies.networks import AbstractPolicy
+from .markets import DistributionPrices
+from .rollout import AbstractChoiceRule, mean_field_scan, reward_table
 
-__all__ = ["Population", "empirical_distribution", "sample_agents", "simulate_population"]
+__all__ = ["Population", "SampledAgents", "empirical_distribution", "sample_agents",
+           "simulate_population"]
 
 
 class Population(eqx.Module):
@@ -67,9 +72,45 @@ def _step_agents(key, states, P, out):
     return actions, nxt, jnp.take_along_axis(logp, actions[:, None], axis=-1)[:, 0]
 
 
+class SampledAgents(AbstractChoiceRule):
+    """``N`` agents in place of the distribution (:func:`simulate_population`): the policy's
+    table, from which every agent draws its action and then its next state from the
+    transition's outcomes (``keys``: one key a date); the distribution the rollout carries is
+    the agents' empirical one, and the policy's history state carries the agents' states."""
+
+    policy: AbstractPolicy
+    cache: Any
+    keys: Array
+    states0: Int[Array, " N"]
+
+    def init_carry(self):
+        return self.policy.init_carry(), self.states0
+
+    def actor(self, problem, h, z, t):
+        carry, states = h
+
+        def act(agg, factor, obs):
+            carry_new, P = self.policy.step(carry, obs, t, self.cache)
+            out = problem.outcomes(agg, problem.lottery(agg))
+            actions, nxt, logp = _step_agents(self.keys[t], states, jax.lax.stop_gradient(P),
+                                              out)
+            return (carry_new, nxt), states, actions, nxt, logp
+        return act
+
+    def push(self, problem, mu, choices, prices):
+        return empirical_distribution(choices[2], problem.n_states, problem.dtype)
+
+    def record(self, problem, date, mu_next, z_next):
+        states, actions, nxt, logp = date.choices
+        r = reward_table(problem, date, mu_next, z_next)[states, actions]
+        return states, actions, r, nxt, date.mu, date.obs, date.prices, logp
+
+
 def simulate_population(mf: AnyMeanField, policy: AbstractPolicy, eps, *, key: PRNGKeyArray,
                         n_agents: int, z0=0.0) -> Population:
-    """Simulate ``n_agents`` agents along one common-noise path ``eps`` under ``policy``.
+    """Simulate ``n_agents`` agents along one common-noise path ``eps`` under ``policy``: the
+    one rollout (:func:`~.rollout.mean_field_scan`) with :class:`SampledAgents` in place of
+    the distribution.
 
     The agents start as independent draws from ``mu_0``. At each date the aggregate state is
     computed from their empirical distribution, the policy sees the public observation, every
@@ -80,30 +121,11 @@ def simulate_population(mf: AnyMeanField, policy: AbstractPolicy, eps, *, key: P
     mu0 = mf.initial_distribution(z)
     k0, key = jax.random.split(key)
     states0 = sample_agents(k0, mu0, n_agents)
-    cache = policy.prepare()
-    T = eps.shape[0]
-
-    def body(carry, xs):
-        states, z, h = carry
-        t, e, k = xs
-        mu = empirical_distribution(states, mf.n_states, mf.dtype)
-        agg = mf.aggregate_state(mu, z)
-        obs = mf.observation(agg)
-        h, P = policy.step(h, obs, t, cache)
-        P = jax.lax.stop_gradient(P)
-        lot = mf.lottery(agg)
-        actions, nxt, logp = _step_agents(k, states, P, mf.outcomes(agg, lot))
-        z_next = mf.next_z(z, e, t)
-        if mf.needs_next:
-            mu_next = empirical_distribution(nxt, mf.n_states, mf.dtype)
-            R = mf.rewards(agg, t, mf.aggregate_state(mu_next, z_next))
-        else:
-            R = mf.rewards(agg, t)
-        r = R[states, actions]
-        return (nxt, z_next, h), (states, actions, r, nxt, mu, obs, agg, logp)
-
-    keys = jax.random.split(key, T)
-    _, (s, a, r, s1, mu, obs, agg, logp) = jax.lax.scan(
-        body, (states0, z, policy.init_carry()), (jnp.arange(T), eps, keys))
+    rule = SampledAgents(policy=policy, cache=policy.prepare(),
+                         keys=jax.random.split(key, eps.shape[0]), states0=states0)
+    market = DistributionPrices()
+    start = (empirical_distribution(states0, mf.n_states, mf.dtype), z, rule.init_carry(),
+             market.initial_carry(mf, policy))
+    _, (s, a, r, s1, mu, obs, agg, logp) = mean_field_scan(mf, market, rule, eps, start)
     return Population(states=s, actions=a, rewards=r, next_states=s1, mu=mu, obs=obs, agg=agg,
                       log_prob=logp)

@@ -29,7 +29,8 @@ from .values import backward_values
 __all__ = [
     "AbstractChoiceRule", "Date", "Evaluation", "TableChoices", "Trajectory", "action_values",
     "best_response_values", "evaluate_paths", "explain_prices", "feasible_values",
-    "mean_field_scan", "policy_values", "replay_tables", "rollout", "rollout_batch",
+    "mean_field_scan", "policy_values", "replay_tables", "reward_table", "rollout",
+    "rollout_batch",
 ]
 
 
@@ -149,11 +150,16 @@ class TableChoices(AbstractChoiceRule):
                                     problem.lottery(prices))
 
     def record(self, problem, date, mu_next, z_next):
-        if problem.needs_next:   # a game's rewards may look at the next date's aggregate state
-            R = problem.rewards(date.prices, date.t, problem.aggregate_state(mu_next, z_next))
-        else:
-            R = problem.rewards(date.prices, date.t)
+        R = reward_table(problem, date, mu_next, z_next)
         return date.mu, date.prices, date.obs, date.choices[0], R, date.hidden
+
+
+def reward_table(problem, date: Date, mu_next, z_next):
+    """``R_t[s, k]`` at the date's aggregate state (a game's rewards may look at the next
+    date's, that of ``mu_next`` and ``z_next``)."""
+    if problem.needs_next:
+        return problem.rewards(date.prices, date.t, problem.aggregate_state(mu_next, z_next))
+    return problem.rewards(date.prices, date.t)
 
 
 def rollout(mf: AnyMeanField, policy: AbstractPolicy, eps: Float[Array, "T *d"],
