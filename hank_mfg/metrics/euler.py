@@ -59,8 +59,8 @@ from ..solvers.egm import (
     HouseholdSteadyState, euler_error_table, euler_summary, household_arrays, price_budget,
 )
 from ..solvers.krusell_smith import KrusellSmithSolution
-from ..solvers.rspg import Solution
 from ..solvers.rollout import rollout
+from ..solvers.rspg import Solution
 from ..solvers.savings_certificates import path_euler_tables
 from ..solvers.steady_state import SteadyState
 from ..solvers.training import placed, run_keys

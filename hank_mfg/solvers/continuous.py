@@ -56,8 +56,8 @@ from .markets import (
     ClearedPrice, ClosedFormPrices, ForecastClearing, _forward_targets, carried_unknown,
     check_timing,
 )
-from .transition import transition_jacobian
 from .rollout import AbstractChoiceRule, mean_field_scan
+from .transition import transition_jacobian
 from .values import backward_values
 
 __all__ = [

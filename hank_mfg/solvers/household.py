@@ -26,7 +26,8 @@ from ..model.economy import HOUSEHOLD_OUTPUTS
 from ..operators.lottery import expect, lottery_weights
 from .egm import household_arrays, household_step, policy_push_forward
 
-__all__ = ["HouseholdPath", "distribution_path", "household_block_path", "household_jacobians", "household_policies"]
+__all__ = ["HouseholdPath", "distribution_path", "household_block_path", "household_jacobians",
+           "household_policies"]
 
 
 class HouseholdPath(eqx.Module):
