@@ -137,14 +137,16 @@ def info(
     if capital:
         typer.echo(f"  actions n_k = {int(m.action_grid.shape[0])}  ({m.action_kind})")
     if isinstance(m, AbstractEconomy):
-        _info_economy(m)
+        _info_economy(m, capital)
     typer.echo(f"n_states = {m.n_states}")
     if capital:
         typer.echo(f"n_actions = {int(m.action_grid.shape[0])}")
 
 
-def _info_economy(m) -> None:
-    """The declaration of an economy, as ``info`` prints it."""
+def _info_economy(m, capital: bool = False) -> None:
+    """The declaration of an economy, as ``info`` prints it (``capital``: an economy whose
+    steady state ``hm.steady_state`` finds by a root find in ``r``)."""
+    from .solvers.steady_state import default_bracket
 
     def names(xs) -> str:
         return ", ".join(xs) if xs else "(none)"
@@ -165,6 +167,10 @@ def _info_economy(m) -> None:
     unknowns = ", ".join(f"{k} ({guess(v)})" for k, v in m.steady_state_unknowns().items())
     typer.echo(f"steady state: unknowns {unknowns or '(none)'} clear targets "
                f"{names(m.steady_state_targets)}")
+    if capital:
+        lo, hi = default_bracket(m)
+        typer.echo(f"  hm.steady_state solves this fixed point in r ({guess((lo, hi))}, "
+                   "Brent's method), capital demand from the firms' first-order condition")
     typer.echo(f"transitions: unknowns {names(m.transition_unknowns)} clear targets "
                f"{names(m.transition_targets)}")
     if m.rates:

@@ -57,6 +57,23 @@ def test_info_on_huggett_shows_the_bracket_and_the_borrowing_limit():
     assert "n_states = 600" in out
 
 
+def test_info_on_a_capital_economy_says_how_its_steady_state_is_solved():
+    """A capital economy declares ``K_next`` clearing ``asset_mkt``; ``hm.steady_state`` finds
+    that fixed point in ``r`` by Brent's method, and the bracket ``info`` prints holds it."""
+    import hank_mfg as hm
+    from models.krusell_smith import KrusellSmith
+
+    result = runner.invoke(app, ["info", os.path.join(ROOT, "models", "krusell_smith.py"),
+                                 "--set", "n_wealth=60", "--set", "n_income=3"])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "steady state: unknowns K_next (in [" in out
+    line = next(x for x in out.splitlines() if "hm.steady_state solves this fixed point in r" in x)
+    lo, hi = (float(x) for x in re.search(r"in \[([-\d.e]+), ([-\d.e]+)\]", line).groups())
+    r = float(hm.steady_state(KrusellSmith(n_wealth=60, n_income=3)).r)
+    assert lo < r < hi, (lo, r, hi)
+
+
 def test_info_on_a_users_own_economy(tmp_path):
     path = tmp_path / "my_economy.py"
     path.write_text(textwrap.dedent('''
