@@ -86,7 +86,7 @@ def solve(args) -> dict:
     per_it = seconds_per_iteration(h) if args.iterations else float("nan")
     gaps = {}
     for size, tag in ((1e-4, "small"), (2.5e-3, "25bp")):
-        out = irf_comparison(sol, size, T=20, variables=["Y", "pi", "r", "i"])
+        out = irf_comparison(sol, size, T=20, variables=["Y", "C", "pi", "r", "w", "N", "i"])
         gaps[tag] = {shock: {v: dict(gap=d["gap_share_of_peak"].tolist(),
                                      learned=(d["learned"] / size).tolist(),
                                      reference=(d["perfect_foresight"] / size).tolist())
@@ -278,6 +278,7 @@ def main():
               f"{res['s_per_iteration']:.2f} s/it, "
               f"solve {res['solve_s']:.0f} s; relative exploitability "
               f"{h['relative_exploitability'][-1]:.2e}, Euler mean {h['euler_mean'][-1]:.2f}, "
+              f"max {h['euler_max'][-1]:.2f}, market {h['market_residual'][-1]:.1e}, "
               f"Phillips E_t residual {h['nkpc_res_expected'][-1]:.2e}")
         for tag, shocks in res["irf"].items():
             for shock, res_v in shocks.items():

@@ -168,6 +168,10 @@ class SavingsProblem(eqx.Module):
             for AR(1) shocks. With a chain the noise state holds the aggregate state's index
             and each standard normal innovation draws the next state through its cumulative
             probability (:func:`_advance`); ``Pi_e`` is then the steady state's averaged matrix.
+        first_order: the first-order structural start (:class:`FirstOrderStart`), or ``None``.
+        uc_limit: with a labour choice, the marginal utility of a household that saves the
+            borrowing limit at the steady state, where the Newton iteration for that
+            household's consumption at other budgets starts (:func:`limit_consumption`).
     """
 
     model: eqx.Module
@@ -195,6 +199,7 @@ class SavingsProblem(eqx.Module):
     steady_state: Any = None
     chain: Any = None
     first_order: Any = None
+    uc_limit: Float[Array, "n_a n_e"] | None = None
 
     @property
     def history_length(self) -> int:
@@ -223,6 +228,16 @@ class SavingsProblem(eqx.Module):
         if start.floor is not None:
             out = out + start.floor.households_term(_floor_state(self, z))
         return out
+
+    def linear_nowcast(self, z) -> Float[Array, " n_u"]:
+        """With a first-order start, the first-order response of today's unknowns
+        ``U_t - U_ss`` to the surprises held in ``z`` (the rule's shifts at a lower bound
+        left out), else zeros: where the quasi-Newton clearing of :class:`ForecastClearing`
+        starts."""
+        n_u = self.forecast_scale.shape[0]
+        if self.first_order is None or self.first_order.nowcast is None:
+            return jnp.zeros((n_u,), self.a_grid.dtype)
+        return jnp.einsum("jsu,js->u", self.first_order.nowcast, _history(self, z))
 
     def linear_forecast(self, z) -> Float[Array, " n_u"]:
         """With a first-order start, the first-order response of the forecast unknowns
@@ -472,6 +487,8 @@ def savings_problem(model, steady_state, *, horizon: int | None = None,
         forecast_scale=jnp.ones((n_u,), obs_ref.dtype),
         shock_names=names, horizon=T, common_noise=bool(model.common_noise), news=news,
         news_index=news_index, steady_state=steady_state, chain=chain,
+        uc_limit=(solved.marginal_utility(limit_consumption(solved, budget, a_grid)[0])
+                  if solved.endogenous_labour else None),
     )
     if isinstance(prices, ForecastClearing):
         policy = problem.make_policy(key=jax.random.key(0), hidden=1, widths=(1,), n_knots=2)
@@ -505,7 +522,8 @@ class FirstOrderStart(eqx.Module):
         (``Lambda = Va`` for prices in closed form; ``Lambda = Va R_ss / R`` where the start
         scales by the expected return factor, so that the factor still reacts to today's
         prices). forecast: ``N[j, i] (H, n_noise, n_u)``, the same for the firms' forecast of
-        next date's unknowns, or ``None``. size: the surprise (in s.d.) of the perfect-foresight
+        next date's unknowns, or ``None``; nowcast: the same for today's unknowns (where the
+        clearing starts its search), or ``None``. size: the surprise (in s.d.) of the perfect-foresight
         paths they were measured on. horizon: the perfect-foresight paths' length; ``H`` is
         where every later response is below ``tol`` of the largest.
     risk: the risk adjustment ``D (n_a, n_e)`` of the expected continuation (``None``: the
@@ -521,6 +539,7 @@ class FirstOrderStart(eqx.Module):
     size: float = eqx.field(static=True)
     tol: float = eqx.field(static=True)
     horizon: int = eqx.field(static=True)
+    nowcast: Float[Array, "H n_noise n_u"] | None = None
     risk: Float[Array, "n_a n_e"] | None = None
     risk_steps: int = eqx.field(static=True, default=0)
     risk_change: float = eqx.field(static=True, default=0.0)
@@ -707,18 +726,20 @@ def first_order_start(problem: SavingsProblem, *, size: float = 1e-2, tol: float
         up, down = run(name, dz), run(name, -dz)
         return tuple(None if a is None else (a - b) / (2.0 * unit) for a, b in zip(up, down))
 
-    M, N, X = [], [], []
+    M, N, N0, X = [], [], [], []
     for i in range(problem.n_noise):
         name, dz = problem.innovation_path(i, T)
         lam, U, x = central(name, size * dz, size * problem.sigma[i])
         M.append(lam[1:])
         N.append(None if U is None else U[1:])
+        N0.append(None if U is None else U[:-1])
         X.append(x)
     M = jnp.stack(M, axis=1)                                  # (T - 1, n_noise, n_a, n_e)
     peak = jnp.max(jnp.abs(M), axis=(1, 2, 3))
     alive = np.flatnonzero(np.asarray(peak) > tol * float(jnp.max(peak)))
     H = int(alive[-1]) + 1 if alive.size else 1
     forecast = jnp.stack(N, axis=1)[:H] if forecasting else None
+    nowcast = jnp.stack(N0, axis=1)[:H] if forecasting else None
     floor = None
     if bound is not None:
         L = int(floor_horizon)
@@ -740,7 +761,8 @@ def first_order_start(problem: SavingsProblem, *, size: float = 1e-2, tol: float
             households=jnp.stack([c[0][1:H + 1] for c in cols], axis=1),
             forecast=jnp.stack([c[1][1:H + 1] for c in cols], axis=1) if forecasting else None,
             gap=float(ss.values[bound.variable]) - float(bound.bound))
-    start = FirstOrderStart(households=M[:H], forecast=forecast, size=float(size),
+    start = FirstOrderStart(households=M[:H], forecast=forecast, nowcast=nowcast,
+                            size=float(size),
                             tol=float(tol), horizon=T, floor=floor)
     return eqx.tree_at(lambda p: p.first_order, problem, start, is_leaf=lambda x: x is None)
 
@@ -889,15 +911,21 @@ class SavingsPath(eqx.Module):
     final: Any = None
 
 
-def limit_consumption(model, budget: Budget, a_grid):
+def limit_consumption(model, budget: Budget, a_grid, uc_seed=None):
     """Consumption and hours of a household that saves the borrowing limit ``a_min``:
     ``(m - a_min, 1)`` without a labour choice, else the root of ``c - we n(c) = R a + y -
-    a_min`` (:func:`~hank_mfg.solvers.egm.constrained_consumption`)."""
+    a_min`` (:func:`~hank_mfg.solvers.egm.constrained_consumption`). ``uc_seed``: the
+    marginal utility of that root at a nearby budget, e.g. the steady state's
+    (:attr:`SavingsProblem.uc_limit`); Newton's method then takes 6 steps instead of 12 (from
+    the steady state's root they reach rounding at budgets with every income halved or
+    doubled; tested)."""
     if not model.endogenous_labour:
         m = budget.cash_on_hand(a_grid)
         return m - a_grid[0], jnp.ones_like(m)
     rhs = budget.R * a_grid[:, None] + budget.y[None, :] - a_grid[0]
-    return constrained_consumption(model, budget, rhs)
+    if uc_seed is None:
+        return constrained_consumption(model, budget, rhs)
+    return constrained_consumption(model, budget, rhs, uc_seed=uc_seed, iterations=6)
 
 
 def _act(problem: SavingsProblem, policy: SavingsPolicy, h, budget, factor, obs, Pi=None,
@@ -916,7 +944,7 @@ def _act(problem: SavingsProblem, policy: SavingsPolicy, h, budget, factor, obs,
     """
     model, a_grid = problem.model, problem.a_grid
     arrays = (a_grid, problem.e_grid, problem.Pi_e if Pi is None else Pi, None)
-    limit = limit_consumption(model, budget, a_grid)
+    limit = limit_consumption(model, budget, a_grid, problem.uc_limit)
     c_max = limit[0]
     Va_next = problem.Va_ss if Va_next is None else Va_next
     _, _, c_base, _ = household_step(model, factor * Va_next, budget, arrays=arrays,
@@ -1136,7 +1164,8 @@ def euler_step_gap(problem: SavingsProblem, path: SavingsPath):
     Va_next = jnp.concatenate([Va[1:], problem.Va_ss[None]])
 
     def one(Va_n, Pi, budget):
-        limit = limit_consumption(model, budget, a_grid) if model.endogenous_labour else None
+        limit = (limit_consumption(model, budget, a_grid, problem.uc_limit)
+                 if model.endogenous_labour else None)
         c_star = invert_euler(model, model.beta * budget.discount * (Va_n @ Pi.T), budget,
                               a_grid, limit=limit)[2]
         return model.marginal_utility(c_star)

@@ -58,7 +58,8 @@ def deviation_path(problem: SavingsProblem, population: SavingsPolicy, deviator:
     base = jax.lax.stop_gradient(jnp.log(x_pop) - jnp.log1p(-x_pop)
                                  - population.deltas(path.obs))
     x = jax.nn.sigmoid(base + deviator.deltas(path.obs))
-    c_max = jax.vmap(lambda b: limit_consumption(model, b, a_grid)[0])(path.budget)
+    c_max = jax.vmap(lambda b: limit_consumption(model, b, a_grid, problem.uc_limit)[0])(
+        path.budget)
     a_next, c, dshare, n = jax.vmap(
         lambda b, xx, cm: share_choices(model, b, a_grid, xx, cm))(path.budget, x, c_max)
 

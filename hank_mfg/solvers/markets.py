@@ -207,7 +207,11 @@ class ForecastClearing(eqx.Module):
     The root find is a quasi-Newton (Broyden) iteration: ``steps`` steps a date from
     yesterday's solution, with the Jacobian carried from date to date and updated by Broyden's
     rank-one formula after every step, starting from ``jacobian`` (forward differences at the
-    steady state under the structural start). One household evaluation per step.
+    steady state under the structural start). One household evaluation per step, plus one at
+    the start. With a first-order start the search starts from yesterday's solution moved by
+    the first-order change of today's unknowns (:meth:`SavingsProblem.linear_nowcast`), whose
+    error is second order in the shocks: one step fewer reaches the same residuals
+    (docs/theory.md §13). ``steps=None``: 5, or 4 from such a start (5 when ``exact``).
 
     ``exact`` (an economy whose aggregate block has a kink, such as a lower bound on the policy
     rate): every step is Newton's with the targets' Jacobian at the candidate instead (forward
@@ -222,12 +226,19 @@ class ForecastClearing(eqx.Module):
     forward_targets: tuple = eqx.field(static=True)
     market_names: tuple = eqx.field(static=True)
     jacobian: Array | None = None
-    steps: int = eqx.field(static=True, default=5)
+    steps: int | None = eqx.field(static=True, default=None)
     exact: bool = eqx.field(static=True, default=False)
 
     def __check_init__(self):
-        if self.steps < 1:
+        if self.steps is not None and self.steps < 1:
             raise ValueError(f"ForecastClearing.steps must be at least 1; got {self.steps}")
+
+    def search_steps(self, problem) -> int:
+        """The quasi-Newton steps a date takes (``steps``, or its default for ``problem``)."""
+        if self.steps is not None:
+            return self.steps
+        nowcast = problem.first_order is not None and problem.first_order.nowcast is not None
+        return 4 if nowcast and not self.exact else 5
 
     @property
     def names(self):
@@ -238,7 +249,7 @@ class ForecastClearing(eqx.Module):
         carry = {k: ss[k] for k in self.unknowns + tuple(problem.model.exogenous)}
         seen = jnp.stack([ss[k] for k in self.observed])
         return dict(carry, history=policy.forecaster.init_carry(), jacobian=self.jacobian,
-                    seen=seen)
+                    seen=seen, nowcast=jnp.zeros((len(self.unknowns),), seen.dtype))
 
     def forecast(self, problem, policy, z, carry):
         """``E_t[U_{t+1}]`` (the forecaster's) and the expected exogenous variables."""
@@ -273,7 +284,10 @@ class ForecastClearing(eqx.Module):
         def F(U):
             return self.evaluate(problem, mu, z, carry, exo, nxt, act, U)
 
-        U0 = jnp.stack([carry[u] for u in self.unknowns])
+        # the search starts from yesterday's solution moved by what the first-order solution
+        # says moved since (zero without a first-order start): its error is second order
+        nowcast = problem.linear_nowcast(z)
+        U0 = jnp.stack([carry[u] for u in self.unknowns]) + nowcast - carry["nowcast"]
 
         def body(_, state):
             U, F_U, J = state
@@ -287,7 +301,7 @@ class ForecastClearing(eqx.Module):
             F_new = F(U + dx)[0]
             return U + dx, F_new, broyden_update(J, dx, F_new - F_U)
 
-        U, F_U, J = jax.lax.fori_loop(0, self.steps - 1, body,
+        U, F_U, J = jax.lax.fori_loop(0, self.search_steps(problem) - 1, body,
                                       (U0, F(U0)[0], carry["jacobian"]))
         # the last step outside the loop: the households' choices at the solution depend on the
         # policy only directly (the solution is a stop-gradient: they take prices as given)
@@ -303,6 +317,7 @@ class ForecastClearing(eqx.Module):
         new_carry["history"] = policy.forecaster.update(carry["history"], obs)
         new_carry["jacobian"] = J
         new_carry["seen"] = jnp.stack([v[k][1] for k in self.observed])
+        new_carry["nowcast"] = nowcast
         return budget, obs, out, new_carry, record, jnp.max(jnp.abs(err))
 
     def steady_state_jacobian(self, problem, policy, act, step: float = 1e-7):
