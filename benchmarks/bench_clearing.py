@@ -92,13 +92,14 @@ def main(argv=None) -> dict:
         for k in (1, 2):
             out = train(out[0], out[1], cs, jnp.asarray(k * half), chunk)
             jax.block_until_ready(out)
-        rows.append(dict(start=start, steps=steps, seeded_limit=seeded, max_residual=float(res.max()),
-                         median_residual=float(np.median(res)),
+        rows.append(dict(start=start, steps=steps, seeded_limit=seeded,
+                         max_residual=float(res.max()), median_residual=float(np.median(res)),
                          gap_C=float(np.abs(C - ref[0]).max()),
                          gap_pi=float(np.abs(pi - ref[1]).max()),
                          seconds_per_iteration=(time.perf_counter() - t0) / (2 * half)))
         r = rows[-1]
-        print(f"{start:>9} {steps} {'seeded' if seeded else 'generic'}: residual max {r['max_residual']:.2e} median "
+        seed = "seeded" if seeded else "generic"
+        print(f"{start:>9} {steps} {seed}: residual max {r['max_residual']:.2e} median "
               f"{r['median_residual']:.2e}  |dC| {r['gap_C']:.1e} |dpi| {r['gap_pi']:.1e}  "
               f"{r['seconds_per_iteration']:.3f} s/it "
               f"({r['seconds_per_iteration'] / rows[0]['seconds_per_iteration']:.2f} of the "

@@ -523,9 +523,9 @@ class FirstOrderStart(eqx.Module):
         scales by the expected return factor, so that the factor still reacts to today's
         prices). forecast: ``N[j, i] (H, n_noise, n_u)``, the same for the firms' forecast of
         next date's unknowns, or ``None``; nowcast: the same for today's unknowns (where the
-        clearing starts its search), or ``None``. size: the surprise (in s.d.) of the perfect-foresight
-        paths they were measured on. horizon: the perfect-foresight paths' length; ``H`` is
-        where every later response is below ``tol`` of the largest.
+        clearing starts its search), or ``None``. size: the surprise (in s.d.) of the
+        perfect-foresight paths they were measured on. horizon: the perfect-foresight paths'
+        length; ``H`` is where every later response is below ``tol`` of the largest.
     risk: the risk adjustment ``D (n_a, n_e)`` of the expected continuation (``None``: the
         certainty-equivalent start; :func:`risk_adjustment`). risk_steps, risk_change: the
         fixed-point steps that computed it and the last step's largest change relative to the
@@ -762,8 +762,7 @@ def first_order_start(problem: SavingsProblem, *, size: float = 1e-2, tol: float
             forecast=jnp.stack([c[1][1:H + 1] for c in cols], axis=1) if forecasting else None,
             gap=float(ss.values[bound.variable]) - float(bound.bound))
     start = FirstOrderStart(households=M[:H], forecast=forecast, nowcast=nowcast,
-                            size=float(size),
-                            tol=float(tol), horizon=T, floor=floor)
+                            size=float(size), tol=float(tol), horizon=T, floor=floor)
     return eqx.tree_at(lambda p: p.first_order, problem, start, is_leaf=lambda x: x is None)
 
 

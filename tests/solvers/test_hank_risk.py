@@ -249,8 +249,9 @@ def test_the_clearing_starts_from_the_first_order_change_of_todays_unknowns(hank
     solution moved by the first-order change of today's unknowns. Gold standard: the cleared
     unknowns of the untrained start (exact at first order) after a monetary innovation differ
     from that first-order path by a second-order amount (doubling the innovation doubles the
-    gap as a share of the peak); along noisy paths the default four steps then clear the markets as well as
-    five steps from yesterday's solution, and four steps without the nowcast do not."""
+    gap as a share of the peak); along noisy paths the default four steps then clear the
+    markets as well as five steps from yesterday's solution, and four steps without the
+    nowcast do not."""
     m, ss = hank
     P = C.savings_problem(m, ss, horizon=12, start="first-order")
     start = P.first_order
