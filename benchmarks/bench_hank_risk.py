@@ -27,6 +27,11 @@ its validation against the sequence-space response, and the gradient's control v
         boom states beside perfect foresight from the same states, ergodic moments with Monte
         Carlo standard errors beside the first-order moments, and the exploitability in
         consumption units beside its floor (the linear solution on the same paths)
+    python benchmarks/bench_hank_risk.py --learned-parts --checkpoint DIR
+        which learned part moves a trained solution's small-shock responses: the gaps to the
+        perfect-foresight responses (1 bp / 0.01% innovations, quarters 0-19) with the trained
+        policy, with the forecaster's learned correction set to zero (its linear forecast), with
+        the households' set to zero (their structural start) and with both
     python benchmarks/bench_hank_risk.py --price-adjustment-costs none ...
         any of the above with the firms' price-adjustment costs left out of dividends and the
         goods market (``OneAssetHANK(price_adjustment_costs="none")``): the model with which
@@ -236,6 +241,49 @@ def gradient_noise(args) -> dict:
                 precondition=args.precondition, rows=rows)
 
 
+def learned_parts(args) -> dict:
+    """The small-shock gaps of a trained checkpoint with each learned correction set to zero."""
+    _setup()
+    import equinox as eqx
+    import jax.numpy as jnp
+
+    import hank_mfg as hm
+    from hank_mfg.analysis.aggregate_risk import irf_gap, learned_irf
+    from hank_mfg.analysis.continuous_report import perfect_foresight_irf
+    from models.hank import OneAssetHANK
+
+    model = OneAssetHANK(n_wealth=args.n_wealth,
+                         price_adjustment_costs=args.price_adjustment_costs)
+    sol = hm.load_solution(model, args.checkpoint)
+    problem, policy = sol.compiled(), sol.policy
+
+    def zero(layer):
+        return eqx.tree_at(lambda lin: (lin.weight, lin.bias), layer,
+                           (jnp.zeros_like(layer.weight), jnp.zeros_like(layer.bias)))
+
+    no_forecaster = eqx.tree_at(lambda p: p.forecaster.out, policy, zero(policy.forecaster.out))
+    variants = {"trained": policy, "forecaster's correction zero": no_forecaster,
+                "households' correction zero": eqx.tree_at(lambda p: p.out, policy,
+                                                           zero(policy.out)),
+                "both zero": eqx.tree_at(lambda p: p.out, no_forecaster, zero(policy.out))}
+    size, variables = 1e-4, ["Y", "C", "pi", "r", "w", "N"]
+    reference = {s: perfect_foresight_irf(model, s, size, T=20, steady_state=problem.steady_state)
+                 for s in problem.shock_names}
+    rows = []
+    for name, pol in variants.items():
+        for shock in problem.shock_names:
+            got = learned_irf(problem, {shock: size}, T=20, policy=pol)
+            gap = irf_gap(got, reference[shock], variables, T=20)
+            rows.append(dict(policy=name, shock=shock, **{v: gap[v] for v in variables},
+                             w_impact=float(got["w"][0]) / size,
+                             w_impact_reference=float(reference[shock]["w"][0]) / size))
+            r = rows[-1]
+            print(f"{name}, {shock}: " + " ".join(f"{v} {r[v]:.3f}" for v in variables)
+                  + f"; w on impact {r['w_impact']:.4f} (perfect foresight "
+                  f"{r['w_impact_reference']:.4f})", flush=True)
+    return dict(checkpoint=args.checkpoint, size=size, rows=rows)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--iterations", type=int, default=150,
@@ -261,13 +309,21 @@ def main():
     ap.add_argument("--nonlinear", action="store_true",
                     help="every nonlinear claim beside its benchmark (after the solve)")
     ap.add_argument("--gradient-noise", action="store_true")
+    ap.add_argument("--learned-parts", action="store_true",
+                    help="with --checkpoint: the small-shock gaps with each learned correction "
+                         "set to zero")
     ap.add_argument("--checkpoint", default=None, help="a trained run (default: untrained)")
     ap.add_argument("--lags", nargs="+", type=int, default=[0, 16, 48])
     ap.add_argument("--batches", type=int, default=6)
     ap.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "results"))
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
-    if args.gradient_noise:
+    if args.learned_parts:
+        if not args.checkpoint:
+            ap.error("--learned-parts needs --checkpoint DIR (a trained run)")
+        res = learned_parts(args)
+        name = "bench_hank_risk_learned_parts.json"
+    elif args.gradient_noise:
         res = gradient_noise(args)
         name = "bench_hank_risk_gradient_noise.json"
     else:
