@@ -68,7 +68,7 @@ def main(argv=None) -> dict:
     def variant(start, steps, seeded):
         P = eqx.tree_at(lambda p: p.prices, base, dataclasses.replace(base.prices, steps=steps))
         if start == "yesterday":
-            P = eqx.tree_at(lambda p: p.first_order.nowcast, P, None)
+            P = eqx.tree_at(lambda p: p.first_order.impact, P, None)
         if not seeded:
             P = eqx.tree_at(lambda p: p.uc_limit, P, None)
         return P

@@ -235,9 +235,13 @@ class SavingsProblem(eqx.Module):
         left out), else zeros: where the quasi-Newton clearing of :class:`ForecastClearing`
         starts."""
         n_u = self.forecast_scale.shape[0]
-        if self.first_order is None or self.first_order.nowcast is None:
+        start = self.first_order
+        if start is None or start.impact is None:
             return jnp.zeros((n_u,), self.a_grid.dtype)
-        return jnp.einsum("jsu,js->u", self.first_order.nowcast, _history(self, z))
+        # an innovation j >= 1 dates ago moves today's unknowns as it moved the forecast made
+        # the date before: the forecast's response one date earlier
+        responses = jnp.concatenate([start.impact[None], start.forecast[:-1]])
+        return jnp.einsum("jsu,js->u", responses, _history(self, z))
 
     def linear_forecast(self, z) -> Float[Array, " n_u"]:
         """With a first-order start, the first-order response of the forecast unknowns
@@ -522,8 +526,9 @@ class FirstOrderStart(eqx.Module):
         (``Lambda = Va`` for prices in closed form; ``Lambda = Va R_ss / R`` where the start
         scales by the expected return factor, so that the factor still reacts to today's
         prices). forecast: ``N[j, i] (H, n_noise, n_u)``, the same for the firms' forecast of
-        next date's unknowns, or ``None``; nowcast: the same for today's unknowns (where the
-        clearing starts its search), or ``None``. size: the surprise (in s.d.) of the
+        next date's unknowns, or ``None``; impact: ``(n_noise, n_u)``, the response of today's
+        unknowns to today's innovations (with ``forecast``, today's unknowns' response to every
+        innovation: where the clearing starts its search), or ``None``. size: the surprise (in s.d.) of the
         perfect-foresight paths they were measured on. horizon: the perfect-foresight paths'
         length; ``H`` is where every later response is below ``tol`` of the largest.
     risk: the risk adjustment ``D (n_a, n_e)`` of the expected continuation (``None``: the
@@ -539,7 +544,7 @@ class FirstOrderStart(eqx.Module):
     size: float = eqx.field(static=True)
     tol: float = eqx.field(static=True)
     horizon: int = eqx.field(static=True)
-    nowcast: Float[Array, "H n_noise n_u"] | None = None
+    impact: Float[Array, "n_noise n_u"] | None = None
     risk: Float[Array, "n_a n_e"] | None = None
     risk_steps: int = eqx.field(static=True, default=0)
     risk_change: float = eqx.field(static=True, default=0.0)
@@ -732,14 +737,14 @@ def first_order_start(problem: SavingsProblem, *, size: float = 1e-2, tol: float
         lam, U, x = central(name, size * dz, size * problem.sigma[i])
         M.append(lam[1:])
         N.append(None if U is None else U[1:])
-        N0.append(None if U is None else U[:-1])
+        N0.append(None if U is None else U[0])
         X.append(x)
     M = jnp.stack(M, axis=1)                                  # (T - 1, n_noise, n_a, n_e)
     peak = jnp.max(jnp.abs(M), axis=(1, 2, 3))
     alive = np.flatnonzero(np.asarray(peak) > tol * float(jnp.max(peak)))
     H = int(alive[-1]) + 1 if alive.size else 1
     forecast = jnp.stack(N, axis=1)[:H] if forecasting else None
-    nowcast = jnp.stack(N0, axis=1)[:H] if forecasting else None
+    impact = jnp.stack(N0) if forecasting else None
     floor = None
     if bound is not None:
         L = int(floor_horizon)
@@ -761,7 +766,7 @@ def first_order_start(problem: SavingsProblem, *, size: float = 1e-2, tol: float
             households=jnp.stack([c[0][1:H + 1] for c in cols], axis=1),
             forecast=jnp.stack([c[1][1:H + 1] for c in cols], axis=1) if forecasting else None,
             gap=float(ss.values[bound.variable]) - float(bound.bound))
-    start = FirstOrderStart(households=M[:H], forecast=forecast, nowcast=nowcast,
+    start = FirstOrderStart(households=M[:H], forecast=forecast, impact=impact,
                             size=float(size), tol=float(tol), horizon=T, floor=floor)
     return eqx.tree_at(lambda p: p.first_order, problem, start, is_leaf=lambda x: x is None)
 

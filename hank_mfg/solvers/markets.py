@@ -237,7 +237,7 @@ class ForecastClearing(eqx.Module):
         """The quasi-Newton steps a date takes (``steps``, or its default for ``problem``)."""
         if self.steps is not None:
             return self.steps
-        nowcast = problem.first_order is not None and problem.first_order.nowcast is not None
+        nowcast = problem.first_order is not None and problem.first_order.impact is not None
         return 4 if nowcast and not self.exact else 5
 
     @property
