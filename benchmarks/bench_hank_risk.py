@@ -31,7 +31,12 @@ its validation against the sequence-space response, and the gradient's control v
         which learned part moves a trained solution's small-shock responses: the gaps to the
         perfect-foresight responses (1 bp / 0.01% innovations, quarters 0-19) with the trained
         policy, with the forecaster's learned correction set to zero (its linear forecast), with
-        the households' set to zero (their structural start) and with both
+        the households' set to zero (their structural start) or held at its constant (its value
+        at the steady-state history) and with both zero; and each one's Euler errors on 2 paths
+    python benchmarks/bench_hank_risk.py --gradient-bias --batches 4 --seed 5
+        the mean of the EGM reading of the gradient at the untrained risk-adjusted start along
+        4 noisy paths, pointwise and linearised about the households' expectation, state by
+        state (docs/theory.md §12.3)
     python benchmarks/bench_hank_risk.py --price-adjustment-costs none ...
         any of the above with the firms' price-adjustment costs left out of dividends and the
         goods market (``OneAssetHANK(price_adjustment_costs="none")``): the model with which
@@ -80,7 +85,9 @@ def solve(args) -> dict:
                                    **({} if args.continuation is None
                                       else dict(continuation=args.continuation)),
                                    **({} if args.average is None
-                                      else dict(average=args.average)))
+                                      else dict(average=args.average)),
+                                   **({} if args.linear_correction is None
+                                      else dict(linear_correction=args.linear_correction)))
     ckpt = os.path.join(args.out, _name(args))
     if args.iterations == 0:
         sol = untrained(model, cfg)
@@ -184,6 +191,8 @@ def _name(args) -> str:
     options = f"_{given}" if given else ""
     average = getattr(args, "average", None)
     options += f"_average{average:g}" if average is not None else ""
+    linear = getattr(args, "linear_correction", None)
+    options += f"_linear{str(linear).lower()}" if linear is not None else ""
     return (f"hank_risk_seed{args.seed}_lags{args.control_lags}{plain}{news}{costs}{start}"
             f"{options}{its}")
 
@@ -242,14 +251,18 @@ def gradient_noise(args) -> dict:
 
 
 def learned_parts(args) -> dict:
-    """The small-shock gaps of a trained checkpoint with each learned correction set to zero."""
+    """The small-shock gaps of a trained checkpoint with each learned correction set to zero
+    (and the households' held at its constant), with the Euler errors of each on 2 paths."""
     _setup()
     import equinox as eqx
+    import jax
     import jax.numpy as jnp
 
     import hank_mfg as hm
     from hank_mfg.analysis.aggregate_risk import irf_gap, learned_irf
     from hank_mfg.analysis.continuous_report import perfect_foresight_irf
+    from hank_mfg.solvers.continuous import savings_rollout
+    from hank_mfg.solvers.savings_certificates import path_euler_errors
     from models.hank import OneAssetHANK
 
     model = OneAssetHANK(n_wealth=args.n_wealth,
@@ -262,10 +275,21 @@ def learned_parts(args) -> dict:
                            (jnp.zeros_like(layer.weight), jnp.zeros_like(layer.bias)))
 
     no_forecaster = eqx.tree_at(lambda p: p.forecaster.out, policy, zero(policy.forecaster.out))
+    # the households' correction held at its value at the steady-state history: the history
+    # reaches neither the GRU nor the skip connection
+    n = policy.gru.hidden_size
+    constant = eqx.tree_at(lambda p: p.gru.weight_ih, policy,
+                           jnp.zeros_like(policy.gru.weight_ih))
+    constant = eqx.tree_at(lambda p: p.layers[0].weight, constant,
+                           policy.layers[0].weight.at[:, n:].set(0.0))
     variants = {"trained": policy, "forecaster's correction zero": no_forecaster,
                 "households' correction zero": eqx.tree_at(lambda p: p.out, policy,
                                                            zero(policy.out)),
+                "households' correction at its constant": constant,
                 "both zero": eqx.tree_at(lambda p: p.out, no_forecaster, zero(policy.out))}
+    eps = problem.sample_noise(key=jax.random.key(1000 + args.seed), n_paths=2)
+    euler = jax.jit(lambda pol, e: path_euler_errors(
+        problem, pol, savings_rollout(problem, pol, e))[:2])
     size, variables = 1e-4, ["Y", "C", "pi", "r", "w", "N"]
     reference = {s: perfect_foresight_irf(model, s, size, T=20, steady_state=problem.steady_state)
                  for s in problem.shock_names}
@@ -281,7 +305,51 @@ def learned_parts(args) -> dict:
             print(f"{name}, {shock}: " + " ".join(f"{v} {r[v]:.3f}" for v in variables)
                   + f"; w on impact {r['w_impact']:.4f} (perfect foresight "
                   f"{r['w_impact_reference']:.4f})", flush=True)
+        errs = np.array([[float(x) for x in euler(pol, e)] for e in eps])
+        rows[-1].update(euler_mean=float(errs[:, 0].mean()), euler_max=float(errs[:, 1].max()))
+        print(f"{name}: Euler mean {errs[:, 0].mean():.2f}, max {errs[:, 1].max():.2f} "
+              f"(2 paths, key {1000 + args.seed})", flush=True)
     return dict(checkpoint=args.checkpoint, size=size, rows=rows)
+
+
+def gradient_bias(args) -> dict:
+    """The mean of the EGM reading ``G / u'(c)`` at the untrained risk-adjusted start along
+    noisy paths, pointwise (one EGM step from the realised continuation) and linearised about
+    the households' expectation (docs/theory.md §12.3), state by state."""
+    _setup()
+    import jax
+
+    import hank_mfg as hm
+    from hank_mfg.solvers import continuous as C
+    from models.hank import OneAssetHANK
+
+    model = OneAssetHANK(n_wealth=args.n_wealth,
+                         price_adjustment_costs=args.price_adjustment_costs)
+    problem = C.savings_problem(model, hm.steady_state(model), start="risk-adjusted")
+    policy = problem.make_policy(key=jax.random.key(0),
+                                 **hm.RSPGConfig.continuous(start="risk-adjusted")
+                                 .savings_architecture())
+
+    @jax.jit
+    def one(e):
+        path = C.savings_rollout(problem, policy, e)
+        uc = problem.model.marginal_utility(path.c)
+        return [(C.euler_step_gap(problem, path, linearised=lin) / uc)[:-1].mean(0)
+                for lin in (False, True)] + [path.mu[:-1].mean(0)]
+
+    eps = problem.sample_noise(key=jax.random.key(args.seed), n_paths=args.batches)
+    outs = [one(e) for e in eps]
+    pointwise, linearised, mu = (np.mean([o[k] for o in outs], axis=0) for k in range(3))
+    diff = pointwise - linearised
+    rows = 10
+    for i in range(rows):
+        print(f"a[{i}] = {float(problem.a_grid[i]):.4f}: pointwise - linearised "
+              + " ".join(f"{d:+.1e}" for d in diff[i]), flush=True)
+    print(f"from a[{rows}] on: largest |difference| {np.max(np.abs(diff[rows:])):.1e}; "
+          f"mass-weighted means: pointwise {np.sum(mu * pointwise) / np.sum(mu):.2e}, "
+          f"linearised {np.sum(mu * linearised) / np.sum(mu):.2e}")
+    return dict(seed=args.seed, n_paths=args.batches, pointwise=pointwise.tolist(),
+                linearised=linearised.tolist(), mu=mu.tolist())
 
 
 def main():
@@ -298,17 +366,24 @@ def main():
     ap.add_argument("--no-precondition", dest="precondition", action="store_false",
                     help="the plain policy gradient (the preset scales it to relative "
                          "consumption, docs/theory.md §12.3)")
-    ap.add_argument("--continuation", choices=("egm", "lottery"), default=None,
+    ap.add_argument("--continuation", choices=("egm", "lottery", "egm-pointwise"), default=None,
                     help="how training values saving (RSPGConfig.continuation; default: the "
                          "preset's, 'egm' from the first-order start, else 'lottery')")
     ap.add_argument("--average", type=float, default=None,
                     help="RSPGConfig.average: the decay of the iterates' average (default: the "
                          "preset's)")
+    ap.add_argument("--linear-correction", choices=("true", "false"), default=None,
+                    type=str.lower,
+                    help="RSPGConfig.linear_correction (default: the preset's, without the "
+                         "linear term from a first-order start)")
     ap.add_argument("--price-adjustment-costs", choices=("resource", "none"), default="resource",
                     help="OneAssetHANK.price_adjustment_costs ('none': the earlier dividends)")
     ap.add_argument("--nonlinear", action="store_true",
                     help="every nonlinear claim beside its benchmark (after the solve)")
     ap.add_argument("--gradient-noise", action="store_true")
+    ap.add_argument("--gradient-bias", action="store_true",
+                    help="the EGM reading's mean at the untrained risk-adjusted start, pointwise "
+                         "and linearised (--batches paths, --seed their key)")
     ap.add_argument("--learned-parts", action="store_true",
                     help="with --checkpoint: the small-shock gaps with each learned correction "
                          "set to zero")
@@ -317,12 +392,17 @@ def main():
     ap.add_argument("--batches", type=int, default=6)
     ap.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "results"))
     args = ap.parse_args()
+    if args.linear_correction is not None:
+        args.linear_correction = args.linear_correction == "true"
     os.makedirs(args.out, exist_ok=True)
     if args.learned_parts:
         if not args.checkpoint:
             ap.error("--learned-parts needs --checkpoint DIR (a trained run)")
         res = learned_parts(args)
         name = "bench_hank_risk_learned_parts.json"
+    elif args.gradient_bias:
+        res = gradient_bias(args)
+        name = "bench_hank_risk_gradient_bias.json"
     elif args.gradient_noise:
         res = gradient_noise(args)
         name = "bench_hank_risk_gradient_noise.json"

@@ -26,6 +26,8 @@ the policy is time invariant (infinite-horizon economics).
 
 from __future__ import annotations
 
+import copy
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -35,7 +37,8 @@ from jaxtyping import Array, Float, PRNGKeyArray
 from .knots import knot_matrix, knot_points
 from .networks import ACTIVATIONS
 
-__all__ = ["SAVINGS_HEADS", "Forecaster", "SavingsPolicy", "knot_matrix", "knot_points"]
+__all__ = ["SAVINGS_HEADS", "Forecaster", "SavingsPolicy", "expansion_carry", "expansion_step",
+           "knot_matrix", "knot_points", "without_linear_term"]
 
 #: Heads of :class:`SavingsPolicy`.
 SAVINGS_HEADS = ("knots", "state")
@@ -62,6 +65,44 @@ def settled_carry(gru: eqx.nn.GRUCell, dtype):
     return jax.lax.scan(body, h0, None, length=SETTLE_STEPS)[0]
 
 
+def _check_linear(owner: str, linear) -> bool:
+    if not isinstance(linear, (bool, np.bool_)):
+        raise ValueError(f"{owner}.linear must be True or False; got {linear!r}")
+    return bool(linear)
+
+
+def expansion_carry(h):
+    """The history state of a correction without a linear term (``linear=False``): the GRU's
+    state ``h``, its first-order deviation ``dh`` (zero) and the state ``h_ss`` of an economy
+    that has stayed at its steady state, stacked."""
+    return jnp.concatenate([h, jnp.zeros_like(h), h])
+
+
+def expansion_step(gru: eqx.nn.GRUCell, carry, x):
+    """One observation ``x`` (normalised: zero at the steady state) of a history state that also
+    carries its first-order expansion about the steady-state history.
+
+    The state moves as ``h' = GRU(x, h)``; its deviation to first order as ``dh' = A dh + B x``
+    with ``A, B`` the GRU's derivatives at the steady-state history ``(h_ss, 0)`` (one
+    Jacobian-vector product, no matrix), and ``h_ss' = GRU(0, h_ss)``. Returns the new carry
+    and the expansion point and direction of today's features ``(h, x)``: ``(h_ss', 0)`` and
+    ``(dh', x)``."""
+    n = gru.hidden_size
+    h, dh, h_ss = carry[:n], carry[n:2 * n], carry[2 * n:]
+    zero = jnp.zeros_like(x)
+    h = gru(x, h)
+    h_ss, dh = jax.jvp(lambda hh, xx: gru(xx, hh), (h_ss, zero), (dh, x))
+    point = jnp.concatenate([h_ss, zero])
+    return jnp.concatenate([h, dh, h_ss]), point, jnp.concatenate([dh, x])
+
+
+def without_linear_term(f, features, point, direction):
+    """``f(features) - f'(point) direction``: ``f`` less its first-order term about the
+    steady-state history, so that a constant and the terms of second and higher order remain."""
+    _, linear = jax.jvp(f, (point,), (direction,))
+    return f(features) - linear
+
+
 def _zero_last(layer: eqx.nn.Linear) -> eqx.nn.Linear:
     layer = eqx.tree_at(lambda l: l.weight, layer, jnp.zeros_like(layer.weight))
     return eqx.tree_at(lambda l: l.bias, layer, jnp.zeros_like(layer.bias))
@@ -77,6 +118,12 @@ class SavingsPolicy(eqx.Module):
             ``ACTIVATIONS``. head: ``"knots"`` or ``"state"``. n_knots: knots per income state.
         recurrent: ``False`` replaces the GRU by a feed-forward embedding of the current
             observation (the memoryless SPG ablation).
+        linear: ``False`` removes the correction's first-order term in the history's deviation
+            from the steady state (:func:`expansion_step`): the correction is then a constant
+            plus terms of second and higher order; the solver then applies it so that the
+            constant keeps the start's slope (``corrected_share`` in
+            :mod:`hank_mfg.solvers.continuous`), and a start that is exact at first order stays
+            so up to the move of the economy's level (docs/theory.md §12.12).
 
     Protocol: ``carry = init_carry()``; ``carry, delta = step(carry, obs)`` with ``delta``
     ``(n_a, n_e)``; :meth:`deltas` replays a recorded observation path.
@@ -94,11 +141,13 @@ class SavingsPolicy(eqx.Module):
     n_income: int = eqx.field(static=True)
     head: str = eqx.field(static=True)
     activation: str = eqx.field(static=True)
+    linear: bool = eqx.field(static=True)
     forecaster: Forecaster | None
 
     def __init__(self, a_grid, n_income: int, obs_ref, obs_scale, *, key: PRNGKeyArray,
                  hidden: int = 64, widths: tuple[int, ...] = (64, 64), activation: str = "tanh",
-                 head: str = "knots", n_knots: int = 24, recurrent: bool = True):
+                 head: str = "knots", n_knots: int = 24, recurrent: bool = True,
+                 linear: bool = True):
         if head not in SAVINGS_HEADS:
             raise ValueError(f"SavingsPolicy.head must be one of {SAVINGS_HEADS}; got {head!r}")
         if activation not in ACTIVATIONS:
@@ -115,6 +164,7 @@ class SavingsPolicy(eqx.Module):
         self.gru = eqx.nn.GRUCell(d_obs, hidden, key=keys[0]) if recurrent else None
         self.obs_in = None if recurrent else eqx.nn.Linear(d_obs, hidden, key=keys[0])
         self.n_income, self.head, self.activation = int(n_income), head, activation
+        self.linear = _check_linear("SavingsPolicy", linear)
         self.obs_ref = jnp.asarray(obs_ref)
         self.obs_scale = jnp.asarray(obs_scale)
         span = a_grid[-1] - a_grid[0]
@@ -150,12 +200,16 @@ class SavingsPolicy(eqx.Module):
         the first date is one the network trains on at every date."""
         if self.gru is None:
             return jnp.zeros((0,), self.obs_ref.dtype)
-        return settled_carry(self.gru, self.obs_ref.dtype)
+        h = settled_carry(self.gru, self.obs_ref.dtype)
+        return h if self.linear else expansion_carry(h)
+
+    def _norm(self, obs):
+        ref, scale = jax.lax.stop_gradient((self.obs_ref, self.obs_scale))
+        return (obs - ref) / scale
 
     def encode(self, carry, obs):
         """The history state after observing ``obs``: ``(new carry, features)``."""
-        ref, scale = jax.lax.stop_gradient((self.obs_ref, self.obs_scale))
-        x = (obs - ref) / scale
+        x = self._norm(obs)
         if self.gru is not None:
             h = self.gru(x, carry)
             return h, jnp.concatenate([h, x])  # the current observation also skips the GRU
@@ -178,8 +232,26 @@ class SavingsPolicy(eqx.Module):
         return jax.vmap(self.out)(z).reshape(n_a, self.n_income)
 
     def step(self, carry, obs):
-        carry, h = self.encode(carry, obs)
-        return carry, self.delta(h)
+        if self.linear:
+            carry, h = self.encode(carry, obs)
+            return carry, self.delta(h)
+        x = self._norm(obs)
+        if self.gru is None:
+            embed = lambda v: ACTIVATIONS[self.activation](self.obs_in(v))  # noqa: E731
+            return carry, without_linear_term(lambda v: self.delta(embed(v)), x,
+                                              jnp.zeros_like(x), x)
+        carry, point, direction = expansion_step(self.gru, carry, x)
+        n = self.gru.hidden_size
+        return carry, without_linear_term(self.delta, jnp.concatenate([carry[:n], x]),
+                                          point, direction)
+
+    def with_linear(self, linear: bool) -> SavingsPolicy:
+        """The same parameters with the correction's linear term kept (``True``) or removed (the
+        firms' forecaster's too)."""
+        new = _with_static(self, linear=_check_linear("SavingsPolicy", linear))
+        if self.forecaster is not None:
+            object.__setattr__(new, "forecaster", self.forecaster.with_linear(linear))
+        return new
 
     def deltas(self, obs: Float[Array, "T n_obs"]) -> Float[Array, "T n_a n_e"]:
         """``delta_t`` after the public history ``obs[0..t]`` for every date of a fixed path."""
@@ -211,9 +283,11 @@ class Forecaster(eqx.Module):
     scale: Float[Array, " n_u"]
     n_priced: int = eqx.field(static=True)
     activation: str = eqx.field(static=True)
+    linear: bool = eqx.field(static=True)
 
     def __init__(self, obs_ref, obs_scale, ref, scale, n_priced: int, *, key: PRNGKeyArray,
-                 hidden: int = 32, widths: tuple[int, ...] = (64, 64), activation: str = "tanh"):
+                 hidden: int = 32, widths: tuple[int, ...] = (64, 64), activation: str = "tanh",
+                 linear: bool = True):
         d_obs = int(np.shape(obs_ref)[0])
         n_u = int(np.shape(ref)[0])
         if not 0 <= n_priced <= d_obs:
@@ -228,10 +302,14 @@ class Forecaster(eqx.Module):
         self.obs_ref, self.obs_scale = jnp.asarray(obs_ref), jnp.asarray(obs_scale)
         self.ref, self.scale = jnp.asarray(ref), jnp.asarray(scale)
         self.n_priced, self.activation = int(n_priced), activation
+        self.linear = _check_linear("Forecaster", linear)
 
     def init_carry(self):
-        """The history state after a long stay at the steady state (:func:`settled_carry`)."""
-        return settled_carry(self.gru, self.obs_ref.dtype)
+        """The history state after a long stay at the steady state (:func:`settled_carry`);
+        with ``linear=False`` also its first-order deviation and the steady-state history's
+        state (:func:`expansion_carry`)."""
+        h = settled_carry(self.gru, self.obs_ref.dtype)
+        return h if self.linear else expansion_carry(h)
 
     def _norm(self, obs):
         ref, scale = jax.lax.stop_gradient((self.obs_ref, self.obs_scale))
@@ -239,18 +317,33 @@ class Forecaster(eqx.Module):
 
     def predict(self, carry, exo_obs) -> Float[Array, " n_u"]:
         """``E_t[U_{t+1}]`` from the history state and today's exogenous observations."""
-        act = ACTIVATIONS[self.activation]
         ref, scale = jax.lax.stop_gradient((self.obs_ref, self.obs_scale))
         x = (exo_obs - ref[self.n_priced:]) / scale[self.n_priced:]
-        h = jnp.concatenate([carry, x])
-        for layer in self.layers:
-            h = act(layer(h))
         ref, scale = jax.lax.stop_gradient((self.ref, self.scale))
-        return ref + scale * self.out(h)
+        if self.linear:
+            return ref + scale * self._head(jnp.concatenate([carry, x]))
+        n = self.gru.hidden_size
+        h, dh, h_ss = carry[:n], carry[n:2 * n], carry[2 * n:]
+        zero = jnp.zeros_like(x)
+        out = without_linear_term(self._head, jnp.concatenate([h, x]),
+                                  jnp.concatenate([h_ss, zero]), jnp.concatenate([dh, x]))
+        return ref + scale * out
+
+    def _head(self, features):
+        act = ACTIVATIONS[self.activation]
+        for layer in self.layers:
+            features = act(layer(features))
+        return self.out(features)
 
     def update(self, carry, obs):
         """The history state after today's full observation."""
-        return self.gru(self._norm(obs), carry)
+        if self.linear:
+            return self.gru(self._norm(obs), carry)
+        return expansion_step(self.gru, carry, self._norm(obs))[0]
+
+    def with_linear(self, linear: bool) -> Forecaster:
+        """The same parameters with the forecast's linear term kept (``True``) or removed."""
+        return _with_static(self, linear=_check_linear("Forecaster", linear))
 
     def forecasts(self, obs: Float[Array, "T n_obs"]) -> Float[Array, "T n_u"]:
         """The forecast made at every date of a recorded observation path."""
@@ -258,6 +351,14 @@ class Forecaster(eqx.Module):
             return self.update(carry, o), self.predict(carry, o[self.n_priced:])
 
         return jax.lax.scan(body, self.init_carry(), obs)[1]
+
+
+def _with_static(module, **fields):
+    """A copy of ``module`` with static fields replaced (the parameters are shared)."""
+    new = copy.copy(module)
+    for name, value in fields.items():
+        object.__setattr__(new, name, value)
+    return new
 
 
 def trainable(policy: SavingsPolicy):

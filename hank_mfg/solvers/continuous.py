@@ -74,7 +74,13 @@ __all__ = [
     "SavingsPath",
     "SavingsProblem",
     "CONTINUATIONS",
+    "CONTINUATION_UNITS",
+    "SavingsActor",
+    "consumption_units_move",
+    "corrected_share",
+    "egm_marginal_utility",
     "euler_step_gap",
+    "structural_logit",
     "horizon_for",
     "innovation_residual",
     "relative_curvature",
@@ -90,9 +96,11 @@ CONSTRAINED_SHARE = 1e-4
 #: The structural starting point's shares are kept in ``[EDGE, 1 - EDGE]`` (its logit is finite).
 EDGE = 1e-9
 #: How the training direction values saving (:func:`savings_value_and_grad`).
-CONTINUATIONS = ("egm", "lottery")
+CONTINUATIONS = ("egm", "lottery", "egm-pointwise")
 #: Structural starts of the households' policy (:func:`savings_problem`).
 STARTS = ("steady-state", "first-order", "risk-adjusted")
+#: What the first-order start's expected continuation is linear in (:class:`FirstOrderStart`).
+CONTINUATION_UNITS = ("consumption", "marginal value")
 
 
 def horizon_for(beta: float, tol: float) -> int:
@@ -169,6 +177,7 @@ class SavingsProblem(eqx.Module):
             and each standard normal innovation draws the next state through its cumulative
             probability (:func:`_advance`); ``Pi_e`` is then the steady state's averaged matrix.
         first_order: the first-order structural start (:class:`FirstOrderStart`), or ``None``.
+        base_ss: the logit of the steady state's savings share (:func:`corrected_share`).
         uc_limit: with a labour choice, the marginal utility of a household that saves the
             borrowing limit at the steady state, where the Newton iteration for that
             household's consumption at other budgets starts (:func:`limit_consumption`).
@@ -200,6 +209,7 @@ class SavingsProblem(eqx.Module):
     chain: Any = None
     first_order: Any = None
     uc_limit: Float[Array, "n_a n_e"] | None = None
+    base_ss: Float[Array, "n_a n_e"] | None = None
 
     @property
     def history_length(self) -> int:
@@ -223,11 +233,12 @@ class SavingsProblem(eqx.Module):
         if self.first_order is None:
             return self.Va_ss
         start = self.first_order
-        base = self.Va_ss if start.risk is None else self.Va_ss + start.risk
-        out = base + jnp.einsum("jsae,js->ae", start.households, _history(self, z))
+        moved = jnp.einsum("jsae,js->ae", start.households, _history(self, z))
         if start.floor is not None:
-            out = out + start.floor.households_term(_floor_state(self, z))
-        return out
+            moved = moved + start.floor.households_term(_floor_state(self, z))
+        if start.linear_in == "consumption":
+            moved = consumption_units_move(self.model, self.Va_ss, self.R_ss, moved)
+        return self.Va_ss + moved if start.risk is None else self.Va_ss + start.risk + moved
 
     def linear_nowcast(self, z) -> Float[Array, " n_u"]:
         """With a first-order start, the first-order response of today's unknowns
@@ -343,6 +354,11 @@ class SavingsProblem(eqx.Module):
     def make_policy(self, *, key, **arch) -> SavingsPolicy:
         """A policy for this problem (with the firms' forecaster when the economy needs one)."""
         k_hh, k_f = jax.random.split(key)
+        if not arch.get("linear", True) and self.first_order is None:
+            raise ValueError("linear=False (a learned correction without a linear term) needs a "
+                             "structural start that is exact at first order (start="
+                             "'first-order' or 'risk-adjusted'); this problem's start is the "
+                             "steady state")
         policy = SavingsPolicy(self.a_grid, self.e_grid.shape[0], self.obs_ref, self.obs_scale,
                                key=k_hh, **arch)
         if isinstance(self.prices, ForecastClearing):
@@ -352,7 +368,8 @@ class SavingsProblem(eqx.Module):
             forecaster = Forecaster(self.obs_ref, self.obs_scale, ref, self.forecast_scale,
                                     len(self.prices.observed), key=k_f,
                                     hidden=arch.get("hidden", 32), widths=widths,
-                                    activation=arch.get("activation", "tanh"))
+                                    activation=arch.get("activation", "tanh"),
+                                    linear=arch.get("linear", True))
             policy = policy.with_forecaster(forecaster)
         return policy
 
@@ -493,6 +510,7 @@ def savings_problem(model, steady_state, *, horizon: int | None = None,
         news_index=news_index, steady_state=steady_state, chain=chain,
         uc_limit=(solved.marginal_utility(limit_consumption(solved, budget, a_grid)[0])
                   if solved.endogenous_labour else None),
+        base_ss=_logit(1.0 - c_ss / limit_consumption(solved, budget, a_grid)[0]),
     )
     if isinstance(prices, ForecastClearing):
         policy = problem.make_policy(key=jax.random.key(0), hidden=1, widths=(1,), n_knots=2)
@@ -514,7 +532,7 @@ def _forecast_jacobian(problem: SavingsProblem, policy: SavingsPolicy):
     policy's first state (:meth:`ForecastClearing.steady_state_jacobian`)."""
     h0 = policy.init_carry()
     return problem.prices.steady_state_jacobian(
-        problem, policy, lambda b, f, o: _act(problem, policy, h0, b, f, o))
+        problem, policy, SavingsActor(problem, policy, h0))
 
 
 class FirstOrderStart(eqx.Module):
@@ -537,6 +555,10 @@ class FirstOrderStart(eqx.Module):
         largest marginal value.
     floor: the expectations' respect for a lower bound (:class:`FloorExpectations`), or
         ``None``: the linear expectations.
+    linear_in: what the continuation is linear in: ``"consumption"`` (default; the
+        consumption ``(u')^{-1}(Lambda / R_ss)`` it stands for,
+        :func:`consumption_units_move`) or ``"marginal value"`` (``Lambda`` itself). The same
+        at first order.
     """
 
     households: Float[Array, "H n_noise n_a n_e"]
@@ -549,6 +571,25 @@ class FirstOrderStart(eqx.Module):
     risk_steps: int = eqx.field(static=True, default=0)
     risk_change: float = eqx.field(static=True, default=0.0)
     floor: Any = None
+    linear_in: str = eqx.field(static=True, default="consumption")
+
+    def __check_init__(self):
+        if self.linear_in not in CONTINUATION_UNITS:
+            raise ValueError(f"FirstOrderStart.linear_in must be one of {CONTINUATION_UNITS}; "
+                             f"got {self.linear_in!r}")
+
+
+def consumption_units_move(model, Va_ss, R_ss, moved):
+    """The move of the expected continuation when its first-order move ``moved`` is taken
+    linear in the consumption it stands for, ``T = (u')^{-1}(Lambda / R_ss)``, rather than
+    in ``Lambda`` itself: ``R_ss u'(T_ss + moved / (R_ss u''(T_ss))) - Lambda_ss``. The same at
+    first order; exact where tomorrow's consumption is linear in the shocks (households at
+    the borrowing limit, whose consumption is their income), and without the convexity of
+    ``u'`` elsewhere (docs/theory.md §12.7). ``T`` is kept above a thousandth of ``T_ss``."""
+    T_ss = model.inverse_marginal_utility(Va_ss / R_ss)
+    u1, u2 = jax.jvp(model.marginal_utility, (T_ss,), (jnp.ones_like(T_ss),))
+    T = jnp.maximum(T_ss + moved / (R_ss * u2), 1e-3 * T_ss)
+    return R_ss * (model.marginal_utility(T) - u1)
 
 
 def gauss_jordan_solve(A: Float[Array, "n n"], b: Float[Array, " n"]) -> Float[Array, " n"]:
@@ -675,7 +716,8 @@ class FloorExpectations(eqx.Module):
 
 def first_order_start(problem: SavingsProblem, *, size: float = 1e-2, tol: float = 1e-4,
                       horizon: int | None = None, expect_bound: bool = False,
-                      floor_horizon: int = 40) -> SavingsProblem:
+                      floor_horizon: int = 40,
+                      linear_in: str = "consumption") -> SavingsProblem:
     """``problem`` with a first-order structural start (docs/theory.md §12.7).
 
     Under certainty equivalence the linear solution is linear in the history of innovations:
@@ -689,6 +731,9 @@ def first_order_start(problem: SavingsProblem, *, size: float = 1e-2, tol: float
     (economies that clear with a forecast) starts at ``U_ss + sum_j N_j eps_{t-j}``. The
     history is cut at ``H`` dates, after which every response is below ``tol`` of its
     largest. Markov aggregate states have no first-order start here.
+
+    ``linear_in``: what the households' expected continuation is linear in
+    (:class:`FirstOrderStart`; ``"consumption"``, the default, or ``"marginal value"``).
 
     With ``expect_bound``, an economy with a lower bound (``lower_bound_of()``) also gets
     :class:`FloorExpectations` over ``floor_horizon`` dates: the same expectations with the
@@ -767,7 +812,8 @@ def first_order_start(problem: SavingsProblem, *, size: float = 1e-2, tol: float
             forecast=jnp.stack([c[1][1:H + 1] for c in cols], axis=1) if forecasting else None,
             gap=float(ss.values[bound.variable]) - float(bound.bound))
     start = FirstOrderStart(households=M[:H], forecast=forecast, impact=impact,
-                            size=float(size), tol=float(tol), horizon=T, floor=floor)
+                            size=float(size), tol=float(tol), horizon=T, floor=floor,
+                            linear_in=linear_in)
     return eqx.tree_at(lambda p: p.first_order, problem, start, is_leaf=lambda x: x is None)
 
 
@@ -932,14 +978,37 @@ def limit_consumption(model, budget: Budget, a_grid, uc_seed=None):
     return constrained_consumption(model, budget, rhs, uc_seed=uc_seed, iterations=6)
 
 
+class SavingsActor(eqx.Module):
+    """The households' choices at one date, ``actor(budget, factor, obs)`` (:func:`_act`).
+
+    ``read(obs)`` is the policy's reading of an observation, ``(history state, correction)``;
+    a market whose observation does not move with its candidate prices reads it once and
+    passes it to every candidate (``actor(budget, factor, obs, reading)``), instead of running
+    the network again at each step of its search."""
+
+    problem: SavingsProblem
+    policy: SavingsPolicy
+    h: Array
+    Pi: Array | None = None
+    Va_next: Array | None = None
+
+    def read(self, obs):
+        return self.policy.step(self.h, jax.lax.stop_gradient(obs))
+
+    def __call__(self, budget, factor, obs, reading=None):
+        sg = jax.lax.stop_gradient
+        return _act(self.problem, self.policy, self.h, budget, sg(factor), sg(obs), self.Pi,
+                    self.Va_next, reading)
+
+
 def _act(problem: SavingsProblem, policy: SavingsPolicy, h, budget, factor, obs, Pi=None,
-         Va_next=None):
+         Va_next=None, reading=None):
     """The households' choices at one date: the structural start plus the learned correction.
 
     The start is one EGM step at today's budget from the marginal value ``Va_next`` the
     households expect (default the steady state's; :meth:`SavingsProblem.continuation`),
     scaled by ``factor``, with the income matrix ``Pi`` the households expect today (default
-    ``problem.Pi_e``).
+    ``problem.Pi_e``). ``reading``: the policy's ``step(h, obs)``, where the caller has it.
 
     Consumption is ``c = (1 - x) c_max`` with ``c_max`` the consumption of a household that
     saves the borrowing limit; hours follow from the intratemporal condition and savings from
@@ -953,28 +1022,76 @@ def _act(problem: SavingsProblem, policy: SavingsPolicy, h, budget, factor, obs,
     Va_next = problem.Va_ss if Va_next is None else Va_next
     _, _, c_base, _ = household_step(model, factor * Va_next, budget, arrays=arrays,
                                      limit=limit if model.endogenous_labour else None)
-    xb = jnp.clip(1.0 - c_base / c_max, EDGE, 1.0 - EDGE)
-    base = jax.lax.stop_gradient(jnp.log(xb) - jnp.log1p(-xb))
-    h, delta = policy.step(h, obs)
-    x = jax.nn.sigmoid(base + delta)
-    return (h, x) + share_choices(model, budget, a_grid, x, c_max)
+    base = jax.lax.stop_gradient(_logit(1.0 - c_base / c_max))
+    h, delta = policy.step(h, obs) if reading is None else reading
+    x, dx = corrected_share(base, delta, None if policy.linear else problem.base_ss)
+    return (h, x) + share_choices(model, budget, a_grid, x, c_max, dx)
 
 
-def share_choices(model, budget: Budget, a_grid, x, c_max):
-    """``(a', c, da'/d logit, n)`` of households that leave the share ``x`` of the
-    borrowing-limit consumption ``c_max`` unconsumed (see :func:`_act`)."""
+def _logit(x):
+    x = jnp.clip(x, EDGE, 1.0 - EDGE)
+    return jnp.log(x) - jnp.log1p(-x)
+
+
+def corrected_share(base, delta, base_ss=None):
+    """The savings share from the structural start's logit ``base`` and the learned correction
+    ``delta``, and its derivative in ``delta``: ``(x, dx/d delta)``.
+
+    ``base_ss=None``: ``x = sigmoid(base + delta)``. Else the correction keeps the start's
+    slope in its logit at the steady state's, ``base_ss``:
+
+        x = sigmoid(base_ss + delta + k(delta) (base - base_ss)),
+        k(delta) = s'(base_ss) / s'(base_ss + delta)        (s' = sigmoid'),
+
+    so that ``dx/d base`` at ``base_ss`` is the start's ``s'(base_ss)`` whatever ``delta`` is:
+    a constant correction moves the share's level, not its first-order response to the
+    state (docs/theory.md §12.12). ``k`` is kept within ``[1/4, 4]``.
+    """
+    if base_ss is None:
+        x = jax.nn.sigmoid(base + delta)
+        return x, x * (1.0 - x)
+    k, dlog_k = _slope_factor(base_ss, delta)
+    gap = base - base_ss
+    x = jax.nn.sigmoid(base_ss + delta + k * gap)
+    return x, x * (1.0 - x) * (1.0 + k * dlog_k * gap)
+
+
+def _slope_factor(base_ss, delta):
+    """``k(delta)`` of :func:`corrected_share`, within ``[1/4, 4]``, and ``d log k / d delta``
+    (``-(1 - 2 sigmoid(base_ss + delta))`` inside the bounds, 0 outside)."""
+    lo, hi = jnp.log(0.25), jnp.log(4.0)
+    log_slope = lambda v: jax.nn.log_sigmoid(v) + jax.nn.log_sigmoid(-v)  # noqa: E731
+    log_k = log_slope(base_ss) - log_slope(base_ss + delta)
+    dlog_k = jnp.where((log_k > lo) & (log_k < hi),
+                       -(1.0 - 2.0 * jax.nn.sigmoid(base_ss + delta)), 0.0)
+    return jnp.exp(jnp.clip(log_k, lo, hi)), dlog_k
+
+
+def structural_logit(x, delta, base_ss=None):
+    """The structural start's logit ``base`` behind a share ``x`` played with correction
+    ``delta`` (the inverse of :func:`corrected_share` in ``base``)."""
+    arg = jnp.log(x) - jnp.log1p(-x)   # not clipped: a share below the start's bounds is exact
+    if base_ss is None:
+        return arg - delta
+    return base_ss + (arg - base_ss - delta) / _slope_factor(base_ss, delta)[0]
+
+
+def share_choices(model, budget: Budget, a_grid, x, c_max, dx=None):
+    """``(a', c, da'/d delta, n)`` of households that leave the share ``x`` of the
+    borrowing-limit consumption ``c_max`` unconsumed (see :func:`_act`); ``dx``: the share's
+    derivative in the learned correction (default ``x (1 - x)``, the logit's)."""
+    dx = x * (1.0 - x) if dx is None else dx
     if model.endogenous_labour:
         c = (1.0 - x) * c_max
         n = model.hours(budget.we[None, :], model.marginal_utility(c))
         a_next = budget.cash_on_hand(a_grid, n) - c
         # a' = R a + y + we n(c) - c:  da'/dc = -(1 + frisch sigma we n / c)
-        dshare = x * (1.0 - x) * c_max * (1.0 + model.frisch * model.sigma
-                                          * budget.we[None, :] * n / c)
+        dshare = dx * c_max * (1.0 + model.frisch * model.sigma * budget.we[None, :] * n / c)
     else:
         a_next = a_grid[0] + x * c_max
         c = budget.cash_on_hand(a_grid) - a_next
         n = jnp.ones_like(c)
-        dshare = x * (1.0 - x) * c_max
+        dshare = dx * c_max
     return a_next, c, dshare, n
 
 
@@ -1043,13 +1160,8 @@ class SavingsChoices(AbstractChoiceRule):
         return self.policy.init_carry()
 
     def actor(self, problem, h, z, t):
-        sg = jax.lax.stop_gradient
-        Pi = problem.expected_transition(z)
-        Va_next = problem.continuation(z)
-
-        def act(budget, factor, obs):
-            return _act(problem, self.policy, h, budget, sg(factor), sg(obs), Pi, Va_next)
-        return act
+        return SavingsActor(problem, self.policy, h, problem.expected_transition(z),
+                            problem.continuation(z))
 
     def push(self, problem, mu, choices, prices):
         lot = lottery_weights(jax.lax.stop_gradient(choices[1]), problem.a_grid)
@@ -1146,7 +1258,8 @@ def path_values(problem: SavingsProblem, path: SavingsPath, *, hours: bool = Tru
     return V, G
 
 
-def euler_step_gap(problem: SavingsProblem, path: SavingsPath):
+def euler_step_gap(problem: SavingsProblem, path: SavingsPath,
+                   linearised: bool | None = None):
     """The marginal value of saving as the endogenous grid method reads it, ``G_t = u'(c*_t) -
     u'(c_t)`` along a fixed path (``(T, n_a, n_e)``; docs/theory.md §12.3).
 
@@ -1161,21 +1274,55 @@ def euler_step_gap(problem: SavingsProblem, path: SavingsPath):
     Savings at or above the top of the grid buy nothing (the lottery keeps them at the top):
     there ``G_t = -u'(c_t)``, the lottery's own slope, which no EGM step extrapolated beyond
     the grid would give.
+
+    ``linearised`` (default: with a first-order start): the EGM step is taken to first order
+    about the marginal value the households expect at ``t`` (the start's continuation),
+    ``u'(c*(V^e)) + [d u'(c*)/dV](V^e) (V_t+1 - V^e)``: linear in the realised marginal value,
+    so that its mean over next date's shocks is the EGM step from their mean, to second order
+    in the expectation's error; the EGM step itself is not linear (its inversion and the
+    interpolation on its endogenous grid), and its mean over the shocks differs from the step
+    from their mean by a term of the order of the shocks' variance — the order of the
+    precautionary effects training is meant to learn (docs/theory.md §12.3).
     """
     model, a_grid = problem.model, problem.a_grid
     uc = model.marginal_utility(path.c)
     Va = path.budget.R[:, None, None] * uc
     Va_next = jnp.concatenate([Va[1:], problem.Va_ss[None]])
+    if linearised is None:
+        linearised = problem.first_order is not None
+    if linearised:
+        # the households' own expectation of that marginal value, known at t: the start's
+        # continuation, scaled by the realised return where the start scales by the return
+        R_next = jnp.concatenate([path.budget.R[1:], problem.R_ss[None]])
+        scale = R_next / problem.R_ss if getattr(problem.prices, "scales_by_return", False) \
+            else jnp.ones_like(R_next)
+        expected = scale[:, None, None] * jax.vmap(problem.continuation)(path.z)
+    else:
+        expected = Va_next
 
-    def one(Va_n, Pi, budget):
-        limit = (limit_consumption(model, budget, a_grid, problem.uc_limit)
-                 if model.endogenous_labour else None)
-        c_star = invert_euler(model, model.beta * budget.discount * (Va_n @ Pi.T), budget,
-                              a_grid, limit=limit)[2]
-        return model.marginal_utility(c_star)
+    def one(Va_n, Va_e, Pi, budget):
+        return egm_marginal_utility(problem, budget, Pi, Va_n, Va_e if linearised else None)
 
-    G = jax.vmap(one)(Va_next, path_transitions(problem, path), path.budget) - uc
+    G = jax.vmap(one)(Va_next, expected, path_transitions(problem, path), path.budget) - uc
     return jnp.where(path.a_next >= a_grid[-1], -uc, G)
+
+
+def egm_marginal_utility(problem: SavingsProblem, budget, Pi, Va_next, Va_expected=None):
+    """``u'(c*)`` of one EGM step at ``budget`` from next date's marginal value ``Va_next``
+    (income matrix ``Pi``); with ``Va_expected``, the step to first order about it:
+    ``u'(c*(V^e)) + [d u'(c*)/dV](V^e) (Va_next - V^e)``, linear in ``Va_next``
+    (:func:`euler_step_gap`)."""
+    model, a_grid = problem.model, problem.a_grid
+    limit = (limit_consumption(model, budget, a_grid, problem.uc_limit)
+             if model.endogenous_labour else None)
+
+    def step(V):
+        W = model.beta * budget.discount * (V @ Pi.T)
+        return model.marginal_utility(invert_euler(model, W, budget, a_grid, limit=limit)[2])
+    if Va_expected is None:
+        return step(Va_next)
+    at, along = jax.jvp(step, (Va_expected,), (Va_next - Va_expected,))
+    return at + along
 
 
 def path_transitions(problem: SavingsProblem, path: SavingsPath):
@@ -1268,15 +1415,18 @@ def savings_value_and_grad(params, static, problem: SavingsProblem, eps, control
     continuation value (the exact gradient of :func:`savings_loss`). ``"egm"``: the Euler
     equation as the endogenous grid method discretises it (:func:`euler_step_gap`), whose zero
     is the structural start's and the best response's rule, so that a start that solves the
-    model is a fixed point of training (docs/theory.md §12.3).
+    model is a fixed point of training (docs/theory.md §12.3); from a first-order start the
+    step is linearised about the households' expectation, ``"egm-pointwise"`` keeps the step
+    from the realised marginal value itself.
     """
     if continuation not in CONTINUATIONS:
         raise ValueError(f"continuation must be one of {CONTINUATIONS}; got {continuation!r}")
     policy = eqx.combine(jax.lax.stop_gradient(params), static)
     path = savings_rollout_batch(problem, policy, eps)
     V, G = jax.vmap(lambda p: path_values(problem, p))(path)
-    if continuation == "egm":
-        G = jax.vmap(lambda p: euler_step_gap(problem, p))(path)
+    if continuation in ("egm", "egm-pointwise"):
+        linearised = None if continuation == "egm" else False
+        G = jax.vmap(lambda p: euler_step_gap(problem, p, linearised))(path)
     B, T = eps.shape[:2]
     target = None
     if control_lags:
@@ -1333,9 +1483,8 @@ def next_date(problem: SavingsProblem, policy: SavingsPolicy, mu_next, z_next, h
     """Next date's gross return, the policy's consumption table ``(n_a, n_e)`` and the prices'
     carry in the noise state ``z_next``, from next date's distribution ``mu_next``, the
     policy's history state ``h`` and the prices' ``carry`` (prices formed or cleared there)."""
-    Pi = problem.expected_transition(z_next)
-    Va_next = problem.continuation(z_next)
-    act = lambda b, f, o: _act(problem, policy, h, b, f, o, Pi, Va_next)  # noqa: E731
+    act = SavingsActor(problem, policy, h, problem.expected_transition(z_next),
+                       problem.continuation(z_next))
     budget, _, out, carry_next, *_ = problem.prices.clear(problem, policy, mu_next, z_next,
                                                           carry, act)
     return budget.R, out[3], carry_next

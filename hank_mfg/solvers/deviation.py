@@ -24,8 +24,8 @@ import jax.numpy as jnp
 
 from ..policies.savings import SavingsPolicy, trainable
 from .continuous import (
-    SavingsPath, SavingsProblem, limit_consumption, path_transitions, path_values,
-    savings_rollout_batch, share_choices,
+    SavingsPath, SavingsProblem, corrected_share, limit_consumption, path_transitions,
+    path_values, savings_rollout_batch, share_choices, structural_logit,
 )
 from .household import distribution_path
 
@@ -47,21 +47,26 @@ def deviation_path(problem: SavingsProblem, population: SavingsPolicy, deviator:
     """The deviating households along one path of the learned economy (``path``, unbatched).
 
     Both policies add their learned correction ``delta`` (a function of the public history
-    alone) to the same structural start, so the deviator's share at each state is
-    ``sigmoid(logit(x) - delta_population + delta_deviator)`` with ``x`` the learned households'
-    share on the path; budgets, observations and income transitions are the path's. Their
+    alone) to the same structural start, so the deviator's share at each state is its
+    correction applied to the start's logit behind the learned households' share ``x`` on the
+    path (:func:`~hank_mfg.solvers.continuous.corrected_share`; with logit corrections
+    ``sigmoid(logit(x) - delta_population + delta_deviator)``); budgets, observations and
+    income transitions are the path's. Their
     distribution starts at the path's and moves under their own savings. Returns the path with
     the deviators' ``mu, a_next, c, n, share, dshare``.
     """
     model, a_grid = problem.model, problem.a_grid
-    x_pop = path.share
-    base = jax.lax.stop_gradient(jnp.log(x_pop) - jnp.log1p(-x_pop)
-                                 - population.deltas(path.obs))
-    x = jax.nn.sigmoid(base + deviator.deltas(path.obs))
+    def base_ss(policy):
+        return None if policy.linear else problem.base_ss
+
+    base = jax.lax.stop_gradient(structural_logit(path.share, population.deltas(path.obs),
+                                                  base_ss(population)))
+    x, dx = corrected_share(base, deviator.deltas(path.obs), base_ss(deviator))
     c_max = jax.vmap(lambda b: limit_consumption(model, b, a_grid, problem.uc_limit)[0])(
         path.budget)
     a_next, c, dshare, n = jax.vmap(
-        lambda b, xx, cm: share_choices(model, b, a_grid, xx, cm))(path.budget, x, c_max)
+        lambda b, xx, cm, d: share_choices(model, b, a_grid, xx, cm, d))(path.budget, x, c_max,
+                                                                           dx)
 
     mus = distribution_path(path.mu[0], jax.lax.stop_gradient(a_next), a_grid,
                             path_transitions(problem, path))

@@ -115,6 +115,8 @@ class ClearedPrice(eqx.Module):
     unknown: str = eqx.field(static=True)
     target: str = eqx.field(static=True)
     width: float = eqx.field(static=True, default=0.5)
+    #: the structural start scales its continuation by the expected return
+    scales_by_return = True
     steps: int = eqx.field(static=True, default=40)
 
     @property
@@ -220,6 +222,9 @@ class ForecastClearing(eqx.Module):
     learns over several rank-one updates.
     """
 
+    #: the structural start scales its continuation by the expected return
+    scales_by_return = True
+
     unknowns: tuple = eqx.field(static=True)
     targets: tuple = eqx.field(static=True)
     observed: tuple = eqx.field(static=True)
@@ -260,19 +265,27 @@ class ForecastClearing(eqx.Module):
             problem.linear_forecast(z)
         return exo, {**{u: U_next[j] for j, u in enumerate(self.unknowns)}, **exo_next}
 
-    def evaluate(self, problem, mu, z, prev, now_exo, nxt, act, U):
-        """Today's targets at candidate unknowns ``U``, and what the households chose."""
+    def observation(self, problem, z, prev, now_exo):
+        """What the households observe today: yesterday's prices, not the candidates (the
+        learned correction does not move with the candidate, so the households' supply is the
+        structural start's, smooth in prices), today's exogenous variables and the
+        announcements."""
+        return jnp.concatenate([prev["seen"],
+                                jnp.stack([now_exo[k] for k in problem.model.exogenous]),
+                                _queue(problem, z)])
+
+    def evaluate(self, problem, mu, z, prev, now_exo, nxt, act, U, reading=None):
+        """Today's targets at candidate unknowns ``U``, and what the households chose
+        (``reading``: the policy's reading of today's observation, where ``act`` offers one)."""
         model = problem.model
         now = {**{u: U[j] for j, u in enumerate(self.unknowns)}, **now_exo}
         keys = list(now)
         v = _variables(problem, [{k: prev[k] for k in keys}, now, {k: nxt[k] for k in keys}])
         budget = model.budget({k: v[k][1] for k in model.household_inputs})
         R_next = model.budget({k: v[k][2] for k in model.household_inputs}).R
-        # yesterday's prices, not the candidates: the learned correction does not move with the
-        # candidate, so the households' supply is the structural start's, smooth in prices
-        obs = jnp.concatenate([prev["seen"], jnp.stack([now_exo[k] for k in model.exogenous]),
-                               _queue(problem, z)])
-        out = act(budget, R_next / problem.R_ss, obs)
+        obs = self.observation(problem, z, prev, now_exo)
+        out = (act(budget, R_next / problem.R_ss, obs) if reading is None
+               else act(budget, R_next / problem.R_ss, obs, reading))
         _household_aggregates(problem, v, mu, out)
         res = model.residuals(v)
         return jnp.stack([res[k][1] for k in self.targets]), (budget, obs, out, v, res)
@@ -280,9 +293,13 @@ class ForecastClearing(eqx.Module):
     def clear(self, problem, policy, mu, z, carry, act):
         model = problem.model
         exo, nxt = self.forecast(problem, policy, z, carry)
+        # the households' observation does not move with the candidate: the policy reads it
+        # once, not at every step of the search
+        reading = act.read(self.observation(problem, z, carry, exo)) \
+            if hasattr(act, "read") else None
 
         def F(U):
-            return self.evaluate(problem, mu, z, carry, exo, nxt, act, U)
+            return self.evaluate(problem, mu, z, carry, exo, nxt, act, U, reading)
 
         # the search starts from yesterday's solution moved by what the first-order solution
         # says moved since (zero without a first-order start): its error is second order

@@ -126,7 +126,10 @@ class RSPGConfig:
             discretisation of the structural start, the best response and the
             perfect-foresight benchmarks, so that a start that solves the model is a fixed
             point of training (docs/theory.md §12.3); :meth:`continuous` uses it from the
-            first-order start.
+            first-order start, where the step is taken to first order about the households'
+            expectation (linear in the realised marginal value, so without the bias the
+            step's nonlinearity gives its mean over the shocks). ``"egm-pointwise"``: the step
+            from the realised marginal value itself.
         start: continuous choices: the structural start the learned correction is added to.
             ``"steady-state"`` (default): one EGM step at today's budget from the steady
             state's marginal value, scaled by the expected return. ``"first-order"``: from the
@@ -152,6 +155,14 @@ class RSPGConfig:
             ``stop_improvement`` over the last ``k`` evaluations — a stopping rule from the
             certificates alone, with no reference solution (docs/theory.md §12.9).
         stop_improvement: the relative improvement that counts (0.05: 5% below the best).
+        linear_correction: continuous choices: whether the learned correction (the households'
+            and the firms' forecaster's) may respond linearly to the history's deviation from
+            the steady state. ``None`` (default): ``False`` from a first-order start — the
+            correction is then a level that keeps the start's slope plus terms of second and
+            higher order, so that the first-order response stays the start's whatever
+            training does along the directions its gradient barely holds (docs/theory.md
+            §12.12) — and ``True`` from the steady
+            state, whose correction must learn the first-order response itself.
         average: ``0`` (default) evaluates and returns the last iterate; ``d`` in ``(0, 1)``
             the exponential average of the iterates with decay ``d`` from the start
             (:func:`~hank_mfg.solvers.training.averaged`): the steps are Adam's; the average
@@ -192,6 +203,10 @@ class RSPGConfig:
     stop_patience: int = 0
     stop_improvement: float = 0.05
     average: float = 0.0
+    linear_correction: Optional[bool] = None
+
+    #: what a configuration saved before a key existed meant by its absence
+    ABSENT_MEANS = {"linear_correction": True}
 
     def __post_init__(self):
         for name in ("iterations", "n_paths", "hidden", "eval_every", "eval_paths", "checkpoint_every"):
@@ -240,6 +255,14 @@ class RSPGConfig:
         if not isinstance(self.floor_expectations, (bool, np.bool_)):
             raise ValueError(f"RSPGConfig.floor_expectations must be True or False; "
                              f"got {self.floor_expectations!r}")
+        if self.linear_correction is not None and not isinstance(self.linear_correction,
+                                                                   (bool, np.bool_)):
+            raise ValueError(f"RSPGConfig.linear_correction must be None, True or False; "
+                             f"got {self.linear_correction!r}")
+        if self.linear_correction is False and self.start == "steady-state":
+            raise ValueError("RSPGConfig.linear_correction=False needs a start that is exact at "
+                             "first order (start='first-order' or 'risk-adjusted'); got "
+                             "start='steady-state'")
         if not isinstance(self.precondition, (bool, np.bool_)):
             raise ValueError(f"RSPGConfig.precondition must be True or False; "
                              f"got {self.precondition!r}")
@@ -290,9 +313,17 @@ class RSPGConfig:
             base.update(average=0.95)
         return cls(**{**base, **overrides})
 
+    @property
+    def correction_is_linear(self) -> bool:
+        """Whether the learned correction keeps its linear term (``linear_correction`` resolved)."""
+        if self.linear_correction is None:
+            return self.start == "steady-state"
+        return bool(self.linear_correction)
+
     def savings_architecture(self) -> dict:
         return dict(hidden=self.hidden, widths=self.widths, activation=self.activation,
-                    head=self.savings_head, n_knots=self.n_knots)
+                    head=self.savings_head, n_knots=self.n_knots,
+                    linear=self.correction_is_linear)
 
     def architecture(self) -> dict:
         return dict(hidden=self.hidden, widths=self.widths, activation=self.activation,
@@ -733,7 +764,9 @@ def load_solution(model, checkpoint_dir: str) -> Solution:
         state = json.load(f)
     cfg = dict(state["config"])
     cfg["widths"] = tuple(cfg["widths"])
-    config = _config_class(state["method"])(**cfg)
+    config_class = _config_class(state["method"])
+    cfg = {**getattr(config_class, "ABSENT_MEANS", {}), **cfg}
+    config = config_class(**cfg)
     if continuous_choices(model, config) and not jax.config.jax_enable_x64:
         with jax.enable_x64(True):
             return load_solution(model, checkpoint_dir)

@@ -242,6 +242,8 @@ def checkpoint_mismatch(state: dict, meta: dict, config_class) -> dict:
     diff = {}
     # a config key newer than the checkpoint compares as its default
     defaults = {f.name: f.default for f in dataclasses.fields(config_class)}
+    # ... unless the class says what a checkpoint written before the key existed did
+    defaults.update(getattr(config_class, "ABSENT_MEANS", {}))
     for group in ("method", "optimizer", "config", "model_fields"):
         # a checkpoint from before optimisers could be chosen used the default one
         old = state.get(group, "default" if group == "optimizer" else None)

@@ -108,3 +108,26 @@ def test_noise_free_training_with_the_lotterys_slope_drifts_away():
 def test_an_unknown_continuation_is_refused_by_name():
     with pytest.raises(ValueError, match="RSPGConfig.continuation must be one of"):
         hm.RSPGConfig.continuous(continuation="secant")
+
+
+def test_the_linearised_egm_reading_is_linear_in_the_realised_continuation():
+    """From a first-order start the EGM step is read to first order about the households'
+    expectation: over two realisations ``V_e ± d`` its mean is the step from ``V_e`` (to
+    rounding), where the pointwise step's mean is off at second order; at zero noise it
+    vanishes at the steady state as the pointwise reading does."""
+    m = Huggett(n_wealth=30)
+    ss = hm.steady_state(m)
+    P = C.savings_problem(m, ss, start="first-order", horizon=T)
+    budget = m.budget({k: ss.values[k] for k in m.household_inputs})
+    V_e = P.Va_ss
+    d = 0.05 * V_e * jax.random.normal(jax.random.key(0), V_e.shape)
+    step = lambda V, E=None: C.egm_marginal_utility(P, budget, P.Pi_e, V, E)  # noqa: E731
+    at = step(V_e)
+    lin = 0.5 * (step(V_e + d, V_e) + step(V_e - d, V_e))
+    point = 0.5 * (step(V_e + d) + step(V_e - d))
+    assert float(jnp.max(jnp.abs(lin / at - 1))) < 1e-12
+    assert float(jnp.max(jnp.abs(point / at - 1))) > 1e-5   # the pointwise step's bias
+    pol = P.make_policy(key=jax.random.key(0), hidden=4, widths=(6,), n_knots=6)
+    path = C.savings_rollout(P, pol, jnp.zeros((T, P.n_noise)))
+    G = C.euler_step_gap(P, path) / m.marginal_utility(path.c)
+    assert float(jnp.max(jnp.abs(G))) < 1e-8
