@@ -500,6 +500,7 @@ def savings_problem(model, steady_state, *, horizon: int | None = None,
     if T < 2:
         raise ValueError(f"RSPGConfig.horizon must be at least 2; got {T}")
     n_u = len(prices.unknowns) if isinstance(prices, ForecastClearing) else 0
+    c_limit = limit_consumption(solved, budget, a_grid)[0]   # saving a_min at the steady state
     problem = SavingsProblem(
         model=solved, prices=prices, a_grid=a_grid, e_grid=e_grid, Pi_e=Pi_e,
         mu_ss=jnp.asarray(steady_state.mu), a_ss=a_ss, c_ss=c_ss,
@@ -508,9 +509,8 @@ def savings_problem(model, steady_state, *, horizon: int | None = None,
         forecast_scale=jnp.ones((n_u,), obs_ref.dtype),
         shock_names=names, horizon=T, common_noise=bool(model.common_noise), news=news,
         news_index=news_index, steady_state=steady_state, chain=chain,
-        uc_limit=(solved.marginal_utility(limit_consumption(solved, budget, a_grid)[0])
-                  if solved.endogenous_labour else None),
-        base_ss=_logit(1.0 - c_ss / limit_consumption(solved, budget, a_grid)[0]),
+        uc_limit=solved.marginal_utility(c_limit) if solved.endogenous_labour else None,
+        base_ss=_logit(1.0 - c_ss / c_limit),
     )
     if isinstance(prices, ForecastClearing):
         policy = problem.make_policy(key=jax.random.key(0), hidden=1, widths=(1,), n_knots=2)
@@ -1294,7 +1294,7 @@ def euler_step_gap(problem: SavingsProblem, path: SavingsPath,
         # the households' own expectation of that marginal value, known at t: the start's
         # continuation, scaled by the realised return where the start scales by the return
         R_next = jnp.concatenate([path.budget.R[1:], problem.R_ss[None]])
-        scale = R_next / problem.R_ss if getattr(problem.prices, "scales_by_return", False) \
+        scale = R_next / problem.R_ss if problem.prices.scales_by_return \
             else jnp.ones_like(R_next)
         expected = scale[:, None, None] * jax.vmap(problem.continuation)(path.z)
     else:

@@ -68,6 +68,8 @@ class ClosedFormPrices(eqx.Module):
     unknown: str = eqx.field(static=True)
 
     forward_targets = ()
+    #: the structural start expects steady-state returns (``factor = 1``)
+    scales_by_return = False
 
     def initial_carry(self, problem, policy):
         return jnp.zeros((), problem.a_grid.dtype)
@@ -115,9 +117,10 @@ class ClearedPrice(eqx.Module):
     unknown: str = eqx.field(static=True)
     target: str = eqx.field(static=True)
     width: float = eqx.field(static=True, default=0.5)
+    steps: int = eqx.field(static=True, default=40)
+
     #: the structural start scales its continuation by the expected return
     scales_by_return = True
-    steps: int = eqx.field(static=True, default=40)
 
     @property
     def names(self):
