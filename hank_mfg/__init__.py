@@ -5,7 +5,12 @@ operators) -> ``solvers`` (EGM, transition paths, RSPG/SPG, best response) -> ``
 ``reports`` -> ``cli``.
 """
 
-from .model import (
+# first, before anything computes: the number of CPU devices is fixed when JAX starts
+from .devices import available_cores, use_cpu_cores
+
+use_cpu_cores()
+
+from .model import (  # noqa: E402
     ACTION_KINDS,
     INFEASIBLE_REWARD,
     TERMINAL_RULES,
@@ -30,11 +35,12 @@ from .model import (
     tauchen,
     uniform_grid,
 )
-from .operators import (
+from .operators import (  # noqa: E402
     AggregateState, GameMeanField, Lottery, MeanField, compile_model, lottery_weights,
 )
 
 __all__ = [
+    "available_cores", "use_cpu_cores",
     "ACTION_KINDS", "INFEASIBLE_REWARD", "TERMINAL_RULES", "AbstractHetAgentModel", "action_grid",
     "IncomeProcess", "as_param", "cobb_douglas_output", "cobb_douglas_prices", "crra_utility",
     "double_exponential_grid", "index_walk",

@@ -6,6 +6,10 @@ if ROOT not in sys.path:  # so that ``from models.krusell_smith import KrusellSm
     sys.path.insert(0, ROOT)
 
 os.environ.setdefault("HANK_MFG_FAST", "1")
+# One CPU device per test process: the suite's workers already use every core between them,
+# and a program sharded over devices compiles more slowly. hank_mfg's default (a device per
+# core, hank_mfg.devices) is tested in subprocesses.
+os.environ.setdefault("HANK_MFG_CPU_DEVICES", "1")
 # No persistent compilation cache: on CPU, jaxlib's serialisation of compiled programs crashed
 # test workers (a segmentation fault writing a training chunk's program, an abort reading a
 # steady state's), so every process compiles what it runs. Environment set here reaches the

@@ -57,6 +57,7 @@ from .markets import (
     check_timing,
 )
 from .rollout import AbstractChoiceRule, mean_field_scan
+from .training import PATHS, over_paths, path_sum
 from .transition import transition_jacobian
 from .values import backward_values
 
@@ -1344,7 +1345,7 @@ def savings_loss(policy: SavingsPolicy, problem: SavingsProblem, eps) -> Array:
     return -jnp.mean(jnp.sum(V0 * path.mu[:, 0], axis=(1, 2)))
 
 
-def innovation_residual(Y, innov, lags: int):
+def innovation_residual(Y, innov, lags: int, axis: str | None = None):
     """``Y`` less its least-squares projection on the innovations that follow each date: a
     control variate with zero conditional mean (docs/theory.md §12.3).
 
@@ -1355,6 +1356,8 @@ def innovation_residual(Y, innov, lags: int):
     the coefficients, one set per trailing index of ``Y``, are fitted on every path and date
     of the batch. Every regressor is independent of the date-``t`` state, so ``E_t`` of the
     result is ``E_t Y``, with the part of ``Y``'s noise linear in those innovations removed.
+    ``axis``: the batch's paths are split over devices (:func:`~.training.over_paths`); the
+    normal equations are summed over them, so the fit is the whole batch's.
     """
     B, T = Y.shape[:2]
     n = innov.shape[-1]
@@ -1364,10 +1367,11 @@ def innovation_residual(Y, innov, lags: int):
     # fitted on deviations from the batch mean: a level's sampling covariance with the
     # regressors would otherwise enter the coefficients; a ridge of a millionth of the
     # regressors' scale keeps the solve defined without noise (X = 0)
-    XtX = X.T @ X
+    XtX = path_sum(X.T @ X, axis)
+    mean = path_sum(jnp.sum(Yf, axis=0), axis) / path_sum(B * T, axis)
     ridge = 1e-6 * (jnp.trace(XtX) / (lags * n) + 1.0)
     coef = jnp.linalg.solve(XtX + ridge * jnp.eye(lags * n, dtype=X.dtype),
-                            X.T @ (Yf - jnp.mean(Yf, axis=0)))
+                            path_sum(X.T @ (Yf - mean), axis))
     return (Yf - X @ coef).reshape(Y.shape)
 
 
@@ -1385,7 +1389,8 @@ def relative_curvature(model, c):
 
 
 def savings_value_and_grad(params, static, problem: SavingsProblem, eps, control_lags: int = 0,
-                           precondition: bool = False, continuation: str = "lottery"):
+                           precondition: bool = False, continuation: str = "lottery",
+                           sharding=None):
     """RSPG loss and gradient by the deterministic policy-gradient identity (docs/theory.md §12.3).
 
     A gradient-free rollout records the path, a gradient-free backward recursion gives ``V``
@@ -1418,38 +1423,51 @@ def savings_value_and_grad(params, static, problem: SavingsProblem, eps, control
     model is a fixed point of training (docs/theory.md §12.3); from a first-order start the
     step is linearised about the households' expectation, ``"egm-pointwise"`` keeps the step
     from the realised marginal value itself.
+
+    ``sharding`` (:func:`~.training.path_sharding`): each device rolls out and values its own
+    paths (:func:`~.training.over_paths`); the control variate and the gradient then read
+    every path.
     """
     if continuation not in CONTINUATIONS:
         raise ValueError(f"continuation must be one of {CONTINUATIONS}; got {continuation!r}")
-    policy = eqx.combine(jax.lax.stop_gradient(params), static)
-    path = savings_rollout_batch(problem, policy, eps)
-    V, G = jax.vmap(lambda p: path_values(problem, p))(path)
-    if continuation in ("egm", "egm-pointwise"):
-        linearised = None if continuation == "egm" else False
-        G = jax.vmap(lambda p: euler_step_gap(problem, p, linearised))(path)
-    B, T = eps.shape[:2]
-    target = None
-    if control_lags:
-        G = innovation_residual(G, _next_innovations(eps), control_lags)
-        if policy.forecaster is not None:
-            U = realised_unknowns(problem, path)[:, 1:]
-            # U_{t+1} is known at t + 1: only that date's innovations move it unforeseeably
-            target = innovation_residual(U, eps[:, 1:], 1)
-    if precondition:
-        G = G * relative_curvature(problem.model, path.c)
-    disc = problem.beta ** jnp.arange(T, dtype=V.dtype)
-    kappa = jax.lax.stop_gradient(-disc[None, :, None, None] * path.mu * G * path.dshare / B)
+    n_paths = eps.shape[0]
+    axis = None if sharding is None else PATHS
 
-    def surrogate(p):
-        pol = eqx.combine(p, static)
-        out = jnp.sum(jax.vmap(pol.deltas)(path.obs) * kappa)
-        if pol.forecaster is not None:
-            out = out + forecast_loss(problem, pol.forecaster, path, target)
-        return out
+    def local(params, eps):
+        """One device's paths: their loss, gradient and residual, summed over the devices."""
+        policy = eqx.combine(jax.lax.stop_gradient(params), static)
+        path = savings_rollout_batch(problem, policy, eps)
+        V, G = jax.vmap(lambda p: path_values(problem, p))(path)
+        if continuation in ("egm", "egm-pointwise"):
+            linearised = None if continuation == "egm" else False
+            G = jax.vmap(lambda p: euler_step_gap(problem, p, linearised))(path)
+        T = eps.shape[1]
+        target = None
+        if control_lags:
+            G = innovation_residual(G, _next_innovations(eps), control_lags, axis)
+            if policy.forecaster is not None:
+                U = realised_unknowns(problem, path)[:, 1:]
+                # U_{t+1} is known at t + 1: only that date's innovations move it unforeseeably
+                target = innovation_residual(U, eps[:, 1:], 1, axis)
+        if precondition:
+            G = G * relative_curvature(problem.model, path.c)
+        disc = problem.beta ** jnp.arange(T, dtype=V.dtype)
+        kappa = jax.lax.stop_gradient(-disc[None, :, None, None] * path.mu * G * path.dshare
+                                      / n_paths)
 
-    grads = jax.grad(surrogate)(params)
-    loss = -jnp.mean(jnp.sum(V[:, 0] * path.mu[:, 0], axis=(1, 2)))
-    return loss, grads, jnp.max(jnp.abs(path.residual))
+        def surrogate(p):
+            pol = eqx.combine(p, static)
+            out = jnp.sum(jax.vmap(pol.deltas)(path.obs) * kappa)
+            if pol.forecaster is not None:
+                out = out + forecast_loss(problem, pol.forecaster, path, target, n_paths)
+            return out
+
+        grads = path_sum(jax.grad(surrogate)(params), axis)
+        loss = path_sum(-jnp.sum(V[:, 0] * path.mu[:, 0]) / n_paths, axis)
+        residual = jnp.max(jnp.abs(path.residual))
+        return loss, grads, residual if axis is None else jax.lax.pmax(residual, axis)
+
+    return over_paths(local, sharding)(params, eps)
 
 
 def realised_unknowns(problem: SavingsProblem, path: SavingsPath):
@@ -1458,16 +1476,18 @@ def realised_unknowns(problem: SavingsProblem, path: SavingsPath):
 
 
 def forecast_loss(problem: SavingsProblem, forecaster: Forecaster, path: SavingsPath,
-                  target=None):
+                  target=None, n_paths: int | None = None):
     """Mean squared normalised error of the forecasts made at ``t = 0..T-2`` against the
     realised unknowns at ``t + 1`` (the path's own, a stop-gradient; or ``target (B, T-1,
-    n_u)``), over a batch of paths."""
+    n_u)``), over a batch of paths (``n_paths``: of a batch these paths are a share of, whose
+    mean the sum over devices makes; default ``B``)."""
     F = jax.vmap(forecaster.forecasts)(path.obs) + jax.vmap(jax.vmap(problem.linear_forecast))(
         path.z)
     F = F[:, :-1]
     U = realised_unknowns(problem, path)[:, 1:] if target is None else target
     U = jax.lax.stop_gradient(U)
-    return jnp.mean(jnp.sum(((F - U) / problem.forecast_scale) ** 2, axis=-1))
+    sq = jnp.sum(((F - U) / problem.forecast_scale) ** 2, axis=-1)
+    return jnp.sum(sq) / ((sq.shape[0] if n_paths is None else n_paths) * sq.shape[1])
 
 
 def shock_nodes(n_shocks: int, n_nodes: int = 5):

@@ -680,7 +680,7 @@ class _SavingsRun:
                 params, static, opt_state, problem, cs, start, steps))
         self._evaluate = eqx.filter_jit(
             lambda params, eps: certificates.evaluate_savings(
-                problem, eqx.combine(params, static), eps))
+                problem, eqx.combine(params, static), eps, path_sharding(eps.shape[0])))
         # certificates computed at every evaluation (set by solve; see its ``certificates``)
         self.certificates = None
         self._certified = ()   # their columns, once evaluated
@@ -749,7 +749,8 @@ def _savings_train_chunk(params, static, opt_state, problem, config_static, star
 
     def value_and_grad(p, eps):
         loss, grads, _ = cont.savings_value_and_grad(p, static, problem, eps, config.control_lags,
-                                                     config.precondition, config.continuation)
+                                                     config.precondition, config.continuation,
+                                                     config_static[3])
         return loss, grads, jnp.isfinite(loss)
 
     return gradient_steps(params, opt_state, config_static, start, n_steps_arr,

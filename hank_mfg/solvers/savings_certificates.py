@@ -25,6 +25,7 @@ from .egm import euler_error_table, euler_summary
 from .household import household_policies
 from .markets import ForecastClearing
 from .rollout import relative_exploitability
+from .training import over_paths
 from .values import backward_values
 
 __all__ = ["SavingsEvaluation", "best_response_value", "equilibrium_columns", "evaluate_savings",
@@ -159,12 +160,17 @@ def path_euler_tables(problem: SavingsProblem, policy: SavingsPolicy, path: Savi
     return jax.lax.map(one, xs)
 
 
-def evaluate_savings(problem: SavingsProblem, policy: SavingsPolicy, eps) -> SavingsEvaluation:
-    """Roll out on every path ``eps (B, T, n_noise)`` and certify the policy."""
+def evaluate_savings(problem: SavingsProblem, policy: SavingsPolicy, eps,
+                     sharding=None) -> SavingsEvaluation:
+    """Roll out on every path ``eps (B, T, n_noise)`` and certify the policy (``sharding``:
+    each device its own paths, :func:`~.training.over_paths`)."""
     prices = problem.prices
     markets = prices.market_names if isinstance(prices, ForecastClearing) else ()
 
-    def one(e):
+    def one_of(policy):
+        return lambda e: one(policy, e)
+
+    def one(policy, e):
         path = savings_rollout(problem, policy, e)
         mu0 = path.mu[0]
         V_pi = path_values(problem, path)[0][0]
@@ -189,7 +195,10 @@ def evaluate_savings(problem: SavingsProblem, policy: SavingsPolicy, eps) -> Sav
                 jnp.max(jnp.abs(path.residual)), finite, jnp.max(jnp.abs(exp_res), axis=0),
                 market, fe)
 
-    return SavingsEvaluation(*jax.vmap(one)(eps))
+    params, static = eqx.partition(policy, eqx.is_array)
+    return SavingsEvaluation(*over_paths(
+        lambda p, e: jax.vmap(one_of(eqx.combine(p, static)))(e), sharding, per_path=True)(
+            params, eps))
 
 
 def equilibrium_columns(problem: SavingsProblem, ev: SavingsEvaluation) -> dict[str, float]:
