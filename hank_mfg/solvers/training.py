@@ -145,6 +145,18 @@ def placed(eps):
     return eps if sharding is None else jax.device_put(eps, sharding)
 
 
+def replicated(tree, sharding):
+    """Every array of ``tree`` copied to each device of ``sharding``'s mesh (``tree`` itself
+    without one): how a training step that sums its paths' gradients over the devices leaves
+    the parameters, so that the first step and the evaluations see them placed as every later
+    call does (a jitted function compiles again for arrays placed differently)."""
+    if sharding is None:
+        return tree
+    everywhere = jax.sharding.NamedSharding(sharding.mesh, jax.sharding.PartitionSpec())
+    return jax.tree_util.tree_map(
+        lambda x: jax.device_put(x, everywhere) if isinstance(x, jax.Array) else x, tree)
+
+
 def shard_paths(eps, sharding):
     return eps if sharding is None else jax.lax.with_sharding_constraint(eps, sharding)
 
@@ -401,6 +413,9 @@ def train(run, config, meta: dict, *, checkpoint_dir: str | None = None, resume:
         meta["first_eval_seconds_incl_compile"] = state.get("first_eval_seconds_incl_compile")
     meta["lr_schedule_iterations"] = schedule_iterations
     train_config = dataclasses.replace(config, iterations=schedule_iterations)
+    # on every device the paths use from the start, as the training steps leave them: the
+    # steps and the evaluations then see the same placement at every call and compile once
+    params, opt_state = replicated((params, opt_state), getattr(run, "sharding", None))
 
     bar = None
     if progress:
