@@ -15,13 +15,15 @@ docs/theory.md §12.3); the same batches and untrained policy, one process. Writ
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from bench_rspg import write_json  # noqa: E402
 
 
 def main(argv=None) -> dict:
@@ -67,9 +69,7 @@ def main(argv=None) -> dict:
                   f"{r['s_per_gradient']:.3f} s per gradient "
                   f"({r['s_per_gradient'] / rows[0]['s_per_gradient']:.2f})", flush=True)
     out = dict(n_wealth=args.n_wealth, batches=args.batches, rows=rows)
-    os.makedirs(args.out, exist_ok=True)
-    with open(os.path.join(args.out, f"correction_cost_{args.n_wealth}.json"), "w") as f:
-        json.dump(out, f, indent=1)
+    write_json(args.out, f"correction_cost_{args.n_wealth}.json", out)
     return out
 
 

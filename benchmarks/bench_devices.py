@@ -22,6 +22,9 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from bench_rspg import write_json  # noqa: E402
 
 
 def measure(n_wealth: int, batches: int) -> dict:
@@ -107,9 +110,7 @@ def main(argv=None) -> dict:
               f"{r['gradient_s']:6.3f} ({r['gradient_cpu_s']:.2f})      "
               f"{r['gradient_s'] / base['gradient_s']:.2f}          {r['gradient_gap']:.1e}")
     out = dict(n_wealth=args.n_wealth, batches=args.batches, rows=rows)
-    os.makedirs(args.out, exist_ok=True)
-    with open(os.path.join(args.out, f"devices_{args.n_wealth}.json"), "w") as f:
-        json.dump(out, f, indent=1)
+    write_json(args.out, f"devices_{args.n_wealth}.json", out)
     return out
 
 

@@ -27,6 +27,9 @@ its validation against the sequence-space response, and the gradient's control v
         boom states beside perfect foresight from the same states, ergodic moments with Monte
         Carlo standard errors beside the first-order moments, and the exploitability in
         consumption units beside its floor (the linear solution on the same paths)
+    python benchmarks/bench_hank_risk.py --start risk-adjusted --train households --seed 0
+        the preset training one part of the policy alone, the other held at its start
+        (``--train forecaster``: the households' correction held at zero)
     python benchmarks/bench_hank_risk.py --learned-parts --checkpoint DIR
         which learned part moves a trained solution's small-shock responses: the gaps to the
         perfect-foresight responses (1 bp / 0.01% innovations, quarters 0-19) with the trained
@@ -92,7 +95,8 @@ def solve(args) -> dict:
     if args.iterations == 0:
         sol = untrained(model, cfg)
     else:
-        sol = hm.solve(model, "rspg", cfg, checkpoint_dir=ckpt, progress=False)
+        sol = hm.solve(model, "rspg", cfg, checkpoint_dir=ckpt, progress=False,
+                       optimizer=part_optimizer(cfg, args.train))
     solve_s = time.perf_counter() - t0
     h = sol.history
     per_it = seconds_per_iteration(h) if args.iterations else float("nan")
@@ -120,6 +124,25 @@ def solve(args) -> dict:
                 irf=gaps, moments=dict(sd=mom["sd"], corr={f"{a},{b}": c for (a, b), c
                                                            in mom["corr"].items()}),
                 checkpoint=ckpt)
+
+
+def part_optimizer(cfg, train: str):
+    """The preset's optimiser training only the ``train`` part of the policy (``"all"``:
+    ``None``, the default optimiser): ``"households"`` holds the firms' forecaster at its
+    start (the linear forecast), ``"forecaster"`` the households' correction at zero."""
+    if train == "all":
+        return None
+    import equinox as eqx
+    import jax
+
+    from hank_mfg.solvers.training import default_optimizer
+
+    def frozen(params):
+        mask = jax.tree_util.tree_map(lambda _: train == "forecaster", params)
+        return eqx.tree_at(lambda p: p.forecaster, mask, replace=jax.tree_util.tree_map(
+            lambda _: train == "households", mask.forecaster))
+
+    return default_optimizer(cfg, frozen)
 
 
 def nonlinear_claims(sol) -> dict:
@@ -193,6 +216,8 @@ def _name(args) -> str:
     options += f"_average{average:g}" if average is not None else ""
     linear = getattr(args, "linear_correction", None)
     options += f"_linear{str(linear).lower()}" if linear is not None else ""
+    part = getattr(args, "train", "all")
+    options += f"_only_{part}" if part != "all" else ""
     return (f"hank_risk_seed{args.seed}_lags{args.control_lags}{plain}{news}{costs}{start}"
             f"{options}{its}")
 
@@ -376,6 +401,8 @@ def main():
                     type=str.lower,
                     help="RSPGConfig.linear_correction (default: the preset's, without the "
                          "linear term from a first-order start)")
+    ap.add_argument("--train", choices=("all", "households", "forecaster"), default="all",
+                    help="train one part of the policy alone (the other held at its start)")
     ap.add_argument("--price-adjustment-costs", choices=("resource", "none"), default="resource",
                     help="OneAssetHANK.price_adjustment_costs ('none': the earlier dividends)")
     ap.add_argument("--nonlinear", action="store_true",

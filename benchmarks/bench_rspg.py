@@ -40,6 +40,15 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 
+def write_json(directory: str, name: str, data: dict) -> str:
+    """Write a benchmark's result ``data`` to ``directory/name`` (made if missing); its path."""
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, name)
+    with open(path, "w") as f:
+        json.dump(data, f, indent=1)
+    return path
+
+
 def seconds_per_iteration(history) -> float:
     """Seconds per iteration from a run's history, over the chunks after the first (the first
     includes compilation); the whole run's mean when it has a single chunk."""

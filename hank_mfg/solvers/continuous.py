@@ -1424,9 +1424,10 @@ def savings_value_and_grad(params, static, problem: SavingsProblem, eps, control
     step is linearised about the households' expectation, ``"egm-pointwise"`` keeps the step
     from the realised marginal value itself.
 
-    ``sharding`` (:func:`~.training.path_sharding`): each device rolls out and values its own
-    paths (:func:`~.training.over_paths`); the control variate and the gradient then read
-    every path.
+    ``sharding`` (:func:`~.training.path_sharding`): each device rolls out, values and
+    differentiates its own paths (:func:`~.training.over_paths`); the control variate's normal
+    equations, the loss and the gradient are summed over the devices
+    (:func:`~.training.path_sum`), so that each is the whole batch's.
     """
     if continuation not in CONTINUATIONS:
         raise ValueError(f"continuation must be one of {CONTINUATIONS}; got {continuation!r}")

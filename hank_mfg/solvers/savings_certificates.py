@@ -167,9 +167,6 @@ def evaluate_savings(problem: SavingsProblem, policy: SavingsPolicy, eps,
     prices = problem.prices
     markets = prices.market_names if isinstance(prices, ForecastClearing) else ()
 
-    def one_of(policy):
-        return lambda e: one(policy, e)
-
     def one(policy, e):
         path = savings_rollout(problem, policy, e)
         mu0 = path.mu[0]
@@ -196,9 +193,11 @@ def evaluate_savings(problem: SavingsProblem, policy: SavingsPolicy, eps,
                 market, fe)
 
     params, static = eqx.partition(policy, eqx.is_array)
-    return SavingsEvaluation(*over_paths(
-        lambda p, e: jax.vmap(one_of(eqx.combine(p, static)))(e), sharding, per_path=True)(
-            params, eps))
+    def each(params, eps):
+        policy = eqx.combine(params, static)
+        return jax.vmap(lambda e: one(policy, e))(eps)
+
+    return SavingsEvaluation(*over_paths(each, sharding, per_path=True)(params, eps))
 
 
 def equilibrium_columns(problem: SavingsProblem, ev: SavingsEvaluation) -> dict[str, float]:

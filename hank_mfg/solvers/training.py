@@ -35,13 +35,17 @@ __all__ = ["AveragedState", "CheckpointError", "DiscreteEvaluation", "averaged",
            "over_paths", "path_sharding", "path_sum", "stalled", "train", "trainable_filter"]
 
 
-def default_optimizer(config) -> optax.GradientTransformation:
+def default_optimizer(config, frozen=None) -> optax.GradientTransformation:
     """Global-norm clipping at ``config.clip_norm``, then Adam with the learning rate annealed
     linearly from ``config.lr`` to ``config.lr_final`` over ``config.iterations``; with
     ``config.average > 0`` (where the config has it) the iterates are also averaged
-    (:func:`averaged`)."""
+    (:func:`averaged`). ``frozen``: a mask of the parameters held at their start (a pytree of
+    booleans like the parameters, or a function of them; ``optax.masked``), e.g. to train one
+    part of a policy alone."""
     schedule = optax.linear_schedule(config.lr, config.lr_final, config.iterations)
     opt = optax.chain(optax.clip_by_global_norm(config.clip_norm), optax.adam(schedule))
+    if frozen is not None:
+        opt = optax.chain(opt, optax.masked(optax.set_to_zero(), frozen))
     decay = float(getattr(config, "average", 0.0))
     return averaged(opt, decay) if decay > 0 else opt
 
