@@ -1,10 +1,11 @@
 """Every CPU core as a JAX device, so that the noise paths of a training step run in parallel.
 
-XLA runs one program on one CPU device on little more than one core (measured on the HANK's
-rollout: 1.2 cores of 2). The solvers shard their noise paths over every device JAX sees
-(:func:`~hank_mfg.solvers.training.path_sharding`), so exposing each core as a device makes
-the paths of an iteration run side by side: on 2 cores the HANK 100 x 7 rollout of 8 paths
-takes 0.78 s instead of 1.35 s (docs/performance.md). The number of CPU devices is fixed when
+XLA runs one program on one CPU device on little more than one core (the HANK 100 x 7 rollout
+of 8 paths: 1.54 s of CPU time in 1.26 s on 2 cores). The solvers shard their noise paths
+over the devices JAX sees (:func:`~hank_mfg.solvers.training.path_sharding`), so exposing each
+core as a device makes the paths of an iteration run side by side: that rollout then takes
+0.75 s, a training gradient 1.13 s instead of 1.63 s (``benchmarks/bench_devices.py``,
+docs/performance.md). The number of CPU devices is fixed when
 JAX starts its backends, so it is set when ``hank_mfg`` is imported, before any computation:
 
 * a device count already in ``XLA_FLAGS`` (``--xla_force_host_platform_device_count``) is

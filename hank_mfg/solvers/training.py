@@ -174,8 +174,8 @@ def over_paths(fn, sharding, per_path: bool = False):
     where ``sharding`` is ``None``.
 
     Constraining ``eps`` alone leaves the partitioning to XLA's propagation, which may
-    replicate work: measured on the HANK 100 x 7, the RSPG gradient then cost the same on 2 CPU
-    devices as on one, with both cores busy. Here every device's share is explicit."""
+    replicate work: the HANK 100 x 7 preset then took as long on 2 CPU devices as on one,
+    with both cores busy (docs/performance.md). Here every device's share is explicit."""
     if sharding is None:
         return fn
     shared = jax.sharding.PartitionSpec()
