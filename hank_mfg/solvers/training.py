@@ -161,6 +161,15 @@ def replicated(tree, sharding):
         lambda x: jax.device_put(x, everywhere) if isinstance(x, jax.Array) else x, tree)
 
 
+def uncommitted(tree):
+    """Every array of ``tree`` as a fresh array on the default device, not committed to the
+    devices a run's paths used: a solution's parameters then combine with arrays placed on
+    any devices (evaluation paths split over another number of devices, a user's own)."""
+    return jax.tree_util.tree_map(
+        lambda x: jnp.asarray(np.asarray(x), dtype=x.dtype) if isinstance(x, jax.Array) else x,
+        tree)
+
+
 def shard_paths(eps, sharding):
     return eps if sharding is None else jax.lax.with_sharding_constraint(eps, sharding)
 
@@ -429,7 +438,10 @@ def train(run, config, meta: dict, *, checkpoint_dir: str | None = None, resume:
 
     def evaluate(params, iteration, seconds, loss):
         try:
-            row = run.evaluate(params, iteration, seconds, loss)
+            # on the evaluation paths' devices (a mesh of its own where fewer devices divide
+            # them than divide the training paths)
+            row = run.evaluate(replicated(params, path_sharding(run.eval_eps.shape[0])),
+                               iteration, seconds, loss)
         except FloatingPointError:
             if bar is not None:
                 bar.close()
@@ -506,4 +518,7 @@ def train(run, config, meta: dict, *, checkpoint_dir: str | None = None, resume:
     if bar is not None:
         bar.close()
 
-    return evaluation_params(params, opt_state), history, start, it
+    params = evaluation_params(params, opt_state)
+    if getattr(run, "sharding", None) is not None:
+        params = uncommitted(params)
+    return params, history, start, it

@@ -70,19 +70,21 @@ import hank_mfg.solvers.training as training
 from models.hank import OneAssetHANK
 
 model = OneAssetHANK(n_wealth=20, n_income=3)
-cfg = hm.RSPGConfig.continuous(start="first-order", iterations=3, n_paths=4, eval_paths=4,
+cfg = hm.RSPGConfig.continuous(start="first-order", iterations=3, n_paths=4, eval_paths=2,
                                eval_every=3, horizon=24, control_lags=4, hidden=8, widths=(8,),
                                n_knots=8, seed=2)
 
 def run():
     sol = hm.solve(model, "rspg", cfg, progress=False)
     leaves = jax.tree_util.tree_leaves(eqx.filter(sol.policy, eqx.is_array))
+    # the solution's own certificates after the solve: its parameters on any devices
+    again = float(hm.euler_errors(sol, key=jax.random.key(5), n_paths=4).mean_log10)
     return dict(expl=sol.history.exploitability.tolist(),
-                euler=sol.history.euler_mean.tolist(),
+                euler=sol.history.euler_mean.tolist() + [again],
                 leaves=[np.asarray(x, dtype=float).ravel().tolist() for x in leaves])
 
 out = dict(devices=jax.device_count(), mesh=int(training.path_sharding(4).mesh.size),
-           sharded=run())
+           eval_mesh=int(training.path_sharding(2).mesh.size), sharded=run())
 rspg.path_sharding = training.path_sharding = lambda n: None   # every path on the first device
 out["single"] = run()
 print(json.dumps(out))
@@ -90,16 +92,17 @@ print(json.dumps(out))
 
 
 @pytest.mark.slow
-def test_savings_paths_sharded_over_two_devices_match_one_device():
+def test_savings_paths_sharded_over_devices_match_one_device():
     """The continuous-choice solver (the HANK's first-order start, its clearing and EGM reading)
-    on a CPU device per path pair gives the single device's certificates and weights."""
-    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=2",
+    with its 4 training paths on 4 CPU devices and its 2 evaluation paths on 2 gives the single
+    device's certificates and weights, and the solution's Euler errors on 4 new paths after."""
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4",
                PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     res = subprocess.run([sys.executable, "-c", SAVINGS_SHARDED], capture_output=True,
                          text=True, env=env, cwd=ROOT, timeout=900)
     assert res.returncode == 0, res.stderr[-3000:]
     out = json.loads(res.stdout.strip().splitlines()[-1])
-    assert out["devices"] == 2 and out["mesh"] == 2
+    assert out["devices"] == 4 and out["mesh"] == 4 and out["eval_mesh"] == 2
     a, b = out["sharded"], out["single"]
     np.testing.assert_allclose(a["expl"], b["expl"], rtol=1e-6)
     np.testing.assert_allclose(a["euler"], b["euler"], rtol=1e-8)
