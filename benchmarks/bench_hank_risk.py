@@ -18,8 +18,9 @@ its validation against the sequence-space response, and the gradient's control v
         learned beside perfect foresight)
     python benchmarks/bench_hank_risk.py --start first-order --iterations 150 --seed 0
         the same from the first-order structural start (docs/theory.md §12.7; ``--start
-        risk-adjusted``: with its risk adjustment); with ``--iterations 0`` the untrained start
-        itself (responses and certificates, no training)
+        risk-adjusted``: with its risk adjustment; ``--start time-iteration``: that, with next
+        date's expectation by quadrature next to the borrowing limit); with ``--iterations 0``
+        the untrained start itself (responses and certificates, no training)
     python benchmarks/bench_hank_risk.py --seed 1 --nonlinear
         the solve, then every nonlinear claim beside its benchmark: generalized responses to
         1, 4 and 8 times 25 bp / 0.25% beside the nonlinear perfect-foresight responses to the
@@ -36,6 +37,10 @@ its validation against the sequence-space response, and the gradient's control v
         policy, with the forecaster's learned correction set to zero (its linear forecast), with
         the households' set to zero (their structural start) or held at its constant (its value
         at the steady-state history) and with both zero; and each one's Euler errors on 2 paths
+    python benchmarks/bench_hank_risk.py --worst-euler --start risk-adjusted --seed 0
+        where the largest Euler errors sit along the evaluation paths (the untrained start, or
+        a trained ``--checkpoint DIR``): each path's largest errors with the household's state
+        and saved share, and the largest beyond the first cell of the wealth grid
     python benchmarks/bench_hank_risk.py --gradient-bias --batches 4 --seed 5
         the mean of the EGM reading of the gradient at the untrained risk-adjusted start along
         4 noisy paths, pointwise and linearised about the households' expectation, state by
@@ -275,6 +280,55 @@ def gradient_noise(args) -> dict:
                 precondition=args.precondition, rows=rows)
 
 
+def worst_euler(args) -> dict:
+    """Where the largest Euler errors sit along the evaluation paths of ``--seed``: the
+    untrained ``--start`` (or the trained ``--checkpoint``), the ``--top`` largest errors of
+    each path with the household's wealth point, income state, saved share, ``a'`` and the
+    date's shock levels, and the largest with ``a'`` beyond the first cell of the grid."""
+    _setup()
+    import jax
+    import jax.numpy as jnp
+
+    import hank_mfg as hm
+    from hank_mfg.solvers import rspg
+    from hank_mfg.solvers.continuous import savings_rollout
+    from hank_mfg.solvers.savings_certificates import path_euler_tables
+    from models.hank import OneAssetHANK
+
+    model = OneAssetHANK(n_wealth=args.n_wealth,
+                         price_adjustment_costs=args.price_adjustment_costs)
+    cfg = hm.RSPGConfig.continuous(iterations=1, eval_paths=4, seed=args.seed, start=args.start)
+    if args.checkpoint:
+        sol = hm.load_solution(model, args.checkpoint)
+        cfg, policy = sol.config, sol.policy
+    run = rspg._SavingsRun(model, "rspg", cfg)
+    problem = run.problem
+    policy = policy if args.checkpoint else run.policy(run.params)
+    a_grid = np.asarray(problem.a_grid)
+    paths = []
+    for b, e in enumerate(np.asarray(run.eval_eps)):
+        path = jax.jit(savings_rollout)(problem, policy, jnp.asarray(e))
+        err, unc = jax.jit(path_euler_tables)(problem, policy, path)[:2]
+        mask = np.asarray(unc) & (np.asarray(path.mu[:-1]) > 0)
+        le = np.where(mask, np.log10(np.maximum(np.asarray(err), 1e-300)), -np.inf)
+        beyond = np.where(np.asarray(path.a_next[:-1]) >= a_grid[1], le, -np.inf)
+        rows = []
+        for o in np.argsort(le.reshape(-1))[::-1][:args.top]:
+            t, i, k = (int(x) for x in np.unravel_index(o, le.shape))
+            rows.append(dict(date=t, wealth_point=i, income=k, log10_error=float(le[t, i, k]),
+                             share=float(path.share[t, i, k]),
+                             a_next=float(path.a_next[t, i, k]),
+                             shocks=np.asarray(path.z[t, :problem.n_shocks]).tolist()))
+        paths.append(dict(max=float(le.max()), max_beyond_first_cell=float(beyond.max()),
+                          largest=rows))
+        print(f"path {b}: max {le.max():.3f}, beyond the first cell {beyond.max():.3f}")
+        for r in rows:
+            print(f"   date {r['date']} a[{r['wealth_point']}] e {r['income']}: "
+                  f"{r['log10_error']:.3f}, share {r['share']:.4f}, a' {r['a_next']:.4f}, "
+                  f"shocks {np.round(r['shocks'], 4).tolist()}")
+    return dict(seed=args.seed, start=cfg.start, checkpoint=args.checkpoint, paths=paths)
+
+
 def learned_parts(args) -> dict:
     """The small-shock gaps of a trained checkpoint with each learned correction set to zero
     (and the households' held at its constant), with the Euler errors of each on 2 paths."""
@@ -381,7 +435,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--iterations", type=int, default=150,
                     help="training iterations (0: the untrained start)")
-    ap.add_argument("--start", choices=("steady-state", "first-order", "risk-adjusted"),
+    ap.add_argument("--start", choices=("steady-state", "first-order", "risk-adjusted",
+                                        "time-iteration"),
                     default="steady-state")
     ap.add_argument("--eval-every", type=int, default=50)
     ap.add_argument("--seed", type=int, default=0)
@@ -415,6 +470,11 @@ def main():
                     help="with --checkpoint: the small-shock gaps with each learned correction "
                          "set to zero")
     ap.add_argument("--checkpoint", default=None, help="a trained run (default: untrained)")
+    ap.add_argument("--worst-euler", action="store_true",
+                    help="where the largest Euler errors sit along the evaluation paths (the "
+                         "untrained --start, or --checkpoint DIR)")
+    ap.add_argument("--top", type=int, default=5,
+                    help="--worst-euler: the largest errors listed per path")
     ap.add_argument("--lags", nargs="+", type=int, default=[0, 16, 48])
     ap.add_argument("--batches", type=int, default=6)
     ap.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "results"))
@@ -422,7 +482,10 @@ def main():
     if args.linear_correction is not None:
         args.linear_correction = args.linear_correction == "true"
     os.makedirs(args.out, exist_ok=True)
-    if args.learned_parts:
+    if args.worst_euler:
+        res = worst_euler(args)
+        name = f"bench_hank_risk_worst_euler_{args.start.replace('-', '_')}_seed{args.seed}.json"
+    elif args.learned_parts:
         if not args.checkpoint:
             ap.error("--learned-parts needs --checkpoint DIR (a trained run)")
         res = learned_parts(args)

@@ -386,8 +386,10 @@ def solve(
     start: Optional[str] = typer.Option(
         None, "--start",
         help="continuous choices: the structural start the learned correction is added to: "
-             "'steady-state' (default), 'first-order' (the linear solution) or 'risk-adjusted' "
-             "(the linear solution adjusted for risk at the steady state); each sets the "
+             "'steady-state' (default), 'first-order' (the linear solution), 'risk-adjusted' "
+             "(the linear solution adjusted for risk at the steady state) or 'time-iteration' "
+             "(that, with next date's expectation by quadrature next to the borrowing limit); "
+             "each sets the "
              "preset's training (docs/theory.md §12.7)"),
     news: Optional[int] = typer.Option(
         None, "--news",

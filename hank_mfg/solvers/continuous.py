@@ -67,7 +67,7 @@ __all__ = [
     "chain_innovations",
     "expected_shock_path",
     "first_order_start", "floor_shifts", "FloorExpectations",
-    "risk_adjustment",
+    "risk_adjustment", "time_iteration_step", "quadrature_cells",
     "path_transitions",
     "initial_state",
     "limit_consumption",
@@ -99,7 +99,7 @@ EDGE = 1e-9
 #: How the training direction values saving (:func:`savings_value_and_grad`).
 CONTINUATIONS = ("egm", "lottery", "egm-pointwise")
 #: Structural starts of the households' policy (:func:`savings_problem`).
-STARTS = ("steady-state", "first-order", "risk-adjusted")
+STARTS = ("steady-state", "first-order", "risk-adjusted", "time-iteration")
 #: What the first-order start's expected continuation is linear in (:class:`FirstOrderStart`).
 CONTINUATION_UNITS = ("consumption", "marginal value")
 
@@ -227,19 +227,87 @@ class SavingsProblem(eqx.Module):
 
     def continuation(self, z) -> Float[Array, "n_a n_e"]:
         """The marginal value of saving the households expect before today's return factor:
-        the steady state's ``Va_ss``, plus with a first-order start its first-order response
+        :meth:`linear_continuation`, or with a start that takes next date's expectation by
+        quadrature (``FirstOrderStart.quadrature``) :meth:`quadrature_continuation`."""
+        if self.first_order is not None and self.first_order.quadrature:
+            return self.quadrature_continuation(z)
+        return self.linear_continuation(z)
+
+    def linear_continuation(self, z, rows: int | None = None) -> Float[Array, "n_a n_e"]:
+        """The steady state's ``Va_ss``, plus with a first-order start its first-order response
         to the surprises held in ``z``, with a lower bound its response to the shifts of the
         rule that keep the expected path at the bound (:class:`FloorExpectations`) and,
-        risk-adjusted, the adjustment ``D`` (:class:`FirstOrderStart`)."""
+        risk-adjusted, the adjustment ``D`` (:class:`FirstOrderStart`). ``rows``: only the
+        first ``rows`` wealth points."""
+        cut = slice(None) if rows is None else slice(0, rows)
         if self.first_order is None:
-            return self.Va_ss
+            return self.Va_ss[cut]
         start = self.first_order
-        moved = jnp.einsum("jsae,js->ae", start.households, _history(self, z))
+        moved = jnp.einsum("jsae,js->ae", start.households[:, :, cut], _history(self, z))
         if start.floor is not None:
-            moved = moved + start.floor.households_term(_floor_state(self, z))
+            moved = moved + start.floor.households_term(_floor_state(self, z))[cut]
+        return self._continuation_of(moved, cut)
+
+    def _continuation_of(self, moved, cut):
+        """The continuation whose first-order move is ``moved`` (on the wealth points
+        ``cut``): in the start's units, plus ``Va_ss`` and the risk adjustment."""
+        start, Va_ss = self.first_order, self.Va_ss[cut]
         if start.linear_in == "consumption":
-            moved = consumption_units_move(self.model, self.Va_ss, self.R_ss, moved)
-        return self.Va_ss + moved if start.risk is None else self.Va_ss + start.risk + moved
+            moved = consumption_units_move(self.model, Va_ss, self.R_ss, moved)
+        return Va_ss + moved if start.risk is None else Va_ss + start.risk[cut] + moved
+
+    def _budget_of(self, move):
+        """The budget with the household inputs at the steady state's values plus ``move``."""
+        names = self.model.household_inputs
+        return self.model.budget({k: self.ss_values[k] + move[i] for i, k in enumerate(names)})
+
+    def quadrature_continuation(self, z) -> Float[Array, "n_a n_e"]:
+        """The expected continuation with one step of time iteration where next date's choice
+        may be at the borrowing limit (``FirstOrderStart.cells``): there ``E_t[R_{t+1}
+        u'(c_{t+1})]`` over the Gauss–Hermite nodes of next date's surprises (``quadrature``
+        per shock, announcements at zero), ``c_{t+1}`` one EGM step at each node's
+        first-order budget (the household inputs' first-order responses to the innovations
+        held then) from that node's :meth:`linear_continuation` (scaled by the return it
+        expects, where the start scales by the return); elsewhere :meth:`linear_continuation`.
+        Next to the borrowing limit next date's choice is kinked in the shocks (constrained in
+        some, not in others), which a continuation linear in the history cannot follow; the
+        expected return factor the actor applies is divided out (``R_ss E[R u'(c)] / E[R]``)
+        where the start scales by it (docs/theory.md §12.7)."""
+        start, model = self.first_order, self.model
+        K, E, J = start.cells
+        nodes, weights = shock_nodes(self.n_shocks, start.quadrature)
+        nodes = np.concatenate([nodes, np.zeros((nodes.shape[0], self.news))], axis=1)
+        innovations = jnp.asarray(nodes, self.a_grid.dtype) * self.sigma
+        weights = jnp.asarray(weights, self.a_grid.dtype)
+        scales = self.prices.scales_by_return
+        knots, query = self.a_grid[:J], self.a_grid[:K]
+        uc_limit = None if self.uc_limit is None else self.uc_limit[:K, :E]
+        # next date's history is the node's innovations, then today's less its oldest date:
+        # the older dates' part of every first-order term is the same at every node
+        past = _history(self, z)[:-1]
+        H = self.history_length
+        moved = jnp.einsum("jsae,js->ae", start.households[1:, :, :J], past)
+        inputs = jnp.einsum("jsk,js->k", start.inputs[1:H], past)
+        inputs_ahead = jnp.einsum("jsk,js->k", start.inputs[2:H + 1], past)
+
+        def one(innovation):
+            full = self._budget_of(inputs + innovation @ start.inputs[0])
+            budget = Budget(R=full.R, y=full.y[:E], we=full.we[:E], discount=full.discount)
+            factor = (self._budget_of(inputs_ahead + innovation @ start.inputs[1]).R / self.R_ss
+                      if scales else 1.0)
+            V = self._continuation_of(
+                moved + jnp.einsum("sae,s->ae", start.households[0, :, :J], innovation),
+                slice(0, J))
+            W = model.beta * budget.discount * ((factor * V) @ self.Pi_e[:E].T)
+            limit = (limit_consumption(model, budget, query, uc_limit)
+                     if model.endogenous_labour else None)
+            c = invert_euler(model, W, budget, knots, limit=limit, query=query)[2]
+            return full.R, model.marginal_utility(c)
+
+        R, uc = jax.vmap(one)(innovations)
+        EV = jnp.einsum("n,nae->ae", weights, R[:, None, None] * uc)
+        EV = self.R_ss * EV / jnp.sum(weights * R) if scales else EV
+        return self.linear_continuation(z).at[:K, :E].set(EV)
 
     def linear_nowcast(self, z) -> Float[Array, " n_u"]:
         """With a first-order start, the first-order response of today's unknowns
@@ -358,8 +426,8 @@ class SavingsProblem(eqx.Module):
         if not arch.get("linear", True) and self.first_order is None:
             raise ValueError("linear=False (a learned correction without a linear term) needs a "
                              "structural start that is exact at first order (start="
-                             "'first-order' or 'risk-adjusted'); this problem's start is the "
-                             "steady state")
+                             "'first-order', 'risk-adjusted' or 'time-iteration'); this "
+                             "problem's start is the steady state")
         policy = SavingsPolicy(self.a_grid, self.e_grid.shape[0], self.obs_ref, self.obs_scale,
                                key=k_hh, **arch)
         if isinstance(self.prices, ForecastClearing):
@@ -412,10 +480,11 @@ def savings_problem(model, steady_state, *, horizon: int | None = None,
             ``1..K`` dates after they are announced. The shock's innovation variance is split
             equally between its surprise and the ``K`` announcements, so that its unconditional
             variance stays the calibrated one.
-        start: ``"steady-state"``, ``"first-order"`` (:func:`first_order_start`) or
-            ``"risk-adjusted"`` (the first-order start with :func:`risk_adjustment`); an economy
-            with a Markov aggregate state, or without common noise, keeps the steady-state
-            start.
+        start: ``"steady-state"``, ``"first-order"`` (:func:`first_order_start`),
+            ``"risk-adjusted"`` (the first-order start with :func:`risk_adjustment`) or
+            ``"time-iteration"`` (the risk-adjusted start with :func:`time_iteration_step`);
+            an economy with a Markov aggregate state, or without common noise, keeps the
+            steady-state start.
         floor_expectations: with a first-order start and an economy with a lower bound,
             expectations that respect the bound (:class:`FloorExpectations`).
     """
@@ -520,8 +589,10 @@ def savings_problem(model, steady_state, *, horizon: int | None = None,
                               is_leaf=lambda x: x is None)
     if start != "steady-state" and chain is None:
         problem = first_order_start(problem, expect_bound=floor_expectations)
-        if start == "risk-adjusted" and problem.first_order is not None:
+        if start in ("risk-adjusted", "time-iteration") and problem.first_order is not None:
             problem = risk_adjustment(problem)
+        if start == "time-iteration" and problem.first_order is not None:
+            problem = time_iteration_step(problem)
     obs_scale, forecast_scale = observation_scale(problem)
     return eqx.tree_at(lambda p: (p.obs_scale, p.forecast_scale), problem,
                        (obs_scale, forecast_scale))
@@ -556,6 +627,12 @@ class FirstOrderStart(eqx.Module):
         largest marginal value.
     floor: the expectations' respect for a lower bound (:class:`FloorExpectations`), or
         ``None``: the linear expectations.
+    inputs: ``P[j, i] (H + 1, n_noise, n_inputs)``, the response of the household inputs
+        (the budget's prices, ``model.household_inputs``) ``j`` dates after a unit innovation
+        ``i``: the first-order budgets of :meth:`SavingsProblem.quadrature_continuation`.
+    quadrature: Gauss–Hermite nodes per shock of that continuation (0: the linear one);
+        cells: its ``(K, E, J)`` (:func:`quadrature_cells`). Set by
+        :func:`time_iteration_step`.
     linear_in: what the continuation is linear in: ``"consumption"`` (default; the
         consumption ``(u')^{-1}(Lambda / R_ss)`` it stands for,
         :func:`consumption_units_move`) or ``"marginal value"`` (``Lambda`` itself). The same
@@ -573,6 +650,9 @@ class FirstOrderStart(eqx.Module):
     risk_change: float = eqx.field(static=True, default=0.0)
     floor: Any = None
     linear_in: str = eqx.field(static=True, default="consumption")
+    inputs: Float[Array, "H1 n_noise n_in"] | None = None
+    quadrature: int = eqx.field(static=True, default=0)
+    cells: tuple = eqx.field(static=True, default=(0, 0, 0))
 
     def __check_init__(self):
         if self.linear_in not in CONTINUATION_UNITS:
@@ -770,18 +850,21 @@ def first_order_start(problem: SavingsProblem, *, size: float = 1e-2, tol: float
         x = None if bound is None else jnp.asarray(path.values[bound.variable])
         mu_prime = model.marginal_utility(path.c_policy)
         lam = (R[:, None, None] if closed else R_ss) * mu_prime
-        return lam, U, x
+        inputs = jnp.stack([jnp.broadcast_to(jnp.asarray(path.values[k], R.dtype), R.shape)
+                            for k in model.household_inputs], axis=-1)
+        return lam, U, x, inputs
 
     def central(name, dz, unit):
         """The responses per unit of ``dz / unit``, by central differences."""
         up, down = run(name, dz), run(name, -dz)
         return tuple(None if a is None else (a - b) / (2.0 * unit) for a, b in zip(up, down))
 
-    M, N, N0, X = [], [], [], []
+    M, N, N0, X, P = [], [], [], [], []
     for i in range(problem.n_noise):
         name, dz = problem.innovation_path(i, T)
-        lam, U, x = central(name, size * dz, size * problem.sigma[i])
+        lam, U, x, inputs = central(name, size * dz, size * problem.sigma[i])
         M.append(lam[1:])
+        P.append(inputs)
         N.append(None if U is None else U[1:])
         N0.append(None if U is None else U[0])
         X.append(x)
@@ -814,7 +897,7 @@ def first_order_start(problem: SavingsProblem, *, size: float = 1e-2, tol: float
             gap=float(ss.values[bound.variable]) - float(bound.bound))
     start = FirstOrderStart(households=M[:H], forecast=forecast, impact=impact,
                             size=float(size), tol=float(tol), horizon=T, floor=floor,
-                            linear_in=linear_in)
+                            linear_in=linear_in, inputs=jnp.stack(P, axis=1)[:H + 1])
     return eqx.tree_at(lambda p: p.first_order, problem, start, is_leaf=lambda x: x is None)
 
 
@@ -871,6 +954,56 @@ def risk_adjustment(problem: SavingsProblem, *, n_nodes: int | None = None, tol:
         raise RuntimeError(f"risk_adjustment: the fixed point is not finite after {k} steps")
     start = dataclasses.replace(problem.first_order, risk=D, risk_steps=k, risk_change=change)
     return eqx.tree_at(lambda p: p.first_order, problem, start)
+
+
+def time_iteration_step(problem: SavingsProblem, *, n_nodes: int | None = None,
+                        cells: tuple[int, int, int] | None = None) -> SavingsProblem:
+    """``problem`` (with a risk-adjusted first-order start) whose households take next date's
+    expectation by quadrature where they may be at the borrowing limit next date: one step of
+    time iteration from the risk-adjusted start's own next-date choices
+    (:meth:`SavingsProblem.quadrature_continuation`; docs/theory.md §12.7). ``n_nodes``
+    Gauss–Hermite nodes per shock (default 5 for one shock, 2 for more: on the HANK 100 x 7
+    with two shocks 2 and 3 nodes per shock give the same Euler errors to 0.002, at 4 nodes
+    a date instead of 9); ``cells``: ``(K, E, J)`` of :func:`quadrature_cells` (default from
+    the steady state)."""
+    start = problem.first_order
+    if start is None or start.risk is None:
+        raise ValueError("time_iteration_step: the problem needs a risk-adjusted first-order "
+                         "start (risk_adjustment)")
+    if start.floor is not None:
+        raise ValueError("time_iteration_step: a start whose expectations keep a lower bound "
+                         "(floor_expectations) has no first-order budgets at the nodes; use "
+                         "start='risk-adjusted'")
+    n_nodes = (5 if problem.n_shocks == 1 else 2) if n_nodes is None else int(n_nodes)
+    if n_nodes < 1:
+        raise ValueError(f"time_iteration_step.n_nodes must be at least 1; got {n_nodes}")
+    n_a, n_e = problem.a_ss.shape
+    cells = quadrature_cells(problem) if cells is None else tuple(int(c) for c in cells)
+    K, E, J = cells
+    if not (1 <= K <= n_a and 1 <= E <= n_e and 2 <= J <= n_a):
+        raise ValueError(f"time_iteration_step.cells must be (K, E, J) with 1 <= K <= {n_a}, "
+                         f"1 <= E <= {n_e}, 2 <= J <= {n_a}; got {cells}")
+    start = dataclasses.replace(start, quadrature=n_nodes, cells=cells)
+    return eqx.tree_at(lambda p: p.first_order, problem, start)
+
+
+def quadrature_cells(problem: SavingsProblem, near: int = 4) -> tuple[int, int, int]:
+    """``(K, E, J)``: the wealth points ``a' < a_K`` and income states ``e' < E`` whose
+    continuation takes next date's expectation by quadrature, and the grid points ``a'' <
+    a_J`` its endogenous-grid step reads, from the steady state's policy: ``E`` one income
+    state beyond the last one with households at the borrowing limit; ``K`` twice the last
+    point from which a household of those income states saves less than ``a_near`` (room for
+    the shocks to move the limit's reach), plus two; ``J`` the first point beyond twice what
+    any of those households saves."""
+    a_grid, a_ss = np.asarray(problem.a_grid), np.asarray(problem.a_ss)
+    n_a, n_e = a_ss.shape
+    at_limit = np.flatnonzero((a_ss <= a_grid[0] + 1e-10 * (1.0 + abs(a_grid[0]))).any(axis=0))
+    E = min(n_e, int(at_limit[-1]) + 2) if at_limit.size else 1
+    close = np.flatnonzero((a_ss[:, :E] < a_grid[min(near, n_a - 1)]).any(axis=1))
+    K = min(n_a, 2 * int(close[-1]) + 2) if close.size else 2
+    reach = a_grid[0] + 2.0 * (a_ss[:K, :E].max() - a_grid[0])
+    J = min(n_a, int(np.searchsorted(a_grid, reach)) + 1)
+    return K, E, max(J, 2)
 
 
 def observation_scale(problem: SavingsProblem, n_paths: int = 4, seed: int = 0):
@@ -943,7 +1076,9 @@ class SavingsPath(eqx.Module):
     z: the noise states ``(T, n_noise)`` (shocks, then announcements). hidden, carry: the
     policy's history state and the prices' carry after each date (to branch on next date's
     shock, :func:`~.savings_certificates.path_euler_errors`). final: the rollout's state after
-    the last date (to continue from it, :func:`savings_rollout` ``start``).
+    the last date (to continue from it, :func:`savings_rollout` ``start``). expected: the
+    continuation the households' structural start read at each date
+    (:meth:`SavingsProblem.continuation`, ``(T, n_a, n_e)``).
     """
 
     mu: Array
@@ -959,6 +1094,7 @@ class SavingsPath(eqx.Module):
     z: Array
     hidden: Array
     carry: Any
+    expected: Array | None = None
     final: Any = None
 
 
@@ -997,9 +1133,11 @@ class SavingsActor(eqx.Module):
         return self.policy.step(self.h, jax.lax.stop_gradient(obs))
 
     def __call__(self, budget, factor, obs, reading=None):
+        """:func:`_act`'s choices, and the continuation the households expected."""
         sg = jax.lax.stop_gradient
+        expected = self.problem.Va_ss if self.Va_next is None else self.Va_next
         return _act(self.problem, self.policy, self.h, budget, sg(factor), sg(obs), self.Pi,
-                    self.Va_next, reading)
+                    self.Va_next, reading) + (sg(expected),)
 
 
 def _act(problem: SavingsProblem, policy: SavingsPolicy, h, budget, factor, obs, Pi=None,
@@ -1170,11 +1308,11 @@ class SavingsChoices(AbstractChoiceRule):
 
     def record(self, problem, date, mu_next, z_next):
         sg = jax.lax.stop_gradient
-        x, a_next, c, dx, n = date.choices
+        x, a_next, c, dx, n, expected = date.choices
         record = dict(date.record, C=jnp.sum(date.mu * c), A=jnp.sum(date.mu * a_next))
         return (date.mu, a_next, c, n, x, dx, sg(date.obs),
                 jax.tree_util.tree_map(sg, date.prices), jax.tree_util.tree_map(sg, record),
-                sg(date.residual), date.z, sg(date.hidden), date.carry)
+                sg(date.residual), date.z, sg(date.hidden), date.carry, expected)
 
 
 def savings_rollout(problem: SavingsProblem, policy: SavingsPolicy, eps, mu0=None,
@@ -1197,11 +1335,12 @@ def savings_rollout(problem: SavingsProblem, policy: SavingsPolicy, eps, mu0=Non
     """
     z_shock = jnp.zeros_like(eps) if z_shock is None else jnp.asarray(z_shock, eps.dtype)
     init = initial_state(problem, policy, mu0) if start is None else start
-    final, (mu, a_next, c, n, x, dx, obs, budget, agg, res, z, hid, carry) = mean_field_scan(
-        problem, problem.prices, SavingsChoices(policy=policy), eps, init, z_shock)
+    final, (mu, a_next, c, n, x, dx, obs, budget, agg, res, z, hid, carry, expected) = \
+        mean_field_scan(problem, problem.prices, SavingsChoices(policy=policy), eps, init,
+                        z_shock)
     return SavingsPath(mu=mu, a_next=a_next, c=c, n=n, share=x, dshare=dx, obs=obs,
                        budget=budget, agg=agg, residual=res, z=z, hidden=hid, carry=carry,
-                       final=final)
+                       expected=expected, final=final)
 
 
 def chain_innovations(problem: SavingsProblem, z_path, z_prev=None) -> Float[Array, "T 1"]:
@@ -1297,7 +1436,8 @@ def euler_step_gap(problem: SavingsProblem, path: SavingsPath,
         R_next = jnp.concatenate([path.budget.R[1:], problem.R_ss[None]])
         scale = R_next / problem.R_ss if problem.prices.scales_by_return \
             else jnp.ones_like(R_next)
-        expected = scale[:, None, None] * jax.vmap(problem.continuation)(path.z)
+        expected = scale[:, None, None] * (jax.vmap(problem.continuation)(path.z)
+                                           if path.expected is None else path.expected)
     else:
         expected = Va_next
 

@@ -255,18 +255,22 @@ def household_step(model: AbstractHousehold, Va_next, budget: Budget, *, interp:
     return invert_euler(model, W, budget, a_grid, interp=interp, limit=limit)
 
 
-def invert_euler(model, W, budget: Budget, a_grid, *, interp: str = "linear", limit=None):
+def invert_euler(model, W, budget: Budget, a_grid, *, interp: str = "linear", limit=None,
+                 query=None):
     """The endogenous-grid step from ``W[a', e] = beta E[V_a(a', e') | e]`` (the expected
     discounted marginal value of each grid ``a'`` for today's income state ``e``, however
-    the expectation was taken): ``(Va, a_policy, c_policy, n_policy)`` under ``budget``."""
+    the expectation was taken): ``(Va, a_policy, c_policy, n_policy)`` under ``budget``.
+    ``query``: the wealth where the policy is read (default ``a_grid``; its first point must
+    be the borrowing limit ``a_grid[0]``); ``limit`` is then given on it."""
+    query = a_grid if query is None else query
     c_endo = model.inverse_marginal_utility(W)
     if model.endogenous_labour:
         n_endo = model.hours(budget.we[None, :], W)
         x_endo = c_endo + a_grid[:, None] - budget.we[None, :] * n_endo - budget.y[None, :]
-        x = jnp.broadcast_to(budget.R * a_grid[:, None], c_endo.shape)
+        x = jnp.broadcast_to(budget.R * query[:, None], (query.shape[0], c_endo.shape[1]))
         c_pol = interp_columns(x, x_endo, c_endo, interp)
         n_pol = model.hours(budget.we[None, :], model.marginal_utility(c_pol))
-        a_pol = budget.cash_on_hand(a_grid, n_pol) - c_pol
+        a_pol = budget.cash_on_hand(query, n_pol) - c_pol
         bound = a_pol < a_grid[0]
         rhs = x + budget.y[None, :] - a_grid[0]
         c_con, n_con = constrained_consumption(model, budget, rhs) if limit is None else limit
@@ -275,7 +279,7 @@ def invert_euler(model, W, budget: Budget, a_grid, *, interp: str = "linear", li
         a_pol = jnp.where(bound, a_grid[0], a_pol)
     else:
         m_endo = c_endo + a_grid[:, None]  # endogenous grid of cash on hand, increasing in a'
-        m = budget.cash_on_hand(a_grid)
+        m = budget.cash_on_hand(query)
         a_pol = interp_columns(m, m_endo, a_grid, interp)
         a_pol = jnp.maximum(a_pol, a_grid[0])  # borrowing limit
         c_pol = m - a_pol

@@ -140,7 +140,10 @@ class RSPGConfig:
             first-order start with the households' expected marginal value adjusted for risk
             at the steady state (its mean over next date's shocks rather than its value at
             their mean; the same at first order), so that the untrained households already
-            save for precaution next to the borrowing limit.
+            save for precaution next to the borrowing limit. ``"time-iteration"``: the
+            risk-adjusted start whose households near the borrowing limit take next date's
+            expectation by quadrature over its shocks, with their own next-date choices at
+            each node (one step of time iteration; docs/theory.md §12.7).
         floor_expectations: continuous choices from a first-order start, an economy with a
             lower bound (``OneAssetHANK(i_lb=...)``): ``True`` makes the start's expectations
             piecewise linear — the households and firms expect the linear solution with the
@@ -261,7 +264,8 @@ class RSPGConfig:
                              f"got {self.linear_correction!r}")
         if self.linear_correction is False and self.start == "steady-state":
             raise ValueError("RSPGConfig.linear_correction=False needs a start that is exact at "
-                             "first order (start='first-order' or 'risk-adjusted'); got "
+                             "first order (start='first-order', 'risk-adjusted' or "
+                             "'time-iteration'); got "
                              "start='steady-state'")
         if not isinstance(self.precondition, (bool, np.bool_)):
             raise ValueError(f"RSPGConfig.precondition must be True or False; "
@@ -302,14 +306,15 @@ class RSPGConfig:
         order and leaves only what linearisation misses to learn, and Adam's normalised steps
         move every parameter by about the rate even where the expected gradient is zero, so
         that at the steady-state start's rate training follows the gradient's noise away from
-        it (docs/theory.md §12.3, §12.7). From ``start="risk-adjusted"`` the same, evaluated
-        and returned with the average of the iterates (``average=0.95``)."""
+        it (docs/theory.md §12.3, §12.7). From ``start="risk-adjusted"`` or
+        ``"time-iteration"`` the same, evaluated and returned with the average of the iterates
+        (``average=0.95``)."""
         base = dict(choice="continuous", hidden=32, widths=(64, 64), activation="tanh",
                     lr=3e-3, lr_final=3e-4, iterations=150, eval_every=25, control_lags=48,
                     precondition=True)
-        if overrides.get("start") in ("first-order", "risk-adjusted"):
+        if overrides.get("start") in ("first-order", "risk-adjusted", "time-iteration"):
             base.update(lr=3e-4, lr_final=3e-5, continuation="egm")
-        if overrides.get("start") == "risk-adjusted":
+        if overrides.get("start") in ("risk-adjusted", "time-iteration"):
             base.update(average=0.95)
         return cls(**{**base, **overrides})
 
