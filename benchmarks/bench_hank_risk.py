@@ -120,7 +120,10 @@ def solve(args) -> dict:
         from hank_mfg.reports.aggregate_risk import anticipation_table
 
         anticipation = anticipation_table(sol, -0.0025, T=20).to_dict(orient="list")
+    start = getattr(sol.problem, "first_order", None)
+    cells = list(start.cells) if start is not None and start.quadrature else None
     return dict(news=args.news, anticipation=anticipation, nonlinear=nonlinear, seed=args.seed,
+                quadrature_cells=cells,
                 control_lags=args.control_lags, precondition=args.precondition,
                 continuation=cfg.continuation, start=args.start,
                 n_wealth=args.n_wealth,
@@ -297,13 +300,16 @@ def worst_euler(args) -> dict:
 
     model = OneAssetHANK(n_wealth=args.n_wealth,
                          price_adjustment_costs=args.price_adjustment_costs)
-    cfg = hm.RSPGConfig.continuous(iterations=1, eval_paths=4, seed=args.seed, start=args.start)
     if args.checkpoint:
         sol = hm.load_solution(model, args.checkpoint)
+        run = rspg._SavingsRun(model, "rspg", sol.config)
         cfg, policy = sol.config, sol.policy
-    run = rspg._SavingsRun(model, "rspg", cfg)
+    else:
+        cfg = hm.RSPGConfig.continuous(iterations=1, eval_paths=4, seed=args.seed,
+                                       start=args.start)
+        run = rspg._SavingsRun(model, "rspg", cfg)
+        policy = run.policy(run.params)
     problem = run.problem
-    policy = policy if args.checkpoint else run.policy(run.params)
     a_grid = np.asarray(problem.a_grid)
     paths = []
     for b, e in enumerate(np.asarray(run.eval_eps)):
@@ -510,6 +516,8 @@ def main():
             for shock, res_v in shocks.items():
                 print(tag, shock, {v: round(max(d["gap"]), 3) for v, d in res_v.items()})
         print("sd", {k: round(v, 5) for k, v in res["moments"]["sd"].items()})
+        if res["quadrature_cells"]:
+            print("time-iteration cells (K, E, J):", res["quadrature_cells"])
         if res["anticipation"]:
             a = res["anticipation"]
             for i, (k, v) in enumerate(zip(a["k"], a["variable"])):

@@ -256,6 +256,14 @@ class SavingsProblem(eqx.Module):
             moved = consumption_units_move(self.model, Va_ss, self.R_ss, moved)
         return Va_ss + moved if start.risk is None else Va_ss + start.risk[cut] + moved
 
+    def surprise_nodes(self, n_nodes: int):
+        """Gauss–Hermite nodes ``(n_nodes^n_shocks, n_noise)`` of next date's innovations in
+        standard deviations — the shocks' surprises on a tensor grid, announcements at zero —
+        and their weights (:func:`shock_nodes`)."""
+        nodes, weights = shock_nodes(self.n_shocks, n_nodes)
+        nodes = np.concatenate([nodes, np.zeros((nodes.shape[0], self.news))], axis=1)
+        return (jnp.asarray(nodes, self.a_grid.dtype), jnp.asarray(weights, self.a_grid.dtype))
+
     def _budget_of(self, move):
         """The budget with the household inputs at the steady state's values plus ``move``."""
         names = self.model.household_inputs
@@ -275,10 +283,8 @@ class SavingsProblem(eqx.Module):
         where the start scales by it (docs/theory.md §12.7)."""
         start, model = self.first_order, self.model
         K, E, J = start.cells
-        nodes, weights = shock_nodes(self.n_shocks, start.quadrature)
-        nodes = np.concatenate([nodes, np.zeros((nodes.shape[0], self.news))], axis=1)
-        innovations = jnp.asarray(nodes, self.a_grid.dtype) * self.sigma
-        weights = jnp.asarray(weights, self.a_grid.dtype)
+        nodes, weights = self.surprise_nodes(start.quadrature)
+        innovations = nodes * self.sigma
         scales = self.prices.scales_by_return
         knots, query = self.a_grid[:J], self.a_grid[:K]
         uc_limit = None if self.uc_limit is None else self.uc_limit[:K, :E]
@@ -292,7 +298,7 @@ class SavingsProblem(eqx.Module):
 
         def one(innovation):
             full = self._budget_of(inputs + innovation @ start.inputs[0])
-            budget = Budget(R=full.R, y=full.y[:E], we=full.we[:E], discount=full.discount)
+            budget = eqx.tree_at(lambda b: (b.y, b.we), full, (full.y[:E], full.we[:E]))
             factor = (self._budget_of(inputs_ahead + innovation @ start.inputs[1]).R / self.R_ss
                       if scales else 1.0)
             V = self._continuation_of(
@@ -924,10 +930,7 @@ def risk_adjustment(problem: SavingsProblem, *, n_nodes: int | None = None, tol:
                          "without common noise, or a Markov aggregate state)")
     if n_nodes is None:
         n_nodes = 5 if problem.n_shocks == 1 else 3
-    nodes, weights = shock_nodes(problem.n_shocks, n_nodes)
-    nodes = jnp.asarray(np.concatenate([nodes, np.zeros((nodes.shape[0], problem.news))],
-                                       axis=1), problem.a_grid.dtype)
-    weights = jnp.asarray(weights, problem.a_grid.dtype)
+    nodes, weights = problem.surprise_nodes(n_nodes)
     policy = problem.make_policy(key=jax.random.key(0), hidden=1, widths=(1,), n_knots=2)
     Va_ss, model = problem.Va_ss, problem.model
     with_risk = lambda D: eqx.tree_at(lambda p: p.first_order.risk, problem, D,  # noqa: E731
@@ -962,9 +965,8 @@ def time_iteration_step(problem: SavingsProblem, *, n_nodes: int | None = None,
     expectation by quadrature where they may be at the borrowing limit next date: one step of
     time iteration from the risk-adjusted start's own next-date choices
     (:meth:`SavingsProblem.quadrature_continuation`; docs/theory.md §12.7). ``n_nodes``
-    Gauss–Hermite nodes per shock (default 5 for one shock, 2 for more: on the HANK 100 x 7
-    with two shocks 2 and 3 nodes per shock give the same Euler errors to 0.002, at 4 nodes
-    a date instead of 9); ``cells``: ``(K, E, J)`` of :func:`quadrature_cells` (default from
+    Gauss–Hermite nodes per shock (default 5 for one shock, 2 for more: 4 nodes a date with
+    two shocks, against the Euler errors' 9); ``cells``: ``(K, E, J)`` of :func:`quadrature_cells` (default from
     the steady state)."""
     start = problem.first_order
     if start is None or start.risk is None:
@@ -1094,7 +1096,7 @@ class SavingsPath(eqx.Module):
     z: Array
     hidden: Array
     carry: Any
-    expected: Array | None = None
+    expected: Array
     final: Any = None
 
 
@@ -1436,8 +1438,7 @@ def euler_step_gap(problem: SavingsProblem, path: SavingsPath,
         R_next = jnp.concatenate([path.budget.R[1:], problem.R_ss[None]])
         scale = R_next / problem.R_ss if problem.prices.scales_by_return \
             else jnp.ones_like(R_next)
-        expected = scale[:, None, None] * (jax.vmap(problem.continuation)(path.z)
-                                           if path.expected is None else path.expected)
+        expected = scale[:, None, None] * path.expected
     else:
         expected = Va_next
 

@@ -19,7 +19,7 @@ from ..operators.lottery import expect, lottery_weights
 from ..policies.savings import SavingsPolicy
 from .continuous import (
     CONSTRAINED_SHARE, SavingsPath, SavingsProblem, _advance, next_date, path_transitions,
-    path_values, period_utility, realised_unknowns, savings_rollout, shock_nodes,
+    path_values, period_utility, realised_unknowns, savings_rollout,
 )
 from .egm import euler_error_table, euler_summary
 from .household import household_policies
@@ -117,10 +117,7 @@ def path_euler_tables(problem: SavingsProblem, policy: SavingsPolicy, path: Savi
     if n_nodes is None:
         n_nodes = 5 if problem.n_shocks == 1 else 3
     # without common noise next date's shocks are known: one node at zero
-    nodes, weights = shock_nodes(problem.n_shocks, n_nodes if problem.common_noise else 1)
-    nodes = np.concatenate([nodes, np.zeros((nodes.shape[0], problem.news))], axis=1)
-    nodes = jnp.asarray(nodes, problem.a_grid.dtype)
-    weights = jnp.asarray(weights, problem.a_grid.dtype)
+    nodes, weights = problem.surprise_nodes(n_nodes if problem.common_noise else 1)
     forward = problem.prices.forward_targets
 
     def one(xs):

@@ -61,7 +61,7 @@ def huggett():
     return C.savings_problem(m, hm.steady_state(m), start="risk-adjusted", horizon=80)
 
 
-@pytest.mark.parametrize("case", ["hank", pytest.param("huggett", marks=pytest.mark.slow)])
+@pytest.mark.parametrize("case", [pytest.param("hank", marks=pytest.mark.slow), "huggett"])
 def test_one_node_is_the_first_order_continuation_to_first_order(case, request):
     """With the node at the mean and no risk adjustment, one step of time iteration from the
     first-order continuation is that continuation up to terms of second order in the state:
@@ -84,11 +84,13 @@ def test_one_node_is_the_first_order_continuation_to_first_order(case, request):
     assert gaps[0] < 0.05 * moves[0], (gaps, moves)
 
 
-def test_the_cells_next_to_the_limit_read_what_the_whole_grid_reads(hank):
+@pytest.mark.parametrize("case", [pytest.param("hank", marks=pytest.mark.slow), "huggett"])
+def test_the_cells_next_to_the_limit_read_what_the_whole_grid_reads(case, request):
     """The step on the cells of ``quadrature_cells`` (the endogenous-grid step on the first
     ``J`` savings points, read at the first ``K`` wealth points of the first ``E`` income
     states) equals the step over the whole grid there, along a noisy path; elsewhere the
     continuation is the linear one."""
+    hank = request.getfixturevalue(case)
     n_a, n_e = hank.a_ss.shape
     K, E, J = C.quadrature_cells(hank)
     assert 2 <= K < n_a and 1 <= E <= n_e and K <= J <= n_a, (K, E, J)
@@ -101,20 +103,22 @@ def test_the_cells_next_to_the_limit_read_what_the_whole_grid_reads(hank):
         a, b = cells.continuation(z), whole.continuation(z)
         np.testing.assert_allclose(a[:K, :E], b[:K, :E], rtol=1e-12)
         np.testing.assert_allclose(a[K:], hank.linear_continuation(z)[K:], rtol=1e-14)
-        # the whole grid's step differs from the linear continuation far from the limit by a
-        # term of the order of the risk: measured 3e-5 of the marginal value
-        assert float(jnp.max(jnp.abs(b[K:] - a[K:]) / a[K:])) < 1e-3
+        # far from the limit the whole grid's step differs from the linear continuation by a
+        # term of the order of the risk (Huggett's shocks, doubled here, are larger: measured
+        # 1.6e-3 of the marginal value)
+        assert float(jnp.max(jnp.abs(b[K:] - a[K:]) / a[K:])) < (1e-3 if case == "hank"
+                                                                  else 3e-3)
 
 
-def test_the_time_iteration_start_is_refused_without_its_ingredients(hank):
+def test_the_time_iteration_start_is_refused_without_its_ingredients(huggett):
     first = C.savings_problem(Huggett(n_wealth=20), hm.steady_state(Huggett(n_wealth=20)),
                               start="first-order", horizon=40)
     with pytest.raises(ValueError, match="risk-adjusted"):
         C.time_iteration_step(first)
     with pytest.raises(ValueError, match="n_nodes"):
-        C.time_iteration_step(hank, n_nodes=0)
+        C.time_iteration_step(huggett, n_nodes=0)
     with pytest.raises(ValueError, match="cells"):
-        C.time_iteration_step(hank, cells=(0, 1, 2))
+        C.time_iteration_step(huggett, cells=(0, 1, 2))
     with pytest.raises(ValueError, match="start must be one of"):
         hm.RSPGConfig.continuous(start="time iteration")
     cfg = hm.RSPGConfig.continuous(start="time-iteration")
