@@ -1,5 +1,5 @@
 """The quality verdicts tell an untrained start from a trained solution (docs/theory.md
-§12.8): on Huggett, Krusell–Smith and the one-asset HANK (small grids), the steady-state start,
+§12.8): on Krusell–Smith and the one-asset HANK (small grids), the steady-state start,
 whose households ignore every future price, fails both first-order certificates — the
 impulse responses and the gaps along noisy paths — while a solution of the shipped preset
 (`RSPGConfig.continuous(start="risk-adjusted")`, trained, returned as the average of its
@@ -18,13 +18,11 @@ import pytest
 
 import hank_mfg as hm
 from models.hank import OneAssetHANK
-from models.huggett import Huggett
 from models.krusell_smith import KrusellSmith
 
 jax.config.update("jax_enable_x64", True)
 
 ECONOMIES = {
-    "huggett": lambda: Huggett(n_wealth=30),
     "krusell_smith": lambda: KrusellSmith(n_wealth=30, n_income=3, wealth_max=60.0, alpha=0.11,
                                           tfp=0.8816460975, beta=0.9819527881, sigma_z=0.02),
     "hank": lambda: OneAssetHANK(n_wealth=30, n_income=3, wealth_max=50.0),

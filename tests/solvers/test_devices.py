@@ -69,9 +69,9 @@ import hank_mfg.solvers.rspg as rspg
 import hank_mfg.solvers.training as training
 from models.hank import OneAssetHANK
 
-model = OneAssetHANK(n_wealth=20, n_income=3)
+model = OneAssetHANK(n_wealth=12, n_income=3)
 cfg = hm.RSPGConfig.continuous(start="first-order", iterations=3, n_paths=4, eval_paths=2,
-                               eval_every=3, horizon=24, control_lags=4, hidden=8, widths=(8,),
+                               eval_every=3, horizon=12, control_lags=4, hidden=8, widths=(8,),
                                n_knots=8, seed=2)
 
 def run():

@@ -13,6 +13,7 @@ import pytest
 import hank_mfg as hm
 from hank_mfg.solvers.egm import household_step
 from models.hank import OneAssetHANK
+from models.huggett import Huggett
 
 T = 150
 
@@ -200,8 +201,8 @@ def test_floor_spells_and_refusal():
     with pytest.raises(ValueError, match="no lower bound"):
         from hank_mfg.solvers import continuous as C
 
-        m = OneAssetHANK(n_wealth=20, n_income=2)
-        problem = C.savings_problem(m, hm.steady_state(m), horizon=10)
+        m = Huggett(n_wealth=10)  # any economy without a bound: refused before it runs
+        problem = C.savings_problem(m, hm.steady_state(m), horizon=4)
         hm.floor_statistics(problem, problem.make_policy(key=__import__("jax").random.key(0),
                                                          hidden=4, widths=(6,), n_knots=6))
 

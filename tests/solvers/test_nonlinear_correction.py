@@ -48,6 +48,7 @@ def networks():
     return policy, obs_ref, scale, path
 
 
+@eqx.filter_jit
 def _moves(policy, obs_ref, scale, path, s):
     """The correction's and the forecast's move from their steady-state values along the
     history ``obs_ref + s scale path``."""
