@@ -418,7 +418,9 @@ def solve(
     (paper: GRU 128, Adam 0.01 -> 0.001, 500 iterations; fast: the paper's network at 24
     wealth knots per income state, 4 paths per iteration, Adam 0.03 -> 0.003, 200 iterations,
     evaluations every 10 — see docs/performance.md; continuous: GRU 32, MLP 64-64 tanh, Adam
-    0.003 -> 0.0003, 150 iterations, evaluations every 25); each option given explicitly
+    0.003 -> 0.0003, 150 iterations, evaluations every 25; from --start first-order,
+    risk-adjusted or time-iteration Adam 3e-4 -> 3e-5, and 25 iterations from
+    time-iteration); each option given explicitly
     overrides its preset value. history.csv has seconds (training) and wall_seconds (since
     the command started: imports, set-up and compilation included).
 

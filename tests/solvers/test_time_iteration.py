@@ -131,6 +131,8 @@ def test_the_time_iteration_start_is_refused_without_its_ingredients(huggett):
         hm.RSPGConfig.continuous(start="time iteration")
     cfg = hm.RSPGConfig.continuous(start="time-iteration")
     assert cfg.average == 0.95 and cfg.continuation == "egm" and cfg.lr == 3e-4
+    assert (cfg.iterations, cfg.eval_every) == (25, 25)
+    assert hm.RSPGConfig.continuous(start="time-iteration", iterations=150).iterations == 150
 
 
 @pytest.mark.slow  # two untrained starts' certificates along noisy paths
