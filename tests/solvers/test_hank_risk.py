@@ -121,7 +121,7 @@ def test_gradient_identity_equals_reverse_mode_with_hours(problem):
     P = problem
     pol = _policy(P, scale=0.01)
     params, static = eqx.partition(pol, trainable(pol))
-    eps = P.sample_noise(key=jax.random.key(2), n_paths=1)   # the shapes compiled above
+    eps = P.sample_noise(key=jax.random.key(2), n_paths=2)
     loss, g, res = eqx.filter_jit(C.savings_value_and_grad)(params, static, P, eps)
     assert float(res) < 1e-8
 
