@@ -15,7 +15,12 @@ start (the default) or a trained run (``--checkpoint DIR``):
   cut of the rule's intercept promised for the quarters after the floor stops binding.
 
     python benchmarks/lower_bound_analysis.py [--n-wealth 100] [--n-income 7] [--seed 1]
-        [--checkpoint DIR] [--out FILE]
+        [--checkpoint DIR] [--start first-order|risk-adjusted|time-iteration]
+        [--floor-expectations] [--price-adjustment-costs resource|none] [--out FILE]
+
+``--start`` and ``--floor-expectations`` pick the untrained start the tables are measured on
+(``RSPGConfig(start=..., floor_expectations=...)``); ``--price-adjustment-costs`` the
+economy's treatment of the cost of changing prices (``OneAssetHANK.price_adjustment_costs``).
 
 Prints markdown tables and writes every number to ``FILE`` (JSON).
 """
@@ -39,6 +44,11 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--checkpoint", default=None, help="a trained run (default: untrained start)")
     ap.add_argument("--demand", type=float, default=0.006, help="the large demand shock db_0")
+    ap.add_argument("--start", default="first-order",
+                    choices=("first-order", "risk-adjusted", "time-iteration"))
+    ap.add_argument("--floor-expectations", action="store_true",
+                    help="the start's expectations keep the floor (piecewise linear)")
+    ap.add_argument("--price-adjustment-costs", default="resource", choices=("resource", "none"))
     ap.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "results",
                                                   "lower_bound_analysis.json"))
     args = ap.parse_args()
@@ -54,12 +64,13 @@ def main():
 
     t0 = time.perf_counter()
     out = {}
-    kw = dict(n_wealth=args.n_wealth, n_income=args.n_income)
+    kw = dict(n_wealth=args.n_wealth, n_income=args.n_income,
+              price_adjustment_costs=args.price_adjustment_costs)
     arch = hm.RSPGConfig.continuous(start="first-order").savings_architecture()
 
     def untrained(model, **extra):
         ss = hm.steady_state(model)
-        problem = C.savings_problem(model, ss, start="first-order", **extra)
+        problem = C.savings_problem(model, ss, start=args.start, **extra)
         return ss, problem, problem.make_policy(key=jax.random.key(0), **arch)
 
     model = OneAssetHANK.lower_bound(**kw)
@@ -68,7 +79,7 @@ def main():
         problem, policy = sol.compiled(), sol.policy
         ss = problem.steady_state
     else:
-        ss, problem, policy = untrained(model)
+        ss, problem, policy = untrained(model, floor_expectations=args.floor_expectations)
     print(f"built in {time.perf_counter() - t0:.0f} s", flush=True)
 
     fs = hm.floor_statistics(problem, policy, T=1000, burn_in=200, n_paths=8, seed=args.seed)
@@ -141,8 +152,9 @@ def main():
     want = {v: np.asarray(ref.values[v][:40]) - float(ss.values[v]) for v in ("Y", "C", "pi")}
     out["large_demand_shock"] = {"size": size, "perfect_foresight_quarters": at_pf,
                                  "Y0": float(want["Y"][0]), "pi0": float(want["pi"][0])}
-    starts = {"linear expectations": (problem, policy)}
-    if not args.checkpoint:
+    starts = {("piecewise-linear" if args.floor_expectations else "linear") + " expectations":
+              (problem, policy)}
+    if not args.checkpoint and not args.floor_expectations:
         _, problem_pl, policy_pl = untrained(model, floor_expectations=True)
         starts["piecewise-linear expectations"] = (problem_pl, policy_pl)
     print(f"\nlarge demand shock db_0 = {size}: perfect foresight {at_pf} quarters at the floor, "

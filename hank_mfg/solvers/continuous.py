@@ -275,8 +275,10 @@ class SavingsProblem(eqx.Module):
         u'(c_{t+1})]`` over the Gauss–Hermite nodes of next date's surprises (``quadrature``
         per shock, announcements at zero), ``c_{t+1}`` one EGM step at each node's
         first-order budget (the household inputs' first-order responses to the innovations
-        held then) from that node's :meth:`linear_continuation` (scaled by the return it
-        expects, where the start scales by the return); elsewhere :meth:`linear_continuation`.
+        held then, and with :class:`FloorExpectations` to the shifts of the rule that keep
+        the bound at that node) from that node's :meth:`linear_continuation` (scaled by the
+        return it expects, where the start scales by the return); elsewhere
+        :meth:`linear_continuation`.
         Next to the borrowing limit next date's choice is kinked in the shocks (constrained in
         some, not in others), which a continuation linear in the history cannot follow; the
         expected return factor the actor applies is divided out (``R_ss E[R u'(c)] / E[R]``)
@@ -297,13 +299,19 @@ class SavingsProblem(eqx.Module):
         inputs_ahead = jnp.einsum("jsk,js->k", start.inputs[2:H + 1], past)
 
         def one(innovation):
-            full = self._budget_of(inputs + innovation @ start.inputs[0])
+            move = moved + jnp.einsum("sae,s->ae", start.households[0, :, :J], innovation)
+            now = inputs + innovation @ start.inputs[0]
+            ahead = inputs_ahead + innovation @ start.inputs[1]
+            if start.floor is not None:    # next date's shifts at this node's innovations
+                state = start.floor.advance(jnp.concatenate([innovation[None], past]),
+                                            _floor_state(self, z))
+                move = move + start.floor.households_term(state)[:J]
+                now = now + start.floor.inputs_term(state)
+                ahead = ahead + start.floor.inputs_term(state, ahead=1)
+            full = self._budget_of(now)
             budget = eqx.tree_at(lambda b: (b.y, b.we), full, (full.y[:E], full.we[:E]))
-            factor = (self._budget_of(inputs_ahead + innovation @ start.inputs[1]).R / self.R_ss
-                      if scales else 1.0)
-            V = self._continuation_of(
-                moved + jnp.einsum("sae,s->ae", start.households[0, :, :J], innovation),
-                slice(0, J))
+            factor = self._budget_of(ahead).R / self.R_ss if scales else 1.0
+            V = self._continuation_of(move, slice(0, J))
             W = model.beta * budget.discount * ((factor * V) @ self.Pi_e[:E].T)
             limit = (limit_consumption(model, budget, query, uc_limit)
                      if model.endogenous_labour else None)
@@ -755,7 +763,9 @@ class FloorExpectations(eqx.Module):
         (``pulses[0]`` is the problem's matrix ``J``). households: ``(H, L, n_a, n_e)`` and
         forecast ``(H, L, n_u)`` (or ``None``): the responses of the continuation at date
         ``j + 1`` and of the forecast unknowns to the same shifts. gap: the steady-state value
-        less the bound.
+        less the bound. inputs: ``(H + 1, L, n_inputs)``, the household inputs' responses at
+        date ``j`` to the same shifts: the piecewise-linear budgets of
+        :meth:`SavingsProblem.quadrature_continuation`.
     """
 
     response: Float[Array, "H n_noise L"]
@@ -764,6 +774,7 @@ class FloorExpectations(eqx.Module):
     forecast: Float[Array, "H L n_u"] | None
     gap: float = eqx.field(static=True)
     max_steps: int = eqx.field(static=True, default=8)
+    inputs: Float[Array, "H1 L n_in"] | None = None
 
     @property
     def length(self) -> int:
@@ -799,6 +810,12 @@ class FloorExpectations(eqx.Module):
 
     def forecast_term(self, state) -> Float[Array, " n_u"]:
         return jnp.einsum("jku,jk->u", self.forecast, self.split(state)[0])
+
+    def inputs_term(self, state, ahead: int = 0) -> Float[Array, " n_in"]:
+        """The household inputs' move ``ahead`` dates after the date of ``state`` from the
+        shifts revised so far (0: that date's own budget)."""
+        H = self.pulses.shape[0]
+        return jnp.einsum("jki,jk->i", self.inputs[ahead:ahead + H], self.split(state)[0])
 
 
 def first_order_start(problem: SavingsProblem, *, size: float = 1e-2, tol: float = 1e-4,
@@ -900,7 +917,8 @@ def first_order_start(problem: SavingsProblem, *, size: float = 1e-2, tol: float
             response=response, pulses=pulses,
             households=jnp.stack([c[0][1:H + 1] for c in cols], axis=1),
             forecast=jnp.stack([c[1][1:H + 1] for c in cols], axis=1) if forecasting else None,
-            gap=float(ss.values[bound.variable]) - float(bound.bound))
+            gap=float(ss.values[bound.variable]) - float(bound.bound),
+            inputs=jnp.stack([c[3][:H + 1] for c in cols], axis=1))
     start = FirstOrderStart(households=M[:H], forecast=forecast, impact=impact,
                             size=float(size), tol=float(tol), horizon=T, floor=floor,
                             linear_in=linear_in, inputs=jnp.stack(P, axis=1)[:H + 1])
@@ -966,21 +984,22 @@ def time_iteration_step(problem: SavingsProblem, *, n_nodes: int | None = None,
     time iteration from the risk-adjusted start's own next-date choices
     (:meth:`SavingsProblem.quadrature_continuation`; docs/theory.md §12.7). ``n_nodes``
     Gauss–Hermite nodes per shock (default 5 for one shock, 2 for more: 4 nodes a date with
-    two shocks, against the Euler errors' 9); ``cells``: ``(K, E, J)`` of :func:`quadrature_cells` (default from
-    the steady state)."""
+    two shocks, against the Euler errors' 9); ``cells``: ``(K, E, J)`` of
+    :func:`quadrature_cells` (default from the steady state; with expectations that keep a
+    lower bound, :class:`FloorExpectations`, the whole grid: whether the bound binds next
+    date moves every household's budget with the node, not only those near the borrowing
+    limit)."""
     start = problem.first_order
     if start is None or start.risk is None:
         raise ValueError("time_iteration_step: the problem needs a risk-adjusted first-order "
                          "start (risk_adjustment)")
-    if start.floor is not None:
-        raise ValueError("time_iteration_step: a start whose expectations keep a lower bound "
-                         "(floor_expectations) has no first-order budgets at the nodes; use "
-                         "start='risk-adjusted'")
     n_nodes = (5 if problem.n_shocks == 1 else 2) if n_nodes is None else int(n_nodes)
     if n_nodes < 1:
         raise ValueError(f"time_iteration_step.n_nodes must be at least 1; got {n_nodes}")
     n_a, n_e = problem.a_ss.shape
-    cells = quadrature_cells(problem) if cells is None else tuple(int(c) for c in cells)
+    if cells is None:
+        cells = (n_a, n_e, n_a) if start.floor is not None else quadrature_cells(problem)
+    cells = tuple(int(c) for c in cells)
     K, E, J = cells
     if not (1 <= K <= n_a and 1 <= E <= n_e and 2 <= J <= n_a):
         raise ValueError(f"time_iteration_step.cells must be (K, E, J) with 1 <= K <= {n_a}, "

@@ -258,15 +258,19 @@ def test_floor_expectations_are_piecewise_linear_perfect_foresight():
     expected the date before, one date on (the linear solution with news is perfect foresight,
     the revisions carry the past); they keep the linear path of the rate at the floor; and the
     untrained economy's noise-free path stays at the floor as many quarters as the nonlinear
-    perfect-foresight path with the floor, with output far closer to it than the start whose
-    expectations ignore the bound (measured on 40 x 3: 7 quarters each, output gap 0.07
-    against 0.35 of the peak)."""
+    perfect-foresight path with the floor, with output and inflation within 10% of its peak,
+    where the start whose expectations ignore the bound misses output by a third (measured
+    on 40 x 3: 7 quarters each; gaps 0.011 and 0.010 against 0.38 and 0.27). The economy
+    leaves the cost of changing prices out of its resources (``price_adjustment_costs=
+    "none"``): as a resource cost it is quadratic in inflation and of the same order as the
+    recession at this deflation, which no expectation linear in the shifts sees (docs/theory.md
+    §12.7)."""
     import jax
 
     from hank_mfg.analysis.aggregate_risk import irf_gap, learned_irf
     from hank_mfg.solvers import continuous as C
 
-    m = OneAssetHANK.lower_bound(n_wealth=30, n_income=3)
+    m = OneAssetHANK.lower_bound(n_wealth=30, n_income=3, price_adjustment_costs="none")
     ss = hm.steady_state(m)
     plain = C.savings_problem(m, ss, start="first-order", horizon=60)
     P = C.first_order_start(plain, expect_bound=True, floor_horizon=30)
@@ -301,5 +305,31 @@ def test_floor_expectations_are_piecewise_linear_perfect_foresight():
         got = learned_irf(problem, {"db": size}, T=T, policy=policy)
         gaps[name] = irf_gap(got, want, ("Y", "pi"), T=20)
         spells[name] = int(np.sum(np.asarray(got["i"]) + float(ss.values["i"]) < 1e-9))
-    assert abs(spells["floor"] - at_pf) <= 1, (spells, at_pf)
-    assert gaps["floor"]["Y"] < 0.5 * gaps["plain"]["Y"], gaps
+    assert spells["floor"] == at_pf, (spells, at_pf)
+    assert gaps["floor"]["Y"] < 0.1 and gaps["floor"]["pi"] < 0.1, gaps
+    assert gaps["plain"]["Y"] > 0.2, gaps
+    # one step of time iteration at the mean node reads next date's budget with the shifts
+    # (the household inputs' responses to them): at the floor it gives back the
+    # piecewise-linear continuation up to terms of second order; without those responses
+    # next date's budget expects the cuts below the floor and the step misses by a share of
+    # the floor's own move
+    import dataclasses
+
+    n_a, n_e = P.a_ss.shape
+    step = dataclasses.replace(P.first_order, risk=jnp.zeros_like(P.Va_ss), quadrature=1,
+                               cells=(n_a, n_e, n_a))
+    TI = eqx.tree_at(lambda p: p.first_order, P, step)
+    blind = eqx.tree_at(lambda p: p.first_order.floor.inputs, TI,
+                        jnp.zeros_like(floor.inputs))
+    z = jnp.zeros(P.n_state)
+    for t in range(2):
+        z = C._advance(P, z, jnp.zeros(P.n_noise),
+                       jnp.zeros(P.n_noise).at[i].set(size if t == 0 else 0.0))
+    assert float(floor.split(C._floor_state(P, z))[1][0]) > 0.0     # at the floor next date
+    scale = P.Va_ss
+    pl = TI.linear_continuation(z)
+    linear = plain.linear_continuation(z[:plain.n_state])
+    floor_move = float(jnp.max(jnp.abs(pl - linear) / scale))
+    gap = float(jnp.max(jnp.abs(TI.quadrature_continuation(z) - pl) / scale))
+    gap_blind = float(jnp.max(jnp.abs(blind.quadrature_continuation(z) - pl) / scale))
+    assert gap < 0.02 * floor_move < 0.1 * gap_blind, (gap, floor_move, gap_blind)
