@@ -148,8 +148,10 @@ class RSPGConfig:
             lower bound (``OneAssetHANK(i_lb=...)``): ``True`` makes the start's expectations
             piecewise linear — the households and firms expect the linear solution with the
             rule shifted where the bound binds, announced and revised every date, instead of
-            the linear solution's path below the bound (docs/theory.md §12.7). ``False``
-            (default): the linear expectations, with the bound in today's prices only.
+            the linear solution's path below the bound (docs/theory.md §12.7); with
+            ``start="time-iteration"`` next date's shifts are solved again at each node of its
+            quadrature, on the whole grid. ``False`` (default): the linear expectations, with
+            the bound in today's prices only.
         stop_patience: continuous choices with Gaussian shocks: ``0`` (default) trains for
             ``iterations``; ``k > 0`` certifies every evaluation by the first-order certificate
             (history column ``first_order_gap``, docs/theory.md §12.8) and stops training when
