@@ -200,6 +200,8 @@ def _resume_command(model_file, method, config, out, horizon, set_, model, *, co
                  str(config.control_lags),
                  "--precondition" if config.precondition else "--no-precondition",
                  "--continuation", config.continuation, "--start", config.start]
+        if config.floor_expectations:
+            args += ["--floor-expectations"]
         if config.news:
             args += ["--news", str(config.news)]
     else:
@@ -226,7 +228,7 @@ def _rl_config(method: str, *, preset, seed: int, **given):
 
     given = {k: v for k, v in given.items() if v is not None}
     for name in ("head", "savings_head", "n_knots", "table_head", "control_lags", "news",
-                 "precondition", "continuation", "start"):
+                 "precondition", "continuation", "start", "floor_expectations"):
         if name in given:
             fail(f"--{name.replace('_', '-')} sets RSPG/SPG's policy; --method {method} has its "
                  "own networks (options: --hidden, --lr, --lr-final, --n-paths)")
@@ -292,7 +294,7 @@ def _training_config(continuous: bool, preset: str, *, choice: str, seed: int, h
         fail("--table-head applies to discrete choices; this run has continuous choices (its "
              "policy's options: --savings-head, --n-knots)")
     for name in () if continuous else ("savings_head", "control_lags", "news", "precondition",
-                                       "continuation", "start"):
+                                       "continuation", "start", "floor_expectations"):
         if name in given:
             fail(f"--{name.replace('_', '-')} applies to continuous choices; this run has "
                  "discrete choices (give --choice continuous for continuous ones)")
@@ -391,6 +393,13 @@ def solve(
              "(that, with next date's expectation by quadrature next to the borrowing limit); "
              "each sets the "
              "preset's training (docs/theory.md §12.7)"),
+    floor_expectations: Optional[bool] = typer.Option(
+        None, "--floor-expectations/--no-floor-expectations",
+        help="continuous choices from a first-order, risk-adjusted or time-iteration start, an "
+             "economy with a lower bound (--set i_lb=0): the start's households and firms "
+             "expect the linear path with the rule shifted where the bound binds (piecewise "
+             "linear) instead of the linear path below the bound (default: off; "
+             "docs/theory.md §12.7)"),
     news: Optional[int] = typer.Option(
         None, "--news",
         help="continuous choices: K announced innovations of the first shock, hitting 1..K "
@@ -514,7 +523,8 @@ def solve(
                             eval_every=eval_every, n_envs=n_paths, lr=lr, lr_final=lr_final,
                             hidden=hidden, head=head, savings_head=savings_head, n_knots=n_knots,
                             table_head=table_head, control_lags=control_lags, news=news,
-                            precondition=precondition, continuation=continuation, start=start)
+                            precondition=precondition, continuation=continuation, start=start,
+                            floor_expectations=floor_expectations)
     else:
         config = _training_config(continuous, preset_name, choice=choice, seed=seed,
                                   horizon=horizon, iterations=iterations, eval_every=eval_every,
@@ -522,7 +532,7 @@ def solve(
                                   head=head, savings_head=savings_head, n_knots=n_knots,
                                   table_head=table_head, control_lags=control_lags, news=news,
                                   precondition=precondition, continuation=continuation,
-                                  start=start)
+                                  start=start, floor_expectations=floor_expectations)
     # continuous choices build on the EGM steady state: the model is built in float64 as well
     precision = jax.enable_x64(True) if continuous else contextlib.nullcontext()
     with precision:

@@ -341,6 +341,10 @@ def test_resume_line_of_a_continuous_run_rebuilds_its_config(tmp_path, monkeypat
      "--precondition applies to continuous choices"),
     (["models/krusell_smith.py", "--start", "first-order"],
      "--start applies to continuous choices"),
+    (["models/krusell_smith.py", "--floor-expectations"],
+     "--floor-expectations applies to continuous choices"),
+    (["models/huggett.py", "--floor-expectations"],
+     "RSPGConfig.floor_expectations=True needs a first-order start"),
     (["models/huggett.py", "--start", "linear"], "RSPGConfig.start must be one of"),
     (["models/huggett.py", "--control-lags", "-1"], "RSPGConfig.control_lags must be an integer"),
     (["models/krusell_smith.py", "--choice", "sometimes"], "--choice must be one of"),
@@ -354,3 +358,28 @@ def test_bad_continuous_options_fail_with_one_line(tmp_path, args, reason):
     err = _err(result).strip()
     assert reason in err and len(err.splitlines()) == 1
     assert not (tmp_path / "x").exists()
+
+
+def test_floor_expectations_from_the_command_line(tmp_path):
+    """``--floor-expectations`` reaches the run's config and its resume line; an economy
+    without a lower bound refuses it in one line that names the economy."""
+    from hank_mfg.cli import _resume_command
+
+    config = hm.RSPGConfig.continuous(start="time-iteration", floor_expectations=True)
+    line = shlex.split(_resume_command("models/hank.py", "rspg", config, "out", None,
+                                       ["i_lb=0", "demand_shock=true"], None, continuous=True,
+                                       choice="continuous", preset="continuous",
+                                       preset_given=False))
+    assert "--floor-expectations" in line
+    assert line[line.index("--start") + 1] == "time-iteration"
+    plain = _resume_command("models/hank.py", "rspg", hm.RSPGConfig.continuous(), "out", None,
+                            [], None, continuous=True, choice="continuous",
+                            preset="continuous", preset_given=False)
+    assert "floor-expectations" not in plain
+    result = runner.invoke(app, ["solve", "models/huggett.py", *HUGGETT_SET, *TRAIN,
+                                 "--start", "first-order", "--floor-expectations",
+                                 "--out", str(tmp_path / "x")])
+    assert result.exit_code == 1
+    err = _err(result).strip()
+    assert len(err.splitlines()) == 1
+    assert "an economy with a lower bound" in err and "Huggett" in err, err

@@ -260,6 +260,10 @@ class RSPGConfig:
         if not isinstance(self.floor_expectations, (bool, np.bool_)):
             raise ValueError(f"RSPGConfig.floor_expectations must be True or False; "
                              f"got {self.floor_expectations!r}")
+        if self.floor_expectations and self.start == "steady-state":
+            raise ValueError("RSPGConfig.floor_expectations=True needs a first-order start "
+                             "(start='first-order', 'risk-adjusted' or 'time-iteration'); "
+                             "got start='steady-state'")
         if self.linear_correction is not None and not isinstance(self.linear_correction,
                                                                    (bool, np.bool_)):
             raise ValueError(f"RSPGConfig.linear_correction must be None, True or False; "
