@@ -152,9 +152,10 @@ def main():
     want = {v: np.asarray(ref.values[v][:40]) - float(ss.values[v]) for v in ("Y", "C", "pi")}
     out["large_demand_shock"] = {"size": size, "perfect_foresight_quarters": at_pf,
                                  "Y0": float(want["Y"][0]), "pi0": float(want["pi"][0])}
-    starts = {("piecewise-linear" if args.floor_expectations else "linear") + " expectations":
+    piecewise = problem.first_order is not None and problem.first_order.floor is not None
+    starts = {("piecewise-linear" if piecewise else "linear") + " expectations":
               (problem, policy)}
-    if not args.checkpoint and not args.floor_expectations:
+    if not args.checkpoint and not piecewise:
         _, problem_pl, policy_pl = untrained(model, floor_expectations=True)
         starts["piecewise-linear expectations"] = (problem_pl, policy_pl)
     print(f"\nlarge demand shock db_0 = {size}: perfect foresight {at_pf} quarters at the floor, "

@@ -5,6 +5,8 @@ the bound, and a path that does not exist is refused, never returned."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
@@ -313,8 +315,6 @@ def test_floor_expectations_are_piecewise_linear_perfect_foresight():
     # piecewise-linear continuation up to terms of second order; without those responses
     # next date's budget expects the cuts below the floor and the step misses by a share of
     # the floor's own move
-    import dataclasses
-
     n_a, n_e = P.a_ss.shape
     step = dataclasses.replace(P.first_order, risk=jnp.zeros_like(P.Va_ss), quadrature=1,
                                cells=(n_a, n_e, n_a))
