@@ -19,7 +19,9 @@ pytestmark = pytest.mark.slow
 
 
 def test_krusell_smith_learned_response_matches_perfect_foresight():
-    m = KrusellSmith(n_wealth=100, alpha=0.11, tfp=0.8816460975, beta=0.9819527881)
+    # 70 wealth points (measured: relative exploitability 1.7e-4, Euler mean -3.29, largest
+    # gaps 6.3% for K and 4.8% for C)
+    m = KrusellSmith(n_wealth=70, alpha=0.11, tfp=0.8816460975, beta=0.9819527881)
     cfg = hm.RSPGConfig.continuous(iterations=150, eval_every=150, lr=3e-3, lr_final=3e-4)
     sol = hm.solve(m, "rspg", cfg, progress=False)
     last = sol.history.iloc[-1]
