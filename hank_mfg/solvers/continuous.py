@@ -1027,6 +1027,20 @@ def quadrature_cells(problem: SavingsProblem, near: int = 4) -> tuple[int, int, 
     return K, E, max(J, 2)
 
 
+@eqx.filter_jit
+def _observed_paths(problem: SavingsProblem, policy: SavingsPolicy, eps):
+    """The observations and forecast unknowns along the rollouts of ``eps`` (compiled once for
+    every problem of the same structure and shapes, not once per problem built)."""
+    names = problem.prices.unknowns if isinstance(problem.prices, ForecastClearing) else ()
+
+    def one(e):
+        path = savings_rollout(problem, policy, e)
+        U = jnp.stack([path.agg[u] for u in names], axis=-1) if names else path.obs[:, :0]
+        return path.obs, U
+
+    return jax.vmap(one)(eps)
+
+
 def observation_scale(problem: SavingsProblem, n_paths: int = 4, seed: int = 0):
     """The s.d. of each observation (and of each forecast unknown) over dates and paths under
     the structural start (the untrained policy), so that the networks read and write
@@ -1040,13 +1054,7 @@ def observation_scale(problem: SavingsProblem, n_paths: int = 4, seed: int = 0):
     if not problem.common_noise:
         return fallback, fallback_u
     eps = problem.sample_noise(key=jax.random.key(seed), n_paths=n_paths)
-
-    def one(e):
-        path = savings_rollout(problem, policy, e)
-        U = jnp.stack([path.agg[u] for u in names], axis=-1) if names else path.obs[:, :0]
-        return path.obs, U
-
-    obs, U = jax.jit(jax.vmap(one))(eps)
+    obs, U = _observed_paths(problem, policy, eps)
 
     def sd_of(x, ref, fb):
         if x.shape[-1] == 0:
